@@ -1,0 +1,32 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: `unit` is fast and needs nothing but Node; `drills` starts containers
+// (a Docker engine is required) and runs one file at a time on this 2-core budget.
+export default defineConfig({
+  test: {
+    reporters: ['default', ['allure-vitest/reporter', { resultsDir: 'reports/allure-results' }]],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['lib/**/*.test.ts', 'scripts/**/*.test.ts', 'harness/**/*.test.ts'],
+          exclude: ['**/*.drill.test.ts', 'node_modules/**'],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'drills',
+          include: ['harness/**/*.drill.test.ts'],
+          setupFiles: ['allure-vitest/setup'],
+          globalSetup: ['harness/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
+  },
+});
