@@ -1,0 +1,20 @@
+// The stand-in Arkalia services: plain .mjs that run inside the containers (node +
+// @iarna/toml only). This index tells the image builder what to ship, and lets drills
+// read a state file's heartbeat (sequence, written_at) to measure data loss.
+import { fileURLToPath } from 'node:url';
+
+export { HEARTBEAT_MARKER, readHeartbeat, stripHeartbeat } from './heartbeat.mjs';
+export type { Heartbeat } from './heartbeat.mjs';
+
+/** Folder holding the stand-in program; its files go to /app in the image. */
+export const STANDIN_APP_DIR = fileURLToPath(new URL('.', import.meta.url));
+
+/** Everything the container runs. Tests and type declarations stay out of the image. */
+export const STANDIN_APP_FILES: readonly string[] = [
+  'standin.mjs',
+  'healthcheck.mjs',
+  'state-keeper.mjs',
+  'state-file.mjs',
+  'heartbeat.mjs',
+  'status.mjs',
+];

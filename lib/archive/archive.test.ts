@@ -1,0 +1,91 @@
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { sha256File } from '../checksum/index.ts';
+import { copyFixture, tempDir, treeContents } from '../testing.ts';
+import { createArchive, extractArchive, listArchive } from './index.ts';
+
+const run = promisify(execFile);
+
+describe('createArchive', () => {
+  it('writes a tarball GNU tar lists and extracts byte-identically, hashed while written', async () => {
+    const root = await copyFixture();
+    const out = join(await tempDir(), 'states.tar.gz');
+    const result = await createArchive({ cwd: root, paths: ['modules/zeroia/state/', 'state/', '.env'], file: out, mode: 0o600 });
+    expect(result.sha256).toBe((await sha256File(out)).sha256);
+    expect(result.bytes).toBe((await stat(out)).size);
+    expect((await stat(out)).mode & 0o777).toBe(0o600);
+    const listed = (await run('tar', ['-tzf', out])).stdout.trim().split('\n');
+    expect(listed).toContain('modules/zeroia/state/zeroia_state.toml');
+    expect(listed).toContain('.env');
+    expect(result.members).toBe(listed.length);
+    const target = await tempDir();
+    await run('tar', ['-xzf', out, '-C', target]);
+    const restored = await treeContents(target);
+    const original = await treeContents(root);
+    for (const [path, content] of restored) expect(content.equals(original.get(path)!), path).toBe(true);
+    expect(restored.size).toBe([...original.keys()].filter((p) => p.startsWith('modules/zeroia/state/') || p.startsWith('state/') || p === '.env').length);
+  });
+
+  it('fails, and refuses to overwrite, when the output exists', async () => {
+    const root = await copyFixture();
+    const out = join(await tempDir(), 'x.tar.gz');
+    await writeFile(out, 'precious');
+    await expect(createArchive({ cwd: root, paths: ['state/'], file: out })).rejects.toThrow(/EEXIST/);
+    expect(await readFile(out, 'utf8')).toBe('precious');
+  });
+
+  it('fails when a listed path cannot be read', async () => {
+    const root = await copyFixture();
+    await expect(createArchive({ cwd: root, paths: ['no-such-dir/'], file: join(await tempDir(), 'y.tar.gz') })).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('listArchive / extractArchive', () => {
+  it('extracts only the selected members', async () => {
+    const root = await copyFixture();
+    const out = join(await tempDir(), 's.tar.gz');
+    await createArchive({ cwd: root, paths: ['modules/', 'state/'], file: out });
+    const target = await tempDir();
+    const { extracted } = await extractArchive({ file: out, cwd: target, select: (p) => p.startsWith('modules/zeroia/state/') });
+    expect(extracted).toContain('modules/zeroia/state/zeroia_state.toml');
+    expect(await readdir(target)).toEqual(['modules']);
+    expect(await readdir(join(target, 'modules'))).toEqual(['zeroia']);
+  });
+
+  it('reads archives made by GNU tar (the runbook) with ./ prefixes', async () => {
+    const root = await copyFixture();
+    const out = join(await tempDir(), 'gnu.tar.gz');
+    await run('tar', ['-czf', out, './modules/zeroia/state/'], { cwd: root });
+    const members = await listArchive(out);
+    expect(members.map((m) => m.path)).toContain('modules/zeroia/state/zeroia_state.toml');
+  });
+
+  it('throws an integrity error on a truncated archive', async () => {
+    const root = await copyFixture();
+    const out = join(await tempDir(), 't.tar.gz');
+    await createArchive({ cwd: root, paths: ['state/', 'config/'], file: out });
+    await truncate(out, Math.floor((await stat(out)).size / 2));
+    await expect(listArchive(out)).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT', exitCode: 3 });
+    await expect(extractArchive({ file: out, cwd: await tempDir() })).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT' });
+  });
+
+  it('refuses .., absolute paths and symlinks, writing nothing outside the target', async () => {
+    const work = await tempDir();
+    await mkdir(join(work, 'src', 'a'), { recursive: true });
+    await writeFile(join(work, 'src', 'a', 'ok.toml'), 'ok = true\n');
+    await writeFile(join(work, 'evil.toml'), 'evil = true\n');
+    const { symlink } = await import('node:fs/promises');
+    await symlink('/etc/passwd', join(work, 'src', 'a', 'link'));
+    const out = join(work, 'hostile.tar.gz');
+    await run('tar', ['-czf', out, '-C', join(work, 'src'), 'a', '../evil.toml', '-P', join(work, 'evil.toml')]);
+    const target = join(work, 'target', 'inner');
+    await mkdir(target, { recursive: true });
+    const { extracted, refused } = await extractArchive({ file: out, cwd: target });
+    expect(extracted.sort()).toEqual(['a/', 'a/ok.toml']);
+    expect(refused.map((r) => r.reason).sort()).toEqual(['absolute path', 'entry type SymbolicLink is not restored', 'path escapes the target ("..")']);
+    expect(await readdir(join(work, 'target'))).toEqual(['inner']);
+  });
+});

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { IntegrityError } from '../errors.ts';
+
+// backup_manifest_<DATE>.json: the runbook's fields (kept so existing tooling still reads
+// it) plus what a restore and an auditor need: every archive with its sha256, size and
+// member count, and the state files that were archived although they do not parse.
+
+export const MANIFEST_FORMAT = 'arkalia-dr/1';
+
+const archiveEntry = z.object({
+  name: z.string(),
+  file: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  size_bytes: z.number().int().nonnegative(),
+  members: z.number().int().nonnegative(),
+  sensitive: z.boolean(),
+});
+
+/** Runbook fields are required; ours are optional so that runbook-written manifests parse. */
+export const manifestSchema = z.object({
+  backup_date: z.string(),
+  arkalia_version: z.string().nullable(),
+  backup_size_mb: z.number(),
+  files_count: z.number().int(),
+  git_commit: z.string().nullable(),
+  host: z.string(),
+  backup_type: z.string(),
+  format: z.literal(MANIFEST_FORMAT).optional(),
+  date: z.string().regex(/^\d{8}$/).optional(),
+  archives: z.array(archiveEntry).optional(),
+  invalid_states: z.array(z.object({ path: z.string(), reason: z.string() })).optional(),
+  skipped: z.array(z.object({ archive: z.string(), path: z.string(), reason: z.string() })).optional(),
+  tool: z.string().optional(),
+});
+
+export type BackupManifest = z.infer<typeof manifestSchema>;
+export type ManifestArchive = z.infer<typeof archiveEntry>;
+
+export interface ManifestInput {
+  date: string;
+  now: Date;
+  arkaliaVersion: string | null;
+  gitCommit: string | null;
+  host: string;
+  archives: ManifestArchive[];
+  /** Bytes of every other file in the backup folder (the checksum file). */
+  otherBytes: number;
+  otherFiles: number;
+  invalidStates: { path: string; reason: string }[];
+  skipped: { archive: string; path: string; reason: string }[];
+  tool: string;
+}
+
+/** Pure: the manifest for a backup. Sizes as `du -sm` would round them (up, in MiB). */
+export function buildManifest(input: ManifestInput): BackupManifest {
+  const bytes = input.archives.reduce((sum, a) => sum + a.size_bytes, 0) + input.otherBytes;
+  return {
+    backup_date: isoSeconds(input.now),
+    arkalia_version: input.arkaliaVersion,
+    backup_size_mb: Math.max(1, Math.ceil(bytes / (1024 * 1024))),
+    files_count: input.archives.length + input.otherFiles + 1, // + the manifest itself
+    git_commit: input.gitCommit,
+    host: input.host,
+    backup_type: 'full_daily',
+    format: MANIFEST_FORMAT,
+    date: input.date,
+    archives: input.archives,
+    invalid_states: input.invalidStates,
+    skipped: input.skipped,
+    tool: input.tool,
+  };
+}
+
+export function parseManifest(text: string, fileName = 'manifest'): BackupManifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new IntegrityError('MANIFEST_INVALID', `${fileName} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0]!;
+    throw new IntegrityError('MANIFEST_INVALID', `${fileName}: ${first.path.join('.')}: ${first.message}`);
+  }
+  return parsed.data;
+}
+
+/** `date -Iseconds` format: local time with its offset, e.g. 2026-11-26T03:00:00+00:00. */
+export function isoSeconds(date: Date): string {
+  const offset = -date.getTimezoneOffset();
+  const sign = offset >= 0 ? '+' : '-';
+  const pad = (n: number) => String(Math.abs(n)).padStart(2, '0');
+  const local = new Date(date.getTime() + offset * 60_000).toISOString().slice(0, 19);
+  return `${local}${sign}${pad(Math.trunc(offset / 60))}:${pad(offset % 60)}`;
+}

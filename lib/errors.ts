@@ -1,0 +1,77 @@
+// Typed errors: every failure an operator can meet has a stable `code`, a message that says
+// what to do, and the exit code the script returns (0 ok, 1 failed, 2 usage, 3 integrity).
+
+export type ExitCode = 0 | 1 | 2 | 3;
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, integrity: 3 } as const;
+
+export interface ArkErrorOptions {
+  exitCode?: ExitCode;
+  cause?: unknown;
+  /** True when the same call may succeed if tried again (network, busy lock). */
+  retryable?: boolean;
+  /** Extra machine-readable facts for --json output (never secrets). */
+  details?: Record<string, unknown>;
+}
+
+export class ArkError extends Error {
+  readonly code: string;
+  readonly exitCode: ExitCode;
+  readonly retryable: boolean;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: string, message: string, options: ArkErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.exitCode = options.exitCode ?? EXIT.failed;
+    this.retryable = options.retryable ?? false;
+    this.details = options.details ?? {};
+  }
+}
+
+/** Bad command line: unknown flag, malformed date, hostile module name. Exit 2. */
+export class UsageError extends ArkError {
+  constructor(message: string, options: Omit<ArkErrorOptions, 'exitCode'> = {}) {
+    super('USAGE', message, { ...options, exitCode: EXIT.usage });
+  }
+}
+
+/** ark.policy.toml (or --policy FILE) does not parse or validate. Exit 2. */
+export class PolicyError extends ArkError {
+  constructor(message: string, options: Omit<ArkErrorOptions, 'exitCode'> = {}) {
+    super('POLICY_INVALID', message, { ...options, exitCode: EXIT.usage });
+  }
+}
+
+/** Data does not verify: checksum mismatch, invalid TOML, truncated archive. Exit 3. */
+export class IntegrityError extends ArkError {
+  constructor(code: string, message: string, options: Omit<ArkErrorOptions, 'exitCode'> = {}) {
+    super(code, message, { ...options, exitCode: EXIT.integrity });
+  }
+}
+
+/** Something that should exist does not: backup, date, module state. Exit 1. */
+export class NotFoundError extends ArkError {
+  constructor(code: string, message: string, options: Omit<ArkErrorOptions, 'exitCode'> = {}) {
+    super(code, message, { ...options, exitCode: EXIT.failed });
+  }
+}
+
+/** A service could not be stopped, started, or did not become healthy in time. Exit 1. */
+export class ServiceError extends ArkError {
+  constructor(code: string, message: string, options: Omit<ArkErrorOptions, 'exitCode'> = {}) {
+    super(code, message, { ...options, exitCode: EXIT.failed });
+  }
+}
+
+export function isArkError(error: unknown): error is ArkError {
+  return error instanceof ArkError;
+}
+
+/** Any thrown value as an ArkError: unknown errors become code UNEXPECTED, exit 1. */
+export function toArkError(error: unknown): ArkError {
+  if (error instanceof ArkError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new ArkError('UNEXPECTED', message, { cause: error });
+}

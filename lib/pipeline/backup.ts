@@ -1,0 +1,185 @@
+import { cp, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { glob } from 'tinyglobby';
+import { createArchive, planArchives, type ArchivePlan } from '../archive/index.ts';
+import { buildManifest, formatChecksumFile, type BackupManifest, type ManifestArchive } from '../checksum/index.ts';
+import { ArkError, UsageError } from '../errors.ts';
+import type { EventSink } from '../events.ts';
+import type { Policy } from '../policy/index.ts';
+import { fsyncDir, validateToml, writeFileAtomic } from '../state/index.ts';
+import { readArkaliaVersion, readGitCommit } from './host-facts.ts';
+import { backupDirName, checksumFileName, dailyDir, manifestFileName, partialPrefix } from './backup-layout.ts';
+
+export interface FullBackupOptions {
+  root: string;
+  backupDir: string;
+  /** YYYYMMDD */
+  date: string;
+  policy: Policy;
+  sink: EventSink;
+  /** Replace an existing backup of the same date (the old one is kept until the new one is complete). */
+  replace?: boolean;
+  now?: () => Date;
+  host?: string;
+  gitCommit?: (root: string) => Promise<string | null>;
+  tool?: string;
+}
+
+export interface FullBackupReport {
+  dir: string;
+  date: string;
+  manifest: BackupManifest;
+  invalidStates: { path: string; reason: string }[];
+  replaced: boolean;
+}
+
+/**
+ * The runbook's ark_full_backup.sh, done right. Everything is written into a hidden partial
+ * folder and renamed into place only when complete, so a crash leaves nothing that looks
+ * like a backup. Invalid TOML states are archived (they are what is on disk) and reported.
+ */
+export async function runFullBackup(options: FullBackupOptions): Promise<FullBackupReport> {
+  const { root, policy, sink, date } = options;
+  const now = options.now ?? (() => new Date());
+  const daily = dailyDir(options.backupDir);
+  const finalDir = join(daily, backupDirName(date));
+
+  // 1. Refuse early to clobber a backup of the same date unless asked to.
+  await assertRootLooksLikeArkalia(root);
+  const exists = await stat(finalDir).then(() => true, () => false);
+  if (exists && !options.replace) {
+    throw new ArkError('BACKUP_EXISTS', `a backup for ${date} already exists: ${finalDir}. Pass --replace to replace it (the old one is kept until the new one is complete), or --date for another date.`);
+  }
+
+  // 2. Write into a fresh hidden partial folder beside the final one.
+  await mkdir(daily, { recursive: true });
+  await removeStalePartials(daily, date, sink);
+  const partial = join(daily, `${partialPrefix(date)}${process.pid}-${Date.now()}`);
+  await mkdir(partial);
+  try {
+    // 3. One archive per policy archive; states are copied first for a consistent, validated view.
+    const plans = await planArchives(policy, root);
+    const archives: ManifestArchive[] = [];
+    const skipped: { archive: string; path: string; reason: string }[] = [];
+    const invalidStates: { path: string; reason: string }[] = [];
+    for (const plan of plans) {
+      for (const pattern of plan.unmatched) {
+        skipped.push({ archive: plan.name, path: pattern, reason: 'not present' });
+        sink({ kind: 'dataset-skipped', archive: plan.name, path: pattern, reason: 'not present' });
+      }
+      if (plan.paths.length === 0) continue;
+      sink({ kind: 'step', step: `archive-${plan.name}`, message: `archiving ${plan.name}: ${plan.paths.join(' ')}` });
+      const source = holdsLiveState(policy, plan.name) ? await stageCopy(plan, join(partial, '.stage')) : plan.cwd;
+      if (plan.cwd === root) invalidStates.push(...(await validateStates(policy, source, plan.paths, sink)));
+      archives.push(await writeArchive(plan, source, partial, date, sink));
+      if (source !== plan.cwd) await rm(source, { recursive: true, force: true });
+    }
+    if (archives.length === 0) throw new ArkError('BACKUP_EMPTY', `nothing to back up under ${root}: no path of the policy exists there`);
+
+    // 4. Checksums in `sha256sum -c` format, then the manifest.
+    sink({ kind: 'step', step: 'checksums', message: 'writing checksums and manifest' });
+    const checksumText = formatChecksumFile([...archives].sort((a, b) => a.file.localeCompare(b.file)).map((a) => ({ sha256: a.sha256, name: a.file })));
+    await writeFileAtomic(join(partial, checksumFileName(date)), checksumText);
+    const manifest = buildManifest({
+      date,
+      now: now(),
+      arkaliaVersion: await readArkaliaVersion(root),
+      gitCommit: await (options.gitCommit ?? readGitCommit)(root),
+      host: options.host ?? hostname(),
+      archives,
+      otherBytes: Buffer.byteLength(checksumText),
+      otherFiles: 1,
+      invalidStates,
+      skipped,
+      tool: options.tool ?? 'arkalia-dr',
+    });
+    await writeFileAtomic(join(partial, manifestFileName(date)), `${JSON.stringify(manifest, null, 2)}\n`);
+
+    // 5. Publish atomically (the old same-date backup, if replaced, goes only after).
+    await fsyncDir(partial);
+    await publish(partial, finalDir, exists);
+    sink({ kind: 'backup-published', dir: finalDir, date });
+    return { dir: finalDir, date, manifest, invalidStates, replaced: exists };
+  } catch (error) {
+    await rm(partial, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function assertRootLooksLikeArkalia(root: string): Promise<void> {
+  const info = await stat(root).catch(() => null);
+  if (!info?.isDirectory()) throw new UsageError(`Arkalia root ${root} is not a folder (use --root DIR or ARK_ROOT)`);
+}
+
+/** Archives holding real-time data sets: services rewrite these files while we read them. */
+function holdsLiveState(policy: Policy, archive: string): boolean {
+  return Object.values(policy.datasets).some((d) => d.archive === archive && d.frequency === 'realtime');
+}
+
+async function stageCopy(plan: ArchivePlan, stage: string): Promise<string> {
+  // One read per file through one descriptor: a service renaming a new version over a state
+  // file mid-backup yields the old or the new file, never a torn mix in the archive.
+  for (const path of plan.paths) {
+    await cp(join(plan.cwd, path), join(stage, path), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true, errorOnExist: true, force: false });
+  }
+  return stage;
+}
+
+async function validateStates(policy: Policy, source: string, archived: string[], sink: EventSink): Promise<{ path: string; reason: string }[]> {
+  const files = (await glob([...policy.validation.toml], { cwd: source, dot: true, onlyFiles: true })).sort();
+  const inArchive = files.filter((f) => archived.some((p) => p === f || (p.endsWith('/') && f.startsWith(p))));
+  const invalid: { path: string; reason: string }[] = [];
+  for (const file of inArchive) {
+    const check = validateToml(await readFile(join(source, file)));
+    if (!check.ok) {
+      invalid.push({ path: file, reason: check.reason });
+      sink({ kind: 'invalid-state', path: file, reason: check.reason });
+    }
+  }
+  return invalid;
+}
+
+async function writeArchive(plan: ArchivePlan, cwd: string, partial: string, date: string, sink: EventSink): Promise<ManifestArchive> {
+  const file = `${plan.prefix}_${date}.tar.gz`;
+  const result = await createArchive({ cwd, paths: plan.paths, file: join(partial, file), gzipLevel: plan.gzipLevel, mode: plan.sensitive ? 0o600 : 0o644 });
+  sink({ kind: 'archive-written', archive: plan.name, file, bytes: result.bytes, members: result.members, sha256: result.sha256 });
+  return { name: plan.name, file, sha256: result.sha256, size_bytes: result.bytes, members: result.members, sensitive: plan.sensitive };
+}
+
+async function publish(partial: string, finalDir: string, replacing: boolean): Promise<void> {
+  if (!replacing) {
+    await rename(partial, finalDir); // fails (ENOTEMPTY/EEXIST) rather than clobber a backup that appeared meanwhile
+  } else {
+    const aside = `${partial}.replaced`;
+    await rename(finalDir, aside);
+    try {
+      await rename(partial, finalDir);
+    } catch (error) {
+      await rename(aside, finalDir);
+      throw error;
+    }
+    await rm(aside, { recursive: true, force: true });
+  }
+  await fsyncDir(join(finalDir, '..'));
+}
+
+async function removeStalePartials(daily: string, date: string, sink: EventSink): Promise<void> {
+  for (const name of await readdir(daily)) {
+    if (!name.startsWith(partialPrefix(date))) continue;
+    const pid = Number(/partial-(\d+)-/.exec(name)?.[1]);
+    if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) continue;
+    await rm(join(daily, name), { recursive: true, force: true });
+    sink({ kind: 'warning', code: 'STALE_PARTIAL_REMOVED', message: `removed an unfinished backup left by a crashed run: ${name}` });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+

@@ -1,0 +1,45 @@
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { validateToml, writeFileAtomic } from './index.ts';
+
+const fixtures = new URL('../../../shared/fixtures/arkalia-luna-pro/', import.meta.url).pathname;
+
+describe('validateToml', () => {
+  it('accepts the valid fixture states and rejects the two real conflict-marker files', async () => {
+    expect(validateToml(await readFile(join(fixtures, 'modules/zeroia/state/zeroia_state.toml')))).toEqual({ ok: true });
+    for (const bad of ['state/global_context.toml', 'state/reflexia_state.toml']) {
+      const check = validateToml(await readFile(join(fixtures, bad)));
+      expect(check.ok, bad).toBe(false);
+      if (!check.ok) {
+        expect(check.reason).toMatch(/conflict markers/);
+        expect(check.line).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('rejects invalid UTF-8, truncation and garbage, and accepts an empty file', () => {
+    expect(validateToml(Buffer.from([0x61, 0x20, 0x3d, 0x20, 0x22, 0xff, 0xfe, 0x22]))).toEqual({ ok: false, reason: 'not valid UTF-8' });
+    expect(validateToml('[decision]\nlast_decision = "red').ok).toBe(false);
+    expect(validateToml('invalid toml content {[}').ok).toBe(false);
+    expect(validateToml('').ok).toBe(true); // an empty document is valid TOML; emptiness is a separate check
+  });
+});
+
+describe('writeFileAtomic', () => {
+  it('replaces the file and leaves no temp file behind', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ark-atomic-'));
+    const file = join(dir, 's.toml');
+    await writeFile(file, 'old = 1\n');
+    await writeFileAtomic(file, 'new = 2\n', { mode: 0o600 });
+    expect(await readFile(file, 'utf8')).toBe('new = 2\n');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(await readdir(dir)).toEqual(['s.toml']);
+  });
+
+  it('leaves the old file untouched when the directory is gone', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ark-atomic-'));
+    await expect(writeFileAtomic(join(dir, 'missing', 'x.toml'), 'a = 1')).rejects.toThrow(/ENOENT/);
+  });
+});

@@ -1,0 +1,46 @@
+// Shared test helpers (not used by production code).
+import { chmod, cp, mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The real Arkalia data tree in ../shared/fixtures (read-only: copy it before changing anything). */
+export const FIXTURE_ROOT = process.env.ARK_FIXTURES ?? join(REPO_ROOT, '..', 'shared', 'fixtures', 'arkalia-luna-pro');
+
+export async function tempDir(prefix = 'ark-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** A writable copy of the fixture tree (plus a .env, which the published fixtures lack). */
+export async function copyFixture(options: { withEnv?: boolean } = {}): Promise<string> {
+  const root = join(await tempDir('ark-root-'), 'arkalia-luna-pro');
+  await cp(FIXTURE_ROOT, root, { recursive: true, preserveTimestamps: true });
+  await makeWritable(root);
+  if (options.withEnv ?? true) {
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(join(root, '.env'), 'ARKALIA_SECRET=not-a-real-secret\n', { mode: 0o600 });
+  }
+  return root;
+}
+
+async function makeWritable(dir: string): Promise<void> {
+  await chmod(dir, 0o755);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await makeWritable(path);
+    else await chmod(path, 0o644);
+  }
+}
+
+/** Every regular file under `dir` (relative path -> content), for byte-for-byte comparisons. */
+export async function treeContents(dir: string, base = dir): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) for (const [k, v] of await treeContents(path, base)) out.set(k, v);
+    else if ((await stat(path)).isFile()) out.set(relative(base, path), await readFile(path));
+  }
+  return out;
+}

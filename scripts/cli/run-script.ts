@@ -1,0 +1,63 @@
+import { recordingSink, type ArkEvent, type EventSink } from '../../lib/events.ts';
+import { EXIT, toArkError, type ExitCode } from '../../lib/errors.ts';
+import { renderEvent } from './render-event.ts';
+
+export interface ScriptContext {
+  argv: string[];
+  /** Renders each event on stderr as it happens and records it for the JSON result. */
+  sink: EventSink;
+  events: ArkEvent[];
+  /** Set by the script once it knows whether --json was given. */
+  setJson(json: boolean): void;
+  /** Print a line for the operator (stderr). */
+  say(line: string): void;
+}
+
+export interface ScriptOutcome {
+  exitCode: ExitCode;
+  /** The --json result; `ok` and `exit_code` are added. */
+  result?: Record<string, unknown>;
+  /** Final human line(s). */
+  summary?: string;
+}
+
+/**
+ * The frame of every operator script: render events, turn errors into a clear message and
+ * an exit code (no stack trace for bad input; ARK_DEBUG=1 shows one), print --json results.
+ */
+export async function runScript(main: (ctx: ScriptContext) => Promise<ScriptOutcome>): Promise<void> {
+  let json = false;
+  const recorder = recordingSink();
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  const ctx: ScriptContext = {
+    argv: process.argv.slice(2),
+    sink: (event) => {
+      recorder(event);
+      const line = renderEvent(event);
+      if (line !== null) say(line);
+    },
+    events: recorder.events,
+    setJson: (value) => {
+      json = value;
+    },
+    say,
+  };
+  let exitCode: ExitCode;
+  try {
+    const outcome = await main(ctx);
+    exitCode = outcome.exitCode;
+    if (outcome.summary) say(outcome.summary);
+    if (json && outcome.result) process.stdout.write(`${JSON.stringify({ ok: exitCode === EXIT.ok, exit_code: exitCode, ...outcome.result }, null, 2)}\n`);
+  } catch (thrown) {
+    const error = toArkError(thrown);
+    exitCode = error.exitCode;
+    say(`✗ ${error.message}`);
+    if (error.code === 'UNEXPECTED') say('  (unexpected error: rerun with ARK_DEBUG=1 for details)');
+    if (process.env.ARK_DEBUG) say(String((thrown as Error)?.stack ?? thrown));
+    if (json) {
+      const payload = { ok: false, exit_code: exitCode, error: { code: error.code, message: error.message, ...error.details }, events: recorder.events };
+      process.stdout.write(`${JSON.stringify(payload, null, 2)}\n`);
+    }
+  }
+  process.exitCode = exitCode;
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env -S npx tsx
+// Daily full backup (the runbook's ark_full_backup.sh): states, logs, models, infra,
+// checksums and a manifest, published atomically under <backup-dir>/daily/arkalia_<DATE>/.
+import { EXIT, UsageError } from '../lib/errors.ts';
+import { runFullBackup } from '../lib/pipeline/backup.ts';
+import { isBackupDate, localDateStamp } from '../lib/pipeline/backup-layout.ts';
+import { loadPolicy } from '../lib/policy/index.ts';
+import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
+import { runScript } from './cli/run-script.ts';
+
+const HELP = `Usage: full-backup.mts [options]
+
+Writes <backup-dir>/daily/arkalia_<DATE>/ with arkalia_states_<DATE>.tar.gz (states, config,
+.env; mode 0600), arkalia_logs_<DATE>.tar.gz, ollama_models_<DATE>.tar.gz (when a models
+folder exists), arkalia_infra_<DATE>.tar.gz, checksums_<DATE>.sha256 and
+backup_manifest_<DATE>.json. Nothing appears under that name until the backup is complete.
+Invalid TOML state files are archived anyway (they are what is on disk), named, and the
+exit code is 3.
+
+Options:
+  --date YYYYMMDD    date of the backup (default: today)
+  --replace          replace an existing backup of that date (kept until the new one is complete)
+${COMMON_HELP}
+
+Node 20: npx tsx scripts/full-backup.mts ...   Node >= 22.18: zx scripts/full-backup.mts ...`;
+
+await runScript(async (ctx) => {
+  const { values } = parseOptions(ctx.argv, { date: { type: 'string' }, replace: { type: 'boolean', default: false } });
+  const common = commonOptions(values);
+  ctx.setJson(common.json);
+  if (common.help) {
+    process.stdout.write(`${HELP}\n`);
+    return { exitCode: EXIT.ok };
+  }
+  const date = values.date ?? localDateStamp(new Date());
+  if (!isBackupDate(date)) throw new UsageError(`--date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
+
+  const { policy, source } = await loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) });
+  ctx.say(`🏗️  full backup of ${common.root} → ${common.backupDir} (${date}; policy: ${source})`);
+  const started = Date.now();
+  const report = await runFullBackup({ root: common.root, backupDir: common.backupDir, date, policy, sink: ctx.sink, replace: values.replace });
+  const invalid = report.invalidStates;
+  const exitCode = invalid.length > 0 ? EXIT.integrity : EXIT.ok;
+  const summary =
+    invalid.length > 0
+      ? `⚠ backup complete, but ${invalid.length} state file(s) are invalid TOML and were archived as they are:\n${invalid.map((i) => `  - ${i.path}: ${i.reason}`).join('\n')}`
+      : `✅ backup complete: ${report.dir}`;
+  return {
+    exitCode,
+    summary,
+    result: { backup_dir: report.dir, date, duration_ms: Date.now() - started, invalid_states: invalid, manifest: report.manifest, policy: source },
+  };
+});
