@@ -1,0 +1,113 @@
+import Docker from 'dockerode';
+import { ServiceError } from '../errors.ts';
+import { demuxDockerLogs } from './demux-docker-logs.ts';
+import type { HealthResult, ServiceController, ServiceTarget } from './service-controller.ts';
+
+interface DockerControllerOptions {
+  docker?: Docker;
+  pollMs?: number;
+  /** Injected for tests: an HTTP GET returning the status code (0 when unreachable). */
+  httpStatus?: (url: string) => Promise<number>;
+}
+
+/**
+ * Services as Docker containers, by the names the policy gives. Health: the container's own
+ * HEALTHCHECK when it has one; otherwise an HTTP probe of the policy's health path on the
+ * port Docker mapped (resolved again on every probe: a restart changes mapped ports);
+ * otherwise "running".
+ */
+export function dockerController(options: DockerControllerOptions = {}): ServiceController {
+  const docker = options.docker ?? new Docker();
+  const pollMs = options.pollMs ?? 250;
+  const httpStatus = options.httpStatus ?? defaultHttpStatus;
+
+  const inspect = async (target: ServiceTarget) => {
+    try {
+      return await docker.getContainer(target.container).inspect();
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return null;
+      throw new ServiceError('DOCKER_UNAVAILABLE', `cannot reach the Docker engine to inspect ${target.container}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+
+  return {
+    kind: 'docker',
+    async stop(target) {
+      const info = await inspect(target);
+      if (!info) return false;
+      if (!info.State.Running) return true;
+      try {
+        await docker.getContainer(target.container).stop({ t: 10 });
+      } catch (error) {
+        if ((error as { statusCode?: number }).statusCode !== 304) {
+          throw new ServiceError('SERVICE_STOP_FAILED', `could not stop container ${target.container}: ${(error as Error).message}`, { cause: error });
+        }
+      }
+      return true;
+    },
+
+    async start(target) {
+      try {
+        await docker.getContainer(target.container).start();
+      } catch (error) {
+        const status = (error as { statusCode?: number }).statusCode;
+        if (status === 304) return;
+        const why = status === 404 ? 'no such container' : (error as Error).message;
+        throw new ServiceError('SERVICE_START_FAILED', `could not start container ${target.container}: ${why}`, { cause: error });
+      }
+    },
+
+    async waitHealthy(target): Promise<HealthResult> {
+      const deadline = Date.now() + target.healthTimeoutMs;
+      let last = 'not checked yet';
+      for (;;) {
+        const info = await inspect(target);
+        if (!info) throw new ServiceError('SERVICE_ABSENT', `container ${target.container} does not exist`);
+        const result = await judge(info, target);
+        if (result.healthy) return result;
+        last = result.detail;
+        if (!info.State.Running && info.State.Status === 'exited') {
+          throw new ServiceError('SERVICE_EXITED', `${target.container} exited (code ${info.State.ExitCode}) instead of becoming healthy`);
+        }
+        if (Date.now() >= deadline) {
+          throw new ServiceError('SERVICE_UNHEALTHY', `${target.container} did not become healthy within ${Math.round(target.healthTimeoutMs / 1000)} s (last: ${last})`);
+        }
+        await new Promise((r) => setTimeout(r, pollMs));
+      }
+    },
+
+    async logsTail(target, lines) {
+      try {
+        const buffer = await docker.getContainer(target.container).logs({ stdout: true, stderr: true, tail: lines, follow: false });
+        return demuxDockerLogs(Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer)));
+      } catch {
+        return '';
+      }
+    },
+  };
+
+  async function judge(info: Docker.ContainerInspectInfo, target: ServiceTarget): Promise<HealthResult> {
+    const health = info.State.Health;
+    if (health?.Status) {
+      const lastLog = health.Log?.at(-1)?.Output?.trim();
+      return { healthy: health.Status === 'healthy', via: 'healthcheck', detail: `health ${health.Status}${lastLog ? `: ${lastLog.slice(0, 200)}` : ''}` };
+    }
+    const binding = info.NetworkSettings.Ports?.[`${target.port}/tcp`]?.[0];
+    if (info.State.Running && binding?.HostPort) {
+      const url = `http://127.0.0.1:${binding.HostPort}${target.healthPath}`;
+      const status = await httpStatus(url);
+      return { healthy: status === 200, via: 'http', detail: `GET ${url} → ${status || 'unreachable'}` };
+    }
+    return { healthy: info.State.Running, via: 'running', detail: `state ${info.State.Status} (no health check or mapped port)` };
+  }
+}
+
+async function defaultHttpStatus(url: string): Promise<number> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await response.body?.cancel();
+    return response.status;
+  } catch {
+    return 0;
+  }
+}

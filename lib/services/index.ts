@@ -1,0 +1,17 @@
+// services: stop / start / health-check / logs of Arkalia services, via Docker (dockerode)
+// or not at all (`none`). Failures: engine unreachable, no such container, health timeout.
+export { serviceForModule, serviceTarget, type ServiceController, type ServiceTarget, type HealthResult } from './service-controller.ts';
+export { dockerController } from './docker-controller.ts';
+export { noneController } from './none-controller.ts';
+export { demuxDockerLogs } from './demux-docker-logs.ts';
+
+import { UsageError } from '../errors.ts';
+import { dockerController } from './docker-controller.ts';
+import { noneController } from './none-controller.ts';
+import type { ServiceController } from './service-controller.ts';
+
+export function serviceController(kind: string): ServiceController {
+  if (kind === 'docker') return dockerController();
+  if (kind === 'none') return noneController;
+  throw new UsageError(`--services must be "docker" or "none", got ${JSON.stringify(kind)}`);
+}
