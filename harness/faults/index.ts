@@ -1,0 +1,15 @@
+// faults: the fault catalogue. Each fault has inject() and an idempotent revert() that the
+// runner calls in a finally, even when the drill fails.
+import type { Fault } from '../scenario/index.ts';
+import { injectCorruptToml } from './corrupt-toml.ts';
+import type { FaultContext, InjectedFault } from './fault.ts';
+
+export { corruptBytes } from './corrupt-toml.ts';
+export type { FaultContext, InjectedFault } from './fault.ts';
+
+export async function injectFault(fault: Fault, ctx: FaultContext): Promise<InjectedFault> {
+  switch (fault.kind) {
+    case 'corrupt-toml':
+      return injectCorruptToml(fault, ctx);
+  }
+}

@@ -1,0 +1,5 @@
+// probes: steady-state, detection and verification checks. A probe never throws: it passes
+// or fails with a detail that goes into the journal and the report.
+export { runProbe, describeProbe } from './run-probe.ts';
+export { matchesBackup } from './matches-backup.ts';
+export type { ProbeContext, ProbeResult } from './probe-context.ts';

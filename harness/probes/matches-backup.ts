@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { extractArchive } from '../../lib/archive/index.ts';
+import { sha256Buffer } from '../../lib/checksum/index.ts';
+import { findBackups, hashTree } from '../../lib/restore/index.ts';
+import { tempDir } from '../../lib/testing.ts';
+import { stripHeartbeat } from '../arkalia/index.ts';
+import type { ProbeContext, ProbeResult } from './probe-context.ts';
+
+/**
+ * Every file under `paths` equals the backup's copy byte for byte, and no file is extra.
+ * A state file that a running stand-in has rewritten since (it appends a heartbeat with a
+ * new sequence) passes only if (a) the service reports that the bytes it loaded at start
+ * have the backup's sha256, and (b) everything but the heartbeat block is byte-identical.
+ */
+export async function matchesBackup(paths: readonly string[], ctx: ProbeContext): Promise<ProbeResult> {
+  const probe = `matches-backup ${paths.join(' ')}`;
+  const backupDir = (ctx.recoveryResult?.backup as { dir?: string } | undefined)?.dir ?? (await findBackups(ctx.backupDir))[0]?.dir;
+  if (!backupDir) return { probe, ok: false, detail: 'no backup found' };
+  const date = /arkalia_(\d{8})$/.exec(backupDir)?.[1];
+  const staging = await tempDir('ark-probe-');
+  const prefixes = paths.map((p) => (p.endsWith('/') ? p : `${p}/`));
+  await extractArchive({ file: join(backupDir, `arkalia_states_${date}.tar.gz`), cwd: staging, select: (m) => prefixes.some((p) => m.startsWith(p) || `${m}/` === p) });
+  const problems: string[] = [];
+  let compared = 0;
+  for (const prefix of prefixes) {
+    const fromBackup = await hashTree(join(staging, prefix));
+    const live = await hashTree(join(ctx.root, prefix));
+    for (const [name, sha] of fromBackup) {
+      compared += 1;
+      const path = `${prefix}${name}`;
+      const liveSha = live.get(name);
+      if (liveSha === undefined) problems.push(`${path}: missing`);
+      else if (liveSha !== sha) {
+        const why = await heartbeatOnlyDifference(path, join(staging, path), ctx, sha);
+        if (why) problems.push(`${path}: ${why}`);
+      }
+    }
+    for (const name of live.keys()) if (!fromBackup.has(name)) problems.push(`${prefix}${name}: not in the backup`);
+  }
+  if (compared === 0) problems.push(`the backup holds nothing under ${paths.join(', ')}`);
+  return { probe, ok: problems.length === 0, detail: problems.length === 0 ? `${compared} file(s) match ${backupDir}` : problems.join('; ') };
+}
+
+/** null when the only difference is a stand-in heartbeat written after it loaded the backup's exact bytes. */
+async function heartbeatOnlyDifference(path: string, backupCopy: string, ctx: ProbeContext, backupSha: string): Promise<string | null> {
+  const service = /^modules\/([^/]+)\/state\/\1_state\.toml$/.exec(path)?.[1];
+  if (!service) return 'differs from the backup';
+  const [live, backup] = await Promise.all([readFile(join(ctx.root, path), 'utf8'), readFile(backupCopy, 'utf8')]);
+  if (stripHeartbeat(live) !== stripHeartbeat(backup)) return 'content differs from the backup (beyond the service heartbeat)';
+  const health = await ctx.stack.health(service).catch(() => null);
+  const loaded = (health?.body as { loaded_sha256?: string } | undefined)?.loaded_sha256;
+  if (loaded !== backupSha) return `service ${service} loaded sha256 ${loaded ?? 'unknown'}, backup has ${backupSha}`;
+  return sha256Buffer(backup) === backupSha ? null : 'backup copy changed while comparing';
+}

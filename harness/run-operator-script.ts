@@ -1,0 +1,47 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../lib/testing.ts';
+
+export interface ScriptRunResult {
+  script: string;
+  argv: string[];
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  /** stdout parsed as JSON when the script was run with --json and printed valid JSON. */
+  json: Record<string, unknown> | null;
+}
+
+/**
+ * Run an operator script as a subprocess, exactly as an operator on Node 20 would
+ * (`npx tsx scripts/<name>.mts ...`, here as `node --import tsx` to skip npx's start-up).
+ */
+export function runOperatorScript(script: string, args: readonly string[], options: { timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<ScriptRunResult> {
+  const argv = [join('scripts', `${script}.mts`), ...args];
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...argv], { cwd: REPO_ROOT, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, options.timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      let json: Record<string, unknown> | null = null;
+      try {
+        json = args.includes('--json') ? (JSON.parse(stdout) as Record<string, unknown>) : null;
+      } catch {
+        json = null;
+      }
+      resolve({ script, argv, exitCode: code, signal, timedOut, stdout, stderr, durationMs: Date.now() - started, json });
+    });
+  });
+}

@@ -1,0 +1,211 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { parseDuration } from '../lib/policy/index.ts';
+import { copyFixture, tempDir } from '../lib/testing.ts';
+import { noHooks, type DrillHooks } from './drill-hooks.ts';
+import { injectFault, type InjectedFault } from './faults/index.ts';
+import { JOURNAL_FORMAT, type Journal, type JournalStatus, type PhaseName, type PhaseRecord } from './journal.ts';
+import { pollProbes } from './poll-probes.ts';
+import type { ProbeContext, ProbeResult } from './probes/index.ts';
+import { runOperatorScript, type ScriptRunResult } from './run-operator-script.ts';
+import type { Scenario, ScriptRun } from './scenario/index.ts';
+import { DEFAULT_START_ORDER, defaultStackServices, startArkaliaStack, type ArkaliaStack, type StackServiceSpec } from './stack/index.ts';
+
+/** Scripts that manage services take --services docker in drills (the stack is Docker). */
+const MANAGES_SERVICES = new Set(['emergency-restore']);
+
+export interface RunScenarioOptions {
+  hooks?: DrillHooks;
+  runId?: string;
+  now?: () => Date;
+}
+
+class PhaseFailure extends Error {
+  readonly status: JournalStatus;
+  constructor(status: JournalStatus, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/**
+ * One drill: workspace → stack → setup → steady state → fault → detect → recovery (a real
+ * operator script, as a subprocess) → verify → steady state again → rollback. Returns the
+ * journal; never throws for a failed drill (the journal says why), and always removes the
+ * containers and the workspace it made.
+ */
+export async function runScenario(scenario: Scenario, options: RunScenarioOptions = {}): Promise<Journal> {
+  const hooks = options.hooks ?? noHooks;
+  const now = options.now ?? (() => new Date());
+  const runId = options.runId ?? randomBytes(4).toString('hex');
+  const started = now();
+  const phases: PhaseRecord[] = [];
+  const faults: InjectedFault[] = [];
+  let status: JournalStatus = 'completed';
+  let error: string | null = null;
+  let stack: ArkaliaStack | null = null;
+  let recovery: ScriptRunResult | null = null;
+  let faultAt: Date | null = null;
+  let recoveredAt: Date | null = null;
+  const root = await copyFixture();
+  const backupDir = await tempDir('ark-backups-');
+  const services = defaultStackServices(runId);
+  const ctx = (): ProbeContext => ({ root, backupDir, stack: stack!, faults, recoveryResult: recovery?.json ?? null });
+
+  // Each phase is an Allure step and a journal record; a failed phase ends the drill.
+  const phase = async (name: PhaseName, body: () => Promise<{ ok: boolean; output?: string; probes?: ProbeResult[]; failure?: [JournalStatus, string] }>) => {
+    const t0 = now();
+    const record: PhaseRecord = { name, started_at: t0.toISOString(), ended_at: '', duration_ms: 0, ok: false };
+    phases.push(record);
+    try {
+      await hooks.step(name, async () => {
+        const result = await body();
+        Object.assign(record, { ok: result.ok, ...(result.output !== undefined ? { output: result.output } : {}), ...(result.probes ? { probes: result.probes } : {}) });
+        if (result.probes) await hooks.attach(`${name} probes`, JSON.stringify(result.probes, null, 2), 'application/json');
+        if (!result.ok) throw new PhaseFailure(...(result.failure ?? ['failed', `${name} failed`]));
+      });
+    } catch (thrown) {
+      record.ok = false;
+      record.error ??= (thrown as Error).message;
+      throw thrown instanceof PhaseFailure ? thrown : new PhaseFailure(name === 'stack' ? 'aborted' : 'failed', `${name}: ${(thrown as Error).message}`);
+    } finally {
+      const t1 = now();
+      record.ended_at = t1.toISOString();
+      record.duration_ms = t1.getTime() - t0.getTime();
+    }
+  };
+
+  const scriptPhase = async (run: ScriptRun, extra: string[]) => {
+    const args = [...run.args, '--root', root, '--backup-dir', backupDir, ...extra];
+    const result = await runOperatorScript(run.script, args, { timeoutMs: parseDuration(run.timeout) });
+    await hooks.attach(`${run.script} output`, `$ ${result.argv.join(' ')}\nexit ${result.exitCode}${result.timedOut ? ' (timed out, killed)' : ''}\n\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`, 'text/plain');
+    const ok = result.exitCode !== null && run.expect_exit.includes(result.exitCode);
+    return { result, ok, output: `${run.script} exit ${result.exitCode} (expected ${run.expect_exit.join('|')}) in ${result.durationMs} ms\n${result.stderr.slice(-4000)}` };
+  };
+
+  try {
+    await hooks.attach('scenario', await readFile(scenario.file, 'utf8'), 'text/plain');
+    await writeDrillPolicy(root, services);
+
+    // 1. The Arkalia stack, in the runbook's order, each group healthy before the next.
+    await phase('stack', async () => {
+      stack = await startArkaliaStack({ root, services, order: DEFAULT_START_ORDER, runId });
+      return { ok: true, output: `stack ${runId} up: ${services.map((s) => s.container).join(', ')}` };
+    });
+
+    // 2. Setup: operator scripts that must run first (a backup to restore from).
+    await phase('setup', async () => {
+      const outputs: string[] = [];
+      for (const run of scenario.setup) {
+        const { ok, output } = await scriptPhase(run, []);
+        outputs.push(output);
+        if (!ok) return { ok, output: outputs.join('\n'), failure: ['failed', `setup script ${run.script} failed`] };
+      }
+      return { ok: true, output: outputs.join('\n') };
+    });
+
+    // 3. The steady state must hold before we break anything.
+    await phase('steady-state-before', async () => {
+      const { ok, results } = await pollProbes(scenario.steady_state, ctx(), 20_000);
+      return { ok, probes: results, failure: ['failed', 'the steady state did not hold before the fault'] };
+    });
+
+    // 4. Inject the faults.
+    await phase('fault', async () => {
+      faultAt = now();
+      for (const fault of scenario.faults) faults.push(await injectFault(fault, { root, backupDir, stack }));
+      return { ok: true, output: faults.map((f) => `${f.kind}: ${f.description}`).join('\n') };
+    });
+
+    // 5. The fault must be visible: a drill whose fault changes nothing proves nothing.
+    await phase('detect', async () => {
+      const { ok, results } = await pollProbes(scenario.detect, ctx(), parseDuration(scenario.detect_timeout));
+      return { ok, probes: results, failure: ['failed', 'the fault was not detected: the drill would prove nothing'] };
+    });
+
+    // 6. Recovery: the real operator script, as an operator runs it.
+    await phase('recovery', async () => {
+      const { result, ok, output } = await scriptPhase(scenario.recovery, [...(MANAGES_SERVICES.has(scenario.recovery.script) ? ['--services', 'docker'] : []), '--json']);
+      recovery = result;
+      return { ok, output, failure: ['failed', `recovery script ${scenario.recovery.script} exited ${result.exitCode}`] };
+    });
+
+    // 7. Verify, then the steady state again; RTO ends when both hold.
+    await phase('verify', async () => {
+      const { ok, results } = await pollProbes(scenario.verify, ctx(), parseDuration(scenario.verify_timeout));
+      return { ok, probes: results, failure: ['deviated', 'verification failed after recovery'] };
+    });
+    await phase('steady-state-after', async () => {
+      const { ok, results, at } = await pollProbes(scenario.steady_state, ctx(), parseDuration(scenario.verify_timeout));
+      recoveredAt = at;
+      return { ok, probes: results, failure: ['deviated', 'the steady state did not come back after recovery'] };
+    });
+  } catch (thrown) {
+    status = thrown instanceof PhaseFailure ? thrown.status : 'aborted';
+    error = (thrown as Error).message;
+  }
+
+  const recoveryPoint = ((recovery as ScriptRunResult | null)?.json?.backup as { recoveryPoint?: string } | undefined)?.recoveryPoint ?? null;
+  const rtoMs = faultAt && recoveredAt ? (recoveredAt as Date).getTime() - (faultAt as Date).getTime() : null;
+  const rpoMs = faultAt && recoveryPoint ? (faultAt as Date).getTime() - new Date(recoveryPoint).getTime() : null;
+  const rtoMet = rtoMs === null ? null : rtoMs <= parseDuration(scenario.objectives.rto);
+  const rpoMet = rpoMs === null ? null : rpoMs <= parseDuration(scenario.objectives.rpo);
+  if (status === 'completed' && (rtoMet === false || rpoMet === false)) {
+    status = 'deviated';
+    error = `objectives not met: RTO ${rtoMs} ms (objective ${scenario.objectives.rto}), RPO ${rpoMs} ms (objective ${scenario.objectives.rpo})`;
+  }
+
+  // 8. Rollback, logs, teardown: always, whatever happened above.
+  try {
+    if (scenario.rollback === 'always' || (scenario.rollback === 'on-failure' && status !== 'completed')) {
+      await phase('rollback', async () => {
+        for (const fault of [...faults].reverse()) await fault.revert();
+        return { ok: true, output: `reverted ${faults.length} fault(s)` };
+      }).catch(() => {});
+    }
+    if (status !== 'completed' && stack) {
+      for (const s of services) await hooks.attach(`${s.name} logs`, await (stack as ArkaliaStack).logs(s.name, 50).catch((e: Error) => e.message), 'text/plain');
+    }
+  } finally {
+    await (stack as ArkaliaStack | null)?.stop();
+  }
+  const backups = await listBackupsUsed(backupDir);
+  for (const b of backups) await hooks.attach(`checksums ${b.dir.split('/').at(-1)}`, b.checksums, 'text/plain');
+  if (!process.env.ARK_KEEP_WORKDIR) await Promise.all([rm(dirname(root), { recursive: true, force: true }), rm(backupDir, { recursive: true, force: true })]);
+
+  const ended = now();
+  const rec = recovery as ScriptRunResult | null;
+  return {
+    format: JOURNAL_FORMAT,
+    scenario: scenario.id,
+    title: scenario.title,
+    file: scenario.file,
+    run_id: runId,
+    tags: scenario.tags,
+    status,
+    started_at: started.toISOString(),
+    ended_at: ended.toISOString(),
+    duration_ms: ended.getTime() - started.getTime(),
+    phases,
+    objectives: scenario.objectives,
+    measurements: { rto_ms: rtoMs, rpo_ms: rpoMs, recovery_point: recoveryPoint, rto_met: rtoMet, rpo_met: rpoMet },
+    recovery: rec ? { script: rec.script, argv: rec.argv, exit_code: rec.exitCode, duration_ms: rec.durationMs, result: rec.json } : null,
+    backups,
+    error,
+  };
+}
+
+/** The policy the operator scripts read from the root: this run's container names. */
+async function writeDrillPolicy(root: string, services: readonly StackServiceSpec[]): Promise<void> {
+  const lines = ['# Written by the arkalia-dr drill harness: the containers of this run.'];
+  for (const s of services) lines.push(`[services.${s.name}]`, `container = "${s.container}"`, `port = ${s.port}`, 'health_timeout = "PT60S"', '');
+  await writeFile(join(root, 'ark.policy.toml'), `${lines.join('\n')}\n`);
+}
+
+async function listBackupsUsed(backupDir: string): Promise<{ dir: string; checksums: string }[]> {
+  const { findBackups } = await import('../lib/restore/index.ts');
+  const out: { dir: string; checksums: string }[] = [];
+  for (const b of await findBackups(backupDir)) out.push({ dir: b.dir, checksums: await readFile(b.checksumFile, 'utf8').catch(() => '') });
+  return out;
+}

@@ -1,0 +1,27 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as allure from 'allure-js-commons';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../lib/testing.ts';
+import { allureHooks, labelScenario } from './evidence/allure-hooks.ts';
+import { runScenario } from './run-scenario.ts';
+import { loadScenarios } from './scenario/index.ts';
+
+// Every scenario file is one drill (or those named in ARK_DRILL_SCENARIOS by `npm run drill`).
+const selection = (process.env.ARK_DRILL_SCENARIOS ?? '').split(',').filter(Boolean);
+const scenarios = await loadScenarios(selection);
+
+describe('recovery drills', () => {
+  for (const scenario of scenarios) {
+    it(scenario.id, async () => {
+      await labelScenario(scenario);
+      const journal = await runScenario(scenario, { hooks: allureHooks });
+      const json = JSON.stringify(journal, null, 2);
+      await allure.attachment('journal.json', json, 'application/json');
+      const dir = join(REPO_ROOT, 'reports', 'journals');
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, `${scenario.id}.json`), `${json}\n`);
+      expect(journal.status, `${journal.error ?? ''}`).toBe('completed');
+    });
+  }
+});
