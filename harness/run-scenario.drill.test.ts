@@ -1,0 +1,54 @@
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { describe, expect, it } from 'vitest';
+import { runScenario } from './run-scenario.ts';
+import { RUN_LABEL } from './stack/index.ts';
+import { loadScenario, SCENARIO_DIR } from './scenario/index.ts';
+
+// A drill that passes when the recovery script claims success and does nothing would
+// manufacture audit evidence. These runs use deliberately broken recoveries and must fail.
+
+const scenario = await loadScenario(join(SCENARIO_DIR, 'corrupt-zeroia-state.toml'));
+
+/** Containers (and networks) left by one run; other runs may be going on beside it. */
+async function leftovers(runId: string): Promise<number> {
+  const docker = new Docker();
+  const filters = { label: [`${RUN_LABEL}=${runId}`] };
+  return (await docker.listContainers({ all: true, filters })).length + (await docker.listNetworks({ filters })).length;
+}
+
+describe('drills can fail', () => {
+  it('a recovery that exits 0 but changes nothing (--dry-run) is caught by verification', async () => {
+    const journal = await runScenario({ ...scenario, recovery: { ...scenario.recovery, args: ['zeroia', '--dry-run'] }, verify_timeout: 'PT5S' });
+    expect(journal.status).toBe('deviated');
+    const recovery = journal.phases.find((p) => p.name === 'recovery')!;
+    expect(recovery.ok).toBe(true); // the script itself said all was well
+    const verify = journal.phases.find((p) => p.name === 'verify')!;
+    expect(verify.ok).toBe(false);
+    expect(verify.probes!.find((p) => p.probe.startsWith('matches-backup'))).toMatchObject({ ok: false });
+    expect(verify.probes!.find((p) => p.probe.startsWith('corrupt-copy-preserved'))).toMatchObject({ ok: false });
+    expect(journal.measurements.rto_ms).toBeNull();
+    expect(await leftovers(journal.run_id)).toBe(0);
+  });
+
+  it('restoring the wrong module fails the drill', async () => {
+    const wrong = await runScenario({ ...scenario, recovery: { ...scenario.recovery, args: ['reflexia'] }, verify_timeout: 'PT5S' });
+    expect(wrong.status).toBe('deviated');
+    expect(wrong.phases.find((p) => p.name === 'verify')?.ok).toBe(false);
+    expect(await leftovers(wrong.run_id)).toBe(0);
+  });
+
+  it('a fault the detect probes cannot see fails the drill before any recovery runs', async () => {
+    // zeroia never reads its decision log, so corrupting it leaves /health at 200.
+    const unseen = await runScenario({
+      ...scenario,
+      faults: [{ kind: 'corrupt-toml', path: 'modules/zeroia/state/zeroia_decision_log.toml', mode: 'garbage' }],
+      detect: [{ probe: 'http', service: 'zeroia', path: '/health', status: 503 }],
+      detect_timeout: 'PT3S',
+    });
+    expect(unseen.status).toBe('failed');
+    expect(unseen.error).toMatch(/not detected/);
+    expect(unseen.phases.map((p) => p.name)).not.toContain('recovery');
+    expect(await leftovers(unseen.run_id)).toBe(0);
+  });
+});
