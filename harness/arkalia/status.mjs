@@ -20,7 +20,8 @@ async function peerHealth({ url }, fetchImpl, timeoutMs) {
     const body = await res.json().catch(() => ({}));
     return { ...body, http: res.status, status: body.status ?? (res.ok ? 'ok' : 'unhealthy') };
   } catch (err) {
-    return { http: 0, status: 'unreachable', error: String(err?.cause?.code ?? err?.cause?.message ?? err?.message ?? err) };
+    const error = err?.cause?.code ?? err?.cause?.message ?? err?.message ?? err;
+    return { http: 0, status: 'unreachable', error: String(error) };
   }
 }
 

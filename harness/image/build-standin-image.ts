@@ -8,6 +8,7 @@ import Dockerode from 'dockerode';
 import { create as createTar } from 'tar';
 import { STANDIN_APP_DIR, STANDIN_APP_FILES } from '../arkalia/index.ts';
 import { writeBuildContext } from './build-context.ts';
+import { ARK_LABEL } from './dockerfile.ts';
 import { STANDIN_REPOSITORY, standInImageTag } from './image-tag.ts';
 import { parseLdd } from './parse-ldd.ts';
 
@@ -50,7 +51,7 @@ export async function buildStandInImage(opts: BuildStandInImageOptions = {}): Pr
 
 async function build(docker: Dockerode, tag: string, tomlPackageDir: string): Promise<string> {
   if (process.platform !== 'linux') {
-    throw new Error(`The stand-in image copies the host's node binary, so it needs a Linux host; set ARK_IMAGE instead`);
+    throw new Error(`The stand-in image copies the host's node binary, so it needs a Linux host; else set ARK_IMAGE`);
   }
   const dir = await mkdtemp(join(tmpdir(), 'arkalia-dr-image-'));
   try {
@@ -63,7 +64,8 @@ async function build(docker: Dockerode, tag: string, tomlPackageDir: string): Pr
       tomlPackageDir,
     });
     const context = createTar({ cwd: dir }, ['.']);
-    const output = await docker.buildImage(context as unknown as NodeJS.ReadableStream, { t: tag, rm: true, forcerm: true });
+    const tarStream = context as unknown as NodeJS.ReadableStream;
+    const output = await docker.buildImage(tarStream, { t: tag, rm: true, forcerm: true });
     const events = await new Promise<Array<{ error?: string; stream?: string }>>((resolve, reject) =>
       docker.modem.followProgress(output, (err: Error | null, res: Array<{ error?: string }>) =>
         err ? reject(err) : resolve(res),
@@ -94,10 +96,15 @@ async function locateToml(): Promise<{ dir: string; version: string }> {
   return { dir: dirname(manifest), version };
 }
 
-// Each stand-in change makes a new ~100 MB image; older ones are dead weight. Best effort:
-// an image still used by a container (another run) refuses removal and stays.
+// Each stand-in change makes a new ~100 MB image; older ones are dead weight, and so is the
+// untagged loser of two processes building the same tag at once. Best effort: an image
+// still used by a container (another run) refuses removal and stays.
 async function pruneOtherStandInTags(docker: Dockerode, keep: string): Promise<void> {
-  const images = await docker.listImages({ filters: { reference: [STANDIN_REPOSITORY] } });
-  const stale = images.flatMap((image) => image.RepoTags ?? []).filter((ref) => ref !== keep);
+  const tagged = await docker.listImages({ filters: { reference: [STANDIN_REPOSITORY] } });
+  const dangling = await docker.listImages({ filters: { dangling: ['true'], label: [`${ARK_LABEL}=true`] } });
+  const stale = [
+    ...tagged.flatMap((image) => image.RepoTags ?? []).filter((ref) => ref !== keep),
+    ...dangling.map((image) => image.Id),
+  ];
   await Promise.all(stale.map((ref) => docker.getImage(ref).remove().catch(() => undefined)));
 }

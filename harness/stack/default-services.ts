@@ -18,8 +18,20 @@ const stateFile = (name: string) => `modules/${name}/state/${name}_state.toml`;
 export function defaultStackServices(runId: string): StackServiceSpec[] {
   const container = (name: string) => `ark-${runId}-${name}`;
   return [
-    { name: 'reflexia', container: container('reflexia'), port: 8002, stateFile: stateFile('reflexia'), mounts: [moduleState('reflexia'), ...defaults] },
-    { name: 'zeroia', container: container('zeroia'), port: 8000, stateFile: stateFile('zeroia'), mounts: [moduleState('zeroia'), ...defaults] },
+    {
+      name: 'reflexia',
+      container: container('reflexia'),
+      port: 8002,
+      stateFile: stateFile('reflexia'),
+      mounts: [moduleState('reflexia'), ...defaults],
+    },
+    {
+      name: 'zeroia',
+      container: container('zeroia'),
+      port: 8000,
+      stateFile: stateFile('zeroia'),
+      mounts: [moduleState('zeroia'), ...defaults],
+    },
     {
       name: 'helloria',
       container: container('helloria'),
