@@ -128,6 +128,9 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     await phase('recovery', async () => {
       const { result, ok, output } = await scriptPhase(scenario.recovery, [...(MANAGES_SERVICES.has(scenario.recovery.script) ? ['--services', 'docker'] : []), '--json']);
       recovery = result;
+      const changes = (result.json?.changes as { path: string; action: string; backupSha256: string | null }[] | undefined) ?? [];
+      const restored = changes.filter((c) => c.backupSha256).map((c) => `${c.backupSha256}  ${c.path}  (${c.action})`);
+      if (restored.length > 0) await hooks.attach('restored files (sha256)', `${restored.join('\n')}\n`, 'text/plain');
       return { ok, output, failure: ['failed', `recovery script ${scenario.recovery.script} exited ${result.exitCode}`] };
     });
 
