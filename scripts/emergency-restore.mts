@@ -1,11 +1,10 @@
 #!/usr/bin/env -S npx tsx
 // Emergency restore of one module's state (the runbook's ark_emergency_restore.sh):
 // verify the backup first, stage, validate, preserve the corrupted state, swap in, restart.
+// Only what argument checking needs is imported up front: a usage error answers at once.
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { isBackupDate } from '../lib/pipeline/backup-layout.ts';
-import { emergencyRestore, MODULE_NAME } from '../lib/pipeline/emergency-restore.ts';
-import { loadPolicy } from '../lib/policy/index.ts';
-import { serviceController } from '../lib/services/index.ts';
+import { assertModuleName } from '../lib/restore/module-name.ts';
 import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
 import { runScript } from './cli/run-script.ts';
 
@@ -35,10 +34,18 @@ await runScript(async (ctx) => {
   }
   const [module, date, ...extra] = positionals;
   if (module === undefined) throw new UsageError('missing <module> (for example: emergency-restore.mts zeroia); see --help');
-  if (!MODULE_NAME.test(module)) throw new UsageError(`module must be a plain identifier such as "zeroia" (lowercase letters, digits, _), got ${JSON.stringify(module)}`);
+  assertModuleName(module);
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}; see --help`);
   if (date !== undefined && !isBackupDate(date)) throw new UsageError(`backup date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
-  const services = serviceController(values.services ?? 'docker');
+  const kind = values.services ?? 'docker';
+  if (kind !== 'docker' && kind !== 'none') throw new UsageError(`--services must be "docker" or "none", got ${JSON.stringify(kind)}`);
+
+  const [{ emergencyRestore }, { loadPolicy }, { serviceController }] = await Promise.all([
+    import('../lib/pipeline/emergency-restore.ts'),
+    import('../lib/policy/index.ts'),
+    import('../lib/services/index.ts'),
+  ]);
+  const services = serviceController(kind);
 
   const { policy, source } = await loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) });
   ctx.say(`🔄 emergency restore of ${module} in ${common.root} from ${common.backupDir} (policy: ${source})${values['dry-run'] ? ' — dry run' : ''}`);
@@ -48,4 +55,4 @@ await runScript(async (ctx) => {
     ? `[dry run] ${changed} file(s) would change; nothing was modified`
     : `✅ ${module} restored from ${report.backup.dir} (recovery point ${report.backup.recoveryPoint}); ${changed} file(s) changed; previous state preserved in ${report.preservedAt}`;
   return { exitCode: EXIT.ok, summary, result: { ...report } };
-});
+}, { scriptUrl: import.meta.url });

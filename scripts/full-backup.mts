@@ -2,9 +2,7 @@
 // Daily full backup (the runbook's ark_full_backup.sh): states, logs, models, infra,
 // checksums and a manifest, published atomically under <backup-dir>/daily/arkalia_<DATE>/.
 import { EXIT, UsageError } from '../lib/errors.ts';
-import { runFullBackup } from '../lib/pipeline/backup.ts';
 import { isBackupDate, localDateStamp } from '../lib/pipeline/backup-layout.ts';
-import { loadPolicy } from '../lib/policy/index.ts';
 import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
 import { runScript } from './cli/run-script.ts';
 
@@ -35,6 +33,8 @@ await runScript(async (ctx) => {
   const date = values.date ?? localDateStamp(new Date());
   if (!isBackupDate(date)) throw new UsageError(`--date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
 
+  // Loaded only now, so that --help and usage errors answer at once.
+  const [{ loadPolicy }, { runFullBackup }] = await Promise.all([import('../lib/policy/index.ts'), import('../lib/pipeline/backup.ts')]);
   const { policy, source } = await loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) });
   ctx.say(`🏗️  full backup of ${common.root} → ${common.backupDir} (${date}; policy: ${source})`);
   const started = Date.now();
@@ -50,4 +50,4 @@ await runScript(async (ctx) => {
     summary,
     result: { backup_dir: report.dir, date, duration_ms: Date.now() - started, invalid_states: invalid, manifest: report.manifest, policy: source },
   };
-});
+}, { scriptUrl: import.meta.url });

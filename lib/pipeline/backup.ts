@@ -1,7 +1,7 @@
 import { cp, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
-import { glob } from 'tinyglobby';
+import { basename, join } from 'node:path';
+import { escapePath, glob } from 'tinyglobby';
 import { createArchive, planArchives, type ArchivePlan } from '../archive/index.ts';
 import { buildManifest, formatChecksumFile, type BackupManifest, type ManifestArchive } from '../checksum/index.ts';
 import { ArkError, UsageError } from '../errors.ts';
@@ -45,16 +45,16 @@ export async function runFullBackup(options: FullBackupOptions): Promise<FullBac
   const daily = dailyDir(options.backupDir);
   const finalDir = join(daily, backupDirName(date));
 
-  // 1. Refuse early to clobber a backup of the same date unless asked to.
+  // 1. Clear what crashed runs left, then refuse to clobber a backup of the same date unless asked to.
   await assertRootLooksLikeArkalia(root);
+  await mkdir(daily, { recursive: true });
+  await removeStalePartials(daily, date, finalDir, sink);
   const exists = await stat(finalDir).then(() => true, () => false);
   if (exists && !options.replace) {
     throw new ArkError('BACKUP_EXISTS', `a backup for ${date} already exists: ${finalDir}. Pass --replace to replace it (the old one is kept until the new one is complete), or --date for another date.`);
   }
 
   // 2. Write into a fresh hidden partial folder beside the final one.
-  await mkdir(daily, { recursive: true });
-  await removeStalePartials(daily, date, sink);
   const partial = join(daily, `${partialPrefix(date)}${process.pid}-${Date.now()}`);
   await mkdir(partial);
   try {
@@ -70,10 +70,14 @@ export async function runFullBackup(options: FullBackupOptions): Promise<FullBac
       }
       if (plan.paths.length === 0) continue;
       sink({ kind: 'step', step: `archive-${plan.name}`, message: `archiving ${plan.name}: ${plan.paths.join(' ')}` });
-      const source = holdsLiveState(policy, plan.name) ? await stageCopy(plan, join(partial, '.stage')) : plan.cwd;
-      if (plan.cwd === root) invalidStates.push(...(await validateStates(policy, source, plan.paths, sink)));
-      archives.push(await writeArchive(plan, source, partial, date, sink));
-      if (source !== plan.cwd) await rm(source, { recursive: true, force: true });
+      try {
+        const source = holdsLiveState(policy, plan.name) ? await stageCopy(plan, join(partial, '.stage')) : plan.cwd;
+        if (plan.cwd === root) invalidStates.push(...(await validateStates(policy, source, plan.paths, sink)));
+        archives.push(await writeArchive(plan, source, partial, date, sink));
+        if (source !== plan.cwd) await rm(source, { recursive: true, force: true });
+      } catch (error) {
+        throw archiveFailed(plan, date, error);
+      }
     }
     if (archives.length === 0) throw new ArkError('BACKUP_EMPTY', `nothing to back up under ${root}: no path of the policy exists there`);
 
@@ -142,9 +146,29 @@ async function validateStates(policy: Policy, source: string, archived: string[]
 
 async function writeArchive(plan: ArchivePlan, cwd: string, partial: string, date: string, sink: EventSink): Promise<ManifestArchive> {
   const file = `${plan.prefix}_${date}.tar.gz`;
-  const result = await createArchive({ cwd, paths: plan.paths, file: join(partial, file), gzipLevel: plan.gzipLevel, mode: plan.sensitive ? 0o600 : 0o644 });
+  // .env is never written world-readable, even by a policy that moves it into a non-sensitive archive.
+  const sensitive = plan.sensitive || (await holdsSecretFile(cwd, plan.paths));
+  const result = await createArchive({ cwd, paths: plan.paths, file: join(partial, file), gzipLevel: plan.gzipLevel, mode: sensitive ? 0o600 : 0o644 });
   sink({ kind: 'archive-written', archive: plan.name, file, bytes: result.bytes, members: result.members, sha256: result.sha256 });
-  return { name: plan.name, file, sha256: result.sha256, size_bytes: result.bytes, members: result.members, sensitive: plan.sensitive };
+  return { name: plan.name, file, sha256: result.sha256, size_bytes: result.bytes, members: result.members, sensitive };
+}
+
+const SECRET_FILE = /^\.env(\..+)?$/;
+
+async function holdsSecretFile(cwd: string, paths: readonly string[]): Promise<boolean> {
+  if (paths.some((p) => SECRET_FILE.test(basename(p)))) return true;
+  const inside = await glob(paths.map((p) => `${escapePath(p.replace(/\/+$/, ''))}/**/.env*`), { cwd, dot: true, onlyFiles: true });
+  return inside.some((f) => SECRET_FILE.test(basename(f)));
+}
+
+/** An unreadable file (EACCES, a FIFO, a file that shrank) fails the whole backup, by name. */
+function archiveFailed(plan: ArchivePlan, date: string, error: unknown): ArkError {
+  if (error instanceof ArkError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new ArkError('ARCHIVE_FAILED', `cannot write ${plan.prefix}_${date}.tar.gz (${plan.name}): ${reason}. Nothing was published; fix the file or the policy and run again.`, {
+    cause: error,
+    details: { archive: plan.name },
+  });
 }
 
 async function publish(partial: string, finalDir: string, replacing: boolean): Promise<void> {
@@ -164,11 +188,18 @@ async function publish(partial: string, finalDir: string, replacing: boolean): P
   await fsyncDir(join(finalDir, '..'));
 }
 
-async function removeStalePartials(daily: string, date: string, sink: EventSink): Promise<void> {
-  for (const name of await readdir(daily)) {
+async function removeStalePartials(daily: string, date: string, finalDir: string, sink: EventSink): Promise<void> {
+  for (const name of (await readdir(daily)).sort()) {
     if (!name.startsWith(partialPrefix(date))) continue;
     const pid = Number(/partial-(\d+)-/.exec(name)?.[1]);
     if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) continue;
+    // A --replace run that died between its two renames: the set-aside old backup is the only one.
+    if (name.endsWith('.replaced') && !(await stat(finalDir).then(() => true, () => false))) {
+      await rename(join(daily, name), finalDir);
+      await fsyncDir(daily);
+      sink({ kind: 'warning', code: 'REPLACED_BACKUP_RESTORED', message: `restored ${backupDirName(date)} from ${name}, set aside by a --replace run that crashed` });
+      continue;
+    }
     await rm(join(daily, name), { recursive: true, force: true });
     sink({ kind: 'warning', code: 'STALE_PARTIAL_REMOVED', message: `removed an unfinished backup left by a crashed run: ${name}` });
   }

@@ -1,15 +1,15 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseManifest } from '../checksum/index.ts';
-import { UsageError } from '../errors.ts';
+import { isArkError, ServiceError, toArkError, UsageError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import type { Policy } from '../policy/index.ts';
-import { hashTree, moduleStatePrefix, planChanges, preserveTree, selectBackup, stageModuleState, swapIn, type FileChange } from '../restore/index.ts';
-import { serviceForModule, type HealthResult, type ServiceController } from '../services/index.ts';
+import { assertModuleName, hashTree, moduleStatePrefix, planChanges, preserveTree, selectBackup, stageModuleState, swapIn, type FileChange } from '../restore/index.ts';
+import { serviceForModule, type HealthResult, type ServiceController, type ServiceTarget } from '../services/index.ts';
 import { manifestFileName } from './backup-layout.ts';
 
-export const MODULE_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+export { MODULE_NAME } from '../restore/index.ts';
 
 export interface EmergencyRestoreOptions {
   root: string;
@@ -37,16 +37,17 @@ export interface EmergencyRestoreReport {
 /**
  * The runbook's ark_emergency_restore.sh, reordered so that nothing changes until the backup
  * is known good: select → verify checksum → stage → validate → (stop → preserve → swap →
- * start → health). Any failure before the swap leaves files and services as they were; a
- * failure during the swap puts the preserved files back.
+ * start → health → logs). Any failure before the swap leaves files and services as they
+ * were; a failure during the swap puts the preserved files back and restarts the service.
+ * A service that stays unhealthy after a completed swap is a failure (ServiceError, exit 1)
+ * that says the state WAS restored: the restored files are kept.
  */
 export async function emergencyRestore(options: EmergencyRestoreOptions): Promise<EmergencyRestoreReport> {
   const { root, module, policy, sink, services } = options;
-  if (!MODULE_NAME.test(module)) {
-    throw new UsageError(`module must be a plain identifier such as "zeroia" (lowercase letters, digits, _), got ${JSON.stringify(module)}`);
-  }
+  assertModuleName(module);
   const now = options.now ?? (() => new Date());
   const dryRun = options.dryRun ?? false;
+  await assertRootIsFolder(root);
   const prefix = moduleStatePrefix(module);
   const liveDir = join(root, prefix);
 
@@ -63,7 +64,7 @@ export async function emergencyRestore(options: EmergencyRestoreOptions): Promis
     const changes = planChanges(prefix, staged.files, live);
     const service = serviceForModule(policy, module);
     if (dryRun) {
-      for (const c of changes) sink({ kind: 'dry-run', message: `${c.action} ${c.path} (current ${short(c.currentSha256)}, backup ${short(c.backupSha256)})` });
+      for (const c of changes) sink({ kind: 'dry-run', message: `${c.action} ${c.path} (current sha256 ${c.currentSha256 ?? 'none'}, backup sha256 ${c.backupSha256 ?? 'none'})` });
       sink({ kind: 'dry-run', message: service && services.kind !== 'none' ? `would stop and restart container ${service.container}` : 'no service would be stopped' });
       return { module, backup: { dir: backup.dir, date: backup.date, recoveryPoint }, changes, preservedAt: null, service: null, dryRun };
     }
@@ -77,26 +78,38 @@ export async function emergencyRestore(options: EmergencyRestoreOptions): Promis
       sink({ kind: 'service', service: module, container: '', action: 'skip', message: service ? 'services not managed (--services none)' : `no service owns module ${module} in the policy` });
     }
 
-    // 4. Preserve the current (corrupted) state beside the backups, then swap in.
-    const current = await hashTree(liveDir);
-    const preservedAt = join(options.backupDir, 'preserved', `${module}_state_${stamp(now())}`);
-    await preserveTree(liveDir, [...current.keys()], preservedAt);
-    sink({ kind: 'state-preserved', from: liveDir, to: preservedAt });
-    const finalChanges = planChanges(prefix, staged.files, current);
-    await swapIn({ liveDir, stagedDir: staged.dir, prefix, changes: finalChanges, preserveDir: preservedAt, preserved: [...current.keys()] });
+    // 4. Preserve the current (corrupted) state beside the backups, then swap in. If either
+    //    fails the live files are as they were, so the service is restarted as we found it.
+    let preservedAt: string;
+    let finalChanges: FileChange[];
+    try {
+      const current = await hashTree(liveDir);
+      preservedAt = await preserveTree(liveDir, [...current.keys()], join(options.backupDir, 'preserved', `${module}_state_${stamp(now())}`));
+      sink({ kind: 'state-preserved', from: liveDir, to: preservedAt });
+      finalChanges = planChanges(prefix, staged.files, current);
+      await swapIn({ liveDir, stagedDir: staged.dir, prefix, changes: finalChanges, preserveDir: preservedAt, preserved: [...current.keys()] });
+    } catch (error) {
+      // After a failed rollback the files are half restored: better stopped than running on them.
+      const filesAsBefore = !(isArkError(error) && error.code === 'RESTORE_ROLLBACK_FAILED');
+      if (service && stopped && filesAsBefore) await restartAfterFailure(services, service, sink);
+      throw error;
+    }
     for (const c of finalChanges) {
       if (c.action === 'replace' || c.action === 'create') sink({ kind: 'file-restored', path: c.path, sha256: c.backupSha256!, previousSha256: c.currentSha256 });
     }
 
-    // 5. Restart and wait for health, then show the tail of the logs.
+    // 5. Restart and wait for health, then show the tail of the logs. The restored files stay
+    //    whatever the service does: rolling back would reinstate the corrupted state.
     let health: HealthResult | null = null;
     let logs = '';
     if (service && stopped) {
-      await services.start(service);
-      sink({ kind: 'service', service: service.name, container: service.container, action: 'start', message: `started ${service.container}, waiting for health (up to ${Math.round(service.healthTimeoutMs / 1000)} s)` });
       try {
+        await services.start(service);
+        sink({ kind: 'service', service: service.name, container: service.container, action: 'start', message: `started ${service.container}, waiting for health (up to ${Math.round(service.healthTimeoutMs / 1000)} s)` });
         health = await services.waitHealthy(service);
         sink({ kind: 'service', service: service.name, container: service.container, action: 'healthy', message: `${service.container} healthy (${health.detail})` });
+      } catch (error) {
+        throw restoredButUnhealthy(error, { module, container: service.container, backupDir: backup.dir, preservedAt, changes: finalChanges });
       } finally {
         logs = await services.logsTail(service, options.logLines ?? 10);
         if (logs) sink({ kind: 'service-logs', service: service.name, lines: logs });
@@ -111,7 +124,7 @@ export async function emergencyRestore(options: EmergencyRestoreOptions): Promis
       dryRun,
     };
   } finally {
-    await staged.discard();
+    await staged.discard().catch((error: Error) => sink({ kind: 'warning', code: 'STAGING_NOT_REMOVED', message: `could not remove the staging folder ${stagingRoot}: ${error.message}` }));
   }
 }
 
@@ -124,10 +137,31 @@ async function readRecoveryPoint(dir: string, date: string): Promise<string | nu
   }
 }
 
-function stamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15) + `_${process.pid}`;
+async function assertRootIsFolder(root: string): Promise<void> {
+  const info = await stat(root).catch(() => null);
+  if (!info?.isDirectory()) throw new UsageError(`Arkalia root ${root} is not a folder (use --root DIR or ARK_ROOT)`);
 }
 
-function short(sha: string | null): string {
-  return sha ? `${sha.slice(0, 12)}…` : 'none';
+/** Best effort: the files are as they were, so the service runs again as before; the swap's error is what the operator needs. */
+async function restartAfterFailure(services: ServiceController, service: ServiceTarget, sink: EventSink): Promise<void> {
+  try {
+    await services.start(service);
+    sink({ kind: 'service', service: service.name, container: service.container, action: 'start', message: `restore failed, files unchanged: started ${service.container} again` });
+  } catch (error) {
+    sink({ kind: 'warning', code: 'SERVICE_RESTART_FAILED', message: `restore failed and ${service.container} could not be restarted either: ${(error as Error).message}` });
+  }
+}
+
+function restoredButUnhealthy(error: unknown, facts: { module: string; container: string; backupDir: string; preservedAt: string; changes: FileChange[] }): ServiceError {
+  const cause = toArkError(error);
+  return new ServiceError(
+    'RESTORED_SERVICE_UNHEALTHY',
+    `the state of ${facts.module} WAS restored from ${facts.backupDir} (previous state preserved in ${facts.preservedAt}), ` +
+      `but the service is unhealthy: ${cause.message}. The restored files were kept (rolling back would bring the corrupted state back); check docker logs ${facts.container}.`,
+    { cause: error, details: { stateRestored: true, serviceError: cause.code, backup: facts.backupDir, preservedAt: facts.preservedAt, changes: facts.changes } },
+  );
+}
+
+function stamp(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15) + `_${process.pid}`;
 }

@@ -1,10 +1,20 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { ServiceError } from '../errors.ts';
 import { demuxDockerLogs } from './demux-docker-logs.ts';
 import type { HealthResult, ServiceController, ServiceTarget } from './service-controller.ts';
 
-interface DockerControllerOptions {
-  docker?: Docker;
+/** The part of dockerode this controller uses (a `new Docker()` fits; tests pass a fake). */
+export interface DockerApi {
+  getContainer(name: string): {
+    inspect(): Promise<Docker.ContainerInspectInfo>;
+    stop(options?: { t?: number }): Promise<unknown>;
+    start(): Promise<unknown>;
+    logs(options: { stdout: boolean; stderr: boolean; tail: number; follow?: false }): Promise<Buffer>;
+  };
+}
+
+export interface DockerControllerOptions {
+  docker?: DockerApi;
   pollMs?: number;
   /** Injected for tests: an HTTP GET returning the status code (0 when unreachable). */
   httpStatus?: (url: string) => Promise<number>;
@@ -14,18 +24,21 @@ interface DockerControllerOptions {
  * Services as Docker containers, by the names the policy gives. Health: the container's own
  * HEALTHCHECK when it has one; otherwise an HTTP probe of the policy's health path on the
  * port Docker mapped (resolved again on every probe: a restart changes mapped ports);
- * otherwise "running".
+ * otherwise "running". dockerode is loaded on first use, so `--help`, usage errors and
+ * `--services none` runs do not pay for it.
  */
 export function dockerController(options: DockerControllerOptions = {}): ServiceController {
-  const docker = options.docker ?? new Docker();
+  let client: Promise<DockerApi> | undefined = options.docker ? Promise.resolve(options.docker) : undefined;
+  const docker = (): Promise<DockerApi> => (client ??= import('dockerode').then(({ default: Docker }) => new Docker()));
+  const container = async (target: ServiceTarget) => (await docker()).getContainer(target.container);
   const pollMs = options.pollMs ?? 250;
   const httpStatus = options.httpStatus ?? defaultHttpStatus;
 
   const inspect = async (target: ServiceTarget) => {
     try {
-      return await docker.getContainer(target.container).inspect();
+      return await (await container(target)).inspect();
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return null;
+      if (statusCode(error) === 404) return null;
       throw new ServiceError('DOCKER_UNAVAILABLE', `cannot reach the Docker engine to inspect ${target.container}: ${(error as Error).message}`, { cause: error });
     }
   };
@@ -37,9 +50,10 @@ export function dockerController(options: DockerControllerOptions = {}): Service
       if (!info) return false;
       if (!info.State.Running) return true;
       try {
-        await docker.getContainer(target.container).stop({ t: 10 });
+        await (await container(target)).stop({ t: 10 });
       } catch (error) {
-        if ((error as { statusCode?: number }).statusCode !== 304) {
+        // 304: it stopped between our inspect and our stop, which is what we wanted.
+        if (statusCode(error) !== 304) {
           throw new ServiceError('SERVICE_STOP_FAILED', `could not stop container ${target.container}: ${(error as Error).message}`, { cause: error });
         }
       }
@@ -48,9 +62,9 @@ export function dockerController(options: DockerControllerOptions = {}): Service
 
     async start(target) {
       try {
-        await docker.getContainer(target.container).start();
+        await (await container(target)).start();
       } catch (error) {
-        const status = (error as { statusCode?: number }).statusCode;
+        const status = statusCode(error);
         if (status === 304) return;
         const why = status === 404 ? 'no such container' : (error as Error).message;
         throw new ServiceError('SERVICE_START_FAILED', `could not start container ${target.container}: ${why}`, { cause: error });
@@ -70,7 +84,9 @@ export function dockerController(options: DockerControllerOptions = {}): Service
           throw new ServiceError('SERVICE_EXITED', `${target.container} exited (code ${info.State.ExitCode}) instead of becoming healthy`);
         }
         if (Date.now() >= deadline) {
-          throw new ServiceError('SERVICE_UNHEALTHY', `${target.container} did not become healthy within ${Math.round(target.healthTimeoutMs / 1000)} s (last: ${last})`);
+          throw new ServiceError('SERVICE_UNHEALTHY', `${target.container} did not become healthy within ${formatSeconds(target.healthTimeoutMs)} (last: ${last})`, {
+            details: { container: target.container, last },
+          });
         }
         await new Promise((r) => setTimeout(r, pollMs));
       }
@@ -78,7 +94,7 @@ export function dockerController(options: DockerControllerOptions = {}): Service
 
     async logsTail(target, lines) {
       try {
-        const buffer = await docker.getContainer(target.container).logs({ stdout: true, stderr: true, tail: lines, follow: false });
+        const buffer = await (await container(target)).logs({ stdout: true, stderr: true, tail: lines, follow: false });
         return demuxDockerLogs(Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer)));
       } catch {
         return '';
@@ -92,7 +108,7 @@ export function dockerController(options: DockerControllerOptions = {}): Service
       const lastLog = health.Log?.at(-1)?.Output?.trim();
       return { healthy: health.Status === 'healthy', via: 'healthcheck', detail: `health ${health.Status}${lastLog ? `: ${lastLog.slice(0, 200)}` : ''}` };
     }
-    const binding = info.NetworkSettings.Ports?.[`${target.port}/tcp`]?.[0];
+    const binding = info.NetworkSettings?.Ports?.[`${target.port}/tcp`]?.[0];
     if (info.State.Running && binding?.HostPort) {
       const url = `http://127.0.0.1:${binding.HostPort}${target.healthPath}`;
       const status = await httpStatus(url);
@@ -100,6 +116,14 @@ export function dockerController(options: DockerControllerOptions = {}): Service
     }
     return { healthy: info.State.Running, via: 'running', detail: `state ${info.State.Status} (no health check or mapped port)` };
   }
+}
+
+function statusCode(error: unknown): number | undefined {
+  return (error as { statusCode?: number } | null)?.statusCode;
+}
+
+function formatSeconds(ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`;
 }
 
 async function defaultHttpStatus(url: string): Promise<number> {

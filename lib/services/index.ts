@@ -1,7 +1,7 @@
 // services: stop / start / health-check / logs of Arkalia services, via Docker (dockerode)
 // or not at all (`none`). Failures: engine unreachable, no such container, health timeout.
 export { serviceForModule, serviceTarget, type ServiceController, type ServiceTarget, type HealthResult } from './service-controller.ts';
-export { dockerController } from './docker-controller.ts';
+export { dockerController, type DockerApi, type DockerControllerOptions } from './docker-controller.ts';
 export { noneController } from './none-controller.ts';
 export { demuxDockerLogs } from './demux-docker-logs.ts';
 

@@ -1,6 +1,7 @@
 import { recordingSink, type ArkEvent, type EventSink } from '../../lib/events.ts';
 import { EXIT, toArkError, type ExitCode } from '../../lib/errors.ts';
 import { renderEvent } from './render-event.ts';
+import { scriptArgs } from './script-args.ts';
 
 export interface ScriptContext {
   argv: string[];
@@ -25,12 +26,14 @@ export interface ScriptOutcome {
  * The frame of every operator script: render events, turn errors into a clear message and
  * an exit code (no stack trace for bad input; ARK_DEBUG=1 shows one), print --json results.
  */
-export async function runScript(main: (ctx: ScriptContext) => Promise<ScriptOutcome>): Promise<void> {
-  let json = false;
+export async function runScript(main: (ctx: ScriptContext) => Promise<ScriptOutcome>, options: { scriptUrl?: string } = {}): Promise<void> {
+  const argv = scriptArgs(process.argv, options.scriptUrl); // undefined: zx's __filename, else argv[2..]
+  // Known before parsing, so that a usage error under --json is still reported as JSON.
+  let json = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length).includes('--json');
   const recorder = recordingSink();
   const say = (line: string) => process.stderr.write(`${line}\n`);
   const ctx: ScriptContext = {
-    argv: process.argv.slice(2),
+    argv,
     sink: (event) => {
       recorder(event);
       const line = renderEvent(event);
