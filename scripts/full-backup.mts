@@ -18,12 +18,13 @@ exit code is 3.
 Options:
   --date YYYYMMDD    date of the backup (default: today)
   --replace          replace an existing backup of that date (kept until the new one is complete)
+  --dry-run          print what each archive would hold and which states are invalid; write nothing
 ${COMMON_HELP}
 
 Node 20: npx tsx scripts/full-backup.mts ...   Node >= 22.18: zx scripts/full-backup.mts ...`;
 
 await runScript(async (ctx) => {
-  const { values } = parseOptions(ctx.argv, { date: { type: 'string' }, replace: { type: 'boolean', default: false } });
+  const { values } = parseOptions(ctx.argv, { date: { type: 'string' }, replace: { type: 'boolean', default: false }, 'dry-run': { type: 'boolean', default: false } });
   const common = commonOptions(values);
   ctx.setJson(common.json);
   if (common.help) {
@@ -38,16 +39,17 @@ await runScript(async (ctx) => {
   const { policy, source } = await loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) });
   ctx.say(`🏗️  full backup of ${common.root} → ${common.backupDir} (${date}; policy: ${source})`);
   const started = Date.now();
-  const report = await runFullBackup({ root: common.root, backupDir: common.backupDir, date, policy, sink: ctx.sink, replace: values.replace });
+  const report = await runFullBackup({ root: common.root, backupDir: common.backupDir, date, policy, sink: ctx.sink, replace: values.replace, dryRun: values['dry-run'] });
   const invalid = report.invalidStates;
   const exitCode = invalid.length > 0 ? EXIT.integrity : EXIT.ok;
+  const done = report.dryRun ? '[dry run] nothing was written' : `backup complete: ${report.dir}`;
   const summary =
     invalid.length > 0
-      ? `⚠ backup complete, but ${invalid.length} state file(s) are invalid TOML and were archived as they are:\n${invalid.map((i) => `  - ${i.path}: ${i.reason}`).join('\n')}`
-      : `✅ backup complete: ${report.dir}`;
+      ? `⚠ ${done}, but ${invalid.length} state file(s) are invalid TOML${report.dryRun ? ' and would be' : ' and were'} archived as they are:\n${invalid.map((i) => `  - ${i.path}: ${i.reason}`).join('\n')}`
+      : `✅ ${done}`;
   return {
     exitCode,
     summary,
-    result: { backup_dir: report.dir, date, duration_ms: Date.now() - started, invalid_states: invalid, manifest: report.manifest, policy: source },
+    result: { backup_dir: report.dir, date, duration_ms: Date.now() - started, invalid_states: invalid, manifest: report.manifest, dry_run: report.dryRun, policy: source },
   };
 }, { scriptUrl: import.meta.url });

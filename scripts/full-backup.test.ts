@@ -283,6 +283,21 @@ describe('full-backup.mts: what it writes', { timeout: 60_000 }, () => {
   });
 });
 
+describe('full-backup.mts: --dry-run', { timeout: 60_000 }, () => {
+  it('prints each archive it would write and the invalid states, writes nothing, exits 3 like a real run', async () => {
+    const root = await copyFixture();
+    const backupDir = await tempDir('ark-backup-');
+    const outcome = await backup(['--root', root, '--backup-dir', backupDir, '--date', '20260316', '--dry-run', '--json']);
+    expect(outcome.code, outcome.stderr).toBe(3);
+    expect(outcome.stderr).toMatch(/\[dry run\] would write arkalia_states_20260316\.tar\.gz \(mode 0600, gzip 6\): \.env config\//);
+    expect(outcome.stderr).toMatch(/\[dry run\] would write arkalia_infra_20260316\.tar\.gz .*version\.toml/);
+    for (const path of INVALID_STATES) expect(outcome.stderr).toContain(`invalid TOML: ${path}`);
+    const result = JSON.parse(outcome.stdout) as { dry_run: boolean; manifest: unknown };
+    expect(result).toMatchObject({ dry_run: true, manifest: null });
+    expect(await readdir(backupDir)).toEqual([]);
+  });
+});
+
 describe('full-backup.mts: one backup per date, published atomically', { timeout: 60_000 }, () => {
   it('refuses a second run for the same date naming --replace; --replace replaces it; ARK_ROOT is honoured', async () => {
     const root = await copyFixture();

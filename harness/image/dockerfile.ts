@@ -8,6 +8,6 @@ COPY rootfs/ /
 WORKDIR /app
 LABEL ${ARK_LABEL}=true
 ENV ARK_PORT=8000
-HEALTHCHECK --interval=1s --timeout=3s --retries=3 CMD ["/usr/local/bin/node", "/app/healthcheck.mjs"]
+HEALTHCHECK --interval=3s --timeout=3s --retries=3 CMD ["/usr/local/bin/node", "/app/healthcheck.mjs"]
 ENTRYPOINT ["/usr/local/bin/node", "/app/standin.mjs"]
 `;

@@ -88,4 +88,39 @@ describe('listArchive / extractArchive', () => {
     expect(refused.map((r) => r.reason).sort()).toEqual(['absolute path', 'entry type SymbolicLink is not restored', 'path escapes the target ("..")']);
     expect(await readdir(join(work, 'target'))).toEqual(['inner']);
   });
+
+  it('never writes through a symlink planted in the target, and drops setuid bits', async () => {
+    const work = await tempDir();
+    await mkdir(join(work, 'src', 'a'), { recursive: true });
+    await writeFile(join(work, 'src', 'a', 'ok.toml'), 'ok = true\n');
+    const { chmod, symlink } = await import('node:fs/promises');
+    await chmod(join(work, 'src', 'a', 'ok.toml'), 0o4755);
+    const out = join(work, 'a.tar.gz');
+    await run('tar', ['-czf', out, '-C', join(work, 'src'), 'a']);
+
+    const clean = join(work, 'clean');
+    await mkdir(clean);
+    await extractArchive({ file: out, cwd: clean });
+    expect((await stat(join(clean, 'a', 'ok.toml'))).mode & 0o7777).toBe(0o755);
+
+    const outside = join(work, 'outside');
+    await mkdir(outside);
+    const trapped = join(work, 'trapped');
+    await mkdir(trapped);
+    await symlink(outside, join(trapped, 'a'));
+    await expect(extractArchive({ file: out, cwd: trapped })).rejects.toMatchObject({ code: 'ARCHIVE_UNSAFE', exitCode: 3 });
+    expect(await readdir(outside)).toEqual([]);
+  });
+
+  it('rejects a corrupt archive only once every started write has finished', async () => {
+    const root = await copyFixture();
+    const out = join(await tempDir(), 'big.tar.gz');
+    await createArchive({ cwd: root, paths: ['state/', 'config/', 'logs/', 'modules/'], file: out, gzipLevel: 0 });
+    await truncate(out, Math.floor((await stat(out)).size * 0.7));
+    const target = await tempDir();
+    await expect(extractArchive({ file: out, cwd: target })).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT' });
+    const before = [...(await treeContents(target)).keys()].sort();
+    await new Promise((r) => setTimeout(r, 150));
+    expect([...(await treeContents(target)).keys()].sort()).toEqual(before);
+  });
 });

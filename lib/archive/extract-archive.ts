@@ -1,5 +1,8 @@
-import { isAbsolute, posix } from 'node:path';
-import { extract, list, type ReadEntry } from 'tar';
+import { createReadStream } from 'node:fs';
+import { constants, lstat, mkdir, open as openFile, utimes } from 'node:fs/promises';
+import { isAbsolute, join, posix } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { list, Parser, type ReadEntry } from 'tar';
 import { IntegrityError } from '../errors.ts';
 
 export interface ArchiveMember {
@@ -13,7 +16,9 @@ export interface Refusal {
   reason: string;
 }
 
-const ALLOWED_TYPES = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory']);
+const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
+// Metadata entries tar itself consumes; they never reach the disk.
+const META_TYPES = new Set(['ExtendedHeader', 'GlobalExtendedHeader', 'NextFileHasLongPath', 'NextFileHasLongLinkpath', 'OldGnuLongPath']);
 
 /** Member path as GNU tar shows it: no leading "./". */
 export function memberPath(path: string): string {
@@ -29,7 +34,7 @@ export function refusalReason(entry: Pick<ReadEntry, 'path' | 'type'>): string |
   const path = memberPath(entry.path);
   if (isAbsolute(entry.path)) return 'absolute path';
   if (path.split('/').includes('..') || posix.normalize(path).startsWith('..')) return 'path escapes the target ("..")';
-  if (!ALLOWED_TYPES.has(entry.type)) return `entry type ${entry.type} is not restored`;
+  if (!FILE_TYPES.has(entry.type) && entry.type !== 'Directory') return `entry type ${entry.type} is not restored`;
   return null;
 }
 
@@ -60,39 +65,87 @@ export interface ExtractOptions {
 }
 
 /**
- * Extract selected members into `cwd`. Unsafe entries are refused and reported, never written;
- * setuid/setgid/sticky bits are dropped. A truncated or corrupt archive throws IntegrityError.
+ * Extract selected members into `cwd`, writing each file ourselves: never through a symlink
+ * (O_NOFOLLOW, and every parent folder is checked), never a link, device or FIFO, never a
+ * setuid/setgid/sticky bit. Unsafe entries are refused and reported. A truncated or corrupt
+ * archive throws IntegrityError — and only after every write already started has finished,
+ * so a caller's cleanup never races with files still appearing.
  */
 export async function extractArchive(options: ExtractOptions): Promise<{ extracted: string[]; refused: Refusal[] }> {
   const extracted: string[] = [];
   const refused: Refusal[] = [];
+  const writes: Promise<void>[] = [];
+  const open = new Map<ReadEntry, (error: Error) => void>();
+  let failure: unknown = null;
+  const parser = new Parser({ strict: true });
+  parser.on('entry', (entry: ReadEntry) => {
+    const member = memberPath(entry.path);
+    if (failure !== null || META_TYPES.has(entry.type)) return entry.resume();
+    const reason = refusalReason(entry);
+    if (reason !== null) {
+      const refusal = { entry: entry.path, reason };
+      refused.push(refusal);
+      options.onRefused?.(refusal);
+      return entry.resume();
+    }
+    if ((options.select && !options.select(member)) || member === '') return entry.resume();
+    extracted.push(member);
+    const aborted = new Promise<never>((_, reject) => open.set(entry, reject));
+    aborted.catch(() => {});
+    const write = writeEntry(options.cwd, member, entry, aborted)
+      .catch((error: unknown) => {
+        failure ??= error;
+        entry.resume();
+      })
+      .finally(() => open.delete(entry));
+    writes.push(write);
+  });
   try {
-    await extract({
-      file: options.file,
-      cwd: options.cwd,
-      strict: true,
-      preservePaths: false,
-      preserveOwner: false,
-      filter: (path, entry) => {
-        const readEntry = entry as ReadEntry;
-        const reason = refusalReason({ path, type: readEntry.type });
-        if (reason !== null) {
-          const refusal = { entry: path, reason };
-          refused.push(refusal);
-          options.onRefused?.(refusal);
-          return false;
-        }
-        const member = memberPath(path);
-        if (options.select && !options.select(member)) return false;
-        if (typeof readEntry.mode === 'number') readEntry.mode &= 0o777;
-        extracted.push(member);
-        return true;
-      },
-    });
+    await pipeline(createReadStream(options.file), parser);
   } catch (error) {
-    throw corrupt(options.file, error);
+    failure ??= error;
+    // A truncated archive never ends the entry being read: end its write so we can wait for it.
+    for (const abort of open.values()) abort(new Error('the archive ended in the middle of this entry'));
+  }
+  await Promise.allSettled(writes);
+  if (failure !== null) {
+    if (failure instanceof IntegrityError) throw failure;
+    throw corrupt(options.file, failure);
   }
   return { extracted, refused };
+}
+
+async function writeEntry(cwd: string, member: string, entry: ReadEntry, aborted: Promise<never>): Promise<void> {
+  const target = join(cwd, member);
+  const parts = member.replace(/\/$/, '').split('/');
+  await ensureRealDirs(cwd, entry.type === 'Directory' ? parts : parts.slice(0, -1));
+  const mode = (entry.mode ?? 0o644) & 0o777;
+  if (entry.type === 'Directory') {
+    entry.resume();
+  } else {
+    const handle = await openFile(target, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, mode);
+    try {
+      const copy = async () => {
+        for await (const chunk of entry) await handle.write(chunk as Buffer);
+      };
+      await Promise.race([copy(), aborted]);
+      await handle.chmod(mode);
+    } finally {
+      await handle.close();
+    }
+  }
+  if (entry.mtime) await utimes(target, entry.mtime, entry.mtime).catch(() => {});
+}
+
+/** Create each folder under cwd, refusing any existing component that is not a real folder (a planted symlink). */
+async function ensureRealDirs(cwd: string, parts: string[]): Promise<void> {
+  let path = cwd;
+  for (const part of parts) {
+    path = join(path, part);
+    const info = await lstat(path).catch(() => null);
+    if (info === null) await mkdir(path).catch((e: NodeJS.ErrnoException) => (e.code === 'EEXIST' ? undefined : Promise.reject(e)));
+    else if (!info.isDirectory()) throw new IntegrityError('ARCHIVE_UNSAFE', `refusing to extract through ${path}: it is not a folder (symlink?)`);
+  }
 }
 
 function corrupt(file: string, error: unknown): IntegrityError {

@@ -48,7 +48,7 @@ describe('checksum files', () => {
     expect(() => assertChecksumsOk(results, 's.sha256')).toThrow(/b\.tar\.gz: sha256 .* != expected[\s\S]*gone\.tar\.gz: missing/);
     expect(await verifyChecksums(join(dir, 's.sha256'), { only: ['a.tar.gz'] })).toHaveLength(1);
     await expect(verifyChecksums(join(dir, 's.sha256'), { only: ['c.tar.gz'] })).rejects.toMatchObject({ code: 'CHECKSUM_NOT_LISTED', exitCode: 3 });
-    await expect(verifyChecksums(join(dir, 'nope.sha256'))).rejects.toMatchObject({ code: 'CHECKSUM_FILE_MISSING', exitCode: 1 });
+    await expect(verifyChecksums(join(dir, 'nope.sha256'))).rejects.toMatchObject({ code: 'CHECKSUM_FILE_MISSING', exitCode: 3 });
   });
 
   it('refuses a checksum file that points outside its folder', async () => {

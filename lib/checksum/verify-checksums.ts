@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
-import { IntegrityError, NotFoundError } from '../errors.ts';
+import { IntegrityError } from '../errors.ts';
 import { parseChecksumFile } from './checksum-file.ts';
 import { sha256File } from './hash-stream.ts';
 
@@ -23,7 +23,7 @@ export async function verifyChecksums(checksumPath: string, options: { only?: re
   try {
     text = await readFile(checksumPath, 'utf8');
   } catch (error) {
-    throw new NotFoundError('CHECKSUM_FILE_MISSING', `checksum file ${checksumPath} cannot be read: ${(error as NodeJS.ErrnoException).code ?? error}`, { cause: error });
+    throw new IntegrityError('CHECKSUM_FILE_MISSING', `checksum file ${checksumPath} cannot be read, so nothing it should vouch for can be verified: ${(error as NodeJS.ErrnoException).code ?? error}`, { cause: error });
   }
   const entries = parseChecksumFile(text, basename(checksumPath));
   const dir = join(checksumPath, '..');

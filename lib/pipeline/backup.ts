@@ -20,6 +20,8 @@ export interface FullBackupOptions {
   sink: EventSink;
   /** Replace an existing backup of the same date (the old one is kept until the new one is complete). */
   replace?: boolean;
+  /** Plan and validate only: print what would be archived, write nothing. */
+  dryRun?: boolean;
   now?: () => Date;
   host?: string;
   gitCommit?: (root: string) => Promise<string | null>;
@@ -29,9 +31,11 @@ export interface FullBackupOptions {
 export interface FullBackupReport {
   dir: string;
   date: string;
-  manifest: BackupManifest;
+  /** null on a dry run. */
+  manifest: BackupManifest | null;
   invalidStates: { path: string; reason: string }[];
   replaced: boolean;
+  dryRun: boolean;
 }
 
 /**
@@ -47,6 +51,7 @@ export async function runFullBackup(options: FullBackupOptions): Promise<FullBac
 
   // 1. Clear what crashed runs left, then refuse to clobber a backup of the same date unless asked to.
   await assertRootLooksLikeArkalia(root);
+  if (options.dryRun) return planOnly(options, finalDir);
   await mkdir(daily, { recursive: true });
   await removeStalePartials(daily, date, finalDir, sink);
   const exists = await stat(finalDir).then(() => true, () => false);
@@ -104,11 +109,27 @@ export async function runFullBackup(options: FullBackupOptions): Promise<FullBac
     await fsyncDir(partial);
     await publish(partial, finalDir, exists);
     sink({ kind: 'backup-published', dir: finalDir, date });
-    return { dir: finalDir, date, manifest, invalidStates, replaced: exists };
+    return { dir: finalDir, date, manifest, invalidStates, replaced: exists, dryRun: false };
   } catch (error) {
     await rm(partial, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** --dry-run: what each archive would hold and which states are invalid; nothing is written. */
+async function planOnly(options: FullBackupOptions, finalDir: string): Promise<FullBackupReport> {
+  const { root, policy, sink, date } = options;
+  const exists = await stat(finalDir).then(() => true, () => false);
+  const invalidStates: { path: string; reason: string }[] = [];
+  for (const plan of await planArchives(policy, root)) {
+    for (const pattern of plan.unmatched) sink({ kind: 'dataset-skipped', archive: plan.name, path: pattern, reason: 'not present' });
+    if (plan.paths.length === 0) continue;
+    sink({ kind: 'dry-run', message: `would write ${plan.prefix}_${date}.tar.gz (${plan.sensitive ? 'mode 0600, ' : ''}gzip ${plan.gzipLevel}): ${plan.paths.join(' ')}` });
+    if (plan.cwd === root) invalidStates.push(...(await validateStates(policy, root, plan.paths, sink)));
+  }
+  if (exists) sink({ kind: 'dry-run', message: `${finalDir} already exists: ${options.replace ? 'it would be replaced' : 'the run would stop (pass --replace)'}` });
+  sink({ kind: 'dry-run', message: `would publish ${finalDir}` });
+  return { dir: finalDir, date, manifest: null, invalidStates, replaced: false, dryRun: true };
 }
 
 async function assertRootLooksLikeArkalia(root: string): Promise<void> {

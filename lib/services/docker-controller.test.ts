@@ -105,17 +105,27 @@ describe('dockerController.stop / start', () => {
 });
 
 describe('dockerController.waitHealthy', () => {
-  it('honours the container HEALTHCHECK and does not probe HTTP when there is one', async () => {
+  it('without a published port, honours the container HEALTHCHECK and does not probe HTTP', async () => {
     const probed: string[] = [];
     const { docker } = engine({
       zeroia: {
         states: [{ Health: { Status: 'starting', FailingStreak: 0, Log: [] } }, { Health: { Status: 'starting', FailingStreak: 0, Log: [] } }, { Health: { Status: 'healthy', FailingStreak: 0, Log: [{ Start: '', End: '', ExitCode: 0, Output: 'ok\n' }] } }],
-        ports: [{ '8000/tcp': [{ HostIp: '0.0.0.0', HostPort: '49200' }] }],
+        ports: [{}],
       },
     });
     const controller = dockerController({ docker, pollMs: 1, httpStatus: async (url) => (probed.push(url), 200) });
     expect(await controller.waitHealthy(target())).toEqual({ healthy: true, via: 'healthcheck', detail: 'health healthy: ok' });
     expect(probed).toEqual([]);
+  });
+
+  it('with a published port, a 200 on the health path counts before Docker runs its next HEALTHCHECK', async () => {
+    const { docker } = engine({
+      zeroia: { states: [{ Health: { Status: 'starting', FailingStreak: 0, Log: [] } }], ports: [{ '8000/tcp': [{ HostIp: '0.0.0.0', HostPort: '49200' }] }] },
+    });
+    const answers = [503, 200];
+    const controller = dockerController({ docker, pollMs: 1, httpStatus: async () => answers.shift() ?? 200 });
+    expect(await controller.waitHealthy(target())).toEqual({ healthy: true, via: 'http', detail: 'GET http://127.0.0.1:49200/health → 200' });
+    expect(answers).toEqual([]);
   });
 
   it('without a HEALTHCHECK, probes the health path on the mapped port, re-reading the mapping each time', async () => {

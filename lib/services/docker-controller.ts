@@ -102,17 +102,22 @@ export function dockerController(options: DockerControllerOptions = {}): Service
     },
   };
 
+  // A published port is probed first: it answers as soon as the service is up, while Docker
+  // runs a HEALTHCHECK only every interval (30 s in Arkalia's compose file). Without a
+  // published port (zeroia in compose has none), the HEALTHCHECK decides; else "running".
   async function judge(info: Docker.ContainerInspectInfo, target: ServiceTarget): Promise<HealthResult> {
     const health = info.State.Health;
-    if (health?.Status) {
-      const lastLog = health.Log?.at(-1)?.Output?.trim();
-      return { healthy: health.Status === 'healthy', via: 'healthcheck', detail: `health ${health.Status}${lastLog ? `: ${lastLog.slice(0, 200)}` : ''}` };
-    }
     const binding = info.NetworkSettings?.Ports?.[`${target.port}/tcp`]?.[0];
+    let httpDetail = '';
     if (info.State.Running && binding?.HostPort) {
       const url = `http://127.0.0.1:${binding.HostPort}${target.healthPath}`;
       const status = await httpStatus(url);
-      return { healthy: status === 200, via: 'http', detail: `GET ${url} → ${status || 'unreachable'}` };
+      if (status === 200 || !health?.Status) return { healthy: status === 200, via: 'http', detail: `GET ${url} → ${status || 'unreachable'}` };
+      httpDetail = `; GET ${url} → ${status || 'unreachable'}`;
+    }
+    if (health?.Status) {
+      const lastLog = health.Log?.at(-1)?.Output?.trim();
+      return { healthy: health.Status === 'healthy', via: 'healthcheck', detail: `health ${health.Status}${lastLog ? `: ${lastLog.slice(0, 200)}` : ''}${httpDetail}` };
     }
     return { healthy: info.State.Running, via: 'running', detail: `state ${info.State.Status} (no health check or mapped port)` };
   }
