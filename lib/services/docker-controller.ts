@@ -131,12 +131,19 @@ function formatSeconds(ms: number): string {
   return ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`;
 }
 
+// A ref'd timer, not AbortSignal.timeout(): that one is unref'd, and while undici waits on a
+// socket that docker-proxy accepted but nobody serves yet, nothing else may hold the event
+// loop open — Node then exits 13 ("unsettled top-level await") in the middle of a restore.
 async function defaultHttpStatus(url: string): Promise<number> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 2000);
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    const response = await fetch(url, { signal: controller.signal });
     await response.body?.cancel();
     return response.status;
   } catch {
     return 0;
+  } finally {
+    clearTimeout(timer);
   }
 }
