@@ -6,6 +6,7 @@ import { copyFixture, tempDir } from '../lib/testing.ts';
 import { noHooks, type DrillHooks } from './drill-hooks.ts';
 import { injectFault, type InjectedFault } from './faults/index.ts';
 import { JOURNAL_FORMAT, type Journal, type JournalStatus, type PhaseName, type PhaseRecord } from './journal.ts';
+import { measureObjectives, sampleBeats, type Beat } from './measure/index.ts';
 import { pollProbes } from './poll-probes.ts';
 import type { ProbeContext, ProbeResult } from './probes/index.ts';
 import { runOperatorScript, type ScriptRunResult } from './run-operator-script.ts';
@@ -48,6 +49,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   let recovery: ScriptRunResult | null = null;
   let faultAt: Date | null = null;
   let recoveredAt: Date | null = null;
+  let beatsAtFault: Beat[] = [];
+  let beatsAfter: Beat[] = [];
   const root = await copyFixture();
   const backupDir = await tempDir('ark-backups-');
   const services = defaultStackServices(runId);
@@ -113,6 +116,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
 
     // 4. Inject the faults.
     await phase('fault', async () => {
+      beatsAtFault = await sampleBeats(stack!, services.map((s) => s.name));
       faultAt = now();
       for (const fault of scenario.faults) faults.push(await injectFault(fault, { root, backupDir, stack }));
       return { ok: true, output: faults.map((f) => `${f.kind}: ${f.description}`).join('\n') };
@@ -141,7 +145,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     });
     await phase('steady-state-after', async () => {
       const { ok, results, at } = await pollProbes(scenario.steady_state, ctx(), parseDuration(scenario.verify_timeout));
-      recoveredAt = at;
+      recoveredAt = ok ? at : null;
+      beatsAfter = await sampleBeats(stack!, services.map((s) => s.name));
       return { ok, probes: results, failure: ['deviated', 'the steady state did not come back after recovery'] };
     });
   } catch (thrown) {
@@ -150,13 +155,10 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   }
 
   const recoveryPoint = ((recovery as ScriptRunResult | null)?.json?.backup as { recoveryPoint?: string } | undefined)?.recoveryPoint ?? null;
-  const rtoMs = faultAt && recoveredAt ? (recoveredAt as Date).getTime() - (faultAt as Date).getTime() : null;
-  const rpoMs = faultAt && recoveryPoint ? (faultAt as Date).getTime() - new Date(recoveryPoint).getTime() : null;
-  const rtoMet = rtoMs === null ? null : rtoMs <= parseDuration(scenario.objectives.rto);
-  const rpoMet = rpoMs === null ? null : rpoMs <= parseDuration(scenario.objectives.rpo);
-  if (status === 'completed' && (rtoMet === false || rpoMet === false)) {
+  const measured = measureObjectives({ faultAt, recoveredAt, before: beatsAtFault, after: beatsAfter, recoveryPoint, objectives: scenario.objectives });
+  if (status === 'completed' && (measured.rto_met === false || measured.rpo_met === false)) {
     status = 'deviated';
-    error = `objectives not met: RTO ${rtoMs} ms (objective ${scenario.objectives.rto}), RPO ${rpoMs} ms (objective ${scenario.objectives.rpo})`;
+    error = `objectives not met: RTO ${measured.rto_ms} ms (objective ${scenario.objectives.rto}), RPO ${measured.rpo_ms} ms (objective ${scenario.objectives.rpo})`;
   }
 
   // 8. Rollback, logs, teardown: always, whatever happened above.
@@ -192,7 +194,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     duration_ms: ended.getTime() - started.getTime(),
     phases,
     objectives: scenario.objectives,
-    measurements: { rto_ms: rtoMs, rpo_ms: rpoMs, recovery_point: recoveryPoint, rto_met: rtoMet, rpo_met: rpoMet },
+    measurements: { rto_from: 'fault-injection', ...measured, recovery_point: recoveryPoint },
     recovery: rec ? { script: rec.script, argv: rec.argv, exit_code: rec.exitCode, duration_ms: rec.durationMs, result: rec.json } : null,
     backups,
     error,

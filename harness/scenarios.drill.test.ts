@@ -4,6 +4,7 @@ import * as allure from 'allure-js-commons';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../lib/testing.ts';
 import { allureHooks, labelScenario } from './evidence/allure-hooks.ts';
+import { journalSchema } from './journal.ts';
 import { runScenario } from './run-scenario.ts';
 import { loadScenarios } from './scenario/index.ts';
 
@@ -21,6 +22,7 @@ describe('recovery drills', () => {
       const dir = join(REPO_ROOT, 'reports', 'journals');
       await mkdir(dir, { recursive: true });
       await writeFile(join(dir, `${scenario.id}.json`), `${json}\n`);
+      expect(journalSchema.parse(journal)).toEqual(journal); // the journal has exactly the pinned shape
       expect(journal.status, `${journal.error ?? ''}`).toBe('completed');
     });
   }

@@ -30,6 +30,9 @@ export async function loadState(file) {
     return { kind: 'invalid', reason: `cannot read: ${err?.code ?? err}`, sha256: '' };
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
+  // A zero-byte state parses as TOML but holds no key: the real services would fail on the
+  // first lookup (KeyError), so an existing empty file is invalid; only a missing one is fresh.
+  if (bytes.length === 0) return { kind: 'invalid', reason: 'state file is empty', sha256 };
   const text = bytes.toString('utf8');
   // Invalid UTF-8 is invalid TOML; decoding would silently replace the bad bytes.
   if (!Buffer.from(text, 'utf8').equals(bytes)) {

@@ -8,6 +8,9 @@ export function createStateKeeper({ service, stateFile, intervalMs, now = () => 
   let sequence = 0;
   let writtenAt = null;
   let loadedSha256 = null;
+  // The heartbeat found in the file at start: what a restore brought back (drills measure
+  // data loss against the heartbeat at the moment of the fault).
+  let loadedBeat = { sequence: null, written_at: null };
   let reason = null;
   let timer = null;
   let inFlight = Promise.resolve();
@@ -68,6 +71,7 @@ export function createStateKeeper({ service, stateFile, intervalMs, now = () => 
         const beat = readHeartbeat(loaded.text);
         sequence = beat?.sequence ?? 0;
         writtenAt = beat?.writtenAt ?? null;
+        loadedBeat = { sequence: beat?.sequence ?? null, written_at: beat?.writtenAt ?? null };
       }
       schedule();
     },
@@ -83,7 +87,7 @@ export function createStateKeeper({ service, stateFile, intervalMs, now = () => 
       if (reason !== null) return { code: 503, body: { status: 'unhealthy', service, reason } };
       return {
         code: 200,
-        body: { status: 'ok', service, sequence, written_at: writtenAt, loaded_sha256: loadedSha256 },
+        body: { status: 'ok', service, sequence, written_at: writtenAt, loaded_sha256: loadedSha256, loaded: loadedBeat },
       };
     },
   };

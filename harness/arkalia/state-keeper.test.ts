@@ -54,7 +54,14 @@ describe('createStateKeeper', () => {
   it('continues the sequence found in the file (a restored backup restarts from its value)', async () => {
     await writeFile(file, withHeartbeat(ORIGINAL, { service: 'zeroia', sequence: 41, writtenAt: 'x' }));
     const k = await start(0);
-    expect(k.health().body).toMatchObject({ sequence: 41, written_at: 'x' });
+    expect(k.health().body).toMatchObject({ sequence: 41, written_at: 'x', loaded: { sequence: 41, written_at: 'x' } });
+  });
+
+  it('treats an existing empty state file as invalid (the real services would fail on the first key)', async () => {
+    await writeFile(file, '');
+    const k = await start(0);
+    expect(k.health()).toMatchObject({ code: 503, body: { status: 'unhealthy', reason: 'state file is empty' } });
+    expect(await readFile(file, 'utf8')).toBe('');
   });
 
   it('creates a missing file from sequence 0', async () => {
