@@ -33,6 +33,52 @@ export function renderEvent(event: ArkEvent): string | null {
       return `--- last log lines of ${event.service} ---\n${event.lines.trimEnd()}\n---`;
     case 'dry-run':
       return `[dry run] ${event.message}`;
+    case 'encrypted-file':
+      return `✓ encrypted ${event.file}: ${formatBytes(event.bytes)} to ${event.recipients.join(', ')}${event.signedBy ? `, signed by ${event.signedBy}` : ''}`;
+    case 'encryption-verified':
+      return `✓ verified ${event.file} (${event.level}): ${event.note}`;
+    case 'encryption-skipped':
+      return `  (${event.file}: ${event.reason})`;
+    case 'key-written':
+      return `✓ ${event.secret ? 'private' : 'public'} key ${event.fingerprint} written: ${event.file}`;
+    case 'key-current':
+      return `✓ current backup key is now ${event.fingerprint}${event.previous ? ` (was ${event.previous}, kept to decrypt older backups)` : ''}`;
+    case 'file-reencrypted':
+      return `✓ re-encrypted ${event.file}: ${event.from.join(', ')} → ${event.to.join(', ')}`;
+    case 'snapshot-written':
+      return `✓ snapshot ${event.snapshot} (${formatBytes(event.bytes)})`;
+    case 'snapshot-unchanged':
+      return `  unchanged: ${event.path} (newest snapshot ${event.snapshot})`;
+    case 'snapshot-failed':
+      return `✗ no snapshot of ${event.path}: ${event.message}`;
+    case 'snapshot-pruned':
+      return `  pruned ${event.snapshot} (taken ${event.takenAt})`;
+    case 'offsite-plan':
+      return `  ${event.action.padEnd(7)} ${event.name}${event.bytes === null ? '' : ` (${formatBytes(event.bytes)})`}: ${event.reason}`;
+    case 'offsite-uploaded':
+      return `✓ uploaded ${event.name} (${formatBytes(event.bytes)}) to ${event.target}`;
+    case 'offsite-verified':
+      return `✓ verified on the remote: ${event.name} (${event.method === 'server-checksum' ? 'server sha256' : 'read back'}, sha256 ${event.sha256.slice(0, 16)}…)`;
+    case 'offsite-deleted':
+      return `✓ deleted from the remote: ${event.name} (${event.reason})`;
+    case 'offsite-manifest':
+      return `✓ ${event.name} published on ${event.target}: vouches for ${event.files} file(s), ${formatBytes(event.bytes)}`;
+    case 'offsite-retry':
+      return `↻ ${event.target}: ${event.operation}${event.name ? ` ${event.name}` : ''} failed (${event.code}: ${event.reason}); retry ${event.attempt}/${event.attempt - 1 + event.retriesLeft} in ${(event.delayMs / 1000).toFixed(1)} s`;
+    case 'lock-waiting':
+      return `⏳ ${event.message}`;
+    case 'lock-acquired':
+      return event.waitedMs > 0 ? `✓ backup folder lock taken after ${(event.waitedMs / 1000).toFixed(1)} s` : null;
+    case 'lock-broken':
+      return `⚠ ${event.reason}`;
+    case 'backup-verification':
+      return event.ok ? `✓ verified ${event.dir}` : `✗ ${event.dir} does not verify: ${event.problem}`;
+    case 'retention-decision':
+      return `  ${event.action.padEnd(6)} ${event.dir.split('/').pop()}${event.status === 'corrupt' ? ' (DOES NOT VERIFY)' : ''}: ${event.reasons.join('; ')}`;
+    case 'backup-deleted':
+      return `✓ deleted ${event.dir}`;
+    case 'trash-removed':
+      return `✓ finished a delete an earlier run left unfinished: ${event.path}`;
   }
 }
 
