@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toArkError } from '../lib/errors.ts';
 import { REPO_ROOT } from '../lib/testing.ts';
+import { environmentFacts, keepAllureHistory, prepareAllureResults } from './evidence/allure-extras.ts';
 import { loadScenarios } from './scenario/index.ts';
 
 const HELP = `Usage: npm run drill [-- <scenario-id | path/to/scenario.toml> ...]
@@ -29,6 +30,7 @@ async function main(): Promise<number> {
   process.stderr.write(`▶ ${scenarios.length} drill(s): ${scenarios.map((s) => s.id).join(', ')}\n`);
 
   await rm(join(reports, 'allure-results'), { recursive: true, force: true });
+  await prepareAllureResults(join(reports, 'allure-results'), join(reports, 'history'), await environmentFacts(REPO_ROOT));
   const vitest = spawnSync(bin('vitest'), ['run', '--project', 'drills', 'harness/scenarios.drill.test.ts'], {
     cwd: REPO_ROOT,
     stdio: 'inherit',
@@ -36,7 +38,10 @@ async function main(): Promise<number> {
   });
 
   const allure = spawnSync(bin('allure'), ['generate', join(reports, 'allure-results'), '-o', join(reports, 'allure-report'), '--clean'], { cwd: REPO_ROOT, stdio: 'inherit' });
-  if (allure.status === 0) process.stderr.write(`✓ report: ${join(reports, 'allure-report', 'index.html')}\n`);
+  if (allure.status === 0) {
+    await keepAllureHistory(join(reports, 'allure-report'), join(reports, 'history'));
+    process.stderr.write(`✓ report: ${join(reports, 'allure-report', 'index.html')}\n`);
+  }
   else process.stderr.write('✗ allure-commandline could not generate the HTML report (it needs Java 8+ on PATH); the raw results are in reports/allure-results\n');
   return vitest.status === 0 ? (allure.status === 0 ? 0 : 1) : 1;
 }

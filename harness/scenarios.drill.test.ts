@@ -4,6 +4,7 @@ import * as allure from 'allure-js-commons';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../lib/testing.ts';
 import { allureHooks, labelScenario } from './evidence/allure-hooks.ts';
+import { historyTable, recordDrillHistory } from './evidence/drill-history.ts';
 import { journalSchema } from './journal.ts';
 import { runScenario } from './run-scenario.ts';
 import { loadScenarios } from './scenario/index.ts';
@@ -22,7 +23,11 @@ describe('recovery drills', () => {
       const dir = join(REPO_ROOT, 'reports', 'journals');
       await mkdir(dir, { recursive: true });
       await writeFile(join(dir, `${scenario.id}.json`), `${json}\n`);
+      const history = await recordDrillHistory(join(REPO_ROOT, 'reports', 'history', 'drills.jsonl'), journal);
+      await allure.attachment('RTO/RPO history', historyTable(history), 'text/markdown');
       expect(journalSchema.parse(journal)).toEqual(journal); // the journal has exactly the pinned shape
+      // Aborted = the harness or the infrastructure failed, not the product: Allure shows it as "broken".
+      if (journal.status === 'aborted') throw new Error(`harness/infrastructure failure: ${journal.error}`);
       expect(journal.status, `${journal.error ?? ''}`).toBe('completed');
     });
   }
