@@ -30,7 +30,7 @@ async function main(): Promise<number> {
   process.stderr.write(`▶ ${scenarios.length} drill(s): ${scenarios.map((s) => s.id).join(', ')}\n`);
 
   await rm(join(reports, 'allure-results'), { recursive: true, force: true });
-  await prepareAllureResults(join(reports, 'allure-results'), join(reports, 'history'), await environmentFacts(REPO_ROOT));
+  await prepareAllureResults(join(reports, 'allure-results'), join(reports, 'history', 'allure'), await environmentFacts(REPO_ROOT));
   const vitest = spawnSync(bin('vitest'), ['run', '--project', 'drills', 'harness/scenarios.drill.test.ts'], {
     cwd: REPO_ROOT,
     stdio: 'inherit',
@@ -39,7 +39,7 @@ async function main(): Promise<number> {
 
   const allure = spawnSync(bin('allure'), ['generate', join(reports, 'allure-results'), '-o', join(reports, 'allure-report'), '--clean'], { cwd: REPO_ROOT, stdio: 'inherit' });
   if (allure.status === 0) {
-    await keepAllureHistory(join(reports, 'allure-report'), join(reports, 'history'));
+    await keepAllureHistory(join(reports, 'allure-report'), join(reports, 'history', 'allure'));
     process.stderr.write(`✓ report: ${join(reports, 'allure-report', 'index.html')}\n`);
   }
   else process.stderr.write('✗ allure-commandline could not generate the HTML report (it needs Java 8+ on PATH); the raw results are in reports/allure-results\n');
