@@ -3,6 +3,7 @@
 // checksums and a manifest, published atomically under <backup-dir>/daily/arkalia_<DATE>/.
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { isBackupDate, localDateStamp } from '../lib/pipeline/backup-layout.ts';
+import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts';
 import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
 import { runScript } from './cli/run-script.ts';
 
@@ -19,12 +20,25 @@ Options:
   --date YYYYMMDD    date of the backup (default: today)
   --replace          replace an existing backup of that date (kept until the new one is complete)
   --dry-run          print what each archive would hold and which states are invalid; write nothing
+  --no-prune         do not apply the retention policy after the backup (see prune.mts --help)
+${LOCK_TIMEOUT_HELP}
 ${COMMON_HELP}
+
+One backup or prune runs at a time per backup folder. After a successful backup, expired
+backups are deleted as prune.mts does (the new one and the newest that verifies are always
+kept); a failed prune leaves the backup in place, is named, and makes the exit code 1 (3 if
+a backup does not verify).
 
 Node 20: npx tsx scripts/full-backup.mts ...   Node >= 22.18: zx scripts/full-backup.mts ...`;
 
 await runScript(async (ctx) => {
-  const { values } = parseOptions(ctx.argv, { date: { type: 'string' }, replace: { type: 'boolean', default: false }, 'dry-run': { type: 'boolean', default: false } });
+  const { values } = parseOptions(ctx.argv, {
+    date: { type: 'string' },
+    replace: { type: 'boolean', default: false },
+    'dry-run': { type: 'boolean', default: false },
+    'no-prune': { type: 'boolean', default: false },
+    'lock-timeout': { type: 'string' },
+  });
   const common = commonOptions(values);
   ctx.setJson(common.json);
   if (common.help) {
@@ -33,23 +47,37 @@ await runScript(async (ctx) => {
   }
   const date = values.date ?? localDateStamp(new Date());
   if (!isBackupDate(date)) throw new UsageError(`--date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
+  const lockTimeoutMs = parseLockTimeout(values['lock-timeout']);
 
   // Loaded only now, so that --help and usage errors answer at once.
   const [{ loadPolicy }, { runFullBackup }] = await Promise.all([import('../lib/policy/index.ts'), import('../lib/pipeline/backup.ts')]);
   const { policy, source } = await loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) });
   ctx.say(`🏗️  full backup of ${common.root} → ${common.backupDir} (${date}; policy: ${source})`);
   const started = Date.now();
-  const report = await runFullBackup({ root: common.root, backupDir: common.backupDir, date, policy, sink: ctx.sink, replace: values.replace, dryRun: values['dry-run'] });
+  const report = await runFullBackup({ root: common.root, backupDir: common.backupDir, date, policy, sink: ctx.sink, replace: values.replace, dryRun: values['dry-run'], prune: !values['no-prune'], lockTimeoutMs });
   const invalid = report.invalidStates;
-  const exitCode = invalid.length > 0 ? EXIT.integrity : EXIT.ok;
+  const pruned = report.prune;
+  const pruneCorrupt = pruned?.ok ? pruned.report.corrupt : [];
+  const exitCode = invalid.length > 0 || pruneCorrupt.length > 0 ? EXIT.integrity : pruned?.ok === false ? pruned.error.exitCode : EXIT.ok;
   const done = report.dryRun ? '[dry run] nothing was written' : `backup complete: ${report.dir}`;
   const summary =
     invalid.length > 0
       ? `⚠ ${done}, but ${invalid.length} state file(s) are invalid TOML${report.dryRun ? ' and would be' : ' and were'} archived as they are:\n${invalid.map((i) => `  - ${i.path}: ${i.reason}`).join('\n')}`
       : `✅ ${done}`;
+  const pruneSummary = !pruned
+    ? ''
+    : !pruned.ok
+      ? `\n✗ pruning failed (the backup is complete): ${pruned.error.message}`
+      : `\n🧹 pruned: deleted ${pruned.report.deleted.length} backup(s)${pruned.report.deleted.length ? ` (${pruned.report.deleted.join(', ')})` : ''}, kept ${pruned.report.backups.length - pruned.report.deleted.length}` +
+        pruneCorrupt.map((c) => `\n⚠ arkalia_${c.date} does NOT verify: ${c.problem}`).join('');
+  const pruneResult = !pruned
+    ? null
+    : pruned.ok
+      ? { deleted: pruned.report.deleted, kept: pruned.report.backups.filter((b) => b.action === 'keep').map((b) => b.date), newest_verified: pruned.report.newestVerified, corrupt: pruneCorrupt, hashed: pruned.report.hashed }
+      : { error: { code: pruned.error.code, message: pruned.error.message } };
   return {
     exitCode,
-    summary,
-    result: { backup_dir: report.dir, date, duration_ms: Date.now() - started, invalid_states: invalid, manifest: report.manifest, dry_run: report.dryRun, policy: source },
+    summary: summary + pruneSummary,
+    result: { backup_dir: report.dir, date, duration_ms: Date.now() - started, invalid_states: invalid, manifest: report.manifest, dry_run: report.dryRun, policy: source, prune: pruneResult },
   };
 }, { scriptUrl: import.meta.url });

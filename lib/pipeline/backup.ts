@@ -9,6 +9,8 @@ import type { EventSink } from '../events.ts';
 import type { Policy } from '../policy/index.ts';
 import { fsyncDir, validateToml, writeFileAtomic } from '../state/index.ts';
 import { readArkaliaVersion, readGitCommit } from './host-facts.ts';
+import { withBackupLock } from '../lock/index.ts';
+import { pruneAfterBackup, type PruneOutcome } from './prune.ts';
 import { backupDirName, checksumFileName, dailyDir, manifestFileName, partialPrefix } from './backup-layout.ts';
 
 export interface FullBackupOptions {
@@ -26,6 +28,10 @@ export interface FullBackupOptions {
   host?: string;
   gitCommit?: (root: string) => Promise<string | null>;
   tool?: string;
+  /** Wait at most this long for another backup or prune of the same backup folder (default: lib/lock). */
+  lockTimeoutMs?: number;
+  /** After a successful backup, apply policy.retention under the same lock (see pipeline/prune.ts). */
+  prune?: boolean;
 }
 
 export interface FullBackupReport {
@@ -36,6 +42,25 @@ export interface FullBackupReport {
   invalidStates: { path: string; reason: string }[];
   replaced: boolean;
   dryRun: boolean;
+  /** Present when `prune` was asked and the backup succeeded. */
+  prune?: PruneOutcome;
+}
+
+/**
+ * One backup or prune at a time per backup folder: take its lock, write the backup, then (if
+ * asked) prune under the same lock. A dry run writes nothing and takes no lock.
+ */
+export async function runFullBackup(options: FullBackupOptions): Promise<FullBackupReport> {
+  if (options.dryRun) return writeFullBackup(options);
+  await assertRootLooksLikeArkalia(options.root);
+  await mkdir(options.backupDir, { recursive: true });
+  const timeout = options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs };
+  return withBackupLock({ backupDir: options.backupDir, sink: options.sink, ...timeout }, async (lock) => {
+    const report = await writeFullBackup(options);
+    if (!options.prune) return report;
+    const { backupDir, sink, policy, now } = options;
+    return { ...report, prune: await pruneAfterBackup({ lock, backupDir, date: report.date, retention: policy.retention, sink, ...(now ? { now } : {}) }) };
+  });
 }
 
 /**
@@ -43,7 +68,7 @@ export interface FullBackupReport {
  * folder and renamed into place only when complete, so a crash leaves nothing that looks
  * like a backup. Invalid TOML states are archived (they are what is on disk) and reported.
  */
-export async function runFullBackup(options: FullBackupOptions): Promise<FullBackupReport> {
+async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupReport> {
   const { root, policy, sink, date } = options;
   const now = options.now ?? (() => new Date());
   const daily = dailyDir(options.backupDir);

@@ -1,0 +1,78 @@
+#!/usr/bin/env -S npx tsx
+// Retention for daily backups (replaces the runbook's `find -mtime +30 -exec rm -rf`, which
+// can delete the only good backup): keep by the backup's own date and the policy, never the
+// newest backup that verifies, delete crash-safely, one run at a time per backup folder.
+import { EXIT } from '../lib/errors.ts';
+import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts';
+import { RETENTION_RULES } from '../lib/retention/plan-retention.ts';
+import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
+import { runScript } from './cli/run-script.ts';
+
+const HELP = `Usage: prune.mts [options]
+
+Deletes expired daily backups from <backup-dir>/daily/ according to the policy's [retention]
+table (built-in: daily_days = 30, the runbook's "nettoyage backups > 30 jours").
+
+${RETENTION_RULES}
+
+Verification reads every archive a backup's checksum file lists; only the backups whose
+result decides something are verified (newest first until one verifies, and the candidates
+of keep_daily/weekly/monthly). A deleted backup is first renamed to a hidden
+.arkalia_<DATE>.trash-* folder, then removed: a prune interrupted halfway never leaves a
+half-deleted backup that looks complete, and the next prune finishes the removal.
+One backup or prune runs at a time per backup folder (lock file <backup-dir>/.arkalia-dr.lock);
+full-backup.mts prunes after each successful backup unless --no-prune.
+
+Options:
+  --dry-run          verify what the plan needs, print every decision, delete nothing
+${LOCK_TIMEOUT_HELP}
+${COMMON_HELP}
+Exit 3 also when a backup does not verify (it is named; nothing is deleted when none verifies).
+
+Node 20: npx tsx scripts/prune.mts ...   Node >= 22.18: zx scripts/prune.mts ...`;
+
+await runScript(async (ctx) => {
+  const { values } = parseOptions(ctx.argv, { 'dry-run': { type: 'boolean', default: false }, 'lock-timeout': { type: 'string' } });
+  const common = commonOptions(values);
+  ctx.setJson(common.json);
+  if (common.help) {
+    process.stdout.write(`${HELP}\n`);
+    return { exitCode: EXIT.ok };
+  }
+  const lockTimeoutMs = parseLockTimeout(values['lock-timeout']);
+  const dryRun = values['dry-run'] ?? false;
+
+  // Loaded only now, so that --help and usage errors answer at once.
+  const [{ loadPolicy }, { runPrune }] = await Promise.all([import('../lib/policy/index.ts'), import('../lib/pipeline/prune.ts')]);
+  const { policy, source } = await loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) });
+  const r = policy.retention;
+  const rules = [`daily_days ${r.daily_days}`, ...(['keep_daily', 'keep_weekly', 'keep_monthly'] as const).filter((k) => r[k]).map((k) => `${k} ${r[k]}`)].join(', ');
+  ctx.say(`🧹 prune ${common.backupDir}/daily (${rules}; policy: ${source})${dryRun ? ' — dry run' : ''}`);
+  const started = Date.now();
+  const report = await runPrune({ backupDir: common.backupDir, retention: r, sink: ctx.sink, dryRun, lockTimeoutMs });
+
+  const kept = report.backups.length - report.deleted.length;
+  const done = report.dryRun ? `[dry run] would delete ${report.deleted.length} backup(s), keep ${kept}; nothing was changed` : `✅ deleted ${report.deleted.length} backup(s), kept ${kept}`;
+  const corrupt = report.corrupt.map((c) => `  - arkalia_${c.date}: ${c.problem}`).join('\n');
+  const summary = report.corrupt.length > 0 ? `⚠ ${done.replace(/^✅ /, '')}; ${report.corrupt.length} backup(s) do NOT verify:\n${corrupt}` : report.backups.length === 0 ? `✅ no backups in ${common.backupDir}/daily: nothing to do` : done;
+  return {
+    exitCode: report.corrupt.length > 0 ? EXIT.integrity : EXIT.ok,
+    summary,
+    result: {
+      backup_dir: report.backupDir,
+      today: report.today,
+      dry_run: report.dryRun,
+      policy: source,
+      retention: r,
+      newest_verified: report.newestVerified,
+      deleted: report.deleted,
+      corrupt: report.corrupt,
+      backups: report.backups.map((b) => ({ date: b.date, dir: b.dir, action: b.action, age_days: b.ageDays, status: b.status, problem: b.problem, reasons: b.reasons })),
+      trash_removed: report.trashRemoved,
+      ignored: report.ignored,
+      hashed: report.hashed,
+      lock_waited_ms: report.lockWaitedMs,
+      duration_ms: Date.now() - started,
+    },
+  };
+}, { scriptUrl: import.meta.url });
