@@ -7,13 +7,18 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toArkError } from '../lib/errors.ts';
 import { REPO_ROOT } from '../lib/testing.ts';
+import { readFile } from 'node:fs/promises';
 import { environmentFacts, keepAllureHistory, prepareAllureResults } from './evidence/allure-extras.ts';
+import { writeEvidence } from './evidence/write-evidence.ts';
+import { journalSchema, type Journal } from './journal.ts';
 import { loadScenarios } from './scenario/index.ts';
 
 const HELP = `Usage: npm run drill [-- <scenario-id | path/to/scenario.toml> ...]
 
 Runs the recovery drills in scenarios/ (all by default) against the containerised Arkalia
-stand-in stack and writes reports/allure-results and reports/allure-report/index.html.
+stand-in stack and writes reports/allure-results, reports/allure-report/index.html and
+signed audit evidence in reports/evidence/<run-id>/ (key: ARK_EVIDENCE_KEY, an armored
+private key file, passphrase in ARK_EVIDENCE_PASSPHRASE; without it a one-off key is made).
 Requires a Docker engine. Exit codes: 0 all drills passed, 1 a drill failed, 2 usage
 (unknown scenario, invalid scenario file).`;
 
@@ -29,6 +34,8 @@ async function main(): Promise<number> {
   const scenarios = await loadScenarios(positionals);
   process.stderr.write(`▶ ${scenarios.length} drill(s): ${scenarios.map((s) => s.id).join(', ')}\n`);
 
+  const startedAt = new Date();
+  const runId = `${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${process.pid}`;
   await rm(join(reports, 'allure-results'), { recursive: true, force: true });
   await prepareAllureResults(join(reports, 'allure-results'), join(reports, 'history', 'allure'), await environmentFacts(REPO_ROOT));
   const vitest = spawnSync(bin('vitest'), ['run', '--project', 'drills', 'harness/scenarios.drill.test.ts'], {
@@ -37,13 +44,24 @@ async function main(): Promise<number> {
     env: { ...process.env, ARK_DRILL_SCENARIOS: scenarios.map((s) => s.file).join(',') },
   });
 
+  // Signed audit evidence from this run's journals (a scenario with no journal did not run to the end).
+  const journals: Journal[] = [];
+  for (const scenario of scenarios) {
+    const journal = await readFile(join(reports, 'journals', `${scenario.id}.json`), 'utf8').then((t) => journalSchema.parse(JSON.parse(t)), () => null);
+    if (journal && new Date(journal.started_at) >= startedAt) journals.push(journal);
+    else process.stderr.write(`✗ ${scenario.id}: no journal from this run (the drill did not finish)\n`);
+  }
+  const evidence = await writeEvidence({ reportsDir: reports, repoRoot: REPO_ROOT, runId, journals });
+  process.stderr.write(`✓ evidence: ${evidence.dir} (signed by ${evidence.fingerprint}${evidence.oneOffKey ? ', a one-off key made for this run: set ARK_EVIDENCE_KEY to sign with your own' : ''})\n`);
+
   const allure = spawnSync(bin('allure'), ['generate', join(reports, 'allure-results'), '-o', join(reports, 'allure-report'), '--clean'], { cwd: REPO_ROOT, stdio: 'inherit' });
   if (allure.status === 0) {
     await keepAllureHistory(join(reports, 'allure-report'), join(reports, 'history', 'allure'));
     process.stderr.write(`✓ report: ${join(reports, 'allure-report', 'index.html')}\n`);
   }
   else process.stderr.write('✗ allure-commandline could not generate the HTML report (it needs Java 8+ on PATH); the raw results are in reports/allure-results\n');
-  return vitest.status === 0 ? (allure.status === 0 ? 0 : 1) : 1;
+  const allRan = journals.length === scenarios.length;
+  return vitest.status === 0 && allRan && allure.status === 0 ? 0 : 1;
 }
 
 try {
