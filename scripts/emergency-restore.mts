@@ -1,58 +1,89 @@
 #!/usr/bin/env -S npx tsx
 // Emergency restore of one module's state (the runbook's ark_emergency_restore.sh):
-// verify the backup first, stage, validate, preserve the corrupted state, swap in, restart.
+// verify the backup first (falling back to the newest good one), stage, validate, swap in
+// under a journal, preserve the corrupted state, restart.
 // Only what argument checking needs is imported up front: a usage error answers at once.
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { isBackupDate } from '../lib/pipeline/backup-layout.ts';
 import { assertModuleName } from '../lib/restore/module-name.ts';
 import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
+import { abortOnSignals, RESTORE_HELP, RESTORE_OPTIONS, restoreSettings, testPauseHook } from './cli/restore-options.ts';
 import { runScript } from './cli/run-script.ts';
 
 const HELP = `Usage: emergency-restore.mts <module> [YYYYMMDD] [options]
 
-Restores modules/<module>/state/ from the newest daily backup (or the one of YYYYMMDD).
-The backup's checksum is verified before anything is extracted; the state is extracted to
-a staging folder and validated as TOML; only then is the service stopped, the current
-(corrupted) state preserved under <backup-dir>/preserved/, the files swapped in one by one
-(atomically), the service restarted and its health awaited. On any failure the live files
-are left as they were. Works with backups written by the original bash runbook.
+Restores modules/<module>/state/ from the newest daily backup that passes verification (a
+newer one that does not is named with the reason), or from the one of YYYYMMDD (never
+replaced by another: if it does not verify, nothing is restored). Each archive's checksum is
+verified before anything is extracted; the state is extracted to a staging folder (unsafe
+entries refused, decompression capped) and validated as TOML; real-time snapshots newer than
+the backup are used for their files. Only then is the service stopped, the files swapped in
+atomically under a journal (a run killed mid-swap is rolled back by the next run), the
+corrupted state preserved under <backup-dir>/preserved/, the service restarted and its
+health awaited. On any failure before that the live files are left as they were.
+Works with backups written by the original bash runbook.
 
 Options:
-  --services docker|none   stop/start the module's container via Docker (default: docker),
-                           or leave services alone
-  --dry-run                print the plan (backup, files with current and backup sha256,
-                           services) and change nothing
+${RESTORE_HELP}
 ${COMMON_HELP}`;
 
 await runScript(async (ctx) => {
-  const { values, positionals } = parseOptions(ctx.argv, { services: { type: 'string', default: 'docker' }, 'dry-run': { type: 'boolean', default: false } }, true);
+  const { values, positionals } = parseOptions(ctx.argv, RESTORE_OPTIONS, true);
   const common = commonOptions(values);
   ctx.setJson(common.json);
   if (common.help) {
     process.stdout.write(`${HELP}\n`);
     return { exitCode: EXIT.ok };
   }
+  const [{ parseSize }, { parseLockTimeout }] = await Promise.all([import('../lib/archive/extract-limits.ts'), import('../lib/lock/lock-timeout.ts')]);
+  const settings = restoreSettings(values, { parseSize, parseLockTimeout });
   const [module, date, ...extra] = positionals;
-  if (module === undefined) throw new UsageError('missing <module> (for example: emergency-restore.mts zeroia); see --help');
-  assertModuleName(module);
+  if (module === undefined && !settings.resume) throw new UsageError('missing <module> (for example: emergency-restore.mts zeroia); see --help');
+  if (module !== undefined) assertModuleName(module);
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}; see --help`);
   if (date !== undefined && !isBackupDate(date)) throw new UsageError(`backup date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
-  const kind = values.services ?? 'docker';
-  if (kind !== 'docker' && kind !== 'none') throw new UsageError(`--services must be "docker" or "none", got ${JSON.stringify(kind)}`);
 
-  const [{ emergencyRestore }, { loadPolicy }, { serviceController }] = await Promise.all([
+  const [{ emergencyRestore }, { resumeRestore }, { loadPolicy }, { serviceController }] = await Promise.all([
     import('../lib/pipeline/emergency-restore.ts'),
+    import('../lib/pipeline/resume-restore.ts'),
     import('../lib/policy/index.ts'),
     import('../lib/services/index.ts'),
   ]);
-  const services = serviceController(kind);
-
+  const services = serviceController(settings.services);
   const { policy, source } = await loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) });
-  ctx.say(`🔄 emergency restore of ${module} in ${common.root} from ${common.backupDir} (policy: ${source})${values['dry-run'] ? ' — dry run' : ''}`);
-  const report = await emergencyRestore({ root: common.root, backupDir: common.backupDir, module, ...(date ? { date } : {}), policy, services, sink: ctx.sink, dryRun: values['dry-run'] });
+  const signal = abortOnSignals(ctx.say);
+  const lock = settings.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: settings.lockTimeoutMs };
+
+  if (settings.resume) {
+    ctx.say(`↺ settling any interrupted restore of ${common.root} (policy: ${source})`);
+    const report = await resumeRestore({ root: common.root, backupDir: common.backupDir, policy, services, sink: ctx.sink, ...lock });
+    const summary = report.settled ? `✅ ${report.settled.outcome === 'rolled-back' ? 'rolled back' : 'completed'} the interrupted restore (${report.settled.files} file(s))` : '✅ nothing to resume';
+    return { exitCode: EXIT.ok, summary, result: { resume: report } };
+  }
+
+  ctx.say(`🔄 emergency restore of ${module} in ${common.root} from ${common.backupDir} (policy: ${source})${settings.dryRun ? ' — dry run' : ''}`);
+  const pauseAt = testPauseHook(process.env, signal, ctx.say);
+  const report = await emergencyRestore({
+    root: common.root,
+    backupDir: common.backupDir,
+    module: module!,
+    ...(date ? { date } : {}),
+    policy,
+    services,
+    sink: ctx.sink,
+    dryRun: settings.dryRun,
+    limits: settings.limits,
+    signal,
+    ...(settings.snapshots === false ? { snapshots: false } : {}),
+    ...(pauseAt ? { pauseAt } : {}),
+    ...lock,
+  });
   const changed = report.changes.filter((c) => c.action !== 'unchanged').length;
+  const fallback = report.rejected.length > 0 ? ` (newer backup(s) rejected: ${report.rejected.map((r) => `${r.backup}: ${r.code}`).join(', ')})` : '';
+  const snapshots = report.recoveryPoints.filter((p) => p.source === 'snapshot');
+  const point = snapshots.length > 0 ? `${report.backup.recoveryPoint}; newer snapshots for ${snapshots.map((s) => `${s.path} (${s.at})`).join(', ')}` : report.backup.recoveryPoint;
   const summary = report.dryRun
     ? `[dry run] ${changed} file(s) would change; nothing was modified`
-    : `✅ ${module} restored from ${report.backup.dir} (recovery point ${report.backup.recoveryPoint}); ${changed} file(s) changed; previous state preserved in ${report.preservedAt}`;
+    : `✅ ${module} restored from ${report.backup.dir}${fallback} (recovery point ${point}); ${changed} file(s) changed; ${report.preservedAt ? `previous state preserved in ${report.preservedAt}` : 'nothing needed preserving'}`;
   return { exitCode: EXIT.ok, summary, result: { ...report } };
 }, { scriptUrl: import.meta.url });

@@ -1,9 +1,10 @@
-import { createReadStream } from 'node:fs';
 import { constants, lstat, mkdir, open as openFile, utimes } from 'node:fs/promises';
-import { isAbsolute, join, posix } from 'node:path';
+import { basename, isAbsolute, join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { list, Parser, type ReadEntry } from 'tar';
+import { Parser, type ReadEntry } from 'tar';
 import { IntegrityError } from '../errors.ts';
+import { ExtractBudget } from './extract-limits.ts';
+import { openArchiveStream } from './open-archive-stream.ts';
 
 export interface ArchiveMember {
   path: string;
@@ -27,31 +28,46 @@ export function memberPath(path: string): string {
 
 /**
  * Why an entry must not be extracted, or null if it is safe: nothing outside the target
- * (absolute paths, ".."), no links, devices or FIFOs. Someone who can write the backup folder
- * can rewrite the checksum file too, so this holds even for archives that verified.
+ * (absolute paths, ".."), no links of any kind (even ones pointing inside: a link is never
+ * needed to restore Arkalia's state, and refusing them all leaves nothing to get wrong),
+ * no devices or FIFOs. Someone who can write the backup folder can rewrite the checksum
+ * file too, so this holds even for archives that verified.
  */
 export function refusalReason(entry: Pick<ReadEntry, 'path' | 'type'>): string | null {
   const path = memberPath(entry.path);
   if (isAbsolute(entry.path)) return 'absolute path';
   if (path.split('/').includes('..') || posix.normalize(path).startsWith('..')) return 'path escapes the target ("..")';
+  if (path.includes('\0')) return 'NUL byte in the path';
   if (!FILE_TYPES.has(entry.type) && entry.type !== 'Directory') return `entry type ${entry.type} is not restored`;
+  if (entry.type !== 'Directory' && path.endsWith('/')) return 'file entry named like a folder';
   return null;
 }
 
-/** List members (strict: a truncated or corrupt archive throws an IntegrityError). */
-export async function listArchive(file: string): Promise<ArchiveMember[]> {
+/** List members (strict: a truncated or corrupt archive throws an IntegrityError), within the default caps. */
+export async function listArchive(file: string, budget: ExtractBudget = new ExtractBudget()): Promise<ArchiveMember[]> {
   const members: ArchiveMember[] = [];
+  const name = basename(file);
+  const parser = new Parser({ strict: true });
+  let failure: unknown = null;
+  let current = '(archive header)';
+  parser.on('entry', (entry: ReadEntry) => {
+    current = entry.path;
+    try {
+      budget.admitEntry(name, entry.path, entry.size ?? 0);
+    } catch (error) {
+      failure ??= error;
+      stream.source.destroy(error as Error);
+    }
+    members.push({ path: memberPath(entry.path), type: entry.type, size: entry.size ?? 0 });
+    entry.resume();
+  });
+  const stream = await openArchiveStream(file, budget, () => current);
   try {
-    await list({
-      file,
-      strict: true,
-      onReadEntry: (entry) => {
-        members.push({ path: memberPath(entry.path), type: entry.type, size: entry.size ?? 0 });
-      },
-    });
+    await pipeline(stream.source, ...stream.stages, parser);
   } catch (error) {
-    throw corrupt(file, error);
+    failure ??= error;
   }
+  if (failure !== null) throw failure instanceof IntegrityError ? failure : corrupt(file, failure);
   return members;
 }
 
@@ -62,25 +78,48 @@ export interface ExtractOptions {
   /** Which (safe) member paths to extract. */
   select?: (path: string) => boolean;
   onRefused?: (refusal: Refusal) => void;
+  /** Caps shared by every archive of one restore (default: a fresh budget with the default caps). */
+  budget?: ExtractBudget;
+  /** Give files the archive's owner, as GNU tar does for root (default: when running as root). */
+  sameOwner?: boolean;
+  signal?: AbortSignal;
 }
 
 /**
  * Extract selected members into `cwd`, writing each file ourselves: never through a symlink
  * (O_NOFOLLOW, and every parent folder is checked), never a link, device or FIFO, never a
- * setuid/setgid/sticky bit. Unsafe entries are refused and reported. A truncated or corrupt
- * archive throws IntegrityError — and only after every write already started has finished,
- * so a caller's cleanup never races with files still appearing.
+ * setuid/setgid/sticky bit. Unsafe entries are refused and reported. The whole archive is
+ * decompressed under the budget's caps (bytes, entries, ratio): past one, ARCHIVE_LIMIT_EXCEEDED.
+ * A truncated or corrupt archive throws IntegrityError — and only after every write already
+ * started has finished, so a caller's cleanup never races with files still appearing.
  */
 export async function extractArchive(options: ExtractOptions): Promise<{ extracted: string[]; refused: Refusal[] }> {
+  const budget = options.budget ?? new ExtractBudget();
+  const name = basename(options.file);
+  const sameOwner = options.sameOwner ?? process.getuid?.() === 0;
   const extracted: string[] = [];
   const refused: Refusal[] = [];
   const writes: Promise<void>[] = [];
   const open = new Map<ReadEntry, (error: Error) => void>();
   let failure: unknown = null;
+  let current = '(archive header)';
   const parser = new Parser({ strict: true });
+  const stream = await openArchiveStream(options.file, budget, () => current);
+  const fail = (error: unknown) => {
+    failure ??= error;
+    stream.source.destroy(error as Error);
+  };
   parser.on('entry', (entry: ReadEntry) => {
+    current = entry.path;
     const member = memberPath(entry.path);
-    if (failure !== null || META_TYPES.has(entry.type)) return entry.resume();
+    if (failure !== null) return entry.resume();
+    try {
+      budget.admitEntry(name, entry.path, entry.size ?? 0);
+    } catch (error) {
+      fail(error);
+      return entry.resume();
+    }
+    if (META_TYPES.has(entry.type)) return entry.resume();
     const reason = refusalReason(entry);
     if (reason !== null) {
       const refusal = { entry: entry.path, reason };
@@ -92,7 +131,7 @@ export async function extractArchive(options: ExtractOptions): Promise<{ extract
     extracted.push(member);
     const aborted = new Promise<never>((_, reject) => open.set(entry, reject));
     aborted.catch(() => {});
-    const write = writeEntry(options.cwd, member, entry, aborted)
+    const write = writeEntry(options.cwd, member, entry, aborted, sameOwner)
       .catch((error: unknown) => {
         failure ??= error;
         entry.resume();
@@ -101,7 +140,7 @@ export async function extractArchive(options: ExtractOptions): Promise<{ extract
     writes.push(write);
   });
   try {
-    await pipeline(createReadStream(options.file), parser);
+    await pipeline(stream.source, ...stream.stages, parser, options.signal ? { signal: options.signal } : {});
   } catch (error) {
     failure ??= error;
     // A truncated archive never ends the entry being read: end its write so we can wait for it.
@@ -109,13 +148,13 @@ export async function extractArchive(options: ExtractOptions): Promise<{ extract
   }
   await Promise.allSettled(writes);
   if (failure !== null) {
-    if (failure instanceof IntegrityError) throw failure;
+    if (failure instanceof IntegrityError || (failure as Error).name === 'AbortError') throw failure;
     throw corrupt(options.file, failure);
   }
   return { extracted, refused };
 }
 
-async function writeEntry(cwd: string, member: string, entry: ReadEntry, aborted: Promise<never>): Promise<void> {
+async function writeEntry(cwd: string, member: string, entry: ReadEntry, aborted: Promise<never>, sameOwner: boolean): Promise<void> {
   const target = join(cwd, member);
   const parts = member.replace(/\/$/, '').split('/');
   await ensureRealDirs(cwd, entry.type === 'Directory' ? parts : parts.slice(0, -1));
@@ -129,7 +168,8 @@ async function writeEntry(cwd: string, member: string, entry: ReadEntry, aborted
         for await (const chunk of entry) await handle.write(chunk as Buffer);
       };
       await Promise.race([copy(), aborted]);
-      await handle.chmod(mode);
+      if (sameOwner && entry.uid !== undefined && entry.gid !== undefined) await handle.chown(entry.uid, entry.gid);
+      await handle.chmod(mode); // after chown, which may clear mode bits; never setuid/setgid/sticky
     } finally {
       await handle.close();
     }

@@ -1,5 +1,3 @@
-import type { StagedFile } from './stage-module-state.ts';
-
 export type ChangeAction = 'replace' | 'create' | 'remove' | 'unchanged';
 
 export interface FileChange {
@@ -10,16 +8,19 @@ export interface FileChange {
   backupSha256: string | null;
 }
 
-/** Pure: what restoring `staged` over `live` (both name → sha256) does to each file. */
-export function planChanges(prefix: string, staged: readonly StagedFile[], live: ReadonlyMap<string, string>): FileChange[] {
-  const changes: FileChange[] = staged.map((file) => {
-    const current = live.get(file.name) ?? null;
+/**
+ * Pure: what restoring `staged` over `live` (both root-relative path → sha256) does to each
+ * file. Live files the backup lacks are removed only inside the mirrored folders; elsewhere
+ * they are none of the restore's business. Sorted by path: the order the swap applies them.
+ */
+export function planChanges(staged: ReadonlyMap<string, { sha256: string }>, live: ReadonlyMap<string, string>, mirror: readonly string[]): FileChange[] {
+  const changes: FileChange[] = [...staged].map(([path, file]) => {
+    const current = live.get(path) ?? null;
     const action: ChangeAction = current === null ? 'create' : current === file.sha256 ? 'unchanged' : 'replace';
-    return { path: `${prefix}${file.name}`, action, currentSha256: current, backupSha256: file.sha256 };
+    return { path, action, currentSha256: current, backupSha256: file.sha256 };
   });
-  const inBackup = new Set(staged.map((f) => f.name));
-  for (const [name, sha] of live) {
-    if (!inBackup.has(name)) changes.push({ path: `${prefix}${name}`, action: 'remove', currentSha256: sha, backupSha256: null });
+  for (const [path, sha] of live) {
+    if (!staged.has(path) && mirror.some((dir) => path.startsWith(dir))) changes.push({ path, action: 'remove', currentSha256: sha, backupSha256: null });
   }
-  return changes.sort((a, b) => a.path.localeCompare(b.path));
+  return changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

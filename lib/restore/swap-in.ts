@@ -1,134 +1,121 @@
-import { copyFile, cp, mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, open, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { sha256Buffer } from '../checksum/index.ts';
 import { ArkError } from '../errors.ts';
 import { fsyncDir } from '../state/index.ts';
-import type { FileChange } from './plan-changes.ts';
-import { listFiles } from './stage-module-state.ts';
+import { createJournal, touchedDirs, updateJournal, type JournalEntry, type RestoreJournal } from './restore-journal.ts';
+import { rollBack } from './roll-back.ts';
 
-/** name → sha256 of every regular file under `dir` (empty when the folder does not exist). */
-export async function hashTree(dir: string, skip: (name: string) => boolean = () => false): Promise<Map<string, string>> {
-  const files = await listFiles(dir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [] as string[];
-    throw error;
-  });
-  const out = new Map<string, string>();
-  for (const name of files.filter((n) => !skip(n))) out.set(name, sha256Buffer(await readFile(join(dir, name))));
-  return out;
+export interface SwapHooks {
+  /** Test-only: called once prepared ("swap:0") and after each step ("swap:1", …) so a test can kill the process there. */
+  pauseAt?: (point: string) => Promise<void>;
+  /** SIGINT/SIGTERM: stop between steps, roll back, then throw RESTORE_INTERRUPTED. */
+  signal?: AbortSignal;
 }
 
 /**
- * Copy the live folder's current files into a new folder (forensics: the corrupted state is
- * evidence) and fsync them. Done before anything live changes. The folder is created
- * exclusively: when `preserveDir` exists already, `-2`, `-3`... is appended, so an earlier
- * preserved copy is never mixed with or overwritten. Returns the folder actually used.
+ * Swap the staged files in, crash-safely:
+ *  1. the journal is written and fsynced (exclusively: one swap per root at a time);
+ *  2. prepare, changing no live file: create missing folders, hard-link every live file that
+ *     will be replaced or removed into its `previous` place (a copy where links fail), copy
+ *     staged files to their sidecars on other filesystems; fsync;
+ *  3. one atomic step per file, in path order: rename the staged file over the live one
+ *     (replace), link it into place without clobbering (create), unlink (remove);
+ *  4. fsync every folder touched, then mark the journal committed (the commit point).
+ * A failure or an abort before the commit rolls everything back from the journal (the live
+ * tree is then exactly as before) and throws; a crash leaves the journal for the next run.
  */
-export async function preserveTree(liveDir: string, names: readonly string[], preserveDir: string): Promise<string> {
-  const dir = await makeFreshDir(preserveDir);
-  for (const name of names) {
-    const target = join(dir, name);
-    await mkdir(dirname(target), { recursive: true });
-    await cp(join(liveDir, name), target, { preserveTimestamps: true, errorOnExist: true, force: false });
-    await fsyncFile(target);
-  }
-  await fsyncDir(dir);
-  await fsyncDir(dirname(dir));
-  return dir;
-}
-
-async function makeFreshDir(wanted: string): Promise<string> {
-  await mkdir(dirname(wanted), { recursive: true, mode: 0o700 });
-  for (let n = 1; ; n += 1) {
-    const candidate = n === 1 ? wanted : `${wanted}-${n}`;
-    try {
-      await mkdir(candidate, { mode: 0o700 });
-      return candidate;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || n >= 100) throw error;
-    }
-  }
-}
-
-/**
- * Apply `changes` to `liveDir`: each file is renamed into place (atomic per file, so a
- * service or a crash sees the old or the new file, never a torn one; a directory bind mount
- * like docker-compose's ./modules/zeroia/state keeps working because the folder itself is
- * never replaced). If a step fails, the steps already applied are undone in reverse order
- * from `preserveDir` (which must hold every file in `preserved`) and an ArkError says whether
- * the live files are back as they were.
- */
-export async function swapIn(options: { liveDir: string; stagedDir: string; prefix: string; changes: readonly FileChange[]; preserveDir: string; preserved: readonly string[] }): Promise<void> {
-  const { liveDir, stagedDir, prefix } = options;
-  const rel = (path: string) => path.slice(prefix.length);
-  const applied: FileChange[] = [];
-  let current: FileChange | undefined;
+export async function swapIn(journal: RestoreJournal, hooks: SwapHooks = {}): Promise<RestoreJournal> {
+  await createJournal(journal);
+  let step = 'prepare the swap';
   try {
-    await mkdir(liveDir, { recursive: true });
-    for (const change of options.changes) {
-      current = change;
-      if (change.action === 'replace' || change.action === 'create') {
-        await moveIntoPlace(join(stagedDir, rel(change.path)), join(liveDir, rel(change.path)));
-      } else if (change.action === 'remove') {
-        await unlink(join(liveDir, rel(change.path)));
-      } else {
-        continue;
-      }
-      applied.push(change); // only once the step has happened: rename and unlink are all-or-nothing
+    await prepare(journal);
+    await hooks.pauseAt?.('swap:0');
+    for (const [i, entry] of journal.entries.entries()) {
+      if (hooks.signal?.aborted) throw interrupted(hooks.signal);
+      step = `${entry.action} ${entry.path}`;
+      await apply(journal, entry);
+      await hooks.pauseAt?.(`swap:${i + 1}`);
     }
-    current = undefined;
-    await fsyncDir(liveDir);
+    step = 'sync the restored folders';
+    if (hooks.signal?.aborted) throw interrupted(hooks.signal);
+    for (const dir of touchedDirs(journal)) await fsyncDir(dir);
   } catch (error) {
+    const problems = await rollBack(journal);
     const reason = error instanceof Error ? error.message : String(error);
-    const what = current ? `${current.action} ${current.path}` : 'sync the state folder';
-    const leftOver = await undo(liveDir, options.preserveDir, new Set(options.preserved), applied.reverse(), rel);
-    if (leftOver.length > 0) {
+    if (problems.length > 0) {
       throw new ArkError(
         'RESTORE_ROLLBACK_FAILED',
-        `restore failed (${what}: ${reason}) and the previous files could not all be put back:\n  ${leftOver.join('\n  ')}\nThe previous files are preserved in ${options.preserveDir}: copy them back by hand.`,
-        { cause: error, details: { preservedAt: options.preserveDir, rollbackFailed: leftOver } },
+        `restore failed (${step}: ${reason}) and the previous files could not all be put back:\n  ${problems.join('\n  ')}\n` +
+          `The previous files are kept in ${join(journal.workspaces[0]!, 'previous')} and listed in ${join(journal.root, '.ark-restore-journal.json')}: ` +
+          'run the restore again with --resume to retry the rollback, or copy them back by hand.',
+        { cause: error, details: { preservedAt: join(journal.workspaces[0]!, 'previous'), rollbackFailed: problems } },
       );
     }
-    throw new ArkError('RESTORE_SWAP_FAILED', `restore failed (${what}: ${reason}); the live files were put back as they were (a copy is preserved in ${options.preserveDir})`, {
-      cause: error,
-      details: { preservedAt: options.preserveDir },
-    });
+    if (error instanceof ArkError && error.code === 'RESTORE_INTERRUPTED') throw error;
+    throw new ArkError('RESTORE_SWAP_FAILED', `restore failed (${step}: ${reason}); the live files were put back as they were`, { cause: error });
   }
+  const committed: RestoreJournal = { ...journal, state: 'committed' };
+  await updateJournal(committed);
+  return committed;
 }
 
-/** Undo applied changes, newest first, best effort: returns what could not be put back. */
-async function undo(liveDir: string, preserveDir: string, preserved: ReadonlySet<string>, applied: readonly FileChange[], rel: (path: string) => string): Promise<string[]> {
-  const problems: string[] = [];
-  for (const change of applied) {
-    const name = rel(change.path);
-    try {
-      if (change.action === 'create') await rm(join(liveDir, name), { force: true });
-      else if (preserved.has(name)) await copyInto(join(preserveDir, name), join(liveDir, name));
-      else throw new Error('no preserved copy');
-    } catch (error) {
-      problems.push(`${change.path}: ${error instanceof Error ? error.message : String(error)}`);
+async function prepare(journal: RestoreJournal): Promise<void> {
+  const synced = new Set<string>();
+  for (const dir of journal.created_dirs) await mkdir(join(journal.root, dir)).catch((e: NodeJS.ErrnoException) => (e.code === 'EEXIST' ? undefined : Promise.reject(e)));
+  for (const entry of journal.entries) {
+    const live = join(journal.root, entry.path);
+    if (entry.previous !== null) {
+      await mkdir(dirname(entry.previous), { recursive: true });
+      await keepPrevious(live, entry.previous);
+      synced.add(dirname(entry.previous));
+    }
+    const workspaceCopy = join(journal.workspaces[0]!, 'staged', entry.path);
+    if (entry.staged !== null && entry.staged !== workspaceCopy) {
+      await copyDurably(workspaceCopy, entry.staged);
+      synced.add(dirname(entry.staged));
     }
   }
-  await fsyncDir(liveDir).catch(() => {});
-  return problems;
+  for (const dir of synced) await fsyncDir(dir);
+  for (const dir of journal.created_dirs) await fsyncDir(dirname(join(journal.root, dir)));
 }
 
-/** rename(2) when on the same filesystem; otherwise copy to a temp name beside the target, fsync, rename. */
-async function moveIntoPlace(source: string, target: string): Promise<void> {
-  await mkdir(dirname(target), { recursive: true });
-  try {
-    await rename(source, target);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-    await copyInto(source, target);
+async function apply(journal: RestoreJournal, entry: JournalEntry): Promise<void> {
+  const live = join(journal.root, entry.path);
+  if (entry.action === 'replace') {
+    await rename(entry.staged!, live);
+  } else if (entry.action === 'create') {
+    // link(2) fails if something appeared at that path since the plan: never clobber it.
+    await link(entry.staged!, live);
+    await unlink(entry.staged!);
+  } else {
+    await unlink(live);
   }
 }
 
-async function copyInto(source: string, target: string): Promise<void> {
+/** A hard link (same inode: exact bytes, mode, owner and times come back on rollback), or a durable copy where links are not allowed. */
+async function keepPrevious(live: string, previous: string): Promise<void> {
+  try {
+    await link(live, previous);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK' && code !== 'EXDEV') throw error;
+    if ((await lstat(live)).isSymbolicLink()) throw error;
+    await copyDurably(live, previous);
+  }
+}
+
+/** Copy to a temp name beside the target, fsync, rename: the target exists only once complete. */
+export async function copyDurably(source: string, target: string): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
-  const tmp = join(dirname(target), `.ark-restore-tmp-${process.pid}-${Date.now()}`);
+  const tmp = `${target}.tmp-${process.pid}`;
   try {
     await copyFile(source, tmp);
-    await fsyncFile(tmp);
+    const handle = await open(tmp, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(tmp, target);
   } catch (error) {
     await rm(tmp, { force: true });
@@ -136,11 +123,7 @@ async function copyInto(source: string, target: string): Promise<void> {
   }
 }
 
-async function fsyncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+function interrupted(signal: AbortSignal): ArkError {
+  const why = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted');
+  return new ArkError('RESTORE_INTERRUPTED', `restore interrupted during the swap (${why}); the live files were put back as they were`);
 }

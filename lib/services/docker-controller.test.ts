@@ -173,3 +173,30 @@ describe('dockerController.logsTail', () => {
     expect(calls).toEqual(['logs zeroia tail=10']);
   });
 });
+
+describe('dockerController.probe (the API check)', () => {
+  const api = (info: Record<string, unknown> | null): DockerApi => ({
+    getContainer: () => ({
+      inspect: async () => {
+        if (info === null) throw Object.assign(new Error('no such container'), { statusCode: 404 });
+        return info as unknown as Docker.ContainerInspectInfo;
+      },
+      stop: async () => undefined,
+      start: async () => undefined,
+      logs: async () => Buffer.alloc(0),
+    }),
+  });
+  const helloria = target({ name: 'helloria', container: 'arkalia-api' });
+
+  it('GETs the path on the published port, else on the container address, and says when it cannot', async () => {
+    const seen: string[] = [];
+    const httpStatus = async (url: string) => (seen.push(url), 200);
+    const published = { State: { Running: true }, NetworkSettings: { Ports: { '8000/tcp': [{ HostIp: '0.0.0.0', HostPort: '8000' }] } } };
+    expect(await dockerController({ docker: api(published), httpStatus }).probe!(helloria, '/status')).toEqual({ url: 'http://127.0.0.1:8000/status', status: 200 });
+    const networked = { State: { Running: true }, NetworkSettings: { Ports: {}, Networks: { arkalia: { IPAddress: '172.18.0.5' } } } };
+    expect(await dockerController({ docker: api(networked), httpStatus }).probe!(helloria, '/status')).toEqual({ url: 'http://172.18.0.5:8000/status', status: 200 });
+    expect(await dockerController({ docker: api({ State: { Running: false } }), httpStatus }).probe!(helloria, '/status')).toEqual({ url: null, status: 0 });
+    expect(await dockerController({ docker: api(null), httpStatus }).probe!(helloria, '/status')).toEqual({ url: null, status: 0 });
+    expect(seen).toEqual(['http://127.0.0.1:8000/status', 'http://172.18.0.5:8000/status']);
+  });
+});

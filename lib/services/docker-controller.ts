@@ -92,6 +92,13 @@ export function dockerController(options: DockerControllerOptions = {}): Service
       }
     },
 
+    async probe(target, path) {
+      const info = await inspect(target);
+      if (!info?.State.Running) return { url: null, status: 0 };
+      const url = addressOf(info, target, path);
+      return { url, status: url === null ? 0 : await httpStatus(url) };
+    },
+
     async logsTail(target, lines) {
       try {
         const buffer = await (await container(target)).logs({ stdout: true, stderr: true, tail: lines, follow: false });
@@ -121,6 +128,14 @@ export function dockerController(options: DockerControllerOptions = {}): Service
     }
     return { healthy: info.State.Running, via: 'running', detail: `state ${info.State.Status} (no health check or mapped port)` };
   }
+}
+
+/** The published port on this host, as the runbook's curl http://localhost:8000 used it; else the container's address on its network. */
+function addressOf(info: Docker.ContainerInspectInfo, target: ServiceTarget, path: string): string | null {
+  const binding = info.NetworkSettings?.Ports?.[`${target.port}/tcp`]?.[0];
+  if (binding?.HostPort) return `http://127.0.0.1:${binding.HostPort}${path}`;
+  const address = Object.values(info.NetworkSettings?.Networks ?? {}).find((n) => n?.IPAddress)?.IPAddress;
+  return address ? `http://${address}:${target.port}${path}` : null;
 }
 
 function statusCode(error: unknown): number | undefined {

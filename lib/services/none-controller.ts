@@ -7,4 +7,5 @@ export const noneController: ServiceController = {
   start: async () => {},
   waitHealthy: async () => ({ healthy: true, via: 'none', detail: 'services not managed (--services none)' }),
   logsTail: async () => '',
+  probe: async () => null,
 };

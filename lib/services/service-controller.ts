@@ -30,6 +30,8 @@ export interface ServiceController {
   waitHealthy(target: ServiceTarget): Promise<HealthResult>;
   /** The last lines of the service's logs ('' when there are none). */
   logsTail(target: ServiceTarget, lines: number): Promise<string>;
+  /** One GET of `path` on the service (its published port, else its container address): null when services are not managed. Status 0: unreachable. */
+  probe?(target: ServiceTarget, path: string): Promise<{ url: string | null; status: number } | null>;
 }
 
 /** The policy's service that owns modules/<module>/state/, if any. */

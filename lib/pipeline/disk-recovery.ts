@@ -1,0 +1,342 @@
+import { mkdir, realpath, stat } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import { ArkError, EXIT, IntegrityError, isArkError, NotFoundError, UsageError } from '../errors.ts';
+import type { EventSink } from '../events.ts';
+import { withBackupLock } from '../lock/index.ts';
+import { readOnly } from '../offsite/read-only.ts';
+import type { Remote } from '../offsite/remote.ts';
+import type { RetryOptions } from '../offsite/with-retry.ts';
+import { parseDuration, type Policy } from '../policy/index.ts';
+import { isBackupDefect, preStartChecks, systemScope, type CheckResult } from '../restore/index.ts';
+import {
+  createBuild, decryptionKeys, discardBuild, planOffsiteSets, planPlacement, readOffsiteIndex, rebuildBackup, rebuiltCandidate, renameIntoPlace,
+  type DecryptRecord, type FetchRecord, type KeySources, type OffsiteFile, type OffsiteIndex, type OffsiteSet, type Placement, type RebuiltBackup, type SetProblem,
+} from '../restore-source/index.ts';
+import { noneController, serviceGroups, serviceTarget, type ServiceController, type ServiceTarget } from '../services/index.ts';
+import { backupDirName, dailyDir } from './backup-layout.ts';
+import { runRestore } from './restore.ts';
+import { managed, restartAfterFailure, restoredButUnhealthy, startAfterSwap, stopForSwap, type RestoreServices, type ServicesReport } from './restore-services.ts';
+
+export interface DiskRecoveryOptions {
+  /** The offsite backend (--from). Wrapped read-only here: a recovery never writes to the offsite. */
+  remote: Remote;
+  /** The offsite folder when it is on this machine: the backup folder must not be it. */
+  offsiteDir?: string;
+  /** The new Arkalia root: absent or empty. */
+  root: string;
+  /** Where the local backup is rebuilt (daily/arkalia_<DATE>/). */
+  backupDir: string;
+  policy: Policy;
+  keys: KeySources;
+  /** YYYYMMDD: that set and no other. Absent: the newest that verifies. */
+  date?: string;
+  services: ServiceController;
+  sink: EventSink;
+  dryRun?: boolean;
+  retry?: Omit<RetryOptions, 'onRetry'>;
+  lockTimeoutMs?: number;
+}
+
+export interface DiskRecoveryReport {
+  offsite: string;
+  root: string;
+  backupDir: string;
+  dryRun: boolean;
+  placement: { mode: Placement['mode']; reason: string | null };
+  /** The set used (dry run: the one that would be tried first). */
+  backup: { date: string; dir: string; recoveryPoint: string | null; encryptedAt: string | null; reused: boolean } | null;
+  /** Newer sets that could not be used, and why (newest first). */
+  rejected: { date: string; code: string; name: string | null; reason: string }[];
+  offsiteManifest: OffsiteIndex['manifestFile'];
+  fetched: FetchRecord[];
+  decrypted: DecryptRecord[];
+  keys: { fingerprint: string; keyIds: string[]; userIds: string[]; source: string }[];
+  restored: { path: string; sha256: string }[];
+  /** Restored as they were: already invalid TOML when the backup ran. */
+  knownInvalid: { path: string; reason: string }[];
+  /** Data sets whose archive the offsite set does not hold (not restored). */
+  notRestored: { dataset: string; archive: string; paths: string[] }[];
+  dropped: SetProblem[];
+  checks: CheckResult[];
+  services: ServicesReport | null;
+  /** --dry-run: what would be fetched and rebuilt. */
+  plan: { date: string; fetch: { name: string; bytes: number; sha256: string }[]; decrypt: { file: string; bytes: number; sha256: string }[]; rebuild: string; datasets: string[] } | null;
+}
+
+/** What disaster recovery restores; disk recovery restores the ones the offsite set holds. */
+const DATASETS = ['states', 'configs', 'infra', 'database'] as const;
+/** Failures that are one set's fault (missing or damaged there): an older set may do. */
+const SET_DEFECTS = new Set(['OFFSITE_OBJECT_MISSING', 'OFFSITE_ARCHIVE_MISSING', 'REMOTE_NOT_FOUND']);
+
+/**
+ * The runbook's ark_disk_recovery.sh: everything local is gone; only the offsite copy and a
+ * private key remain. Keys → offsite index → newest set (or the dated one) → rebuild the local
+ * backup from it (download, verify, decrypt, verify) → the shared restore pipeline into a
+ * hidden tree beside the root → rename into place → pre-start checks → services in order.
+ * A set that is missing or damaged on the offsite is rejected (named, with why) and the next
+ * older set tried; a wrong key or passphrase fails at once. Any failure leaves the root absent
+ * or as it was and no daily folder that looks complete but is not.
+ */
+export async function diskRecovery(o: DiskRecoveryOptions): Promise<DiskRecoveryReport> {
+  const { sink, policy } = o;
+  await guardFolders(o);
+  const remote = readOnly(o.remote);
+  const retry: RetryOptions = {
+    ...o.retry,
+    onRetry: (info) => sink({ kind: 'offsite-retry', target: info.target, operation: info.operation, name: info.name, attempt: info.attempt, retriesLeft: info.retriesLeft, delayMs: info.delayMs, code: info.error.code, reason: info.error.reason }),
+  };
+
+  // 1. Keys first: an unreadable key, a missing or wrong passphrase stops before anything is read or written.
+  sink({ kind: 'step', step: 'keys', message: `reading the private key(s): ${[...o.keys.keyFiles, ...(o.keys.keyring ? [`keyring ${o.keys.keyring}`] : [])].join(', ')}` });
+  const keys = decryptionKeys(o.keys);
+  await keys.load();
+
+  // 2. The root must be absent or empty: refused before any download.
+  const placement = await planPlacement(o.root);
+
+  // 3. What the offsite holds and vouches for (SHA256SUMS, and the manifest it vouches for).
+  sink({ kind: 'step', step: 'read-offsite', message: `reading ${remote.target}` });
+  const index = await readOffsiteIndex(remote, { sink, retry });
+  const required = systemScope(policy, DATASETS).archives.filter((a) => a.required).map((a) => a.name);
+  const sets = chooseSets(planOffsiteSets({ listing: index.listing, sums: index.sums, manifest: index.manifest, archives: policy.archives, required }), o.date, index.target);
+
+  const report = emptyReport(o, index, placement);
+  if (o.dryRun) return planOnly(report, sets, keys, o);
+
+  // 4. Newest set first; one missing or damaged on the offsite is rejected and the next older one tried.
+  const services = restoreServices(policy, o.services);
+  const stopped: { targets: ServiceTarget[] | null } = { targets: null };
+  const errors: ArkError[] = [];
+  try {
+    for (const [i, set] of sets.entries()) {
+      const source = o.date ? 'requested date' : i === 0 ? 'newest' : `fallback: the newest that verifies (${i} newer rejected)`;
+      sink({ kind: 'backup-selected', dir: `offsite set ${set.date} on ${index.target}`, date: set.date, source });
+      try {
+        if (set.problem) throw problemError(set.problem);
+        return await recoverSet(set, { o, remote, retry, keys, placement, services, stopped, report });
+      } catch (error) {
+        if (!isSetDefect(error) || o.date !== undefined) throw withRejections(error, report.rejected);
+        const name = set.problem?.name ?? ((error.details.name as string | undefined) ?? null);
+        const rejection = { date: set.date, code: error.code, name, reason: error.message };
+        report.rejected.push(rejection);
+        errors.push(error);
+        sink({ kind: 'backup-rejected', backup: `offsite set ${set.date}`, dir: null, date: set.date, code: error.code, reason: error.message });
+      }
+    }
+    throw allRejected(errors, report.rejected);
+  } catch (error) {
+    // The root is as it was: services stopped for it run again as before.
+    if (stopped.targets !== null && !isCommitted(error)) await restartAfterFailure(services, stopped.targets, sink);
+    throw error;
+  }
+}
+
+interface SetContext {
+  o: DiskRecoveryOptions;
+  remote: Remote;
+  retry: RetryOptions;
+  keys: ReturnType<typeof decryptionKeys>;
+  placement: Placement;
+  services: RestoreServices;
+  stopped: { targets: ServiceTarget[] | null };
+  report: DiskRecoveryReport;
+}
+
+async function recoverSet(set: OffsiteSet, c: SetContext): Promise<DiskRecoveryReport> {
+  const { o, placement, services, stopped, report } = c;
+  const { sink, policy } = o;
+
+  // a. The key must open the set's required files: a wrong key fails here, before anything is created.
+  for (const f of set.files.filter((file) => file.required)) await c.keys.forFile(f.name, f.recipients);
+
+  // b. Rebuild <backup-dir>/daily/arkalia_<DATE>/ from the set, under the backup folder's lock.
+  await mkdir(o.backupDir, { recursive: true });
+  const timeout = o.lockTimeoutMs === undefined ? {} : { timeoutMs: o.lockTimeoutMs };
+  const rebuilt = await withBackupLock({ backupDir: o.backupDir, sink, ...timeout }, () =>
+    rebuildBackup({ remote: c.remote, set, backupDir: o.backupDir, keysFor: (f) => c.keys.forFile(f.name, f.recipients), sink, retry: c.retry }),
+  );
+  Object.assign(report, { fetched: [...report.fetched, ...rebuilt.fetched], decrypted: [...report.decrypted, ...rebuilt.decrypted], dropped: rebuilt.dropped });
+
+  // c. The shared restore pipeline: verify against the rebuilt checksums, stage, validate, swap into the (hidden) tree.
+  const datasets = DATASETS.filter((d) => policy.datasets[d] && rebuilt.archives.some((a) => a.archive === policy.datasets[d]!.archive));
+  const tree = placement.mode === 'rename' ? placement.build : placement.root;
+  if (placement.mode === 'rename') await createBuild(placement);
+  else stopped.targets ??= await stopForSwap(services, sink); // in place: nothing may write while the files go in
+  let restore;
+  try {
+    restore = await runRestore({
+      root: tree,
+      backupDir: o.backupDir,
+      scope: systemScope(policy, datasets),
+      policy,
+      candidates: [rebuiltCandidate(rebuilt, policy)],
+      explicit: true,
+      services: { controller: noneController, groups: [], skipMessage: { service: '', message: 'services are stopped and started by disk recovery, around placing the root' } },
+      sink,
+      snapshots: false,
+      acceptDeclaredInvalid: true,
+      ...(o.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: o.lockTimeoutMs }),
+    });
+  } catch (error) {
+    await discardBuild(placement);
+    throw error;
+  }
+
+  // d. The root appears complete, in one rename (in place: it already is, under the journal).
+  if (placement.mode === 'rename') {
+    stopped.targets ??= await stopForSwap(services, sink);
+    try {
+      await renameIntoPlace(placement);
+    } catch (error) {
+      await discardBuild(placement);
+      throw error;
+    }
+  }
+  sink({ kind: 'info', message: `${o.root} restored from offsite set ${set.date} (${placement.mode === 'rename' ? 'built beside it and renamed into place' : 'swapped in place under the restore journal'})` });
+  const notRestored = DATASETS.filter((d) => policy.datasets[d] && !datasets.includes(d)).map((d) => ({ dataset: d, archive: policy.datasets[d]!.archive, paths: [...policy.datasets[d]!.paths] }));
+  Object.assign(report, {
+    backup: { date: set.date, dir: rebuilt.dir, recoveryPoint: restore.backup.recoveryPoint, encryptedAt: set.files.find((f) => f.required)?.encryptedAt ?? null, reused: rebuilt.reused },
+    restored: restore.changes.filter((ch) => ch.backupSha256 !== null && ch.action !== 'remove').map((ch) => ({ path: ch.path, sha256: ch.backupSha256! })),
+    knownInvalid: restore.knownInvalid,
+    notRestored,
+    keys: [...c.keys.used.values()].map((k) => ({ fingerprint: k.info.fingerprint, keyIds: k.info.keyIds, userIds: k.info.userIds, source: k.source })),
+  });
+  for (const n of notRestored) sink({ kind: 'warning', code: 'DATASET_NOT_OFFSITE', message: `${n.dataset} (${n.paths.join(' ')}) is not in the offsite copy (archive ${n.archive} is not sent offsite): take it from the Arkalia repository (runbook: git clone)` });
+  for (const k of restore.knownInvalid) sink({ kind: 'warning', code: 'RESTORED_INVALID_TOML', path: k.path, message: `${k.path} restored as it was in the backup, where it was already invalid TOML (${k.reason}): fix it by hand` });
+
+  // e. Check the restored root before any service starts on it; then start in the policy's order, health-gated.
+  report.checks = await checks(o.root, policy, restore.knownInvalid, datasets.includes('infra'), sink);
+  report.services = await startServices(services, stopped.targets ?? [], report, sink, set.date);
+  return report;
+}
+
+async function checks(root: string, policy: Policy, knownInvalid: readonly { path: string }[], infraRestored: boolean, sink: EventSink): Promise<CheckResult[]> {
+  const results = (await preStartChecks({ root, policy, knownInvalid: new Set(knownInvalid.map((k) => k.path)) })).map((r) =>
+    // version.toml travels in the infra archive; without it offsite, it comes from the repository.
+    r.check === 'version' && !r.ok && !infraRestored ? { ...r, severity: 'warning' as const, detail: `${r.detail} (it is in the infra archive, which the offsite copy does not hold: clone the Arkalia repository — runbook step 2)` } : r,
+  );
+  for (const r of results) sink({ kind: 'prestart-check', check: r.check, ok: r.ok, severity: r.severity, detail: r.detail });
+  return results;
+}
+
+async function startServices(services: RestoreServices, present: ServiceTarget[], report: DiskRecoveryReport, sink: EventSink, date: string): Promise<ServicesReport | null> {
+  if (!managed(services)) return null;
+  const absent = services.groups.flat().filter((t) => !present.includes(t)).map((t) => t.container);
+  if (absent.length > 0) sink({ kind: 'warning', code: 'CONTAINERS_ABSENT', message: `no container ${absent.join(', ')} on this host: create them from the restored root (docker compose up -d), then they start on the recovered state` });
+  const failed = report.checks.filter((c) => !c.ok && c.severity === 'error');
+  if (failed.length > 0) {
+    throw new ArkError('PRESTART_CHECKS_FAILED', `${report.root} WAS restored from offsite set ${date}, but the pre-start checks failed, so no service was started:\n  ${failed.map((c) => `${c.check}: ${c.detail}`).join('\n  ')}`, {
+      details: { stateRestored: true, checks: failed },
+    });
+  }
+  if (present.length === 0) return { stopped: [], started: [], logs: {}, api: null };
+  try {
+    return await startAfterSwap(services, present, sink);
+  } catch (error) {
+    throw restoredButUnhealthy(error, { label: 'root', backup: `offsite set ${date}`, preservedAt: null, changes: report.restored, services: null });
+  }
+}
+
+/** --dry-run: the set that would be tried first, checked against the keys; nothing is downloaded but the manifest, nothing written. */
+async function planOnly(report: DiskRecoveryReport, sets: OffsiteSet[], keys: ReturnType<typeof decryptionKeys>, o: DiskRecoveryOptions): Promise<DiskRecoveryReport> {
+  const { sink, policy } = o;
+  const errors: ArkError[] = [];
+  for (const set of sets) {
+    if (set.problem) {
+      const error = problemError(set.problem);
+      report.rejected.push({ date: set.date, code: set.problem.code, name: set.problem.name, reason: set.problem.reason });
+      sink({ kind: 'backup-rejected', backup: `offsite set ${set.date}`, dir: null, date: set.date, code: set.problem.code, reason: set.problem.reason });
+      if (o.date !== undefined) throw error;
+      errors.push(error);
+      continue;
+    }
+    const files: OffsiteFile[] = [];
+    for (const f of set.files) {
+      try {
+        await keys.forFile(f.name, f.recipients);
+        files.push(f);
+      } catch (error) {
+        if (f.required) throw error;
+        sink({ kind: 'warning', code: (error as ArkError).code, message: `${f.name} would be left out: ${(error as Error).message}` });
+      }
+    }
+    const dir = join(dailyDir(o.backupDir), backupDirName(set.date));
+    const exists = await stat(dir).then(() => true, () => false);
+    const datasets = DATASETS.filter((d) => policy.datasets[d] && files.some((f) => f.archive === policy.datasets[d]!.archive));
+    report.plan = { date: set.date, fetch: files.map((f) => ({ name: f.name, bytes: f.bytes, sha256: f.sha256 })), decrypt: files.map((f) => ({ file: f.archiveFile, bytes: f.sourceBytes, sha256: f.sourceSha256 })), rebuild: dir, datasets };
+    report.backup = { date: set.date, dir, recoveryPoint: null, encryptedAt: files.find((f) => f.required)?.encryptedAt ?? null, reused: exists };
+    report.keys = [...keys.used.values()].map((k) => ({ fingerprint: k.info.fingerprint, keyIds: k.info.keyIds, userIds: k.info.userIds, source: k.source }));
+    for (const f of files) sink({ kind: 'dry-run', message: `would fetch ${f.name} (${f.bytes} bytes, sha256 ${f.sha256}) and decrypt it to ${f.archiveFile} (sha256 ${f.sourceSha256})` });
+    sink({ kind: 'dry-run', message: exists ? `${dir} exists: it would be verified against this set and reused, or left alone if it differs` : `would rebuild ${dir} with ${files.map((f) => f.archiveFile).join(', ')} and its checksums file` });
+    sink({ kind: 'dry-run', message: `would restore ${datasets.join(', ')} into ${o.root} (${report.placement.mode === 'rename' ? 'built beside it, renamed into place when complete' : report.placement.reason})` });
+    if (managed(restoreServices(policy, o.services))) sink({ kind: 'dry-run', message: `would then start ${serviceGroups(policy).map((g) => g.map((t) => t.container).join(' + ')).join(' → ')}, each group healthy before the next` });
+    sink({ kind: 'dry-run', message: 'if a download or a decryption does not verify, the next older set would be tried; nothing was downloaded (but the manifest) or written' });
+    return report;
+  }
+  throw allRejected(errors, report.rejected);
+}
+
+function chooseSets(sets: OffsiteSet[], date: string | undefined, target: string): OffsiteSet[] {
+  if (sets.length === 0) throw new NotFoundError('NO_OFFSITE_BACKUP', `${target} holds no backup set (no arkalia_states_<YYYYMMDD>.tar.gz.gpg or other policy archive): is --from the folder remote-sync writes to?`);
+  if (date === undefined) return sets;
+  const match = sets.filter((s) => s.date === date);
+  if (match.length === 0) throw new NotFoundError('NO_OFFSITE_BACKUP_FOR_DATE', `${target} holds no backup set of ${date}; it holds: ${sets.map((s) => s.date).join(', ')}`);
+  return match;
+}
+
+function restoreServices(policy: Policy, controller: ServiceController): RestoreServices {
+  const api = policy.api ? { target: serviceTarget(policy, policy.api.service), path: policy.api.path, timeoutMs: parseDuration(policy.api.timeout) } : undefined;
+  return { controller, groups: serviceGroups(policy), ...(api ? { api } : {}) };
+}
+
+function emptyReport(o: DiskRecoveryOptions, index: OffsiteIndex, placement: Placement): DiskRecoveryReport {
+  return {
+    offsite: index.target, root: o.root, backupDir: o.backupDir, dryRun: o.dryRun ?? false,
+    placement: { mode: placement.mode, reason: placement.mode === 'in-place' ? placement.reason : null },
+    backup: null, rejected: [], offsiteManifest: index.manifestFile, fetched: [], decrypted: [], keys: [], restored: [], knownInvalid: [], notRestored: [], dropped: [], checks: [], services: null, plan: null,
+  };
+}
+
+function problemError(p: SetProblem): ArkError {
+  const options = { details: { name: p.name } };
+  return p.exitCode === EXIT.integrity ? new IntegrityError(p.code, p.reason, options) : new NotFoundError(p.code, p.reason, options);
+}
+
+function isSetDefect(error: unknown): error is ArkError {
+  return isBackupDefect(error) || (isArkError(error) && SET_DEFECTS.has(error.code));
+}
+
+/** Failures after the root was placed (services unhealthy): the root stays restored. */
+function isCommitted(error: unknown): boolean {
+  return isArkError(error) && error.details.stateRestored === true;
+}
+
+function withRejections(error: unknown, rejected: DiskRecoveryReport['rejected']): unknown {
+  if (isArkError(error) && rejected.length > 0) Object.assign(error.details, { rejected });
+  return error;
+}
+
+function allRejected(errors: ArkError[], rejected: DiskRecoveryReport['rejected']): ArkError {
+  if (errors.length === 1) return withRejections(errors[0], rejected) as ArkError;
+  const integrity = errors.some((e) => e.exitCode === EXIT.integrity);
+  return new ArkError(
+    'NO_VALID_OFFSITE_BACKUP',
+    `no offsite backup set can be restored; rejected, newest first:\n${rejected.map((r) => `  ${r.date} (${r.code}): ${r.reason.replace(/\n\s*/g, ' ')}`).join('\n')}\nNothing was restored: the root is as it was.`,
+    { exitCode: integrity ? EXIT.integrity : EXIT.failed, details: { rejected } },
+  );
+}
+
+/** The backup folder is written, the root replaced as a whole, the offsite only read: none may hold another. */
+async function guardFolders(o: DiskRecoveryOptions): Promise<void> {
+  const real = async (p: string) => realpath(p).catch(() => resolve(p));
+  const [root, backup] = await Promise.all([real(o.root), real(o.backupDir)]);
+  const within = (a: string, b: string) => a === b || a.startsWith(b.endsWith(sep) ? b : `${b}${sep}`);
+  if (within(backup, root) || within(root, backup)) {
+    throw new UsageError(`--backup-dir ${o.backupDir} and --root ${o.root} must be separate folders, neither inside the other: the root is restored as a whole, and a backup inside the data it protects is lost with it`);
+  }
+  if (o.offsiteDir === undefined) return;
+  const offsite = await real(o.offsiteDir);
+  for (const [flag, path] of [['--backup-dir', backup], ['--root', root]] as const) {
+    if (within(path, offsite) || within(offsite, path)) throw new UsageError(`${flag} ${path} must not be the offsite folder ${o.offsiteDir}, nor inside it or around it: a recovery only ever reads the offsite copy`);
+  }
+}

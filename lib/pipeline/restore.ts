@@ -1,0 +1,224 @@
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ExtractLimits, Refusal } from '../archive/index.ts';
+import { ArkError, isArkError, UsageError } from '../errors.ts';
+import type { EventSink } from '../events.ts';
+import { withBackupLock } from '../lock/index.ts';
+import type { Policy } from '../policy/index.ts';
+import {
+  chooseBackup, createWorkspace, hashLive, mirrorDirs, overlaySnapshots, planChanges, planSwap, preservePrevious, preStartChecks, readJournal, settleInterrupted, stageBackup, sweepStaleWorkspaces, swapIn,
+  type BackupCandidate, type CheckResult, type FileChange, type Rejection, type RestoreScope, type Settled, type SnapshotUse, type StagedBackup,
+} from '../restore/index.ts';
+import type { ServiceTarget } from '../services/index.ts';
+import { managed, restartAfterFailure, restoredButUnhealthy, startAfterSwap, stopForSwap, type RestoreServices, type ServicesReport } from './restore-services.ts';
+
+export type { RestoreServices, ServicesReport } from './restore-services.ts';
+
+export interface RestoreOptions {
+  /** The tree restored into: the live root, or a sandbox (test restore). */
+  root: string;
+  backupDir: string;
+  scope: RestoreScope;
+  policy: Policy;
+  /** Newest first; the first that passes is used. A backup the operator named is the only one. */
+  candidates: readonly BackupCandidate[];
+  explicit: boolean;
+  services: RestoreServices;
+  sink: EventSink;
+  dryRun?: boolean;
+  /** Lay newer valid real-time snapshots over the backup (never for a named backup). */
+  snapshots?: boolean;
+  /** Restore files the backup recorded as invalid when it was taken, as they were (disaster recovery). */
+  acceptDeclaredInvalid?: boolean;
+  /** Check the restored root before starting anything (disaster recovery). */
+  preStartChecks?: boolean;
+  limits?: Partial<ExtractLimits>;
+  lockTimeoutMs?: number;
+  /** SIGINT/SIGTERM: stop at the next step; during the swap, roll back first. */
+  signal?: AbortSignal;
+  /** Test-only: wait at a named point ("staged", "swap:N", "committed") so a test can kill the process there. */
+  pauseAt?: (point: string) => Promise<void>;
+  now?: () => Date;
+}
+
+export interface RestoreReport {
+  scope: string;
+  root: string;
+  backup: { dir: string | null; date: string | null; label: string; recoveryPoint: string | null };
+  /** Newer backups that failed verification, and why (newest first). */
+  rejected: Rejection[];
+  /** The data's timestamp for every restored file: the backup's, or a newer snapshot's. */
+  recoveryPoints: { path: string; source: 'backup' | 'snapshot'; at: string | null; snapshot?: string }[];
+  snapshots: SnapshotUse[];
+  changes: FileChange[];
+  refused: Refusal[];
+  /** Restored as they were in the backup, which had recorded them as invalid TOML. */
+  knownInvalid: { path: string; reason: string }[];
+  skippedArchives: string[];
+  preservedAt: string | null;
+  services: ServicesReport;
+  checks: CheckResult[];
+  /** What an interrupted earlier restore left, settled before this one started. */
+  settled: Settled | null;
+  dryRun: boolean;
+}
+
+/**
+ * The one restore pipeline (emergency-restore, disaster-recovery and disk-recovery use it):
+ * nothing live changes until a backup is known good, and any failure before the commit
+ * leaves the live tree exactly as it was. One restore per backup folder at a time (its lock);
+ * a dry run takes no lock and changes nothing.
+ */
+export async function runRestore(options: RestoreOptions): Promise<RestoreReport> {
+  const info = await stat(options.root).catch(() => null);
+  if (!info?.isDirectory()) throw new UsageError(`Arkalia root ${options.root} is not a folder (use --root DIR or ARK_ROOT)`);
+  const timeout = options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs };
+  try {
+    if (options.dryRun) return await restoreSteps(options);
+    return await withBackupLock({ backupDir: options.backupDir, sink: options.sink, ...timeout }, () => restoreSteps(options));
+  } catch (error) {
+    // An abort that surfaced as a stream's AbortError (mid-extraction): nothing had changed yet.
+    if (options.signal?.aborted && !isArkError(error)) throwIfAborted(options.signal, 'before anything was changed');
+    throw error;
+  }
+}
+
+async function restoreSteps(o: RestoreOptions): Promise<RestoreReport> {
+  const { root, scope, sink } = o;
+  const dryRun = o.dryRun ?? false;
+  const pause = o.pauseAt ?? (async () => {});
+
+  // 1. Settle what an interrupted restore left (roll back its unfinished swap) before anything else.
+  const settled = dryRun ? await warnInterrupted(root, sink) : await settleInterrupted(root, sink);
+  if (!dryRun) await sweepStaleWorkspaces(root);
+
+  const workspace = await createWorkspace(root, { dryRun });
+  let keepWorkspace = false;
+  try {
+    // 2. The newest backup that verifies (checksums before any extraction), extracts within the caps and validates.
+    const { staged, rejected } = await chooseBackup({
+      candidates: o.candidates,
+      explicit: o.explicit,
+      sink,
+      stage: (candidate) =>
+        stageBackup({ candidate, scope, stagingDir: workspace.staged, sink, ...(o.limits ? { limits: o.limits } : {}), acceptDeclaredInvalid: o.acceptDeclaredInvalid ?? false, ...(o.signal ? { signal: o.signal } : {}) }),
+    });
+
+    // 3. Smaller data loss: newer valid real-time snapshots replace their files.
+    const snapshots = (o.snapshots ?? !o.explicit) ? await overlaySnapshots({ staged, scope, backupDir: o.backupDir, patterns: o.policy.realtime.paths, sink }) : [];
+    await pause('staged');
+
+    // 4. Plan against the live files.
+    const mirror = mirrorDirs(scope, staged.files.keys());
+    let changes = planChanges(staged.files, await hashLive(root, staged.files.keys(), mirror), mirror);
+    const report = baseReport(o, staged, rejected, snapshots, changes, settled, dryRun);
+    if (dryRun) return announcePlan(report, o.services, sink);
+
+    // 5. Stop the services (reverse start order) so nothing writes while we swap.
+    throwIfAborted(o.signal, 'before anything was changed');
+    const present = await stopForSwap(o.services, sink);
+    report.services.stopped = present.map((t) => ({ name: t.name, container: t.container }));
+
+    // 6. Swap in under the journal; commit; preserve the previous files beside the backups.
+    let preservedAt: string | null;
+    try {
+      throwIfAborted(o.signal, 'before anything was changed');
+      changes = planChanges(staged.files, await hashLive(root, staged.files.keys(), mirror), mirror); // services may have written until they stopped
+      const journal = await planSwap({ root, workspace, changes, preserveTo: preserveTarget(o), preserveBase: scope.preserveBase, stoppedServices: present.map((t) => t.container), ...(o.now ? { now: o.now } : {}) });
+      const committed = await swapIn(journal, { pauseAt: pause, ...(o.signal ? { signal: o.signal } : {}) });
+      await pause('committed');
+      const preserved = await preservePrevious(committed);
+      preservedAt = preserved.preservedAt ?? preserved.keptAt;
+      if (preserved.problem) sink({ kind: 'warning', code: 'PRESERVE_FAILED', message: `could not write the previous files to ${o.backupDir}/preserved (${preserved.problem}): they are kept in ${preserved.keptAt}` });
+    } catch (error) {
+      keepWorkspace = error instanceof ArkError && error.code === 'RESTORE_ROLLBACK_FAILED';
+      if (!keepWorkspace) await restartAfterFailure(o.services, present, sink); // the files are as they were
+      throw error;
+    }
+    if (preservedAt) sink({ kind: 'state-preserved', from: join(root, scope.preserveBase), to: preservedAt });
+    for (const c of changes) if (c.action === 'replace' || c.action === 'create') sink({ kind: 'file-restored', path: c.path, sha256: c.backupSha256!, previousSha256: c.currentSha256 });
+    Object.assign(report, { changes, preservedAt });
+
+    // 7. Check the restored tree before any service starts on it.
+    if (o.preStartChecks) {
+      report.checks = await preStartChecks({ root, policy: o.policy, knownInvalid: new Set(staged.knownInvalid.map((k) => k.path)) });
+      for (const c of report.checks) sink({ kind: 'prestart-check', check: c.check, ok: c.ok, severity: c.severity, detail: c.detail });
+      const failed = report.checks.filter((c) => !c.ok && c.severity === 'error');
+      if (failed.length > 0) throw checksFailed(o, staged, preservedAt, failed, present);
+    }
+
+    // 8. Start in the policy's order, each group healthy before the next; then the API check.
+    throwIfAborted(o.signal, `after the files were restored from ${staged.candidate.label} (committed); services not started: ${present.map((t) => t.container).join(', ') || 'none'}`);
+    try {
+      report.services = await startAfterSwap(o.services, present, sink, o.signal);
+    } catch (error) {
+      throw restoredButUnhealthy(error, { label: scope.label, backup: staged.candidate.dir ?? staged.candidate.label, preservedAt, changes, services: report.services });
+    }
+    return report;
+  } finally {
+    if (!keepWorkspace) await rm(workspace.dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 }).catch((e: Error) => sink({ kind: 'warning', code: 'STAGING_NOT_REMOVED', message: `could not remove ${workspace.dir}: ${e.message}` }));
+  }
+}
+
+function baseReport(o: RestoreOptions, staged: StagedBackup, rejected: Rejection[], snapshots: SnapshotUse[], changes: FileChange[], settled: Settled | null, dryRun: boolean): RestoreReport {
+  const { candidate } = staged;
+  return {
+    scope: o.scope.label,
+    root: o.root,
+    backup: { dir: candidate.dir, date: candidate.date, label: candidate.label, recoveryPoint: staged.recoveryPoint.display },
+    rejected,
+    recoveryPoints: [...staged.files].map(([path, f]) => ({ path, source: f.source, at: f.at, ...(f.snapshot ? { snapshot: f.snapshot } : {}) })),
+    snapshots,
+    changes,
+    refused: staged.refused,
+    knownInvalid: staged.knownInvalid,
+    skippedArchives: staged.skipped,
+    preservedAt: null,
+    services: { stopped: [], started: [], logs: {}, api: null },
+    checks: [],
+    settled,
+    dryRun,
+  };
+}
+
+/** --dry-run: the plan, as events; nothing was changed (staging was in a temp folder, removed). */
+function announcePlan(report: RestoreReport, services: RestoreServices, sink: EventSink): RestoreReport {
+  for (const c of report.changes) sink({ kind: 'dry-run', message: `${c.action} ${c.path} (current sha256 ${c.currentSha256 ?? 'none'}, backup sha256 ${c.backupSha256 ?? 'none'})` });
+  if (!managed(services)) sink({ kind: 'dry-run', message: 'no service would be stopped' });
+  else if (services.groups.length === 1 && services.groups[0]!.length === 1) sink({ kind: 'dry-run', message: `would stop and restart container ${services.groups[0]![0]!.container}` });
+  else {
+    const names = (groups: ServiceTarget[][]) => groups.map((g) => g.map((t) => t.container).join(' + ')).join(' → ');
+    sink({ kind: 'dry-run', message: `would stop ${names([...services.groups].reverse())}, then start ${names(services.groups)}, each group healthy before the next` });
+    if (services.api) sink({ kind: 'dry-run', message: `would then check the API: GET ${services.api.target.container}${services.api.path} = 200 (within ${Math.round(services.api.timeoutMs / 1000)} s)` });
+  }
+  return report;
+}
+
+async function warnInterrupted(root: string, sink: EventSink): Promise<null> {
+  const journal = await readJournal(root);
+  if (journal) sink({ kind: 'warning', code: 'RESTORE_INTERRUPTED_EARLIER', message: `an interrupted restore left ${join(root, '.ark-restore-journal.json')} (${journal.state}): a real run settles it first; this plan is against the files as they are now` });
+  return null;
+}
+
+/** <backup-dir>/preserved/<name>_<YYYYMMDD_HHMMSS>_<pid> (made unique with -2, -3… when it is created). */
+function preserveTarget(o: RestoreOptions): string {
+  const now = (o.now ?? (() => new Date()))();
+  const stamp = `${now.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15)}_${process.pid}`;
+  return join(o.backupDir, 'preserved', `${o.scope.preserveName}_${stamp}`);
+}
+
+function throwIfAborted(signal: AbortSignal | undefined, when: string): void {
+  if (!signal?.aborted) return;
+  const why = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted');
+  throw new ArkError('RESTORE_INTERRUPTED', `restore interrupted (${why}) ${when}`);
+}
+
+function checksFailed(o: RestoreOptions, staged: StagedBackup, preservedAt: string | null, failed: CheckResult[], present: readonly ServiceTarget[]): ArkError {
+  return new ArkError(
+    'PRESTART_CHECKS_FAILED',
+    `the ${o.scope.label} WAS restored from ${staged.candidate.dir ?? staged.candidate.label}${preservedAt ? ` (previous files preserved in ${preservedAt})` : ''}, but the pre-start checks failed, so no service was started:\n  ${failed.map((c) => `${c.check}: ${c.detail}`).join('\n  ')}\n` +
+      `Fix these, then start ${present.map((t) => t.container).join(', ') || 'the services'} (or run the restore again from another date).`,
+    { details: { stateRestored: true, checks: failed, preservedAt } },
+  );
+}
+

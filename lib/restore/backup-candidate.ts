@@ -1,0 +1,144 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { ARCHIVE_EXTENSIONS } from '../archive/index.ts';
+import { assertChecksumsOk, parseManifest, sha256File, verifyChecksums, type BackupManifest } from '../checksum/index.ts';
+import { IntegrityError, isArkError, NotFoundError, type ArkError } from '../errors.ts';
+import { manifestFileName } from '../pipeline/backup-layout.ts';
+import type { Policy } from '../policy/index.ts';
+import type { BackupRef } from './find-backups.ts';
+
+// A backup the restore may use, whatever it came from: a daily backup folder (checksums from
+// its sha256sum file), or — for disk-recovery — an archive already downloaded and decrypted,
+// with the sha256 it must have. The pipeline only ever asks these questions.
+
+export interface RecoveryPoint {
+  /** As reported: the manifest's backup_date, or YYYY-MM-DD when only the date is known. */
+  display: string | null;
+  /** For comparisons with snapshots: that instant, or the end of that day (the backup ran some time that day). */
+  at: Date | null;
+}
+
+export interface BackupCandidate {
+  /** "arkalia_20261125", or the archive's name. */
+  label: string;
+  date: string | null;
+  /** The backup folder, when there is one. */
+  dir: string | null;
+  /** The file holding a policy archive ("states"): the one present among .tar.gz, .tar.zst, .tar (else the .tar.gz name); null when the policy has no such archive. */
+  archiveFile(archive: string): Promise<string | null>;
+  /**
+   * Verify that archive against what vouches for it, reading it once, BEFORE anything reads
+   * it as a tarball. Returns its sha256. IntegrityError when it does not match or nothing
+   * vouches for it; NotFoundError when the file is missing.
+   */
+  verify(archive: string): Promise<string>;
+  recoveryPoint(): Promise<RecoveryPoint>;
+  /** Members the manifest declares for an archive (to size the extraction caps), when known. */
+  declaredMembers(archive: string): Promise<number | null>;
+  /** State files the backup itself recorded as invalid TOML when it was taken. */
+  declaredInvalid(): Promise<ReadonlySet<string>>;
+}
+
+/** A daily backup folder, as full-backup.mts (or the runbook's bash) wrote it. */
+export function dailyCandidate(ref: BackupRef, policy: Policy): BackupCandidate {
+  let manifest: Promise<BackupManifest | null> | undefined;
+  const readManifest = () => (manifest ??= readFile(join(ref.dir, manifestFileName(ref.date)), 'utf8').then((t) => parseManifest(t), () => null).catch(() => null));
+  const archiveFile = async (archive: string) => {
+    const spec = policy.archives[archive];
+    if (!spec) return null;
+    const names = [...new Set(['.tar.gz', ...Object.values(ARCHIVE_EXTENSIONS)])].map((ext) => join(ref.dir, `${spec.prefix}_${ref.date}${ext}`));
+    for (const name of names) if (await stat(name).then((i) => i.isFile(), () => false)) return name;
+    return names[0]!;
+  };
+  return {
+    label: basename(ref.dir),
+    date: ref.date,
+    dir: ref.dir,
+    archiveFile,
+    async verify(archive) {
+      const file = await archiveFile(archive);
+      if (file === null) throw new NotFoundError('ARCHIVE_MISSING', `the policy defines no archive "${archive}"`);
+      await assertPresent(file, ref.dir);
+      const results = await verifyChecksums(ref.checksumFile, { only: [basename(file)] }).catch((error: unknown) => {
+        throw isArkError(error) && error.code === 'CHECKSUM_FILE_MISSING' ? unverifiable(ref, file, error) : error;
+      });
+      assertChecksumsOk(results, ref.checksumFile);
+      return results[0]!.expected;
+    },
+    async recoveryPoint() {
+      const m = await readManifest();
+      if (m) return { display: m.backup_date, at: new Date(m.backup_date) };
+      const [y, mo, d] = [ref.date.slice(0, 4), ref.date.slice(4, 6), ref.date.slice(6, 8)];
+      return { display: `${y}-${mo}-${d}`, at: new Date(Number(y), Number(mo) - 1, Number(d), 23, 59, 59) };
+    },
+    async declaredMembers(archive) {
+      const file = await archiveFile(archive);
+      return (await readManifest())?.archives?.find((a) => a.file === (file && basename(file)))?.members ?? null;
+    },
+    async declaredInvalid() {
+      return new Set((await readManifest())?.invalid_states?.map((s) => s.path) ?? []);
+    },
+  };
+}
+
+export interface ArchiveCandidateOptions {
+  /** The policy archive it is ("states"). */
+  archive: string;
+  /** The archive on disk (downloaded and decrypted). */
+  file: string;
+  /** The sha256 it must have (from a manifest or checksum file that was itself verified). */
+  sha256: string;
+  label?: string;
+  date?: string | null;
+  recoveryPoint?: RecoveryPoint;
+  members?: number | null;
+  declaredInvalid?: readonly string[];
+}
+
+/** One archive with its expected sha256: how disk-recovery plugs into the restore pipeline. */
+export function archiveCandidate(options: ArchiveCandidateOptions): BackupCandidate {
+  const expected = options.sha256.toLowerCase();
+  return {
+    label: options.label ?? basename(options.file),
+    date: options.date ?? null,
+    dir: null,
+    archiveFile: async (archive) => (archive === options.archive ? options.file : null),
+    async verify(archive) {
+      if (archive !== options.archive) throw new NotFoundError('ARCHIVE_MISSING', `${basename(options.file)} is the ${options.archive} archive, not ${archive}`);
+      await assertPresent(options.file, null);
+      const { sha256 } = await sha256File(options.file);
+      if (sha256 !== expected) {
+        throw new IntegrityError('CHECKSUM_MISMATCH', `checksum verification failed:\n  ${basename(options.file)}: sha256 ${sha256} != expected ${expected}`, {
+          details: { failed: [{ name: basename(options.file), problem: 'mismatch' }] },
+        });
+      }
+      return sha256;
+    },
+    recoveryPoint: async () => options.recoveryPoint ?? { display: null, at: null },
+    declaredMembers: async () => options.members ?? null,
+    declaredInvalid: async () => new Set(options.declaredInvalid ?? []),
+  };
+}
+
+async function assertPresent(file: string, dir: string | null): Promise<void> {
+  const info = await stat(file).catch(() => null);
+  if (info?.isFile()) return;
+  const states = basename(file).startsWith('arkalia_states_');
+  throw new NotFoundError(states ? 'STATES_ARCHIVE_MISSING' : 'ARCHIVE_MISSING', `${dir ?? 'the backup'} has no ${basename(file)}`);
+}
+
+/**
+ * A backup whose checksum file is gone is an integrity problem (exit 3), not a missing
+ * backup (exit 1): the archive is there, but nothing vouches for it, and an archive nobody
+ * vouches for is never extracted (a partial copy or tampering look exactly like this).
+ */
+function unverifiable(ref: BackupRef, file: string, cause: ArkError): IntegrityError {
+  const archive = basename(file);
+  const sums = basename(ref.checksumFile);
+  return new IntegrityError(
+    'CHECKSUM_FILE_MISSING',
+    `${ref.dir} has no readable ${sums}, so ${archive} cannot be verified: refusing to extract it. ` +
+      `Restore another date (name it as YYYYMMDD), or recover ${sums} from a copy you trust (offsite) first.`,
+    { cause },
+  );
+}

@@ -1,0 +1,86 @@
+import { lstat, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { currentProcess } from '../lock/index.ts';
+import type { FileChange } from './plan-changes.ts';
+import { JOURNAL_FORMAT, type JournalEntry, type RestoreJournal } from './restore-journal.ts';
+import type { Workspace } from './restore-workspace.ts';
+
+export interface PlanSwapOptions {
+  root: string;
+  workspace: Workspace;
+  changes: readonly FileChange[];
+  /** Where the previous files will be preserved once the swap commits. */
+  preserveTo: string;
+  preserveBase: string;
+  stoppedServices: readonly string[];
+  now?: () => Date;
+}
+
+/**
+ * The journal of a swap, before anything is written: for each file that changes, the
+ * staged copy to rename in and the place the previous file is kept. Both are in the
+ * workspace when it is on the file's filesystem (a rename cannot cross filesystems);
+ * otherwise they are hidden sidecars beside the file (`.ark-restore-<id>.<name>.new/.old`).
+ */
+export async function planSwap(options: PlanSwapOptions): Promise<RestoreJournal> {
+  const { root, workspace } = options;
+  const workspaceDev = (await stat(workspace.dir)).dev;
+  const devOf = deviceLookup(root);
+  const entries: JournalEntry[] = [];
+  const created = new Set<string>();
+  for (const change of options.changes) {
+    if (change.action === 'unchanged') continue;
+    const live = join(root, change.path);
+    const sameFs = (await devOf(dirname(live))) === workspaceDev;
+    const sidecar = (suffix: string) => join(dirname(live), `.ark-restore-${workspace.id}.${basename(live)}.${suffix}`);
+    entries.push({
+      path: change.path,
+      action: change.action,
+      staged: change.action === 'remove' ? null : sameFs ? join(workspace.staged, change.path) : sidecar('new'),
+      previous: change.action === 'create' ? null : sameFs ? join(workspace.previous, change.path) : sidecar('old'),
+      stagedSha256: change.backupSha256,
+      previousSha256: change.currentSha256,
+    });
+    if (change.action === 'create') for (const dir of await missingDirs(root, dirname(change.path))) created.add(dir);
+  }
+  return {
+    format: JOURNAL_FORMAT,
+    id: workspace.id,
+    owner: currentProcess(),
+    started_at: (options.now ?? (() => new Date()))().toISOString(),
+    state: 'swapping',
+    root,
+    workspaces: [workspace.dir],
+    created_dirs: [...created].sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1)),
+    entries,
+    preserve_to: options.preserveTo,
+    preserve_base: options.preserveBase,
+    preserved_dir: null,
+    stopped_services: [...options.stoppedServices],
+  };
+}
+
+/** Folders from `dir` up to the root that do not exist yet (root-relative). */
+async function missingDirs(root: string, dir: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (let d = dir; d !== '.' && d !== ''; d = dirname(d)) {
+    const info = await lstat(join(root, d)).catch(() => null);
+    if (info !== null) break;
+    missing.push(d);
+  }
+  return missing;
+}
+
+/** The device of a folder, or of its nearest existing ancestor (a folder the swap will create lives there). */
+function deviceLookup(root: string): (dir: string) => Promise<number> {
+  const cache = new Map<string, number>();
+  const lookup = async (dir: string): Promise<number> => {
+    const hit = cache.get(dir);
+    if (hit !== undefined) return hit;
+    const info = await stat(dir).catch(() => null);
+    const dev = info ? info.dev : dir === root || dir === dirname(dir) ? (await stat(root)).dev : await lookup(dirname(dir));
+    cache.set(dir, dev);
+    return dev;
+  };
+  return lookup;
+}

@@ -1,0 +1,81 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import TOML from '@iarna/toml';
+import { glob } from 'tinyglobby';
+import type { Policy } from '../policy/index.ts';
+import { validateToml } from '../state/index.ts';
+
+export interface CheckResult {
+  check: string;
+  ok: boolean;
+  /** An error keeps the services stopped; a warning is reported. */
+  severity: 'error' | 'warning';
+  detail: string;
+}
+
+/**
+ * Cheap, meaningful checks of a restored root before any service starts (the runbook ran
+ * its unit tests here): every TOML state and config parses (files the backup itself had
+ * recorded as invalid are warnings: the system ran with them before), version.toml is
+ * readable and says which version this is, .env is not readable by others, and every
+ * service's module has its state folder.
+ */
+export async function preStartChecks(options: { root: string; policy: Policy; knownInvalid: ReadonlySet<string> }): Promise<CheckResult[]> {
+  const { root, policy } = options;
+  const results: CheckResult[] = [];
+
+  const files = (await glob([...policy.validation.toml], { cwd: root, dot: true, onlyFiles: true, ignore: ['**/.ark-restore*'] })).sort();
+  const invalid: string[] = [];
+  const known: string[] = [];
+  for (const file of files) {
+    const check = validateToml(await readFile(join(root, file)));
+    if (!check.ok) (options.knownInvalid.has(file) ? known : invalid).push(`${file} (${check.reason})`);
+  }
+  results.push({ check: 'toml-valid', ok: invalid.length === 0, severity: 'error', detail: invalid.length === 0 ? `${files.length - known.length} of ${files.length} state/config file(s) parse` : `not valid TOML: ${invalid.join('; ')}` });
+  if (known.length > 0) {
+    results.push({ check: 'toml-known-invalid', ok: false, severity: 'warning', detail: `already invalid when the backup was taken, restored as they were (fix them by hand): ${known.join('; ')}` });
+  }
+
+  results.push(await versionCheck(root));
+
+  const env = await stat(join(root, '.env')).catch(() => null);
+  if (env !== null) {
+    const open = (env.mode & 0o077) !== 0;
+    results.push({ check: 'env-permissions', ok: !open, severity: 'warning', detail: open ? `.env is readable by group or others (mode ${(env.mode & 0o777).toString(8)}): chmod 600 .env` : '.env is private (0600)' });
+  }
+
+  const missing: string[] = [];
+  for (const [name, spec] of Object.entries(policy.services)) {
+    const module = spec.module ?? name;
+    if (!(await stat(join(root, 'modules', module, 'state')).then((s) => s.isDirectory(), () => false))) missing.push(`${name} (modules/${module}/state/)`);
+  }
+  results.push({ check: 'module-states', ok: missing.length === 0, severity: 'warning', detail: missing.length === 0 ? 'every service has its state folder' : `no state folder for ${missing.join(', ')}: those services start from empty state` });
+  return results;
+}
+
+async function versionCheck(root: string): Promise<CheckResult> {
+  let text: string;
+  try {
+    text = await readFile(join(root, 'version.toml'), 'utf8');
+  } catch (error) {
+    return { check: 'version', ok: false, severity: 'error', detail: `version.toml cannot be read: ${(error as NodeJS.ErrnoException).code ?? error}` };
+  }
+  const check = validateToml(text);
+  if (!check.ok) return { check: 'version', ok: false, severity: 'error', detail: `version.toml is not valid TOML: ${check.reason}` };
+  const parsed = TOML.parse(text) as Record<string, unknown>;
+  const version = findKey(parsed, 'current_version');
+  return typeof version === 'string'
+    ? { check: 'version', ok: true, severity: 'error', detail: `Arkalia ${version}` }
+    : { check: 'version', ok: false, severity: 'warning', detail: 'version.toml has no current_version' };
+}
+
+function findKey(table: Record<string, unknown>, key: string): unknown {
+  if (key in table) return table[key];
+  for (const value of Object.values(table)) {
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      const found = findKey(value as Record<string, unknown>, key);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}

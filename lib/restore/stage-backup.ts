@@ -1,0 +1,146 @@
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { ExtractBudget, extractArchive, type ExtractLimits, type Refusal } from '../archive/index.ts';
+import { sha256Buffer, sha256File } from '../checksum/index.ts';
+import { IntegrityError } from '../errors.ts';
+import type { EventSink } from '../events.ts';
+import { validateToml } from '../state/index.ts';
+import type { BackupCandidate, RecoveryPoint } from './backup-candidate.ts';
+import { inScope, type RestoreScope } from './restore-scope.ts';
+
+export interface StagedFile {
+  sha256: string;
+  /** Where the bytes come from: the daily backup, or a newer real-time snapshot. */
+  source: 'backup' | 'snapshot';
+  /** The data's timestamp (the backup's recovery point, or when the snapshot was taken). */
+  at: string | null;
+  snapshot?: string;
+}
+
+export interface StagedBackup {
+  candidate: BackupCandidate;
+  recoveryPoint: RecoveryPoint;
+  /** Folder holding the staged files at their root-relative paths. */
+  dir: string;
+  /** Root-relative path → what was staged there. */
+  files: Map<string, StagedFile>;
+  refused: Refusal[];
+  /** Invalid TOML the backup had recorded as invalid when it was taken, restored as it was. */
+  knownInvalid: { path: string; reason: string }[];
+  /** Optional archives this backup lacks (their data is left as it is). */
+  skipped: string[];
+  /** Remove the staging folder (idempotent). */
+  discard(): Promise<void>;
+}
+
+export interface StageOptions {
+  candidate: BackupCandidate;
+  scope: RestoreScope;
+  /** Created here; removed on failure. Must be on the same filesystem as the live tree (or a temp folder for a dry run). */
+  stagingDir: string;
+  sink: EventSink;
+  limits?: Partial<ExtractLimits>;
+  /** Restore files the backup recorded as invalid, as they were (disaster recovery), instead of rejecting it. */
+  acceptDeclaredInvalid?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Verify every archive the scope needs against what vouches for it BEFORE reading any as a
+ * tarball, then extract the scope's members into staging (safely, within caps), then
+ * validate every TOML file. Nothing live is touched; on failure the staging folder is gone.
+ */
+export async function stageBackup(options: StageOptions): Promise<StagedBackup> {
+  const { candidate, scope, sink } = options;
+  const archives: { name: string; file: string }[] = [];
+  const skipped: string[] = [];
+
+  // 1. Verify first: a byte flipped anywhere rejects the backup before it is parsed.
+  for (const { name, required } of scope.archives) {
+    const file = await candidate.archiveFile(name);
+    if (!required && (file === null || !(await exists(file)))) {
+      skipped.push(name);
+      sink({ kind: 'warning', code: 'ARCHIVE_ABSENT', message: `${candidate.label} has no ${name} archive: that data is left as it is` });
+      continue;
+    }
+    const sha256 = await candidate.verify(name); // a missing required archive throws here
+    sink({ kind: 'checksum-verified', file: file!, sha256 });
+    archives.push({ name, file: file! });
+  }
+
+  // 2. Extract the scope's members, every archive under one budget (caps sized from the manifest).
+  const limits = { ...(await defaultLimits(candidate, archives.map((a) => a.name))), ...options.limits };
+  const budget = new ExtractBudget(limits);
+  const discard = () => rm(options.stagingDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+  await mkdir(options.stagingDir, { recursive: true, mode: 0o700 });
+  try {
+    const refused: Refusal[] = [];
+    for (const { file } of archives) {
+      const result = await extractArchive({
+        file,
+        cwd: options.stagingDir,
+        select: (path) => inScope(scope, path),
+        onRefused: (r) => sink({ kind: 'entry-refused', entry: r.entry, reason: r.reason }),
+        budget,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      refused.push(...result.refused);
+    }
+
+    // 3. Hash and validate what was staged.
+    const paths = await listFiles(options.stagingDir);
+    if (paths.length === 0) throw scope.missing(candidate.label, archives.map((a) => basename(a.file)).join(', ') || 'its archives');
+    const declared = await candidate.declaredInvalid();
+    const recoveryPoint = await candidate.recoveryPoint();
+    const files = new Map<string, StagedFile>();
+    const invalid: string[] = [];
+    const knownInvalid: { path: string; reason: string }[] = [];
+    for (const path of paths) {
+      const file = join(options.stagingDir, path);
+      let sha256: string;
+      if (path.endsWith('.toml')) {
+        const content = await readFile(file); // state and config files: small, parsed whole like toml.load
+        const check = validateToml(content);
+        if (!check.ok && options.acceptDeclaredInvalid && declared.has(path)) knownInvalid.push({ path, reason: check.reason });
+        else if (!check.ok) invalid.push(`${path}: ${check.reason}`);
+        sha256 = sha256Buffer(content);
+      } else {
+        sha256 = (await sha256File(file)).sha256; // anything else may be large: streamed
+      }
+      files.set(path, { sha256, source: 'backup', at: recoveryPoint.display });
+    }
+    if (invalid.length > 0) {
+      throw new IntegrityError('BACKUP_STATE_INVALID', `the backup's state is not valid TOML, refusing to restore it:\n  ${invalid.join('\n  ')}`, { details: { invalid } });
+    }
+    return { candidate, recoveryPoint, dir: options.stagingDir, files, refused, knownInvalid, skipped, discard };
+  } catch (error) {
+    await discard().catch(() => {}); // the reason the staging failed is what matters
+    throw error;
+  }
+}
+
+/** Entries: what the manifest declares, twice over plus 1000; unknown → the default cap. */
+async function defaultLimits(candidate: BackupCandidate, archives: string[]): Promise<Partial<ExtractLimits>> {
+  let members = 0;
+  for (const name of archives) {
+    const declared = await candidate.declaredMembers(name);
+    if (declared === null) return {};
+    members += declared;
+  }
+  return { maxEntries: members * 2 + 1000 };
+}
+
+/** Regular files under `dir`, relative, sorted. */
+export async function listFiles(dir: string, base = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(join(dir, base), { withFileTypes: true })) {
+    const rel = base ? `${base}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) out.push(...(await listFiles(dir, rel)));
+    else if (entry.isFile()) out.push(rel);
+  }
+  return out.sort();
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(() => true, () => false);
+}

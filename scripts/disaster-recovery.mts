@@ -1,0 +1,109 @@
+#!/usr/bin/env -S npx tsx
+// Full-system recovery (the runbook's ark_disaster_recovery.sh): states, configs and infra from
+// the newest backup that passes verification, services stopped and restarted in the policy's
+// order with health gates, then the API check. --test-mode restores into a sandbox instead.
+// Only what argument checking needs is imported up front: a usage error answers at once.
+import { EXIT, UsageError } from '../lib/errors.ts';
+import { isBackupDate } from '../lib/pipeline/backup-layout.ts';
+import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
+import { abortOnSignals, RESTORE_HELP, RESTORE_OPTIONS, restoreSettings, testPauseHook } from './cli/restore-options.ts';
+import { runScript } from './cli/run-script.ts';
+
+const HELP = `Usage: disaster-recovery.mts [YYYYMMDD] [options]
+
+Restores the states (modules/*/state/, state/, global_state/), configs (config/, .env) and
+infra (docker-compose.yml, Dockerfile*, scripts/, version.toml, ...) of the newest daily
+backup that passes verification — newer ones that do not are named with the reason — or of
+the one of YYYYMMDD (never replaced by another). Real-time snapshots newer than the backup
+are used for their state files; the report gives the recovery point of every file.
+
+Order: verify every archive's checksum → extract into staging (unsafe entries refused,
+decompression capped) → validate every TOML file → stop every service (reverse start order)
+→ swap in under a journal (a run killed mid-swap is rolled back by the next run; SIGINT or
+SIGTERM roll back before exiting) → preserve the previous files under <backup-dir>/preserved/
+→ pre-start checks (TOML valid, version.toml readable, .env private) → start the services in
+the policy's start order, each group healthy before the next → API check (policy [api],
+default GET helloria /status). If no backup passes, no service is stopped and nothing changes.
+State files the backup itself recorded as invalid TOML are restored as they were, and named.
+
+Options:
+  --test-mode              the weekly test restore: restore into a sandbox folder instead of
+                           the root, leave services alone, report how it differs from the live
+                           tree (added / removed / changed files, with sha256). Exit 0 when the
+                           sandbox restore itself succeeded.
+  --sandbox DIR            with --test-mode: restore into DIR (new or empty; kept afterwards).
+                           Default: a temporary folder, removed afterwards.
+${RESTORE_HELP}
+${COMMON_HELP}`;
+
+await runScript(async (ctx) => {
+  const { values, positionals } = parseOptions(ctx.argv, { ...RESTORE_OPTIONS, 'test-mode': { type: 'boolean', default: false }, sandbox: { type: 'string' } }, true);
+  const common = commonOptions(values);
+  ctx.setJson(common.json);
+  if (common.help) {
+    process.stdout.write(`${HELP}\n`);
+    return { exitCode: EXIT.ok };
+  }
+  const [{ parseSize }, { parseLockTimeout }] = await Promise.all([import('../lib/archive/extract-limits.ts'), import('../lib/lock/lock-timeout.ts')]);
+  const settings = restoreSettings(values, { parseSize, parseLockTimeout });
+  const [date, ...extra] = positionals;
+  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}; see --help`);
+  if (date !== undefined && !isBackupDate(date)) throw new UsageError(`backup date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
+  const testMode = values['test-mode'] === true;
+  if (values.sandbox !== undefined && !testMode) throw new UsageError('--sandbox is only for --test-mode (a test restore into that folder); see --help');
+  if (testMode && settings.resume) throw new UsageError('--resume settles an interrupted restore of the live root; it cannot be combined with --test-mode');
+
+  const [{ disasterRecovery }, { resumeRestore }, { loadPolicy }, { serviceController }] = await Promise.all([
+    import('../lib/pipeline/disaster-recovery.ts'),
+    import('../lib/pipeline/resume-restore.ts'),
+    import('../lib/policy/index.ts'),
+    import('../lib/services/index.ts'),
+  ]);
+  const services = serviceController(settings.services);
+  const { policy, source } = await loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) });
+  const signal = abortOnSignals(ctx.say);
+  const lock = settings.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: settings.lockTimeoutMs };
+
+  if (settings.resume) {
+    ctx.say(`↺ settling any interrupted restore of ${common.root} (policy: ${source})`);
+    const report = await resumeRestore({ root: common.root, backupDir: common.backupDir, policy, services, sink: ctx.sink, ...lock });
+    const summary = report.settled ? `✅ ${report.settled.outcome === 'rolled-back' ? 'rolled back' : 'completed'} the interrupted restore (${report.settled.files} file(s))` : '✅ nothing to resume';
+    return { exitCode: EXIT.ok, summary, result: { resume: report } };
+  }
+
+  const what = testMode ? `test restore (sandbox ${values.sandbox ?? 'temporary'}; live root and services untouched)` : 'DISASTER RECOVERY';
+  ctx.say(`💥 ${what} of ${common.root} from ${common.backupDir} (policy: ${source})${settings.dryRun ? ' — dry run' : ''}`);
+  const pauseAt = testPauseHook(process.env, signal, ctx.say);
+  const report = await disasterRecovery({
+    root: common.root,
+    backupDir: common.backupDir,
+    ...(date ? { date } : {}),
+    policy,
+    services,
+    sink: ctx.sink,
+    dryRun: settings.dryRun,
+    limits: settings.limits,
+    signal,
+    ...(testMode ? { sandbox: values.sandbox ? { dir: values.sandbox, keep: true } : ('temporary' as const) } : {}),
+    ...(settings.snapshots === false ? { snapshots: false } : {}),
+    ...(pauseAt ? { pauseAt } : {}),
+    ...lock,
+  });
+
+  const changed = report.changes.filter((c) => c.action !== 'unchanged').length;
+  const lines: string[] = [];
+  if (report.rejected.length > 0) lines.push(`⚠ newer backup(s) rejected: ${report.rejected.map((r) => `${r.backup} (${r.code})`).join(', ')}`);
+  const fromSnapshots = report.recoveryPoints.filter((p) => p.source === 'snapshot');
+  lines.push(`  recovery point: ${report.backup.recoveryPoint ?? 'unknown'} (${report.backup.label})${fromSnapshots.length > 0 ? `; ${fromSnapshots.length} file(s) from newer snapshots: ${fromSnapshots.map((p) => `${p.path} @ ${p.at}`).join(', ')}` : ''}`);
+  if (report.knownInvalid.length > 0) lines.push(`⚠ restored as they were, already invalid TOML when backed up: ${report.knownInvalid.map((k) => k.path).join(', ')}`);
+  if (report.dryRun) lines.push(`[dry run] ${changed} file(s) would change; nothing was modified`);
+  else if (report.diff) {
+    const d = report.diff;
+    lines.push(`✅ test restore of ${report.backup.label} succeeded into ${report.sandbox!.dir}${report.sandbox!.kept ? '' : ' (removed)'}: vs the live tree ${d.added.length} added, ${d.removed.length} removed, ${d.changed.length} changed, ${d.unchanged} unchanged`);
+  } else {
+    const started = report.services.started.map((s) => s.container);
+    const api = report.services.api?.checked ? `; API ${report.services.api.url} → ${report.services.api.status}` : '';
+    lines.push(`✅ recovered from ${report.backup.dir ?? report.backup.label}: ${changed} file(s) changed; ${report.preservedAt ? `previous files preserved in ${report.preservedAt}` : 'nothing needed preserving'}; ${started.length > 0 ? `started ${started.join(', ')}` : 'no service started'}${api}`);
+  }
+  return { exitCode: EXIT.ok, summary: lines.join('\n'), result: { ...report } };
+}, { scriptUrl: import.meta.url });
