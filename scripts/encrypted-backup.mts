@@ -15,8 +15,10 @@ import {
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts';
 import { isBackupDate } from '../lib/pipeline/backup-layout.ts';
+import { encryptedBackupMetrics } from '../lib/metrics/job-metrics.ts';
 import { loadPolicy } from '../lib/policy/index.ts';
 import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
+import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';
 import { runScript } from './cli/run-script.ts';
 
 const HELP = `Usage: encrypted-backup.mts [options]
@@ -51,6 +53,7 @@ Options:
   --date YYYYMMDD           which daily backup (default: the newest)
   --dry-run                 verify the archives and say what would be encrypted; write nothing
 ${LOCK_TIMEOUT_HELP}
+${METRICS_HELP}
 ${COMMON_HELP}
 
 Secrets (private keys, passphrases) are read from files or the environment, never from the
@@ -70,6 +73,7 @@ await runScript(async (ctx) => {
     date: { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
     'lock-timeout': { type: 'string' },
+    ...METRICS_OPTION,
   });
   const common = commonOptions(values);
   ctx.setJson(common.json);
@@ -82,29 +86,35 @@ await runScript(async (ctx) => {
   if (date !== undefined && !isBackupDate(date)) throw new UsageError(`--date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
   const lockTimeoutMs = parseLockTimeout(values['lock-timeout']);
 
+  const metrics = runMetrics(ctx, { flag: values['metrics-file'], type: 'encrypted', dryRun: values['dry-run'] });
+
   // Keys: recipients (public), then the optional signing and verification keys (private).
   // Flags win; the environment is used only when no --recipient / --keyring flag is given.
-  const fromFlags = values.recipient !== undefined || values.keyring !== undefined;
-  const recipientFiles = fromFlags ? (values.recipient ?? []) : (env.ARK_RECIPIENTS ?? '').split(delimiter).filter((f) => f !== '');
-  const keyring = fromFlags ? values.keyring : env.ARK_KEYRING || undefined;
-  if (recipientFiles.length === 0 && keyring === undefined) {
-    throw new UsageError('no recipient: give --recipient FILE (a public key; repeatable), --keyring DIR, or set ARK_RECIPIENTS');
-  }
-  const recipients: RecipientKey[] = [];
-  for (const file of recipientFiles) recipients.push(await readRecipientKey(resolve(file)));
-  if (keyring !== undefined) recipients.push(await currentRecipient(resolve(keyring)));
-  const unique = [...new Map(recipients.map((r) => [r.info.fingerprint, r])).values()];
+  // A missing or unreadable key fails a scheduled run: it is counted like any other failure.
+  const { unique, signingKey, verifyKeys } = await metrics.guard(async () => {
+    const fromFlags = values.recipient !== undefined || values.keyring !== undefined;
+    const recipientFiles = fromFlags ? (values.recipient ?? []) : (env.ARK_RECIPIENTS ?? '').split(delimiter).filter((f) => f !== '');
+    const keyring = fromFlags ? values.keyring : env.ARK_KEYRING || undefined;
+    if (recipientFiles.length === 0 && keyring === undefined) {
+      throw new UsageError('no recipient: give --recipient FILE (a public key; repeatable), --keyring DIR, or set ARK_RECIPIENTS');
+    }
+    const recipients: RecipientKey[] = [];
+    for (const file of recipientFiles) recipients.push(await readRecipientKey(resolve(file)));
+    if (keyring !== undefined) recipients.push(await currentRecipient(resolve(keyring)));
+    const unique = [...new Map(recipients.map((r) => [r.info.fingerprint, r])).values()];
 
-  const passphrase = await resolvePassphrase({ file: values['passphrase-file'], envValue: env.ARK_PASSPHRASE, envName: 'ARK_PASSPHRASE', flag: '--passphrase-file' });
-  const verifyPassphrase = await resolvePassphrase({ file: values['verify-passphrase-file'], envValue: env.ARK_VERIFY_PASSPHRASE, envName: 'ARK_VERIFY_PASSPHRASE', flag: '--verify-passphrase-file' });
-  for (const p of [passphrase, verifyPassphrase]) if (p?.warning) ctx.sink({ kind: 'warning', code: 'PASSPHRASE_FILE_MODE', message: p.warning });
-  const passphrases = [verifyPassphrase?.value, passphrase?.value].filter((p): p is string => p !== undefined);
-  const signingKey: UnlockedKey | undefined = values['sign-key'] ? await readSigningKey(resolve(values['sign-key']), { passphrases: passphrase ? [passphrase.value] : [] }) : undefined;
-  const verifyKeys = values['verify-key'] ? await readPrivateKeys(resolve(values['verify-key']), { passphrases }) : [];
+    const passphrase = await resolvePassphrase({ file: values['passphrase-file'], envValue: env.ARK_PASSPHRASE, envName: 'ARK_PASSPHRASE', flag: '--passphrase-file' });
+    const verifyPassphrase = await resolvePassphrase({ file: values['verify-passphrase-file'], envValue: env.ARK_VERIFY_PASSPHRASE, envName: 'ARK_VERIFY_PASSPHRASE', flag: '--verify-passphrase-file' });
+    for (const p of [passphrase, verifyPassphrase]) if (p?.warning) ctx.sink({ kind: 'warning', code: 'PASSPHRASE_FILE_MODE', message: p.warning });
+    const passphrases = [verifyPassphrase?.value, passphrase?.value].filter((p): p is string => p !== undefined);
+    const signingKey: UnlockedKey | undefined = values['sign-key'] ? await readSigningKey(resolve(values['sign-key']), { passphrases: passphrase ? [passphrase.value] : [] }) : undefined;
+    const verifyKeys = values['verify-key'] ? await readPrivateKeys(resolve(values['verify-key']), { passphrases }) : [];
+    return { unique, signingKey, verifyKeys };
+  });
 
-  const { policy, source } = await loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) });
+  const { policy, source } = await metrics.guard(() => loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) }));
   ctx.say(`🔐 encrypted backup in ${common.backupDir} (policy: ${source}) to ${unique.map((r) => `${r.info.fingerprint} ${r.info.userIds[0] ?? ''}`.trim()).join(', ')}`);
-  const report = await encryptBackup({
+  const report = await metrics.guard(() => encryptBackup({
     backupDir: common.backupDir,
     policy,
     ...(date ? { date } : {}),
@@ -114,7 +124,8 @@ await runScript(async (ctx) => {
     dryRun: values['dry-run'],
     lockTimeoutMs,
     sink: ctx.sink,
-  });
+  }));
+  await metrics.record((facts) => encryptedBackupMetrics(report, facts));
   const written = report.files.filter((f) => f.action === 'encrypted').length;
   const unchanged = report.files.filter((f) => f.action === 'unchanged').length;
   const summary = report.dryRun

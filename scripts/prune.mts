@@ -5,8 +5,10 @@
 import { EXIT } from '../lib/errors.ts';
 import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts';
 import { RETENTION_RULES } from '../lib/retention/plan-retention.ts';
+import { pruneMetrics } from '../lib/metrics/job-metrics.ts';
 import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
 import { runScript } from './cli/run-script.ts';
+import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';
 
 const HELP = `Usage: prune.mts [options]
 
@@ -26,13 +28,14 @@ full-backup.mts prunes after each successful backup unless --no-prune.
 Options:
   --dry-run          verify what the plan needs, print every decision, delete nothing
 ${LOCK_TIMEOUT_HELP}
+${METRICS_HELP}
 ${COMMON_HELP}
 Exit 3 also when a backup does not verify (it is named; nothing is deleted when none verifies).
 
 Node 20: npx tsx scripts/prune.mts ...   Node >= 22.18: zx scripts/prune.mts ...`;
 
 await runScript(async (ctx) => {
-  const { values } = parseOptions(ctx.argv, { 'dry-run': { type: 'boolean', default: false }, 'lock-timeout': { type: 'string' } });
+  const { values } = parseOptions(ctx.argv, { 'dry-run': { type: 'boolean', default: false }, 'lock-timeout': { type: 'string' }, ...METRICS_OPTION });
   const common = commonOptions(values);
   ctx.setJson(common.json);
   if (common.help) {
@@ -41,15 +44,17 @@ await runScript(async (ctx) => {
   }
   const lockTimeoutMs = parseLockTimeout(values['lock-timeout']);
   const dryRun = values['dry-run'] ?? false;
+  const metrics = runMetrics(ctx, { flag: values['metrics-file'], type: 'prune', dryRun });
 
   // Loaded only now, so that --help and usage errors answer at once.
   const [{ loadPolicy }, { runPrune }] = await Promise.all([import('../lib/policy/index.ts'), import('../lib/pipeline/prune.ts')]);
-  const { policy, source } = await loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) });
+  const { policy, source } = await metrics.guard(() => loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) }));
   const r = policy.retention;
   const rules = [`daily_days ${r.daily_days}`, ...(['keep_daily', 'keep_weekly', 'keep_monthly'] as const).filter((k) => r[k]).map((k) => `${k} ${r[k]}`)].join(', ');
   ctx.say(`🧹 prune ${common.backupDir}/daily (${rules}; policy: ${source})${dryRun ? ' — dry run' : ''}`);
   const started = Date.now();
-  const report = await runPrune({ backupDir: common.backupDir, retention: r, sink: ctx.sink, dryRun, lockTimeoutMs });
+  const report = await metrics.guard(() => runPrune({ backupDir: common.backupDir, retention: r, sink: ctx.sink, dryRun, lockTimeoutMs }));
+  await metrics.record((facts) => pruneMetrics(report, facts));
 
   const kept = report.backups.length - report.deleted.length;
   const done = report.dryRun ? `[dry run] would delete ${report.deleted.length} backup(s), keep ${kept}; nothing was changed` : `✅ deleted ${report.deleted.length} backup(s), kept ${kept}`;

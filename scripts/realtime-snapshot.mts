@@ -2,7 +2,10 @@
 // Real-time snapshots of the live state files (the runbook's ark_realtime_snapshot.sh), once
 // (cron) or --watch (a daemon that snapshots each file shortly after it changes).
 import { EXIT, UsageError } from '../lib/errors.ts';
+import type { ArkEvent, EventSink } from '../lib/events.ts';
+import { realtimeEventMetrics, realtimeMetrics } from '../lib/metrics/job-metrics.ts';
 import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
+import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';
 import { runScript } from './cli/run-script.ts';
 
 const HELP = `Usage: realtime-snapshot.mts [options]
@@ -26,6 +29,9 @@ Options:
                       window; lower it for less data loss, at the cost of more files)
   --rescan-ms N       with --watch: full re-scan period, for changes fs events missed (default 30000)
   --dry-run           print what would be snapshotted and pruned; write nothing
+${METRICS_HELP}
+                      With --watch: snapshot failures and invalid state files are counted
+                      every minute (there are no runs to time).
 ${COMMON_HELP}
 
 Exit codes (one-shot): 0 all valid files snapshotted or unchanged, 1 a snapshot could not be
@@ -41,6 +47,7 @@ await runScript(async (ctx) => {
     'debounce-ms': { type: 'string' },
     'max-wait-ms': { type: 'string' },
     'rescan-ms': { type: 'string' },
+    ...METRICS_OPTION,
   });
   const common = commonOptions(values);
   ctx.setJson(common.json);
@@ -57,14 +64,16 @@ await runScript(async (ctx) => {
     }
   }
   if (values.watch && values['dry-run']) throw new UsageError('--dry-run cannot be combined with --watch');
+  const metrics = runMetrics(ctx, { flag: values['metrics-file'], type: 'realtime', dryRun: values['dry-run'] });
 
   // Loaded only now, so that --help and usage errors answer at once.
   const [{ loadPolicy }, pipeline] = await Promise.all([import('../lib/policy/index.ts'), import('../lib/pipeline/realtime-snapshot.ts')]);
-  const { policy, source } = await loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) });
+  const { policy, source } = await metrics.guard(() => loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) }));
 
   if (!values.watch) {
     ctx.say(`📸 real-time snapshot of ${common.root} → ${common.backupDir}/realtime (policy: ${source})`);
-    const report = await pipeline.runRealtimeSnapshot({ root: common.root, backupDir: common.backupDir, policy, sink: ctx.sink, dryRun: values['dry-run'] });
+    const report = await metrics.guard(() => pipeline.runRealtimeSnapshot({ root: common.root, backupDir: common.backupDir, policy, sink: ctx.sink, dryRun: values['dry-run'] }));
+    await metrics.record((facts) => realtimeMetrics(report, facts));
     const exitCode = pipeline.realtimeExitCode(report);
     const t = report.totals;
     const counts = `${t.written} ${report.dryRun ? 'would be written' : 'written'}, ${t.unchanged} unchanged, ${t.invalid} invalid, ${t.failed} failed, ${t.pruned} ${report.dryRun ? 'would be pruned' : 'pruned'}`;
@@ -96,7 +105,15 @@ await runScript(async (ctx) => {
   }
 
   ctx.say(`📸 watching ${common.root} → ${common.backupDir}/realtime (policy: ${source}; stop with Ctrl-C)`);
-  const session = await pipeline.watchRealtimeSnapshots({ root: common.root, backupDir: common.backupDir, policy, sink: ctx.sink, debounceMs, maxWaitMs, rescanMs });
+  // Failures seen while watching are counted once a minute, and at the stop.
+  const failures: ArkEvent[] = [];
+  const sink: EventSink = (event) => {
+    ctx.sink(event);
+    if (event.kind === 'snapshot-failed' || event.kind === 'invalid-state') failures.push(event);
+  };
+  const flush = () => metrics.record(() => realtimeEventMetrics(failures.splice(0)));
+  const flusher = metrics.file === null ? null : setInterval(() => void flush(), 60_000).unref();
+  const session = await metrics.guard(() => pipeline.watchRealtimeSnapshots({ root: common.root, backupDir: common.backupDir, policy, sink, debounceMs, maxWaitMs, rescanMs }));
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const onSignal = (s: NodeJS.Signals) => {
       process.off('SIGINT', onSignal);
@@ -115,6 +132,8 @@ await runScript(async (ctx) => {
   });
   ctx.say(`▶ ${signal}: finishing pending snapshots…`);
   const report = await session.stop();
+  if (flusher) clearInterval(flusher);
+  await flush();
   const t = report.totals;
   return {
     exitCode: EXIT.ok,

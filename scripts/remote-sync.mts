@@ -3,12 +3,15 @@
 // --exclude '*.tmp' $ENCRYPTED_DIR/ $REMOTE_BACKUP), to a folder, an ssh host or S3.
 import { join } from 'node:path';
 import { EXIT, UsageError } from '../lib/errors.ts';
+import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts';
+import { remoteSyncMetrics } from '../lib/metrics/job-metrics.ts';
 import { openRemote } from '../lib/offsite/open-remote.ts';
 import { parseTarget } from '../lib/offsite/parse-target.ts';
 import { remoteSync } from '../lib/pipeline/remote-sync.ts';
 import { loadPolicy } from '../lib/policy/index.ts';
 import { formatBytes } from './cli/render-event.ts';
 import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
+import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';
 import { runScript } from './cli/run-script.ts';
 
 const HELP = `Usage: remote-sync.mts --to TARGET [options]
@@ -50,12 +53,18 @@ Secrets are read from the environment only, never from the command line, never p
 Options:
   --to TARGET        where to copy (env ARK_OFFSITE)
   --dry-run          print the plan (upload / skip / delete / keep, with reasons); change nothing
+${LOCK_TIMEOUT_HELP}
+${METRICS_HELP}
 ${COMMON_HELP}
+
+One run at a time per backup folder: it holds the backup folder's lock (as full-backup,
+prune and encrypted-backup do) while it verifies and sends, so encrypted/ cannot change
+under it.
 
 Tuning (env): ARK_OFFSITE_RETRIES (default 4), ARK_OFFSITE_RETRY_DELAY_MS (first delay, default 500).`;
 
 await runScript(async (ctx) => {
-  const { values } = parseOptions(ctx.argv, { to: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } });
+  const { values } = parseOptions(ctx.argv, { to: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, 'lock-timeout': { type: 'string' }, ...METRICS_OPTION });
   const common = commonOptions(values);
   ctx.setJson(common.json);
   if (common.help) {
@@ -64,13 +73,17 @@ await runScript(async (ctx) => {
   }
   const to = values.to ?? process.env.ARK_OFFSITE;
   if (to === undefined || to === '') throw new UsageError('missing --to TARGET (or env ARK_OFFSITE): a folder, user@host:/path or s3://bucket/prefix; see --help');
-  const remote = await openRemote(parseTarget(to), process.env);
+  const target = parseTarget(to);
   const retry = retryPolicyFromEnv(process.env);
   const dryRun = values['dry-run'] === true;
+  const lockTimeoutMs = parseLockTimeout(values['lock-timeout']);
+  const metrics = runMetrics(ctx, { flag: values['metrics-file'], type: 'offsite', dryRun });
+  const remote = await metrics.guard(() => openRemote(target, process.env));
 
-  const { source } = await loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) });
+  const { source } = await metrics.guard(() => loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) }));
   ctx.say(`🌐 offsite sync of ${join(common.backupDir, 'encrypted')} → ${remote.target} (policy: ${source})${dryRun ? ' — dry run' : ''}`);
-  const report = await remoteSync({ backupDir: common.backupDir, remote, sink: ctx.sink, dryRun, retry: { policy: retry } });
+  const report = await metrics.guard(() => remoteSync({ backupDir: common.backupDir, remote, sink: ctx.sink, dryRun, retry: { policy: retry }, lockTimeoutMs }));
+  await metrics.record((facts) => remoteSyncMetrics(report, facts));
   const exitCode = report.problems.length > 0 ? EXIT.integrity : EXIT.ok;
   const counts = `${report.filesUploaded} uploaded (${formatBytes(report.bytesUploaded)}), ${report.plan.filter((a) => a.action === 'skip').length} unchanged, ${report.deleted.length} deleted; the remote vouches for ${report.remote.files} file(s), ${formatBytes(report.remote.bytes)}`;
   const summary = report.dryRun

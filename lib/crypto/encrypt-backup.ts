@@ -1,9 +1,11 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
+import { archiveFileName } from '../archive/index.ts';
 import { assertChecksumsOk, parseManifest, sha256File, verifyChecksums } from '../checksum/index.ts';
 import { IntegrityError, NotFoundError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { withBackupLock } from '../lock/index.ts';
+import { ProgressReporter } from '../pipeline/progress-reporter.ts';
 import { manifestFileName } from '../pipeline/backup-layout.ts';
 import type { Policy } from '../policy/index.ts';
 import { selectBackup } from '../restore/index.ts';
@@ -126,13 +128,14 @@ async function encryptUnderLock(options: EncryptBackupOptions): Promise<EncryptB
   // 4. Encrypt, verify, publish and record each archive (what a crashed run left goes first).
   await mkdir(outDir, { recursive: true });
   await removeStaleTemps(outDir, sink);
-  for (const source of sources) report.files.push(await encryptOne(source, outDir, options, now));
+  const progress = new ProgressReporter({ sink, totalBytes: sources.reduce((sum, s) => sum + s.bytes, 0) });
+  for (const source of sources) report.files.push(await encryptOne(source, outDir, options, now, progress));
   const levels = report.files.flatMap((f) => (f.action === 'encrypted' && f.verification ? [f.verification.level] : []));
   report.verification = levels.includes('structure') ? 'structure' : levels.includes('session-key') ? 'session-key' : levels.length > 0 ? 'full' : null;
   return report;
 }
 
-async function encryptOne(source: Source, outDir: string, options: EncryptBackupOptions, now: () => Date): Promise<EncryptedArchive> {
+async function encryptOne(source: Source, outDir: string, options: EncryptBackupOptions, now: () => Date, progress: ProgressReporter): Promise<EncryptedArchive> {
   const { sink } = options;
   const name = encryptedName(source.file);
   const target = join(outDir, name);
@@ -148,7 +151,9 @@ async function encryptOne(source: Source, outDir: string, options: EncryptBackup
     sink({ kind: 'warning', code: 'UNRECORDED_REPLACED', path: target, message: `${name} exists but is not in encrypted_manifest.json (made by hand or by the old script?): it is replaced once the new copy verified` });
   }
   sink({ kind: 'step', step: `encrypt-${source.archive}`, message: `encrypting ${source.file} → ${target}` });
+  const task = progress.task(`encrypt:${source.archive}`, name, { bytes: source.bytes, files: null });
   const encrypted = await encryptFile({
+    onProgress: (bytes) => task.update({ bytes }),
     source: source.path,
     target,
     recipients: options.recipients,
@@ -157,6 +162,7 @@ async function encryptOne(source: Source, outDir: string, options: EncryptBackup
     expectedSha256: source.sha256,
     sink,
   });
+  task.done({ bytes: encrypted.plaintextBytes, bytesOut: encrypted.bytes });
   const record: EncryptedRecord = {
     source: relative(options.backupDir, source.path),
     source_sha256: encrypted.plaintextSha256,
@@ -207,10 +213,12 @@ async function offsiteArchives(policy: Policy, dir: string, date: string, sink: 
   const offsite = Object.entries(policy.archives).filter(([, spec]) => spec.offsite);
   const found: { archive: string; file: string; path: string }[] = [];
   for (const [archive, spec] of offsite) {
-    const file = `${spec.prefix}_${date}.tar.gz`;
-    const path = join(dir, file);
-    if (await stat(path).then((s) => s.isFile(), () => false)) found.push({ archive, file, path });
-    else sink({ kind: 'encryption-skipped', archive, file, reason: 'not in this backup' });
+    // Whatever compression the backup was written with (the policy may have changed since): .tar.gz first.
+    const candidates = [...new Set(['gzip', spec.compression, 'zstd', 'none'] as const)].map((c) => archiveFileName(spec.prefix, date, c));
+    let match: string | null = null;
+    for (const file of candidates) if (match === null && (await stat(join(dir, file)).then((s) => s.isFile(), () => false))) match = file;
+    if (match !== null) found.push({ archive, file: match, path: join(dir, match) });
+    else sink({ kind: 'encryption-skipped', archive, file: candidates[0]!, reason: 'not in this backup' });
   }
   if (found.length === 0) {
     const names = offsite.map(([name]) => name).join(', ') || '(none)';

@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { pipeline as pipe } from 'node:stream';
+import { pipeline as pipe, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HashingPassThrough } from '../checksum/index.ts';
 import type { EventSink } from '../events.ts';
@@ -28,6 +28,8 @@ export interface EncryptFileOptions {
   verifyKeys?: readonly UnlockedKey[];
   mode?: number;
   sink?: EventSink;
+  /** Plaintext bytes encrypted so far, as they are read (often: throttle it). */
+  onProgress?: (bytes: number) => void;
 }
 
 export interface EncryptedFile {
@@ -57,7 +59,8 @@ export async function encryptFile(options: EncryptFileOptions): Promise<Encrypte
   let sessionKeyData: Uint8Array | undefined;
   try {
     // 1. Encrypt to a temp file beside the target.
-    const plaintext = pipe(createReadStream(options.source, { highWaterMark: STREAM_CHUNK }), plainHasher, () => {});
+    const source = createReadStream(options.source, { highWaterMark: STREAM_CHUNK });
+    const plaintext = options.onProgress ? pipe(source, plainHasher, progressTap(() => options.onProgress!(plainHasher.bytes)), () => {}) : pipe(source, plainHasher, () => {});
     const { ciphertext, sessionKey } = await encryptStream({
       input: plaintext,
       recipients: options.recipients,
@@ -105,4 +108,14 @@ export async function encryptFile(options: EncryptFileOptions): Promise<Encrypte
     sessionKeyData?.fill(0);
     await rm(temp, { force: true });
   }
+}
+
+/** A pass-through that calls `tick` once per chunk. */
+function progressTap(tick: () => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      tick();
+      callback(null, chunk);
+    },
+  });
 }

@@ -11,11 +11,13 @@ import { currentProcess, processLiveness, systemProbe, type Liveness, type Proce
 
 export const LOCK_FILE_NAME = '.arkalia-dr.lock';
 
-export const lockPath = (backupDir: string): string => join(resolve(backupDir), LOCK_FILE_NAME);
+export const lockPath = (backupDir: string, lockName: string = LOCK_FILE_NAME): string => join(resolve(backupDir), lockName);
 
 export interface LockOptions {
   /** The backup folder (--backup-dir) the lock guards; it must exist. */
   backupDir: string;
+  /** The lock file's name in that folder (default LOCK_FILE_NAME); lib/metrics locks its textfile with `<file>.lock`. */
+  lockName?: string;
   /** Wait at most this long for the holder to finish (0: do not wait). */
   timeoutMs?: number;
   /** Recorded in the lock so that a waiting operator sees what holds it. */
@@ -56,7 +58,7 @@ export class LockHeldError extends ArkError {
  */
 export async function acquireBackupLock(options: LockOptions): Promise<BackupLock> {
   const backupDir = resolve(options.backupDir);
-  const path = lockPath(backupDir);
+  const path = lockPath(backupDir, options.lockName);
   const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const sink = options.sink ?? (() => {});

@@ -1,7 +1,9 @@
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IntegrityError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
+import { withBackupLock } from '../lock/index.ts';
 // Imported file by file, not from offsite/index.ts: the S3 and rsync backends (and the AWS
 // SDK) load only when a target needs them.
 import { planSync, REMOTE_MANIFEST, type SyncAction } from '../offsite/plan-sync.ts';
@@ -21,6 +23,8 @@ export interface RemoteSyncOptions {
   /** Retry policy, and an injectable sleep/random for tests. */
   retry?: Omit<RetryOptions, 'onRetry'>;
   now?: () => Date;
+  /** How long to wait for another run holding the backup folder's lock (lib/lock). */
+  lockTimeoutMs?: number;
 }
 
 export interface RemoteSyncReport {
@@ -48,6 +52,15 @@ export interface RemoteSyncReport {
  * Idempotent: a second run with nothing new uploads, writes and deletes nothing.
  */
 export async function remoteSync(options: RemoteSyncOptions): Promise<RemoteSyncReport> {
+  // Held for the whole run, like encrypted-backup and prune: encrypted/ and its SHA256SUMS
+  // do not change while they are verified and sent. A dry run changes nothing and takes no
+  // lock; a missing backup folder is reported as the missing encrypted/ folder it implies.
+  if (options.dryRun || !(await stat(options.backupDir).then((s) => s.isDirectory(), () => false))) return syncUnderLock(options);
+  const timeout = options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs };
+  return withBackupLock({ backupDir: options.backupDir, sink: options.sink, ...timeout }, () => syncUnderLock(options));
+}
+
+async function syncUnderLock(options: RemoteSyncOptions): Promise<RemoteSyncReport> {
   const { sink } = options;
   const dryRun = options.dryRun ?? false;
   const now = options.now ?? (() => new Date());

@@ -1,0 +1,206 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { resolvePolicy } from '../policy/index.ts';
+import { cronQuote, durationToCalendar, parseTimeOfDay, planSchedule, renderCron, renderSystemd, systemdQuote, unitsToEnable, type ScheduleEnv } from './index.ts';
+
+const run = promisify(execFile);
+const AT = { hour: 3, minute: 0 };
+const ENV: ScheduleEnv = {
+  node: '/usr/bin/node',
+  tsx: '/opt/arkalia-dr/node_modules/tsx/dist/loader.mjs',
+  scriptsDir: '/opt/arkalia-dr/scripts',
+  user: 'arkalia',
+  root: '/srv/arkalia-luna-pro',
+  backupDir: '/backup',
+  metricsFile: '/var/lib/prometheus/node-exporter/arkalia-dr.prom',
+  policySource: 'built-in',
+};
+const systemdAnalyze = await run('systemd-analyze', ['--version']).then(() => true, () => false);
+
+/** Does a five-field cron expression fire at `t` (UTC fields)? The forms we write: *, N, a,b, * /n, a-b/n. */
+function cronMatches(expr: string, t: Date): boolean {
+  const values = [t.getUTCMinutes(), t.getUTCHours(), t.getUTCDate(), t.getUTCMonth() + 1, t.getUTCDay()];
+  return expr.split(' ').every((field, i) =>
+    field.split(',').some((part) => {
+      const m = /^(\*|\d+)(?:-(\d+))?(?:\/(\d+))?$/.exec(part);
+      if (!m) throw new Error(`unexpected cron field ${part}`);
+      const v = values[i]!;
+      const start = m[1] === '*' ? 0 : Number(m[1]);
+      const end = m[2] !== undefined ? Number(m[2]) : m[1] === '*' || m[3] !== undefined ? Infinity : start;
+      return v >= start && v <= end && (v - start) % Number(m[3] ?? 1) === 0;
+    }),
+  );
+}
+
+/** Minutes between consecutive firings over `days` days from `from`. */
+function cronGaps(expr: string, from: Date, days: number): number[] {
+  const fired: number[] = [];
+  for (let minute = 0; minute < days * 1440; minute += 1) if (cronMatches(expr, new Date(from.getTime() + minute * 60_000))) fired.push(minute);
+  return fired.slice(1).map((m, i) => m - fired[i]!);
+}
+
+describe('durationToCalendar', () => {
+  const cases: [string, { hour: number; minute: number }, string, string, string][] = [
+    ['PT1M', AT, '* * * * *', '*-*-* *:00/1:00', 'every minute'],
+    ['PT15M', { hour: 3, minute: 10 }, '10-59/15 * * * *', '*-*-* *:10/15:00', 'every 15 min (from minute 10 of each hour)'],
+    ['PT30M', AT, '*/30 * * * *', '*-*-* *:00/30:00', 'every 30 min (from minute 0 of each hour)'],
+    ['PT1H', { hour: 3, minute: 20 }, '20 * * * *', '*-*-* *:20:00', 'hourly at minute 20'],
+    ['PT60M', AT, '0 * * * *', '*-*-* *:00:00', 'hourly at minute 0'],
+    ['PT6H', AT, '0 3,9,15,21 * * *', '*-*-* 03,09,15,21:00:00', 'every 6 h at 03:00, 09:00, 15:00 and 21:00'],
+    ['PT12H', { hour: 14, minute: 30 }, '30 2,14 * * *', '*-*-* 02,14:30:00', 'every 12 h at 02:30 and 14:30'],
+    ['P1D', AT, '0 3 * * *', '*-*-* 03:00:00', 'daily at 03:00'],
+    ['PT24H', { hour: 23, minute: 59 }, '59 23 * * *', '*-*-* 23:59:00', 'daily at 23:59'],
+    ['P7D', AT, '0 3 * * 0', 'Sun *-*-* 03:00:00', 'weekly on Sunday at 03:00'],
+    ['P1W', AT, '0 3 * * 0', 'Sun *-*-* 03:00:00', 'weekly on Sunday at 03:00'],
+    ['P1M', AT, '0 3 1 * *', '*-*-01 03:00:00', 'monthly on the 1st at 03:00'],
+  ];
+
+  it.each(cases)('%s at %j → cron "%s"', async (iso, at, cron, onCalendar, description) => {
+    expect(durationToCalendar(iso, at)).toEqual({ cron, onCalendar, description });
+    if (systemdAnalyze) {
+      const { stdout } = await run('systemd-analyze', ['calendar', onCalendar]);
+      expect(stdout).toContain(`Normalized form: ${onCalendar}`);
+    }
+  });
+
+  it('fires exactly every interval, across midnight, month ends and a leap day (cron simulated minute by minute; systemd when available)', async () => {
+    const from = new Date('2028-02-27T00:00:00Z'); // through 29 February and into March
+    for (const iso of ['PT1M', 'PT5M', 'PT20M', 'PT1H', 'PT3H', 'PT8H', 'PT12H', 'P1D']) {
+      const minutes = iso === 'P1D' ? 1440 : Number(/(\d+)/.exec(iso)![1]) * (iso.endsWith('H') ? 60 : 1);
+      const spec = durationToCalendar(iso, { hour: 5, minute: 0 });
+      const gaps = cronGaps(spec.cron, from, iso === 'PT1M' ? 1 : 4);
+      expect(gaps.length, iso).toBeGreaterThan(0);
+      expect(new Set(gaps), `${iso}: ${spec.cron}`).toEqual(new Set([minutes]));
+      if (systemdAnalyze) {
+        const { stdout } = await run('systemd-analyze', ['calendar', '--iterations=6', spec.onCalendar], { env: { ...process.env, TZ: 'UTC' } });
+        const times = [...stdout.matchAll(/(?:Next elapse|Iter\. #\d+): \w+ (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)/g)].map((m) => Date.parse(`${m[1]}Z`));
+        expect(new Set(times.slice(1).map((t, i) => (t - times[i]!) / 60_000)), `${iso}: ${spec.onCalendar}`).toEqual(new Set([minutes]));
+      }
+    }
+    const weekly = cronGaps(durationToCalendar('P7D', AT).cron, from, 29);
+    expect(new Set(weekly)).toEqual(new Set([7 * 1440]));
+  });
+
+  it.each([
+    ['PT7H', /PT7H: every 7 h cannot be scheduled exactly \(24 h is not a multiple of 7 h, so the gap across midnight would differ\); use .*PT6H, PT8H/],
+    ['PT5H', /every 5 h cannot be scheduled exactly/],
+    ['PT45M', /PT45M: every 45 min cannot be scheduled exactly \(60 is not a multiple of 45/],
+    ['PT90M', /PT90M: 90 min is not a whole number of hours/],
+    ['PT1H30M', /PT1H30M: 90 min is not a whole number of hours/],
+    ['P2D', /P2D: every 2 days cannot be scheduled exactly/],
+    ['PT36H', /PT36H: every 36 h cannot be scheduled exactly/],
+    ['PT30S', /resolution of one minute/],
+    ['P2M', /only P1M \(monthly, on the 1st\) is schedulable/],
+    ['P1Y', /only P1M/],
+    ['PT0S', /a zero interval/],
+    ['6h', /not an ISO-8601 duration/],
+    ['PT1.5H', /not an ISO-8601 duration/],
+  ])('refuses %s, saying why and what to use instead', (iso, message) => {
+    expect(() => durationToCalendar(iso, AT)).toThrow(expect.objectContaining({ code: 'SCHEDULE_INEXACT', exitCode: 2, message: expect.stringMatching(message) }));
+  });
+
+  it('reads times of day as HH:MM only', () => {
+    expect(parseTimeOfDay('03:00')).toEqual({ hour: 3, minute: 0 });
+    expect(parseTimeOfDay('7:05')).toEqual({ hour: 7, minute: 5 });
+    for (const bad of ['24:00', '3', '03:60', '03:00:00', ' 03:00', '3h']) expect(() => parseTimeOfDay(bad), bad).toThrow(/--at must be a time of day as HH:MM/);
+  });
+});
+
+describe('planSchedule', () => {
+  it('the built-in policy: cron and systemd files (snapshots: what an operator installs changes only on purpose)', () => {
+    const plan = planSchedule(resolvePolicy({}, 'built-in'), { at: AT });
+    expect(plan.datasets.map((d) => [d.dataset, d.frequency, d.honouredBy])).toEqual([
+      ['states', 'realtime', 'realtime-snapshot'],
+      ['configs', 'PT6H', null],
+      ['logs', 'PT12H', null],
+      ['models', 'P1D', 'full-backup'],
+      ['infra', 'P1D', 'full-backup'],
+      ['database', 'PT1H', null],
+    ]);
+    expect(plan.jobs.filter((j) => j.missing).map((j) => j.id)).toEqual(['verify-daily', 'verify-weekly', 'verify-monthly']);
+    expect(renderCron(plan, ENV)).toMatchSnapshot();
+    const units = renderSystemd(plan, ENV);
+    expect(units.map((u) => u.name)).toEqual([
+      'arkalia-dr-realtime-snapshot.service',
+      'arkalia-dr-full-backup.service',
+      'arkalia-dr-full-backup.timer',
+      'arkalia-dr-prune.service',
+      'arkalia-dr-encrypted-backup.service',
+      'arkalia-dr-remote-sync.service',
+      'arkalia-dr-verify-daily.service',
+      'arkalia-dr-verify-daily.timer',
+      'arkalia-dr-verify-weekly.service',
+      'arkalia-dr-verify-weekly.timer',
+      'arkalia-dr-verify-monthly.service',
+      'arkalia-dr-verify-monthly.timer',
+    ]);
+    for (const unit of units) expect(unit.content).toMatchSnapshot(unit.name);
+    expect(unitsToEnable(plan)).toEqual([
+      'arkalia-dr-realtime-snapshot.service',
+      'arkalia-dr-full-backup.timer',
+      'arkalia-dr-verify-daily.timer',
+      'arkalia-dr-verify-weekly.timer',
+      'arkalia-dr-verify-monthly.timer',
+    ]);
+  });
+
+  it('follows a policy override: a weekly full backup at another time, new frequencies, no real-time data set', () => {
+    const policy = resolvePolicy(
+      {
+        schedule: { full: 'P7D' },
+        datasets: { states: { frequency: 'P1D' }, logs: { frequency: 'P7D' }, models: { frequency: 'P1M' }, configs: { frequency: 'PT7H' } },
+      },
+      'override.toml',
+    );
+    const plan = planSchedule(policy, { at: { hour: 22, minute: 30 }, args: { 'remote-sync': ['--to', 's3://bucket/arkalia'], common: ['--policy', '/etc/arkalia/ark.policy.toml'] } });
+    const cron = renderCron(plan, { ...ENV, policySource: '/etc/arkalia/ark.policy.toml' });
+    expect(plan.jobs.map((j) => j.id)).not.toContain('realtime-snapshot'); // nothing is real time any more
+    expect(cron).not.toContain('realtime-snapshot.mts');
+    expect(cron).toMatch(/^30 22 \* \* 0 arkalia \/usr\/bin\/node .*full-backup\.mts --no-prune --policy \/etc\/arkalia\/ark\.policy\.toml; .*prune\.mts --policy \S+; .*encrypted-backup\.mts --policy \S+; .*remote-sync\.mts --to s3:\/\/bucket\/arkalia --policy \S+$/m);
+    expect(cron).toContain('# weekly on Sunday at 22:30: full-backup, then prune, then encrypted-backup, then remote-sync');
+    expect(cron).toMatch(/^#   logs +P7D +full-backup: in the logs archive of the full backup \(weekly on Sunday at 22:30\)$/m);
+    expect(cron).toMatch(/^#   models +P1M +full-backup: /m);
+    expect(cron).toMatch(/^#   states +P1D +NOT honoured: wanted every P1D \(daily at 22:30\), but it is in the states archive, which only full-backup writes \(weekly on Sunday at 22:30; one backup per date\)/m);
+    expect(cron).toMatch(/^#   configs +PT7H +NOT honoured: wanted every PT7H \(which has no exact cron form either: PT7H: every 7 h cannot be scheduled exactly/m);
+    expect(cron).toMatch(/^30 0 \* \* \* arkalia .*verify\.mts --daily --policy/m); // 22:30 + 2 h wraps to 00:30
+    const timer = renderSystemd(plan, ENV).find((u) => u.name === 'arkalia-dr-full-backup.timer')!;
+    expect(timer.content).toContain('OnCalendar=Sun *-*-* 22:30:00\n');
+  });
+
+  it('refuses a full backup more often than daily (one backup per date) or at an interval with no exact form (exit 2)', () => {
+    expect(() => planSchedule(resolvePolicy({ schedule: { full: 'PT12H' } }, 'x'), { at: AT })).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/schedule\.full = PT12H: full-backup writes one backup per date .* use P1D, P7D or P1M/) }));
+    expect(() => planSchedule(resolvePolicy({ schedule: { full: 'P2D' } }, 'x'), { at: AT })).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/schedule\.full = P2D: every 2 days cannot be scheduled exactly/) }));
+  });
+});
+
+describe('quoting in the generated files', () => {
+  it('cron: shell-quotes odd paths and escapes % (cron would cut the command there)', () => {
+    expect(cronQuote('/srv/arkalia')).toBe('/srv/arkalia');
+    expect(cronQuote('/srv/a b')).toBe("'/srv/a b'");
+    expect(cronQuote("/srv/it's")).toBe(`'/srv/it'\\''s'`);
+    expect(cronQuote('/srv/100%')).toBe('/srv/100\\%');
+    expect(cronQuote('/srv/$HOME x')).toBe("'/srv/$HOME x'");
+    const cron = renderCron(planSchedule(resolvePolicy({}, 'x'), { at: AT }), { ...ENV, scriptsDir: '/opt/ark dr%/scripts' });
+    expect(cron).toContain("'/opt/ark dr\\%/scripts/full-backup.mts' --no-prune");
+    const withSecrets = renderCron(planSchedule(resolvePolicy({}, 'x'), { at: AT }), { ...ENV, secretsFile: '/etc/arkalia-dr/secrets' });
+    expect(withSecrets).toContain('/usr/bin/node --env-file=/etc/arkalia-dr/secrets --import ');
+  });
+
+  it('systemd: quotes words with spaces, doubles % (specifiers) and, in ExecStart=, $ (variables)', () => {
+    expect(systemdQuote('/srv/a b%c')).toBe('"/srv/a b%%c"');
+    expect(systemdQuote('say "hi"\\')).toBe('"say \\"hi\\"\\\\"');
+    const units = renderSystemd(planSchedule(resolvePolicy({}, 'x'), { at: AT }), { ...ENV, root: '/srv/a b%c', scriptsDir: '/opt/$ark/scripts', secretsFile: '/etc/arkalia-dr/env' });
+    const prune = units.find((u) => u.name === 'arkalia-dr-prune.service')!.content;
+    expect(prune).toContain('Environment="ARK_ROOT=/srv/a b%%c"\n');
+    expect(prune).toContain('EnvironmentFile=/etc/arkalia-dr/env\n'); // read by systemd as root, not by the job
+    expect(prune).toContain('ExecStart=/usr/bin/node --import /opt/arkalia-dr/node_modules/tsx/dist/loader.mjs "/opt/$$ark/scripts/prune.mts"\n');
+  });
+
+  it('refuses values that would break a file: line breaks, relative paths, a user that is not a user name', () => {
+    const plan = planSchedule(resolvePolicy({}, 'x'), { at: AT });
+    expect(() => renderCron(plan, { ...ENV, root: '/srv/a\n* * * * * root rm -rf /' })).toThrow(/root must not contain a line break/);
+    expect(() => renderSystemd(plan, { ...ENV, backupDir: 'backup' })).toThrow(/backupDir must be an absolute path/);
+    expect(() => renderCron(plan, { ...ENV, user: 'root cat' })).toThrow(/--user must be a user name/);
+  });
+});
