@@ -1,0 +1,60 @@
+// scripts/verify.mts as an operator runs it: exit codes, the archive named, the metrics file.
+// (The checks themselves are tested in-process in lib/verify/verify-checklist.test.ts.)
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { daysAgo, makeBackup } from '../lib/retention/testing.ts';
+import { REPO_ROOT, tempDir } from '../lib/testing.ts';
+
+const TSX = createRequire(import.meta.url).resolve('tsx');
+const VERIFY = join(REPO_ROOT, 'scripts', 'verify.mts');
+
+function verify(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of ['ARK_ROOT', 'ARK_BACKUP_DIR', 'ARK_DEBUG', 'ARK_OFFSITE', 'ARK_METRICS_FILE']) delete env[key];
+  const child = spawn(process.execPath, ['--import', TSX, VERIFY, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const metricsText = (file: string) => readFile(file, 'utf8').catch(() => '');
+
+describe('verify.mts', () => {
+  it('--daily: a flipped byte exits 3 naming the archive and does not set last-verified; all good exits 0 and sets it', async () => {
+    const root = await tempDir('ark-root-');
+    const backupDir = await tempDir('ark-bk-');
+    const metrics = join(await tempDir('ark-metrics-'), 'arkalia.prom');
+    await makeBackup(backupDir, daysAgo(1));
+    await makeBackup(backupDir, daysAgo(2));
+    await makeBackup(backupDir, daysAgo(0), 'mismatch');
+    const bad = await verify(['--daily', '--root', root, '--backup-dir', backupDir, '--metrics-file', metrics]);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain(`✗ daily checksums: 1 archive(s) fail their checksum: arkalia_${daysAgo(0)}/arkalia_logs_${daysAgo(0)}.tar.gz`);
+    expect(await metricsText(metrics)).not.toMatch(/^arkalia_backup_last_verified_timestamp /m);
+
+    const good = join(await tempDir('ark-bk-'));
+    await makeBackup(good, daysAgo(0));
+    await makeBackup(good, daysAgo(1));
+    const ok = await verify(['--daily', '--root', root, '--backup-dir', good, '--metrics-file', metrics, '--json']);
+    expect(ok.code).toBe(0);
+    const json = JSON.parse(ok.stdout) as { ok: boolean; checks: { check: string; status: string; detail: string }[] };
+    expect(json.ok).toBe(true);
+    expect(json.checks.map((c) => [c.check, c.status])).toEqual([['schedule', 'ok'], ['sizes', 'ok'], ['checksums', 'ok'], ['offsite', 'skipped']]);
+    expect(await metricsText(metrics)).toMatch(/^arkalia_backup_last_verified_timestamp \d/m);
+  });
+
+  it('no mode is a usage error (exit 2)', async () => {
+    const outcome = await verify(['--backup-dir', await tempDir('ark-bk-')]);
+    expect(outcome.code).toBe(2);
+    expect(outcome.stderr).toContain('give at least one of --daily, --weekly, --monthly');
+    expect(outcome.stderr).not.toMatch(/^\s+at /m);
+  });
+});
