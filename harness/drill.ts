@@ -1,4 +1,4 @@
-// `npm run drill [-- <scenario-id or file>...]`: validate the scenarios (an invalid file is
+// `npm run drill [-- <scenario-id or file>...] [--tag TAG]...`: validate the scenarios (an invalid file is
 // rejected by name and reason before any container starts), run them as vitest drills with
 // Allure, then generate the HTML report. Exit: 0 all passed, 1 a drill failed, 2 usage.
 import { spawnSync } from 'node:child_process';
@@ -11,27 +11,30 @@ import { readFile } from 'node:fs/promises';
 import { environmentFacts, keepAllureHistory, prepareAllureResults } from './evidence/allure-extras.ts';
 import { writeEvidence } from './evidence/write-evidence.ts';
 import { journalSchema, type Journal } from './journal.ts';
-import { loadScenarios } from './scenario/index.ts';
+import { loadScenarios, selectByTags, type Scenario } from './scenario/index.ts';
 
-const HELP = `Usage: npm run drill [-- <scenario-id | path/to/scenario.toml> ...]
+const HELP = `Usage: npm run drill [-- <scenario-id | path/to/scenario.toml> ...] [--tag TAG ...]
 
-Runs the recovery drills in scenarios/ (all by default) against the containerised Arkalia
-stand-in stack and writes reports/allure-results, reports/allure-report/index.html and
-signed audit evidence in reports/evidence/<run-id>/ (key: ARK_EVIDENCE_KEY, an armored
-private key file, passphrase in ARK_EVIDENCE_PASSPHRASE; without it a one-off key is made).
+Runs the recovery drills in scenarios/ against the containerised Arkalia stand-in stack
+(scenarios with stack = false run the scripts without containers). All by default; ids or
+files name some; --tag TAG selects those tagged TAG (a schedule: daily, weekly, monthly, or
+an area: state, backup, offsite, ...); several --tag and ids select their union. Writes
+reports/allure-results, reports/allure-report/index.html and signed audit evidence in
+reports/evidence/<run-id>/ (key: ARK_EVIDENCE_KEY, an armored private key file, passphrase
+in ARK_EVIDENCE_PASSPHRASE; without it a one-off key is made).
 Requires a Docker engine. Exit codes: 0 all drills passed, 1 a drill failed, 2 usage
-(unknown scenario, invalid scenario file).`;
+(unknown scenario or tag, invalid scenario file).`;
 
 const reports = join(REPO_ROOT, 'reports');
 const bin = (name: string) => join(REPO_ROOT, 'node_modules', '.bin', name);
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({ options: { help: { type: 'boolean', short: 'h' }, tag: { type: 'string', multiple: true } }, allowPositionals: true, strict: true });
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  const scenarios = await loadScenarios(positionals);
+  const scenarios = await selectScenarios(positionals, values.tag ?? []);
   process.stderr.write(`▶ ${scenarios.length} drill(s): ${scenarios.map((s) => s.id).join(', ')}\n`);
 
   const startedAt = new Date();
@@ -62,6 +65,15 @@ async function main(): Promise<number> {
   else process.stderr.write('✗ allure-commandline could not generate the HTML report (it needs Java 8+ on PATH); the raw results are in reports/allure-results\n');
   const allRan = journals.length === scenarios.length;
   return vitest.status === 0 && allRan && allure.status === 0 ? 0 : 1;
+}
+
+/** Ids/paths and --tag selections, united (each scenario once, ids first); nothing given: all. */
+async function selectScenarios(ids: string[], tags: string[]): Promise<Scenario[]> {
+  if (tags.length === 0) return loadScenarios(ids);
+  const tagged = selectByTags(await loadScenarios(), tags);
+  const named = ids.length > 0 ? await loadScenarios(ids) : [];
+  const seen = new Set(named.map((s) => s.file));
+  return [...named, ...tagged.filter((s) => !seen.has(s.file))];
 }
 
 try {

@@ -19,11 +19,12 @@ export interface ScriptRunResult {
  * Run an operator script as a subprocess, exactly as an operator on Node 20 would
  * (`npx tsx scripts/<name>.mts ...`, here as `node --import tsx` to skip npx's start-up).
  */
-export function runOperatorScript(script: string, args: readonly string[], options: { timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<ScriptRunResult> {
+export function runOperatorScript(script: string, args: readonly string[], options: { timeoutMs: number; env?: NodeJS.ProcessEnv; /** Aborting SIGKILLs the script (kill-script fault). */ signal?: AbortSignal }): Promise<ScriptRunResult> {
   const argv = [join('scripts', `${script}.mts`), ...args];
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...argv], { cwd: REPO_ROOT, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', ...argv], { cwd: REPO_ROOT, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], ...(options.signal ? { signal: options.signal, killSignal: 'SIGKILL' as const } : {}) });
+    child.on('error', () => {}); // an abort: 'close' still reports the signal
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseDuration } from '../lib/policy/index.ts';
 import { copyFixture, tempDir } from '../lib/testing.ts';
@@ -7,14 +7,15 @@ import { noHooks, type DrillHooks } from './drill-hooks.ts';
 import { injectFault, type InjectedFault } from './faults/index.ts';
 import { JOURNAL_FORMAT, type Journal, type JournalStatus, type PhaseName, type PhaseRecord } from './journal.ts';
 import { measureObjectives, sampleBeats, type Beat } from './measure/index.ts';
+import { noStack } from './no-stack.ts';
 import { pollProbes } from './poll-probes.ts';
-import type { ProbeContext, ProbeResult } from './probes/index.ts';
+import { takeTreeSnapshot, type ProbeContext, type ProbeResult, type TreeSnapshot } from './probes/index.ts';
 import { runOperatorScript, type ScriptRunResult } from './run-operator-script.ts';
-import type { Scenario, ScriptRun } from './scenario/index.ts';
+import { expandPlaceholders, type Scenario, type ScriptRun } from './scenario/index.ts';
 import { DEFAULT_START_ORDER, defaultStackServices, startArkaliaStack, type ArkaliaStack, type StackServiceSpec } from './stack/index.ts';
 
 /** Scripts that manage services take --services docker in drills (the stack is Docker). */
-const MANAGES_SERVICES = new Set(['emergency-restore']);
+const MANAGES_SERVICES = new Set(['emergency-restore', 'disaster-recovery', 'disk-recovery']);
 
 export interface RunScenarioOptions {
   hooks?: DrillHooks;
@@ -53,8 +54,16 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   let beatsAfter: Beat[] = [];
   const root = await copyFixture();
   const backupDir = await tempDir('ark-backups-');
+  // The drill's workspace ({work}): keys, a local offsite target ({work}/offsite), what faults stash.
+  const work = await tempDir('ark-work-');
+  await mkdir(join(work, 'offsite'));
   const services = defaultStackServices(runId);
-  const ctx = (): ProbeContext => ({ root, backupDir, stack: stack!, faults, recoveryResult: recovery?.json ?? null });
+  // What the tree was before the fault and before the recovery (matches-snapshot probes).
+  const snapshots: { fault?: TreeSnapshot; recovery?: TreeSnapshot } = {};
+  const treeSnapshot = () => takeTreeSnapshot({ root, backup: backupDir, work });
+  const fromFaults = (pick: (f: InjectedFault) => Record<string, string> | undefined): Record<string, string> => Object.assign({}, ...faults.map((f) => pick(f) ?? {}));
+  const expand = (text: string) => expandPlaceholders(text, { root, backup: backupDir, work, now: started, extra: fromFaults((f) => f.vars) });
+  const ctx = (): ProbeContext => ({ root, backupDir, stack: stack ?? noStack(root), faults, recoveryResult: recovery?.json ?? null, work, snapshots, expand, env: fromFaults((f) => f.probeEnv ?? f.env) });
 
   // Each phase is an Allure step and a journal record; a failed phase ends the drill.
   const phase = async (name: PhaseName, body: () => Promise<{ ok: boolean; output?: string; probes?: ProbeResult[]; failure?: [JournalStatus, string] }>) => {
@@ -80,8 +89,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   };
 
   const scriptPhase = async (run: ScriptRun, extra: string[]) => {
-    const args = [...run.args, '--root', root, '--backup-dir', backupDir, ...extra];
-    const result = await runOperatorScript(run.script, args, { timeoutMs: parseDuration(run.timeout) });
+    const args = [...run.args.map(expand), '--root', root, '--backup-dir', backupDir, ...extra];
+    const result = await runOperatorScript(run.script, args, { timeoutMs: parseDuration(run.timeout), env: { ...process.env, ...fromFaults((f) => f.env) } });
     await hooks.attach(`${run.script} output`, `$ ${result.argv.join(' ')}\nexit ${result.exitCode}${result.timedOut ? ' (timed out, killed)' : ''}\n\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`, 'text/plain');
     const ok = result.exitCode !== null && run.expect_exit.includes(result.exitCode);
     return { result, ok, output: `${run.script} exit ${result.exitCode} (expected ${run.expect_exit.join('|')}) in ${result.durationMs} ms\n${result.stderr.slice(-4000)}` };
@@ -93,6 +102,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
 
     // 1. The Arkalia stack, in the runbook's order, each group healthy before the next.
     await phase('stack', async () => {
+      if (!scenario.stack) return { ok: true, output: 'stack = false: no containers; the scripts run on the root as subprocesses' };
       stack = await startArkaliaStack({ root, services, order: DEFAULT_START_ORDER, runId });
       return { ok: true, output: `stack ${runId} up: ${services.map((s) => s.container).join(', ')}` };
     });
@@ -116,9 +126,10 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
 
     // 4. Inject the faults.
     await phase('fault', async () => {
-      beatsAtFault = await sampleBeats(stack!, services.map((s) => s.name));
+      snapshots.fault = await treeSnapshot();
+      beatsAtFault = await sampleBeats(ctx().stack, services.map((s) => s.name));
       faultAt = now();
-      for (const fault of scenario.faults) faults.push(await injectFault(fault, { root, backupDir, stack }));
+      for (const fault of scenario.faults) faults.push(await injectFault(fault, { root, backupDir, stack, work, expand }));
       return { ok: true, output: faults.map((f) => `${f.kind}: ${f.description}`).join('\n') };
     });
 
@@ -130,7 +141,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
 
     // 6. Recovery: the real operator script, as an operator runs it.
     await phase('recovery', async () => {
-      const { result, ok, output } = await scriptPhase(scenario.recovery, [...(MANAGES_SERVICES.has(scenario.recovery.script) ? ['--services', 'docker'] : []), '--json']);
+      snapshots.recovery = await treeSnapshot();
+      const { result, ok, output } = await scriptPhase(scenario.recovery, [...(MANAGES_SERVICES.has(scenario.recovery.script) ? ['--services', scenario.stack ? 'docker' : 'none'] : []), '--json']);
       recovery = result;
       const changes = (result.json?.changes as { path: string; action: string; backupSha256: string | null }[] | undefined) ?? [];
       const restored = changes.filter((c) => c.backupSha256).map((c) => `${c.backupSha256}  ${c.path}  (${c.action})`);
@@ -146,7 +158,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     await phase('steady-state-after', async () => {
       const { ok, results, at } = await pollProbes(scenario.steady_state, ctx(), parseDuration(scenario.verify_timeout));
       recoveredAt = ok ? at : null;
-      beatsAfter = await sampleBeats(stack!, services.map((s) => s.name));
+      beatsAfter = await sampleBeats(ctx().stack, services.map((s) => s.name));
       return { ok, probes: results, failure: ['deviated', 'the steady state did not come back after recovery'] };
     });
   } catch (thrown) {
@@ -177,7 +189,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   }
   const backups = await listBackupsUsed(backupDir);
   for (const b of backups) await hooks.attach(`checksums ${b.dir.split('/').at(-1)}`, b.checksums, 'text/plain');
-  if (!process.env.ARK_KEEP_WORKDIR) await Promise.all([rm(dirname(root), { recursive: true, force: true }), rm(backupDir, { recursive: true, force: true })]);
+  if (!process.env.ARK_KEEP_WORKDIR) await Promise.all([rm(dirname(root), { recursive: true, force: true }), rm(backupDir, { recursive: true, force: true }), rm(work, { recursive: true, force: true })]);
 
   const ended = now();
   const rec = recovery as ScriptRunResult | null;

@@ -4,6 +4,10 @@ export interface FaultContext {
   root: string;
   backupDir: string;
   stack: ArkaliaStack | null;
+  /** The drill's workspace ({work}): keys, a local offsite folder, and where faults stash what they take away. */
+  work?: string;
+  /** Expands scenario placeholders ({work}, {date-40d}, ...) in fault fields. */
+  expand?: (text: string) => string;
 }
 
 /** A fault that has been injected: what it did, and how to undo it (idempotent). */
@@ -13,5 +17,11 @@ export interface InjectedFault {
   /** The file it damaged, relative to the root, and the exact bytes it left there. */
   path?: string;
   damaged?: Buffer;
+  /** Environment the operator scripts run with from now on (e.g. the S3 endpoint of a flaky offsite). */
+  env?: Record<string, string>;
+  /** Environment for probes that must reach the same place without the fault (the S3 server behind a failing proxy). */
+  probeEnv?: Record<string, string>;
+  /** Placeholder values this fault provides ({offsite_url}). */
+  vars?: Record<string, string>;
   revert(): Promise<void>;
 }

@@ -8,14 +8,18 @@ import { stripHeartbeat } from '../arkalia/index.ts';
 import type { ProbeContext, ProbeResult } from './probe-context.ts';
 
 /**
- * Every file under `paths` equals the backup's copy byte for byte, and no file is extra.
+ * Every file under `paths` equals the backup's copy byte for byte, and no file is extra
+ * (with `date`: the backup the recovery reports it used must be that one).
  * A state file that a running stand-in has rewritten since (it appends a heartbeat with a
  * new sequence) passes only if (a) the service reports that the bytes it loaded at start
  * have the backup's sha256, and (b) everything but the heartbeat block is byte-identical.
  */
-export async function matchesBackup(paths: readonly string[], ctx: ProbeContext): Promise<ProbeResult> {
-  const probe = `matches-backup ${paths.join(' ')}`;
-  const backupDir = (ctx.recoveryResult?.backup as { dir?: string } | undefined)?.dir ?? (await findBackups(ctx.backupDir))[0]?.dir;
+export async function matchesBackup(paths: readonly string[], ctx: ProbeContext, expectedDate?: string): Promise<ProbeResult> {
+  const probe = `matches-backup ${paths.join(' ')}${expectedDate ? ` (backup ${expectedDate})` : ''}`;
+  const used = ctx.recoveryResult?.backup as { dir?: string; date?: string } | undefined;
+  // A fallback drill names the backup the recovery must have fallen back to.
+  if (expectedDate !== undefined && used?.date !== expectedDate) return { probe, ok: false, detail: `the recovery used backup ${used?.date ?? 'unknown'}, not ${expectedDate}` };
+  const backupDir = used?.dir ?? (await findBackups(ctx.backupDir))[0]?.dir;
   if (!backupDir) return { probe, ok: false, detail: 'no backup found' };
   const date = /arkalia_(\d{8})$/.exec(backupDir)?.[1];
   const staging = await tempDir('ark-probe-');

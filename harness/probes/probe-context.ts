@@ -1,5 +1,6 @@
 import type { InjectedFault } from '../faults/index.ts';
 import type { ArkaliaStack } from '../stack/index.ts';
+import type { TreeSnapshot } from './tree-snapshot.ts';
 
 export interface ProbeContext {
   root: string;
@@ -9,6 +10,14 @@ export interface ProbeContext {
   faults: readonly InjectedFault[];
   /** The recovery script's --json result, once it ran (matches-backup uses the backup it chose). */
   recoveryResult?: Record<string, unknown> | null;
+  /** The drill's workspace ({work}: keys, a local offsite folder). */
+  work?: string;
+  /** What the runner hashed before the fault and before the recovery (matches-snapshot). */
+  snapshots?: { fault?: TreeSnapshot; recovery?: TreeSnapshot };
+  /** Expands placeholders ({date-40d}, {offsite_url}, ...) in probe fields. */
+  expand?: (text: string) => string;
+  /** Environment the faults set up for scripts (an S3 endpoint), for probes that talk to the same place. */
+  env?: Readonly<Record<string, string>>;
 }
 
 export interface ProbeResult {

@@ -4,6 +4,8 @@ import { glob } from 'tinyglobby';
 import { validateToml } from '../../lib/state/index.ts';
 import type { Probe } from '../scenario/index.ts';
 import { matchesBackup } from './matches-backup.ts';
+import { locationDir } from './locate.ts';
+import { describeChaosProbe, runChaosProbe } from './run-chaos-probe.ts';
 import type { ProbeContext, ProbeResult } from './probe-context.ts';
 
 /** Run one probe. Never throws: a probe that cannot run has failed, with the reason. */
@@ -22,13 +24,17 @@ export function describeProbe(probe: Probe): string {
     case 'toml-valid':
       return `toml-valid ${[probe.glob].flat().join(' ')}`;
     case 'matches-backup':
-      return `matches-backup ${probe.paths.join(' ')}`;
+      return `matches-backup ${probe.paths.join(' ')}${probe.date ? ` (backup ${probe.date})` : ''}`;
     case 'corrupt-copy-preserved':
       return `corrupt-copy-preserved ${probe.module}`;
     case 'service-healthy':
       return `service-healthy ${probe.service}`;
     case 'no-temp-files':
-      return `no-temp-files ${probe.paths.join(' ')}`;
+      return `no-temp-files ${probe.in === 'root' ? '' : `${probe.in}:`}${probe.paths.join(' ')}`;
+    case 'not':
+      return `not (${describeProbe(probe.of)})`;
+    default:
+      return describeChaosProbe(probe);
   }
 }
 
@@ -59,15 +65,23 @@ async function dispatch(probe: Probe, ctx: ProbeContext): Promise<ProbeResult> {
       return { probe: name, ok, detail: files.length === 0 ? 'no file matched' : invalid.length === 0 ? `${files.length} file(s) valid` : invalid.join('; ') };
     }
     case 'matches-backup':
-      return matchesBackup(probe.paths, ctx);
+      return matchesBackup(probe.paths, ctx, probe.date);
     case 'corrupt-copy-preserved':
       return corruptCopyPreserved(probe.module, ctx);
     case 'no-temp-files': {
-      const leftovers = (await glob(probe.paths.map((p) => `${p === '.' ? '' : `${p}/`}**/{.ark-restore-*,.*.tmp-*,.arkalia_*.partial-*}`), { cwd: ctx.root, dot: true, onlyFiles: false })).sort();
-      const rootLevel = (await readdir(ctx.root)).filter((n) => n.startsWith('.ark-restore-'));
+      const base = locationDir(ctx, probe.in);
+      const leftovers = (await glob(probe.paths.map((p) => `${p === '.' ? '' : `${p}/`}**/{.ark-restore-*,.*.tmp-*,.arkalia_*.partial-*}`), { cwd: base, dot: true, onlyFiles: false })).sort();
+      const rootLevel = (await readdir(base)).filter((n) => n.startsWith('.ark-restore-'));
       const all = [...new Set([...leftovers, ...rootLevel])];
       return { probe: name, ok: all.length === 0, detail: all.length === 0 ? 'none' : all.join(', ') };
     }
+    case 'not': {
+      // A probe that could not run proves nothing either way: `not` of an error fails.
+      const inner = await dispatch(probe.of, ctx);
+      return { probe: name, ok: !inner.ok, detail: `${inner.ok ? 'holds' : 'does not hold'}: ${inner.detail}` };
+    }
+    default:
+      return runChaosProbe(probe, ctx);
   }
 }
 

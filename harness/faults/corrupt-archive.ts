@@ -1,0 +1,48 @@
+import { copyFile, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sha256Buffer } from '../../lib/checksum/index.ts';
+import { loadPolicy } from '../../lib/policy/index.ts';
+import { tempDir } from '../../lib/testing.ts';
+import type { Fault } from '../scenario/index.ts';
+import { resolveBackupDate } from './delete-backup.ts';
+import type { FaultContext, InjectedFault } from './fault.ts';
+
+type CorruptArchive = Extract<Fault, { kind: 'corrupt-archive' }>;
+
+/**
+ * Damage an archive of the newest (or a dated) daily backup, as bit rot or an interrupted
+ * copy would: flip one byte in its middle, or cut it in half. Its checksum file is left as it
+ * was, so a restore must notice before reading it. Revert puts the original bytes back only
+ * if the file still holds the damage.
+ */
+export async function injectCorruptArchive(fault: CorruptArchive, ctx: FaultContext): Promise<InjectedFault> {
+  const date = await resolveBackupDate(ctx.backupDir, fault.backup);
+  const { policy } = await loadPolicy({ root: ctx.root });
+  const prefix = policy.archives[fault.archive]?.prefix;
+  if (prefix === undefined) throw new Error(`the policy has no archive "${fault.archive}"`);
+  const file = join(ctx.backupDir, 'daily', `arkalia_${date}`, `${prefix}_${date}.tar.gz`);
+  const original = join(await tempDir('ark-fault-archive-'), 'original');
+  await copyFile(file, original);
+  const size = (await stat(file)).size;
+  let what: string;
+  if (fault.mode === 'truncate') {
+    await truncate(file, Math.floor(size / 2));
+    what = `truncated from ${size} to ${Math.floor(size / 2)} bytes`;
+  } else {
+    const bytes = await readFile(file);
+    const at = Math.floor(bytes.length / 2);
+    bytes[at]! ^= 0x01;
+    await writeFile(file, bytes);
+    what = `bit flipped at byte ${at} of ${size}`;
+  }
+  const damaged = sha256Buffer(await readFile(file));
+  return {
+    kind: fault.kind,
+    description: `${file}: ${what} (checksum file untouched)`,
+    async revert() {
+      const now = await readFile(file).catch(() => null);
+      if (now !== null && sha256Buffer(now) === damaged) await copyFile(original, file);
+      await rm(join(original, '..'), { recursive: true, force: true });
+    },
+  };
+}

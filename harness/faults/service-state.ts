@@ -1,0 +1,20 @@
+import Dockerode from 'dockerode';
+import type { FaultContext } from './fault.ts';
+
+/** The stand-in convention (harness/stack/default-services.ts): a service's state file, relative to the root. */
+export const serviceStateFile = (service: string): string => `modules/${service}/state/${service}_state.toml`;
+
+/** The service's container, for faults that act on it (stop, kill, start). Needs the stack. */
+export function serviceContainer(ctx: FaultContext, service: string): Dockerode.Container {
+  if (!ctx.stack) throw new Error(`a fault on service ${service} needs the containers (stack = true)`);
+  return new Dockerode().getContainer(ctx.stack.containerName(service));
+}
+
+/** Start it again unless it runs (a recovery may have done it already). Idempotent. */
+export async function startIfStopped(container: Dockerode.Container): Promise<void> {
+  const info = await container.inspect().catch(() => null);
+  if (info === null || info.State.Running) return;
+  await container.start().catch((error: { statusCode?: number }) => {
+    if (error.statusCode !== 304) throw error; // 304: already started
+  });
+}

@@ -1,0 +1,44 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../lib/state/index.ts';
+import { FIXTURE_ROOT } from '../../lib/testing.ts';
+import type { Fault } from '../scenario/index.ts';
+import type { FaultContext, InjectedFault } from './fault.ts';
+import { replayConflict } from './git-conflict.ts';
+import { serviceContainer, serviceStateFile, startIfStopped } from './service-state.ts';
+
+type ServiceWontStart = Extract<Fault, { kind: 'service-wont-start' }>;
+
+/**
+ * A service that will not start: it is stopped (cleanly), its state gets the real-world
+ * merge-conflict damage while it is down (a bad deploy, a botched merge), and it is started
+ * again: it runs but never becomes healthy. Revert puts the original state back if the damage
+ * is still there and restarts the service on it; a recovery's work is never undone.
+ */
+export async function injectServiceWontStart(fault: ServiceWontStart, ctx: FaultContext): Promise<InjectedFault> {
+  const container = serviceContainer(ctx, fault.service);
+  const rel = serviceStateFile(fault.service);
+  const path = join(ctx.root, rel);
+  await container.stop({ t: 10 }).catch((error: { statusCode?: number }) => {
+    if (error.statusCode !== 304) throw error; // 304: already stopped
+  });
+  const original = await readFile(path);
+  const source = await readFile(join(FIXTURE_ROOT, 'state/reflexia_state.toml'), 'utf8');
+  const damaged = Buffer.from(replayConflict(source, original.toString('utf8')));
+  await writeFileAtomic(path, damaged);
+  await container.start();
+  return {
+    kind: fault.kind,
+    description: `${fault.service} stopped, ${rel} given merge-conflict markers while down, started again`,
+    path: rel,
+    damaged,
+    async revert() {
+      const now = await readFile(path).catch(() => null);
+      if (now !== null && now.equals(damaged)) {
+        await writeFileAtomic(path, original);
+        await container.restart({ t: 5 }).catch(() => {});
+      }
+      await startIfStopped(container);
+    },
+  };
+}

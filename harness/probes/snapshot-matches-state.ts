@@ -1,0 +1,46 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { glob } from 'tinyglobby';
+import { validateToml } from '../../lib/state/index.ts';
+import { expand } from './locate.ts';
+import type { ProbeContext, ProbeResult } from './probe-context.ts';
+
+const SNAPSHOT = /^(?!\.)(.+)\.(\d{8}_\d{6}(?:_\d{3})?)$/;
+
+/**
+ * The runbook's test_state_backup_integrity: under <backup>/realtime/, every snapshot of the
+ * matched state files is valid TOML; the newest snapshot of each valid state file is
+ * byte-identical to it; an invalid state file never had its bytes snapshotted.
+ */
+export async function snapshotMatchesState(patterns: readonly string[], ctx: ProbeContext): Promise<ProbeResult> {
+  const globs = patterns.map((p) => expand(ctx, p));
+  const probe = `snapshot-matches-state ${globs.join(' ')}`;
+  const files = (await glob(globs, { cwd: ctx.root, dot: true, onlyFiles: true })).sort();
+  if (files.length === 0) return { probe, ok: false, detail: 'no state file matched' };
+  const problems: string[] = [];
+  let identical = 0;
+  let refused = 0;
+  for (const file of files) {
+    const live = await readFile(join(ctx.root, file));
+    const snapDir = join(ctx.backupDir, 'realtime', dirname(file));
+    const names = (await readdir(snapDir).catch(() => [] as string[])).filter((n) => SNAPSHOT.exec(n)?.[1] === basename(file)).sort();
+    for (const name of names) {
+      const check = validateToml(await readFile(join(snapDir, name)));
+      if (!check.ok) problems.push(`${file}: snapshot ${name} is not valid TOML (${check.reason})`);
+    }
+    const newest = names.at(-1);
+    if (validateToml(live).ok) {
+      if (newest === undefined) problems.push(`${file}: valid, but never snapshotted`);
+      else if (!(await readFile(join(snapDir, newest))).equals(live)) problems.push(`${file}: newest snapshot ${newest} differs from the live file`);
+      else identical += 1;
+    } else {
+      for (const name of names) if ((await readFile(join(snapDir, name))).equals(live)) problems.push(`${file}: invalid, yet snapshotted as ${name}`);
+      refused += 1;
+    }
+  }
+  return {
+    probe,
+    ok: problems.length === 0,
+    detail: problems.length === 0 ? `${identical} snapshot(s) byte-identical to their state file; ${refused} invalid file(s) never snapshotted` : problems.slice(0, 10).join('; '),
+  };
+}

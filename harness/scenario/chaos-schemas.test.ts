@@ -1,0 +1,60 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../lib/testing.ts';
+import { parseByteSize } from './chaos-schemas.ts';
+import { loadScenario, SCENARIO_DIR } from './index.ts';
+
+async function load(text: string) {
+  const file = join(await tempDir('ark-chaos-scn-'), 'chaos.toml');
+  await writeFile(file, text);
+  return loadScenario(file);
+}
+
+const noStack = `title = "t"
+tags = ["daily", "backup"]
+stack = false
+objectives = { rto = "PT1M", rpo = "PT1H" }
+setup = [{ script = "keys", args = ["generate", "--out-dir", "{work}/keys"] }]
+steady_state = [{ probe = "backup-verifies" }]
+faults = [{ kind = "delete-backup", part = "checksums" }]
+detect = [{ probe = "not", of = { probe = "backup-verifies", date = "{date}" } }]
+recovery = { script = "prune", expect_exit = [3] }
+verify = [{ probe = "matches-snapshot", in = "backup", at = "recovery" }]
+`;
+
+describe('chaos suite scenario language', () => {
+  it('parses stack = false, placeholders, `not` probes and the new faults with their defaults', async () => {
+    const s = await load(noStack);
+    expect(s.stack).toBe(false);
+    expect(s.setup[0]!.args).toEqual(['generate', '--out-dir', '{work}/keys']);
+    expect(s.detect[0]).toEqual({ probe: 'not', of: { probe: 'backup-verifies', date: '{date}' } });
+    expect(s.faults[0]).toEqual({ kind: 'delete-backup', date: 'newest', part: 'checksums' });
+    expect(s.verify[0]).toEqual({ probe: 'matches-snapshot', in: 'backup', paths: ['.'], at: 'recovery', ignore_heartbeat: false });
+    expect((await loadScenario(join(SCENARIO_DIR, 'corrupt-zeroia-state.toml'))).stack).toBe(true);
+  });
+
+  it('rejects what cannot work, by field and reason, before anything runs', async () => {
+    const cases: [string, RegExp][] = [
+      [`${noStack}`.replace('{ probe = "backup-verifies" }', '{ probe = "http", service = "zeroia", path = "/health", status = 200 }'), /steady_state\.0\.probe: probe http needs the containers/],
+      [noStack.replace('{ kind = "delete-backup", part = "checksums" }', '{ kind = "kill-service", service = "zeroia" }'), /faults\.0\.kind: fault kill-service needs the containers/],
+      [noStack.replace('stack = false\n', '').replace('{ kind = "delete-backup", part = "checksums" }', '{ kind = "lose-disk" }'), /faults\.0\.kind: fault lose-disk needs stack = false/],
+      [noStack.replace('{ kind = "delete-backup", part = "checksums" }', '{ kind = "kill-script", script = "full-backup" }'), /faults\.0: kill-script needs exactly one of `when`/],
+      [noStack.replace('{ kind = "delete-backup", part = "checksums" }', '{ kind = "kill-script", script = "rm", after = "PT1S" }'), /faults\.0\.script/],
+      [noStack.replace('{work}/keys', '{wrk}/keys'), /setup\.0\.args\.2: unknown placeholder \{wrk\}/],
+      [noStack.replace('in = "backup", at = "recovery"', 'in = "etc"'), /verify\.0\.in/],
+      [noStack.replace('{ kind = "delete-backup", part = "checksums" }', '{ kind = "delete-file", path = "../../etc/passwd" }'), /faults\.0\.path: must be a path relative/],
+      [noStack.replace('{ kind = "delete-backup", part = "checksums" }', '{ kind = "disk-full", free = "a lot" }'), /faults\.0\.free: a size in bytes/],
+      [noStack.replace('{ probe = "not", of = { probe = "backup-verifies", date = "{date}" } }', '{ probe = "not", of = { probe = "not", of = { probe = "backup-verifies" } } }'), /detect\.0\.of/],
+    ];
+    for (const [text, pattern] of cases) await expect(load(text)).rejects.toThrow(pattern);
+  });
+
+  it('reads byte sizes', () => {
+    expect([parseByteSize('4096'), parseByteSize('16KiB'), parseByteSize('2MiB')]).toEqual([4096, 16384, 2 * 1024 * 1024]);
+  });
+
+  it('the shipped example still reads the same after the schema grew', async () => {
+    expect(await readFile(join(SCENARIO_DIR, 'corrupt-zeroia-state.toml'), 'utf8')).toMatch(/kind = "corrupt-toml"/);
+  });
+});
