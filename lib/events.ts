@@ -39,7 +39,40 @@ export type ArkEvent =
   | { kind: 'backup-verification'; date: string; dir: string; ok: boolean; problem: string | null }
   | { kind: 'retention-decision'; date: string; dir: string; action: 'keep' | 'delete'; status: 'verified' | 'corrupt' | 'unchecked'; reasons: string[] }
   | { kind: 'backup-deleted'; date: string; dir: string }
-  | { kind: 'trash-removed'; path: string };
+  | { kind: 'trash-removed'; path: string }
+  | { kind: 'backup-rejected'; backup: string; dir: string | null; date: string | null; code: string; reason: string }
+  | { kind: 'snapshot-used'; path: string; snapshot: string; takenAt: string; backupRecoveryPoint: string | null }
+  | { kind: 'restore-settled'; journal: string; outcome: 'rolled-back' | 'completed'; files: number; message: string }
+  | { kind: 'prestart-check'; check: string; ok: boolean; severity: 'error' | 'warning'; detail: string }
+  | { kind: 'api-check'; service: string; url: string | null; status: number | null; ok: boolean; message: string }
+  | { kind: 'restore-diff'; sandbox: string; added: number; removed: number; changed: number; unchanged: number }
+  | { kind: 'metrics-written'; file: string; series: number }
+  /**
+   * A long operation's advance, at most a few per second (plus one with done = true). `task`
+   * identifies one operation (e.g. "archive:logs"); totals are planned estimates (null when
+   * unknown); `overall` is the whole run's progress when the pipeline knows it.
+   */
+  | {
+      kind: 'progress';
+      task: string;
+      label: string;
+      bytes: number;
+      totalBytes: number | null;
+      files: number | null;
+      totalFiles: number | null;
+      bytesOut: number | null;
+      elapsedMs: number;
+      done: boolean;
+      overall?: { bytes: number; totalBytes: number; elapsedMs: number };
+    }
+  /** Disk recovery: an offsite file downloaded and matched against the offsite SHA256SUMS. */
+  | { kind: 'offsite-fetched'; target: string; name: string; bytes: number; sha256: string; attempts: number }
+  /** Disk recovery: an archive decrypted whose sha256 matched encrypted_manifest.json. */
+  | { kind: 'archive-decrypted'; file: string; bytes: number; sha256: string; keyId: string | null; fingerprint: string | null }
+  /** Disk recovery: <backup-dir>/daily/arkalia_<DATE>/ rebuilt from the offsite (or found already rebuilt and verified). */
+  | { kind: 'backup-rebuilt'; dir: string; date: string; archives: string[]; reused: boolean }
+  /** verify.mts: one check of the runbook's maintenance checklist (lib/verify). */
+  | { kind: 'verify-check'; mode: 'daily' | 'weekly' | 'monthly'; check: string; status: 'ok' | 'warning' | 'failed' | 'integrity' | 'skipped'; detail: string };
 
 export type EventKind = ArkEvent['kind'];
 export type EventSink = (event: ArkEvent) => void;

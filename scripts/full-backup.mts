@@ -4,8 +4,10 @@
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { isBackupDate, localDateStamp } from '../lib/pipeline/backup-layout.ts';
 import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts';
+import { fullBackupMetrics } from '../lib/metrics/job-metrics.ts';
 import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
 import { runScript } from './cli/run-script.ts';
+import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';
 
 const HELP = `Usage: full-backup.mts [options]
 
@@ -22,6 +24,7 @@ Options:
   --dry-run          print what each archive would hold and which states are invalid; write nothing
   --no-prune         do not apply the retention policy after the backup (see prune.mts --help)
 ${LOCK_TIMEOUT_HELP}
+${METRICS_HELP}
 ${COMMON_HELP}
 
 One backup or prune runs at a time per backup folder. After a successful backup, expired
@@ -29,7 +32,17 @@ backups are deleted as prune.mts does (the new one and the newest that verifies 
 kept); a failed prune leaves the backup in place, is named, and makes the exit code 1 (3 if
 a backup does not verify).
 
+Environment: ARK_TAR=node packs with node-tar even where GNU tar is installed (ARK_TAR=gnu
+requires GNU tar; default: GNU tar when present). Live state files are always read by
+arkalia-dr itself, once each, so that what is validated is what is archived.
+
 Node 20: npx tsx scripts/full-backup.mts ...   Node >= 22.18: zx scripts/full-backup.mts ...`;
+
+function tarChoice(value: string | undefined): 'auto' | 'gnu' | 'node' {
+  if (value === undefined || value === '' || value === 'auto') return 'auto';
+  if (value === 'gnu' || value === 'node') return value;
+  throw new UsageError(`ARK_TAR must be "gnu", "node" or "auto", got ${JSON.stringify(value)}`);
+}
 
 await runScript(async (ctx) => {
   const { values } = parseOptions(ctx.argv, {
@@ -38,6 +51,7 @@ await runScript(async (ctx) => {
     'dry-run': { type: 'boolean', default: false },
     'no-prune': { type: 'boolean', default: false },
     'lock-timeout': { type: 'string' },
+    ...METRICS_OPTION,
   });
   const common = commonOptions(values);
   ctx.setJson(common.json);
@@ -48,13 +62,15 @@ await runScript(async (ctx) => {
   const date = values.date ?? localDateStamp(new Date());
   if (!isBackupDate(date)) throw new UsageError(`--date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
   const lockTimeoutMs = parseLockTimeout(values['lock-timeout']);
+  const metrics = runMetrics(ctx, { flag: values['metrics-file'], type: 'full', dryRun: values['dry-run'] });
 
   // Loaded only now, so that --help and usage errors answer at once.
   const [{ loadPolicy }, { runFullBackup }] = await Promise.all([import('../lib/policy/index.ts'), import('../lib/pipeline/backup.ts')]);
-  const { policy, source } = await loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) });
+  const { policy, source } = await metrics.guard(() => loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) }));
   ctx.say(`🏗️  full backup of ${common.root} → ${common.backupDir} (${date}; policy: ${source})`);
   const started = Date.now();
-  const report = await runFullBackup({ root: common.root, backupDir: common.backupDir, date, policy, sink: ctx.sink, replace: values.replace, dryRun: values['dry-run'], prune: !values['no-prune'], lockTimeoutMs });
+  const report = await metrics.guard(() => runFullBackup({ root: common.root, backupDir: common.backupDir, date, policy, sink: ctx.sink, replace: values.replace, dryRun: values['dry-run'], prune: !values['no-prune'], lockTimeoutMs, tar: tarChoice(process.env.ARK_TAR) }));
+  await metrics.record((facts) => fullBackupMetrics(report, facts));
   const invalid = report.invalidStates;
   const pruned = report.prune;
   const pruneCorrupt = pruned?.ok ? pruned.report.corrupt : [];

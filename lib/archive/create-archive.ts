@@ -1,20 +1,49 @@
-import { createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
+import { PassThrough, Writable, type Duplex, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { create } from 'tar';
 import { HashingPassThrough } from '../checksum/index.ts';
+import { ParallelGzip } from './parallel-gzip.ts';
+import { TarStreamCounter } from './tar-stream-counter.ts';
+import { packLiveFiles } from './pack-live-files.ts';
+import { produceTar, resolveTarProducer, type TarChoice, type TarProducerKind, type TarStream } from './tar-producer.ts';
+import { zstdCompress } from './zstd-stream.ts';
+
+const MiB = 1024 * 1024;
+
+export type Compression = 'gzip' | 'zstd' | 'none';
+
+export interface ArchiveProgress {
+  /** Tar bytes produced so far (the input of the compressor). */
+  bytesIn: number;
+  /** Compressed bytes written so far. */
+  bytesOut: number;
+  /** Regular files packed so far. */
+  files: number;
+}
 
 export interface CreateArchiveOptions {
   /** Folder the member paths are relative to (GNU tar's -C). */
   cwd: string;
   /** Files or folders (recursed) relative to cwd, as GNU tar would be given them. */
   paths: readonly string[];
-  /** The .tar.gz to write. It must not exist yet (callers write into a fresh folder). */
+  /** The archive to write. It must not exist yet (callers write into a fresh folder). */
   file: string;
+  /** gzip (default; `tar -xzf` reads it), zstd (via the zstd binary) or none (plain tar). */
+  compression?: Compression;
   gzipLevel?: number;
+  zstdLevel?: number;
   /** File mode of the archive itself: 0600 for archives holding secrets such as .env. */
   mode?: number;
-  onMember?: (path: string) => void;
+  /** Which program writes the tar stream (default 'auto': GNU tar when present, else node-tar). */
+  tar?: TarChoice;
+  /**
+   * Files that change while we read them (live state): each is read once, from one
+   * descriptor, by our own packer, and its bytes are handed to `onFile` (to validate exactly
+   * what is archived). `tar` is then ignored.
+   */
+  live?: { onFile?: (member: string, content: Buffer | null) => void | Promise<void> };
+  /** Called as data flows (often: throttle it). */
+  onProgress?: (progress: ArchiveProgress) => void;
 }
 
 export interface ArchiveResult {
@@ -23,34 +52,78 @@ export interface ArchiveResult {
   /** Size of the compressed archive on disk. */
   bytes: number;
   members: number;
+  /** Size of the tar stream before compression. */
+  tarBytes: number;
+  compression: Compression;
+  producer: TarProducerKind | 'live';
 }
 
 /**
- * Stream a gzip tarball (readable by GNU `tar -xzf`) and hash it while it is written, in one
- * pass; memory does not grow with the data. The file is fsynced before this resolves.
+ * Stream a tarball and hash it while it is written, in one pass: tar producer -> member
+ * counter -> compressor -> sha256 -> file. Memory does not grow with the data. The gzip
+ * output is one standard gzip member (GNU `tar -xzf` reads it), deflated on both cores, with
+ * incompressible blocks stored rather than deflated. The file is created exclusively (an
+ * existing file is never overwritten) and fsynced before this resolves; on failure the
+ * caller removes it (it is written in a partial folder).
  */
 export async function createArchive(options: CreateArchiveOptions): Promise<ArchiveResult> {
-  let members = 0;
-  const pack = create(
-    {
-      cwd: options.cwd,
-      gzip: { level: options.gzipLevel ?? 6 },
-      // Keep mtimes and modes; skip no files silently (unreadable ones fail the archive).
-      strict: true,
-      onWriteEntry: (entry) => {
-        members += 1;
-        options.onMember?.(entry.path);
-      },
-    },
-    [...options.paths],
-  );
-  const hasher = new HashingPassThrough();
-  await pipeline(pack, hasher, createWriteStream(options.file, { flags: 'wx', mode: options.mode ?? 0o644 }));
-  const handle = await open(options.file, 'r');
+  const compression = options.compression ?? 'gzip';
+  const producer = options.live ? 'live' : await resolveTarProducer(options.tar);
+  const handle = await open(options.file, 'wx', options.mode ?? 0o644);
   try {
+    const tar = producer === 'live' ? liveTar(options.cwd, options.paths, options.live?.onFile) : produceTar(producer, options.cwd, options.paths);
+    // Big buffers between stages: each stage (tar, compression, the disk) runs while the next one works.
+    const counter = new TarStreamCounter({ highWaterMark: MiB });
+    const hasher = new HashingPassThrough({ highWaterMark: MiB });
+    const zstd = compression === 'zstd' ? zstdCompress(options.zstdLevel ?? 3) : null;
+    const compressor: Transform | Duplex = zstd ? zstd.stream : compression === 'gzip' ? new ParallelGzip({ level: options.gzipLevel ?? 6 }) : new PassThrough();
+    if (options.onProgress) {
+      const report = () => options.onProgress!({ bytesIn: counter.bytes, bytesOut: hasher.bytes, files: counter.files });
+      counter.on('data', report);
+    }
+    const out = fileSink(handle);
+    try {
+      await Promise.all([pipeline(tar.stream, counter, compressor, hasher, out), tar.done, zstd?.done]);
+    } catch (error) {
+      tar.abort();
+      zstd?.abort();
+      throw await firstCause(error, tar.done);
+    }
     await handle.sync();
+    return { file: options.file, sha256: hasher.digest(), bytes: hasher.bytes, members: counter.members, tarBytes: counter.bytes, compression, producer };
   } finally {
     await handle.close();
   }
-  return { file: options.file, sha256: hasher.digest(), bytes: hasher.bytes, members };
+}
+
+/**
+ * Writes to our handle and never closes it (we fsync, then close it ourselves, also after a
+ * failure). A 2 MiB buffer lets the disk write while the next megabytes are compressed.
+ */
+function fileSink(handle: FileHandle): Writable {
+  const writeAll = async (chunk: Buffer) => {
+    for (let at = 0; at < chunk.length; ) at += (await handle.write(chunk, at, chunk.length - at)).bytesWritten;
+  };
+  const writevAll = async (buffers: Buffer[]) => {
+    const total = buffers.reduce((sum, b) => sum + b.length, 0);
+    const { bytesWritten } = await handle.writev(buffers);
+    if (bytesWritten < total) await writeAll(Buffer.concat(buffers).subarray(bytesWritten)); // a short write: rare
+  };
+  return new Writable({
+    highWaterMark: 2 * MiB,
+    write: (chunk: Buffer, _encoding, callback) => void writeAll(chunk).then(() => callback(), callback),
+    // Stored deflate blocks arrive as many 64 KiB pieces: one write for all that is waiting.
+    writev: (chunks, callback) => void writevAll(chunks.map((c) => c.chunk as Buffer)).then(() => callback(), callback),
+  });
+}
+
+function liveTar(cwd: string, paths: readonly string[], onFile?: (member: string, content: Buffer | null) => void | Promise<void>): TarStream {
+  const stream = packLiveFiles({ cwd, paths, ...(onFile ? { onFile } : {}) });
+  return { stream, done: Promise.resolve(), abort: () => stream.destroy() };
+}
+
+/** When the pipeline broke because the producer died, its error (EACCES on a file) says more than EPIPE. */
+async function firstCause(error: unknown, producerDone: Promise<void>): Promise<unknown> {
+  const producerError = await Promise.race([producerDone.then(() => null, (e: unknown) => e), new Promise((r) => setTimeout(() => r(null), 200))]);
+  return producerError ?? error;
 }

@@ -3,6 +3,15 @@ import { basename, dirname, isAbsolute } from 'node:path';
 import { glob } from 'tinyglobby';
 import { UsageError } from '../errors.ts';
 import type { Policy } from '../policy/index.ts';
+import type { Compression } from './create-archive.ts';
+
+/** File name endings by compression; readers (checksums, restore, encryption) should accept all three. */
+export const ARCHIVE_EXTENSIONS: Readonly<Record<Compression, string>> = Object.freeze({ gzip: '.tar.gz', zstd: '.tar.zst', none: '.tar' });
+
+/** `<prefix>_<YYYYMMDD>.tar.gz` (or .tar.zst / .tar), the runbook's naming. */
+export function archiveFileName(prefix: string, date: string, compression: Compression = 'gzip'): string {
+  return `${prefix}_${date}${ARCHIVE_EXTENSIONS[compression]}`;
+}
 
 export interface ArchivePlan {
   /** Key under [archives], e.g. "states". */
@@ -13,7 +22,9 @@ export interface ArchivePlan {
   /** Member paths relative to cwd, deduplicated (nothing inside another listed folder). */
   paths: string[];
   sensitive: boolean;
+  compression: Compression;
   gzipLevel: number;
+  zstdLevel: number;
   /** Patterns that matched nothing (the runbook's `2>/dev/null`), reported, not fatal. */
   unmatched: string[];
 }
@@ -36,7 +47,7 @@ export async function planArchives(policy: Policy, root: string): Promise<Archiv
       if (matches.length === 0) unmatched.push(pattern);
       found.push(...matches);
     }
-    plans.push({ name, prefix: spec.prefix, cwd, paths: dedupe(found), sensitive: spec.sensitive, gzipLevel: spec.gzip_level, unmatched });
+    plans.push({ name, prefix: spec.prefix, cwd, paths: dedupe(found), sensitive: spec.sensitive, compression: spec.compression, gzipLevel: spec.gzip_level, zstdLevel: spec.zstd_level, unmatched });
   }
   return plans;
 }

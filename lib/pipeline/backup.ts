@@ -1,17 +1,18 @@
-import { cp, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { basename, join } from 'node:path';
-import { escapePath, glob } from 'tinyglobby';
-import { createArchive, planArchives, type ArchivePlan } from '../archive/index.ts';
-import { buildManifest, formatChecksumFile, type BackupManifest, type ManifestArchive } from '../checksum/index.ts';
+import { join } from 'node:path';
+import { archiveFileName, assertZstdAvailable, measurePlan, planArchives, type ArchivePlan, type TarChoice } from '../archive/index.ts';
+import { buildManifest, formatChecksumFile, type BackupManifest } from '../checksum/index.ts';
 import { ArkError, UsageError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import type { Policy } from '../policy/index.ts';
-import { fsyncDir, validateToml, writeFileAtomic } from '../state/index.ts';
+import { fsyncDir, writeFileAtomic } from '../state/index.ts';
 import { readArkaliaVersion, readGitCommit } from './host-facts.ts';
 import { withBackupLock } from '../lock/index.ts';
 import { pruneAfterBackup, type PruneOutcome } from './prune.ts';
 import { backupDirName, checksumFileName, dailyDir, manifestFileName, partialPrefix } from './backup-layout.ts';
+import { ProgressReporter } from './progress-reporter.ts';
+import { checkToml, runInOrder, tomlFilesIn, writeArchive } from './write-archive.ts';
 
 export interface FullBackupOptions {
   root: string;
@@ -32,7 +33,15 @@ export interface FullBackupOptions {
   lockTimeoutMs?: number;
   /** After a successful backup, apply policy.retention under the same lock (see pipeline/prune.ts). */
   prune?: boolean;
+  /** Archives written at once (default 2: the archives are independent, and this machine class has 2 cores). */
+  archiveConcurrency?: number;
+  /** Which program packs the non-live archives (default 'auto': GNU tar when present, else node-tar). */
+  tar?: TarChoice;
+  /** Milliseconds clock for progress events (default Date.now). */
+  clock?: () => number;
 }
+
+const DEFAULT_ARCHIVE_CONCURRENCY = 2;
 
 export interface FullBackupReport {
   dir: string;
@@ -88,28 +97,29 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
   const partial = join(daily, `${partialPrefix(date)}${process.pid}-${Date.now()}`);
   await mkdir(partial);
   try {
-    // 3. One archive per policy archive; states are copied first for a consistent, validated view.
+    // 3. Plan and size every archive (lstat only, for progress), then write them, two at a time.
     const plans = await planArchives(policy, root);
-    const archives: ManifestArchive[] = [];
+    await assertZstdAvailable(plans.filter((p) => p.compression === 'zstd' && p.paths.length > 0).map((p) => p.name));
     const skipped: { archive: string; path: string; reason: string }[] = [];
-    const invalidStates: { path: string; reason: string }[] = [];
     for (const plan of plans) {
       for (const pattern of plan.unmatched) {
         skipped.push({ archive: plan.name, path: pattern, reason: 'not present' });
         sink({ kind: 'dataset-skipped', archive: plan.name, path: pattern, reason: 'not present' });
       }
-      if (plan.paths.length === 0) continue;
+    }
+    const work = plans.filter((plan) => plan.paths.length > 0);
+    if (work.length === 0) throw new ArkError('BACKUP_EMPTY', `nothing to back up under ${root}: no path of the policy exists there`);
+    const sizes = await Promise.all(work.map((plan) => measurePlan(plan.cwd, plan.paths)));
+    const progress = new ProgressReporter({ sink, totalBytes: sizes.reduce((sum, size) => sum + size.tarBytes, 0), ...(options.clock ? { now: options.clock } : {}) });
+    const invalidStates: { path: string; reason: string }[] = [];
+    const archives = await runInOrder(work, options.archiveConcurrency ?? DEFAULT_ARCHIVE_CONCURRENCY, async (plan, i) => {
       sink({ kind: 'step', step: `archive-${plan.name}`, message: `archiving ${plan.name}: ${plan.paths.join(' ')}` });
       try {
-        const source = holdsLiveState(policy, plan.name) ? await stageCopy(plan, join(partial, '.stage')) : plan.cwd;
-        if (plan.cwd === root) invalidStates.push(...(await validateStates(policy, source, plan.paths, sink)));
-        archives.push(await writeArchive(plan, source, partial, date, sink));
-        if (source !== plan.cwd) await rm(source, { recursive: true, force: true });
+        return await writeArchive({ plan, partial, date, policy, root, sink, invalidStates, size: sizes[i]!, progress, ...(options.tar ? { tar: options.tar } : {}) });
       } catch (error) {
         throw archiveFailed(plan, date, error);
       }
-    }
-    if (archives.length === 0) throw new ArkError('BACKUP_EMPTY', `nothing to back up under ${root}: no path of the policy exists there`);
+    });
 
     // 4. Checksums in `sha256sum -c` format, then the manifest.
     sink({ kind: 'step', step: 'checksums', message: 'writing checksums and manifest' });
@@ -149,8 +159,15 @@ async function planOnly(options: FullBackupOptions, finalDir: string): Promise<F
   for (const plan of await planArchives(policy, root)) {
     for (const pattern of plan.unmatched) sink({ kind: 'dataset-skipped', archive: plan.name, path: pattern, reason: 'not present' });
     if (plan.paths.length === 0) continue;
-    sink({ kind: 'dry-run', message: `would write ${plan.prefix}_${date}.tar.gz (${plan.sensitive ? 'mode 0600, ' : ''}gzip ${plan.gzipLevel}): ${plan.paths.join(' ')}` });
-    if (plan.cwd === root) invalidStates.push(...(await validateStates(policy, root, plan.paths, sink)));
+    const compression = plan.compression === 'gzip' ? `gzip ${plan.gzipLevel}` : plan.compression === 'zstd' ? `zstd ${plan.zstdLevel}` : 'uncompressed';
+    sink({ kind: 'dry-run', message: `would write ${archiveFileName(plan.prefix, date, plan.compression)} (${plan.sensitive ? 'mode 0600, ' : ''}${compression}): ${plan.paths.join(' ')}` });
+    if (plan.cwd !== root) continue;
+    for (const path of [...(await tomlFilesIn(policy, root, plan.paths))].sort()) {
+      checkToml(path, await readFile(join(root, path)), (p, reason) => {
+        invalidStates.push({ path: p, reason });
+        sink({ kind: 'invalid-state', path: p, reason });
+      });
+    }
   }
   if (exists) sink({ kind: 'dry-run', message: `${finalDir} already exists: ${options.replace ? 'it would be replaced' : 'the run would stop (pass --replace)'}` });
   sink({ kind: 'dry-run', message: `would publish ${finalDir}` });
@@ -162,56 +179,11 @@ async function assertRootLooksLikeArkalia(root: string): Promise<void> {
   if (!info?.isDirectory()) throw new UsageError(`Arkalia root ${root} is not a folder (use --root DIR or ARK_ROOT)`);
 }
 
-/** Archives holding real-time data sets: services rewrite these files while we read them. */
-function holdsLiveState(policy: Policy, archive: string): boolean {
-  return Object.values(policy.datasets).some((d) => d.archive === archive && d.frequency === 'realtime');
-}
-
-async function stageCopy(plan: ArchivePlan, stage: string): Promise<string> {
-  // One read per file through one descriptor: a service renaming a new version over a state
-  // file mid-backup yields the old or the new file, never a torn mix in the archive.
-  for (const path of plan.paths) {
-    await cp(join(plan.cwd, path), join(stage, path), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true, errorOnExist: true, force: false });
-  }
-  return stage;
-}
-
-async function validateStates(policy: Policy, source: string, archived: string[], sink: EventSink): Promise<{ path: string; reason: string }[]> {
-  const files = (await glob([...policy.validation.toml], { cwd: source, dot: true, onlyFiles: true })).sort();
-  const inArchive = files.filter((f) => archived.some((p) => p === f || (p.endsWith('/') && f.startsWith(p))));
-  const invalid: { path: string; reason: string }[] = [];
-  for (const file of inArchive) {
-    const check = validateToml(await readFile(join(source, file)));
-    if (!check.ok) {
-      invalid.push({ path: file, reason: check.reason });
-      sink({ kind: 'invalid-state', path: file, reason: check.reason });
-    }
-  }
-  return invalid;
-}
-
-async function writeArchive(plan: ArchivePlan, cwd: string, partial: string, date: string, sink: EventSink): Promise<ManifestArchive> {
-  const file = `${plan.prefix}_${date}.tar.gz`;
-  // .env is never written world-readable, even by a policy that moves it into a non-sensitive archive.
-  const sensitive = plan.sensitive || (await holdsSecretFile(cwd, plan.paths));
-  const result = await createArchive({ cwd, paths: plan.paths, file: join(partial, file), gzipLevel: plan.gzipLevel, mode: sensitive ? 0o600 : 0o644 });
-  sink({ kind: 'archive-written', archive: plan.name, file, bytes: result.bytes, members: result.members, sha256: result.sha256 });
-  return { name: plan.name, file, sha256: result.sha256, size_bytes: result.bytes, members: result.members, sensitive };
-}
-
-const SECRET_FILE = /^\.env(\..+)?$/;
-
-async function holdsSecretFile(cwd: string, paths: readonly string[]): Promise<boolean> {
-  if (paths.some((p) => SECRET_FILE.test(basename(p)))) return true;
-  const inside = await glob(paths.map((p) => `${escapePath(p.replace(/\/+$/, ''))}/**/.env*`), { cwd, dot: true, onlyFiles: true });
-  return inside.some((f) => SECRET_FILE.test(basename(f)));
-}
-
 /** An unreadable file (EACCES, a FIFO, a file that shrank) fails the whole backup, by name. */
 function archiveFailed(plan: ArchivePlan, date: string, error: unknown): ArkError {
   if (error instanceof ArkError) return error;
   const reason = error instanceof Error ? error.message : String(error);
-  return new ArkError('ARCHIVE_FAILED', `cannot write ${plan.prefix}_${date}.tar.gz (${plan.name}): ${reason}. Nothing was published; fix the file or the policy and run again.`, {
+  return new ArkError('ARCHIVE_FAILED', `cannot write ${archiveFileName(plan.prefix, date, plan.compression)} (${plan.name}): ${reason}. Nothing was published; fix the file or the policy and run again.`, {
     cause: error,
     details: { archive: plan.name },
   });

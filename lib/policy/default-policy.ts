@@ -23,10 +23,10 @@ export const DEFAULT_POLICY = {
     database: { paths: ['state/*.json', 'modules/*/state/*.json'], archive: 'states', frequency: 'PT1H', criticality: 'critical' },
   },
   archives: {
-    states: { prefix: 'arkalia_states', sensitive: true, offsite: true, gzip_level: 6 },
-    logs: { prefix: 'arkalia_logs', sensitive: false, offsite: false, gzip_level: 6 },
-    models: { prefix: 'ollama_models', sensitive: false, offsite: false, gzip_level: 1 },
-    infra: { prefix: 'arkalia_infra', sensitive: false, offsite: false, gzip_level: 6 },
+    states: { prefix: 'arkalia_states', sensitive: true, offsite: true, gzip_level: 6, compression: 'gzip' },
+    logs: { prefix: 'arkalia_logs', sensitive: false, offsite: false, gzip_level: 6, compression: 'gzip' },
+    models: { prefix: 'ollama_models', sensitive: false, offsite: false, gzip_level: 1, compression: 'gzip' },
+    infra: { prefix: 'arkalia_infra', sensitive: false, offsite: false, gzip_level: 6, compression: 'gzip' },
   },
   realtime: { paths: ['modules/*/state/*.toml', 'state/*.toml', 'global_state/*.toml'], keep: 'P7D' },
   validation: { toml: ['modules/*/state/*.toml', 'state/*.toml', 'global_state/*.toml', 'config/*.toml'] },
@@ -41,4 +41,6 @@ export const DEFAULT_POLICY = {
   },
   // Runbook: reflexia, then zeroia + helloria, then assistantia.
   start_order: [['reflexia'], ['zeroia', 'helloria'], ['assistantia']],
+  // Runbook, end of ark_disaster_recovery.sh: curl -f http://localhost:8000/status (helloria).
+  api: { service: 'helloria', path: '/status', timeout: 'PT60S' },
 };

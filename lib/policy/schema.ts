@@ -36,6 +36,13 @@ export const archiveSchema = z.strictObject({
   offsite: z.boolean().default(false),
   /** gzip level 0-9; 0 stores (for incompressible data such as model weights). */
   gzip_level: z.number().int().min(0).max(9).default(6),
+  /**
+   * "gzip" (`.tar.gz`, what the runbook and `tar -xzf` expect), "zstd" (`.tar.zst`, several
+   * times faster; needs the zstd program, read with `tar --zstd -xf`) or "none" (`.tar`).
+   */
+  compression: z.enum(['gzip', 'zstd', 'none']).default('gzip'),
+  /** zstd level 1-19 when compression = "zstd". */
+  zstd_level: z.number().int().min(1).max(19).default(3),
 });
 
 export const serviceSchema = z.strictObject({
@@ -69,12 +76,23 @@ export const policySchema = z
     schedule: z.strictObject({ full: durationSchema }),
     services: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), serviceSchema),
     start_order: z.array(z.array(z.string()).min(1)),
+    /** The API check that ends a disaster recovery (runbook: curl -f http://localhost:8000/status). */
+    api: z
+      .strictObject({
+        service: z.string(),
+        path: z.string().startsWith('/').default('/status'),
+        timeout: durationSchema.default('PT60S'),
+      })
+      .optional(),
   })
   .superRefine((policy, ctx) => {
     for (const [name, ds] of Object.entries(policy.datasets)) {
       if (!(ds.archive in policy.archives)) {
         ctx.addIssue({ code: 'custom', path: ['datasets', name, 'archive'], message: `names archive "${ds.archive}", which is not defined under [archives]` });
       }
+    }
+    if (policy.api && !(policy.api.service in policy.services)) {
+      ctx.addIssue({ code: 'custom', path: ['api', 'service'], message: `names service "${policy.api.service}", which is not defined under [services]` });
     }
     const seen = new Set<string>();
     policy.start_order.forEach((group, i) =>

@@ -79,6 +79,30 @@ export function renderEvent(event: ArkEvent): string | null {
       return `✓ deleted ${event.dir}`;
     case 'trash-removed':
       return `✓ finished a delete an earlier run left unfinished: ${event.path}`;
+    case 'progress':
+      return null; // drawn by ProgressRenderer (one updating line on a terminal, periodic lines otherwise)
+    case 'backup-rejected':
+      return `✗ backup ${event.backup} rejected (${event.code}): ${event.reason.replace(/\n\s*/g, ' ')}`;
+    case 'snapshot-used':
+      return `✓ ${event.path}: newer real-time snapshot ${event.snapshot} (taken ${event.takenAt}; backup ${event.backupRecoveryPoint ?? 'of unknown time'})`;
+    case 'restore-settled':
+      return `${event.outcome === 'rolled-back' ? '↺' : '✓'} ${event.message}`;
+    case 'prestart-check':
+      return `${event.ok ? '✓' : event.severity === 'error' ? '✗' : '⚠'} pre-start check ${event.check}: ${event.detail}`;
+    case 'api-check':
+      return `${event.ok ? '✓' : '✗'} ${event.message}`;
+    case 'restore-diff':
+      return `▶ sandbox ${event.sandbox} vs live: ${event.added} added, ${event.removed} removed, ${event.changed} changed, ${event.unchanged} unchanged`;
+    case 'verify-check':
+      return `${{ ok: '✓', warning: '⚠', failed: '✗', integrity: '✗', skipped: '–' }[event.status]} ${event.mode} ${event.check}: ${event.detail}`;
+    case 'metrics-written':
+      return `  metrics written: ${event.file} (${event.series} samples)`;
+    case 'offsite-fetched':
+      return `✓ fetched ${event.name} (${formatBytes(event.bytes)}): sha256 ${event.sha256.slice(0, 16)}… matches the offsite SHA256SUMS${event.attempts > 1 ? ` (download ${event.attempts})` : ''}`;
+    case 'archive-decrypted':
+      return `✓ decrypted ${event.file} (${formatBytes(event.bytes)}) with key ${event.fingerprint ?? event.keyId ?? '?'}: sha256 ${event.sha256.slice(0, 16)}… matches encrypted_manifest.json`;
+    case 'backup-rebuilt':
+      return event.reused ? `✓ ${event.dir} already holds this offsite backup (verified): nothing downloaded` : `✓ local backup rebuilt: ${event.dir} (${event.archives.join(', ')}; checksums from the verified manifest)`;
   }
 }
 

@@ -1,5 +1,6 @@
 import { recordingSink, type ArkEvent, type EventSink } from '../../lib/events.ts';
 import { EXIT, toArkError, type ExitCode } from '../../lib/errors.ts';
+import { ProgressRenderer } from './progress-renderer.ts';
 import { renderEvent } from './render-event.ts';
 import { scriptArgs } from './script-args.ts';
 
@@ -31,10 +32,13 @@ export async function runScript(main: (ctx: ScriptContext) => Promise<ScriptOutc
   // Known before parsing, so that a usage error under --json is still reported as JSON.
   let json = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length).includes('--json');
   const recorder = recordingSink();
-  const say = (line: string) => process.stderr.write(`${line}\n`);
+  const progress = new ProgressRenderer({ stream: process.stderr });
+  const say = (line: string) => progress.line(line);
   const ctx: ScriptContext = {
     argv,
     sink: (event) => {
+      // Progress is drawn, not kept: the --json result lists what happened, not how fast.
+      if (event.kind === 'progress') return progress.progress(event);
       recorder(event);
       const line = renderEvent(event);
       if (line !== null) say(line);
@@ -48,10 +52,12 @@ export async function runScript(main: (ctx: ScriptContext) => Promise<ScriptOutc
   let exitCode: ExitCode;
   try {
     const outcome = await main(ctx);
+    progress.finish();
     exitCode = outcome.exitCode;
     if (outcome.summary) say(outcome.summary);
     if (json && outcome.result) process.stdout.write(`${JSON.stringify({ ok: exitCode === EXIT.ok, exit_code: exitCode, ...outcome.result }, null, 2)}\n`);
   } catch (thrown) {
+    progress.finish();
     const error = toArkError(thrown);
     exitCode = error.exitCode;
     say(`✗ ${error.message}`);

@@ -1,0 +1,145 @@
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { Header, Pax, type HeaderData } from 'tar';
+
+// A tar stream of files that services rewrite while we read them (the states). Each file is
+// opened once and read from that one descriptor up to the size fstat gave for it, so a new
+// version renamed over it mid-backup yields the old or the new file, never a mix; and the
+// very bytes that go into the archive are handed to `onFile`, so what is validated is what is
+// archived. This replaces copying the files to a staging folder first (17k file creations
+// took 15-18 s here, reading them 0.6 s). Headers are node-tar's; GNU tar reads the result.
+
+export interface LiveFileOptions {
+  cwd: string;
+  /** Files or folders (recursed, names sorted) relative to cwd. */
+  paths: readonly string[];
+  /** Called with each regular file's content (null when it is larger than `maxBuffered`); packing waits for a returned promise. */
+  onFile?: (member: string, content: Buffer | null) => void | Promise<void>;
+  /** Files up to this size are read whole (and given to onFile); larger ones are streamed. Default 64 MiB. */
+  maxBuffered?: number;
+}
+
+const BLOCK = 512;
+const CHUNK = 1024 * 1024;
+const BATCH = 256 * 1024;
+
+/**
+ * A writer's temporary file (`x.toml.tmp-123`, `.x.toml.tmp-…`, `*.tmp`): an atomic write in
+ * flight, renamed over the real file a moment later. Archiving it would restore a stray copy
+ * (the runbook's rsync excluded `*.tmp` for the same reason).
+ */
+export function isInFlightTemp(name: string): boolean {
+  return /\.tmp(-[^/]*)?$/.test(name);
+}
+
+export function packLiveFiles(options: LiveFileOptions): Readable {
+  return Readable.from(entries(options), { objectMode: false, highWaterMark: BATCH });
+}
+
+async function* entries(options: LiveFileOptions): AsyncGenerator<Buffer> {
+  const maxBuffered = options.maxBuffered ?? 64 * 1024 * 1024;
+  // Small files are gathered into batches: one push per file would cost more than reading it.
+  let batch: Buffer[] = [];
+  let batched = 0;
+  const flush = function* () {
+    if (batched > 0) yield Buffer.concat(batch, batched);
+    batch = [];
+    batched = 0;
+  };
+  const add = function* (buffer: Buffer) {
+    batch.push(buffer);
+    batched += buffer.length;
+    if (batched >= BATCH) yield* flush();
+  };
+
+  const visit = async function* (member: string, listed = false): AsyncGenerator<Buffer> {
+    const full = join(options.cwd, member);
+    let info: Stats;
+    try {
+      info = lstatSync(full);
+    } catch (error) {
+      // Found by readdir, gone by lstat: a service renamed or deleted it meanwhile; it is
+      // simply not part of this backup. A path the caller named must exist, though.
+      if (listed && (error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    if (info.isDirectory()) {
+      const dir = member.endsWith('/') ? member : `${member}/`;
+      yield* add(header(dir, info, 'Directory', 0));
+      for (const name of readdirSync(full).sort()) if (!isInFlightTemp(name)) yield* visit(`${dir}${name}`, true);
+    } else if (info.isSymbolicLink()) {
+      yield* add(header(member.replace(/\/+$/, ''), info, 'SymbolicLink', 0, readlinkSync(full)));
+    } else if (info.isFile()) {
+      yield* file(member.replace(/\/+$/, ''), full, listed);
+    } else {
+      throw Object.assign(new Error(`${full} is not a regular file, folder or symlink (a FIFO, socket or device cannot be archived)`), { code: 'EUNSUPPORTED', path: full });
+    }
+  };
+
+  const file = async function* (member: string, full: string, listed: boolean): AsyncGenerator<Buffer> {
+    let fd: number;
+    try {
+      fd = openSync(full, 'r');
+    } catch (error) {
+      if (listed && (error as NodeJS.ErrnoException).code === 'ENOENT') return; // gone since lstat
+      throw error;
+    }
+    try {
+      const info = fstatSync(fd);
+      const size = info.size;
+      if (size <= maxBuffered) {
+        const content = Buffer.allocUnsafe(size);
+        readFully(fd, content, 0, size, full);
+        const wait = options.onFile?.(member, content);
+        if (wait) await wait;
+        yield* add(header(member, info, 'File', size));
+        yield* add(content);
+        yield* add(padding(size));
+        return;
+      }
+      const wait = options.onFile?.(member, null);
+      if (wait) await wait;
+      yield* add(header(member, info, 'File', size));
+      yield* flush();
+      for (let done = 0; done < size; done += CHUNK) {
+        const chunk = Buffer.allocUnsafe(Math.min(CHUNK, size - done));
+        readFully(fd, chunk, done, chunk.length, full);
+        yield chunk;
+      }
+      yield* add(padding(size));
+    } finally {
+      closeSync(fd);
+    }
+  };
+
+  for (const path of options.paths) yield* visit(path);
+  yield* add(Buffer.alloc(2 * BLOCK)); // end of archive
+  yield* flush();
+}
+
+function readFully(fd: number, into: Buffer, position: number, length: number, path: string): void {
+  let read = 0;
+  while (read < length) {
+    const n = readSync(fd, into, read, length - read, position + read);
+    if (n === 0) throw Object.assign(new Error(`${path} shrank while it was read (${position + read} of ${position + length} bytes): archive it again`), { code: 'ESHRANK', path });
+    read += n;
+  }
+}
+
+function padding(size: number): Buffer {
+  const rest = size % BLOCK;
+  return Buffer.alloc(rest === 0 ? 0 : BLOCK - rest);
+}
+
+function header(path: string, info: Stats, type: 'File' | 'Directory' | 'SymbolicLink', size: number, linkpath?: string): Buffer {
+  const data: HeaderData = { path, mode: info.mode & 0o7777, uid: info.uid, gid: info.gid, size, mtime: info.mtime, type, ...(linkpath === undefined ? {} : { linkpath }) };
+  const h = new Header(data);
+  const block = Buffer.alloc(BLOCK);
+  // A long or non-ASCII name (or a huge number) does not fit ustar: a pax header carries it.
+  // node-tar splits a long folder name into ustar's prefix and name without its trailing "/":
+  // a pax path keeps it (GNU tar then lists "dir/" like every other folder).
+  const longFolder = type === 'Directory' && Buffer.byteLength(path) > 100;
+  if (h.encode(block) || longFolder) return Buffer.concat([new Pax({ path, size, mtime: info.mtime, uid: info.uid, gid: info.gid, ...(linkpath === undefined ? {} : { linkpath }) }).encode(), block]);
+  return block;
+}

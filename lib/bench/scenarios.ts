@@ -1,0 +1,91 @@
+import { join } from 'node:path';
+import type { CommandSpec } from './measure-command.ts';
+
+// The commands `npm run bench` compares, as argv arrays (bash only for the runbook's own
+// shell, with paths passed as positional parameters, never spliced into the script).
+
+export const BENCH_DATE = '20260101';
+
+export interface BenchPaths {
+  repo: string;
+  /** The Arkalia root of the corpus. */
+  root: string;
+  /** The folder holding `models/` (the runbook's /var/lib/ollama). */
+  modelsParent: string;
+  policy: string;
+}
+
+/** How the runbook's archives are compressed: its own `tar -czf`, or GNU tar with pigz / zstd. */
+export type ShellCompressor = 'gzip' | 'pigz' | 'zstd';
+
+const TAR_FLAGS: Record<ShellCompressor, { flag: string[]; ext: string; extract: string[] }> = {
+  gzip: { flag: ['-z'], ext: 'tar.gz', extract: ['-z'] },
+  pigz: { flag: ['-I', 'pigz -6'], ext: 'tar.gz', extract: ['-I', 'pigz'] },
+  zstd: { flag: ['-I', 'zstd -T2 -3'], ext: 'tar.zst', extract: ['-I', 'zstd'] },
+};
+
+/** ark_full_backup.sh steps 1-5 (archives + sha256sum), into `out`. Missing files are ignored, as there (2>/dev/null). */
+export function runbookBackup(paths: BenchPaths, out: string, compressor: ShellCompressor = 'gzip'): CommandSpec {
+  const { flag, ext } = TAR_FLAGS[compressor];
+  const script = `
+set -u
+root=$1; models=$2; out=$3; D=$4; ext=$5; shift 5
+cd "$root"
+tar "$@" -cf "$out/arkalia_states_$D.$ext" modules/*/state/ state/ global_state/ config/ .env 2>/dev/null
+tar "$@" -cf "$out/arkalia_logs_$D.$ext" logs/ modules/*/logs/ 2>/dev/null
+if [ -d "$models/models" ]; then tar "$@" -cf "$out/ollama_models_$D.$ext" -C "$models" models/ 2>/dev/null; fi
+tar "$@" -cf "$out/arkalia_infra_$D.$ext" docker-compose.yml Dockerfile* scripts/ .github/ requirements.txt pyproject.toml 2>/dev/null
+cd "$out" && sha256sum *."$ext" > "checksums_$D.sha256"`;
+  return { argv: ['bash', '-c', script, 'runbook-backup', paths.root, paths.modelsParent, out, BENCH_DATE, ext, ...flag] };
+}
+
+/** The disaster-recovery restore: `sha256sum -c`, then `tar -x` of every archive into `target`. */
+export function runbookRestore(dir: string, target: string, compressor: ShellCompressor = 'gzip'): CommandSpec {
+  const { extract, ext } = TAR_FLAGS[compressor];
+  const script = `
+set -eu
+dir=$1; target=$2; ext=$3; shift 3
+cd "$dir"
+sha256sum -c --quiet checksums_*.sha256
+for f in *."$ext"; do tar "$@" -xf "$f" -C "$target"; done`;
+  return { argv: ['bash', '-c', script, 'runbook-restore', dir, target, ext, ...extract] };
+}
+
+/**
+ * ark_encrypted_backup.sh for each archive: `gpg --encrypt` with gpg's defaults (which
+ * compress again) or with `--compress-algo none`, then its "verification" (decrypt | sha256sum).
+ */
+export function runbookEncrypt(dir: string, outDir: string, gnupgHome: string, recipient: string, files: readonly string[], compress: boolean): CommandSpec {
+  const script = `
+set -eu
+dir=$1; out=$2; recipient=$3; compress=$4; shift 4
+for f in "$@"; do
+  if [ "$compress" = yes ]; then extra=""; else extra="--compress-algo none"; fi
+  gpg --batch --yes --trust-model always $extra --encrypt --recipient "$recipient" --output "$out/$f.gpg" "$dir/$f"
+  gpg --batch --quiet --decrypt "$out/$f.gpg" 2>/dev/null | sha256sum > "$out/$f.verify"
+done`;
+  return { argv: ['bash', '-c', script, 'runbook-encrypt', dir, outDir, recipient, compress ? 'yes' : 'no', ...files], env: { ...process.env, GNUPGHOME: gnupgHome } };
+}
+
+/** Our operator script, as an operator runs it (Node 20: through tsx). */
+export function oursScript(paths: BenchPaths, script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): CommandSpec {
+  const clean = { ...process.env };
+  for (const key of ['ARK_ROOT', 'ARK_BACKUP_DIR', 'ARK_DEBUG', 'ARK_TAR']) delete clean[key];
+  return { argv: [process.execPath, '--import', 'tsx', join(paths.repo, 'scripts', script), ...args], cwd: paths.repo, env: { ...clean, ...env } };
+}
+
+export function oursBackup(paths: BenchPaths, backupDir: string, env: NodeJS.ProcessEnv = {}, policy = paths.policy): CommandSpec {
+  return oursScript(paths, 'full-backup.mts', ['--root', paths.root, '--backup-dir', backupDir, '--policy', policy, '--date', BENCH_DATE, '--no-prune'], env);
+}
+
+export function resticEnv(repo: string, cache: string): NodeJS.ProcessEnv {
+  return { ...process.env, RESTIC_REPOSITORY: repo, RESTIC_PASSWORD: 'arkalia-bench-not-a-secret', RESTIC_CACHE_DIR: cache };
+}
+
+export function resticBackup(paths: BenchPaths, env: NodeJS.ProcessEnv): CommandSpec {
+  return { argv: ['restic', 'backup', '--quiet', '--host', 'bench', paths.root, join(paths.modelsParent, 'models')], env };
+}
+
+export function resticRestore(target: string, env: NodeJS.ProcessEnv): CommandSpec {
+  return { argv: ['restic', 'restore', 'latest', '--quiet', '--target', target], env };
+}

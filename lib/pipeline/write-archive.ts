@@ -1,0 +1,136 @@
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { escapePath, glob } from 'tinyglobby';
+import { archiveFileName, createArchive, type ArchivePlan, type ArchiveProgress, type ArchiveResult, type PlanSize, type TarChoice } from '../archive/index.ts';
+import type { ManifestArchive } from '../checksum/index.ts';
+import type { EventSink } from '../events.ts';
+import type { Policy } from '../policy/index.ts';
+import { validateToml } from '../state/index.ts';
+import type { ProgressReporter } from './progress-reporter.ts';
+import { TomlCheckPool } from './toml-check-pool.ts';
+
+// One archive of a full backup (pipeline/backup.ts step 3), and the scheduler that writes
+// the independent archives two at a time.
+
+/** Archives holding real-time data sets: services rewrite these files while we read them. */
+function holdsLiveState(policy: Policy, archive: string): boolean {
+  return Object.values(policy.datasets).some((d) => d.archive === archive && d.frequency === 'realtime');
+}
+
+export interface ArchiveJob {
+  plan: ArchivePlan;
+  partial: string;
+  date: string;
+  policy: Policy;
+  root: string;
+  sink: EventSink;
+  /** Shared by all archives: invalid state files found so far. */
+  invalidStates: { path: string; reason: string }[];
+  size: PlanSize;
+  progress: ProgressReporter;
+  tar?: TarChoice;
+}
+
+/**
+ * One archive. Live state (real-time data sets) is read once per file by our own packer and
+ * validated from the very bytes archived; other data sets are packed by GNU tar (or node-tar)
+ * and the TOML files among them validated from disk.
+ */
+export async function writeArchive(job: ArchiveJob): Promise<ManifestArchive> {
+  const { plan, root, policy, sink } = job;
+  const file = archiveFileName(plan.prefix, job.date, plan.compression);
+  // .env is never written world-readable, even by a policy that moves it into a non-sensitive archive.
+  const sensitive = plan.sensitive || (await holdsSecretFile(plan.cwd, plan.paths));
+  const live = holdsLiveState(policy, plan.name);
+  const toValidate = plan.cwd === root ? await tomlFilesIn(policy, root, plan.paths) : new Set<string>();
+  const report = (path: string, reason: string) => {
+    job.invalidStates.push({ path, reason });
+    sink({ kind: 'invalid-state', path, reason });
+  };
+  if (!live) for (const path of [...toValidate].sort()) checkToml(path, await readFile(join(root, path)), report);
+  const task = job.progress.task(`archive:${plan.name}`, file, { bytes: job.size.tarBytes, files: job.size.files });
+  let last: ArchiveProgress = { bytesIn: 0, bytesOut: 0, files: 0 };
+  const checker = live ? new TomlCheckPool() : null;
+  let result: ArchiveResult;
+  try {
+    result = await createArchive({
+      cwd: plan.cwd,
+      paths: plan.paths,
+      file: join(job.partial, file),
+      compression: plan.compression,
+      gzipLevel: plan.gzipLevel,
+      zstdLevel: plan.zstdLevel,
+      mode: sensitive ? 0o600 : 0o644,
+      ...(job.tar ? { tar: job.tar } : {}),
+      ...(checker
+        ? {
+            live: {
+              onFile: (member: string, content: Buffer | null) => {
+                if (!toValidate.has(member)) return;
+                checker.check(member, content, `larger than ${MAX_VALIDATED_MIB} MiB: archived, not validated`);
+                return checker.below(MAX_PENDING_VALIDATION);
+              },
+            },
+          }
+        : {}),
+      onProgress: (p) => {
+        last = p;
+        task.update({ bytes: p.bytesIn, files: p.files, bytesOut: p.bytesOut });
+      },
+    });
+    for (const invalid of (await checker?.finish()) ?? []) report(invalid.path, invalid.reason);
+  } finally {
+    await checker?.close();
+  }
+  task.done({ bytes: result.tarBytes, files: last.files, bytesOut: result.bytes });
+  sink({ kind: 'archive-written', archive: plan.name, file, bytes: result.bytes, members: result.members, sha256: result.sha256 });
+  return { name: plan.name, file, sha256: result.sha256, size_bytes: result.bytes, members: result.members, sensitive };
+}
+
+/** The TOML files the policy validates, among those this archive holds (relative to the root). */
+export async function tomlFilesIn(policy: Policy, root: string, archived: readonly string[]): Promise<Set<string>> {
+  const files = await glob([...policy.validation.toml], { cwd: root, dot: true, onlyFiles: true });
+  return new Set(files.filter((f) => archived.some((p) => p === f || (p.endsWith('/') && f.startsWith(p)))));
+}
+
+export function checkToml(path: string, content: Buffer | null, report: (path: string, reason: string) => void): void {
+  if (content === null) return report(path, `larger than ${MAX_VALIDATED_MIB} MiB: archived, not validated`);
+  const check = validateToml(content);
+  if (!check.ok) report(path, check.reason);
+}
+
+const MAX_VALIDATED_MIB = 64;
+/** State bytes read but not yet validated: packing waits above this (memory stays flat). */
+const MAX_PENDING_VALIDATION = 4 * 1024 * 1024;
+
+/**
+ * Run `work` on each item, at most `concurrency` at a time, started in order; results in
+ * item order. After a failure nothing new starts, the ones running finish (their archives
+ * are complete, and named), and the first error is thrown.
+ */
+export async function runInOrder<T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  const lane = async () => {
+    while (failure === null && next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await work(items[index]!, index);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, lane));
+  if (failure !== null) throw (failure as { error: unknown }).error;
+  return results;
+}
+
+const SECRET_FILE = /^\.env(\..+)?$/;
+
+async function holdsSecretFile(cwd: string, paths: readonly string[]): Promise<boolean> {
+  if (paths.some((p) => SECRET_FILE.test(basename(p)))) return true;
+  const inside = await glob(paths.map((p) => `${escapePath(p.replace(/\/+$/, ''))}/**/.env*`), { cwd, dot: true, onlyFiles: true });
+  return inside.some((f) => SECRET_FILE.test(basename(f)));
+}

@@ -1,0 +1,271 @@
+#!/usr/bin/env -S npx tsx
+// `npm run bench`: speed and memory of full-backup, encryption and restore against the
+// runbook's own commands (tar -czf + sha256sum, gpg), GNU tar with pigz / zstd, and restic,
+// on a generated, seeded corpus. Not run in CI: numbers are for a person to read.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { generateCorpus, type Corpus } from '../lib/bench/generate-corpus.ts';
+import { GNU_TIME, measureCommand, type CommandSpec } from '../lib/bench/measure-command.ts';
+import { BENCH_DATE, oursBackup, oursScript, resticBackup, resticEnv, resticRestore, runbookBackup, runbookEncrypt, runbookRestore, type BenchPaths } from '../lib/bench/scenarios.ts';
+import { formatTable, parseSize, summarize, type ScenarioResult } from '../lib/bench/summarize.ts';
+
+const HELP = `Usage: npm run bench -- [options]
+
+Generates a seeded Arkalia-like corpus (thousands of small TOML/JSON states, big compressible
+logs, an incompressible model blob under ollama/models) and times, in the same run and
+interleaved: full backup, encryption and restore with arkalia-dr and with the runbook's own
+commands, GNU tar + pigz, GNU tar + zstd -T2 and restic (each when installed).
+Prints medians, ratios to the runbook and peak RSS.
+
+Options:
+  --size SIZE     corpus size (default 1GiB; e.g. 256MiB, 4GiB)
+  --runs N        runs of each command (default 3); the median is reported
+  --seed N        corpus seed (default 1)
+  --dir DIR       where to work (default: a new folder under $TMPDIR, removed at the end);
+                  needs ~6x SIZE free. Its corpus is kept and reused by the next run with
+                  the same --size and --seed
+  --encrypt-all   encrypt every archive (default: only those the policy marks offsite,
+                  the states, as the runbook's ark_encrypted_backup.sh does)
+  --only LIST     phases to run, comma-separated: backup,encrypt,restore (default all)
+  --json FILE     also write the results as JSON
+  --keep          keep the corpus and outputs
+  -h, --help      show this help`;
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+
+if (process.argv.includes('--child-restore')) {
+  await childRestore(process.argv.slice(process.argv.indexOf('--child-restore') + 1));
+} else {
+  await main().catch((error: unknown) => {
+    process.stderr.write(`✗ ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      size: { type: 'string', default: '1GiB' },
+      runs: { type: 'string', default: '3' },
+      seed: { type: 'string', default: '1' },
+      dir: { type: 'string' },
+      'encrypt-all': { type: 'boolean', default: false },
+      only: { type: 'string', default: 'backup,encrypt,restore' },
+      json: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return void process.stdout.write(`${HELP}\n`);
+  const size = parseSize(values.size);
+  const runs = Number(values.runs);
+  if (size === null) throw new Error(`--size: expected a size such as 1GiB or 300MiB, got ${values.size}`);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a positive integer, got ${values.runs}`);
+  const phases = new Set(values.only.split(','));
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+
+  const tools = {
+    gnuTar: /GNU tar/.test(version('tar')),
+    pigz: has('pigz'),
+    zstd: has('zstd'),
+    gpg: has('gpg'),
+    restic: has('restic'),
+    time: existsSync(GNU_TIME),
+  };
+  const base = values.dir ? resolve(values.dir) : await mkdtemp(join(tmpdir(), 'ark-bench-'));
+  await mkdir(base, { recursive: true });
+  const out = (name: string) => join(base, 'out', name);
+  try {
+    // 1. The corpus.
+    const marker = join(base, 'corpus.json');
+    const previous = await readFile(marker, 'utf8').then((t) => JSON.parse(t) as { size: number; seed: string; corpus: Corpus }, () => null);
+    let corpus: Corpus;
+    const t0 = performance.now();
+    if (previous && previous.size === size && previous.seed === values.seed && existsSync(previous.corpus.root)) {
+      corpus = previous.corpus;
+      say(`▶ reusing the corpus in ${join(base, 'corpus')}`);
+    } else {
+      say(`▶ generating a ${values.size} corpus (seed ${values.seed}) in ${base}`);
+      await rm(join(base, 'corpus'), { recursive: true, force: true });
+      corpus = await generateCorpus({ dir: join(base, 'corpus'), size, seed: Number(values.seed) });
+      await writeFile(marker, JSON.stringify({ size, seed: values.seed, corpus }));
+    }
+    say(`  ${corpus.files} files, ${mib(corpus.bytes)} (states ${mib(corpus.parts.states)}, logs ${mib(corpus.parts.logs)}, models ${mib(corpus.parts.models)}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const modelsParent = join(base, 'corpus', 'ollama');
+    const archives = ['states', 'logs', 'models', 'infra'];
+    const offsite = (all: boolean) => (all ? archives.map((a) => `[archives.${a}]\noffsite = true\n`).join('') : '');
+    const policy = join(base, 'bench.policy.toml');
+    await writeFile(policy, `[datasets.models]\npaths = [${JSON.stringify(`${corpus.models}/`)}]\n${offsite(values['encrypt-all'])}`);
+    const zstdPolicy = join(base, 'bench-zstd.policy.toml');
+    await writeFile(zstdPolicy, `[datasets.models]\npaths = [${JSON.stringify(`${corpus.models}/`)}]\n${archives.map((a) => `[archives.${a}]\ncompression = "zstd"\n`).join('')}`);
+    const paths: BenchPaths = { repo: REPO, root: corpus.root, modelsParent, policy };
+
+    // 2. A throwaway OpenPGP key (gpg) and restic repository.
+    const gnupg = join(base, 'gnupg');
+    const recipient = 'bench@arkalia.invalid';
+    const publicKey = join(base, 'bench-public.asc');
+    if (tools.gpg && phases.has('encrypt')) {
+      await rm(gnupg, { recursive: true, force: true }); // a key left by an interrupted run
+      await mkdir(gnupg, { recursive: true });
+      await chmod(gnupg, 0o700);
+      const env = { ...process.env, GNUPGHOME: gnupg };
+      execFileSync('gpg', ['--batch', '--quiet', '--passphrase', '', '--pinentry-mode', 'loopback', '--quick-gen-key', `Arkalia bench <${recipient}>`, 'default', 'default', 'never'], { env, stdio: 'ignore' });
+      await writeFile(publicKey, execFileSync('gpg', ['--armor', '--export', recipient], { env }));
+    }
+    const resticCache = join(base, 'restic-cache');
+
+    // 3. The runs, interleaved: every command once per run, so that a noisy neighbour hurts all alike.
+    const results = new Map<string, ScenarioResult>();
+    const record = async (phase: string, tool: string, baseline: boolean, spec: CommandSpec, output: string | null, note?: string) => {
+      const key = `${phase}\0${tool}`;
+      const entry = results.get(key) ?? { phase, tool, baseline, runs: [], outputBytes: null, ...(note ? { note } : {}) };
+      results.set(key, entry);
+      say(`  ${phase}: ${tool} …`);
+      const m = await measureCommand(spec);
+      entry.runs.push(m);
+      if (output !== null) entry.outputBytes = await treeBytes(output);
+      say(`    ${(m.wallMs / 1000).toFixed(2)} s${m.maxRssBytes ? `, peak RSS ${mib(m.maxRssBytes)}` : ''}${m.code === 0 ? '' : ` — FAILED (exit ${m.code}): ${m.stderr.trim().split('\n').slice(-3).join(' | ')}`}`);
+    };
+    const fresh = async (dir: string) => {
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+      return dir;
+    };
+    const oursDaily = (dir: string) => join(dir, 'daily', `arkalia_${BENCH_DATE}`);
+
+    for (let run = 1; run <= runs; run += 1) {
+      say(`▶ run ${run}/${runs} (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+      if (phases.has('backup') || phases.has('encrypt') || phases.has('restore')) {
+        await record('backup', 'runbook: tar -czf + sha256sum', true, runbookBackup(paths, await fresh(out('runbook'))), out('runbook'));
+        await rm(out('ours'), { recursive: true, force: true });
+        await record('backup', 'arkalia-dr full-backup', false, oursBackup(paths, out('ours')), oursDaily(out('ours')));
+        if (phases.has('backup')) {
+          if (tools.gnuTar) {
+            await rm(out('ours-node'), { recursive: true, force: true });
+            await record('backup', 'arkalia-dr, node-tar only (ARK_TAR=node)', false, oursBackup(paths, out('ours-node'), { ARK_TAR: 'node' }), oursDaily(out('ours-node')));
+          }
+          if (tools.zstd) {
+            await rm(out('ours-zstd'), { recursive: true, force: true });
+            await record('backup', 'arkalia-dr, compression = "zstd"', false, oursBackup(paths, out('ours-zstd'), {}, zstdPolicy), oursDaily(out('ours-zstd')));
+          }
+          if (tools.pigz) await record('backup', 'GNU tar + pigz -6 + sha256sum', false, runbookBackup(paths, await fresh(out('pigz')), 'pigz'), out('pigz'));
+          if (tools.zstd) await record('backup', 'GNU tar + zstd -T2 + sha256sum', false, runbookBackup(paths, await fresh(out('zstd')), 'zstd'), out('zstd'));
+          if (tools.restic) {
+            const repo = join(base, 'out', 'restic');
+            await rm(repo, { recursive: true, force: true });
+            execFileSync('restic', ['init', '--quiet'], { env: resticEnv(repo, resticCache), stdio: 'ignore' });
+            await record('backup', 'restic backup (fresh repository)', false, resticBackup(paths, resticEnv(repo, resticCache)), repo);
+          }
+        }
+      }
+      if (phases.has('encrypt') && tools.gpg) {
+        const files = (await readdir(out('runbook'))).filter((f) => f.endsWith('.tar.gz') && (values['encrypt-all'] || f.startsWith('arkalia_states_')));
+        const what = values['encrypt-all'] ? 'every archive' : 'the states archive';
+        await record('encrypt', 'runbook: gpg --encrypt (defaults) + decrypt | sha256sum', true, runbookEncrypt(out('runbook'), await fresh(out('runbook-gpg')), gnupg, recipient, files, true), out('runbook-gpg'), `encrypts ${what}`);
+        await record('encrypt', 'runbook, gpg --compress-algo none', false, runbookEncrypt(out('runbook'), await fresh(out('runbook-gpg-none')), gnupg, recipient, files, false), out('runbook-gpg-none'));
+        await rm(join(out('ours'), 'encrypted'), { recursive: true, force: true });
+        await record('encrypt', 'arkalia-dr encrypted-backup (verified)', false, oursScript(paths, 'encrypted-backup.mts', ['--backup-dir', out('ours'), '--policy', policy, '--recipient', publicKey]), join(out('ours'), 'encrypted'));
+      }
+      if (phases.has('restore')) {
+        await record('restore', 'runbook: sha256sum -c + tar -xzf', true, runbookRestore(out('runbook'), await fresh(join(base, 'restore', 'runbook'))), null);
+        await fresh(join(base, 'restore', 'ours'));
+        await record('restore', 'arkalia-dr: verify + safe extract', false, oursScript(paths, 'bench.mts', ['--child-restore', oursDaily(out('ours')), join(base, 'restore', 'ours')]), null);
+        if (phases.has('backup')) {
+          if (tools.pigz) await record('restore', 'pigz -d + GNU tar', false, runbookRestore(out('pigz'), await fresh(join(base, 'restore', 'pigz')), 'pigz'), null);
+          if (tools.zstd) await record('restore', 'zstd -d + GNU tar', false, runbookRestore(out('zstd'), await fresh(join(base, 'restore', 'zstd')), 'zstd'), null);
+          if (tools.restic) await record('restore', 'restic restore', false, resticRestore(await fresh(join(base, 'restore', 'restic')), resticEnv(join(base, 'out', 'restic'), resticCache)), null);
+        }
+        await rm(join(base, 'restore'), { recursive: true, force: true });
+      }
+    }
+
+    // 4. What we wrote is still what GNU tools read.
+    const gnuReadable = await checkGnuReadable(oursDaily(out('ours')));
+    const rows = summarize([...results.values()]);
+    const ours = rows.filter((r) => r.tool.startsWith('arkalia-dr'));
+    const backup = rows.find((r) => r.phase === 'backup' && r.tool === 'arkalia-dr full-backup');
+    const encrypt = rows.find((r) => r.phase === 'encrypt' && r.tool.startsWith('arkalia-dr'));
+    const report = [
+      `arkalia-dr bench — corpus ${mib(corpus.bytes)} in ${corpus.files} files (seed ${values.seed}), ${runs} run(s), medians`,
+      `machine: ${availableParallelism()} cores, Node ${process.version}, ${firstLine(version('tar'))}, load average at end ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+      `tools: pigz ${tools.pigz ? 'yes' : 'no'}, zstd ${tools.zstd ? 'yes' : 'no'}, gpg ${tools.gpg ? 'yes' : 'no'}, restic ${tools.restic ? 'yes' : 'no'}, peak RSS from ${tools.time ? '/usr/bin/time' : '/proc VmHWM sampling'}`,
+      '',
+      formatTable(rows),
+      '',
+      'targets:',
+      backup?.ratio != null ? `  full-backup ≤ 0.5× the runbook (stretch ≤ 0.25×): ${backup.ratio.toFixed(2)}× — ${backup.ratio <= 0.25 ? 'met, stretch too' : backup.ratio <= 0.5 ? 'met' : 'NOT met'}` : '  full-backup: not measured',
+      backup && encrypt ? `  encryption adds ≤ 20%: +${((100 * encrypt.medianWallMs) / backup.medianWallMs).toFixed(0)}% (${values['encrypt-all'] ? 'every archive' : 'offsite archives only'}) — ${encrypt.medianWallMs <= 0.2 * backup.medianWallMs ? 'met' : 'NOT met'}` : '  encryption: not measured',
+      `  peak RSS ≤ 256 MiB: ${ours.map((r) => `${r.phase}/${r.tool.replace('arkalia-dr', '').replace(/^[,:\s]+/, '') || 'default'} ${r.maxRssBytes === null ? '?' : mib(r.maxRssBytes)}`).join(', ')} — ${ours.every((r) => r.maxRssBytes !== null && r.maxRssBytes <= 256 * 1024 * 1024) ? 'met' : 'NOT met'}`,
+      `  gzip-compatible (GNU tar -tzf and gzip -t on every archive): ${gnuReadable}`,
+    ].join('\n');
+    process.stdout.write(`${report}\n`);
+    if (values.json) await writeFile(values.json, `${JSON.stringify({ size: corpus.bytes, files: corpus.files, runs, rows, tools }, null, 2)}\n`);
+  } finally {
+    if (existsSync(gnupgHomeOf(base))) spawnSync('gpgconf', ['--kill', 'gpg-agent'], { env: { ...process.env, GNUPGHOME: gnupgHomeOf(base) }, stdio: 'ignore' });
+    // A folder given with --dir keeps its corpus (the next run reuses it); a temporary one goes.
+    if (values.keep) say(`kept ${base}`);
+    else if (values.dir) for (const name of ['out', 'restore', 'gnupg', 'restic-cache']) await rm(join(base, name), { recursive: true, force: true });
+    else await rm(base, { recursive: true, force: true });
+  }
+}
+
+/** Hidden mode: what a full restore does with each archive — verify the checksums first, then extract safely. */
+async function childRestore([dir, target]: string[]): Promise<void> {
+  const { assertChecksumsOk, parseManifest, verifyChecksums } = await import('../lib/checksum/index.ts');
+  const { extractArchive } = await import('../lib/archive/index.ts');
+  const { ExtractBudget } = await import('../lib/archive/extract-limits.ts');
+  const checksums = join(dir!, `checksums_${BENCH_DATE}.sha256`);
+  assertChecksumsOk(await verifyChecksums(checksums), checksums);
+  const manifest = parseManifest(await readFile(join(dir!, `backup_manifest_${BENCH_DATE}.json`), 'utf8'));
+  const budget = new ExtractBudget({ maxBytes: Number.MAX_SAFE_INTEGER, maxEntries: Number.MAX_SAFE_INTEGER });
+  for (const archive of manifest.archives ?? []) await extractArchive({ file: join(dir!, archive.file), cwd: target!, budget });
+}
+
+async function checkGnuReadable(dir: string): Promise<string> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const gz = names.filter((n) => n.endsWith('.tar.gz'));
+  if (gz.length === 0) return 'not checked (no backup)';
+  for (const name of gz) {
+    for (const argv of [['gzip', '-t', name], ['tar', '-tzf', name]]) {
+      const result = spawnSync(argv[0]!, argv.slice(1), { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+      if (result.status !== 0) return `NO: ${argv.join(' ')} failed: ${result.stderr.toString().trim()}`;
+    }
+  }
+  return `yes (${gz.length} archives)`;
+}
+
+function gnupgHomeOf(base: string): string {
+  return join(base, 'gnupg');
+}
+
+function has(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+function version(command: string): string {
+  const result = spawnSync(command, ['--version'], { encoding: 'utf8' });
+  return result.status === 0 ? result.stdout : '';
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? '';
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
+}
+
+async function treeBytes(path: string): Promise<number> {
+  const info = await stat(path).catch(() => null);
+  if (info === null) return 0;
+  if (!info.isDirectory()) return info.size;
+  let total = 0;
+  for (const name of await readdir(path)) total += await treeBytes(join(path, name));
+  return total;
+}
