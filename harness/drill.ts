@@ -10,6 +10,7 @@ import { REPO_ROOT } from '../lib/testing.ts';
 import { readFile } from 'node:fs/promises';
 import { environmentFacts, keepAllureHistory, prepareAllureResults } from './evidence/allure-extras.ts';
 import { writeEvidence } from './evidence/write-evidence.ts';
+import { MetricsUpdate, updateMetricsFile } from '../lib/metrics/index.ts';
 import { journalSchema, type Journal } from './journal.ts';
 import { loadScenarios, selectByTags, type Scenario } from './scenario/index.ts';
 
@@ -55,6 +56,7 @@ async function main(): Promise<number> {
     else process.stderr.write(`✗ ${scenario.id}: no journal from this run (the drill did not finish)\n`);
   }
   const evidence = await writeEvidence({ reportsDir: reports, repoRoot: REPO_ROOT, runId, journals });
+  await writeDrillMetrics(scenarios.map((s) => s.id), journals);
   process.stderr.write(`✓ evidence: ${evidence.dir} (signed by ${evidence.fingerprint}${evidence.oneOffKey ? ', a one-off key made for this run: set ARK_EVIDENCE_KEY to sign with your own' : ''})\n`);
 
   const allure = spawnSync(bin('allure'), ['generate', join(reports, 'allure-results'), '-o', join(reports, 'allure-report'), '--clean'], { cwd: REPO_ROOT, stdio: 'inherit' });
@@ -74,6 +76,25 @@ async function selectScenarios(ids: string[], tags: string[]): Promise<Scenario[
   const named = ids.length > 0 ? await loadScenarios(ids) : [];
   const seen = new Set(named.map((s) => s.file));
   return [...named, ...tagged.filter((s) => !seen.has(s.file))];
+}
+
+/** ARK_METRICS_FILE: each drill's last result for the DrillFailing / DrillOverdue alerts (a drill with no journal failed). */
+async function writeDrillMetrics(ids: readonly string[], journals: readonly Journal[]): Promise<void> {
+  const file = process.env.ARK_METRICS_FILE;
+  if (!file) return;
+  const update = new MetricsUpdate();
+  const now = Math.floor(Date.now() / 1000);
+  for (const id of ids) {
+    const journal = journals.find((j) => j.scenario === id);
+    update.set('drillSuccess', { scenario: id }, journal?.status === 'completed' ? 1 : 0);
+    update.set('drillLastRun', { scenario: id }, journal ? Math.floor(Date.parse(journal.ended_at) / 1000) : now);
+  }
+  try {
+    await updateMetricsFile({ file, update });
+    process.stderr.write(`✓ drill metrics written to ${file}\n`);
+  } catch (error) {
+    process.stderr.write(`⚠ drill metrics not written to ${file}: ${(error as Error).message}\n`);
+  }
 }
 
 try {

@@ -23,7 +23,7 @@ export function runOperatorScript(script: string, args: readonly string[], optio
   const argv = [join('scripts', `${script}.mts`), ...args];
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...argv], { cwd: REPO_ROOT, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], ...(options.signal ? { signal: options.signal, killSignal: 'SIGKILL' as const } : {}) });
+    const child = spawn(process.execPath, ['--import', 'tsx', ...argv], { cwd: REPO_ROOT, env: drillEnv(options.env ?? process.env), stdio: ['ignore', 'pipe', 'pipe'], ...(options.signal ? { signal: options.signal, killSignal: 'SIGKILL' as const } : {}) });
     child.on('error', () => {}); // an abort: 'close' still reports the signal
     let stdout = '';
     let stderr = '';
@@ -45,4 +45,15 @@ export function runOperatorScript(script: string, args: readonly string[], optio
       resolve({ script, argv, exitCode: code, signal, timedOut, stdout, stderr, durationMs: Date.now() - started, json });
     });
   });
+}
+
+/**
+ * The operator's own settings must not leak into a drill's scripts: a drill's deliberate
+ * failures would land in the production metrics textfile, its backups in the real offsite.
+ * Scenarios pass what they need explicitly (--metrics-file {work}/..., --to {work}/offsite).
+ */
+export function drillEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const clean = { ...env };
+  for (const key of ['ARK_METRICS_FILE', 'ARK_ROOT', 'ARK_BACKUP_DIR', 'ARK_OFFSITE', 'ARK_KEYRING', 'ARK_RECIPIENTS', 'ARK_PASSPHRASE']) delete clean[key];
+  return clean;
 }

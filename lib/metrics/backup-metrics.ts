@@ -59,9 +59,22 @@ export const BACKUP_METRICS = {
     help: 'Time of the last offsite sync that left every remote file verified, in seconds since the epoch.',
     labelNames: [],
   },
+  // Written by `npm run drill` (DrillFailing / DrillOverdue in the rules).
+  drillSuccess: {
+    name: 'arkalia_drill_last_run_success',
+    kind: 'gauge',
+    help: 'Whether the last run of this recovery drill completed (1) or not (0).',
+    labelNames: ['scenario'],
+  },
+  drillLastRun: {
+    name: 'arkalia_drill_last_run_timestamp',
+    kind: 'gauge',
+    help: 'Time this recovery drill last ran, in seconds since the epoch.',
+    labelNames: ['scenario'],
+  },
 } as const satisfies Record<string, MetricSpec>;
 
 export type MetricKey = keyof typeof BACKUP_METRICS;
 
-/** Label values we write: short, stable, lower-case codes (never free text). */
-export const LABEL_VALUE = /^[a-z][a-z0-9_]{0,63}$/;
+/** Label values we write: short, stable, lower-case codes (never free text); scenario ids have hyphens. */
+export const LABEL_VALUE = /^[a-z][a-z0-9_-]{0,63}$/;
