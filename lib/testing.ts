@@ -1,5 +1,7 @@
 // Shared test helpers (not used by production code).
-import { chmod, cp, mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, cp, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,4 +45,21 @@ export async function treeContents(dir: string, base = dir): Promise<Map<string,
     else if ((await stat(path)).isFile()) out.set(relative(base, path), await readFile(path));
   }
   return out;
+}
+
+/**
+ * A small tmpfs mounted on a temp folder (root only), for "disk full" tests. Always call
+ * unmount() in a finally: it unmounts (lazily if busy) and removes the folder.
+ */
+export async function mountTmpfs(size: string): Promise<{ dir: string; unmount(): Promise<void> }> {
+  const run = promisify(execFile);
+  const dir = await tempDir('ark-tmpfs-');
+  await run('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tmpfs', dir]);
+  return {
+    dir,
+    async unmount() {
+      await run('umount', [dir]).catch(() => run('umount', ['-l', dir]));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -24,7 +24,7 @@ export const ENCRYPTED_MANIFEST_FORMAT = 'arkalia-dr-encrypted/1';
 export const encryptedDir = (backupDir: string): string => join(backupDir, 'encrypted');
 export const encryptedName = (archiveFile: string): string => `${archiveFile}.gpg`;
 
-const recordSchema = z.object({
+export const encryptedRecordSchema = z.object({
   /** The archive, relative to the backup folder: daily/arkalia_<DATE>/<file> (null if unknown). */
   source: z.string().nullable(),
   source_sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -37,13 +37,13 @@ const recordSchema = z.object({
   encrypted_at: z.string(),
 });
 
-const manifestSchema = z.object({
+export const encryptedManifestSchema = z.object({
   format: z.literal(ENCRYPTED_MANIFEST_FORMAT),
-  files: z.record(z.string(), recordSchema),
+  files: z.record(z.string(), encryptedRecordSchema),
 });
 
-export type EncryptedRecord = z.infer<typeof recordSchema>;
-export type EncryptedManifest = z.infer<typeof manifestSchema>;
+export type EncryptedRecord = z.infer<typeof encryptedRecordSchema>;
+export type EncryptedManifest = z.infer<typeof encryptedManifestSchema>;
 
 /** The manifest, or an empty one when absent. A damaged one is reported and treated as empty: the files are then simply encrypted again. */
 export async function readEncryptedManifest(dir: string, sink?: EventSink): Promise<EncryptedManifest> {
@@ -56,7 +56,7 @@ export async function readEncryptedManifest(dir: string, sink?: EventSink): Prom
     throw error;
   }
   try {
-    return manifestSchema.parse(JSON.parse(text));
+    return encryptedManifestSchema.parse(JSON.parse(text));
   } catch {
     sink?.({ kind: 'warning', code: 'ENCRYPTED_MANIFEST_INVALID', path: join(dir, ENCRYPTED_MANIFEST_FILE), message: `${ENCRYPTED_MANIFEST_FILE} is not valid; it will be rewritten (files it described are encrypted again)` });
     return empty;

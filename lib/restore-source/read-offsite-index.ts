@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { sha256Buffer } from '../checksum/index.ts';
-import { ENCRYPTED_MANIFEST_FILE, ENCRYPTED_MANIFEST_FORMAT, type EncryptedRecord } from '../crypto/encrypted-dir.ts';
+import { ENCRYPTED_MANIFEST_FILE, ENCRYPTED_MANIFEST_FORMAT, encryptedManifestSchema, type EncryptedRecord } from '../crypto/encrypted-dir.ts';
 import { ArkError, IntegrityError, NotFoundError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { REMOTE_MANIFEST } from '../offsite/plan-sync.ts';
@@ -25,19 +25,8 @@ export interface OffsiteIndex {
 
 const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 
-// Only what recovery relies on; other fields may come and go.
-const recordSchema = z.object({
-  source: z.string().nullable(),
-  source_sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  source_bytes: z.number().int().nonnegative(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  bytes: z.number().int().nonnegative(),
-  recipients: z.array(z.object({ fingerprint: z.string(), key_id: z.string() })),
-  signed_by: z.string().nullable(),
-  verification: z.enum(['full', 'session-key', 'structure']),
-  encrypted_at: z.string(),
-});
-const manifestSchema = z.object({ format: z.literal(ENCRYPTED_MANIFEST_FORMAT), files: z.record(z.string(), recordSchema) });
+// The same schema encrypted-backup writes the manifest with (lib/crypto/encrypted-dir.ts).
+const manifestSchema = encryptedManifestSchema;
 
 /** `remote` is the bare backend (read-only); list and stat are retried here. */
 export async function readOffsiteIndex(remote: Remote, options: { sink: EventSink; retry?: RetryOptions }): Promise<OffsiteIndex> {

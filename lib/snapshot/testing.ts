@@ -1,11 +1,8 @@
 // Test helpers for snapshot tests (not used by production code).
-import { execFile } from 'node:child_process';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { promisify } from 'node:util';
 import { tempDir } from '../testing.ts';
 
-const run = promisify(execFile);
 
 /** A clock that stands still until moved: `at()` is now, `tick(ms)` moves it. */
 export function manualClock(start = new Date(2026, 2, 15, 12, 0, 0)) {
@@ -18,21 +15,7 @@ export function manualClock(start = new Date(2026, 2, 15, 12, 0, 0)) {
   };
 }
 
-/**
- * A tiny tmpfs (root only, as in this environment) for "disk full": always unmount in a
- * finally. (Same idea as lib/offsite/testing/tmpfs.ts, kept here to not depend on it.)
- */
-export async function mountTmpfs(size: string): Promise<{ dir: string; unmount(): Promise<void> }> {
-  const dir = await tempDir('ark-snap-tmpfs-');
-  await run('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tmpfs', dir]);
-  return {
-    dir,
-    async unmount() {
-      await run('umount', [dir]).catch(() => run('umount', ['-l', dir]));
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
+export { mountTmpfs } from '../testing.ts';
 
 /** Every file under `dir`, relative, sorted (dot files included). */
 export async function listFiles(dir: string): Promise<string[]> {
