@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/state/index.ts';
+import { writeDamage } from './write-damage.ts';
 import type { Fault } from '../scenario/index.ts';
 import type { FaultContext, InjectedFault } from './fault.ts';
 
@@ -44,7 +45,7 @@ export async function injectCorruptToml(fault: CorruptToml, ctx: FaultContext): 
   const path = join(ctx.root, fault.path);
   const original = await readFile(path);
   const damaged = corruptBytes(original, fault.mode);
-  await writeFileAtomic(path, damaged);
+  await writeDamage(path, damaged, { serviceRunning: ctx.stack !== null });
   return {
     kind: fault.kind,
     description: `${fault.path}: ${fault.mode} (${original.length} → ${damaged.length} bytes)`,

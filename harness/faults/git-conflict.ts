@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/state/index.ts';
+import { writeDamage } from './write-damage.ts';
 import { FIXTURE_ROOT } from '../../lib/testing.ts';
 import type { Fault } from '../scenario/index.ts';
 import type { FaultContext, InjectedFault } from './fault.ts';
@@ -103,7 +104,7 @@ export async function injectGitConflict(fault: GitConflict, ctx: FaultContext): 
   const source = await readFile(join(ctx.root, fault.like), 'utf8').catch(() => readFile(join(FIXTURE_ROOT, fault.like), 'utf8'));
   const original = await readFile(path);
   const damaged = Buffer.from(replayConflict(source, original.toString('utf8')));
-  await writeFileAtomic(path, damaged);
+  await writeDamage(path, damaged, { serviceRunning: ctx.stack !== null });
   return {
     kind: fault.kind,
     description: `${rel}: merge-conflict markers as in ${fault.like} (${parseHunks(source).length} hunk(s))`,
