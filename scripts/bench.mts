@@ -8,6 +8,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'n
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { scriptArgs } from './cli/script-args.ts';
 import { fileURLToPath } from 'node:url';
 import { generateCorpus, type Corpus } from '../lib/bench/generate-corpus.ts';
 import { GNU_TIME, measureCommand, type CommandSpec } from '../lib/bench/measure-command.ts';
@@ -49,7 +50,7 @@ if (process.argv.includes('--child-restore')) {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    args: process.argv.slice(2),
+    args: scriptArgs(process.argv, import.meta.url), // zx runs it as `node cli.js bench.mts ...`
     options: {
       size: { type: 'string', default: '1GiB' },
       runs: { type: 'string', default: '3' },
