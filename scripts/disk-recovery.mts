@@ -8,6 +8,7 @@ import { parseLockTimeout, LOCK_TIMEOUT_HELP } from '../lib/lock/lock-timeout.ts
 import { isBackupDate } from '../lib/pipeline/backup-layout.ts';
 import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
 import { formatBytes } from './cli/render-event.ts';
+import { retryPolicyFromEnv } from './cli/retry-policy-from-env.ts';
 import { runScript } from './cli/run-script.ts';
 
 const HELP = `Usage: disk-recovery.mts --from TARGET --key FILE --root DIR [YYYYMMDD] [options]
@@ -147,15 +148,3 @@ await runScript(async (ctx) => {
   ];
   return { exitCode, summary: lines.join('\n'), result: { ...report } };
 }, { scriptUrl: import.meta.url });
-
-function retryPolicyFromEnv(env: NodeJS.ProcessEnv): { retries?: number; minDelayMs?: number } {
-  const int = (name: string) => {
-    const value = env[name];
-    if (value === undefined || value === '') return undefined;
-    if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a whole number, got ${JSON.stringify(value)}`);
-    return Number(value);
-  };
-  const retries = int('ARK_OFFSITE_RETRIES');
-  const minDelayMs = int('ARK_OFFSITE_RETRY_DELAY_MS');
-  return { ...(retries === undefined ? {} : { retries: Math.min(retries, 10) }), ...(minDelayMs === undefined ? {} : { minDelayMs }) };
-}

@@ -12,6 +12,7 @@ import { loadPolicy } from '../lib/policy/index.ts';
 import { formatBytes } from './cli/render-event.ts';
 import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
 import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';
+import { retryPolicyFromEnv } from './cli/retry-policy-from-env.ts';
 import { runScript } from './cli/run-script.ts';
 
 const HELP = `Usage: remote-sync.mts --to TARGET [options]
@@ -93,15 +94,3 @@ await runScript(async (ctx) => {
       : `⚠ offsite sync finished with ${report.problems.length} integrity problem(s): ${counts}\n${report.problems.map((p) => `  - ${p.name}: ${p.message}`).join('\n')}`;
   return { exitCode, summary, result: { ...report } };
 }, { scriptUrl: import.meta.url });
-
-function retryPolicyFromEnv(env: NodeJS.ProcessEnv): { retries?: number; minDelayMs?: number } {
-  const int = (name: string) => {
-    const value = env[name];
-    if (value === undefined || value === '') return undefined;
-    if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a whole number, got ${JSON.stringify(value)}`);
-    return Number(value);
-  };
-  const retries = int('ARK_OFFSITE_RETRIES');
-  const minDelayMs = int('ARK_OFFSITE_RETRY_DELAY_MS');
-  return { ...(retries === undefined ? {} : { retries: Math.min(retries, 10) }), ...(minDelayMs === undefined ? {} : { minDelayMs }) };
-}
