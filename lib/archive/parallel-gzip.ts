@@ -23,7 +23,8 @@ export interface ParallelGzipOptions {
 
 const WINDOW = 32 * 1024;
 const STORED_MAX = 65_535;
-const SAMPLE = 3 * 8 * 1024;
+const OUTPUT_CHUNK = 256 * 1024;
+const SAMPLE = 3 * 4 * 1024;
 // 10-byte gzip header: magic, deflate, no flags, mtime 0, no extra flags, OS = Unix.
 const HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03]);
 // An empty final block (fixed Huffman, end-of-block code): what `deflate(Z_FINISH)` of nothing writes.
@@ -112,8 +113,8 @@ export class ParallelGzip extends Transform {
       return storedBlocks(block);
     }
     const deflated = await new Promise<Buffer>((resolve, reject) =>
-      // chunkSize: the whole block in one thread-pool job, not one round trip per 16 KiB of output.
-      deflateRaw(block, { level: this.level, finishFlush: constants.Z_SYNC_FLUSH, chunkSize: this.#blockSize + 64 * 1024, ...(dictionary ? { dictionary } : {}) }, (error, out) => (error ? reject(error) : resolve(out))),
+      // chunkSize: a compressible block's output in one thread-pool round trip, not one per 16 KiB.
+      deflateRaw(block, { level: this.level, finishFlush: constants.Z_SYNC_FLUSH, chunkSize: OUTPUT_CHUNK, ...(dictionary ? { dictionary } : {}) }, (error, out) => (error ? reject(error) : resolve(out))),
     );
     if (deflated.length >= storedSize(block.length)) {
       this.storedBlocks += 1;
@@ -123,7 +124,7 @@ export class ParallelGzip extends Transform {
     return [deflated];
   }
 
-  /** Deflate three 8 KiB slices at level 1: if even they barely shrink, the block is not worth deflating. */
+  /** Deflate three 4 KiB slices at level 1: if even they barely shrink, the block is not worth deflating. */
   #incompressible(block: Buffer): boolean {
     if (this.#storeAbove <= 0 || block.length < 4 * SAMPLE) return false;
     const third = Math.floor(block.length / 3);
