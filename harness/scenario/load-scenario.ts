@@ -1,7 +1,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import TOML from '@iarna/toml';
 import { UsageError } from '../../lib/errors.ts';
+import { parseToml, type TomlSyntaxError } from '../../lib/state/index.ts';
 import { scenarioSchema, type Scenario } from './schema.ts';
 
 export const SCENARIO_DIR = resolve(import.meta.dirname, '..', '..', 'scenarios');
@@ -17,10 +17,10 @@ export async function loadScenario(file: string): Promise<Scenario> {
   }
   let raw: unknown;
   try {
-    raw = TOML.parse(text);
+    raw = parseToml(text);
   } catch (error) {
-    const e = error as Error & { line?: number };
-    throw new UsageError(`${name}: not valid TOML${e.line === undefined ? '' : ` (line ${e.line + 1})`}: ${e.message.split('\n')[0]}`);
+    const e = error as TomlSyntaxError;
+    throw new UsageError(`${name}: not valid TOML${e.line === undefined ? '' : ` (line ${e.line})`}: ${e.reason ?? e.message}`);
   }
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success) {

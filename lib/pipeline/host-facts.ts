@@ -2,13 +2,13 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import TOML from '@iarna/toml';
+import { parseToml } from '../state/index.ts';
 
 /** version.toml's current_version (bumpver layout, or top level), or null when absent/unreadable. */
 export async function readArkaliaVersion(root: string): Promise<string | null> {
   let parsed: Record<string, unknown>;
   try {
-    parsed = TOML.parse(await readFile(join(root, 'version.toml'), 'utf8')) as Record<string, unknown>;
+    parsed = parseToml(await readFile(join(root, 'version.toml'), 'utf8')) as Record<string, unknown>;
   } catch {
     return null;
   }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import TOML from '@iarna/toml';
 import { PolicyError } from '../errors.ts';
+import { parseToml, type TomlSyntaxError } from '../state/index.ts';
 import { DEFAULT_POLICY } from './default-policy.ts';
 import { policySchema, type Policy } from './schema.ts';
 
@@ -33,11 +33,11 @@ export async function loadPolicy(options: { root: string; file?: string }): Prom
   if (text === undefined) return { policy: resolvePolicy({}, 'built-in'), source: 'built-in' };
   let override: unknown;
   try {
-    override = TOML.parse(text);
+    override = parseToml(text);
   } catch (error) {
-    const e = error as Error & { line?: number; col?: number };
-    const where = e.line === undefined ? '' : ` (line ${e.line + 1}, column ${(e.col ?? 0) + 1})`;
-    throw new PolicyError(`${path}: not valid TOML${where}: ${firstLine(e.message)}`, { cause: error });
+    const e = error as TomlSyntaxError;
+    const where = e.line === undefined ? '' : ` (line ${e.line}, column ${e.column})`;
+    throw new PolicyError(`${path}: not valid TOML${where}: ${e.reason ?? firstLine(e.message)}`, { cause: error });
   }
   return { policy: resolvePolicy(override, path), source: path };
 }

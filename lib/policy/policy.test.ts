@@ -65,7 +65,7 @@ describe('policy', () => {
 
   it('reports invalid TOML with its line', async () => {
     const root = await rootWith('[retention\ndaily_days = 3\n');
-    await expect(loadPolicy({ root })).rejects.toThrow(/not valid TOML \(line 1/);
+    await expect(loadPolicy({ root })).rejects.toThrow(/not valid TOML \(line 1, column \d+\): [^\n]+$/);
   });
 
   it('fails clearly when --policy names a missing file', async () => {

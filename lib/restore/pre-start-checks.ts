@@ -1,9 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import TOML from '@iarna/toml';
 import { glob } from 'tinyglobby';
 import type { Policy } from '../policy/index.ts';
-import { validateToml } from '../state/index.ts';
+import { parseToml, validateToml } from '../state/index.ts';
 
 export interface CheckResult {
   check: string;
@@ -62,7 +61,7 @@ async function versionCheck(root: string): Promise<CheckResult> {
   }
   const check = validateToml(text);
   if (!check.ok) return { check: 'version', ok: false, severity: 'error', detail: `version.toml is not valid TOML: ${check.reason}` };
-  const parsed = TOML.parse(text) as Record<string, unknown>;
+  const parsed = parseToml(text);
   const version = findKey(parsed, 'current_version');
   return typeof version === 'string'
     ? { check: 'version', ok: true, severity: 'error', detail: `Arkalia ${version}` }

@@ -1,4 +1,4 @@
 // state: TOML validation (strict UTF-8, like toml.load) and atomic writes
 // (tmp + fsync + rename + fsync dir). Failures: invalid files are reported, never thrown.
-export { validateToml, type TomlCheck } from './validate-toml.ts';
+export { parseToml, TomlSyntaxError, validateToml, type TomlCheck } from './validate-toml.ts';
 export { writeFileAtomic, fsyncDir } from './write-file-atomic.ts';

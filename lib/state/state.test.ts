@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validateToml, writeFileAtomic } from './index.ts';
+import { parseToml, TomlSyntaxError, validateToml, writeFileAtomic } from './index.ts';
 
 const fixtures = new URL('../../../shared/fixtures/arkalia-luna-pro/', import.meta.url).pathname;
 
@@ -24,6 +24,27 @@ describe('validateToml', () => {
     expect(validateToml('[decision]\nlast_decision = "red').ok).toBe(false);
     expect(validateToml('invalid toml content {[}').ok).toBe(false);
     expect(validateToml('').ok).toBe(true); // an empty document is valid TOML; emptiness is a separate check
+  });
+
+  it('says where a file breaks: 1-based line and column, the reason on one line (no code frame)', () => {
+    const check = validateToml('[decision]\nscore = 1\nscore = 2\n');
+    expect(check).toMatchObject({ ok: false, line: 3, column: 1 });
+    if (!check.ok) expect(check.reason).toMatch(/^line 3, column 1: .*redefine/);
+    if (!check.ok) expect(check.reason).not.toContain('\n');
+  });
+});
+
+describe('parseToml', () => {
+  it('returns the document, and throws a TomlSyntaxError with line, column and a one-line reason', () => {
+    expect(parseToml('[a]\nb = [1, 2]\n')).toEqual({ a: { b: [1, 2] } });
+    let error: unknown;
+    try {
+      parseToml('a = 1\nb = \n');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(TomlSyntaxError);
+    expect(error).toMatchObject({ line: 2, column: 5, reason: 'invalid value', message: 'line 2, column 5: invalid value' });
   });
 });
 

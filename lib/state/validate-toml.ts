@@ -1,6 +1,35 @@
-import TOML from '@iarna/toml';
+import { parse } from 'smol-toml';
+
+// One TOML parser for the tool: smol-toml (TOML 1.0, toml-test compliant, ~6x faster than
+// @iarna/toml on thousands of state files). The stand-in services (harness/arkalia) keep
+// their own parser, as the real services keep Python's.
 
 export type TomlCheck = { ok: true } | { ok: false; reason: string; line?: number; column?: number };
+
+/** A TOML syntax error: the parser's reason on one line, with 1-based line and column. */
+export class TomlSyntaxError extends Error {
+  readonly reason: string;
+  readonly line: number | undefined;
+  readonly column: number | undefined;
+  constructor(reason: string, line: number | undefined, column: number | undefined, options?: { cause?: unknown }) {
+    super(`${line === undefined ? '' : `line ${line}, column ${column}: `}${reason}`, options);
+    this.name = 'TomlSyntaxError';
+    this.reason = reason;
+    this.line = line;
+    this.column = column;
+  }
+}
+
+/** Parse TOML text; a syntax error is a TomlSyntaxError (never the parser's multi-line code frame). */
+export function parseToml(text: string): Record<string, unknown> {
+  try {
+    return parse(text) as Record<string, unknown>;
+  } catch (error) {
+    const e = error as Error & { line?: number; column?: number };
+    const reason = firstLine(e.message).replace(/^Invalid TOML document: /, '');
+    throw new TomlSyntaxError(reason, typeof e.line === 'number' ? e.line : undefined, typeof e.column === 'number' ? e.column : undefined, { cause: error });
+  }
+}
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -17,19 +46,16 @@ export function validateToml(content: Buffer | string): TomlCheck {
     return { ok: false, reason: 'not valid UTF-8' };
   }
   try {
-    TOML.parse(text);
+    parseToml(text);
     return { ok: true };
   } catch (error) {
-    const e = error as Error & { line?: number; col?: number };
-    const line = typeof e.line === 'number' ? e.line + 1 : undefined;
-    const column = typeof e.col === 'number' ? e.col + 1 : undefined;
-    const where = line === undefined ? '' : `line ${line}, column ${column}: `;
     const marker = /^(<{7}|={7}|>{7})( |$)/m.exec(text);
     if (marker) {
       const markerLine = text.slice(0, marker.index).split('\n').length;
       return { ok: false, reason: `git merge-conflict markers (line ${markerLine}: ${JSON.stringify(firstLine(text.slice(marker.index)))})`, line: markerLine, column: 1 };
     }
-    return { ok: false, reason: `${where}${firstLine(e.message).replace(/ at row \d+, col \d+, pos \d+:?$/, '')}`, line, column };
+    const e = error as TomlSyntaxError;
+    return { ok: false, reason: e.message, line: e.line, column: e.column };
   }
 }
 
