@@ -12,6 +12,7 @@ export default defineConfig({
           name: 'unit',
           include: ['lib/**/*.test.ts', 'scripts/**/*.test.ts', 'harness/**/*.test.ts'],
           exclude: ['**/*.drill.test.ts', 'node_modules/**'],
+          setupFiles: ['harness/testing-setup.ts'],
           testTimeout: 30_000,
         },
       },
@@ -20,7 +21,7 @@ export default defineConfig({
         test: {
           name: 'drills',
           include: ['harness/**/*.drill.test.ts'],
-          setupFiles: ['allure-vitest/setup'],
+          setupFiles: ['allure-vitest/setup', 'harness/testing-setup.ts'],
           globalSetup: ['harness/global-setup.ts'],
           fileParallelism: false,
           testTimeout: 300_000,

@@ -11,8 +11,20 @@ export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The real Arkalia data tree in ../shared/fixtures (read-only: copy it before changing anything). */
 export const FIXTURE_ROOT = process.env.ARK_FIXTURES ?? join(REPO_ROOT, '..', 'shared', 'fixtures', 'arkalia-luna-pro');
 
+const created = new Set<string>();
+
+/** A new folder under $TMPDIR. Under vitest it is removed after the test file (harness/testing-setup.ts; ARK_KEEP_TMP=1 keeps it). */
 export async function tempDir(prefix = 'ark-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  created.add(dir);
+  return dir;
+}
+
+/** Remove every folder tempDir made in this process (best effort: a busy mount point stays). */
+export async function removeTempDirs(): Promise<void> {
+  const dirs = [...created];
+  created.clear();
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 2 }).catch(() => undefined)));
 }
 
 /** A writable copy of the fixture tree (plus a .env, which the published fixtures lack). */

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import TOML from '@iarna/toml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../../lib/testing.ts';
 import { stripHeartbeat, withHeartbeat } from './heartbeat.mjs';
 import { createStateKeeper, type StateKeeper } from './state-keeper.mjs';
 
@@ -30,7 +30,7 @@ const until = async (check: () => Promise<boolean> | boolean) => {
 };
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'state-keeper-'));
+  dir = await tempDir('state-keeper-');
   file = join(dir, 'zeroia_state.toml');
   logs.length = 0;
 });

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extractArchive } from '../../lib/archive/index.ts';
 import { sha256Buffer } from '../../lib/checksum/index.ts';
@@ -23,6 +23,14 @@ export async function matchesBackup(paths: readonly string[], ctx: ProbeContext,
   if (!backupDir) return { probe, ok: false, detail: 'no backup found' };
   const date = /arkalia_(\d{8})$/.exec(backupDir)?.[1];
   const staging = await tempDir('ark-probe-');
+  try {
+    return await compareWithBackup(probe, paths, ctx, backupDir, date, staging);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+async function compareWithBackup(probe: string, paths: readonly string[], ctx: ProbeContext, backupDir: string, date: string | undefined, staging: string): Promise<ProbeResult> {
   const prefixes = paths.map((p) => (p.endsWith('/') ? p : `${p}/`));
   await extractArchive({ file: join(backupDir, `arkalia_states_${date}.tar.gz`), cwd: staging, select: (m) => prefixes.some((p) => m.startsWith(p) || `${m}/` === p) });
   const problems: string[] = [];

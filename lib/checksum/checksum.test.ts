@@ -1,15 +1,15 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../testing.ts';
 import { assertChecksumsOk, formatChecksumFile, parseChecksumFile, sha256Buffer, sha256File, verifyChecksums } from './index.ts';
 
 const run = promisify(execFile);
 
 async function folder(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'ark-sum-'));
+  const dir = await tempDir('ark-sum-');
   for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
   return dir;
 }

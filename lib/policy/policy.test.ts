@@ -1,12 +1,12 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../testing.ts';
 import { PolicyError } from '../errors.ts';
 import { loadPolicy, parseDuration, resolvePolicy } from './index.ts';
 
 async function rootWith(policyText?: string): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'ark-policy-'));
+  const root = await tempDir('ark-policy-');
   if (policyText !== undefined) await writeFile(join(root, 'ark.policy.toml'), policyText);
   return root;
 }

@@ -1,7 +1,7 @@
-import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../testing.ts';
 import { parseToml, TomlSyntaxError, validateToml, writeFileAtomic } from './index.ts';
 
 const fixtures = new URL('../../../shared/fixtures/arkalia-luna-pro/', import.meta.url).pathname;
@@ -50,7 +50,7 @@ describe('parseToml', () => {
 
 describe('writeFileAtomic', () => {
   it('replaces the file and leaves no temp file behind', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'ark-atomic-'));
+    const dir = await tempDir('ark-atomic-');
     const file = join(dir, 's.toml');
     await writeFile(file, 'old = 1\n');
     await writeFileAtomic(file, 'new = 2\n', { mode: 0o600 });
@@ -60,7 +60,7 @@ describe('writeFileAtomic', () => {
   });
 
   it('leaves the old file untouched when the directory is gone', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'ark-atomic-'));
+    const dir = await tempDir('ark-atomic-');
     await expect(writeFileAtomic(join(dir, 'missing', 'x.toml'), 'a = 1')).rejects.toThrow(/ENOENT/);
   });
 });
