@@ -5,7 +5,7 @@
 // codes, fallback, what is left behind) is tested in scripts/disk-recovery.test.ts.
 import { existsSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, readRecipientKey, writeKeyPair, encryptBackup } from '../crypto/index.ts';
@@ -31,6 +31,8 @@ let keyring: string;
 let fingerprint: string;
 let expected: Record<string, string>;
 let lostBackupDir: string;
+/** The lost backup's manifest backup_date: when it ran, to the second. */
+let backupDate: string;
 let s3: TestS3 | undefined;
 
 beforeAll(async () => {
@@ -46,7 +48,8 @@ beforeAll(async () => {
   await copyFile(keys.secretFile, join(keyring, `${fingerprint}.sec.asc`));
   await copyFile(keys.publicFile, join(keyring, `${fingerprint}.pub.asc`));
   await writeFile(join(keyring, 'current'), `${fingerprint}\n`);
-  await runFullBackup({ root, backupDir, date: DATE, policy, sink: silentSink, gitCommit: async () => null });
+  await runFullBackup({ root, backupDir, date: DATE, policy, sink: silentSink, gitCommit: async () => null, now: () => new Date('2026-11-25T02:59:58Z') });
+  backupDate = JSON.parse(await readFile(join(backupDir, 'daily', `arkalia_${DATE}`, `backup_manifest_${DATE}.json`), 'utf8')).backup_date;
   await encryptBackup({ backupDir, policy, recipients: [await readRecipientKey(keys.publicFile)], sink: silentSink });
   offsite = join(await tempDir('ark-dr-offsite-'), 'offsite');
   await mkdir(offsite);
@@ -108,6 +111,14 @@ describe('diskRecovery', { timeout: 60_000 }, () => {
     expect(report.services?.started.map((s) => s.name)).toEqual(['reflexia', 'zeroia', 'helloria', 'assistantia']);
     expect(report.services?.api).toMatchObject({ ok: true, url: 'http://arkalia-api:8000/status' });
     expect(report.placement).toEqual({ mode: 'rename', reason: null });
+  });
+
+  it('reports the exact recovery point (when the backup ran, recorded offsite by encrypted-backup), not just its day', async () => {
+    expect(Date.parse(backupDate)).toBe(Date.parse('2026-11-25T02:59:58Z'));
+    const { report } = await recover(join(await tempDir('ark-dr-'), 'arkalia'));
+    expect(report.backup?.recoveryPoint).toBe(backupDate);
+    const planned = await recover(join(await tempDir('ark-dr-'), 'arkalia'), { dryRun: true });
+    expect(planned.report.backup?.recoveryPoint).toBe(backupDate);
   });
 
   it('a service that does not become healthy: the later groups are not started, and the error says the root WAS restored (it stays)', async () => {
