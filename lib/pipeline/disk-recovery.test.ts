@@ -61,13 +61,14 @@ afterAll(async () => {
 });
 
 /** Docker as the pipeline sees it: every container present; records what it was asked and what the root held then. */
-function fakeDocker(root: string, unhealthy?: string) {
+function fakeDocker(root: string, unhealthy?: string, bindSources: (t: { name: string }) => string[] = () => []) {
   const calls: string[] = [];
   const stateThere = () => existsSync(join(root, 'modules/zeroia/state/zeroia_state.toml'));
   const controller: ServiceController = {
     kind: 'docker',
     stop: async (t) => (calls.push(`stop ${t.container} (state there: ${stateThere()})`), true),
-    start: async (t) => void calls.push(`start ${t.container} (state there: ${stateThere()})`),
+    start: async (t) => void calls.push(`start ${t.container} (state there: ${stateThere()}${bindSources(t).map((s) => `, ${s.startsWith(root) ? s.slice(root.length + 1) : s} there: ${existsSync(s)}`).join('')})`),
+    bindSources: async (t) => bindSources(t),
     waitHealthy: async (t) => {
       if (t.name === unhealthy) throw new ServiceError('HEALTH_TIMEOUT', `${t.container} did not become healthy within 60 s`);
       return { healthy: true, via: 'http', detail: 'HTTP 200' };
@@ -119,6 +120,25 @@ describe('diskRecovery', { timeout: 60_000 }, () => {
     expect(report.backup?.recoveryPoint).toBe(backupDate);
     const planned = await recover(join(await tempDir('ark-dr-'), 'arkalia'), { dryRun: true });
     expect(planned.report.backup?.recoveryPoint).toBe(backupDate);
+  });
+
+  it('creates the folders the containers bind-mount from the root that the offsite does not hold (logs/), before starting them; never outside the root', async () => {
+    const root = join(await tempDir('ark-dr-'), 'arkalia');
+    const elsewhere = join(await tempDir('ark-dr-elsewhere-'), 'models');
+    const docker = fakeDocker(root, undefined, (t) => [join(root, 'logs'), join(root, 'state'), ...(t.name === 'assistantia' ? [join(root, 'modules/assistantia/logs'), elsewhere] : [])]);
+    const { report, events } = await recover(root, { services: docker.controller });
+    expect(report.services?.started.map((s) => s.name)).toEqual(['reflexia', 'zeroia', 'helloria', 'assistantia']);
+    expect(docker.calls.filter((c) => c.startsWith('start'))).toEqual([
+      'start reflexia (state there: true, logs there: true, state there: true)',
+      'start zeroia (state there: true, logs there: true, state there: true)',
+      'start arkalia-api (state there: true, logs there: true, state there: true)',
+      `start assistantia (state there: true, logs there: true, state there: true, modules/assistantia/logs there: true, ${elsewhere} there: false)`,
+    ]);
+    expect(await readdir(join(root, 'logs'))).toEqual([]);
+    expect(events.filter((e) => e.kind === 'info' && /bind-mounts it/.test(e.message)).map((e) => (e as { message: string }).message)).toEqual([
+      'created logs/ empty: reflexia bind-mounts it and the recovery did not restore it',
+      'created modules/assistantia/logs/ empty: assistantia bind-mounts it and the recovery did not restore it',
+    ]);
   });
 
   it('a service that does not become healthy: the later groups are not started, and the error says the root WAS restored (it stays)', async () => {

@@ -12,7 +12,7 @@ import {
   createBuild, decryptionKeys, discardBuild, planOffsiteSets, planPlacement, readOffsiteIndex, rebuildBackup, rebuiltCandidate, renameIntoPlace,
   type DecryptRecord, type FetchRecord, type KeySources, type OffsiteFile, type OffsiteIndex, type OffsiteSet, type Placement, type RebuiltBackup, type SetProblem,
 } from '../restore-source/index.ts';
-import { noneController, serviceGroups, serviceTarget, type ServiceController, type ServiceTarget } from '../services/index.ts';
+import { createBindSources, noneController, serviceGroups, serviceTarget, type ServiceController, type ServiceTarget } from '../services/index.ts';
 import { backupDirName, dailyDir } from './backup-layout.ts';
 import { runRestore } from './restore.ts';
 import { managed, restartAfterFailure, restoredButUnhealthy, startAfterSwap, stopForSwap, type RestoreServices, type ServicesReport } from './restore-services.ts';
@@ -209,7 +209,7 @@ async function recoverSet(set: OffsiteSet, c: SetContext): Promise<DiskRecoveryR
 
   // e. Check the restored root before any service starts on it; then start in the policy's order, health-gated.
   report.checks = await checks(o.root, policy, restore.knownInvalid, datasets.includes('infra'), sink);
-  report.services = await startServices(services, stopped.targets ?? [], report, sink, set.date);
+  report.services = await startServices(services, stopped.targets ?? [], report, sink, set.date, o.root);
   return report;
 }
 
@@ -222,7 +222,7 @@ async function checks(root: string, policy: Policy, knownInvalid: readonly { pat
   return results;
 }
 
-async function startServices(services: RestoreServices, present: ServiceTarget[], report: DiskRecoveryReport, sink: EventSink, date: string): Promise<ServicesReport | null> {
+async function startServices(services: RestoreServices, present: ServiceTarget[], report: DiskRecoveryReport, sink: EventSink, date: string, root: string): Promise<ServicesReport | null> {
   if (!managed(services)) return null;
   const absent = services.groups.flat().filter((t) => !present.includes(t)).map((t) => t.container);
   if (absent.length > 0) sink({ kind: 'warning', code: 'CONTAINERS_ABSENT', message: `no container ${absent.join(', ')} on this host: create them from the restored root (docker compose up -d), then they start on the recovered state` });
@@ -233,6 +233,9 @@ async function startServices(services: RestoreServices, present: ServiceTarget[]
     });
   }
   if (present.length === 0) return { stopped: [], started: [], logs: {}, api: null };
+  // The containers bind-mount folders of the root that the offsite does not hold (logs/):
+  // created by the operator's user, not by Docker as root (see create-bind-sources.ts).
+  await createBindSources(services.controller, services.groups.flat().filter((t) => present.includes(t)), root, sink);
   try {
     return await startAfterSwap(services, present, sink);
   } catch (error) {
