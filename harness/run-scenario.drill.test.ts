@@ -38,6 +38,22 @@ describe('drills can fail', () => {
     expect(await leftovers(wrong.run_id)).toBe(0);
   });
 
+  it('a disk recovery that restores the root but does not start the services (--services none) fails the drill, and everything is cleaned up', async () => {
+    const lost = await loadScenario(join(SCENARIO_DIR, 'lose-disk.toml'));
+    const journal = await runScenario({ ...lost, recovery: { ...lost.recovery, args: [...lost.recovery.args, '--services', 'none'] }, verify_timeout: 'PT5S' });
+    expect(journal.status).toBe('deviated');
+    const argv = journal.recovery!.argv;
+    expect(argv.filter((a, i) => argv[i - 1] === '--services')).toEqual(['none']); // the harness did not add --services docker
+    expect(journal.phases.find((p) => p.name === 'recovery')?.ok).toBe(true); // the script itself said all was well (exit 3: the known-invalid files)
+    const verify = journal.phases.find((p) => p.name === 'verify')!;
+    expect(verify.probes!.filter((p) => p.probe.startsWith('service-healthy')).map((p) => p.ok)).toEqual([false, false, false, false]);
+    expect(verify.probes!.find((p) => p.probe.startsWith('http helloria/status'))).toMatchObject({ ok: false });
+    // The files were restored: only the services are missing, and that alone fails the drill.
+    expect(verify.probes!.filter((p) => p.probe.startsWith('matches-backup') || p.probe.startsWith('backup-verifies')).map((p) => p.ok)).toEqual([true, true]);
+    expect(journal.measurements.rto_ms).toBeNull();
+    expect(await leftovers(journal.run_id)).toBe(0);
+  });
+
   it('a fault the detect probes cannot see fails the drill before any recovery runs', async () => {
     // zeroia never reads its decision log, so corrupting it leaves /health at 200.
     const unseen = await runScenario({

@@ -14,7 +14,7 @@ import { runOperatorScript, type ScriptRunResult } from './run-operator-script.t
 import { expandPlaceholders, type Scenario, type ScriptRun } from './scenario/index.ts';
 import { DEFAULT_START_ORDER, defaultStackServices, startArkaliaStack, type ArkaliaStack, type StackServiceSpec } from './stack/index.ts';
 
-/** Scripts that manage services take --services docker in drills (the stack is Docker). */
+/** Scripts that manage services take --services docker in drills (the stack is Docker), unless the scenario names --services itself. */
 const MANAGES_SERVICES = new Set(['emergency-restore', 'disaster-recovery', 'disk-recovery']);
 
 export interface RunScenarioOptions {
@@ -98,7 +98,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
 
   try {
     await hooks.attach('scenario', await readFile(scenario.file, 'utf8'), 'text/plain');
-    await writeDrillPolicy(root, services);
+    await writeDrillPolicy([root, work], services);
 
     // 1. The Arkalia stack, in the runbook's order, each group healthy before the next.
     await phase('stack', async () => {
@@ -142,7 +142,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     // 6. Recovery: the real operator script, as an operator runs it.
     await phase('recovery', async () => {
       snapshots.recovery = await treeSnapshot();
-      const { result, ok, output } = await scriptPhase(scenario.recovery, [...(MANAGES_SERVICES.has(scenario.recovery.script) ? ['--services', scenario.stack ? 'docker' : 'none'] : []), '--json']);
+      const services = MANAGES_SERVICES.has(scenario.recovery.script) && !scenario.recovery.args.includes('--services') ? ['--services', scenario.stack ? 'docker' : 'none'] : [];
+      const { result, ok, output } = await scriptPhase(scenario.recovery, [...services, '--json']);
       recovery = result;
       const changes = (result.json?.changes as { path: string; action: string; backupSha256: string | null }[] | undefined) ?? [];
       const restored = changes.filter((c) => c.backupSha256).map((c) => `${c.backupSha256}  ${c.path}  (${c.action})`);
@@ -213,11 +214,16 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   };
 }
 
-/** The policy the operator scripts read from the root: this run's container names. */
-async function writeDrillPolicy(root: string, services: readonly StackServiceSpec[]): Promise<void> {
+/**
+ * The policy the operator scripts read from the root: this run's container names. Also in
+ * {work}, as the operator's copy kept with the offline key: after a disk loss the root's copy
+ * is gone and the offsite does not hold it (infra archive), so `disk-recovery --policy
+ * {work}/ark.policy.toml` is how that drill names the containers to start.
+ */
+async function writeDrillPolicy(dirs: readonly string[], services: readonly StackServiceSpec[]): Promise<void> {
   const lines = ['# Written by the arkalia-dr drill harness: the containers of this run.'];
   for (const s of services) lines.push(`[services.${s.name}]`, `container = "${s.container}"`, `port = ${s.port}`, 'health_timeout = "PT60S"', '');
-  await writeFile(join(root, 'ark.policy.toml'), `${lines.join('\n')}\n`);
+  for (const dir of dirs) await writeFile(join(dir, 'ark.policy.toml'), `${lines.join('\n')}\n`);
 }
 
 async function listBackupsUsed(backupDir: string): Promise<{ dir: string; checksums: string }[]> {

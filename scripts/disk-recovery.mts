@@ -32,8 +32,9 @@ SHA256SUMS that vouches for them, encrypted_manifest.json) and a private key are
      beside --root with the shared restore pipeline (verify, extract safely, validate every
      TOML file), then renames it into place: --root is complete or as it was, never half
      there (a mount point is restored in place under the restore journal instead);
-  8. checks the restored root, then starts the services in the policy's order, each group
-     healthy before the next, and checks the API.
+  8. checks the restored root, creates the folders the containers bind-mount from it that
+     the offsite does not hold (logs/: by you, not by Docker as root), then starts the
+     services in the policy's order, each group healthy before the next, and checks the API.
 If the newest set is missing a file, or a file is damaged on the offsite or does not decrypt
 (corruption), that set is rejected, named with the reason, and the next older one is tried
 (not when a date is given). TOML files that were already invalid when the backup ran are

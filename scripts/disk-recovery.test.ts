@@ -77,6 +77,8 @@ let passFile: string;
 let gpgHome: GnupgHome;
 let olderStates: Record<string, string>;
 let newerStates: Record<string, string>;
+/** When the newer backup ran (its manifest's backup_date), lost with the disk. */
+let newerBackupDate: string;
 const timings: Record<string, number> = {};
 
 beforeAll(async () => {
@@ -113,6 +115,7 @@ beforeAll(async () => {
   const common = ['--root', root, '--backup-dir', backupDir];
   const backup = await run('full-backup', [...common, '--date', NEW]);
   expect(backup.code, backup.stderr).toBe(3); // archived the two invalid files as they are, and said so
+  newerBackupDate = JSON.parse(await readFile(join(backupDir, 'daily', `arkalia_${NEW}`, `backup_manifest_${NEW}.json`), 'utf8')).backup_date;
   const encrypted = await run('encrypted-backup', [...common, '--date', NEW, ...recipients]);
   expect(encrypted.code, encrypted.stderr).toBe(0);
   const synced = await run('remote-sync', [...common, '--to', offsite]);
@@ -172,7 +175,8 @@ describe('disk-recovery.mts', { timeout: 120_000 }, () => {
     expect(outcome.code, outcome.stderr).toBe(3);
     expect(await statesOf(d.root)).toEqual(newerStates);
     const report = json(outcome);
-    expect(report.backup).toMatchObject({ date: NEW, dir: join(d.backupDir, 'daily', `arkalia_${NEW}`), recoveryPoint: '2026-11-25', reused: false });
+    expect(report.backup).toMatchObject({ date: NEW, dir: join(d.backupDir, 'daily', `arkalia_${NEW}`), recoveryPoint: newerBackupDate, reused: false });
+    expect(outcome.stderr).toContain(`recovery point ${newerBackupDate};`);
     expect(report.knownInvalid.map((k: { path: string }) => k.path)).toEqual(INVALID);
     expect(report.fetched).toEqual([{ name: statesGpg(NEW), bytes: expect.any(Number), sha256: sha256Buffer(await readFile(join(offsite, statesGpg(NEW)))), attempts: 1 }]);
     expect(report.keys.map((k: { fingerprint: string }) => k.fingerprint)).toEqual([ours.fingerprint]);

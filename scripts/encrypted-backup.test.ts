@@ -146,8 +146,10 @@ describe.concurrent('encrypted-backup.mts: what it writes', { timeout: 90_000 },
     await gpgHome.gpgOk(['--output', out, '--decrypt', gpgOf(backupDir, '20260311')], { passphrase: PASS });
     expect((await readFile(out)).equals(await readFile(statesOf(backupDir, '20260311')))).toBe(true);
     const manifest = JSON.parse(await readFile(join(encryptedDir, 'encrypted_manifest.json'), 'utf8'));
+    const backupManifest = JSON.parse(await readFile(join(backupDir, 'daily', 'arkalia_20260311', 'backup_manifest_20260311.json'), 'utf8'));
     expect(manifest.files['arkalia_states_20260311.tar.gz.gpg']).toMatchObject({
       source: 'daily/arkalia_20260311/arkalia_states_20260311.tar.gz',
+      backup_date: backupManifest.backup_date, // when the backup ran travels offsite: disk-recovery's recovery point
       recipients: [{ fingerprint: owner.info.fingerprint }],
       signed_by: null,
       verification: 'session-key',

@@ -59,6 +59,9 @@ async function fakeBackups(dates: string[]): Promise<{ backupDir: string; archiv
     const name = `arkalia_states_${date}.tar.gz`;
     const sha = await payloadFile(join(dir, name), 300_000 + Number(date.slice(-2)) * 1000);
     await writeFile(join(dir, `checksums_${date}.sha256`), `${sha}  ${name}\n`);
+    // A runbook-style manifest: when the backup ran is recorded with the .gpg (and must survive a re-encryption).
+    const backupDate = `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6)}T03:00:00+02:00`;
+    await writeFile(join(dir, `backup_manifest_${date}.json`), `${JSON.stringify({ backup_date: backupDate, arkalia_version: null, backup_size_mb: 1, files_count: 3, git_commit: null, host: 'h', backup_type: 'full_daily' })}\n`);
     archives.set(`${name}.gpg`, await readFile(join(dir, name)));
   }
   return { backupDir, archives };
@@ -180,6 +183,7 @@ describe.concurrent('keys.mts: rotation', { timeout: 120_000 }, () => {
     expect((await run('sha256sum', ['-c', 'SHA256SUMS'], { cwd: encryptedDir })).stdout.trim().split('\n')).toEqual([...[...archives.keys()].map((n) => `${n}: OK`), 'encrypted_manifest.json: OK']);
     const manifest = JSON.parse(await readFile(join(encryptedDir, 'encrypted_manifest.json'), 'utf8'));
     expect(Object.values(manifest.files).map((r) => (r as { recipients: { fingerprint: string }[] }).recipients[0]!.fingerprint)).toEqual([key3, key3]);
+    expect(Object.values(manifest.files).map((r) => (r as { backup_date?: string }).backup_date)).toEqual(['2026-05-01T03:00:00+02:00', '2026-05-02T03:00:00+02:00']);
     expect((await readdir(encryptedDir)).filter((n) => n.startsWith('.'))).toEqual([]);
 
     // Running the re-encryption again changes nothing; the backup job sees its files as up to date.

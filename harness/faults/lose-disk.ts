@@ -1,32 +1,42 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type Dockerode from 'dockerode';
 import type { Fault } from '../scenario/index.ts';
 import type { FaultContext, InjectedFault } from './fault.ts';
+import { killStack, startIfStopped } from './service-state.ts';
 import { stashAway, type Stashed } from './stash.ts';
 
 type LoseDisk = Extract<Fault, { kind: 'lose-disk' }>;
 
 /**
- * The disk holding the Arkalia root and the local backups is gone: everything in both folders
- * (the folders themselves stay, empty, as a fresh disk mounted in the same place) is moved to
- * a hidden folder of the workspace. Only {work} (the offsite copy, the offline keys) remains.
- * Revert moves everything back where a recovery has not put something in its place.
+ * The disk holding the Arkalia root and the local backups is gone. With the stack, the services
+ * go down with it first: every container is SIGKILLed (a disk does not warn), so none keeps a
+ * moved folder alive through its bind mount. Then everything in both folders (the folders
+ * themselves stay, empty, as a fresh disk mounted in the same place) is moved to a hidden
+ * folder of the workspace. Only {work} (the offsite copy, the offline keys) remains. The
+ * stopped containers are what a recovery finds on the host: Docker resolves their bind sources
+ * by path again when they are started.
+ * Revert moves everything back where a recovery has not put something in its place, then
+ * starts the containers a recovery did not start.
  */
 export async function injectLoseDisk(fault: LoseDisk, ctx: FaultContext): Promise<InjectedFault> {
+  const killed: Dockerode.Container[] = await killStack(ctx);
   const stashed: Stashed[] = [];
+  const revert = async () => {
+    for (const s of [...stashed].reverse()) await s.putBack();
+    for (const container of killed) await startIfStopped(container);
+  };
   try {
     for (const dir of [ctx.root, ctx.backupDir]) {
       for (const name of (await readdir(dir).catch(() => [] as string[])).sort()) stashed.push(await stashAway(join(dir, name), ctx, 'lost-disk'));
     }
   } catch (error) {
-    for (const s of stashed.reverse()) await s.putBack();
+    await revert();
     throw error;
   }
   return {
     kind: fault.kind,
-    description: `lost the disk: ${stashed.length} entries of the root and the backup folder are gone (kept aside in the workspace)`,
-    async revert() {
-      for (const s of [...stashed].reverse()) await s.putBack();
-    },
+    description: `lost the disk: ${killed.length > 0 ? `${killed.length} container(s) killed with it, ` : ''}${stashed.length} entries of the root and the backup folder are gone (kept aside in the workspace)`,
+    revert,
   };
 }

@@ -1,4 +1,5 @@
 import Dockerode from 'dockerode';
+import { RUN_LABEL } from '../stack/index.ts';
 import type { FaultContext } from './fault.ts';
 
 /** The stand-in convention (harness/stack/default-services.ts): a service's state file, relative to the root. */
@@ -17,4 +18,21 @@ export async function startIfStopped(container: Dockerode.Container): Promise<vo
   await container.start().catch((error: { statusCode?: number }) => {
     if (error.statusCode !== 304) throw error; // 304: already started
   });
+}
+
+/** SIGKILL every running container of the stack (none without one) and wait until each is down; returns those it killed. */
+export async function killStack(ctx: FaultContext): Promise<Dockerode.Container[]> {
+  if (!ctx.stack) return [];
+  const docker = new Dockerode();
+  const running = await docker.listContainers({ filters: { label: [`${RUN_LABEL}=${ctx.stack.runId}`], status: ['running'] } });
+  const containers = running.map((c) => docker.getContainer(c.Id));
+  await Promise.all(
+    containers.map(async (container) => {
+      await container.kill({ signal: 'SIGKILL' }).catch((error: { statusCode?: number }) => {
+        if (error.statusCode !== 409) throw error; // 409: not running any more
+      });
+      await container.wait({ condition: 'not-running' });
+    }),
+  );
+  return containers;
 }

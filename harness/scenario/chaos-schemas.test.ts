@@ -38,7 +38,6 @@ describe('chaos suite scenario language', () => {
     const cases: [string, RegExp][] = [
       [`${noStack}`.replace('{ probe = "backup-verifies" }', '{ probe = "http", service = "zeroia", path = "/health", status = 200 }'), /steady_state\.0\.probe: probe http needs the containers/],
       [noStack.replace('{ kind = "delete-backup", part = "checksums" }', '{ kind = "kill-service", service = "zeroia" }'), /faults\.0\.kind: fault kill-service needs the containers/],
-      [noStack.replace('stack = false\n', '').replace('{ kind = "delete-backup", part = "checksums" }', '{ kind = "lose-disk" }'), /faults\.0\.kind: fault lose-disk needs stack = false/],
       [noStack.replace('{ kind = "delete-backup", part = "checksums" }', '{ kind = "kill-script", script = "full-backup" }'), /faults\.0: kill-script needs exactly one of `when`/],
       [noStack.replace('{ kind = "delete-backup", part = "checksums" }', '{ kind = "kill-script", script = "rm", after = "PT1S" }'), /faults\.0\.script/],
       [noStack.replace('{work}/keys', '{wrk}/keys'), /setup\.0\.args\.2: unknown placeholder \{wrk\}/],
@@ -48,6 +47,12 @@ describe('chaos suite scenario language', () => {
       [noStack.replace('{ probe = "not", of = { probe = "backup-verifies", date = "{date}" } }', '{ probe = "not", of = { probe = "not", of = { probe = "backup-verifies" } } }'), /detect\.0\.of/],
     ];
     for (const [text, pattern] of cases) await expect(load(text)).rejects.toThrow(pattern);
+  });
+
+  it('lose-disk runs with the containers (killed with the disk) or without', async () => {
+    const lost = noStack.replace('{ kind = "delete-backup", part = "checksums" }', '{ kind = "lose-disk" }');
+    expect((await load(lost)).faults).toEqual([{ kind: 'lose-disk' }]);
+    expect((await load(lost.replace('stack = false\n', ''))).stack).toBe(true);
   });
 
   it('reads byte sizes', () => {

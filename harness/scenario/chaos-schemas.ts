@@ -57,7 +57,7 @@ export function chaosFaultSchemas<S extends readonly [string, ...string[]]>(scri
   return [
     /** A state file deleted (revert puts its bytes back if it is still missing). */
     z.strictObject({ kind: z.literal('delete-file'), in: location('root'), path: inPath }),
-    /** The disk holding the Arkalia root and the local backups is gone; only {work} (offsite, keys) remains. */
+    /** The disk holding the Arkalia root and the local backups is gone (the stack's containers killed with it); only {work} (offsite, keys) remains. */
     z.strictObject({ kind: z.literal('lose-disk') }),
     /** The folder is replaced by a tmpfs holding a copy of it with only `free` bytes left. */
     z.strictObject({ kind: z.literal('disk-full'), in: location('backup'), path: inPath.default('.'), free: byteSize.default('16KiB') }),
@@ -93,5 +93,3 @@ export function chaosFaultSchemas<S extends readonly [string, ...string[]]>(scri
 
 /** Fault kinds and probes that need the containers (refused in a `stack = false` scenario). */
 export const NEEDS_STACK = { probes: new Set(['http', 'service-healthy']), faults: new Set(['kill-service', 'service-wont-start']) };
-/** Faults that cannot run beside the containers (their bind mounts would keep the moved folders alive). */
-export const NEEDS_NO_STACK = new Set(['lose-disk']);

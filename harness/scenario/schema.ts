@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { durationSchema } from '../../lib/policy/schema.ts';
-import { chaosFaultSchemas, chaosProbeSchemas, LOCATIONS, NEEDS_NO_STACK, NEEDS_STACK, placeholderString } from './chaos-schemas.ts';
+import { chaosFaultSchemas, chaosProbeSchemas, LOCATIONS, NEEDS_STACK, placeholderString } from './chaos-schemas.ts';
 
 // The scenario language (TOML, one drill per file). Borrowed from Chaos Toolkit: steady
 // state before and after, faults with automatic revert, a real recovery script, rollbacks.
@@ -74,7 +74,7 @@ export const scenarioSchema = z.strictObject({
   stack: z.boolean().default(true),
 }).superRefine(checkStackUse);
 
-/** Cross-field rules: what needs (or cannot have) the containers; how a kill-script fault knows when to kill. */
+/** Cross-field rules: what needs the containers; how a kill-script fault knows when to kill. */
 function checkStackUse(s: { stack: boolean; faults: Fault[]; steady_state: Probe[]; detect: Probe[]; verify: Probe[] }, ctx: z.RefinementCtx): void {
   const phases = { steady_state: s.steady_state, detect: s.detect, verify: s.verify };
   for (const [phase, probes] of Object.entries(phases)) {
@@ -85,7 +85,6 @@ function checkStackUse(s: { stack: boolean; faults: Fault[]; steady_state: Probe
   }
   s.faults.forEach((f, i) => {
     if (!s.stack && NEEDS_STACK.faults.has(f.kind)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'kind'], message: `fault ${f.kind} needs the containers: not with stack = false` });
-    if (s.stack && NEEDS_NO_STACK.has(f.kind)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'kind'], message: `fault ${f.kind} needs stack = false (running containers would keep the lost folders alive through their bind mounts)` });
     if (f.kind === 'kill-script' && (f.when === undefined) === (f.after === undefined)) ctx.addIssue({ code: 'custom', path: ['faults', i], message: 'kill-script needs exactly one of `when` (kill when a glob matches) or `after` (a delay)' });
   });
 }

@@ -58,6 +58,8 @@ interface Source {
   path: string;
   sha256: string;
   bytes: number;
+  /** The backup manifest's backup_date (null: no manifest), recorded with the .gpg. */
+  backupDate: string | null;
 }
 
 /**
@@ -91,16 +93,16 @@ async function encryptUnderLock(options: EncryptBackupOptions): Promise<EncryptB
   sink({ kind: 'step', step: 'verify-sources', message: `verifying ${wanted.map((w) => w.file).join(', ')} against ${basename(backup.checksumFile)}` });
   const results = await verifyChecksums(backup.checksumFile, { only: wanted.map((w) => w.file) });
   assertChecksumsOk(results, backup.checksumFile);
-  const manifestSums = await manifestChecksums(join(backup.dir, manifestFileName(backup.date)));
+  const manifest = await backupManifestFacts(join(backup.dir, manifestFileName(backup.date)));
   const sources: Source[] = [];
   for (const w of wanted) {
     const sha256 = results.find((r) => r.name === w.file)!.actual!;
-    const listed = manifestSums.get(w.file);
+    const listed = manifest.sums.get(w.file);
     if (listed !== undefined && listed !== sha256) {
       throw new IntegrityError('MANIFEST_MISMATCH', `${w.file}: the checksum file says sha256 ${sha256} but ${manifestFileName(backup.date)} says ${listed}; refusing to encrypt an archive its own backup disagrees about`);
     }
     sink({ kind: 'checksum-verified', file: w.file, sha256 });
-    sources.push({ ...w, sha256, bytes: (await stat(w.path)).size });
+    sources.push({ ...w, sha256, bytes: (await stat(w.path)).size, backupDate: manifest.backupDate });
   }
 
   const report: EncryptBackupReport = {
@@ -173,6 +175,7 @@ async function encryptOne(source: Source, outDir: string, options: EncryptBackup
     signed_by: encrypted.signedBy,
     verification: encrypted.verification.level,
     encrypted_at: now().toISOString(),
+    backup_date: source.backupDate,
   };
   await recordEncryptedFile(outDir, name, record, sink);
   sink({ kind: 'encrypted-file', archive: source.archive, file: name, bytes: encrypted.bytes, sha256: encrypted.sha256, recipients: record.recipients.map((r) => r.fingerprint), signedBy: encrypted.signedBy });
@@ -227,14 +230,14 @@ async function offsiteArchives(policy: Policy, dir: string, date: string, sink: 
   return found;
 }
 
-/** file -> sha256 from the backup's manifest, when it lists archives (runbook manifests do not). */
-async function manifestChecksums(path: string): Promise<Map<string, string>> {
+/** From the backup's manifest: file -> sha256 when it lists archives (runbook manifests do not), and when the backup ran. */
+async function backupManifestFacts(path: string): Promise<{ sums: Map<string, string>; backupDate: string | null }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    return new Map();
+    return { sums: new Map(), backupDate: null };
   }
   const manifest = parseManifest(text, basename(path));
-  return new Map((manifest.archives ?? []).map((a) => [a.file, a.sha256]));
+  return { sums: new Map((manifest.archives ?? []).map((a) => [a.file, a.sha256])), backupDate: manifest.backup_date };
 }

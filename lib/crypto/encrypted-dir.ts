@@ -10,8 +10,8 @@ import { TEMP_PATTERN } from './temp-file.ts';
 //   <archive>.gpg              binary OpenPGP, one per offsite archive (gpg --decrypt reads it)
 //   SHA256SUMS                 `sha256sum -c` of the .gpg files: offsite copies verify without keys
 //   encrypted_manifest.json    per .gpg: its source archive and that archive's sha256, recipients,
-//                              signer, verification level. What makes re-runs idempotent and
-//                              what an auditor reads. Holds no secret.
+//                              signer, verification level, when the backup ran. What makes
+//                              re-runs idempotent and what an auditor reads. Holds no secret.
 //   .<name>.<pid>-<rand>.tmp   in-progress files (the runbook's rsync excludes *.tmp)
 // SHA256SUMS vouches for the manifest too, so that it travels offsite with the .gpg files: after
 // a disk loss it still says which sha256 each decrypted archive must have.
@@ -35,6 +35,12 @@ export const encryptedRecordSchema = z.object({
   signed_by: z.string().nullable(),
   verification: z.enum(['full', 'session-key', 'structure']),
   encrypted_at: z.string(),
+  /**
+   * When the backup ran (its backup_manifest_<DATE>.json's backup_date): the recovery point a
+   * disk recovery reports, since the backup's own manifest does not go offsite. null: the
+   * backup has no manifest (written by the runbook's bash); absent: recorded before this field.
+   */
+  backup_date: z.string().nullable().optional(),
 });
 
 export const encryptedManifestSchema = z.object({

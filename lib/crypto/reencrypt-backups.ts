@@ -167,6 +167,8 @@ async function reencryptOne(dir: string, name: string, from: string[], options: 
       signed_by: null,
       verification: verification.level,
       encrypted_at: (options.now ?? (() => new Date()))().toISOString(),
+      // The same backup, to new recipients: it still ran when it ran.
+      ...(record?.backup_date !== undefined ? { backup_date: record.backup_date } : {}),
     }, options.sink);
     options.sink({ kind: 'encryption-verified', file: name, level: verification.level, note: verification.note });
   } finally {

@@ -5,7 +5,7 @@
 // codes, fallback, what is left behind) is tested in scripts/disk-recovery.test.ts.
 import { existsSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, readRecipientKey, writeKeyPair, encryptBackup } from '../crypto/index.ts';
@@ -31,6 +31,8 @@ let keyring: string;
 let fingerprint: string;
 let expected: Record<string, string>;
 let lostBackupDir: string;
+/** The lost backup's manifest backup_date: when it ran, to the second. */
+let backupDate: string;
 let s3: TestS3 | undefined;
 
 beforeAll(async () => {
@@ -46,7 +48,8 @@ beforeAll(async () => {
   await copyFile(keys.secretFile, join(keyring, `${fingerprint}.sec.asc`));
   await copyFile(keys.publicFile, join(keyring, `${fingerprint}.pub.asc`));
   await writeFile(join(keyring, 'current'), `${fingerprint}\n`);
-  await runFullBackup({ root, backupDir, date: DATE, policy, sink: silentSink, gitCommit: async () => null });
+  await runFullBackup({ root, backupDir, date: DATE, policy, sink: silentSink, gitCommit: async () => null, now: () => new Date('2026-11-25T02:59:58Z') });
+  backupDate = JSON.parse(await readFile(join(backupDir, 'daily', `arkalia_${DATE}`, `backup_manifest_${DATE}.json`), 'utf8')).backup_date;
   await encryptBackup({ backupDir, policy, recipients: [await readRecipientKey(keys.publicFile)], sink: silentSink });
   offsite = join(await tempDir('ark-dr-offsite-'), 'offsite');
   await mkdir(offsite);
@@ -58,13 +61,14 @@ afterAll(async () => {
 });
 
 /** Docker as the pipeline sees it: every container present; records what it was asked and what the root held then. */
-function fakeDocker(root: string, unhealthy?: string) {
+function fakeDocker(root: string, unhealthy?: string, bindSources: (t: { name: string }) => string[] = () => []) {
   const calls: string[] = [];
   const stateThere = () => existsSync(join(root, 'modules/zeroia/state/zeroia_state.toml'));
   const controller: ServiceController = {
     kind: 'docker',
     stop: async (t) => (calls.push(`stop ${t.container} (state there: ${stateThere()})`), true),
-    start: async (t) => void calls.push(`start ${t.container} (state there: ${stateThere()})`),
+    start: async (t) => void calls.push(`start ${t.container} (state there: ${stateThere()}${bindSources(t).map((s) => `, ${s.startsWith(root) ? s.slice(root.length + 1) : s} there: ${existsSync(s)}`).join('')})`),
+    bindSources: async (t) => bindSources(t),
     waitHealthy: async (t) => {
       if (t.name === unhealthy) throw new ServiceError('HEALTH_TIMEOUT', `${t.container} did not become healthy within 60 s`);
       return { healthy: true, via: 'http', detail: 'HTTP 200' };
@@ -108,6 +112,33 @@ describe('diskRecovery', { timeout: 60_000 }, () => {
     expect(report.services?.started.map((s) => s.name)).toEqual(['reflexia', 'zeroia', 'helloria', 'assistantia']);
     expect(report.services?.api).toMatchObject({ ok: true, url: 'http://arkalia-api:8000/status' });
     expect(report.placement).toEqual({ mode: 'rename', reason: null });
+  });
+
+  it('reports the exact recovery point (when the backup ran, recorded offsite by encrypted-backup), not just its day', async () => {
+    expect(Date.parse(backupDate)).toBe(Date.parse('2026-11-25T02:59:58Z'));
+    const { report } = await recover(join(await tempDir('ark-dr-'), 'arkalia'));
+    expect(report.backup?.recoveryPoint).toBe(backupDate);
+    const planned = await recover(join(await tempDir('ark-dr-'), 'arkalia'), { dryRun: true });
+    expect(planned.report.backup?.recoveryPoint).toBe(backupDate);
+  });
+
+  it('creates the folders the containers bind-mount from the root that the offsite does not hold (logs/), before starting them; never outside the root', async () => {
+    const root = join(await tempDir('ark-dr-'), 'arkalia');
+    const elsewhere = join(await tempDir('ark-dr-elsewhere-'), 'models');
+    const docker = fakeDocker(root, undefined, (t) => [join(root, 'logs'), join(root, 'state'), ...(t.name === 'assistantia' ? [join(root, 'modules/assistantia/logs'), elsewhere] : [])]);
+    const { report, events } = await recover(root, { services: docker.controller });
+    expect(report.services?.started.map((s) => s.name)).toEqual(['reflexia', 'zeroia', 'helloria', 'assistantia']);
+    expect(docker.calls.filter((c) => c.startsWith('start'))).toEqual([
+      'start reflexia (state there: true, logs there: true, state there: true)',
+      'start zeroia (state there: true, logs there: true, state there: true)',
+      'start arkalia-api (state there: true, logs there: true, state there: true)',
+      `start assistantia (state there: true, logs there: true, state there: true, modules/assistantia/logs there: true, ${elsewhere} there: false)`,
+    ]);
+    expect(await readdir(join(root, 'logs'))).toEqual([]);
+    expect(events.filter((e) => e.kind === 'info' && /bind-mounts it/.test(e.message)).map((e) => (e as { message: string }).message)).toEqual([
+      'created logs/ empty: reflexia bind-mounts it and the recovery did not restore it',
+      'created modules/assistantia/logs/ empty: assistantia bind-mounts it and the recovery did not restore it',
+    ]);
   });
 
   it('a service that does not become healthy: the later groups are not started, and the error says the root WAS restored (it stays)', async () => {

@@ -12,7 +12,7 @@ import {
   createBuild, decryptionKeys, discardBuild, planOffsiteSets, planPlacement, readOffsiteIndex, rebuildBackup, rebuiltCandidate, renameIntoPlace,
   type DecryptRecord, type FetchRecord, type KeySources, type OffsiteFile, type OffsiteIndex, type OffsiteSet, type Placement, type RebuiltBackup, type SetProblem,
 } from '../restore-source/index.ts';
-import { noneController, serviceGroups, serviceTarget, type ServiceController, type ServiceTarget } from '../services/index.ts';
+import { createBindSources, noneController, serviceGroups, serviceTarget, type ServiceController, type ServiceTarget } from '../services/index.ts';
 import { backupDirName, dailyDir } from './backup-layout.ts';
 import { runRestore } from './restore.ts';
 import { managed, restartAfterFailure, restoredButUnhealthy, startAfterSwap, stopForSwap, type RestoreServices, type ServicesReport } from './restore-services.ts';
@@ -43,7 +43,10 @@ export interface DiskRecoveryReport {
   backupDir: string;
   dryRun: boolean;
   placement: { mode: Placement['mode']; reason: string | null };
-  /** The set used (dry run: the one that would be tried first). */
+  /**
+   * The set used (dry run: the one that would be tried first). recoveryPoint: when that backup
+   * ran, as encrypted-backup recorded it offsite; YYYY-MM-DD for sets encrypted before it did.
+   */
   backup: { date: string; dir: string; recoveryPoint: string | null; encryptedAt: string | null; reused: boolean } | null;
   /** Newer sets that could not be used, and why (newest first). */
   rejected: { date: string; code: string; name: string | null; reason: string }[];
@@ -169,7 +172,7 @@ async function recoverSet(set: OffsiteSet, c: SetContext): Promise<DiskRecoveryR
       backupDir: o.backupDir,
       scope: systemScope(policy, datasets),
       policy,
-      candidates: [rebuiltCandidate(rebuilt, policy)],
+      candidates: [rebuiltCandidate(rebuilt, policy, backupDateOf(set.files))],
       explicit: true,
       services: { controller: noneController, groups: [], skipMessage: { service: '', message: 'services are stopped and started by disk recovery, around placing the root' } },
       sink,
@@ -206,7 +209,7 @@ async function recoverSet(set: OffsiteSet, c: SetContext): Promise<DiskRecoveryR
 
   // e. Check the restored root before any service starts on it; then start in the policy's order, health-gated.
   report.checks = await checks(o.root, policy, restore.knownInvalid, datasets.includes('infra'), sink);
-  report.services = await startServices(services, stopped.targets ?? [], report, sink, set.date);
+  report.services = await startServices(services, stopped.targets ?? [], report, sink, set.date, o.root);
   return report;
 }
 
@@ -219,7 +222,7 @@ async function checks(root: string, policy: Policy, knownInvalid: readonly { pat
   return results;
 }
 
-async function startServices(services: RestoreServices, present: ServiceTarget[], report: DiskRecoveryReport, sink: EventSink, date: string): Promise<ServicesReport | null> {
+async function startServices(services: RestoreServices, present: ServiceTarget[], report: DiskRecoveryReport, sink: EventSink, date: string, root: string): Promise<ServicesReport | null> {
   if (!managed(services)) return null;
   const absent = services.groups.flat().filter((t) => !present.includes(t)).map((t) => t.container);
   if (absent.length > 0) sink({ kind: 'warning', code: 'CONTAINERS_ABSENT', message: `no container ${absent.join(', ')} on this host: create them from the restored root (docker compose up -d), then they start on the recovered state` });
@@ -230,6 +233,9 @@ async function startServices(services: RestoreServices, present: ServiceTarget[]
     });
   }
   if (present.length === 0) return { stopped: [], started: [], logs: {}, api: null };
+  // The containers bind-mount folders of the root that the offsite does not hold (logs/):
+  // created by the operator's user, not by Docker as root (see create-bind-sources.ts).
+  await createBindSources(services.controller, services.groups.flat().filter((t) => present.includes(t)), root, sink);
   try {
     return await startAfterSwap(services, present, sink);
   } catch (error) {
@@ -264,7 +270,7 @@ async function planOnly(report: DiskRecoveryReport, sets: OffsiteSet[], keys: Re
     const exists = await stat(dir).then(() => true, () => false);
     const datasets = DATASETS.filter((d) => policy.datasets[d] && files.some((f) => f.archive === policy.datasets[d]!.archive));
     report.plan = { date: set.date, fetch: files.map((f) => ({ name: f.name, bytes: f.bytes, sha256: f.sha256 })), decrypt: files.map((f) => ({ file: f.archiveFile, bytes: f.sourceBytes, sha256: f.sourceSha256 })), rebuild: dir, datasets };
-    report.backup = { date: set.date, dir, recoveryPoint: null, encryptedAt: files.find((f) => f.required)?.encryptedAt ?? null, reused: exists };
+    report.backup = { date: set.date, dir, recoveryPoint: backupDateOf(files), encryptedAt: files.find((f) => f.required)?.encryptedAt ?? null, reused: exists };
     report.keys = [...keys.used.values()].map((k) => ({ fingerprint: k.info.fingerprint, keyIds: k.info.keyIds, userIds: k.info.userIds, source: k.source }));
     for (const f of files) sink({ kind: 'dry-run', message: `would fetch ${f.name} (${f.bytes} bytes, sha256 ${f.sha256}) and decrypt it to ${f.archiveFile} (sha256 ${f.sourceSha256})` });
     sink({ kind: 'dry-run', message: exists ? `${dir} exists: it would be verified against this set and reused, or left alone if it differs` : `would rebuild ${dir} with ${files.map((f) => f.archiveFile).join(', ')} and its checksums file` });
@@ -274,6 +280,11 @@ async function planOnly(report: DiskRecoveryReport, sets: OffsiteSet[], keys: Re
     return report;
   }
   throw allRejected(errors, report.rejected);
+}
+
+/** When the set's backup ran, as encrypted-backup recorded it offsite (the required archive's record). */
+function backupDateOf(files: readonly OffsiteFile[]): string | null {
+  return files.find((f) => f.required)?.backupDate ?? null;
 }
 
 function chooseSets(sets: OffsiteSet[], date: string | undefined, target: string): OffsiteSet[] {

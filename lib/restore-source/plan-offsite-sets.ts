@@ -26,6 +26,8 @@ export interface OffsiteFile {
   sourceBytes: number;
   recipients: { fingerprint: string; key_id: string }[];
   encryptedAt: string;
+  /** When the backup ran (manifest backup_date): the exact recovery point; null when not recorded. */
+  backupDate: string | null;
 }
 
 export interface SetProblem {
@@ -109,7 +111,7 @@ function checkFile(name: string, input: PlanOffsiteSetsInput, present: ReadonlyS
   if (record.sha256 !== vouched) {
     return { code: 'OFFSITE_SUMS_DISAGREE', name, reason: `${name}: SHA256SUMS says sha256 ${vouched}, encrypted_manifest.json says ${record.sha256}; neither is trusted over the other`, exitCode: EXIT.integrity };
   }
-  return { sha256: vouched, bytes: record.bytes, sourceSha256: record.source_sha256, sourceBytes: record.source_bytes, recipients: record.recipients, encryptedAt: record.encrypted_at };
+  return { sha256: vouched, bytes: record.bytes, sourceSha256: record.source_sha256, sourceBytes: record.source_bytes, recipients: record.recipients, encryptedAt: record.encrypted_at, backupDate: record.backup_date ?? null };
 }
 
 /** <prefix>_<YYYYMMDD>.tar[.gz|.zst].gpg -> the archive, its date and its plaintext name. */

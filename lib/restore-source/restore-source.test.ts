@@ -38,6 +38,13 @@ describe('planOffsiteSets', () => {
     expect(sets.every((s) => s.problem === null)).toBe(true);
   });
 
+  it('carries when the backup ran (the manifest\'s backup_date), null in manifests written before it was recorded', () => {
+    const plain = input({ [states('20261125')]: { c: 'a' } });
+    const recorded = { ...plain, manifest: { [states('20261125')]: { ...plain.manifest[states('20261125')]!, backup_date: '2026-11-25T02:59:58+00:00' } } };
+    expect(planOffsiteSets(recorded)[0]!.files[0]!.backupDate).toBe('2026-11-25T02:59:58+00:00');
+    expect(planOffsiteSets(input({ [states('20261125')]: { c: 'a' } }))[0]!.files[0]!.backupDate).toBeNull();
+  });
+
   it('names what is wrong with a set before any download: missing, not vouched for, not described, disagreeing', () => {
     const problem = (files: Parameters<typeof input>[0]) => planOffsiteSets(input(files))[0]!.problem;
     expect(problem({ [states('20261125')]: { c: 'a', listed: false } })).toMatchObject({ code: 'OFFSITE_OBJECT_MISSING', name: states('20261125'), exitCode: 1 });

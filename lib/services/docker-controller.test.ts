@@ -15,6 +15,7 @@ interface FakeContainer {
   stopError?: number;
   startError?: number;
   logs?: Buffer;
+  mounts?: { Type: string; Source: string; Destination: string }[];
 }
 
 function engine(containers: Record<string, FakeContainer>, options: { down?: boolean } = {}) {
@@ -33,7 +34,7 @@ function engine(containers: Record<string, FakeContainer>, options: { down?: boo
           inspections.set(name, i + 1);
           const state = c.states[Math.min(i, c.states.length - 1)]!;
           const ports = c.ports?.[Math.min(i, c.ports.length - 1)] ?? {};
-          return { Name: `/${name}`, State: { Running: true, Status: 'running', ExitCode: 0, ...state }, NetworkSettings: { Ports: ports } } as unknown as Docker.ContainerInspectInfo;
+          return { Name: `/${name}`, State: { Running: true, Status: 'running', ExitCode: 0, ...state }, NetworkSettings: { Ports: ports }, Mounts: c.mounts ?? [] } as unknown as Docker.ContainerInspectInfo;
         },
         async stop(opts) {
           calls.push(`stop ${name} t=${opts?.t}`);
@@ -171,6 +172,19 @@ describe('dockerController.logsTail', () => {
     const { docker, calls } = engine({ zeroia: { states: [{}], logs: Buffer.concat([frame(1, 'loaded state\n'), frame(2, 'warn: x\n')]) } });
     expect(await dockerController({ docker }).logsTail(target(), 10)).toBe('loaded state\nwarn: x\n');
     expect(calls).toEqual(['logs zeroia tail=10']);
+  });
+});
+
+describe('dockerController.bindSources', () => {
+  it('lists the host folders a container bind-mounts (not its volumes); none for a missing container', async () => {
+    const mounts = [
+      { Type: 'bind', Source: '/srv/arkalia/logs', Destination: '/app/logs' },
+      { Type: 'volume', Source: '/var/lib/docker/volumes/x/_data', Destination: '/data' },
+      { Type: 'bind', Source: '/srv/arkalia/modules/zeroia/state', Destination: '/app/modules/zeroia/state' },
+    ];
+    const { docker } = engine({ zeroia: { states: [{ Running: false, Status: 'exited' }], mounts } });
+    expect(await dockerController({ docker }).bindSources!(target())).toEqual(['/srv/arkalia/logs', '/srv/arkalia/modules/zeroia/state']);
+    expect(await dockerController({ docker: engine({}).docker }).bindSources!(target())).toEqual([]);
   });
 });
 

@@ -99,6 +99,11 @@ export function dockerController(options: DockerControllerOptions = {}): Service
       return { url, status: url === null ? 0 : await httpStatus(url) };
     },
 
+    async bindSources(target) {
+      const info = await inspect(target);
+      return (info?.Mounts ?? []).filter((m) => m.Type === 'bind').map((m) => m.Source);
+    },
+
     async logsTail(target, lines) {
       try {
         const buffer = await (await container(target)).logs({ stdout: true, stderr: true, tail: lines, follow: false });

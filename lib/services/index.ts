@@ -1,6 +1,6 @@
 // services: stop / start / health-check / logs of Arkalia services, via Docker (dockerode)
 // or not at all (`none`); groups started in the policy's order, each gated on health; the
-// API check. Failures: engine unreachable, no such container, health timeout (named, with
+// API check; the bind-mount folders a rebuilt root lacks, created before a start. Failures: engine unreachable, no such container, health timeout (named, with
 // the timeout), later groups not started.
 export { serviceForModule, serviceTarget, type ServiceController, type ServiceTarget, type HealthResult } from './service-controller.ts';
 export { dockerController, type DockerApi, type DockerControllerOptions } from './docker-controller.ts';
@@ -8,6 +8,7 @@ export { noneController } from './none-controller.ts';
 export { demuxDockerLogs } from './demux-docker-logs.ts';
 export { serviceGroups, stopServices, startServices, type ServiceOutcome } from './start-in-order.ts';
 export { checkApi, type ApiCheck } from './check-api.ts';
+export { createBindSources } from './create-bind-sources.ts';
 
 import { UsageError } from '../errors.ts';
 import { dockerController } from './docker-controller.ts';

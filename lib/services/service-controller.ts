@@ -32,6 +32,8 @@ export interface ServiceController {
   logsTail(target: ServiceTarget, lines: number): Promise<string>;
   /** One GET of `path` on the service (its published port, else its container address): null when services are not managed. Status 0: unreachable. */
   probe?(target: ServiceTarget, path: string): Promise<{ url: string | null; status: number } | null>;
+  /** The host paths the service bind-mounts (docker: its container's bind mounts); [] when there is no such service. */
+  bindSources?(target: ServiceTarget): Promise<string[]>;
 }
 
 /** The policy's service that owns modules/<module>/state/, if any. */

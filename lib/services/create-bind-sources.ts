@@ -1,0 +1,34 @@
+import { mkdir, realpath, stat } from 'node:fs/promises';
+import { relative, resolve, sep } from 'node:path';
+import type { EventSink } from '../events.ts';
+import type { ServiceController, ServiceTarget } from './service-controller.ts';
+
+/**
+ * Before containers start on a rebuilt root: the folders they bind-mount from inside `root`
+ * that the recovery did not bring back (logs/, modules/<m>/logs/: the logs archive does not go
+ * offsite) are created empty, owned like the restored files. Docker would create them too when
+ * the stopped container starts again (it resolves bind sources by path), but as root: a service
+ * running as the operator's user could then not write its logs there, and the operator could
+ * not put files back into them. Only inside `root` (never elsewhere on the host); a folder that
+ * cannot be created is left to Docker, with a warning. Idempotent. Returns what it created.
+ */
+export async function createBindSources(controller: ServiceController, targets: readonly ServiceTarget[], root: string, sink: EventSink): Promise<string[]> {
+  if (!controller.bindSources) return [];
+  const roots = [...new Set([resolve(root), await realpath(root).catch(() => resolve(root))])];
+  const rootOf = (path: string) => roots.find((r) => path !== r && path.startsWith(r.endsWith(sep) ? r : `${r}${sep}`));
+  const created: string[] = [];
+  for (const target of targets) {
+    for (const source of await controller.bindSources(target)) {
+      const base = rootOf(source);
+      if (base === undefined || created.includes(source) || (await stat(source).then(() => true, () => false))) continue;
+      try {
+        await mkdir(source, { recursive: true });
+        created.push(source);
+        sink({ kind: 'info', message: `created ${relative(base, source)}/ empty: ${target.container} bind-mounts it and the recovery did not restore it` });
+      } catch (error) {
+        sink({ kind: 'warning', code: 'BIND_SOURCE_NOT_CREATED', message: `could not create ${source}, which ${target.container} bind-mounts (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): Docker will create it, owned by root` });
+      }
+    }
+  }
+  return created;
+}
