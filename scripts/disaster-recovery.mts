@@ -6,7 +6,7 @@
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { isBackupDate } from '../lib/pipeline/backup-layout.ts';
 import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
-import { abortOnSignals, RESTORE_HELP, RESTORE_OPTIONS, restoreSettings, testPauseHook } from './cli/restore-options.ts';
+import { abortOnSignals, RESTORE_HELP, RESTORE_OPTIONS, restoreSettings, settleInterruptedRestore, testPauseHook } from './cli/restore-options.ts';
 import { runScript } from './cli/run-script.ts';
 
 const HELP = `Usage: disaster-recovery.mts [YYYYMMDD] [options]
@@ -53,9 +53,8 @@ await runScript(async (ctx) => {
   if (values.sandbox !== undefined && !testMode) throw new UsageError('--sandbox is only for --test-mode (a test restore into that folder); see --help');
   if (testMode && settings.resume) throw new UsageError('--resume settles an interrupted restore of the live root; it cannot be combined with --test-mode');
 
-  const [{ disasterRecovery }, { resumeRestore }, { loadPolicy }, { serviceController }] = await Promise.all([
+  const [{ disasterRecovery }, { loadPolicy }, { serviceController }] = await Promise.all([
     import('../lib/pipeline/disaster-recovery.ts'),
-    import('../lib/pipeline/resume-restore.ts'),
     import('../lib/policy/index.ts'),
     import('../lib/services/index.ts'),
   ]);
@@ -65,10 +64,7 @@ await runScript(async (ctx) => {
   const lock = settings.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: settings.lockTimeoutMs };
 
   if (settings.resume) {
-    ctx.say(`↺ settling any interrupted restore of ${common.root} (policy: ${source})`);
-    const report = await resumeRestore({ root: common.root, backupDir: common.backupDir, policy, services, sink: ctx.sink, ...lock });
-    const summary = report.settled ? `✅ ${report.settled.outcome === 'rolled-back' ? 'rolled back' : 'completed'} the interrupted restore (${report.settled.files} file(s))` : '✅ nothing to resume';
-    return { exitCode: EXIT.ok, summary, result: { resume: report } };
+    return settleInterruptedRestore({ root: common.root, backupDir: common.backupDir, policy, policySource: source, services, sink: ctx.sink, say: ctx.say, lockTimeoutMs: settings.lockTimeoutMs });
   }
 
   const what = testMode ? `test restore (sandbox ${values.sandbox ?? 'temporary'}; live root and services untouched)` : 'DISASTER RECOVERY';

@@ -1,11 +1,11 @@
-import { execFile, spawn } from 'node:child_process';
 import { cp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, it } from 'vitest';
 import { sha256Buffer } from '../lib/checksum/index.ts';
 import { runFullBackup } from '../lib/pipeline/backup.ts';
 import { resolvePolicy } from '../lib/policy/index.ts';
-import { copyFixture, FIXTURE_ROOT, REPO_ROOT, tempDir, treeContents } from '../lib/testing.ts';
+import { copyFixture, FIXTURE_ROOT, REPO_ROOT, tempDir } from '../lib/testing.ts';
+import { digestTree as digest, expectNoStackTrace as noStackTrace, runScript, startScript as start } from './testing.ts';
 
 // scripts/disaster-recovery.mts as an operator runs it (a subprocess): exit codes, --json,
 // the files it leaves — and killed at exact points of its swap (ARK_TEST_PAUSE_AT, test-only)
@@ -18,50 +18,13 @@ const EXTRA = 'modules/zeroia/state/zz_stale.toml';
 const CORRUPT = '<<<<<<< HEAD\nlast_decision = "reduce"\n=======\nlast_decision = "monitor"\n>>>>>>> dev-migration\n';
 const policy = resolvePolicy({}, 'built-in');
 
-interface Run {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Start a script; `paused` resolves once it prints ARK_TEST_PAUSED (when ARK_TEST_PAUSE_AT is set). */
-function start(script: string, args: string[], env: Record<string, string> = {}) {
-  const { ARK_DEBUG: _d, ARK_ROOT: _r, ARK_BACKUP_DIR: _b, ARK_TEST_PAUSE_AT: _p, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: REPO_ROOT, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  let onPause: () => void = () => {};
-  const paused = new Promise<void>((resolve) => (onPause = resolve));
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString();
-    if (stderr.includes('ARK_TEST_PAUSED')) onPause();
-  });
-  const done = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  void done.then(() => clearTimeout(timer));
-  const pausedOrExited = Promise.race([paused, done.then((r) => Promise.reject(new Error(`exited (${r.code}) before pausing:\n${r.stderr}`)))]);
-  pausedOrExited.catch(() => {}); // only awaited by tests that pause
-  return { child, paused: pausedOrExited, done };
-}
-
-const run = (script: string, args: string[], env?: Record<string, string>) => start(script, args, env).done;
-
-async function digest(dir: string): Promise<Record<string, string>> {
-  return Object.fromEntries([...(await treeContents(dir))].map(([path, content]) => [path, sha256Buffer(content)]));
-}
+const run = (script: string, args: string[], env?: Record<string, string>) => runScript(script, args, env);
 
 /** Anything a restore leaves in or beside the root: journal, workspaces, sidecars. */
 async function leftovers(root: string): Promise<string[]> {
   const inside = (await readdir(root, { recursive: true })).filter((n) => n.split('/').some((p) => p.startsWith('.ark-restore')));
   const beside = (await readdir(dirname(root))).filter((n) => n !== 'arkalia-luna-pro');
   return [...inside, ...beside];
-}
-
-function noStackTrace(r: Run): void {
-  expect(r.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
-  expect(r.stderr).not.toMatch(/unexpected error/);
 }
 
 let pristine: string;

@@ -3,10 +3,9 @@
 // the root and the local backups are gone, and only the offsite folder and a private key
 // (ours, or one GnuPG made and exported) are given. Checked byte for byte, and for what a
 // failure must never leave behind.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,42 +18,17 @@ import { runFullBackup } from '../lib/pipeline/backup.ts';
 import { emergencyRestore } from '../lib/pipeline/emergency-restore.ts';
 import { resolvePolicy } from '../lib/policy/index.ts';
 import { noneController } from '../lib/services/index.ts';
-import { copyFixture, FIXTURE_ROOT, REPO_ROOT, tempDir, treeContents } from '../lib/testing.ts';
+import { copyFixture, FIXTURE_ROOT, tempDir, treeContents } from '../lib/testing.ts';
+import { runScript, type ScriptRun } from './testing.ts';
 
 const execFileP = promisify(execFile);
-const TSX = createRequire(import.meta.url).resolve('tsx');
-const script = (name: string) => join(REPO_ROOT, 'scripts', `${name}.mts`);
 const NEW = '20261125'; // the fixture as it is (two state files with merge-conflict markers)
 const OLD = '20261124'; // those two files repaired: every TOML valid
 const statesGpg = (date: string) => `arkalia_states_${date}.tar.gz.gpg`;
 const PASS = 'gnupg made this key, passphrase in a file';
 const INVALID = ['state/global_context.toml', 'state/reflexia_state.toml'];
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function run(name: string, args: string[], env: Record<string, string> = {}): Promise<Outcome> {
-  const base: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(base)) if (/^(ARK_|AWS_)/.test(key)) delete base[key];
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--no-warnings', '--import', TSX, script(name), ...args], { cwd: REPO_ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
-  });
-}
+const run = (name: string, args: string[], env: Record<string, string> = {}) => runScript(name, args, env);
 
 /** Every path under `dir`, hidden ones included (folders end with "/"). */
 async function entries(dir: string, base = ''): Promise<string[]> {
@@ -148,7 +122,7 @@ async function expectNothingPartial(d: { disk: string; backupDir: string }): Pro
   expect((await entries(join(d.disk, 'srv'))).filter((e) => e.split('/')[0]!.startsWith('.'))).toEqual([]);
 }
 
-function json(outcome: Outcome): Record<string, any> {
+function json(outcome: ScriptRun): Record<string, any> {
   try {
     return JSON.parse(outcome.stdout);
   } catch {

@@ -7,7 +7,7 @@ import { EXIT, UsageError } from '../lib/errors.ts';
 import { isBackupDate } from '../lib/pipeline/backup-layout.ts';
 import { assertModuleName } from '../lib/restore/module-name.ts';
 import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
-import { abortOnSignals, RESTORE_HELP, RESTORE_OPTIONS, restoreSettings, testPauseHook } from './cli/restore-options.ts';
+import { abortOnSignals, RESTORE_HELP, RESTORE_OPTIONS, restoreSettings, settleInterruptedRestore, testPauseHook } from './cli/restore-options.ts';
 import { runScript } from './cli/run-script.ts';
 
 const HELP = `Usage: emergency-restore.mts <module> [YYYYMMDD] [options]
@@ -43,9 +43,8 @@ await runScript(async (ctx) => {
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}; see --help`);
   if (date !== undefined && !isBackupDate(date)) throw new UsageError(`backup date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
 
-  const [{ emergencyRestore }, { resumeRestore }, { loadPolicy }, { serviceController }] = await Promise.all([
+  const [{ emergencyRestore }, { loadPolicy }, { serviceController }] = await Promise.all([
     import('../lib/pipeline/emergency-restore.ts'),
-    import('../lib/pipeline/resume-restore.ts'),
     import('../lib/policy/index.ts'),
     import('../lib/services/index.ts'),
   ]);
@@ -55,10 +54,7 @@ await runScript(async (ctx) => {
   const lock = settings.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: settings.lockTimeoutMs };
 
   if (settings.resume) {
-    ctx.say(`↺ settling any interrupted restore of ${common.root} (policy: ${source})`);
-    const report = await resumeRestore({ root: common.root, backupDir: common.backupDir, policy, services, sink: ctx.sink, ...lock });
-    const summary = report.settled ? `✅ ${report.settled.outcome === 'rolled-back' ? 'rolled back' : 'completed'} the interrupted restore (${report.settled.files} file(s))` : '✅ nothing to resume';
-    return { exitCode: EXIT.ok, summary, result: { resume: report } };
+    return settleInterruptedRestore({ root: common.root, backupDir: common.backupDir, policy, policySource: source, services, sink: ctx.sink, say: ctx.say, lockTimeoutMs: settings.lockTimeoutMs });
   }
 
   ctx.say(`🔄 emergency restore of ${module} in ${common.root} from ${common.backupDir} (policy: ${source})${settings.dryRun ? ' — dry run' : ''}`);

@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256Buffer } from '../lib/checksum/index.ts';
 import { runFullBackup } from '../lib/pipeline/backup.ts';
 import { resolvePolicy } from '../lib/policy/index.ts';
-import { copyFixture, FIXTURE_ROOT, REPO_ROOT, tempDir, treeContents } from '../lib/testing.ts';
+import { copyFixture, FIXTURE_ROOT, REPO_ROOT, tempDir } from '../lib/testing.ts';
+import { digestTree as digest, expectNoStackTrace as noStackTrace, runScript } from './testing.ts';
 
 // scripts/emergency-restore.mts run as an operator runs it: a subprocess, its exit code, its
 // stdout (--json) and stderr, and the files it leaves. `node --import tsx` starts in about
@@ -17,28 +18,8 @@ const STATE = 'modules/zeroia/state/zeroia_state.toml';
 const CORRUPT = '<<<<<<< HEAD\nlast_decision = "reduce"\n=======\nlast_decision = "monitor"\n>>>>>>> dev-migration\n';
 const policy = resolvePolicy({}, 'built-in');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function runScript(script: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const { ARK_DEBUG: _d, ARK_ROOT: _r, ARK_BACKUP_DIR: _b, ...inherited } = process.env;
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', script, ...args], { cwd: REPO_ROOT, env: { ...inherited, ...env }, maxBuffer: 16 << 20, timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') reject(error);
-      else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-    });
-  });
-}
-
 const restore = (args: string[], env?: Record<string, string>) => runScript(RESTORE, args, env);
 
-/** path → sha256 of every file (deep-comparing Buffers of a 2 MB tree is far too slow in expect). */
-async function digest(dir: string): Promise<Record<string, string>> {
-  return Object.fromEntries([...(await treeContents(dir))].map(([path, content]) => [path, sha256Buffer(content)]));
-}
 
 const exists = (path: string) => stat(path).then(() => true, () => false);
 
@@ -47,10 +28,6 @@ async function stagingLeft(root: string): Promise<string[]> {
   return (await readdir(root, { recursive: true })).filter((name) => name.split('/').some((part) => part.startsWith('.ark-restore')));
 }
 
-function noStackTrace(run: Run): void {
-  expect(run.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
-  expect(run.stderr).not.toMatch(/unexpected error/);
-}
 
 async function backupInProcess(root: string, backupDir: string, date: string): Promise<void> {
   await runFullBackup({ root, backupDir, date, policy, sink: () => {}, gitCommit: async () => null, host: 'test' });

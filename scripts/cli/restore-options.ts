@@ -1,9 +1,13 @@
 import type { ParseArgsConfig } from 'node:util';
-import { UsageError } from '../../lib/errors.ts';
+import { EXIT, UsageError } from '../../lib/errors.ts';
+import type { EventSink } from '../../lib/events.ts';
+import type { Policy } from '../../lib/policy/index.ts';
+import type { ServiceController } from '../../lib/services/index.ts';
+import type { ScriptOutcome } from './run-script.ts';
 
 // Flags every restore script shares (emergency-restore, disaster-recovery; disk-recovery
 // later), the SIGINT/SIGTERM handling of a restore, and the test-only pause hook.
-// Only node: and lib/errors imports here: --help and usage errors answer at once.
+// Only node: and lib/errors imports here (and types): --help and usage errors answer at once.
 
 export const RESTORE_OPTIONS = {
   services: { type: 'string', default: 'docker' },
@@ -110,4 +114,29 @@ export function testPauseHook(env: NodeJS.ProcessEnv, signal: AbortSignal, say: 
       signal.addEventListener('abort', () => (clearInterval(alive), resolve()), { once: true });
     });
   };
+}
+
+/** --resume: settle an interrupted restore of the live root from its journal (roll it back or complete it). */
+export async function settleInterruptedRestore(options: {
+  root: string;
+  backupDir: string;
+  policy: Policy;
+  policySource: string;
+  services: ServiceController;
+  sink: EventSink;
+  say: (line: string) => void;
+  lockTimeoutMs: number | undefined;
+}): Promise<ScriptOutcome> {
+  const { resumeRestore } = await import('../../lib/pipeline/resume-restore.ts');
+  options.say(`↺ settling any interrupted restore of ${options.root} (policy: ${options.policySource})`);
+  const report = await resumeRestore({
+    root: options.root,
+    backupDir: options.backupDir,
+    policy: options.policy,
+    services: options.services,
+    sink: options.sink,
+    ...(options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs }),
+  });
+  const summary = report.settled ? `✅ ${report.settled.outcome === 'rolled-back' ? 'rolled back' : 'completed'} the interrupted restore (${report.settled.files} file(s))` : '✅ nothing to resume';
+  return { exitCode: EXIT.ok, summary, result: { resume: report } };
 }
