@@ -5,7 +5,7 @@
 // Only what argument checking needs is imported up front: a usage error answers at once.
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { isBackupDate } from '../lib/pipeline/backup-layout.ts';
-import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
+import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';
 import { abortOnSignals, RESTORE_HELP, RESTORE_OPTIONS, restoreSettings, settleInterruptedRestore, testPauseHook } from './cli/restore-options.ts';
 import { runScript } from './cli/run-script.ts';
 
@@ -59,7 +59,7 @@ await runScript(async (ctx) => {
     import('../lib/services/index.ts'),
   ]);
   const services = serviceController(settings.services);
-  const { policy, source } = await loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) });
+  const { policy, source } = await loadPolicy(policyLocation(common));
   const signal = abortOnSignals(ctx.say);
   const lock = settings.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: settings.lockTimeoutMs };
 

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { parseLockTimeout, LOCK_TIMEOUT_HELP } from '../lib/lock/lock-timeout.ts';
 import { isBackupDate } from '../lib/pipeline/backup-layout.ts';
-import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
+import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';
 import { formatBytes } from './cli/render-event.ts';
 import { retryPolicyFromEnv } from './cli/retry-policy-from-env.ts';
 import { runScript } from './cli/run-script.ts';
@@ -110,7 +110,7 @@ await runScript(async (ctx) => {
   if (passphrase?.warning) ctx.sink({ kind: 'warning', code: 'PASSPHRASE_FILE_MODE', message: passphrase.warning });
   const remote = await openRemote(target, env);
   // The root is gone, and its ark.policy.toml with it: --policy FILE, else the built-in policy.
-  const { policy, source } = await loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) });
+  const { policy, source } = await loadPolicy(policyLocation(common));
 
   ctx.say(`💽 disk recovery from ${remote.target} into ${common.root} (local backup rebuilt in ${common.backupDir}; policy: ${source})${dryRun ? ' — dry run' : ''}`);
   const report = await diskRecovery({

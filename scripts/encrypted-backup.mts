@@ -17,7 +17,7 @@ import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts
 import { isBackupDate } from '../lib/pipeline/backup-layout.ts';
 import { encryptedBackupMetrics } from '../lib/metrics/job-metrics.ts';
 import { loadPolicy } from '../lib/policy/index.ts';
-import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
+import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';
 import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';
 import { runScript } from './cli/run-script.ts';
 
@@ -112,7 +112,7 @@ await runScript(async (ctx) => {
     return { unique, signingKey, verifyKeys };
   });
 
-  const { policy, source } = await metrics.guard(() => loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) }));
+  const { policy, source } = await metrics.guard(() => loadPolicy(policyLocation(common)));
   ctx.say(`🔐 encrypted backup in ${common.backupDir} (policy: ${source}) to ${unique.map((r) => `${r.info.fingerprint} ${r.info.userIds[0] ?? ''}`.trim()).join(', ')}`);
   const report = await metrics.guard(() => encryptBackup({
     backupDir: common.backupDir,

@@ -5,7 +5,7 @@ import { EXIT, UsageError } from '../lib/errors.ts';
 import { isBackupDate, localDateStamp } from '../lib/pipeline/backup-layout.ts';
 import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts';
 import { fullBackupMetrics } from '../lib/metrics/job-metrics.ts';
-import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
+import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';
 import { runScript } from './cli/run-script.ts';
 import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';
 
@@ -66,7 +66,7 @@ await runScript(async (ctx) => {
 
   // Loaded only now, so that --help and usage errors answer at once.
   const [{ loadPolicy }, { runFullBackup }] = await Promise.all([import('../lib/policy/index.ts'), import('../lib/pipeline/backup.ts')]);
-  const { policy, source } = await metrics.guard(() => loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) }));
+  const { policy, source } = await metrics.guard(() => loadPolicy(policyLocation(common)));
   ctx.say(`🏗️  full backup of ${common.root} → ${common.backupDir} (${date}; policy: ${source})`);
   const started = Date.now();
   const report = await metrics.guard(() => runFullBackup({ root: common.root, backupDir: common.backupDir, date, policy, sink: ctx.sink, replace: values.replace, dryRun: values['dry-run'], prune: !values['no-prune'], lockTimeoutMs, tar: tarChoice(process.env.ARK_TAR) }));

@@ -6,7 +6,7 @@ import { EXIT } from '../lib/errors.ts';
 import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts';
 import { RETENTION_RULES } from '../lib/retention/plan-retention.ts';
 import { pruneMetrics } from '../lib/metrics/job-metrics.ts';
-import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
+import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';
 import { runScript } from './cli/run-script.ts';
 import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';
 
@@ -48,7 +48,7 @@ await runScript(async (ctx) => {
 
   // Loaded only now, so that --help and usage errors answer at once.
   const [{ loadPolicy }, { runPrune }] = await Promise.all([import('../lib/policy/index.ts'), import('../lib/pipeline/prune.ts')]);
-  const { policy, source } = await metrics.guard(() => loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) }));
+  const { policy, source } = await metrics.guard(() => loadPolicy(policyLocation(common)));
   const r = policy.retention;
   const rules = [`daily_days ${r.daily_days}`, ...(['keep_daily', 'keep_weekly', 'keep_monthly'] as const).filter((k) => r[k]).map((k) => `${k} ${r[k]}`)].join(', ');
   ctx.say(`🧹 prune ${common.backupDir}/daily (${rules}; policy: ${source})${dryRun ? ' — dry run' : ''}`);

@@ -4,7 +4,7 @@
 import { EXIT, UsageError } from '../lib/errors.ts';
 import type { ArkEvent, EventSink } from '../lib/events.ts';
 import { realtimeEventMetrics, realtimeMetrics } from '../lib/metrics/job-metrics.ts';
-import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
+import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';
 import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';
 import { runScript } from './cli/run-script.ts';
 
@@ -68,7 +68,7 @@ await runScript(async (ctx) => {
 
   // Loaded only now, so that --help and usage errors answer at once.
   const [{ loadPolicy }, pipeline] = await Promise.all([import('../lib/policy/index.ts'), import('../lib/pipeline/realtime-snapshot.ts')]);
-  const { policy, source } = await metrics.guard(() => loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) }));
+  const { policy, source } = await metrics.guard(() => loadPolicy(policyLocation(common)));
 
   if (!values.watch) {
     ctx.say(`📸 real-time snapshot of ${common.root} → ${common.backupDir}/realtime (policy: ${source})`);

@@ -10,7 +10,7 @@ import { parseTarget } from '../lib/offsite/parse-target.ts';
 import { remoteSync } from '../lib/pipeline/remote-sync.ts';
 import { loadPolicy } from '../lib/policy/index.ts';
 import { formatBytes } from './cli/render-event.ts';
-import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
+import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';
 import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';
 import { retryPolicyFromEnv } from './cli/retry-policy-from-env.ts';
 import { runScript } from './cli/run-script.ts';
@@ -81,7 +81,7 @@ await runScript(async (ctx) => {
   const metrics = runMetrics(ctx, { flag: values['metrics-file'], type: 'offsite', dryRun });
   const remote = await metrics.guard(() => openRemote(target, process.env));
 
-  const { source } = await metrics.guard(() => loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) }));
+  const { source } = await metrics.guard(() => loadPolicy(policyLocation(common)));
   ctx.say(`🌐 offsite sync of ${join(common.backupDir, 'encrypted')} → ${remote.target} (policy: ${source})${dryRun ? ' — dry run' : ''}`);
   const report = await metrics.guard(() => remoteSync({ backupDir: common.backupDir, remote, sink: ctx.sink, dryRun, retry: { policy: retry }, lockTimeoutMs }));
   await metrics.record((facts) => remoteSyncMetrics(report, facts));

@@ -10,7 +10,7 @@ import { ArkError, EXIT, UsageError } from '../lib/errors.ts';
 import { loadPolicy } from '../lib/policy/index.ts';
 import { CRON_FILE_NAME, parseTimeOfDay, planSchedule, renderCron, renderSystemd, unitsToEnable, type ScheduleEnv, type UnitFile } from '../lib/schedule/index.ts';
 import { writeFileAtomic } from '../lib/state/index.ts';
-import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
+import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';
 import { runScript } from './cli/run-script.ts';
 
 const DEFAULT_METRICS_FILE = '/var/lib/prometheus/node-exporter/arkalia-dr.prom';
@@ -73,7 +73,7 @@ await runScript(async (ctx) => {
   const at = parseTimeOfDay(values.at);
   if (values.force && values.install === undefined) throw new UsageError('--force only applies with --install DIR');
   const abs = (path: string) => resolve(path);
-  const { policy, source } = await loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) });
+  const { policy, source } = await loadPolicy(policyLocation(common));
 
   const plan = planSchedule(policy, {
     at,

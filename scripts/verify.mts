@@ -3,7 +3,7 @@
 // commands: verify.mts --daily | --weekly | --monthly (any combination). Checks: lib/verify.
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { MetricsUpdate } from '../lib/metrics/metrics-update.ts';
-import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
+import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';
 import { runScript } from './cli/run-script.ts';
 import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';
 
@@ -71,7 +71,7 @@ await runScript(async (ctx) => {
     import('../lib/verify/verify-checklist.ts'),
     import('../lib/crypto/read-passphrase.ts'),
   ]);
-  const { policy, source } = await loadPolicy({ root: common.root, ...(common.policyFile ? { file: common.policyFile } : {}) });
+  const { policy, source } = await loadPolicy(policyLocation(common));
   const offsite = values.offsite || process.env.ARK_OFFSITE || undefined;
   const passphrase = values.key ? await resolvePassphrase({ file: values['passphrase-file'], envValue: process.env.ARK_PASSPHRASE, envName: 'ARK_PASSPHRASE', flag: '--passphrase-file' }) : undefined;
   if (passphrase?.warning) ctx.sink({ kind: 'warning', code: 'PASSPHRASE_FILE_MODE', message: passphrase.warning });

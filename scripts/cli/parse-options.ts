@@ -38,6 +38,11 @@ export function parseOptions<O extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
+/** Where loadPolicy looks: --policy when given, else <root>/ark.policy.toml, else the built-in policy. */
+export function policyLocation(common: Pick<CommonOptions, 'root' | 'policyFile'>): { root: string; file?: string } {
+  return common.policyFile ? { root: common.root, file: common.policyFile } : { root: common.root };
+}
+
 export function commonOptions(values: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): CommonOptions {
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
   const policy = str(values.policy);
