@@ -70,9 +70,9 @@ async function dispatch(probe: Probe, ctx: ProbeContext): Promise<ProbeResult> {
       return corruptCopyPreserved(probe.module, ctx);
     case 'no-temp-files': {
       const base = locationDir(ctx, probe.in);
-      const leftovers = (await glob(probe.paths.map((p) => `${p === '.' ? '' : `${p}/`}**/{.ark-restore-*,.*.tmp-*,.arkalia_*.partial-*}`), { cwd: base, dot: true, onlyFiles: false })).sort();
-      const rootLevel = (await readdir(base)).filter((n) => n.startsWith('.ark-restore-'));
-      const all = [...new Set([...leftovers, ...rootLevel])];
+      const leftovers = (await glob(probe.paths.map((p) => `${p === '.' ? '' : `${p}/`}**/{${TEMP_NAMES.join(',')}}`), { cwd: base, dot: true, onlyFiles: false })).sort();
+      const rootLevel = (await readdir(base)).filter((n) => /^\.ark-(restore|disk-recovery|recovering|upload)-/.test(n));
+      const all = [...leftovers, ...rootLevel.filter((n) => !leftovers.includes(n) && !leftovers.includes(`${n}/`))];
       return { probe: name, ok: all.length === 0, detail: all.length === 0 ? 'none' : all.join(', ') };
     }
     case 'not': {
@@ -84,6 +84,9 @@ async function dispatch(probe: Probe, ctx: ProbeContext): Promise<ProbeResult> {
       return runChaosProbe(probe, ctx);
   }
 }
+
+/** What the scripts name their work in progress (restore staging, disk-recovery work folder, rebuilt backup, upload, atomic write, partial backup). */
+const TEMP_NAMES = ['.ark-restore-*', '.ark-disk-recovery-*', '.ark-recovering-*', '.ark-upload-*', '.*.tmp-*', '.arkalia_*.partial-*'];
 
 /** The restore preserved the corrupted state: the exact damaged bytes of every fault on this module. */
 async function corruptCopyPreserved(module: string, ctx: ProbeContext): Promise<ProbeResult> {

@@ -58,6 +58,12 @@ describe('path-exists, free-space, no-temp-files in a location, and not', () => 
     expect((await runProbe(probe, ctx)).ok).toBe(true);
     await mkdir(join(ctx.backupDir, 'daily', '.arkalia_20260101.partial-1-2'), { recursive: true });
     expect(await runProbe(probe, ctx)).toMatchObject({ ok: false, detail: 'daily/.arkalia_20260101.partial-1-2/' });
+    await rm(join(ctx.backupDir, 'daily', '.arkalia_20260101.partial-1-2'), { recursive: true });
+    // disk-recovery's work folder, and an upload a sync left half-done
+    await mkdir(join(ctx.backupDir, '.ark-disk-recovery-x1'));
+    await mkdir(join(ctx.backupDir, 'offsite'));
+    await writeFile(join(ctx.backupDir, 'offsite', '.ark-upload-SHA256SUMS.x2'), '');
+    expect(await runProbe(probe, ctx)).toMatchObject({ ok: false, detail: '.ark-disk-recovery-x1/, offsite/.ark-upload-SHA256SUMS.x2' });
   });
 
   it('not inverts a probe, but a probe that cannot run proves nothing', async () => {
