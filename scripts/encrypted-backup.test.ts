@@ -1,8 +1,7 @@
 // scripts/encrypted-backup.mts, run as an operator runs it: a subprocess, its exit code, its
 // output, the files it leaves in <backup-dir>/encrypted/, checked with gpg and sha256sum.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,34 +10,15 @@ import { flipByte, gnupgHome, ourKeyPair, type GnupgHome } from '../lib/crypto/t
 import { silentSink } from '../lib/events.ts';
 import { runFullBackup } from '../lib/pipeline/backup.ts';
 import { DEFAULT_POLICY, resolvePolicy } from '../lib/policy/index.ts';
-import { copyFixture, REPO_ROOT, tempDir } from '../lib/testing.ts';
+import { copyFixture, tempDir } from '../lib/testing.ts';
+import { runScript, type ScriptRun } from './testing.ts';
 
 const run = promisify(execFile);
-const SCRIPT = join(REPO_ROOT, 'scripts', 'encrypted-backup.mts');
-const TSX = createRequire(import.meta.url).resolve('tsx');
 const PASS = 'sign key passphrase';
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const encrypted = (args: string[], env?: Record<string, string>) => runScript('encrypted-backup', args, env);
 
-function encrypted(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
-  const base: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of ['ARK_ROOT', 'ARK_BACKUP_DIR', 'ARK_DEBUG', 'ARK_RECIPIENTS', 'ARK_KEYRING', 'ARK_PASSPHRASE', 'ARK_VERIFY_PASSPHRASE']) delete base[key];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, SCRIPT, ...args], { cwd: REPO_ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function expectNoStackTrace(outcome: Outcome): void {
+function expectNoStackTrace(outcome: ScriptRun): void {
   expect(outcome.stderr).not.toMatch(/^\s+at /m);
   expect(outcome.stdout).not.toMatch(/^\s+at /m);
 }

@@ -1,65 +1,29 @@
 // scripts/full-backup.mts, run as an operator runs it: a subprocess, its exit code, its
 // stdout/stderr, and the files it leaves, checked with the GNU tools the runbook uses.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { localDateStamp } from '../lib/pipeline/backup-layout.ts';
-import { copyFixture, REPO_ROOT, tempDir, treeContents } from '../lib/testing.ts';
+import { copyFixture, tempDir, treeContents } from '../lib/testing.ts';
+import { startScript, type ScriptOptions, type ScriptRun } from './testing.ts';
 
 const run = promisify(execFile);
-const SCRIPT = join(REPO_ROOT, 'scripts', 'full-backup.mts');
-// Absolute, so that the script also starts with a cwd outside the repository (default --root).
-const TSX = createRequire(import.meta.url).resolve('tsx');
-const ZX_CLI = join(REPO_ROOT, 'node_modules', 'zx', 'build', 'cli.js');
 const MiB = 1024 * 1024;
 const INVALID_STATES = ['state/global_context.toml', 'state/reflexia_state.toml'];
 const STATES_MEMBER = /^(modules\/[^/]+\/state\/|state\/|global_state\/|config\/|\.env$)/;
 
-interface Outcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+/** How to start it (see startScript), and what the environment adds. */
+type RunOptions = ScriptOptions & { env?: Record<string, string> };
 
-interface RunOptions {
-  cwd?: string;
-  env?: Record<string, string>;
-  uid?: number;
-  /** Run through zx's CLI (argv = node cli.js script.mts ...), as `zx scripts/full-backup.mts` does. */
-  viaZx?: boolean;
-}
+const start = (args: string[], { env, ...options }: RunOptions = {}) => startScript('full-backup', args, env, options);
+const backup = (args: string[], options?: RunOptions): Promise<ScriptRun> => start(args, options).done;
 
-function start(args: string[], options: RunOptions = {}): { child: ChildProcess; done: Promise<Outcome> } {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of ['ARK_ROOT', 'ARK_BACKUP_DIR', 'ARK_DEBUG']) delete env[key];
-  const argv = ['--import', TSX, ...(options.viaZx ? [ZX_CLI] : []), SCRIPT, ...args];
-  const child = spawn(process.execPath, argv, {
-    cwd: options.cwd ?? REPO_ROOT,
-    env: { ...env, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const done = new Promise<Outcome>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { child, done };
-}
-
-const backup = (args: string[], options?: RunOptions): Promise<Outcome> => start(args, options).done;
-
-function expectNoStackTrace(outcome: Outcome): void {
+function expectNoStackTrace(outcome: ScriptRun): void {
   expect(outcome.stderr).not.toMatch(/^\s+at /m);
   expect(outcome.stdout).not.toMatch(/^\s+at /m);
 }

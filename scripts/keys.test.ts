@@ -1,8 +1,7 @@
 // scripts/keys.mts as an operator runs it: generate, list, rotate (with --reencrypt), checked
 // with gpg and by decrypting what rotation leaves behind.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -11,34 +10,17 @@ import { decryptFile, encryptBackup, inspectEncryptedFile, readKeyring, readPriv
 import { flipByte, gnupgHome, payloadFile } from '../lib/crypto/testing.ts';
 import { resolvePolicy } from '../lib/policy/index.ts';
 import { REPO_ROOT, tempDir } from '../lib/testing.ts';
+import { runScript, type ScriptRun } from './testing.ts';
 
 const run = promisify(execFile);
 const SCRIPT = join(REPO_ROOT, 'scripts', 'keys.mts');
 const BACKUP_SCRIPT = join(REPO_ROOT, 'scripts', 'encrypted-backup.mts');
-const TSX = createRequire(import.meta.url).resolve('tsx');
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function node(script: string, args: string[], env: Record<string, string> = {}): Promise<Outcome> {
-  const base: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of ['ARK_ROOT', 'ARK_BACKUP_DIR', 'ARK_DEBUG', 'ARK_RECIPIENTS', 'ARK_KEYRING', 'ARK_PASSPHRASE', 'ARK_OLD_PASSPHRASE']) delete base[key];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, script, ...args], { cwd: REPO_ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+// Not killed before the rotation tests' own timeout (120 s).
+const node = (script: string, args: string[], env?: Record<string, string>) => runScript(script, args, env, { timeoutMs: 120_000 });
 const keys = (args: string[], env?: Record<string, string>) => node(SCRIPT, args, env);
 
-function expectNoStackTrace(outcome: Outcome): void {
+function expectNoStackTrace(outcome: ScriptRun): void {
   expect(outcome.stderr).not.toMatch(/^\s+at /m);
   expect(outcome.stdout).not.toMatch(/^\s+at /m);
 }

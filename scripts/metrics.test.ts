@@ -1,7 +1,7 @@
 // --metrics-file on the backup-side scripts, run as an operator (or cron) runs them: one
 // textfile shared by every script and run, failures counted, a metrics problem never failing
 // a backup, remote-sync taking the backup folder's lock.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -11,36 +11,17 @@ import { ourKeyPair } from '../lib/crypto/testing.ts';
 import { BACKUP_METRICS as N } from '../lib/metrics/index.ts';
 import { parseExposition, promtoolCheck, sampleValue, type Exposition } from '../lib/metrics/testing/exposition.ts';
 import { copyFixture, REPO_ROOT, tempDir } from '../lib/testing.ts';
+import { startScript, type ScriptOptions } from './testing.ts';
 
 const run = promisify(execFile);
 const TSX = createRequire(import.meta.url).resolve('tsx');
 const INVALID_STATES = ['state/global_context.toml', 'state/reflexia_state.toml'];
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+/** How to start it (see startScript), and what the environment adds. */
+type RunOptions = ScriptOptions & { env?: Record<string, string> };
 
-function start(script: string, args: string[], options: { env?: Record<string, string>; uid?: number } = {}): { child: ChildProcess; done: Promise<Outcome>; stderr: () => string } {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) if (/^(ARK_|AWS_)/.test(key)) delete env[key];
-  const child = spawn(process.execPath, ['--no-warnings', '--import', TSX, join(REPO_ROOT, 'scripts', script), ...args], {
-    cwd: REPO_ROOT,
-    env: { ...env, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const done = new Promise<Outcome>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-  return { child, done, stderr: () => stderr };
-}
+// scripts/<name> (name with .mts); not killed before the longest test here may take (120 s).
+const start = (name: string, args: string[], { env, ...options }: RunOptions = {}) => startScript(join(REPO_ROOT, 'scripts', name), args, env, { timeoutMs: 120_000, ...options });
 
 async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   for (const started = Date.now(); !condition(); await new Promise((r) => setTimeout(r, 100))) {
@@ -48,7 +29,7 @@ async function until(condition: () => boolean, what: string, timeoutMs = 30_000)
   }
 }
 
-const script = (name: string, args: string[], options?: { env?: Record<string, string>; uid?: number }) => start(name, args, options).done;
+const script = (name: string, args: string[], options?: RunOptions) => start(name, args, options).done;
 
 async function fixStates(root: string): Promise<void> {
   for (const path of INVALID_STATES) {

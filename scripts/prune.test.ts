@@ -1,46 +1,24 @@
 // scripts/prune.mts (and full-backup.mts's lock and prune), run as an operator runs them:
 // subprocesses, exit codes, stdout/stderr, and what is left in the backup folder.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { currentProcess, formatLockRecord, lockPath } from '../lib/lock/index.ts';
 import { daysAgo, makeBackup, snapshotTree } from '../lib/retention/testing.ts';
 import { copyFixture, REPO_ROOT, tempDir } from '../lib/testing.ts';
+import { startScript, type ScriptOptions, type ScriptRun } from './testing.ts';
 
-const TSX = createRequire(import.meta.url).resolve('tsx');
-const ZX_CLI = join(REPO_ROOT, 'node_modules', 'zx', 'build', 'cli.js');
 const PRUNE = join(REPO_ROOT, 'scripts', 'prune.mts');
 const FULL_BACKUP = join(REPO_ROOT, 'scripts', 'full-backup.mts');
 
-interface Outcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+// Not killed before the longest test here may take (120 s).
+const start = (script: string, args: string[], options: ScriptOptions = {}) => startScript(script, args, {}, { timeoutMs: 120_000, ...options });
+const prune = (args: string[], options?: ScriptOptions) => start(PRUNE, args, options).done;
 
-function start(script: string, args: string[], options: { viaZx?: boolean } = {}): { child: ChildProcess; done: Promise<Outcome>; stderr: () => string } {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of ['ARK_ROOT', 'ARK_BACKUP_DIR', 'ARK_DEBUG']) delete env[key];
-  const child = spawn(process.execPath, ['--import', TSX, ...(options.viaZx ? [ZX_CLI] : []), script, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const done = new Promise<Outcome>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { child, done, stderr: () => stderr };
-}
-
-const prune = (args: string[], options?: { viaZx?: boolean }) => start(PRUNE, args, options).done;
-
-function expectNoStackTrace(outcome: Outcome): void {
+function expectNoStackTrace(outcome: ScriptRun): void {
   expect(outcome.stderr).not.toMatch(/^\s+at /m);
   expect(outcome.stdout).not.toMatch(/^\s+at /m);
 }

@@ -1,43 +1,19 @@
 // scripts/realtime-snapshot.mts as an operator (or cron, or systemd) runs it: a subprocess,
 // its exit code, its stdout/stderr, and the snapshots it leaves.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { INVALID_STATES, listFiles, mountTmpfs, VALID_STATES } from '../lib/snapshot/testing.ts';
-import { copyFixture, REPO_ROOT, tempDir } from '../lib/testing.ts';
+import { copyFixture, tempDir } from '../lib/testing.ts';
+import { startScript, type ScriptOptions, type ScriptRun } from './testing.ts';
 
-const SCRIPT = join(REPO_ROOT, 'scripts', 'realtime-snapshot.mts');
-const TSX = createRequire(import.meta.url).resolve('tsx');
-const ZX_CLI = join(REPO_ROOT, 'node_modules', 'zx', 'build', 'cli.js');
 const STAMPED = /\.\d{8}_\d{6}(_\d{3})?$/;
 
-interface Outcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+const start = (args: string[], options?: ScriptOptions) => startScript('realtime-snapshot', args, {}, options);
+const snapshot = (args: string[], options?: ScriptOptions) => start(args, options).done;
 
-function start(args: string[], options: { viaZx?: boolean } = {}): { child: ChildProcess; done: Promise<Outcome>; stderr: () => string } {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of ['ARK_ROOT', 'ARK_BACKUP_DIR', 'ARK_DEBUG']) delete env[key];
-  const child = spawn(process.execPath, ['--import', TSX, ...(options.viaZx ? [ZX_CLI] : []), SCRIPT, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const done = new Promise<Outcome>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { child, done, stderr: () => stderr };
-}
-
-const snapshot = (args: string[], options?: { viaZx?: boolean }) => start(args, options).done;
-
-function expectNoStackTrace(outcome: Outcome): void {
+function expectNoStackTrace(outcome: ScriptRun): void {
   expect(outcome.stderr).not.toMatch(/^\s+at /m);
   expect(outcome.stdout).not.toMatch(/^\s+at /m);
 }

@@ -1,8 +1,7 @@
 // scripts/remote-sync.mts, run as an operator runs it: a subprocess against a local folder,
 // a real sshd (rsync over ssh) and a real S3 server (s3rver), all on 127.0.0.1.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -10,37 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeEncrypted } from '../lib/offsite/testing/encrypted-dir.ts';
 import { startS3rver, type TestS3 } from '../lib/offsite/testing/s3rver.ts';
 import { freePort, startSshd, type TestSshd } from '../lib/offsite/testing/sshd.ts';
-import { REPO_ROOT, tempDir } from '../lib/testing.ts';
+import { tempDir } from '../lib/testing.ts';
+import { runScript, type ScriptRun } from './testing.ts';
 
 const run = promisify(execFile);
-const SCRIPT = join(REPO_ROOT, 'scripts', 'remote-sync.mts');
-const TSX = createRequire(import.meta.url).resolve('tsx');
 const states = (date: string) => `arkalia_states_${date}.tar.gz.gpg`;
 const SECRET = 'sekret-never-printed-7f3a';
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-async function sync(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
-  const base: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(base)) if (/^(ARK_|AWS_)/.test(key)) delete base[key];
-  const child = spawn(process.execPath, ['--no-warnings', '--import', TSX, SCRIPT, ...args], { cwd: REPO_ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const sync = (args: string[], env?: Record<string, string>) => runScript('remote-sync', args, env, { timeoutMs: 60_000 });
 
 async function backupDirWith(files: Record<string, string>, options?: Parameters<typeof writeEncrypted>[2]): Promise<{ backupDir: string; args: string[] }> {
   const backupDir = await tempDir('ark-sync-script-');
@@ -48,7 +24,7 @@ async function backupDirWith(files: Record<string, string>, options?: Parameters
   return { backupDir, args: ['--root', backupDir, '--backup-dir', backupDir] };
 }
 
-function expectClean(outcome: Outcome): void {
+function expectClean(outcome: ScriptRun): void {
   expect(outcome.stderr).not.toMatch(/^\s+at /m);
   expect(`${outcome.stdout}${outcome.stderr}`).not.toContain(SECRET);
 }

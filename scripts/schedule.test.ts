@@ -1,37 +1,19 @@
 // scripts/schedule.mts as an operator runs it: what it prints, what --install writes (and
 // refuses to overwrite), bad input with exit 2; systemd units checked by systemd-analyze
 // verify where it exists.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, tempDir } from '../lib/testing.ts';
+import { runScript } from './testing.ts';
 
 const run = promisify(execFile);
-const SCRIPT = join(REPO_ROOT, 'scripts', 'schedule.mts');
 const TSX = createRequire(import.meta.url).resolve('tsx');
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function schedule(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
-  const base: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(base)) if (key.startsWith('ARK_')) delete base[key];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--no-warnings', '--import', TSX, SCRIPT, ...args], { cwd: REPO_ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const schedule = (args: string[], env?: Record<string, string>) => runScript('schedule', args, env);
 
 const common = ['--root', '/srv/arkalia-luna-pro', '--backup-dir', '/backup', '--user', 'root'];
 const cmd = (script: string) => `${process.execPath} --import ${TSX} ${join(REPO_ROOT, 'scripts', script)}`;

@@ -7,7 +7,9 @@ import { expect } from 'vitest';
 import { sha256Buffer } from '../lib/checksum/index.ts';
 import { REPO_ROOT, treeContents } from '../lib/testing.ts';
 
+// Absolute, so that a script also starts with a cwd outside the repository.
 const TSX = createRequire(import.meta.url).resolve('tsx');
+const ZX_CLI = join(REPO_ROOT, 'node_modules', 'zx', 'build', 'cli.js');
 
 export interface ScriptRun {
   code: number | null;
@@ -22,6 +24,19 @@ export interface StartedScript {
   /** Resolves once the script prints ARK_TEST_PAUSED (ARK_TEST_PAUSE_AT set); rejects if it exits first. */
   paused: Promise<void>;
   done: Promise<ScriptRun>;
+  /** What it has printed on stderr so far (to wait for a line while it runs). */
+  stderr: () => string;
+}
+
+export interface ScriptOptions {
+  /** Killed with SIGKILL after this long (default 90 s). */
+  timeoutMs?: number;
+  /** Working folder (default the repository). */
+  cwd?: string;
+  /** Run as this user id, with the group id of the same number (a test running as root uses 65534). */
+  uid?: number;
+  /** Through zx's CLI (argv = node cli.js script.mts ...), as `zx scripts/<name>.mts` runs it. */
+  viaZx?: boolean;
 }
 
 /** scripts/<name>.mts, or a path as given. */
@@ -30,18 +45,19 @@ export function scriptPath(nameOrPath: string): string {
 }
 
 /**
- * Start an operator script with Node + tsx, from the repository, with the caller's environment
- * minus every ARK_* and AWS_* variable (a test says what the script sees), plus `env`.
- * Killed after `timeoutMs` (default 90 s).
+ * Start an operator script with Node + tsx, from the repository (or `options.cwd`), with the
+ * caller's environment minus every ARK_* and AWS_* variable (a test says what the script sees),
+ * plus `env`. Killed after `options.timeoutMs` (default 90 s).
  */
-export function startScript(nameOrPath: string, args: readonly string[], env: Record<string, string> = {}, options: { timeoutMs?: number } = {}): StartedScript {
+export function startScript(nameOrPath: string, args: readonly string[], env: Record<string, string> = {}, options: ScriptOptions = {}): StartedScript {
   const base: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(base)) if (/^(ARK_|AWS_)/.test(key)) delete base[key];
   const started = Date.now();
-  const child = spawn(process.execPath, ['--no-warnings', '--import', TSX, scriptPath(nameOrPath), ...args], {
-    cwd: REPO_ROOT,
+  const child = spawn(process.execPath, ['--no-warnings', '--import', TSX, ...(options.viaZx ? [ZX_CLI] : []), scriptPath(nameOrPath), ...args], {
+    cwd: options.cwd ?? REPO_ROOT,
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
   });
   let stdout = '';
   let stderr = '';
@@ -60,11 +76,11 @@ export function startScript(nameOrPath: string, args: readonly string[], env: Re
   void done.finally(() => clearTimeout(timer)).catch(() => {});
   const pausedOrExited = Promise.race([paused, done.then((r) => Promise.reject(new Error(`exited (${r.code}) before pausing:\n${r.stderr}`)))]);
   pausedOrExited.catch(() => {}); // only awaited by tests that pause
-  return { child, paused: pausedOrExited, done };
+  return { child, paused: pausedOrExited, done, stderr: () => stderr };
 }
 
 /** Run an operator script to the end (see startScript). */
-export function runScript(nameOrPath: string, args: readonly string[], env: Record<string, string> = {}, options: { timeoutMs?: number } = {}): Promise<ScriptRun> {
+export function runScript(nameOrPath: string, args: readonly string[], env: Record<string, string> = {}, options: ScriptOptions = {}): Promise<ScriptRun> {
   return startScript(nameOrPath, args, env, options).done;
 }
 

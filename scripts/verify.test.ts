@@ -1,29 +1,14 @@
 // scripts/verify.mts as an operator runs it: exit codes, the archive named, the metrics file.
 // (The checks themselves are tested in-process in lib/verify/verify-checklist.test.ts.)
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { daysAgo, makeBackup } from '../lib/retention/testing.ts';
-import { REPO_ROOT, tempDir } from '../lib/testing.ts';
+import { tempDir } from '../lib/testing.ts';
+import { runScript } from './testing.ts';
 
-const TSX = createRequire(import.meta.url).resolve('tsx');
-const VERIFY = join(REPO_ROOT, 'scripts', 'verify.mts');
 
-function verify(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of ['ARK_ROOT', 'ARK_BACKUP_DIR', 'ARK_DEBUG', 'ARK_OFFSITE', 'ARK_METRICS_FILE']) delete env[key];
-  const child = spawn(process.execPath, ['--import', TSX, VERIFY, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const verify = (args: string[]) => runScript('verify', args);
 
 const metricsText = (file: string) => readFile(file, 'utf8').catch(() => '');
 
