@@ -5,8 +5,8 @@
 // Only what argument checking needs is imported up front: a usage error answers at once.
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { isBackupDate } from '../lib/pipeline/backup-layout.ts';
-import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';
-import { abortOnSignals, RESTORE_HELP, RESTORE_OPTIONS, restoreSettings, settleInterruptedRestore, testPauseHook } from './cli/restore-options.ts';
+import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
+import { RESTORE_HELP, RESTORE_OPTIONS, restoreSettings, prepareRestore, settleInterruptedRestore, testPauseHook } from './cli/restore-options.ts';
 import { runScript } from './cli/run-script.ts';
 
 const HELP = `Usage: disaster-recovery.mts [YYYYMMDD] [options]
@@ -53,19 +53,9 @@ await runScript(async (ctx) => {
   if (values.sandbox !== undefined && !testMode) throw new UsageError('--sandbox is only for --test-mode (a test restore into that folder); see --help');
   if (testMode && settings.resume) throw new UsageError('--resume settles an interrupted restore of the live root; it cannot be combined with --test-mode');
 
-  const [{ disasterRecovery }, { loadPolicy }, { serviceController }] = await Promise.all([
-    import('../lib/pipeline/disaster-recovery.ts'),
-    import('../lib/policy/index.ts'),
-    import('../lib/services/index.ts'),
-  ]);
-  const services = serviceController(settings.services);
-  const { policy, source } = await loadPolicy(policyLocation(common));
-  const signal = abortOnSignals(ctx.say);
-  const lock = settings.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: settings.lockTimeoutMs };
-
-  if (settings.resume) {
-    return settleInterruptedRestore({ root: common.root, backupDir: common.backupDir, policy, policySource: source, services, sink: ctx.sink, say: ctx.say, lockTimeoutMs: settings.lockTimeoutMs });
-  }
+  const [{ disasterRecovery }, run] = await Promise.all([import('../lib/pipeline/disaster-recovery.ts'), prepareRestore(common, settings, ctx)]);
+  const { policy, policySource: source, services, signal, lock } = run;
+  if (settings.resume) return settleInterruptedRestore(common, run, ctx);
 
   const what = testMode ? `test restore (sandbox ${values.sandbox ?? 'temporary'}; live root and services untouched)` : 'DISASTER RECOVERY';
   ctx.say(`💥 ${what} of ${common.root} from ${common.backupDir} (policy: ${source})${settings.dryRun ? ' — dry run' : ''}`);

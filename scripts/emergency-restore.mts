@@ -6,8 +6,8 @@
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { isBackupDate } from '../lib/pipeline/backup-layout.ts';
 import { assertModuleName } from '../lib/restore/module-name.ts';
-import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';
-import { abortOnSignals, RESTORE_HELP, RESTORE_OPTIONS, restoreSettings, settleInterruptedRestore, testPauseHook } from './cli/restore-options.ts';
+import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
+import { RESTORE_HELP, RESTORE_OPTIONS, restoreSettings, prepareRestore, settleInterruptedRestore, testPauseHook } from './cli/restore-options.ts';
 import { runScript } from './cli/run-script.ts';
 
 const HELP = `Usage: emergency-restore.mts <module> [YYYYMMDD] [options]
@@ -43,19 +43,9 @@ await runScript(async (ctx) => {
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}; see --help`);
   if (date !== undefined && !isBackupDate(date)) throw new UsageError(`backup date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
 
-  const [{ emergencyRestore }, { loadPolicy }, { serviceController }] = await Promise.all([
-    import('../lib/pipeline/emergency-restore.ts'),
-    import('../lib/policy/index.ts'),
-    import('../lib/services/index.ts'),
-  ]);
-  const services = serviceController(settings.services);
-  const { policy, source } = await loadPolicy(policyLocation(common));
-  const signal = abortOnSignals(ctx.say);
-  const lock = settings.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: settings.lockTimeoutMs };
-
-  if (settings.resume) {
-    return settleInterruptedRestore({ root: common.root, backupDir: common.backupDir, policy, policySource: source, services, sink: ctx.sink, say: ctx.say, lockTimeoutMs: settings.lockTimeoutMs });
-  }
+  const [{ emergencyRestore }, run] = await Promise.all([import('../lib/pipeline/emergency-restore.ts'), prepareRestore(common, settings, ctx)]);
+  const { policy, policySource: source, services, signal, lock } = run;
+  if (settings.resume) return settleInterruptedRestore(common, run, ctx);
 
   ctx.say(`🔄 emergency restore of ${module} in ${common.root} from ${common.backupDir} (policy: ${source})${settings.dryRun ? ' — dry run' : ''}`);
   const pauseAt = testPauseHook(process.env, signal, ctx.say);

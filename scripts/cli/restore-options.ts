@@ -1,9 +1,9 @@
 import type { ParseArgsConfig } from 'node:util';
 import { EXIT, UsageError } from '../../lib/errors.ts';
-import type { EventSink } from '../../lib/events.ts';
 import type { Policy } from '../../lib/policy/index.ts';
 import type { ServiceController } from '../../lib/services/index.ts';
-import type { ScriptOutcome } from './run-script.ts';
+import { policyLocation, type CommonOptions } from './parse-options.ts';
+import type { ScriptContext, ScriptOutcome } from './run-script.ts';
 
 // Flags every restore script shares (emergency-restore, disaster-recovery; disk-recovery
 // later), the SIGINT/SIGTERM handling of a restore, and the test-only pause hook.
@@ -116,27 +116,35 @@ export function testPauseHook(env: NodeJS.ProcessEnv, signal: AbortSignal, say: 
   };
 }
 
-/** --resume: settle an interrupted restore of the live root from its journal (roll it back or complete it). */
-export async function settleInterruptedRestore(options: {
-  root: string;
-  backupDir: string;
+/** What both restore scripts set up once their arguments parse. */
+export interface RestoreRun {
   policy: Policy;
   policySource: string;
   services: ServiceController;
-  sink: EventSink;
-  say: (line: string) => void;
-  lockTimeoutMs: number | undefined;
-}): Promise<ScriptOutcome> {
+  /** Aborted by SIGINT/SIGTERM (see abortOnSignals). */
+  signal: AbortSignal;
+  /** Spread into the pipeline's options: the --lock-timeout, when given. */
+  lock: { lockTimeoutMs?: number };
+}
+
+export async function prepareRestore(common: CommonOptions, settings: RestoreSettings, ctx: Pick<ScriptContext, 'say'>): Promise<RestoreRun> {
+  const [{ loadPolicy }, { serviceController }] = await Promise.all([import('../../lib/policy/index.ts'), import('../../lib/services/index.ts')]);
+  const services = serviceController(settings.services);
+  const { policy, source } = await loadPolicy(policyLocation(common));
+  return {
+    policy,
+    policySource: source,
+    services,
+    signal: abortOnSignals(ctx.say),
+    lock: settings.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: settings.lockTimeoutMs },
+  };
+}
+
+/** --resume: settle an interrupted restore of the live root from its journal (roll it back or complete it). */
+export async function settleInterruptedRestore(common: CommonOptions, run: RestoreRun, ctx: Pick<ScriptContext, 'say' | 'sink'>): Promise<ScriptOutcome> {
   const { resumeRestore } = await import('../../lib/pipeline/resume-restore.ts');
-  options.say(`↺ settling any interrupted restore of ${options.root} (policy: ${options.policySource})`);
-  const report = await resumeRestore({
-    root: options.root,
-    backupDir: options.backupDir,
-    policy: options.policy,
-    services: options.services,
-    sink: options.sink,
-    ...(options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs }),
-  });
+  ctx.say(`↺ settling any interrupted restore of ${common.root} (policy: ${run.policySource})`);
+  const report = await resumeRestore({ root: common.root, backupDir: common.backupDir, policy: run.policy, services: run.services, sink: ctx.sink, ...run.lock });
   const summary = report.settled ? `✅ ${report.settled.outcome === 'rolled-back' ? 'rolled back' : 'completed'} the interrupted restore (${report.settled.files} file(s))` : '✅ nothing to resume';
   return { exitCode: EXIT.ok, summary, result: { resume: report } };
 }
