@@ -86,16 +86,7 @@ await runScript(async (ctx) => {
       result: {
         mode: 'once',
         dry_run: report.dryRun,
-        backup_dir: common.backupDir,
-        policy: source,
-        started_at: report.startedAt.toISOString(),
-        duration_ms: report.durationMs,
-        snapshots_written: t.written,
-        bytes_written: t.bytesWritten,
-        unchanged: t.unchanged,
-        invalid_count: t.invalid,
-        failed_count: t.failed,
-        pruned_count: t.pruned,
+        ...runFields(common.backupDir, source, report),
         written: report.written,
         invalid_states: report.invalid,
         failed: report.failed,
@@ -141,20 +132,28 @@ await runScript(async (ctx) => {
     result: {
       mode: 'watch',
       signal,
-      backup_dir: common.backupDir,
-      policy: source,
-      started_at: report.startedAt.toISOString(),
-      duration_ms: report.durationMs,
-      snapshots_written: t.written,
-      bytes_written: t.bytesWritten,
-      unchanged: t.unchanged,
-      invalid_count: t.invalid,
-      failed_count: t.failed,
-      pruned_count: t.pruned,
+      ...runFields(common.backupDir, source, report),
       invalid_states: report.invalid,
     },
   };
 }, { scriptUrl: import.meta.url });
+
+/** The --json fields a one-shot run and a --watch session share. */
+function runFields(backupDir: string, policySource: string, report: { startedAt: Date; durationMs: number; totals: { written: number; bytesWritten: number; unchanged: number; invalid: number; failed: number; pruned: number } }) {
+  const t = report.totals;
+  return {
+    backup_dir: backupDir,
+    policy: policySource,
+    started_at: report.startedAt.toISOString(),
+    duration_ms: report.durationMs,
+    snapshots_written: t.written,
+    bytes_written: t.bytesWritten,
+    unchanged: t.unchanged,
+    invalid_count: t.invalid,
+    failed_count: t.failed,
+    pruned_count: t.pruned,
+  };
+}
 
 function milliseconds(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
