@@ -45,6 +45,21 @@ describe('ParallelGzip', () => {
     }
   });
 
+  it('gives the same bytes back whatever the chunks: stored blocks spanning chunks, samples across them, recycled join buffers', async () => {
+    // Alternating compressible and random blocks, so stored and deflated blocks interleave and
+    // the buffers blocks are joined into are reused many times while others are in flight.
+    const pieces: Buffer[] = [];
+    for (let i = 0; i < 12; i += 1) pieces.push(i % 3 === 1 ? randomBytes(64 * KiB) : logText(64 * KiB));
+    const input = Buffer.concat(pieces);
+    for (const chunk of [1, 997, 65_536, 200 * KiB]) {
+      const slice = chunk === 1 ? input.subarray(0, 40 * KiB) : input; // byte-by-byte: a shorter input
+      const { out, gz } = await gzip(slice, { level: 6, blockSize: 64 * KiB, concurrency: 2 }, chunk);
+      expect(gunzipSync(out).equals(slice), `chunks of ${chunk}`).toBe(true);
+      if (chunk !== 1) expect(gz.storedBlocks, `chunks of ${chunk}`).toBe(4);
+      if (chunk !== 1) expect(gz.deflatedBlocks, `chunks of ${chunk}`).toBe(8);
+    }
+  });
+
   it('compresses as well as plain gzip at the same level (each block primed with the 32 KiB before it)', async () => {
     const input = logText(2 * 1024 * KiB);
     const { out, gz } = await gzip(input, { level: 6, blockSize: 128 * KiB });

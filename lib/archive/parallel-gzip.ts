@@ -8,7 +8,8 @@ import { constants, crc32, deflateRaw, deflateRawSync } from 'node:zlib';
 // order as ONE gzip member that `gzip -d`, GNU `tar -xzf` and zlib read like any other.
 // Blocks that would not shrink (model weights, already-compressed files) are not deflated at
 // all: they are written as stored deflate blocks, found by deflating a small sample first.
-// Memory is bounded by blockSize x (in-flight blocks + 1), whatever the input size.
+// Memory is bounded by blockSize x (in-flight blocks + 1), whatever the input size. Incoming
+// chunks are kept by reference, never changed (a stream's chunk belongs to its reader).
 
 export interface ParallelGzipOptions {
   /** 0-9 as gzip's -0..-9 (0: store everything). */
@@ -35,9 +36,14 @@ export class ParallelGzip extends Transform {
   readonly #blockSize: number;
   readonly #concurrency: number;
   readonly #storeAbove: number;
-  #block: Buffer;
+  // The block being gathered, as references to the incoming chunks (not copied: a stored
+  // block is written straight from them, and only blocks worth deflating are joined).
+  #parts: Buffer[] = [];
   #fill = 0;
+  /** The last 32 KiB before the current block: the next deflate's dictionary. */
   #previous: Buffer | null = null;
+  /** Buffers a joined block was deflated from, free again once its deflate returned. */
+  readonly #spare: Buffer[] = [];
   #crc = 0;
   #size = 0;
   #queue: Promise<Buffer[]>[] = [];
@@ -52,7 +58,6 @@ export class ParallelGzip extends Transform {
     this.#blockSize = options.blockSize ?? 1024 * 1024;
     this.#concurrency = Math.max(1, options.concurrency ?? availableParallelism());
     this.#storeAbove = options.storeAboveRatio ?? 0.97;
-    this.#block = Buffer.allocUnsafe(this.#blockSize);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -75,7 +80,7 @@ export class ParallelGzip extends Transform {
     let at = 0;
     while (at < chunk.length) {
       const n = Math.min(this.#blockSize - this.#fill, chunk.length - at);
-      chunk.copy(this.#block, this.#fill, at, at + n);
+      this.#parts.push(n === chunk.length ? chunk : chunk.subarray(at, at + n));
       this.#fill += n;
       at += n;
       if (this.#fill === this.#blockSize) {
@@ -86,14 +91,16 @@ export class ParallelGzip extends Transform {
   }
 
   #submit(): void {
-    const block = this.#block.subarray(0, this.#fill);
-    this.#block = Buffer.allocUnsafe(this.#blockSize);
+    const parts = this.#parts;
+    const length = this.#fill;
+    this.#parts = [];
     this.#fill = 0;
-    this.#crc = crc32(block, this.#crc);
-    this.#size += block.length;
+    for (const part of parts) this.#crc = crc32(part, this.#crc);
+    this.#size += length;
     const dictionary = this.#previous;
-    this.#previous = block.length >= WINDOW ? block.subarray(block.length - WINDOW) : Buffer.concat([dictionary ?? Buffer.alloc(0), block]).subarray(-WINDOW);
-    this.#queue.push(this.#compress(block, dictionary));
+    // A copy (32 KiB): the block it comes from may be reused or released before the next deflate runs.
+    this.#previous = length >= WINDOW ? tail(parts, WINDOW) : Buffer.concat([dictionary ?? Buffer.alloc(0), ...parts]).subarray(-WINDOW);
+    this.#queue.push(this.#compress(parts, length, dictionary));
   }
 
   async #writeOldest(): Promise<void> {
@@ -106,46 +113,105 @@ export class ParallelGzip extends Transform {
     for (const part of parts) this.push(part);
   }
 
-  async #compress(block: Buffer, dictionary: Buffer | null): Promise<Buffer[]> {
-    if (block.length === 0) return [];
-    if (this.level === 0 || this.#incompressible(block)) {
+  async #compress(parts: Buffer[], length: number, dictionary: Buffer | null): Promise<Buffer[]> {
+    if (length === 0) return [];
+    if (this.level === 0 || this.#incompressible(parts, length)) {
       this.storedBlocks += 1;
-      return storedBlocks(block);
+      return storedBlocks(parts);
     }
-    const deflated = await new Promise<Buffer>((resolve, reject) =>
-      // chunkSize: a compressible block's output in one thread-pool round trip, not one per 16 KiB.
-      deflateRaw(block, { level: this.level, finishFlush: constants.Z_SYNC_FLUSH, chunkSize: OUTPUT_CHUNK, ...(dictionary ? { dictionary } : {}) }, (error, out) => (error ? reject(error) : resolve(out))),
-    );
-    if (deflated.length >= storedSize(block.length)) {
-      this.storedBlocks += 1;
-      return storedBlocks(block);
+    const block = this.#join(parts, length);
+    try {
+      const deflated = await new Promise<Buffer>((resolve, reject) =>
+        // chunkSize: a compressible block's output in one thread-pool round trip, not one per 16 KiB.
+        deflateRaw(block, { level: this.level, finishFlush: constants.Z_SYNC_FLUSH, chunkSize: OUTPUT_CHUNK, ...(dictionary ? { dictionary } : {}) }, (error, out) => (error ? reject(error) : resolve(out))),
+      );
+      if (deflated.length < storedSize(length)) {
+        this.deflatedBlocks += 1;
+        return [deflated];
+      }
+    } finally {
+      // The deflated bytes are a new buffer: the joined input can take the next block.
+      if (block.length === this.#blockSize && block !== parts[0]) this.#spare.push(block);
     }
-    this.deflatedBlocks += 1;
-    return [deflated];
+    this.storedBlocks += 1;
+    return storedBlocks(parts);
+  }
+
+  /** The block as one buffer for zlib: its only chunk, or the chunks copied into a spare buffer (fewer 1 MiB allocations, less garbage collection). */
+  #join(parts: Buffer[], length: number): Buffer {
+    if (parts.length === 1) return parts[0]!;
+    const into = length === this.#blockSize ? (this.#spare.pop() ?? Buffer.allocUnsafe(length)) : Buffer.allocUnsafe(length);
+    let at = 0;
+    for (const part of parts) at += part.copy(into, at);
+    return into;
   }
 
   /** Deflate three 4 KiB slices at level 1: if even they barely shrink, the block is not worth deflating. */
-  #incompressible(block: Buffer): boolean {
-    if (this.#storeAbove <= 0 || block.length < 4 * SAMPLE) return false;
-    const third = Math.floor(block.length / 3);
+  #incompressible(parts: Buffer[], length: number): boolean {
+    if (this.#storeAbove <= 0 || length < 4 * SAMPLE) return false;
+    const third = Math.floor(length / 3);
     const slice = SAMPLE / 3;
-    const sample = Buffer.concat([block.subarray(0, slice), block.subarray(third, third + slice), block.subarray(block.length - slice)]);
+    const sample = Buffer.concat([slicePart(parts, 0, slice), slicePart(parts, third, slice), slicePart(parts, length - slice, slice)]);
     return deflateRawSync(sample, { level: 1 }).length > sample.length * this.#storeAbove;
   }
 }
 
-/** `data` as non-final stored deflate blocks (byte-aligned; each holds at most 65535 bytes). */
-export function storedBlocks(data: Buffer): Buffer[] {
-  const parts: Buffer[] = [];
-  for (let at = 0; at < data.length; at += STORED_MAX) {
-    const n = Math.min(STORED_MAX, data.length - at);
-    const head = Buffer.alloc(5);
-    head[0] = 0x00; // BFINAL=0, BTYPE=00
-    head.writeUInt16LE(n, 1);
-    head.writeUInt16LE(~n & 0xffff, 3);
-    parts.push(head, data.subarray(at, at + n));
+/** `length` bytes from `offset` of the concatenation of `parts` (a copy only when they span two parts). */
+function slicePart(parts: readonly Buffer[], offset: number, length: number): Buffer {
+  const pieces: Buffer[] = [];
+  let skip = offset;
+  let need = length;
+  for (const part of parts) {
+    if (skip >= part.length) {
+      skip -= part.length;
+      continue;
+    }
+    const piece = part.subarray(skip, skip + need);
+    pieces.push(piece);
+    need -= piece.length;
+    skip = 0;
+    if (need === 0) break;
   }
-  return parts;
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+}
+
+/** The last `length` bytes of the concatenation of `parts`, copied into a buffer of their own. */
+function tail(parts: readonly Buffer[], length: number): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  let end = length;
+  for (let i = parts.length - 1; i >= 0 && end > 0; i -= 1) {
+    const part = parts[i]!;
+    const n = Math.min(end, part.length);
+    part.copy(out, end - n, part.length - n);
+    end -= n;
+  }
+  return out;
+}
+
+/** `data` (one buffer or consecutive pieces) as non-final stored deflate blocks (byte-aligned; each holds at most 65535 bytes), without copying it. */
+export function storedBlocks(data: Buffer | readonly Buffer[]): Buffer[] {
+  const pieces = Buffer.isBuffer(data) ? [data] : data;
+  let left = pieces.reduce((sum, piece) => sum + piece.length, 0);
+  const out: Buffer[] = [];
+  let room = 0; // bytes the current stored block can still take
+  for (const piece of pieces) {
+    for (let at = 0; at < piece.length; ) {
+      if (room === 0) {
+        room = Math.min(STORED_MAX, left);
+        const head = Buffer.alloc(5);
+        head[0] = 0x00; // BFINAL=0, BTYPE=00
+        head.writeUInt16LE(room, 1);
+        head.writeUInt16LE(~room & 0xffff, 3);
+        out.push(head);
+      }
+      const n = Math.min(room, piece.length - at);
+      out.push(n === piece.length ? piece : piece.subarray(at, at + n));
+      at += n;
+      room -= n;
+      left -= n;
+    }
+  }
+  return out;
 }
 
 function storedSize(n: number): number {
