@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { sha256File } from '../checksum/index.ts';
 import { copyFixture, tempDir, treeContents } from '../testing.ts';
+import { EarlyFlush, FLUSH_EVERY } from './create-archive.ts';
 import { archiveFileName, assertZstdAvailable, createArchive, measurePlan, type CreateArchiveOptions } from './index.ts';
 
 const run = promisify(execFile);
@@ -142,5 +143,63 @@ describe('measurePlan', () => {
     expect(size.entries).toBe(result.members);
     expect(Math.abs(size.tarBytes - result.tarBytes) / result.tarBytes).toBeLessThan(0.02);
     expect(size.files).toBe((await list(join(result.file), ['-tvf'])).filter((l) => l.startsWith('-')).length);
+  });
+});
+
+describe('EarlyFlush', () => {
+  /** A stand-in for the archive's file handle that records datasync calls and settles them when told. */
+  function fakeHandle(fail?: Error) {
+    const pending: (() => void)[] = [];
+    let calls = 0;
+    const handle = {
+      datasync: () =>
+        new Promise<void>((resolve, reject) => {
+          calls += 1;
+          pending.push(() => (fail ? reject(fail) : resolve()));
+        }),
+    };
+    return { handle: handle as unknown as import('node:fs/promises').FileHandle, calls: () => calls, finish: () => pending.splice(0).forEach((f) => f()) };
+  }
+
+  it('flushes every FLUSH_EVERY bytes, one flush at a time, and settles when the last one is done', async () => {
+    const fake = fakeHandle();
+    const flusher = new EarlyFlush(fake.handle);
+    flusher.wrote(FLUSH_EVERY - 1);
+    expect(fake.calls()).toBe(0);
+    flusher.wrote(1);
+    expect(fake.calls()).toBe(1);
+    flusher.wrote(3 * FLUSH_EVERY); // the first flush still runs: no second one on top of it
+    expect(fake.calls()).toBe(1);
+    fake.finish();
+    await flusher.settle();
+    flusher.wrote(FLUSH_EVERY);
+    expect(fake.calls()).toBe(2);
+    let settled = false;
+    const settling = flusher.settle().then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(settled).toBe(false);
+    fake.finish();
+    await settling;
+  });
+
+  it('keeps the error of a failed flush and throws it at the end (the final fsync may no longer see it)', async () => {
+    const eio = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    const fake = fakeHandle(eio);
+    const flusher = new EarlyFlush(fake.handle);
+    flusher.wrote(FLUSH_EVERY);
+    fake.finish();
+    await expect(flusher.settle()).rejects.toBe(eio);
+  });
+
+  it('archives larger than FLUSH_EVERY are written whole and read back by GNU tar', async () => {
+    const dir = await tempDir('ark-flush-');
+    await mkdir(join(dir, 'in'));
+    const blob = randomBytes(FLUSH_EVERY + 5 * MiB);
+    await writeFile(join(dir, 'in', 'weights.bin'), blob);
+    const result = await createArchive({ cwd: join(dir, 'in'), paths: ['weights.bin'], file: join(dir, 'out.tar.gz') });
+    expect(await sha256File(join(dir, 'out.tar.gz'))).toEqual({ sha256: result.sha256, bytes: result.bytes });
+    await mkdir(join(dir, 'back'));
+    await run('tar', ['-xzf', join(dir, 'out.tar.gz'), '-C', join(dir, 'back')]);
+    expect((await readFile(join(dir, 'back', 'weights.bin'))).equals(blob)).toBe(true);
   });
 });

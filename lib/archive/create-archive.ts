@@ -81,14 +81,17 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
       const report = () => options.onProgress!({ bytesIn: counter.bytes, bytesOut: hasher.bytes, files: counter.files });
       counter.on('data', report);
     }
-    const out = fileSink(handle);
+    const flusher = new EarlyFlush(handle);
+    const out = fileSink(handle, flusher);
     try {
       await Promise.all([pipeline(tar.stream, counter, compressor, hasher, out), tar.done, zstd?.done]);
     } catch (error) {
       tar.abort();
       zstd?.abort();
+      await flusher.settle().catch(() => {});
       throw await firstCause(error, tar.done);
     }
+    await flusher.settle();
     await handle.sync();
     return { file: options.file, sha256: hasher.digest(), bytes: hasher.bytes, members: counter.members, tarBytes: counter.bytes, compression, producer };
   } finally {
@@ -96,18 +99,60 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
   }
 }
 
+/** Bytes written between two early flushes. */
+export const FLUSH_EVERY = 32 * MiB;
+
+/**
+ * Starts an fdatasync each time FLUSH_EVERY more bytes were written (one at a time, not
+ * awaited by the writes), so the disk takes the archive while the rest is compressed instead
+ * of all at once in the final fsync (measured: 644 MiB left dirty took 1.6 s to fsync here).
+ */
+export class EarlyFlush {
+  readonly #handle: FileHandle;
+  #unflushed = 0;
+  #running: Promise<void> | null = null;
+  #failure: unknown = null;
+
+  constructor(handle: FileHandle) {
+    this.#handle = handle;
+  }
+
+  wrote(bytes: number): void {
+    this.#unflushed += bytes;
+    if (this.#unflushed < FLUSH_EVERY || this.#running !== null) return;
+    this.#unflushed = 0;
+    this.#running = this.#handle.datasync().then(
+      () => {
+        this.#running = null;
+      },
+      (error: unknown) => {
+        this.#failure ??= error;
+        this.#running = null;
+      },
+    );
+  }
+
+  /** Waits for the flush in progress; throws what a flush met (EIO: the disk refused the data). */
+  async settle(): Promise<void> {
+    await this.#running;
+    if (this.#failure !== null) throw this.#failure;
+  }
+}
+
 /**
  * Writes to our handle and never closes it (we fsync, then close it ourselves, also after a
  * failure). A 2 MiB buffer lets the disk write while the next megabytes are compressed.
  */
-function fileSink(handle: FileHandle): Writable {
+function fileSink(handle: FileHandle, flusher: EarlyFlush): Writable {
   const writeAll = async (chunk: Buffer) => {
     for (let at = 0; at < chunk.length; ) at += (await handle.write(chunk, at, chunk.length - at)).bytesWritten;
+    flusher.wrote(chunk.length);
   };
   const writevAll = async (buffers: Buffer[]) => {
     const total = buffers.reduce((sum, b) => sum + b.length, 0);
     const { bytesWritten } = await handle.writev(buffers);
     if (bytesWritten < total) await writeAll(Buffer.concat(buffers).subarray(bytesWritten)); // a short write: rare
+    flusher.wrote(bytesWritten);
   };
   return new Writable({
     highWaterMark: 2 * MiB,
