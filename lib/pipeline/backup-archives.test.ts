@@ -33,12 +33,14 @@ async function backup(root: string, extra: Partial<FullBackupOptions> & { policy
 const byKind = <K extends ArkEvent['kind']>(events: ArkEvent[], kind: K) => events.filter((e): e is Extract<ArkEvent, { kind: K }> => e.kind === kind);
 
 describe('full backup: archives', () => {
-  it('writes the same archives, byte for byte, two at a time as one after another', async () => {
+  it('writes the same archives, byte for byte, several at a time as one after another', async () => {
     const root = await fixture();
     const one = await backup(root, { archiveConcurrency: 1 });
     const two = await backup(root, { archiveConcurrency: 2 });
+    const all = await backup(root, {}); // the default: cores + 1 (here: every archive at once)
     const strip = (m: typeof one.report.manifest) => m!.archives!.map((a) => ({ ...a }));
     expect(strip(two.report.manifest)).toEqual(strip(one.report.manifest));
+    expect(strip(all.report.manifest)).toEqual(strip(one.report.manifest));
     expect(one.report.manifest!.archives!.map((a) => a.name)).toEqual(['states', 'logs', 'models', 'infra']);
     expect(await readFile(join(two.dir, `checksums_${DATE}.sha256`), 'utf8')).toBe(await readFile(join(one.dir, `checksums_${DATE}.sha256`), 'utf8'));
     // The invalid states are found (and named once each) either way.

@@ -1,5 +1,5 @@
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import { archiveFileName, assertZstdAvailable, measurePlan, planArchives, type ArchivePlan, type TarChoice } from '../archive/index.ts';
 import { buildManifest, formatChecksumFile, type BackupManifest } from '../checksum/index.ts';
@@ -33,7 +33,7 @@ export interface FullBackupOptions {
   lockTimeoutMs?: number;
   /** After a successful backup, apply policy.retention under the same lock (see pipeline/prune.ts). */
   prune?: boolean;
-  /** Archives written at once (default 2: the archives are independent, and this machine class has 2 cores). */
+  /** Archives written at once (default: cores + 1; the archives are independent). */
   archiveConcurrency?: number;
   /** Which program packs the non-live archives (default 'auto': GNU tar when present, else node-tar). */
   tar?: TarChoice;
@@ -41,7 +41,11 @@ export interface FullBackupOptions {
   clock?: () => number;
 }
 
-const DEFAULT_ARCHIVE_CONCURRENCY = 2;
+/**
+ * Archives written at once: one per core, plus one, because the largest archive is often disk
+ * bound (model weights are stored, not deflated) and overlaps the compression of the others.
+ */
+const DEFAULT_ARCHIVE_CONCURRENCY = availableParallelism() + 1;
 
 export interface FullBackupReport {
   dir: string;
@@ -97,7 +101,7 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
   const partial = join(daily, `${partialPrefix(date)}${process.pid}-${Date.now()}`);
   await mkdir(partial);
   try {
-    // 3. Plan and size every archive (lstat only, for progress), then write them, two at a time.
+    // 3. Plan and size every archive (lstat only, for progress), then write them, several at a time.
     const plans = await planArchives(policy, root);
     await assertZstdAvailable(plans.filter((p) => p.compression === 'zstd' && p.paths.length > 0).map((p) => p.name));
     const skipped: { archive: string; path: string; reason: string }[] = [];

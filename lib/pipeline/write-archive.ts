@@ -10,7 +10,7 @@ import type { ProgressReporter } from './progress-reporter.ts';
 import { TomlCheckPool } from './toml-check-pool.ts';
 
 // One archive of a full backup (pipeline/backup.ts step 3), and the scheduler that writes
-// the independent archives two at a time.
+// the independent archives several at a time.
 
 /** Archives holding real-time data sets: services rewrite these files while we read them. */
 function holdsLiveState(policy: Policy, archive: string): boolean {
