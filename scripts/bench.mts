@@ -153,8 +153,8 @@ async function main(): Promise<void> {
           await rm(out('ours-logs6'), { recursive: true, force: true });
           await record('backup', 'arkalia-dr, logs at gzip -6 (runbook level)', false, oursBackup(paths, out('ours-logs6'), {}, level6Policy), oursDaily(out('ours-logs6')));
           if (tools.gnuTar) {
-            await rm(out('ours-node'), { recursive: true, force: true });
-            await record('backup', 'arkalia-dr, node-tar only (ARK_TAR=node)', false, oursBackup(paths, out('ours-node'), { ARK_TAR: 'node' }), oursDaily(out('ours-node')));
+            await rm(out('ours-gnu'), { recursive: true, force: true });
+            await record('backup', 'arkalia-dr, GNU tar packing (ARK_TAR=gnu)', false, oursBackup(paths, out('ours-gnu'), { ARK_TAR: 'gnu' }), oursDaily(out('ours-gnu')));
           }
           if (tools.zstd) {
             await rm(out('ours-zstd'), { recursive: true, force: true });

@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
 // Daily full backup (the runbook's ark_full_backup.sh): states, logs, models, infra,
 // checksums and a manifest, published atomically under <backup-dir>/daily/arkalia_<DATE>/.
+import type { TarChoice } from '../lib/archive/index.ts';
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { isBackupDate, localDateStamp } from '../lib/pipeline/backup-layout.ts';
 import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts';
@@ -32,16 +33,16 @@ backups are deleted as prune.mts does (the new one and the newest that verifies 
 kept); a failed prune leaves the backup in place, is named, and makes the exit code 1 (3 if
 a backup does not verify).
 
-Environment: ARK_TAR=node packs with node-tar even where GNU tar is installed (ARK_TAR=gnu
-requires GNU tar; default: GNU tar when present). Live state files are always read by
-arkalia-dr itself, once each, so that what is validated is what is archived.
+Environment: ARK_TAR=gnu packs the archives that are not live state with GNU tar, ARK_TAR=node
+with node-tar (default: arkalia-dr's own packer, the fastest here). Live state files are
+always read by arkalia-dr itself, once each, so that what is validated is what is archived.
 
 Node 20: npx tsx scripts/full-backup.mts ...   Node >= 22.18: zx scripts/full-backup.mts ...`;
 
-function tarChoice(value: string | undefined): 'auto' | 'gnu' | 'node' {
+function tarChoice(value: string | undefined): TarChoice {
   if (value === undefined || value === '' || value === 'auto') return 'auto';
-  if (value === 'gnu' || value === 'node') return value;
-  throw new UsageError(`ARK_TAR must be "gnu", "node" or "auto", got ${JSON.stringify(value)}`);
+  if (value === 'builtin' || value === 'gnu' || value === 'node') return value;
+  throw new UsageError(`ARK_TAR must be "builtin", "gnu", "node" or "auto", got ${JSON.stringify(value)}`);
 }
 
 await runScript(async (ctx) => {

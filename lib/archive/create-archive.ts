@@ -34,7 +34,7 @@ export interface CreateArchiveOptions {
   zstdLevel?: number;
   /** File mode of the archive itself: 0600 for archives holding secrets such as .env. */
   mode?: number;
-  /** Which program writes the tar stream (default 'auto': GNU tar when present, else node-tar). */
+  /** Who writes the tar stream (default 'auto': the built-in packer; 'gnu': GNU tar; 'node': node-tar). */
   tar?: TarChoice;
   /**
    * Files that change while we read them (live state): each is read once, from one

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -22,6 +22,33 @@ describe('packLiveFiles', () => {
     await writeFile(file, Buffer.concat([...chunks, Buffer.alloc(1024)]));
     const listed = (await run('tar', ['-tf', file])).stdout.trim().split('\n');
     expect(listed).toEqual(['state/', 'state/zeroia_state.toml']);
+    // As the packer of other archives (not live state) it keeps them, as tar would.
+    const all: Buffer[] = [];
+    for await (const chunk of packLiveFiles({ cwd, paths: ['state/'], skipInFlightTemp: false })) all.push(chunk as Buffer);
+    await writeFile(file, Buffer.concat([...all, Buffer.alloc(1024)]));
+    expect((await run('tar', ['-tf', file])).stdout.trim().split('\n')).toEqual(['state/', 'state/.zeroia_state.toml.tmp-99-ab12', 'state/notes.tmp', 'state/zeroia_state.toml', 'state/zeroia_state.toml.tmp-1']);
+  });
+
+  it('streams files above maxBuffered in chunks read off the main thread, and fails by name on a file that shrinks meanwhile', async () => {
+    const cwd = await tempDir();
+    await mkdir(join(cwd, 'models'));
+    const big = Buffer.alloc(700 * 1024 + 3, 7);
+    await writeFile(join(cwd, 'models', 'w.bin'), big);
+    const chunks: Buffer[] = [];
+    for await (const chunk of packLiveFiles({ cwd, paths: ['models/'], maxBuffered: 1024, skipInFlightTemp: false })) chunks.push(chunk as Buffer);
+    const file = join(cwd, 'out.tar');
+    await writeFile(file, Buffer.concat(chunks));
+    const target = join(cwd, 'x');
+    await mkdir(target);
+    await run('tar', ['-xf', file, '-C', target]);
+    expect((await readFile(join(target, 'models', 'w.bin'))).equals(big)).toBe(true);
+
+    // Truncated after the packer has read its size: the archive fails, naming the file.
+    const reading = packLiveFiles({ cwd, paths: ['models/'], maxBuffered: 1024 });
+    const iterator = reading[Symbol.asyncIterator]();
+    await iterator.next(); // the folder and the file's header: its size is known now
+    await truncate(join(cwd, 'models', 'w.bin'), 1000);
+    await expect((async () => { for (let r = await iterator.next(); !r.done; r = await iterator.next()); })()).rejects.toThrow(`${join(cwd, 'models', 'w.bin')} shrank while it was read`);
   });
 
   it('recognises temp names, not real state files', () => {

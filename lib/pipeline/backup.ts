@@ -35,7 +35,7 @@ export interface FullBackupOptions {
   prune?: boolean;
   /** Archives written at once (default: cores + 1; the archives are independent). */
   archiveConcurrency?: number;
-  /** Which program packs the non-live archives (default 'auto': GNU tar when present, else node-tar). */
+  /** Who packs the non-live archives (default 'auto': the built-in packer; or 'gnu' / 'node'). */
   tar?: TarChoice;
   /** Milliseconds clock for progress events (default Date.now). */
   clock?: () => number;
