@@ -33,10 +33,9 @@ export interface ArchiveJob {
 
 /**
  * One archive. Live state (real-time data sets) is read once per file by our own packer and
- * validated from the very bytes archived. Other data sets are packed by GNU tar when present
- * (node-tar otherwise), which reads many files ~10x faster and writes reproducible bytes
- * (node-tar stores atime and ctime: the same tree gives another sha256 each time); the TOML
- * files among them are validated from disk.
+ * validated from the very bytes archived. Other data sets are packed by the same packer (or
+ * GNU tar / node-tar when asked: see archive/tar-producer.ts); the TOML files among them are
+ * validated from disk.
  */
 export async function writeArchive(job: ArchiveJob): Promise<ManifestArchive> {
   const { plan, root, policy, sink } = job;
