@@ -17,8 +17,11 @@ describe('bench summary', () => {
       { phase: 'backup', tool: 'ours', baseline: false, runs: [m(2000), m(3000), m(99_000, { code: 1 })], outputBytes: 1 },
     ]);
     expect(rows[1]).toMatchObject({ medianWallMs: 2500, ratio: 2500 / 11_000, failed: 1, maxRssBytes: 100 * 1024 * 1024 });
+    // Paired with the baseline's run of the same round: 2000/10000 and 3000/12000 (the failed run has no pair).
+    expect(rows[1]!.runRatios).toEqual({ min: 0.2, median: 0.225, max: 0.25 });
+    expect(rows[0]!.runRatios).toBeNull();
     const table = formatTable(rows);
-    expect(table).toContain('| backup | ours (1 failed) | 2.50 s      | 0.23×');
+    expect(table).toContain('| backup | ours (1 failed) | 2.50 s      | 0.23×      | 0.20–0.23–0.25×');
   });
 
   it('reads sizes as an operator writes them', () => {
