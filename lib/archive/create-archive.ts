@@ -9,6 +9,7 @@ import { produceTar, resolveTarProducer, type TarChoice, type TarProducerKind, t
 import { zstdCompress } from './zstd-stream.ts';
 
 const MiB = 1024 * 1024;
+const STAGE_BUFFER = 256 * 1024;
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -72,9 +73,10 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
   const handle = await open(options.file, 'wx', options.mode ?? 0o644);
   try {
     const tar = producer === 'live' ? liveTar(options.cwd, options.paths, options.live?.onFile) : produceTar(producer, options.cwd, options.paths);
-    // Big buffers between stages: each stage (tar, compression, the disk) runs while the next one works.
-    const counter = new TarStreamCounter({ highWaterMark: MiB });
-    const hasher = new HashingPassThrough({ highWaterMark: MiB });
+    // A buffer between stages, so each (tar, compression, the disk) runs while the next one works;
+    // small, since several archives are written at once and each MiB here counts in the peak RSS.
+    const counter = new TarStreamCounter({ highWaterMark: STAGE_BUFFER });
+    const hasher = new HashingPassThrough({ highWaterMark: STAGE_BUFFER });
     const zstd = compression === 'zstd' ? zstdCompress(options.zstdLevel ?? 3) : null;
     const compressor: Transform | Duplex = zstd ? zstd.stream : compression === 'gzip' ? new ParallelGzip({ level: options.gzipLevel ?? 6 }) : new PassThrough();
     if (options.onProgress) {
@@ -141,7 +143,7 @@ export class EarlyFlush {
 
 /**
  * Writes to our handle and never closes it (we fsync, then close it ourselves, also after a
- * failure). A 2 MiB buffer lets the disk write while the next megabytes are compressed.
+ * failure). A 1 MiB buffer lets the disk write while the next blocks are compressed.
  */
 function fileSink(handle: FileHandle, flusher: EarlyFlush): Writable {
   const writeAll = async (chunk: Buffer) => {
@@ -155,7 +157,7 @@ function fileSink(handle: FileHandle, flusher: EarlyFlush): Writable {
     flusher.wrote(bytesWritten);
   };
   return new Writable({
-    highWaterMark: 2 * MiB,
+    highWaterMark: MiB,
     write: (chunk: Buffer, _encoding, callback) => void writeAll(chunk).then(() => callback(), callback),
     // Stored deflate blocks arrive as many 64 KiB pieces: one write for all that is waiting.
     writev: (chunks, callback) => void writevAll(chunks.map((c) => c.chunk as Buffer)).then(() => callback(), callback),

@@ -53,7 +53,7 @@ export class ParallelGzip extends Transform {
   deflatedBlocks = 0;
 
   constructor(options: ParallelGzipOptions) {
-    super({ readableHighWaterMark: 1024 * 1024, writableHighWaterMark: 1024 * 1024 });
+    super({ readableHighWaterMark: 256 * 1024, writableHighWaterMark: 256 * 1024 });
     this.level = options.level;
     this.#blockSize = options.blockSize ?? 1024 * 1024;
     this.#concurrency = Math.max(1, options.concurrency ?? availableParallelism());

@@ -124,8 +124,8 @@ function startWorker(): Worker | null {
     // A bounded heap (state files are small; bigger ones are parsed on the main thread), each
     // MB of it a MB of the backup's peak RSS at worst, but not too small: with 8 MB of old
     // space the worker ran ~160 full collections on 17k files (~1.5 s of CPU; the backup
-    // 2-3 s slower); 32 MB left the measured peak RSS where it was.
-    return new Worker(WORKER_SOURCE, { eval: true, workerData: { toml }, resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 16 } });
+    // 2-3 s slower); 16 MB runs none, and 32 MB (+16 MB young) cost ~20 MiB more peak RSS.
+    return new Worker(WORKER_SOURCE, { eval: true, workerData: { toml }, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 8 } });
   } catch {
     return null;
   }
