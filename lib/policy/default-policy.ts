@@ -25,7 +25,7 @@ export const DEFAULT_POLICY = {
   archives: {
     states: { prefix: 'arkalia_states', sensitive: true, offsite: true, gzip_level: 6, compression: 'gzip' },
     // Logs at gzip -4, not the runbook's -6: half the CPU of the backup's largest deflate for a
-    // logs archive ~5% larger (npm run bench measures both); set gzip_level = 6 to trade back.
+    // logs archive ~6% larger (npm run bench measures both); set gzip_level = 6 to trade back.
     logs: { prefix: 'arkalia_logs', sensitive: false, offsite: false, gzip_level: 4, compression: 'gzip' },
     models: { prefix: 'ollama_models', sensitive: false, offsite: false, gzip_level: 1, compression: 'gzip' },
     infra: { prefix: 'arkalia_infra', sensitive: false, offsite: false, gzip_level: 6, compression: 'gzip' },
