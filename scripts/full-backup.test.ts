@@ -147,6 +147,24 @@ describe('full-backup.mts: command line', { timeout: 60_000 }, () => {
     });
     expect(await readdir(backupDir)).toEqual([]);
   });
+
+  it('ARK_TAR: a bad value, or gnu where the tar on PATH is not GNU tar, is refused with exit 2 before anything is written', async () => {
+    const work = await tempDir('ark-tarchoice-');
+    const fakeBin = join(work, 'bin');
+    await mkdir(fakeBin);
+    await writeFile(join(fakeBin, 'tar'), '#!/bin/sh\necho "bsdtar 3.6.2 - libarchive 3.6.2"\n', { mode: 0o755 });
+    const backupDir = join(work, 'backup');
+    const common = ['--root', await copyFixture(), '--backup-dir', backupDir, '--date', '20260101'];
+    const bogus = await backup(common, { env: { ARK_TAR: 'star' } });
+    expect(bogus.code, bogus.stderr).toBe(2);
+    expect(bogus.stderr).toMatch(/ARK_TAR must be "builtin", "gnu", "node" or "auto", got "star"/);
+    const notGnu = await backup(common, { env: { ARK_TAR: 'gnu', PATH: `${fakeBin}:${process.env.PATH}` } });
+    expect(notGnu.code, notGnu.stderr).toBe(2);
+    expect(notGnu.stderr).toMatch(/^✗ packing with GNU tar \(ARK_TAR=gnu\) needs GNU tar >= 1\.28 on PATH/m);
+    expectNoStackTrace(bogus);
+    expectNoStackTrace(notGnu);
+    expect(await readdir(backupDir).catch(() => [])).toEqual([]);
+  });
 });
 
 describe('full-backup.mts: what it writes', { timeout: 60_000 }, () => {

@@ -98,7 +98,7 @@ export class ParallelGzip extends Transform {
     for (const part of parts) this.#crc = crc32(part, this.#crc);
     this.#size += length;
     const dictionary = this.#previous;
-    // A copy (32 KiB): the block it comes from may be reused or released before the next deflate runs.
+    // Copied (32 KiB) rather than kept as a view, which would hold its whole chunk in memory for the next block.
     this.#previous = length >= WINDOW ? tail(parts, WINDOW) : Buffer.concat([dictionary ?? Buffer.alloc(0), ...parts]).subarray(-WINDOW);
     this.#queue.push(this.#compress(parts, length, dictionary));
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { create } from 'tar';
+import { UsageError } from '../errors.ts';
 import { packLiveFiles } from './pack-live-files.ts';
 
 // Who writes the tar stream. By default our own packer (pack-live-files.ts), in the
@@ -48,7 +49,11 @@ export function hasGnuTar(): Promise<boolean> {
   return gnuProbe;
 }
 
+/** The producer a choice means; 'gnu' without a GNU tar >= 1.28 on PATH is refused (UsageError), before anything is written. */
 export async function resolveTarProducer(choice: TarChoice = 'auto'): Promise<TarProducerKind> {
+  if (choice === 'gnu' && !(await hasGnuTar())) {
+    throw new UsageError('packing with GNU tar (ARK_TAR=gnu) needs GNU tar >= 1.28 on PATH (for --sort=name), and the tar found is not one; unset ARK_TAR to use the built-in packer');
+  }
   return choice === 'auto' ? 'builtin' : choice;
 }
 

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
-import { archiveFileName, assertZstdAvailable, measurePlan, planArchives, type ArchivePlan, type TarChoice } from '../archive/index.ts';
+import { archiveFileName, assertZstdAvailable, measurePlan, planArchives, resolveTarProducer, type ArchivePlan, type TarChoice } from '../archive/index.ts';
 import { buildManifest, formatChecksumFile, type BackupManifest } from '../checksum/index.ts';
 import { ArkError, UsageError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
@@ -89,6 +89,7 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
 
   // 1. Clear what crashed runs left, then refuse to clobber a backup of the same date unless asked to.
   await assertRootLooksLikeArkalia(root);
+  await resolveTarProducer(options.tar); // a packer asked for and missing: refused before anything is written
   if (options.dryRun) return planOnly(options, finalDir);
   await mkdir(daily, { recursive: true });
   await removeStalePartials(daily, date, finalDir, sink);
