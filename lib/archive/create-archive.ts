@@ -4,8 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { HashingPassThrough } from '../checksum/index.ts';
 import { ParallelGzip } from './parallel-gzip.ts';
 import { TarStreamCounter } from './tar-stream-counter.ts';
-import { packLiveFiles } from './pack-live-files.ts';
-import { produceTar, resolveTarProducer, type TarChoice, type TarProducerKind, type TarStream } from './tar-producer.ts';
+import { packerTar, produceTar, resolveTarProducer, type TarChoice, type TarProducerKind } from './tar-producer.ts';
 import { zstdCompress } from './zstd-stream.ts';
 
 const MiB = 1024 * 1024;
@@ -72,7 +71,7 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
   const producer = options.live ? 'live' : await resolveTarProducer(options.tar);
   const handle = await open(options.file, 'wx', options.mode ?? 0o644);
   try {
-    const tar = producer === 'live' ? liveTar(options.cwd, options.paths, options.live?.onFile) : produceTar(producer, options.cwd, options.paths);
+    const tar = producer === 'live' ? packerTar({ cwd: options.cwd, paths: options.paths, ...(options.live?.onFile ? { onFile: options.live.onFile } : {}) }) : produceTar(producer, options.cwd, options.paths);
     // A buffer between stages, so each (tar, compression, the disk) runs while the next one works;
     // small, since several archives are written at once and each MiB here counts in the peak RSS.
     const counter = new TarStreamCounter({ highWaterMark: STAGE_BUFFER });
@@ -162,11 +161,6 @@ function fileSink(handle: FileHandle, flusher: EarlyFlush): Writable {
     // Stored deflate blocks arrive as many 64 KiB pieces: one write for all that is waiting.
     writev: (chunks, callback) => void writevAll(chunks.map((c) => c.chunk as Buffer)).then(() => callback(), callback),
   });
-}
-
-function liveTar(cwd: string, paths: readonly string[], onFile?: (member: string, content: Buffer | null) => void | Promise<void>): TarStream {
-  const stream = packLiveFiles({ cwd, paths, ...(onFile ? { onFile } : {}) });
-  return { stream, done: Promise.resolve(), abort: () => stream.destroy() };
 }
 
 /** When the pipeline broke because the producer died, its error (EACCES on a file) says more than EPIPE. */

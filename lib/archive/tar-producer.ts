@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { create } from 'tar';
 import { UsageError } from '../errors.ts';
-import { packLiveFiles } from './pack-live-files.ts';
+import { packLiveFiles, type LiveFileOptions } from './pack-live-files.ts';
 
 // Who writes the tar stream. By default our own packer (pack-live-files.ts), in the
 // process: sorted names, no atime/ctime (the same tree gives the same bytes), big files read
@@ -29,7 +29,12 @@ export function produceTar(kind: TarProducerKind, cwd: string, paths: readonly s
   if (kind === 'gnu') return gnuTar(cwd, paths);
   if (kind === 'node') return nodeTar(cwd, paths);
   // Files that are not live state: streamed above one read's worth, *.tmp files kept (as tar would).
-  const stream = packLiveFiles({ cwd, paths, maxBuffered: STREAMED_ABOVE, skipInFlightTemp: false });
+  return packerTar({ cwd, paths, maxBuffered: STREAMED_ABOVE, skipInFlightTemp: false });
+}
+
+/** Our own packer as a TarStream (live state, or any archive: see pack-live-files.ts). */
+export function packerTar(options: LiveFileOptions): TarStream {
+  const stream = packLiveFiles(options);
   return { stream, done: Promise.resolve(), abort: () => stream.destroy() };
 }
 
