@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { sha256Buffer } from '../checksum/index.ts';
 import { recordingSink } from '../events.ts';
 import { currentProcess } from '../lock/index.ts';
@@ -15,6 +15,20 @@ import { settleInterrupted } from './settle-interrupted.ts';
 import { swapIn } from './swap-in.ts';
 
 const DIR = 'modules/zeroia/state/';
+
+// syncFiles, recorded: which files the swap made durable, and what the live tree was then.
+const syncSpy = vi.hoisted(() => ({ calls: [] as { dir: string; files: string[] }[], onCall: null as (() => Promise<void>) | null }));
+vi.mock('../state/sync-files.ts', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../state/sync-files.ts')>();
+  return {
+    ...real,
+    syncFiles: async (dir: string, files: readonly string[], options?: { syncfs?: boolean }) => {
+      syncSpy.calls.push({ dir, files: [...files] });
+      await syncSpy.onCall?.();
+      return real.syncFiles(dir, files, options);
+    },
+  };
+});
 
 /** A live root and a workspace whose staging holds "the backup", planned as the pipeline plans it. */
 async function scene(live: Record<string, string>, staged: Record<string, string>, mirror = [DIR]) {
@@ -87,6 +101,25 @@ describe('swapIn', () => {
     expect((await stat(join(outcome.preservedAt!, 'zeroia_state.toml'))).ino).toBe(oldInode); // the very file, not a copy
     expect(await readJournal(s.root)).toBeNull();
     expect(await readdir(s.base)).toEqual(['backup', 'root']); // workspace gone
+  });
+
+  it('makes every staged file it renames or links in durable before the first live change', async () => {
+    const s = await scene(LIVE, STAGED);
+    const before = await tree(s.root);
+    let liveAtSync: Record<string, string> | null = null;
+    syncSpy.calls.length = 0;
+    syncSpy.onCall = async () => {
+      const { ['.ark-restore-journal.json']: _journal, ...live } = await tree(s.root);
+      liveAtSync = live;
+    };
+    try {
+      await swapIn(s.journal);
+    } finally {
+      syncSpy.onCall = null;
+    }
+    const staged = (path: string) => join(s.workspace.staged, path);
+    expect(syncSpy.calls).toEqual([{ dir: s.workspace.staged, files: [staged(`${DIR}new/nested.toml`), staged(`${DIR}zeroia_state.toml`), staged('state/new.toml')] }]);
+    expect(liveAtSync).toEqual(before);
   });
 
   it('rolls back when a step fails midway (a folder where a file must go): the live tree is exactly as before', async () => {

@@ -1,7 +1,7 @@
 import { copyFile, link, lstat, mkdir, open, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ArkError } from '../errors.ts';
-import { fsyncDir } from '../state/index.ts';
+import { fsyncDir, syncFiles } from '../state/index.ts';
 import { createJournal, touchedDirs, updateJournal, type JournalEntry, type RestoreJournal } from './restore-journal.ts';
 import { rollBack } from './roll-back.ts';
 
@@ -15,9 +15,10 @@ export interface SwapHooks {
 /**
  * Swap the staged files in, crash-safely:
  *  1. the journal is written and fsynced (exclusively: one swap per root at a time);
- *  2. prepare, changing no live file: create missing folders, hard-link every live file that
- *     will be replaced or removed into its `previous` place (a copy where links fail), copy
- *     staged files to their sidecars on other filesystems; fsync;
+ *  2. prepare, changing no live file: make the staged bytes durable (a rename makes the name
+ *     durable, not the data), create missing folders, hard-link every live file that will be
+ *     replaced or removed into its `previous` place (a copy where links fail), copy staged
+ *     files to their sidecars on other filesystems; fsync;
  *  3. one atomic step per file, in path order: rename the staged file over the live one
  *     (replace), link it into place without clobbering (create), unlink (remove);
  *  4. fsync every folder touched, then mark the journal committed (the commit point).
@@ -60,6 +61,8 @@ export async function swapIn(journal: RestoreJournal, hooks: SwapHooks = {}): Pr
 }
 
 async function prepare(journal: RestoreJournal): Promise<void> {
+  const staging = join(journal.workspaces[0]!, 'staged');
+  await syncFiles(staging, journal.entries.flatMap((e) => (e.staged === join(staging, e.path) ? [e.staged] : [])));
   const synced = new Set<string>();
   for (const dir of journal.created_dirs) await mkdir(join(journal.root, dir)).catch((e: NodeJS.ErrnoException) => (e.code === 'EEXIST' ? undefined : Promise.reject(e)));
   for (const entry of journal.entries) {
@@ -69,7 +72,7 @@ async function prepare(journal: RestoreJournal): Promise<void> {
       await keepPrevious(live, entry.previous);
       synced.add(dirname(entry.previous));
     }
-    const workspaceCopy = join(journal.workspaces[0]!, 'staged', entry.path);
+    const workspaceCopy = join(staging, entry.path);
     if (entry.staged !== null && entry.staged !== workspaceCopy) {
       await copyDurably(workspaceCopy, entry.staged);
       synced.add(dirname(entry.staged));

@@ -2,3 +2,4 @@
 // (tmp + fsync + rename + fsync dir). Failures: invalid files are reported, never thrown.
 export { parseToml, TomlSyntaxError, validateToml, type TomlCheck } from './validate-toml.ts';
 export { writeFileAtomic, fsyncDir } from './write-file-atomic.ts';
+export { syncFiles, type SyncMethod } from './sync-files.ts';
