@@ -3,9 +3,10 @@ import { mkdir, readdir, readFile, stat, truncate, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { sha256File } from '../checksum/index.ts';
+import { sha256Buffer, sha256File } from '../checksum/index.ts';
 import { copyFixture, tempDir, treeContents } from '../testing.ts';
-import { createArchive, extractArchive, listArchive } from './index.ts';
+import { createArchive, extractArchive, listArchive, type ExtractedFile } from './index.ts';
+import { tarEntry, tarGz } from './testing.ts';
 
 const run = promisify(execFile);
 
@@ -53,6 +54,35 @@ describe('listArchive / extractArchive', () => {
     expect(extracted).toContain('modules/zeroia/state/zeroia_state.toml');
     expect(await readdir(target)).toEqual(['modules']);
     expect(await readdir(join(target, 'modules'))).toEqual(['zeroia']);
+  });
+
+  it('reports each file with the sha256 of the bytes it wrote, and the bytes of the ones asked for', async () => {
+    const root = await copyFixture();
+    const out = join(await tempDir(), 's.tar.gz');
+    await createArchive({ cwd: root, paths: ['modules/', 'state/'], file: out });
+    const target = await tempDir();
+    const reported = new Map<string, { file: ExtractedFile; content: Buffer | null }>();
+    await extractArchive({ file: out, cwd: target, keepContent: (p) => p.endsWith('.toml'), onFile: (path, file, content) => reported.set(path, { file, content }) });
+    const onDisk = await treeContents(target);
+    expect([...reported.keys()].sort()).toEqual([...onDisk.keys()].sort());
+    for (const [path, bytes] of onDisk) {
+      expect(reported.get(path)!.file).toEqual({ sha256: sha256Buffer(bytes), bytes: bytes.length });
+      if (path.endsWith('.toml')) expect(reported.get(path)!.content?.equals(bytes)).toBe(true);
+      else expect(reported.get(path)!.content).toBeNull();
+    }
+    expect([...onDisk.keys()].some((p) => !p.endsWith('.toml'))).toBe(true);
+  });
+
+  it('a member held twice (tar -r appends): the last one is on disk, and both are reported in archive order', async () => {
+    const first = Buffer.alloc(3 * 1024 * 1024 + 17, 0x61);
+    const second = Buffer.from('version = 2\n');
+    const file = join(await tempDir(), 'twice.tar.gz');
+    await writeFile(file, tarGz([tarEntry({ name: 'state/s.toml', type: '0', data: first }), tarEntry({ name: 'state/s.toml', type: '0', data: second })]));
+    const target = await tempDir();
+    const reported: string[] = [];
+    await extractArchive({ file, cwd: target, onFile: (path, f) => reported.push(`${path} ${f.bytes} ${f.sha256}`) });
+    expect((await readFile(join(target, 'state/s.toml'))).equals(second)).toBe(true);
+    expect(reported).toEqual([`state/s.toml ${first.length} ${sha256Buffer(first)}`, `state/s.toml ${second.length} ${sha256Buffer(second)}`]);
   });
 
   it('reads archives made by GNU tar (the runbook) with ./ prefixes', async () => {

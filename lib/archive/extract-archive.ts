@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { constants, lstat, mkdir, open as openFile, utimes } from 'node:fs/promises';
 import { basename, isAbsolute, join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -83,6 +84,18 @@ export interface ExtractOptions {
   /** Give files the archive's owner, as GNU tar does for root (default: when running as root). */
   sameOwner?: boolean;
   signal?: AbortSignal;
+  /**
+   * Called once per file written whole, with the sha256 of the bytes written (hashed on the
+   * way to the disk: no second read) and, where `keepContent(path)` says so, the bytes.
+   * A member the archive holds twice is reported twice, in order: the last one is on disk.
+   */
+  onFile?: (path: string, file: ExtractedFile, content: Buffer | null) => void;
+  keepContent?: (path: string) => boolean;
+}
+
+export interface ExtractedFile {
+  sha256: string;
+  bytes: number;
 }
 
 /**
@@ -100,6 +113,9 @@ export async function extractArchive(options: ExtractOptions): Promise<{ extract
   const extracted: string[] = [];
   const refused: Refusal[] = [];
   const writes: Promise<void>[] = [];
+  // The write in progress per path: a member the archive holds twice (tar -r appends) waits for
+  // the first one, so the two never interleave in one file.
+  const lastWrite = new Map<string, Promise<void>>();
   const open = new Map<ReadEntry, (error: Error) => void>();
   // Folders under cwd already created or checked by this extraction. The archive cannot turn one
   // into a symlink afterwards (it writes no links, and a file entry never opens a folder), so
@@ -135,12 +151,18 @@ export async function extractArchive(options: ExtractOptions): Promise<{ extract
     extracted.push(member);
     const aborted = new Promise<never>((_, reject) => open.set(entry, reject));
     aborted.catch(() => {});
-    const write = writeEntry(options.cwd, member, entry, aborted, sameOwner, realDirs)
+    const keep = entry.type !== 'Directory' && (options.keepContent?.(member) ?? false);
+    const write = (lastWrite.get(member) ?? Promise.resolve())
+      .then(() => writeEntry(options.cwd, member, entry, aborted, sameOwner, realDirs, keep))
+      .then((written) => {
+        if (written !== null) options.onFile?.(member, written.file, written.content);
+      })
       .catch((error: unknown) => {
         failure ??= error;
         entry.resume();
       })
       .finally(() => open.delete(entry));
+    lastWrite.set(member, write);
     writes.push(write);
   });
   try {
@@ -158,7 +180,16 @@ export async function extractArchive(options: ExtractOptions): Promise<{ extract
   return { extracted, refused };
 }
 
-async function writeEntry(cwd: string, member: string, entry: ReadEntry, aborted: Promise<never>, sameOwner: boolean, realDirs: Set<string>): Promise<void> {
+/** Writes one entry; for a file, returns its sha256 and size as written (and its bytes when `keep`). */
+async function writeEntry(
+  cwd: string,
+  member: string,
+  entry: ReadEntry,
+  aborted: Promise<never>,
+  sameOwner: boolean,
+  realDirs: Set<string>,
+  keep: boolean,
+): Promise<{ file: ExtractedFile; content: Buffer | null } | null> {
   const target = join(cwd, member);
   const parts = member.replace(/\/$/, '').split('/');
   await ensureRealDirs(cwd, entry.type === 'Directory' ? parts : parts.slice(0, -1), realDirs);
@@ -166,17 +197,27 @@ async function writeEntry(cwd: string, member: string, entry: ReadEntry, aborted
   if (entry.type === 'Directory') {
     entry.resume();
     if (entry.mtime) await utimes(target, entry.mtime, entry.mtime).catch(() => {});
-    return;
+    return null;
   }
   const handle = await openFile(target, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, mode);
   try {
+    const hash = createHash('sha256');
+    const kept: Buffer[] = [];
+    let bytes = 0;
     const copy = async () => {
-      for await (const chunk of entry) await handle.write(chunk as Buffer);
+      for await (const chunk of entry) {
+        const data = chunk as Buffer;
+        await handle.write(data);
+        hash.update(data);
+        bytes += data.length;
+        if (keep) kept.push(data);
+      }
     };
     await Promise.race([copy(), aborted]);
     if (sameOwner && entry.uid !== undefined && entry.gid !== undefined) await handle.chown(entry.uid, entry.gid);
     await handle.chmod(mode); // after chown, which may clear mode bits; never setuid/setgid/sticky
     if (entry.mtime) await handle.utimes(entry.mtime, entry.mtime).catch(() => {});
+    return { file: { sha256: hash.digest('hex'), bytes }, content: keep ? Buffer.concat(kept) : null };
   } finally {
     await handle.close();
   }

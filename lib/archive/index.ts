@@ -7,6 +7,6 @@ export { measurePlan, type PlanSize } from './measure-plan.ts';
 export { hasGnuTar, resolveTarProducer, type TarChoice, type TarProducerKind } from './tar-producer.ts';
 export { assertZstdAvailable, zstdVersion } from './zstd-stream.ts';
 export { ParallelGzip } from './parallel-gzip.ts';
-export { extractArchive, listArchive, memberPath, refusalReason, type ArchiveMember, type ExtractOptions, type Refusal } from './extract-archive.ts';
+export { extractArchive, listArchive, memberPath, refusalReason, type ArchiveMember, type ExtractedFile, type ExtractOptions, type Refusal } from './extract-archive.ts';
 // Extraction caps (restore side): bytes, entries and compression ratio per restore.
 export { ExtractBudget, DEFAULT_EXTRACT_LIMITS, RATIO_GRACE_BYTES, formatSize, parseSize, type ExtractLimits } from './extract-limits.ts';

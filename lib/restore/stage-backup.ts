@@ -1,7 +1,6 @@
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ExtractBudget, extractArchive, type ExtractLimits, type Refusal } from '../archive/index.ts';
-import { sha256Buffer, sha256File } from '../checksum/index.ts';
 import { IntegrityError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { validateToml } from '../state/index.ts';
@@ -68,10 +67,14 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
     archives.push({ name, file: file! });
   }
 
-  // 2. Extract the scope's members, every archive under one budget (caps sized from the manifest).
+  // 2. Extract the scope's members, every archive under one budget (caps sized from the manifest),
+  // hashing each file on its way to the disk and validating each TOML file from those very bytes.
   const limits = { ...(await defaultLimits(candidate, archives.map((a) => a.name))), ...options.limits };
   const budget = new ExtractBudget(limits);
   const discard = () => rm(options.stagingDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+  const recoveryPoint = await candidate.recoveryPoint();
+  const staged = new Map<string, StagedFile>();
+  const tomlProblems = new Map<string, string | null>(); // path → why it does not parse (null: it does)
   await mkdir(options.stagingDir, { recursive: true, mode: 0o700 });
   try {
     const refused: Refusal[] = [];
@@ -82,32 +85,31 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
         select: (path) => inScope(scope, path),
         onRefused: (r) => sink({ kind: 'entry-refused', entry: r.entry, reason: r.reason }),
         budget,
+        // State and config files are small and parsed whole, like toml.load; anything else may be large.
+        keepContent: (path) => path.endsWith('.toml'),
+        onFile: (path, written, content) => {
+          staged.set(path, { sha256: written.sha256, source: 'backup', at: recoveryPoint.display });
+          if (content !== null) {
+            const check = validateToml(content);
+            tomlProblems.set(path, check.ok ? null : check.reason);
+          }
+        },
         ...(options.signal ? { signal: options.signal } : {}),
       });
       refused.push(...result.refused);
     }
 
-    // 3. Hash and validate what was staged.
-    const paths = await listFiles(options.stagingDir);
-    if (paths.length === 0) throw scope.missing(candidate.label, archives.map((a) => basename(a.file)).join(', ') || 'its archives');
+    // 3. What was staged, in path order, and whether its TOML parses.
+    if (staged.size === 0) throw scope.missing(candidate.label, archives.map((a) => basename(a.file)).join(', ') || 'its archives');
     const declared = await candidate.declaredInvalid();
-    const recoveryPoint = await candidate.recoveryPoint();
-    const files = new Map<string, StagedFile>();
+    const files = new Map([...staged].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     const invalid: string[] = [];
     const knownInvalid: { path: string; reason: string }[] = [];
-    for (const path of paths) {
-      const file = join(options.stagingDir, path);
-      let sha256: string;
-      if (path.endsWith('.toml')) {
-        const content = await readFile(file); // state and config files: small, parsed whole like toml.load
-        const check = validateToml(content);
-        if (!check.ok && options.acceptDeclaredInvalid && declared.has(path)) knownInvalid.push({ path, reason: check.reason });
-        else if (!check.ok) invalid.push(`${path}: ${check.reason}`);
-        sha256 = sha256Buffer(content);
-      } else {
-        sha256 = (await sha256File(file)).sha256; // anything else may be large: streamed
-      }
-      files.set(path, { sha256, source: 'backup', at: recoveryPoint.display });
+    for (const path of files.keys()) {
+      const reason = tomlProblems.get(path);
+      if (reason === undefined || reason === null) continue;
+      if (options.acceptDeclaredInvalid && declared.has(path)) knownInvalid.push({ path, reason });
+      else invalid.push(`${path}: ${reason}`);
     }
     if (invalid.length > 0) {
       throw new IntegrityError('BACKUP_STATE_INVALID', `the backup's state is not valid TOML, refusing to restore it:\n  ${invalid.join('\n  ')}`, { details: { invalid } });
