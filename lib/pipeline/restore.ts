@@ -141,7 +141,10 @@ async function restoreSteps(o: RestoreOptions): Promise<RestoreReport> {
 
     // 7. Check the restored tree before any service starts on it.
     if (o.preStartChecks) {
-      report.checks = await preStartChecks({ root, policy: o.policy, knownInvalid: new Set(staged.knownInvalid.map((k) => k.path)) });
+      const knownInvalid = new Set(staged.knownInvalid.map((k) => k.path));
+      // Every staged .toml file was validated (the backup's while extracted, snapshots before use), but the known-invalid ones.
+      const validated = new Map([...staged.files].filter(([path]) => path.endsWith('.toml') && !knownInvalid.has(path)).map(([path, f]) => [path, f.sha256]));
+      report.checks = await preStartChecks({ root, policy: o.policy, knownInvalid, validated });
       for (const c of report.checks) sink({ kind: 'prestart-check', check: c.check, ok: c.ok, severity: c.severity, detail: c.detail });
       const failed = report.checks.filter((c) => !c.ok && c.severity === 'error');
       if (failed.length > 0) throw checksFailed(o, staged, preservedAt, failed, present);
