@@ -220,15 +220,15 @@ async function writeEntry(
   const hash = createHash('sha256');
   const kept: Buffer[] = [];
   let bytes = 0;
-  const take = (data: Buffer) => {
+  const take = (data: Buffer, retain: boolean) => {
     hash.update(data);
     bytes += data.length;
-    kept.push(data);
+    if (retain) kept.push(data);
   };
   const written = () => ({ file: { sha256: hash.digest('hex'), bytes }, content: keep ? Buffer.concat(kept) : null });
 
   if ((entry.size ?? 0) <= SMALL_FILE) {
-    await Promise.race([(async () => { for await (const chunk of entry) take(chunk as Buffer); })(), aborted]);
+    await Promise.race([(async () => { for await (const chunk of entry) take(chunk as Buffer, true); })(), aborted]);
     const fd = openSync(target, WRITE_FLAGS, mode);
     try {
       for (const data of kept) for (let at = 0; at < data.length; ) at += writeSync(fd, data, at, data.length - at);
@@ -251,11 +251,8 @@ async function writeEntry(
   try {
     const copy = async () => {
       for await (const chunk of entry) {
-        const data = chunk as Buffer;
-        await handle.write(data);
-        hash.update(data);
-        bytes += data.length;
-        if (keep) kept.push(data);
+        await handle.write(chunk as Buffer);
+        take(chunk as Buffer, keep);
       }
     };
     await Promise.race([copy(), aborted]);

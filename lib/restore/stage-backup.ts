@@ -74,7 +74,7 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
   const discard = () => rm(options.stagingDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
   const recoveryPoint = await candidate.recoveryPoint();
   const staged = new Map<string, StagedFile>();
-  const tomlProblems = new Map<string, string | null>(); // path → why it does not parse (null: it does)
+  const tomlProblems = new Map<string, string>(); // path → why its last version does not parse
   await mkdir(options.stagingDir, { recursive: true, mode: 0o700 });
   try {
     const refused: Refusal[] = [];
@@ -91,7 +91,8 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
           staged.set(path, { sha256: written.sha256, source: 'backup', at: recoveryPoint.display });
           if (content !== null) {
             const check = validateToml(content);
-            tomlProblems.set(path, check.ok ? null : check.reason);
+            if (check.ok) tomlProblems.delete(path);
+            else tomlProblems.set(path, check.reason);
           }
         },
         ...(options.signal ? { signal: options.signal } : {}),
@@ -105,9 +106,7 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
     const files = new Map([...staged].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     const invalid: string[] = [];
     const knownInvalid: { path: string; reason: string }[] = [];
-    for (const path of files.keys()) {
-      const reason = tomlProblems.get(path);
-      if (reason === undefined || reason === null) continue;
+    for (const [path, reason] of [...tomlProblems].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       if (options.acceptDeclaredInvalid && declared.has(path)) knownInvalid.push({ path, reason });
       else invalid.push(`${path}: ${reason}`);
     }
