@@ -12,14 +12,15 @@ import { scriptArgs } from './cli/script-args.ts';
 import { fileURLToPath } from 'node:url';
 import { generateCorpus, type Corpus } from '../lib/bench/generate-corpus.ts';
 import { GNU_TIME, measureCommand, type CommandSpec } from '../lib/bench/measure-command.ts';
-import { BENCH_DATE, oursBackup, oursScript, resticBackup, resticEnv, resticRestore, runbookBackup, runbookEncrypt, runbookRestore, type BenchPaths } from '../lib/bench/scenarios.ts';
+import { BENCH_DATE, oursBackup, oursScript, resticBackup, resticEnv, resticRestore, runbookBackup, runbookEncrypt, runbookRecover, runbookRestore, type BenchPaths } from '../lib/bench/scenarios.ts';
 import { formatTable, parseSize, summarize, type ScenarioResult } from '../lib/bench/summarize.ts';
 
 const HELP = `Usage: npm run bench -- [options]
 
 Generates a seeded Arkalia-like corpus (thousands of small TOML/JSON states, big compressible
 logs, an incompressible model blob under ollama/models) and times, in the same run and
-interleaved: full backup, encryption and restore with arkalia-dr and with the runbook's own
+interleaved: full backup, encryption, restore of every archive, and full-system recovery of
+the state (disaster-recovery into an empty root) with arkalia-dr and with the runbook's own
 commands, GNU tar + pigz, GNU tar + zstd -T2 and restic (each when installed).
 Prints medians, ratios to the runbook (of the medians, and per run) and peak RSS.
 
@@ -32,7 +33,7 @@ Options:
                   the same --size and --seed
   --encrypt-all   encrypt every archive (default: only those the policy marks offsite,
                   the states, as the runbook's ark_encrypted_backup.sh does)
-  --only LIST     phases to run, comma-separated: backup,encrypt,restore (default all)
+  --only LIST     phases to run, comma-separated: backup,encrypt,restore,recover (default all)
   --json FILE     also write the results as JSON
   --keep          keep the corpus and outputs
   -h, --help      show this help`;
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1' },
       dir: { type: 'string' },
       'encrypt-all': { type: 'boolean', default: false },
-      only: { type: 'string', default: 'backup,encrypt,restore' },
+      only: { type: 'string', default: 'backup,encrypt,restore,recover' },
       json: { type: 'string' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -69,6 +70,8 @@ async function main(): Promise<void> {
   if (size === null) throw new Error(`--size: expected a size such as 1GiB or 300MiB, got ${values.size}`);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a positive integer, got ${values.runs}`);
   const phases = new Set(values.only.split(','));
+  const unknown = [...phases].filter((p) => !['backup', 'encrypt', 'restore', 'recover'].includes(p));
+  if (unknown.length > 0) throw new Error(`--only: unknown phase(s) ${unknown.join(', ')} (expected backup, encrypt, restore, recover)`);
   const say = (line: string) => process.stderr.write(`${line}\n`);
 
   const tools = {
@@ -142,10 +145,11 @@ async function main(): Promise<void> {
       return dir;
     };
     const oursDaily = (dir: string) => join(dir, 'daily', `arkalia_${BENCH_DATE}`);
+    let recoveredSame: string | null = null;
 
     for (let run = 1; run <= runs; run += 1) {
       say(`▶ run ${run}/${runs} (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
-      if (phases.has('backup') || phases.has('encrypt') || phases.has('restore')) {
+      if (phases.has('backup') || phases.has('encrypt') || phases.has('restore') || phases.has('recover')) {
         await record('backup', 'runbook: tar -czf + sha256sum', true, runbookBackup(paths, await fresh(out('runbook'))), out('runbook'));
         await rm(out('ours'), { recursive: true, force: true });
         await record('backup', 'arkalia-dr full-backup', false, oursBackup(paths, out('ours')), oursDaily(out('ours')));
@@ -169,6 +173,17 @@ async function main(): Promise<void> {
             await record('backup', 'restic backup (fresh repository)', false, resticBackup(paths, resticEnv(repo, resticCache)), repo);
           }
         }
+      }
+      if (phases.has('recover')) {
+        // Each run into a new empty root, all removed only at the end: files created right after
+        // thousands were deleted are slowed down by ext4 (it skips recently freed inodes).
+        const root = (name: string) => fresh(join(base, 'recover', `${name}-${run}`));
+        // The same archives for both (ours are GNU-readable, with a sha256sum file): only the tools differ.
+        await record('recover', 'runbook: sha256sum -c + tar -xzf (states, infra)', true, runbookRecover(oursDaily(out('ours')), await root('runbook')), null);
+        await record('recover', 'arkalia-dr disaster-recovery --services none', false, oursScript(paths, 'disaster-recovery.mts', ['--root', await root('ours'), '--backup-dir', out('ours'), '--policy', policy, '--services', 'none', '--json']), null, 'verify, stage, validate, journaled swap, pre-start checks');
+        const diff = spawnSync('diff', ['-r', '-q', join(base, 'recover', `runbook-${run}`), join(base, 'recover', `ours-${run}`)], { encoding: 'utf8' });
+        if (diff.status !== 0) recoveredSame = `NO (run ${run}): ${(diff.stdout || diff.stderr).trim().split('\n').slice(0, 3).join(' | ')}`;
+        else recoveredSame ??= 'yes';
       }
       if (phases.has('encrypt') && tools.gpg) {
         const files = (await readdir(out('runbook'))).filter((f) => f.endsWith('.tar.gz') && (values['encrypt-all'] || f.startsWith('arkalia_states_')));
@@ -211,6 +226,7 @@ async function main(): Promise<void> {
       backup && encrypt ? `  encryption adds ≤ 20%: +${((100 * encrypt.medianWallMs) / backup.medianWallMs).toFixed(0)}% (${values['encrypt-all'] ? 'every archive' : 'offsite archives only'}) — ${encrypt.medianWallMs <= 0.2 * backup.medianWallMs ? 'met' : 'NOT met'}` : '  encryption: not measured',
       `  peak RSS ≤ 256 MiB: ${ours.map((r) => `${r.phase}/${r.tool.replace('arkalia-dr', '').replace(/^[,:\s]+/, '') || 'default'} ${r.maxRssBytes === null ? '?' : mib(r.maxRssBytes)}`).join(', ')} — ${ours.every((r) => r.maxRssBytes !== null && r.maxRssBytes <= 256 * 1024 * 1024) ? 'met' : 'NOT met'}`,
       `  gzip-compatible (GNU tar -tzf and gzip -t on every archive): ${gnuReadable}`,
+      ...(recoveredSame === null ? [] : [`  recovered root identical to the runbook's (diff -r): ${recoveredSame}`]),
     ].join('\n');
     process.stdout.write(`${report}\n`);
     if (values.json) await writeFile(values.json, `${JSON.stringify({ size: corpus.bytes, files: corpus.files, runs, rows, tools }, null, 2)}\n`);
@@ -218,7 +234,7 @@ async function main(): Promise<void> {
     if (existsSync(gnupgHomeOf(base))) spawnSync('gpgconf', ['--kill', 'gpg-agent'], { env: { ...process.env, GNUPGHOME: gnupgHomeOf(base) }, stdio: 'ignore' });
     // A folder given with --dir keeps its corpus (the next run reuses it); a temporary one goes.
     if (values.keep) say(`kept ${base}`);
-    else if (values.dir) for (const name of ['out', 'restore', 'gnupg', 'restic-cache']) await rm(join(base, name), { recursive: true, force: true });
+    else if (values.dir) for (const name of ['out', 'restore', 'recover', 'gnupg', 'restic-cache']) await rm(join(base, name), { recursive: true, force: true });
     else await rm(base, { recursive: true, force: true });
   }
 }

@@ -52,6 +52,20 @@ for f in *."$ext"; do tar "$@" -xf "$f" -C "$target"; done`;
 }
 
 /**
+ * A full-system recovery of the state, the runbook's way: `sha256sum -c` of the states and
+ * infra archives, then `tar -xzf` of both into an empty root (what disaster-recovery restores).
+ */
+export function runbookRecover(dir: string, target: string): CommandSpec {
+  const script = `
+set -eu
+dir=$1; target=$2
+cd "$dir"
+grep -E ' arkalia_(states|infra)_' checksums_*.sha256 | sha256sum -c --quiet
+for f in arkalia_states_*.tar.gz arkalia_infra_*.tar.gz; do tar -xzf "$f" -C "$target"; done`;
+  return { argv: ['bash', '-c', script, 'runbook-recover', dir, target] };
+}
+
+/**
  * ark_encrypted_backup.sh for each archive: `gpg --encrypt` with gpg's defaults (which
  * compress again) or with `--compress-algo none`, then its "verification" (decrypt | sha256sum).
  */
