@@ -1,3 +1,4 @@
+import { lstatSync } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256File } from '../checksum/index.ts';
@@ -14,7 +15,7 @@ export async function hashLive(root: string, stagedPaths: Iterable<string>, mirr
     for (const path of await walk(root, dir.replace(/\/$/, ''))) out.set(path, await digest(join(root, path)));
   }
   for (const path of stagedPaths) {
-    if (out.has(path)) continue;
+    if (out.has(path) || !present(join(root, path))) continue; // a recovery into an empty root: 17k absent files, no error object each
     const sha = await digest(join(root, path)).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT' || error.code === 'ENOTDIR' || error.code === 'EISDIR') return null;
       throw error;
@@ -22,6 +23,16 @@ export async function hashLive(root: string, stagedPaths: Iterable<string>, mirr
     if (sha !== null) out.set(path, sha);
   }
   return out;
+}
+
+/** Whether anything is at `path` (a missing parent, or a file where a folder should be, is nothing). */
+function present(path: string): boolean {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+    throw error;
+  }
 }
 
 async function digest(path: string): Promise<string> {

@@ -1,4 +1,5 @@
-import { lstat, stat } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { currentProcess } from '../lock/index.ts';
 import type { FileChange } from './plan-changes.ts';
@@ -28,6 +29,7 @@ export async function planSwap(options: PlanSwapOptions): Promise<RestoreJournal
   const devOf = deviceLookup(root);
   const entries: JournalEntry[] = [];
   const created = new Set<string>();
+  const dirExists = new Map<string, boolean>();
   for (const change of options.changes) {
     if (change.action === 'unchanged') continue;
     const live = join(root, change.path);
@@ -41,7 +43,7 @@ export async function planSwap(options: PlanSwapOptions): Promise<RestoreJournal
       stagedSha256: change.backupSha256,
       previousSha256: change.currentSha256,
     });
-    if (change.action === 'create') for (const dir of await missingDirs(root, dirname(change.path))) created.add(dir);
+    if (change.action === 'create') for (const dir of missingDirs(root, dirname(change.path), dirExists)) created.add(dir);
   }
   return {
     format: JOURNAL_FORMAT,
@@ -60,12 +62,23 @@ export async function planSwap(options: PlanSwapOptions): Promise<RestoreJournal
   };
 }
 
-/** Folders from `dir` up to the root that do not exist yet (root-relative). */
-async function missingDirs(root: string, dir: string): Promise<string[]> {
+/**
+ * Folders from `dir` up to the root that do not exist yet (root-relative). `exists` remembers
+ * each folder looked at: 17k files created into an empty root ask about the same few folders.
+ */
+function missingDirs(root: string, dir: string, exists: Map<string, boolean>): string[] {
   const missing: string[] = [];
   for (let d = dir; d !== '.' && d !== ''; d = dirname(d)) {
-    const info = await lstat(join(root, d)).catch(() => null);
-    if (info !== null) break;
+    let here = exists.get(d);
+    if (here === undefined) {
+      try {
+        here = lstatSync(join(root, d), { throwIfNoEntry: false }) !== undefined;
+      } catch {
+        here = false; // ENOTDIR, EACCES: creating it will fail, and the swap roll back
+      }
+      exists.set(d, here);
+    }
+    if (here) break;
     missing.push(d);
   }
   return missing;
