@@ -62,7 +62,7 @@ describe('listArchive / extractArchive', () => {
     await createArchive({ cwd: root, paths: ['modules/', 'state/'], file: out });
     const target = await tempDir();
     const reported = new Map<string, { file: ExtractedFile; content: Buffer | null }>();
-    await extractArchive({ file: out, cwd: target, keepContent: (p) => p.endsWith('.toml'), onFile: (path, file, content) => reported.set(path, { file, content }) });
+    await extractArchive({ file: out, cwd: target, keepContent: (p) => p.endsWith('.toml'), onFile: (path, file, content) => void reported.set(path, { file, content }) });
     const onDisk = await treeContents(target);
     expect([...reported.keys()].sort()).toEqual([...onDisk.keys()].sort());
     for (const [path, bytes] of onDisk) {
@@ -73,6 +73,32 @@ describe('listArchive / extractArchive', () => {
     expect([...onDisk.keys()].some((p) => !p.endsWith('.toml'))).toBe(true);
   });
 
+  it('waits for what onFile returns (backpressure from the caller), and fails with its rejection', async () => {
+    const entries = Array.from({ length: 40 }, (_, i) => tarEntry({ name: `state/s${i}.toml`, type: '0', data: Buffer.from(`n = ${i}\n`) }));
+    const file = join(await tempDir(), 'held.tar.gz');
+    await writeFile(file, tarGz(entries));
+    let settled = 0;
+    await extractArchive({ file, cwd: await tempDir(), onFile: () => new Promise<void>((resolve) => setTimeout(() => { settled += 1; resolve(); }, 2)) });
+    expect(settled).toBe(40);
+    // Held back: while one is pending, no more archive bytes reach the parser (only the entries
+    // of the chunk already inside it go on), so pending callbacks do not pile up.
+    const big = join(await tempDir(), 'many.tar.gz');
+    await writeFile(big, tarGz(Array.from({ length: 200 }, (_, i) => tarEntry({ name: `state/m${i}.json`, type: '0', data: Buffer.alloc(6000, 0x61 + (i % 26)) }))));
+    let pending = 0;
+    let most = 0;
+    await extractArchive({
+      file: big,
+      cwd: await tempDir(),
+      onFile: () => {
+        most = Math.max(most, (pending += 1));
+        return new Promise<void>((resolve) => setTimeout(() => { pending -= 1; resolve(); }, 10));
+      },
+    });
+    expect(most).toBeLessThanOrEqual(5); // one 16 KiB chunk of inflated tar holds ~3 of these entries
+    const refusal = new Error('the worker is gone');
+    await expect(extractArchive({ file, cwd: await tempDir(), onFile: (path) => (path === 'state/s7.toml' ? Promise.reject(refusal) : undefined) })).rejects.toMatchObject({ message: expect.stringContaining('the worker is gone') });
+  });
+
   it('a member held twice (tar -r appends): the last one is on disk, and both are reported in archive order', async () => {
     const first = Buffer.alloc(3 * 1024 * 1024 + 17, 0x61);
     const second = Buffer.from('version = 2\n');
@@ -80,7 +106,7 @@ describe('listArchive / extractArchive', () => {
     await writeFile(file, tarGz([tarEntry({ name: 'state/s.toml', type: '0', data: first }), tarEntry({ name: 'state/s.toml', type: '0', data: second })]));
     const target = await tempDir();
     const reported: string[] = [];
-    await extractArchive({ file, cwd: target, onFile: (path, f) => reported.push(`${path} ${f.bytes} ${f.sha256}`) });
+    await extractArchive({ file, cwd: target, onFile: (path, f) => void reported.push(`${path} ${f.bytes} ${f.sha256}`) });
     expect((await readFile(join(target, 'state/s.toml'))).equals(second)).toBe(true);
     expect(reported).toEqual([`state/s.toml ${first.length} ${sha256Buffer(first)}`, `state/s.toml ${second.length} ${sha256Buffer(second)}`]);
   });

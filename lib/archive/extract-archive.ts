@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lstatSync, mkdirSync, openSync, utimesSync, writeSync, type Stats } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, posix } from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Parser, type ReadEntry } from 'tar';
 import { IntegrityError } from '../errors.ts';
@@ -89,8 +90,10 @@ export interface ExtractOptions {
    * Called once per file written whole, with the sha256 of the bytes written (hashed on the
    * way to the disk: no second read) and, where `keepContent(path)` says so, the bytes.
    * A member the archive holds twice is reported twice, in order: the last one is on disk.
+   * A promise it returns holds back the archive (backpressure) until it settles; its
+   * rejection fails the extraction.
    */
-  onFile?: (path: string, file: ExtractedFile, content: Buffer | null) => void;
+  onFile?: (path: string, file: ExtractedFile, content: Buffer | null) => void | Promise<void>;
   keepContent?: (path: string) => boolean;
 }
 
@@ -117,6 +120,19 @@ export async function extractArchive(options: ExtractOptions): Promise<{ extract
   // The write in progress per path: a member the archive holds twice (tar -r appends) waits for
   // the first one, so the two never interleave in one file.
   const lastWrite = new Map<string, Promise<void>>();
+  // What onFile last asked to wait for: no more archive bytes reach the parser until it settles.
+  let holding: Promise<void> | null = null;
+  const gate = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      const wait = holding;
+      if (wait === null) return callback(null, chunk);
+      const go = () => {
+        if (holding === wait) holding = null;
+        callback(null, chunk);
+      };
+      wait.then(go, go);
+    },
+  });
   const open = new Map<ReadEntry, (error: Error) => void>();
   // Folders under cwd already created or checked by this extraction. The archive cannot turn one
   // into a symlink afterwards (it writes no links, and a file entry never opens a folder), so
@@ -156,7 +172,11 @@ export async function extractArchive(options: ExtractOptions): Promise<{ extract
     const write = (lastWrite.get(member) ?? Promise.resolve())
       .then(() => writeEntry(options.cwd, member, entry, aborted, sameOwner, realDirs, keep))
       .then((written) => {
-        if (written !== null) options.onFile?.(member, written.file, written.content);
+        const held = written === null ? undefined : options.onFile?.(member, written.file, written.content);
+        if (held) {
+          holding = held;
+          return held;
+        }
       })
       .catch((error: unknown) => {
         failure ??= error;
@@ -167,7 +187,7 @@ export async function extractArchive(options: ExtractOptions): Promise<{ extract
     writes.push(write);
   });
   try {
-    await pipeline(stream.source, ...stream.stages, parser, options.signal ? { signal: options.signal } : {});
+    await pipeline(stream.source, ...stream.stages, gate, parser, options.signal ? { signal: options.signal } : {});
   } catch (error) {
     failure ??= error;
     // A truncated archive never ends the entry being read: end its write so we can wait for it.

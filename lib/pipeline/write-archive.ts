@@ -7,7 +7,7 @@ import type { EventSink } from '../events.ts';
 import type { Policy } from '../policy/index.ts';
 import { validateToml } from '../state/index.ts';
 import type { ProgressReporter } from './progress-reporter.ts';
-import { TomlCheckPool } from './toml-check-pool.ts';
+import { TomlCheckPool } from '../state/index.ts';
 
 // One archive of a full backup (pipeline/backup.ts step 3), and the scheduler that writes
 // the independent archives several at a time.

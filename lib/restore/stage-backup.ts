@@ -1,9 +1,9 @@
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ExtractBudget, extractArchive, type ExtractLimits, type Refusal } from '../archive/index.ts';
 import { IntegrityError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
-import { validateToml } from '../state/index.ts';
+import { TomlCheckPool, validateToml } from '../state/index.ts';
 import type { BackupCandidate, RecoveryPoint } from './backup-candidate.ts';
 import { inScope, type RestoreScope } from './restore-scope.ts';
 
@@ -74,7 +74,9 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
   const discard = () => rm(options.stagingDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
   const recoveryPoint = await candidate.recoveryPoint();
   const staged = new Map<string, StagedFile>();
-  const tomlProblems = new Map<string, string>(); // path → why its last version does not parse
+  const twice = new Set<string>(); // members an archive holds more than once (tar -r)
+  // TOML is parsed on a worker thread, on the other core, while this one extracts.
+  const checker = new TomlCheckPool();
   await mkdir(options.stagingDir, { recursive: true, mode: 0o700 });
   try {
     const refused: Refusal[] = [];
@@ -88,12 +90,11 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
         // State and config files are small and parsed whole, like toml.load; anything else may be large.
         keepContent: (path) => path.endsWith('.toml'),
         onFile: (path, written, content) => {
+          if (staged.has(path)) twice.add(path);
           staged.set(path, { sha256: written.sha256, source: 'backup', at: recoveryPoint.display });
-          if (content !== null) {
-            const check = validateToml(content);
-            if (check.ok) tomlProblems.delete(path);
-            else tomlProblems.set(path, check.reason);
-          }
+          if (content === null) return;
+          checker.check(path, content, 'cannot be checked');
+          return checker.below(MAX_PENDING_VALIDATION); // memory stays bounded: the archive waits for the worker
         },
         ...(options.signal ? { signal: options.signal } : {}),
       });
@@ -106,6 +107,14 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
     const files = new Map([...staged].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     const invalid: string[] = [];
     const knownInvalid: { path: string; reason: string }[] = [];
+    const tomlProblems = new Map((await checker.finish()).map((p) => [p.path, p.reason]));
+    // A member held twice was checked twice: what counts is the version on disk, the last one.
+    for (const path of twice) {
+      if (!path.endsWith('.toml')) continue;
+      const check = validateToml(await readFile(join(options.stagingDir, path)));
+      if (check.ok) tomlProblems.delete(path);
+      else tomlProblems.set(path, check.reason);
+    }
     for (const [path, reason] of [...tomlProblems].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       if (options.acceptDeclaredInvalid && declared.has(path)) knownInvalid.push({ path, reason });
       else invalid.push(`${path}: ${reason}`);
@@ -115,10 +124,14 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
     }
     return { candidate, recoveryPoint, dir: options.stagingDir, files, refused, knownInvalid, skipped, discard };
   } catch (error) {
+    await checker.close();
     await discard().catch(() => {}); // the reason the staging failed is what matters
     throw error;
   }
 }
+
+/** TOML bytes waiting for the worker before the archive is held back (the backup uses the same bound). */
+const MAX_PENDING_VALIDATION = 4 * 1024 * 1024;
 
 /** Entries: what the manifest declares, twice over plus 1000; unknown → the default cap. */
 async function defaultLimits(candidate: BackupCandidate, archives: string[]): Promise<Partial<ExtractLimits>> {

@@ -3,3 +3,4 @@
 export { parseToml, TomlSyntaxError, validateToml, type TomlCheck } from './validate-toml.ts';
 export { writeFileAtomic, fsyncDir } from './write-file-atomic.ts';
 export { syncFiles, type SyncMethod } from './sync-files.ts';
+export { TomlCheckPool, type InvalidToml } from './toml-check-pool.ts';

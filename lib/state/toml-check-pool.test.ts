@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateToml } from '../state/index.ts';
+import { validateToml } from './index.ts';
 import { TomlCheckPool } from './toml-check-pool.ts';
 
 const files: [string, Buffer][] = [

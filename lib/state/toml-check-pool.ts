@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { validateToml, type TomlCheck } from '../state/index.ts';
+import { validateToml, type TomlCheck } from './validate-toml.ts';
 
-// Validating thousands of state files is a big cost of a backup's main thread (smol-toml:
-// ~1.1 s for 12.8k files / 20 MB here; @iarna/toml, used before, took 6.6 s), and the main
-// thread also packs, hashes and feeds the compressor. So the parse runs in one worker thread,
+// Validating thousands of state files is a big cost of a backup's or a restore's main thread
+// (smol-toml: ~1.1 s for 12.8k files / 20 MB here; @iarna/toml, used before, took 6.6 s),
+// which also packs or extracts, and hashes. So the parse runs in one worker thread,
 // on the other core, as a pass/fail filter; a file it rejects is checked again here with
 // validateToml, which words the reason (one source of truth for messages). Without a worker
 // (it failed to start) every file is checked here, as before.
