@@ -182,7 +182,10 @@ export async function extractArchive(options: ExtractOptions): Promise<{ extract
         failure ??= error;
         entry.resume();
       })
-      .finally(() => open.delete(entry));
+      .finally(() => {
+        open.delete(entry);
+        if (lastWrite.get(member) === write) lastWrite.delete(member);
+      });
     lastWrite.set(member, write);
     writes.push(write);
   });

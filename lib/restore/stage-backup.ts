@@ -115,7 +115,9 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
       if (check.ok) tomlProblems.delete(path);
       else tomlProblems.set(path, check.reason);
     }
-    for (const [path, reason] of [...tomlProblems].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (const path of files.keys()) {
+      const reason = tomlProblems.get(path);
+      if (reason === undefined) continue;
       if (options.acceptDeclaredInvalid && declared.has(path)) knownInvalid.push({ path, reason });
       else invalid.push(`${path}: ${reason}`);
     }
