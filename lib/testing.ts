@@ -3,13 +3,11 @@ import { execFile } from 'node:child_process';
 import { chmod, cp, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SAMPLE_ROOT } from '../sample/index.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-/** The real Arkalia data tree in ../shared/fixtures (read-only: copy it before changing anything). */
-export const FIXTURE_ROOT = process.env.ARK_FIXTURES ?? join(REPO_ROOT, '..', 'shared', 'fixtures', 'arkalia-luna-pro');
 
 const created = new Set<string>();
 
@@ -27,25 +25,16 @@ export async function removeTempDirs(): Promise<void> {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 2 }).catch(() => undefined)));
 }
 
-/** A writable copy of the fixture tree (plus a .env, which the published fixtures lack). */
+/**
+ * A writable copy of the sample Arkalia root (sample/index.ts) in a temp folder, its .env
+ * private (0600) as on a real installation, or left out with `withEnv: false`.
+ */
 export async function copyFixture(options: { withEnv?: boolean } = {}): Promise<string> {
   const root = join(await tempDir('ark-root-'), 'arkalia-luna-pro');
-  await cp(FIXTURE_ROOT, root, { recursive: true, preserveTimestamps: true });
-  await makeWritable(root);
-  if (options.withEnv ?? true) {
-    const { writeFile } = await import('node:fs/promises');
-    await writeFile(join(root, '.env'), 'ARKALIA_SECRET=not-a-real-secret\n', { mode: 0o600 });
-  }
+  await cp(SAMPLE_ROOT, root, { recursive: true, preserveTimestamps: true });
+  if (options.withEnv ?? true) await chmod(join(root, '.env'), 0o600);
+  else await rm(join(root, '.env'));
   return root;
-}
-
-async function makeWritable(dir: string): Promise<void> {
-  await chmod(dir, 0o755);
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) await makeWritable(path);
-    else await chmod(path, 0o644);
-  }
 }
 
 /** Every regular file under `dir` (relative path -> content), for byte-for-byte comparisons. */
@@ -57,6 +46,50 @@ export async function treeContents(dir: string, base = dir): Promise<Map<string,
     else if ((await stat(path)).isFile()) out.set(relative(base, path), await readFile(path));
   }
   return out;
+}
+
+/** A checkout another user can run scripts from: `repo` (a copy of what they need) and the `node` to run them with. */
+export interface ReadableCheckout {
+  repo: string;
+  node: string;
+}
+
+const readable = new Map<number, Promise<ReadableCheckout>>();
+
+/**
+ * For a test that runs a script as another user (root tests run some as nobody): a copy of
+ * what the scripts need (package.json, lib/, scripts/, harness/, sample/, node_modules/) in a
+ * folder that user can enter and read, since the checkout may sit in a 0700 home; and Node
+ * itself copied there too when that user cannot run this one. Made once per test file.
+ */
+export function checkoutReadableBy(uid: number): Promise<ReadableCheckout> {
+  let made = readable.get(uid);
+  if (!made) {
+    made = makeReadableCheckout(uid);
+    readable.set(uid, made);
+  }
+  return made;
+}
+
+async function makeReadableCheckout(uid: number): Promise<ReadableCheckout> {
+  const run = promisify(execFile);
+  const repo = await tempDir('ark-checkout-');
+  const parts = ['package.json', 'tsconfig.json', 'lib', 'scripts', 'harness', 'sample', 'node_modules'].map((p) => join(REPO_ROOT, p));
+  await run('cp', ['-a', '--reflink=auto', ...parts, repo]);
+  await run('chmod', ['-R', 'a+rX', repo]);
+  let node = process.execPath;
+  if (!(await run(node, ['-e', ''], { uid, gid: uid }).then(() => true, () => false))) {
+    node = join(repo, 'node');
+    await run('cp', [process.execPath, node]);
+    await chmod(node, 0o755);
+  }
+  return { repo, node };
+}
+
+/** `path` inside this checkout, moved into `checkout` (other paths as they are). */
+export function inCheckout(path: string, checkout: ReadableCheckout): string {
+  const rel = relative(REPO_ROOT, path);
+  return rel.startsWith('..') || isAbsolute(rel) ? path : join(checkout.repo, rel);
 }
 
 /**

@@ -4,8 +4,9 @@ import { beforeAll, describe, it } from 'vitest';
 import { sha256Buffer } from '../lib/checksum/index.ts';
 import { runFullBackup } from '../lib/pipeline/backup.ts';
 import { resolvePolicy } from '../lib/policy/index.ts';
-import { copyFixture, FIXTURE_ROOT, REPO_ROOT, tempDir } from '../lib/testing.ts';
+import { copyFixture, REPO_ROOT, tempDir } from '../lib/testing.ts';
 import { digestTree as digest, expectNoStackTrace as noStackTrace, runScript, startScript as start } from './testing.ts';
+import { SAMPLE_ROOT } from '../sample/index.ts';
 
 // scripts/disaster-recovery.mts as an operator runs it (a subprocess): exit codes, --json,
 // the files it leaves — and killed at exact points of its swap (ARK_TEST_PAUSE_AT, test-only)
@@ -113,7 +114,7 @@ describe.concurrent('disaster-recovery.mts', { timeout: 120_000 }, () => {
     expect(diff.removed).toEqual([{ path: EXTRA, sha256: sha256Buffer('stale = true\n') }]);
     expect(diff.added).toEqual([]);
     expect(r.stderr).toMatch(/✅ test restore of arkalia_20261110 succeeded into .*weekly: vs the live tree 0 added, 1 removed, 1 changed, \d+ unchanged/);
-    expect((await readFile(join(sandbox, STATE))).equals(await readFile(join(FIXTURE_ROOT, STATE)))).toBe(true);
+    expect((await readFile(join(sandbox, STATE))).equals(await readFile(join(SAMPLE_ROOT, STATE)))).toBe(true);
   });
 
   it('refuses bad command lines (exit 2, no stack trace, nothing changed)', async ({ expect }) => {

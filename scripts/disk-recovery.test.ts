@@ -18,8 +18,9 @@ import { runFullBackup } from '../lib/pipeline/backup.ts';
 import { emergencyRestore } from '../lib/pipeline/emergency-restore.ts';
 import { resolvePolicy } from '../lib/policy/index.ts';
 import { noneController } from '../lib/services/index.ts';
-import { copyFixture, FIXTURE_ROOT, tempDir, treeContents } from '../lib/testing.ts';
+import { copyFixture, tempDir, treeContents } from '../lib/testing.ts';
 import { runScript, type ScriptRun } from './testing.ts';
+import { SAMPLE_ROOT } from '../sample/index.ts';
 
 const execFileP = promisify(execFile);
 const NEW = '20261125'; // the fixture as it is (two state files with merge-conflict markers)
@@ -84,7 +85,7 @@ beforeAll(async () => {
   await encryptBackup({ backupDir, policy, date: OLD, recipients: [await readRecipientKey(ours.publicFile), await readRecipientKey(gpgKey.publicFile)], sink: silentSink });
 
   // The newer set, the fixture as it is, with the operator scripts.
-  for (const path of INVALID) await cp(join(FIXTURE_ROOT, path), join(root, path));
+  for (const path of INVALID) await cp(join(SAMPLE_ROOT, path), join(root, path));
   newerStates = await statesOf(root);
   const common = ['--root', root, '--backup-dir', backupDir];
   const backup = await run('full-backup', [...common, '--date', NEW]);

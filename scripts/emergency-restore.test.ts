@@ -5,8 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256Buffer } from '../lib/checksum/index.ts';
 import { runFullBackup } from '../lib/pipeline/backup.ts';
 import { resolvePolicy } from '../lib/policy/index.ts';
-import { copyFixture, FIXTURE_ROOT, REPO_ROOT, tempDir } from '../lib/testing.ts';
+import { copyFixture, REPO_ROOT, tempDir } from '../lib/testing.ts';
 import { digestTree as digest, expectNoStackTrace as noStackTrace, runScript } from './testing.ts';
+import { SAMPLE_ROOT } from '../sample/index.ts';
 
 // scripts/emergency-restore.mts run as an operator runs it: a subprocess, its exit code, its
 // stdout (--json) and stderr, and the files it leaves. `node --import tsx` starts in about
@@ -49,7 +50,7 @@ async function pool<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]>
 
 let fixtureState: Buffer;
 beforeAll(async () => {
-  fixtureState = await readFile(join(FIXTURE_ROOT, STATE));
+  fixtureState = await readFile(join(SAMPLE_ROOT, STATE));
 });
 
 describe('emergency-restore.mts: the happy path', () => {

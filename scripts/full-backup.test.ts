@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { localDateStamp } from '../lib/pipeline/backup-layout.ts';
-import { copyFixture, tempDir, treeContents } from '../lib/testing.ts';
+import { checkoutReadableBy, copyFixture, tempDir, treeContents } from '../lib/testing.ts';
 import { startScript, type ScriptOptions, type ScriptRun } from './testing.ts';
 
 const run = promisify(execFile);
@@ -201,7 +201,7 @@ describe('full-backup.mts: what it writes', { timeout: 60_000 }, () => {
     const statesMembers = await tarList(join(dir, `arkalia_states_${date}.tar.gz`));
     expect(statesMembers).toEqual(expect.arrayContaining(['.env', 'config/zeroia_config.toml', 'global_state/global_context.toml', 'modules/zeroia/state/zeroia_state.toml', ...INVALID_STATES]));
     expect(statesMembers.filter((m) => !STATES_MEMBER.test(m))).toEqual([]);
-    expect(await tarList(join(dir, `arkalia_logs_${date}.tar.gz`))).toContain('logs/bandit_report.txt');
+    expect(await tarList(join(dir, `arkalia_logs_${date}.tar.gz`))).toContain('logs/arkalia_api.log');
     expect((await tarList(join(dir, `arkalia_infra_${date}.tar.gz`))).sort()).toEqual(['docker-compose.yml', 'version.toml']);
 
     // GNU tar -xzf gives back the state files byte for byte, invalid ones included.
@@ -364,7 +364,7 @@ describe('full-backup.mts: one backup per date, published atomically', { timeout
     const asRoot = process.getuid?.() === 0;
     if (asRoot) await run('chown', ['-R', '65534:65534', dirname(root), backupDir]);
     const date = '20260601';
-    const outcome = await backup(['--root', root, '--backup-dir', backupDir, '--date', date, '--json'], asRoot ? { uid: 65534 } : {});
+    const outcome = await backup(['--root', root, '--backup-dir', backupDir, '--date', date, '--json'], asRoot ? { as: { uid: 65534, checkout: await checkoutReadableBy(65534) } } : {});
     expect(outcome.code, outcome.stderr).toBe(1);
     expectNoStackTrace(outcome);
     expect(outcome.stderr).toMatch(/✓ arkalia_states_20260601\.tar\.gz/); // it failed mid-way, after one archive

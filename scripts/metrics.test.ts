@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ourKeyPair } from '../lib/crypto/testing.ts';
 import { BACKUP_METRICS as N } from '../lib/metrics/index.ts';
 import { parseExposition, promtoolCheck, sampleValue, type Exposition } from '../lib/metrics/testing/exposition.ts';
-import { copyFixture, REPO_ROOT, tempDir } from '../lib/testing.ts';
+import { checkoutReadableBy, copyFixture, REPO_ROOT, tempDir } from '../lib/testing.ts';
 import { startScript, type ScriptOptions } from './testing.ts';
 
 const run = promisify(execFile);
@@ -124,7 +124,8 @@ describe('--metrics-file: every backup-side script merges into one textfile', { 
     // Root writes into read-only folders: as root, the backup runs as nobody (as a backup user would).
     const asRoot = process.getuid?.() === 0;
     if (asRoot) await run('chown', ['-R', '65534:65534', dirname(own), backupDir]);
-    const outcome = await script('full-backup.mts', ['--root', own, '--backup-dir', backupDir, '--date', '20261124', '--json', '--metrics-file', join(readOnly, 'arkalia-dr.prom')], asRoot ? { uid: 65534 } : {});
+    const asNobody = asRoot ? { as: { uid: 65534, checkout: await checkoutReadableBy(65534) } } : {};
+    const outcome = await script('full-backup.mts', ['--root', own, '--backup-dir', backupDir, '--date', '20261124', '--json', '--metrics-file', join(readOnly, 'arkalia-dr.prom')], asNobody);
     expect(outcome.code, outcome.stderr).toBe(0);
     expect(outcome.stderr).toMatch(/⚠ metrics not written to .*textfile\/arkalia-dr\.prom: cannot use the lock file .*EACCES.* \(the run itself is not affected\)/);
     expect(outcome.stderr).toMatch(/✅ backup complete/);
@@ -133,7 +134,7 @@ describe('--metrics-file: every backup-side script merges into one textfile', { 
     expect(await readdir(readOnly)).toEqual([]);
 
     // Same for a failed run: its own exit code, not the metrics problem's.
-    const again = await script('full-backup.mts', ['--root', own, '--backup-dir', backupDir, '--date', '20261124', '--metrics-file', join(parent, 'missing', 'm.prom')], asRoot ? { uid: 65534 } : {});
+    const again = await script('full-backup.mts', ['--root', own, '--backup-dir', backupDir, '--date', '20261124', '--metrics-file', join(parent, 'missing', 'm.prom')], asNobody);
     expect(again.code, again.stderr).toBe(1);
     expect(again.stderr).toMatch(/⚠ metrics not written to .*missing\/m\.prom: the folder .*missing does not exist/);
     expect(again.stderr).toMatch(/✗ a backup for 20261124 already exists/);

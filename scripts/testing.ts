@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { sha256Buffer } from '../lib/checksum/index.ts';
-import { REPO_ROOT, treeContents } from '../lib/testing.ts';
+import { inCheckout, REPO_ROOT, treeContents, type ReadableCheckout } from '../lib/testing.ts';
 
 // Absolute, so that a script also starts with a cwd outside the repository.
 const TSX = createRequire(import.meta.url).resolve('tsx');
@@ -33,8 +33,11 @@ export interface ScriptOptions {
   timeoutMs?: number;
   /** Working folder (default the repository). */
   cwd?: string;
-  /** Run as this user id, with the group id of the same number (a test running as root uses 65534). */
-  uid?: number;
+  /**
+   * Run as this user id, with the group id of the same number (a test running as root uses
+   * 65534), from `checkout` (checkoutReadableBy(uid)): the checkout itself may be closed to them.
+   */
+  as?: { uid: number; checkout: ReadableCheckout };
   /** Through zx's CLI (argv = node cli.js script.mts ...), as `zx scripts/<name>.mts` runs it. */
   viaZx?: boolean;
 }
@@ -53,11 +56,13 @@ export function startScript(nameOrPath: string, args: readonly string[], env: Re
   const base: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(base)) if (/^(ARK_|AWS_)/.test(key)) delete base[key];
   const started = Date.now();
-  const child = spawn(process.execPath, ['--no-warnings', '--import', TSX, ...(options.viaZx ? [ZX_CLI] : []), scriptPath(nameOrPath), ...args], {
-    cwd: options.cwd ?? REPO_ROOT,
+  const as = options.as;
+  const at = (path: string) => (as ? inCheckout(path, as.checkout) : path);
+  const child = spawn(as ? as.checkout.node : process.execPath, ['--no-warnings', '--import', at(TSX), ...(options.viaZx ? [at(ZX_CLI)] : []), at(scriptPath(nameOrPath)), ...args], {
+    cwd: options.cwd ?? at(REPO_ROOT),
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
-    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
+    ...(as ? { uid: as.uid, gid: as.uid } : {}),
   });
   let stdout = '';
   let stderr = '';

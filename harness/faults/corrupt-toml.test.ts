@@ -2,14 +2,15 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateToml } from '../../lib/state/index.ts';
-import { copyFixture, FIXTURE_ROOT } from '../../lib/testing.ts';
+import { copyFixture } from '../../lib/testing.ts';
 import { corruptBytes, injectFault } from './index.ts';
+import { SAMPLE_ROOT } from '../../sample/index.ts';
 
 const MODES = ['conflict-markers', 'truncate', 'garbage', 'bit-flip', 'empty', 'invalid-utf8'] as const;
 
 describe('corrupt-toml fault', () => {
   it.each(MODES)('%s makes a valid state file something a loader must reject', async (mode) => {
-    const original = await readFile(join(FIXTURE_ROOT, 'modules/zeroia/state/zeroia_state.toml'));
+    const original = await readFile(join(SAMPLE_ROOT, 'modules/zeroia/state/zeroia_state.toml'));
     expect(validateToml(original).ok).toBe(true);
     const damaged = corruptBytes(original, mode);
     expect(damaged.equals(original)).toBe(false);

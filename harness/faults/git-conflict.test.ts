@@ -2,13 +2,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateToml } from '../../lib/state/index.ts';
-import { FIXTURE_ROOT } from '../../lib/testing.ts';
 import { injectFault, parseHunks, replayConflict } from './index.ts';
 import { faultContext } from './testing.ts';
+import { SAMPLE_ROOT } from '../../sample/index.ts';
 
-const fixture = (path: string) => readFile(join(FIXTURE_ROOT, path), 'utf8');
+const fixture = (path: string) => readFile(join(SAMPLE_ROOT, path), 'utf8');
 
-describe('git-conflict fault (the real-world merge damage of the fixtures)', () => {
+describe('git-conflict fault (the real-world merge damage, as the sample root keeps it)', () => {
   it('reads the hunks Arkalia really shipped', async () => {
     const reflexia = parseHunks(await fixture('state/reflexia_state.toml'));
     expect(reflexia.map((h) => [h.table, h.ours.length, h.theirs.length, h.open, h.close])).toEqual([
@@ -24,17 +24,20 @@ describe('git-conflict fault (the real-world merge damage of the fixtures)', () 
     const damaged = replayConflict(source, target);
     expect(validateToml(Buffer.from(damaged)).ok).toBe(false);
     expect(parseHunks(damaged).map((h) => [h.table, h.ours.length])).toEqual([[null, 1], ['decision', 2]]);
-    expect(damaged).toContain('<<<<<<< HEAD\ntimestamp = "2025-06-26 09:55:01"\n=======\ntimestamp = "2025-07-04T01:01:25.780371"\n>>>>>>> dev-migration\n');
-    expect(damaged).toContain('last_decision = "reduce_load"\nconfidence_score = 0.75\n=======\nlast_decision = 0.8100227418685156\nconfidence_score = 0.9335945050521486\n');
+    expect(damaged).toContain('<<<<<<< HEAD\ntimestamp = "2026-10-02 06:13:57"\n=======\ntimestamp = "2026-10-01T03:02:55.906719"\n>>>>>>> dev-migration\n');
+    expect(damaged).toContain('last_decision = "monitor"\nconfidence_score = 0.82\n=======\nlast_decision = 0.8267514902213357\nconfidence_score = 0.9408831160275942\n');
     // Without the hunks, the HEAD side is the original file, byte for byte.
     const ours = damaged.replace(/^=======\n[\s\S]*?^>>>>>>> dev-migration\n/gm, '').replace(/^<<<<<<< HEAD\n/gm, '');
     expect(ours).toBe(target);
   });
 
   it('global_context\'s single hunk lands on its valid twin in global_state/', async () => {
-    const damaged = replayConflict(await fixture('state/global_context.toml'), await fixture('global_state/global_context.toml'));
-    expect(damaged.startsWith('<<<<<<< HEAD\n')).toBe(true);
+    const twin = await fixture('global_state/global_context.toml');
+    const damaged = replayConflict(await fixture('state/global_context.toml'), twin);
+    expect(damaged).toContain('<<<<<<< HEAD\nlast_sync = "2026-10-02T06:14:08.402117"\n=======\nlast_sync = "2026-10-01T03:02:55.906731"\n>>>>>>> dev-migration\n');
     expect(validateToml(Buffer.from(damaged)).ok).toBe(false);
+    // A file with no key line at all is wrapped whole.
+    expect(replayConflict(await fixture('state/global_context.toml'), '# empty\n').startsWith('<<<<<<< HEAD\n# empty\n=======\n')).toBe(true);
   });
 
   it('injects on a temp copy and reverts, unless a recovery rewrote the file', async () => {

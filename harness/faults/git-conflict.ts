@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/state/index.ts';
 import { writeDamage } from './write-damage.ts';
-import { FIXTURE_ROOT } from '../../lib/testing.ts';
+import { SAMPLE_ROOT } from '../../sample/index.ts';
 import type { Fault } from '../scenario/index.ts';
 import type { FaultContext, InjectedFault } from './fault.ts';
 import { expandIn, faultPath } from './fault-path.ts';
@@ -95,13 +95,13 @@ export function replayConflict(source: string, target: string): string {
 
 /**
  * The merge-conflict damage Arkalia really shipped (state/reflexia_state.toml or
- * state/global_context.toml of the fixtures) reproduced on another file. Revert puts the
+ * state/global_context.toml, as the sample root keeps it) reproduced on another file. Revert puts the
  * original back only while the damage is still there.
  */
 export async function injectGitConflict(fault: GitConflict, ctx: FaultContext): Promise<InjectedFault> {
   const rel = expandIn(ctx, fault.path);
   const path = faultPath(ctx, 'root', fault.path);
-  const source = await readFile(join(ctx.root, fault.like), 'utf8').catch(() => readFile(join(FIXTURE_ROOT, fault.like), 'utf8'));
+  const source = await readFile(join(ctx.root, fault.like), 'utf8').catch(() => readFile(join(SAMPLE_ROOT, fault.like), 'utf8'));
   const original = await readFile(path);
   const damaged = Buffer.from(replayConflict(source, original.toString('utf8')));
   await writeDamage(path, damaged, { serviceRunning: ctx.stack !== null });

@@ -1,8 +1,9 @@
 import { mkdir, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { copyFixture, FIXTURE_ROOT } from '../../lib/testing.ts';
+import { copyFixture } from '../../lib/testing.ts';
 import { injectFault } from './index.ts';
+import { SAMPLE_ROOT } from '../../sample/index.ts';
 
 describe('hide-path fault', () => {
   it('empties and removes a folder, so a process holding it (a bind mount) sees its files vanish; revert puts it back', async () => {
@@ -15,7 +16,7 @@ describe('hide-path fault', () => {
     expect((await held.stat()).nlink).toBe(0); // the held folder is the deleted, empty one
     await held.close();
     await injected.revert();
-    expect((await readFile(join(dir, 'zeroia_state.toml'))).equals(await readFile(join(FIXTURE_ROOT, 'modules/zeroia/state/zeroia_state.toml')))).toBe(true);
+    expect((await readFile(join(dir, 'zeroia_state.toml'))).equals(await readFile(join(SAMPLE_ROOT, 'modules/zeroia/state/zeroia_state.toml')))).toBe(true);
   });
 
   it('never undoes a recovery that rebuilt the folder', async () => {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/state/index.ts';
-import { FIXTURE_ROOT } from '../../lib/testing.ts';
+import { SAMPLE_ROOT } from '../../sample/index.ts';
 import type { Fault } from '../scenario/index.ts';
 import type { FaultContext, InjectedFault } from './fault.ts';
 import { replayConflict } from './git-conflict.ts';
@@ -23,7 +23,7 @@ export async function injectServiceWontStart(fault: ServiceWontStart, ctx: Fault
     if (error.statusCode !== 304) throw error; // 304: already stopped
   });
   const original = await readFile(path);
-  const source = await readFile(join(FIXTURE_ROOT, 'state/reflexia_state.toml'), 'utf8');
+  const source = await readFile(join(SAMPLE_ROOT, 'state/reflexia_state.toml'), 'utf8') // the damage found in the wild, whatever the drill's root;
   const damaged = Buffer.from(replayConflict(source, original.toString('utf8')));
   await writeFileAtomic(path, damaged);
   await container.start();

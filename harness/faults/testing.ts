@@ -1,4 +1,4 @@
-// Test helpers for faults: a drill-like context on a temp copy of the fixture tree.
+// Test helpers for faults: a drill-like context on a temp copy of the sample root.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256Buffer } from '../../lib/checksum/index.ts';
@@ -6,7 +6,7 @@ import { copyFixture, tempDir, treeContents } from '../../lib/testing.ts';
 import { expandPlaceholders } from '../scenario/placeholders.ts';
 import type { FaultContext } from './fault.ts';
 
-/** Root (a fixture copy), backup folder and workspace, as run-scenario.ts makes them; no stack. */
+/** Root (a copy of the sample), backup folder and workspace, as run-scenario.ts makes them; no stack. */
 export async function faultContext(): Promise<Required<Omit<FaultContext, 'stack'>> & { stack: null }> {
   const root = await copyFixture();
   const backupDir = await tempDir('ark-fault-backups-');

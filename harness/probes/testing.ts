@@ -1,4 +1,4 @@
-// Test helpers for probes: a drill-like probe context on a temp copy of the fixture tree.
+// Test helpers for probes: a drill-like probe context on a temp copy of the sample root.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { copyFixture, tempDir } from '../../lib/testing.ts';

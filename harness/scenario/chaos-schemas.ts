@@ -84,7 +84,7 @@ export function chaosFaultSchemas<S extends readonly [string, ...string[]]>(scri
     z.strictObject({ kind: z.literal('corrupt-config'), target: z.enum(['policy', 'config-toml', 'env-missing']), path: inPath.optional() }),
     /** A service whose state turned invalid while it was stopped: started again, it never becomes healthy. */
     z.strictObject({ kind: z.literal('service-wont-start'), service: z.string().regex(/^[a-z][a-z0-9_-]*$/) }),
-    /** The merge-conflict damage of a real Arkalia file (the fixtures' two) reproduced on another file. */
+    /** The merge-conflict damage of a real Arkalia file (the sample root's two) reproduced on another file. */
     z.strictObject({ kind: z.literal('git-conflict'), path: inPath, like: z.enum(['state/reflexia_state.toml', 'state/global_context.toml']).default('state/reflexia_state.toml') }),
     /** The backup folder's lock left by a killed run on this host, or held by another host. */
     z.strictObject({ kind: z.literal('stale-lock'), holder: z.enum(['dead-process', 'other-host']) }),

@@ -14,7 +14,8 @@ import {
   defaultStackServices,
   startArkaliaStack,
 } from './index.ts';
-import { FIXTURE_ROOT, copyFixtureRoot } from './testing.ts';
+import { copyFixture } from '../../lib/testing.ts';
+import { SAMPLE_ROOT } from '../../sample/index.ts';
 
 const docker = new Dockerode();
 const ZEROIA_STATE = 'modules/zeroia/state/zeroia_state.toml';
@@ -36,19 +37,18 @@ async function getJson(url: string): Promise<{ status: number; body: any }> {
   return { status: res.status, body: await res.json() };
 }
 
-describe('the default Arkalia stand-in stack on a copy of the fixture root', () => {
+describe('the default Arkalia stand-in stack on a copy of the sample root', () => {
   const runId = newRunId();
-  let fixture: Awaited<ReturnType<typeof copyFixtureRoot>>;
+  let root: string;
   let stack: ArkaliaStack;
-  const zeroiaState = () => join(fixture.root, ZEROIA_STATE);
+  const zeroiaState = () => join(root, ZEROIA_STATE);
 
   beforeAll(async () => {
-    fixture = await copyFixtureRoot();
-    stack = await startArkaliaStack(defaultOptions(fixture.root, runId));
+    root = await copyFixture();
+    stack = await startArkaliaStack(defaultOptions(root, runId));
   });
   afterAll(async () => {
     await stack?.stop();
-    await fixture?.remove();
   });
 
   it('starts every service healthy, in order', async () => {
@@ -71,7 +71,7 @@ describe('the default Arkalia stand-in stack on a copy of the fixture root', () 
   });
 
   it('heartbeats zeroia state: the sequence grows, every other byte stays, the file stays valid TOML', async () => {
-    const original = await readFile(join(FIXTURE_ROOT, ZEROIA_STATE));
+    const original = await readFile(join(SAMPLE_ROOT, ZEROIA_STATE));
     expect((await stack.health('zeroia')).body.loaded_sha256).toBe(sha256(original));
 
     const first = await readFile(zeroiaState(), 'utf8');
@@ -83,7 +83,7 @@ describe('the default Arkalia stand-in stack on a copy of the fixture root', () 
       expect(stripHeartbeat(text)).toBe(original.toString('utf8'));
       expect(TOML.parse(text)).toMatchObject({
         standin: { service: 'zeroia' },
-        decision: { last_decision: 'reduce_load' },
+        decision: { last_decision: 'monitor' },
       });
     }
   });
@@ -113,7 +113,7 @@ describe('the default Arkalia stand-in stack on a copy of the fixture root', () 
     expect(Date.now() - t0).toBeLessThan(5_000);
     expect(await stack.health('zeroia')).toEqual({ status: 0, body: null });
 
-    await writeFile(zeroiaState(), await readFile(join(FIXTURE_ROOT, ZEROIA_STATE))); // the "restore"
+    await writeFile(zeroiaState(), await readFile(join(SAMPLE_ROOT, ZEROIA_STATE))); // the "restore"
     await container.start();
     const after = await stack.url('zeroia', '/health');
     expect(after).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/health$/);
@@ -138,22 +138,18 @@ describe('the default Arkalia stand-in stack on a copy of the fixture root', () 
 describe('a stack whose zeroia state is invalid at start', () => {
   it('fails with an error naming zeroia and its log, and leaves nothing behind', async () => {
     const runId = newRunId();
-    const fixture = await copyFixtureRoot();
-    try {
-      await writeFile(join(fixture.root, ZEROIA_STATE), CONFLICT);
-      const start = startArkaliaStack(defaultOptions(fixture.root, runId));
-      const err = await start.then(
-        () => expect.fail('the stack started on an invalid zeroia state'),
-        (e: unknown) => e,
-      );
-      expect(err).toBeInstanceOf(StackStartError);
-      expect((err as StackStartError).service).toBe('zeroia');
-      expect((err as Error).message).toMatch(/zeroia .*did not start: its health check reports unhealthy/);
-      expect((err as Error).message).toMatch(/state invalid: Unknown character/);
-      expect(await leftovers(runId)).toBe(0);
-      expect(await readFile(join(fixture.root, ZEROIA_STATE), 'utf8')).toBe(CONFLICT);
-    } finally {
-      await fixture.remove();
-    }
+    const root = await copyFixture();
+    await writeFile(join(root, ZEROIA_STATE), CONFLICT);
+    const start = startArkaliaStack(defaultOptions(root, runId));
+    const err = await start.then(
+      () => expect.fail('the stack started on an invalid zeroia state'),
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StackStartError);
+    expect((err as StackStartError).service).toBe('zeroia');
+    expect((err as Error).message).toMatch(/zeroia .*did not start: its health check reports unhealthy/);
+    expect((err as Error).message).toMatch(/state invalid: Unknown character/);
+    expect(await leftovers(runId)).toBe(0);
+    expect(await readFile(join(root, ZEROIA_STATE), 'utf8')).toBe(CONFLICT);
   });
 });

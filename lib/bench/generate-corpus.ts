@@ -1,9 +1,10 @@
 import { createCipheriv, createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { SAMPLE_ROOT } from '../../sample/index.ts';
 
 // A reproducible Arkalia-shaped tree for `npm run bench`: thousands of small TOML/JSON state
 // files, a few configs and a .env, big compressible logs, an incompressible model blob under
@@ -88,16 +89,16 @@ export async function generateCorpus(options: CorpusOptions): Promise<Corpus> {
   bytes += modelsTarget;
   await put(join(models, 'manifests', 'registry.ollama.ai', 'library', 'tinyllama', 'latest'), `${JSON.stringify({ schemaVersion: 2, layers: [{ digest: `sha256:${digest}`, size: modelsTarget }] })}\n`);
 
-  // Infra.
+  // Infra: the sample root's compose file and version.toml, plus a Dockerfile and a script.
   let infra = 0;
   for (const [path, text] of [
-    ['docker-compose.yml', 'services:\n  reflexia:\n    image: arkalia/reflexia\n    volumes: ["./modules/reflexia/state:/app/state"]\n'],
+    ['docker-compose.yml', await readFile(join(SAMPLE_ROOT, 'docker-compose.yml'), 'utf8')],
+    ['version.toml', await readFile(join(SAMPLE_ROOT, 'version.toml'), 'utf8')],
     ['Dockerfile', 'FROM python:3.11-slim\nCOPY . /app\n'],
-    ['version.toml', '[bumpver]\ncurrent_version = "2.8.0"\n'],
     ['scripts/ark-sec-check.sh', '#!/bin/sh\necho ok\n'],
   ] as const) {
     await put(join(root, path), text);
-    infra += text.length;
+    infra += Buffer.byteLength(text);
   }
   return { root, models, files, bytes, parts: { states, logs, models: modelsTarget, infra } };
 }

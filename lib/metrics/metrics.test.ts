@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ArkError } from '../errors.ts';
 import { currentProcess, formatLockRecord } from '../lock/index.ts';
-import { REPO_ROOT, tempDir } from '../testing.ts';
+import { checkoutReadableBy, inCheckout, REPO_ROOT, tempDir } from '../testing.ts';
 import {
   BACKUP_METRICS,
   DURATION_BUCKETS,
@@ -249,8 +249,10 @@ describe('updateMetricsFile', () => {
     await chmod(readOnly, 0o555);
     // Root writes anywhere: the unwritable case runs as nobody.
     const helper = join(REPO_ROOT, 'lib', 'metrics', 'testing', 'bump-metrics.ts');
-    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    const outcome = await run(process.execPath, ['--import', 'tsx', helper, join(readOnly, 'm.prom'), '1', 'full'], { cwd: REPO_ROOT, ...asNobody }).then(
+    const checkout = process.getuid?.() === 0 ? await checkoutReadableBy(65534) : null;
+    const asNobody = checkout ? { uid: 65534, gid: 65534, cwd: checkout.repo } : { cwd: REPO_ROOT };
+    const node = checkout?.node ?? process.execPath;
+    const outcome = await run(node, ['--import', 'tsx', checkout ? inCheckout(helper, checkout) : helper, join(readOnly, 'm.prom'), '1', 'full'], asNobody).then(
       () => ({ code: 0, stderr: '' }),
       (error: { code: number; stderr: string }) => error,
     );

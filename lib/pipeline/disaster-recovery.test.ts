@@ -133,7 +133,7 @@ describe('disasterRecovery', () => {
     expect(report.diff!.changed).toEqual([{ path: 'config/zeroia_config.toml', liveSha256: sha256Buffer('broken = = 1\n'), restoredSha256: original['config/zeroia_config.toml'] }]);
     expect(report.diff!.added.map((a) => a.path)).toContain('state/zeroia_state.toml');
     expect(report.diff!.removed).toEqual([]);
-    expect(await digest(sandbox)).toEqual(Object.fromEntries(Object.entries(original).filter(([p]) => !p.startsWith('logs/') && !p.includes('/config/'))));
+    expect(await digest(sandbox)).toEqual(Object.fromEntries(Object.entries(original).filter(([p]) => !p.startsWith('logs/') && !/^modules\/[^/]+\/(config|logs)\//.test(p))));
     await expect(disasterRecovery({ root, backupDir, policy, services: noneController, sink: recordingSink(), sandbox: { dir: join(root, 'x'), keep: true } })).rejects.toMatchObject({ code: 'USAGE' });
     await expect(disasterRecovery({ root, backupDir, policy, services: noneController, sink: recordingSink(), sandbox: { dir: sandbox, keep: true } })).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining('is not empty') });
   });

@@ -6,9 +6,10 @@ import { ServiceError } from '../errors.ts';
 import { recordingSink, type ArkEvent } from '../events.ts';
 import { resolvePolicy } from '../policy/index.ts';
 import { noneController, type ServiceController, type ServiceTarget } from '../services/index.ts';
-import { copyFixture, FIXTURE_ROOT, tempDir, treeContents } from '../testing.ts';
+import { copyFixture, tempDir, treeContents } from '../testing.ts';
 import { runFullBackup } from './backup.ts';
 import { emergencyRestore } from './emergency-restore.ts';
+import { SAMPLE_ROOT } from '../../sample/index.ts';
 
 // The pipeline called directly, with a fake ServiceController that records what it was asked
 // to do, interleaved with the events the pipeline emits: the order is the contract.
@@ -19,7 +20,7 @@ const policy = resolvePolicy({ services: { zeroia: { container: 'ark-test-zeroia
 let fixtureState: Buffer;
 
 beforeAll(async () => {
-  fixtureState = await readFile(join(FIXTURE_ROOT, STATE));
+  fixtureState = await readFile(join(SAMPLE_ROOT, STATE));
 });
 
 /** A copy of the fixture, backed up (our format), then zeroia's state corrupted. */

@@ -7,9 +7,10 @@ import { recordingSink } from '../events.ts';
 import { resolvePolicy } from '../policy/index.ts';
 import { noneController, type ServiceController } from '../services/index.ts';
 import { formatStamp } from '../snapshot/index.ts';
-import { copyFixture, FIXTURE_ROOT, tempDir, treeContents } from '../testing.ts';
+import { copyFixture, tempDir, treeContents } from '../testing.ts';
 import { runFullBackup } from './backup.ts';
 import { emergencyRestore } from './emergency-restore.ts';
+import { SAMPLE_ROOT } from '../../sample/index.ts';
 
 // The shared pipeline through emergencyRestore (one module's state): fallback past every kind
 // of broken newest backup, a named backup never replaced, newer snapshots used per file, dry
@@ -25,7 +26,7 @@ const NEW = 'daily/arkalia_20260111';
 let pristine: string;
 let fixtureState: Buffer;
 beforeAll(async () => {
-  fixtureState = await readFile(join(FIXTURE_ROOT, STATE));
+  fixtureState = await readFile(join(SAMPLE_ROOT, STATE));
   pristine = await tempDir('ark-bk-');
   const root = await copyFixture();
   const backup = (date: string) => runFullBackup({ root, backupDir: pristine, date, policy, sink: () => {}, gitCommit: async () => null, host: 'test' });

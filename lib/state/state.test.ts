@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../testing.ts';
 import { parseToml, TomlSyntaxError, validateToml, writeFileAtomic } from './index.ts';
+import { SAMPLE_ROOT } from '../../sample/index.ts';
 
-const fixtures = new URL('../../../shared/fixtures/arkalia-luna-pro/', import.meta.url).pathname;
+const fixtures = SAMPLE_ROOT;
 
 describe('validateToml', () => {
   it('accepts the valid fixture states and rejects the two real conflict-marker files', async () => {
