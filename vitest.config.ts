@@ -2,9 +2,12 @@ import { defineConfig } from 'vitest/config';
 
 // Two projects: `unit` is fast and needs nothing but Node; `drills` starts containers
 // (a Docker engine is required) and runs one file at a time on this 2-core budget.
+// Drill reports go to ARK_REPORTS_DIR when `npm run drill -- --reports DIR` sets it (harness/reports-dir.ts).
+const reports = process.env.ARK_REPORTS_DIR ?? 'reports';
+
 export default defineConfig({
   test: {
-    reporters: ['default', ['allure-vitest/reporter', { resultsDir: 'reports/allure-results' }]],
+    reporters: ['default', ['allure-vitest/reporter', { resultsDir: `${reports}/allure-results` }]],
     projects: [
       {
         extends: true,

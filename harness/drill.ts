@@ -1,42 +1,61 @@
-// `npm run drill [-- <scenario-id or file>...] [--tag TAG]...`: validate the scenarios (an invalid file is
-// rejected by name and reason before any container starts), run them as vitest drills with
-// Allure, then generate the HTML report. Exit: 0 all passed, 1 a drill failed, 2 usage.
+// `npm run drill [-- <scenario-id or file>...] [--tag TAG]... [--root-from DIR] [--reports DIR]`:
+// validate the scenarios and the drill root (an invalid file or a tree that is not an Arkalia
+// root is rejected by name and reason before any container starts), run them as vitest drills
+// with Allure, sign evidence of the drills that ran, then generate the HTML report.
+// Exit: 0 all passed, 1 a drill failed or none ran, 2 usage.
 import { spawnSync } from 'node:child_process';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { toArkError } from '../lib/errors.ts';
+import { toArkError, UsageError } from '../lib/errors.ts';
 import { REPO_ROOT } from '../lib/testing.ts';
-import { readFile } from 'node:fs/promises';
+import { checkArkaliaRoot, describeRootSource, drillRootSource } from './drill-root/index.ts';
 import { environmentFacts, keepAllureHistory, prepareAllureResults } from './evidence/allure-extras.ts';
 import { writeEvidence } from './evidence/write-evidence.ts';
 import { MetricsUpdate, updateMetricsFile } from '../lib/metrics/index.ts';
 import { journalSchema, type Journal } from './journal.ts';
+import { reportsDir } from './reports-dir.ts';
 import { loadScenarios, selectByTags, type Scenario } from './scenario/index.ts';
 
 const HELP = `Usage: npm run drill [-- <scenario-id | path/to/scenario.toml> ...] [--tag TAG ...]
+                       [--root-from DIR] [--reports DIR]
 
 Runs the recovery drills in scenarios/ against the containerised Arkalia stand-in stack
 (scenarios with stack = false run the scripts without containers). All by default; ids or
 files name some; --tag TAG selects those tagged TAG (a schedule: daily, weekly, monthly, or
-an area: state, backup, offsite, ...); several --tag and ids select their union. Writes
-reports/allure-results, reports/allure-report/index.html and signed audit evidence in
-reports/evidence/<run-id>/ (key: ARK_EVIDENCE_KEY, an armored private key file, passphrase
-in ARK_EVIDENCE_PASSPHRASE; without it a one-off key is made).
-Requires a Docker engine. Exit codes: 0 all drills passed, 1 a drill failed, 2 usage
-(unknown scenario or tag, invalid scenario file).`;
+an area: state, backup, offsite, ...); several --tag and ids select their union.
 
-const reports = join(REPO_ROOT, 'reports');
+Each drill works on a fresh copy of an Arkalia root: the sample shipped in
+sample/arkalia-luna-pro, or --root-from DIR (env ARK_DRILL_ROOT), your own installation's
+tree, which is only read (its .env stays 0600 in the copy and never reaches the reports).
+
+Writes reports/allure-results, reports/allure-report/index.html and signed audit evidence in
+reports/evidence/<run-id>/ (--reports DIR, env ARK_REPORTS_DIR, to write them elsewhere;
+evidence key: ARK_EVIDENCE_KEY, an armored private key file, passphrase in
+ARK_EVIDENCE_PASSPHRASE; without it a one-off key is made). No evidence is signed when no
+drill ran to the end.
+Requires a Docker engine. Exit codes: 0 all drills passed, 1 a drill failed or none ran,
+2 usage (unknown scenario or tag, invalid scenario file, --root-from not an Arkalia root).`;
+
 const bin = (name: string) => join(REPO_ROOT, 'node_modules', '.bin', name);
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({ options: { help: { type: 'boolean', short: 'h' }, tag: { type: 'string', multiple: true } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseDrillArgs(process.argv.slice(2));
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
   const scenarios = await selectScenarios(positionals, values.tag ?? []);
+  if (scenarios.length === 0) throw new UsageError('no scenario selected: nothing to drill (npm run drill -- --help)');
+  // The drill root, checked before any container starts: the sample, or the operator's tree.
+  const rootFlag = values['root-from'] !== undefined ? '--root-from' : 'ARK_DRILL_ROOT';
+  if (values['root-from'] === '') throw new UsageError('--root-from needs a folder: your Arkalia root (e.g. /srv/arkalia-luna-pro)');
+  const source = values['root-from'] ?? drillRootSource();
+  const root = await checkArkaliaRoot(resolve(source), rootFlag);
+  const reports = values.reports !== undefined ? resolve(values.reports) : reportsDir();
+  const skipped = root.skipped.length > 0 ? `; not copied: ${root.skipped.join(', ')}` : '';
   process.stderr.write(`▶ ${scenarios.length} drill(s): ${scenarios.map((s) => s.id).join(', ')}\n`);
+  process.stderr.write(`▶ each on a fresh copy of ${describeRootSource(root.root)} (${root.files} files, ${(root.bytes / 1024 / 1024).toFixed(1)} MiB; only read)${skipped}\n`);
 
   const startedAt = new Date();
   const runId = `${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${process.pid}`;
@@ -45,7 +64,7 @@ async function main(): Promise<number> {
   const vitest = spawnSync(bin('vitest'), ['run', '--project', 'drills', 'harness/scenarios.drill.test.ts'], {
     cwd: REPO_ROOT,
     stdio: 'inherit',
-    env: { ...process.env, ARK_DRILL_SCENARIOS: scenarios.map((s) => s.file).join(',') },
+    env: { ...process.env, ARK_DRILL_SCENARIOS: scenarios.map((s) => s.file).join(','), ARK_DRILL_ROOT: root.root, ARK_REPORTS_DIR: reports },
   });
 
   // Signed audit evidence from this run's journals (a scenario with no journal did not run to the end).
@@ -55,8 +74,14 @@ async function main(): Promise<number> {
     if (journal && new Date(journal.started_at) >= startedAt) journals.push(journal);
     else process.stderr.write(`✗ ${scenario.id}: no journal from this run (the drill did not finish)\n`);
   }
-  const evidence = await writeEvidence({ reportsDir: reports, repoRoot: REPO_ROOT, runId, journals });
   await writeDrillMetrics(scenarios.map((s) => s.id), journals);
+  if (journals.length === 0) {
+    process.stderr.write(`✗ none of the ${scenarios.length} selected drill(s) ran to the end (vitest exited ${vitest.status ?? vitest.signal}; its output is above): no evidence signed\n`);
+    return 1;
+  }
+  const evidence = await writeEvidence({ reportsDir: reports, repoRoot: REPO_ROOT, runId, journals, selected: scenarios.map((s) => s.id) });
+  const { summary } = evidence.evidence;
+  process.stderr.write(`${summary.passed ? '✓' : '✗'} ${summary.completed} of ${summary.selected} drill(s) passed${summary.not_run.length > 0 ? `, ${summary.not_run.length} did not run to the end` : ''}\n`);
   process.stderr.write(`✓ evidence: ${evidence.dir} (signed by ${evidence.fingerprint}${evidence.oneOffKey ? ', a one-off key made for this run: set ARK_EVIDENCE_KEY to sign with your own' : ''})\n`);
 
   const allure = spawnSync(bin('allure'), ['generate', join(reports, 'allure-results'), '-o', join(reports, 'allure-report'), '--clean'], { cwd: REPO_ROOT, stdio: 'inherit' });
@@ -67,6 +92,19 @@ async function main(): Promise<number> {
   else process.stderr.write('✗ allure-commandline could not generate the HTML report (it needs Java 8+ on PATH); the raw results are in reports/allure-results\n');
   const allRan = journals.length === scenarios.length;
   return vitest.status === 0 && allRan && allure.status === 0 ? 0 : 1;
+}
+
+function parseDrillArgs(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      options: { help: { type: 'boolean', short: 'h' }, tag: { type: 'string', multiple: true }, 'root-from': { type: 'string' }, reports: { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message} (npm run drill -- --help)`, { cause: error });
+  }
 }
 
 /** Ids/paths and --tag selections, united (each scenario once, ids first); nothing given: all. */

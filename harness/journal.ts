@@ -7,7 +7,7 @@ export const JOURNAL_FORMAT = 'arkalia-dr-journal/1';
 
 const probeResult = z.strictObject({ probe: z.string(), ok: z.boolean(), detail: z.string() });
 
-export const PHASE_NAMES = ['stack', 'setup', 'steady-state-before', 'fault', 'detect', 'recovery', 'verify', 'steady-state-after', 'rollback'] as const;
+export const PHASE_NAMES = ['root', 'stack', 'setup', 'steady-state-before', 'fault', 'detect', 'recovery', 'verify', 'steady-state-after', 'rollback'] as const;
 
 const phaseRecord = z.strictObject({
   name: z.enum(PHASE_NAMES),
@@ -36,6 +36,8 @@ export const journalSchema = z.strictObject({
   file: z.string(),
   run_id: z.string(),
   tags: z.array(z.string()),
+  /** The Arkalia tree the drill ran on a fresh copy of: the sample (a path in the checkout) or the operator's own (absolute). */
+  root_from: z.string(),
   /** completed: all held; deviated: the system did not come back as verified / objectives missed; failed: an activity failed; aborted: the harness or infrastructure failed. */
   status: z.enum(['completed', 'failed', 'deviated', 'aborted']),
   started_at: z.iso.datetime(),

@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { stringify } from 'smol-toml';
+import { UsageError } from '../lib/errors.ts';
 import { parseDuration } from '../lib/policy/index.ts';
-import { copyFixture, tempDir } from '../lib/testing.ts';
+import { parseToml } from '../lib/state/index.ts';
+import { tempDir } from '../lib/testing.ts';
+import { copyArkaliaRoot, describeRootSource, drillRootSource } from './drill-root/index.ts';
 import { noHooks, type DrillHooks } from './drill-hooks.ts';
 import { injectFault, type InjectedFault } from './faults/index.ts';
 import { JOURNAL_FORMAT, type Journal, type JournalStatus, type PhaseName, type PhaseRecord } from './journal.ts';
@@ -21,6 +25,8 @@ export interface RunScenarioOptions {
   hooks?: DrillHooks;
   runId?: string;
   now?: () => Date;
+  /** The Arkalia tree this drill works on a fresh copy of (only read): default the sample root. */
+  rootFrom?: string;
 }
 
 class PhaseFailure extends Error {
@@ -52,7 +58,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   let recoveredAt: Date | null = null;
   let beatsAtFault: Beat[] = [];
   let beatsAfter: Beat[] = [];
-  const root = await copyFixture();
+  const rootFrom = options.rootFrom ?? drillRootSource({});
+  const root = join(await tempDir('ark-root-'), basename(rootFrom));
   const backupDir = await tempDir('ark-backups-');
   // The drill's workspace ({work}): keys, a local offsite target ({work}/offsite), what faults stash.
   const work = await tempDir('ark-work-');
@@ -80,7 +87,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     } catch (thrown) {
       record.ok = false;
       record.error ??= (thrown as Error).message;
-      throw thrown instanceof PhaseFailure ? thrown : new PhaseFailure(name === 'stack' ? 'aborted' : 'failed', `${name}: ${(thrown as Error).message}`);
+      throw thrown instanceof PhaseFailure ? thrown : new PhaseFailure(name === 'root' || name === 'stack' ? 'aborted' : 'failed', `${name}: ${(thrown as Error).message}`);
     } finally {
       const t1 = now();
       record.ended_at = t1.toISOString();
@@ -98,7 +105,13 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
 
   try {
     await hooks.attach('scenario', await readFile(scenario.file, 'utf8'), 'text/plain');
-    await writeDrillPolicy([root, work], services);
+    // 0. A fresh copy of the drill's Arkalia tree (the sample, or the operator's own: only read).
+    await phase('root', async () => {
+      const copied = await copyArkaliaRoot(rootFrom, root);
+      const skipped = copied.skipped.length > 0 ? `; not copied: ${copied.skipped.join(', ')}` : '';
+      return { ok: true, output: `root: a copy of ${describeRootSource(rootFrom)} (${copied.files} files, ${copied.bytes} bytes)${skipped}` };
+    });
+    await writeDrillPolicy(root, work, services);
 
     // 1. The Arkalia stack, in the runbook's order, each group healthy before the next.
     await phase('stack', async () => {
@@ -201,6 +214,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     file: scenario.file,
     run_id: runId,
     tags: scenario.tags,
+    root_from: describeRootSource(rootFrom),
     status,
     started_at: started.toISOString(),
     ended_at: ended.toISOString(),
@@ -215,15 +229,30 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
 }
 
 /**
- * The policy the operator scripts read from the root: this run's container names. Also in
- * {work}, as the operator's copy kept with the offline key: after a disk loss the root's copy
- * is gone and the offsite does not hold it (infra archive), so `disk-recovery --policy
- * {work}/ark.policy.toml` is how that drill names the containers to start.
+ * The policy the operator scripts read from the root: the root's own ark.policy.toml (an
+ * operator's data sets, archives and retention stay as they are) with the services, start
+ * order and API check replaced by this run's containers, so that a drill can never stop or
+ * start a real container of the host it runs on. Also in {work}, as the operator's copy kept
+ * with the offline key: after a disk loss the root's copy is gone and the offsite does not
+ * hold it (infra archive), so `disk-recovery --policy {work}/ark.policy.toml` is how that
+ * drill names the containers to start.
  */
-async function writeDrillPolicy(dirs: readonly string[], services: readonly StackServiceSpec[]): Promise<void> {
-  const lines = ['# Written by the arkalia-dr drill harness: the containers of this run.'];
-  for (const s of services) lines.push(`[services.${s.name}]`, `container = "${s.container}"`, `port = ${s.port}`, 'health_timeout = "PT60S"', '');
-  for (const dir of dirs) await writeFile(join(dir, 'ark.policy.toml'), `${lines.join('\n')}\n`);
+async function writeDrillPolicy(root: string, work: string, services: readonly StackServiceSpec[]): Promise<void> {
+  const file = join(root, 'ark.policy.toml');
+  const own = await readFile(file, 'utf8').catch(() => null);
+  let policy: Record<string, unknown> = {};
+  if (own !== null) {
+    try {
+      policy = parseToml(own) as Record<string, unknown>;
+    } catch (error) {
+      throw new UsageError(`the drill root's ark.policy.toml is not valid TOML (${(error as Error).message}): the drill cannot give it its containers`);
+    }
+  }
+  policy.services = Object.fromEntries(services.map((s) => [s.name, { container: s.container, port: s.port, health_timeout: 'PT60S' }]));
+  policy.start_order = DEFAULT_START_ORDER;
+  delete policy.api;
+  const text = `# Written by the arkalia-dr drill harness: ${own === null ? 'the containers of this run' : "the root's own policy, with the containers of this run"}.\n${stringify(policy)}\n`;
+  for (const dir of [root, work]) await writeFile(join(dir, 'ark.policy.toml'), text);
 }
 
 async function listBackupsUsed(backupDir: string): Promise<{ dir: string; checksums: string }[]> {

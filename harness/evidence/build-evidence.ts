@@ -16,6 +16,8 @@ export interface EvidenceContext {
   gitDirty: boolean;
   host: string;
   tool: { name: string; version: string; node: string };
+  /** The ids of every scenario the run selected (default: those of the journals); one without a journal did not run to the end. */
+  selected?: readonly string[];
 }
 
 /** The controls and checklist items a passing drill set is evidence for. */
@@ -26,11 +28,16 @@ export const CONTROLS = [
   { id: 'Runbook: monthly', title: 'Exercice disaster recovery complet', claim: 'Recovery scenarios were run end to end against the service stack.' },
 ] as const;
 
+/** Evidence of a run in which at least one drill ran to the end (nothing to sign otherwise: throws). */
 export function buildEvidence(journals: readonly Journal[], ctx: EvidenceContext) {
+  if (journals.length === 0) throw new Error('no drill ran to the end: there is nothing to give evidence of');
+  const selected = ctx.selected ?? journals.map((j) => j.scenario);
+  const notRun = selected.filter((id) => !journals.some((j) => j.scenario === id));
   const scenarios = journals.map((j) => ({
     id: j.scenario,
     title: j.title,
     tags: j.tags,
+    root_from: j.root_from,
     status: j.status,
     started_at: j.started_at,
     ended_at: j.ended_at,
@@ -45,7 +52,7 @@ export function buildEvidence(journals: readonly Journal[], ctx: EvidenceContext
     journal_sha256: createHash('sha256').update(JSON.stringify(j)).digest('hex'),
   }));
   const count = (status: Journal['status']) => scenarios.filter((s) => s.status === status).length;
-  const passed = scenarios.length > 0 && count('completed') === scenarios.length;
+  const passed = notRun.length === 0 && count('completed') === scenarios.length;
   return {
     format: EVIDENCE_FORMAT,
     run_id: ctx.runId,
@@ -55,7 +62,7 @@ export function buildEvidence(journals: readonly Journal[], ctx: EvidenceContext
     git: { commit: ctx.gitCommit, dirty: ctx.gitDirty },
     host: ctx.host,
     tool: ctx.tool,
-    summary: { scenarios: scenarios.length, completed: count('completed'), failed: count('failed'), deviated: count('deviated'), aborted: count('aborted'), passed },
+    summary: { selected: selected.length, scenarios: scenarios.length, completed: count('completed'), failed: count('failed'), deviated: count('deviated'), aborted: count('aborted'), not_run: notRun, passed },
     scenarios,
     // A control is evidenced only by a passing run; a failing one is evidence of the opposite.
     controls: CONTROLS.map((c) => ({ ...c, evidenced: passed })),

@@ -6,13 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, tempDir } from '../../lib/testing.ts';
 import type { Journal } from '../journal.ts';
 import { buildEvidence } from './build-evidence.ts';
+import { renderEvidenceMarkdown } from './render-evidence.ts';
 import { verifyDetached } from './sign-evidence.ts';
 import { writeEvidence } from './write-evidence.ts';
 
 const run = promisify(execFile);
 
 const journal = (status: Journal['status']): Journal => ({
-  format: 'arkalia-dr-journal/1', scenario: `s-${status}`, title: 'T', file: '/x', run_id: 'r1', tags: ['weekly'], status,
+  format: 'arkalia-dr-journal/1', scenario: `s-${status}`, title: 'T', file: '/x', run_id: 'r1', tags: ['weekly'], root_from: 'sample/arkalia-luna-pro', status,
   started_at: '2026-11-26T04:00:00.000Z', ended_at: '2026-11-26T04:00:20.000Z', duration_ms: 20000, phases: [],
   objectives: { rto: 'PT2M', rpo: 'PT1H' },
   measurements: { rto_from: 'fault-injection', rto_ms: 12000, rpo_ms: 900, rpo_basis: 'heartbeat', rto_met: true, rpo_met: true, data_loss: [], recovery_point: null },
@@ -30,7 +31,16 @@ describe('audit evidence', () => {
     const bad = buildEvidence([journal('completed'), journal('deviated')], ctx);
     expect(bad.summary).toMatchObject({ scenarios: 2, completed: 1, deviated: 1, passed: false });
     expect(bad.controls.some((c) => c.evidenced)).toBe(false);
-    expect(buildEvidence([], ctx).summary.passed).toBe(false);
+    // Nothing ran: nothing to give evidence of (drill.ts signs nothing then).
+    expect(() => buildEvidence([], ctx)).toThrow(/no drill ran to the end/);
+    // Selected but never finished: not passed, named, and never "0 of 0".
+    const partial = buildEvidence([journal('completed')], { ...ctx, selected: ['s-completed', 'lose-disk'] });
+    expect(partial.summary).toMatchObject({ selected: 2, scenarios: 1, completed: 1, not_run: ['lose-disk'], passed: false });
+    expect(partial.controls.some((c) => c.evidenced)).toBe(false);
+    expect(renderEvidenceMarkdown(partial)).toContain('**1 of 2 drills did not pass** (1 did not run to the end: lose-disk)');
+    expect(renderEvidenceMarkdown(good)).toContain('- **Result:** the drill passed');
+    expect(renderEvidenceMarkdown(good)).toContain('- **Data:** a fresh copy of `sample/arkalia-luna-pro` for each drill');
+    expect(renderEvidenceMarkdown(bad)).toContain('**1 of 2 drills did not pass**');
   });
 
   it('is signed so that gpg --verify accepts it and any change to evidence.json breaks it', async () => {

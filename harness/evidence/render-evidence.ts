@@ -3,12 +3,21 @@ import type { Evidence } from './build-evidence.ts';
 const ms = (v: number | null) => (v === null ? '—' : v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${v} ms`);
 const met = (v: boolean | null) => (v === null ? 'not measured' : v ? 'met' : '**missed**');
 
+/** "all 19 drills passed", or how many of those selected did not pass and which did not run to the end. */
+function result(e: Evidence): string {
+  const { selected, completed, not_run: notRun, passed } = e.summary;
+  if (passed) return selected === 1 ? 'the drill passed' : `all ${selected} drills passed`;
+  const unfinished = notRun.length > 0 ? ` (${notRun.length} did not run to the end: ${notRun.join(', ')})` : '';
+  return `**${selected - completed} of ${selected} drills did not pass**${unfinished}`;
+}
+
 /** The same evidence for a human auditor (Markdown). */
 export function renderEvidenceMarkdown(e: Evidence): string {
   const lines = [
     `# Recovery drill evidence — ${e.run_id}`,
     '',
-    `- **Result:** ${e.summary.passed ? 'all drills passed' : `**${e.summary.scenarios - e.summary.completed} of ${e.summary.scenarios} drills did not pass**`}`,
+    `- **Result:** ${result(e)}`,
+    `- **Data:** ${[...new Set(e.scenarios.map((s) => s.root_from))].map((r) => `a fresh copy of \`${r}\``).join(', ')} for each drill`,
     `- **When:** ${e.generated_at}`,
     `- **Who:** ${e.operator}${e.ci ? ` (CI: ${e.ci})` : ''}`,
     `- **What:** ${e.tool.name} ${e.tool.version}, git commit \`${e.git.commit}\`${e.git.dirty ? ' (with uncommitted changes)' : ''}, Node ${e.tool.node}`,

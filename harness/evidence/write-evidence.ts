@@ -21,7 +21,7 @@ export interface WrittenEvidence {
  * reports/evidence/<run-id>/: evidence.json, evidence.md, a detached signature
  * evidence.json.asc, and the signer's public key signer.pub.asc beside them.
  */
-export async function writeEvidence(options: { reportsDir: string; repoRoot: string; runId: string; journals: readonly Journal[]; env?: NodeJS.ProcessEnv; now?: Date }): Promise<WrittenEvidence> {
+export async function writeEvidence(options: { reportsDir: string; repoRoot: string; runId: string; journals: readonly Journal[]; selected?: readonly string[]; env?: NodeJS.ProcessEnv; now?: Date }): Promise<WrittenEvidence> {
   const env = options.env ?? process.env;
   const git = async (args: string[]) => (await run('git', args, { cwd: options.repoRoot }).catch(() => ({ stdout: '' }))).stdout.trim();
   const pkg = JSON.parse(await readFile(join(options.repoRoot, 'package.json'), 'utf8')) as { name: string; version: string };
@@ -34,6 +34,7 @@ export async function writeEvidence(options: { reportsDir: string; repoRoot: str
     gitDirty: (await git(['status', '--porcelain', '--untracked-files=no'])) !== '',
     host: hostname(),
     tool: { name: pkg.name, version: pkg.version, node: process.version },
+    ...(options.selected ? { selected: options.selected } : {}),
   });
   const dir = join(options.reportsDir, 'evidence', options.runId);
   await mkdir(dir, { recursive: true });
