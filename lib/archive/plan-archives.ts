@@ -3,6 +3,7 @@ import { basename, dirname, isAbsolute } from 'node:path';
 import { glob } from 'tinyglobby';
 import { UsageError } from '../errors.ts';
 import type { Policy } from '../policy/index.ts';
+import { expandNoFollow, type LinkFound } from '../tree/index.ts';
 import type { Compression } from './create-archive.ts';
 
 /** File name endings by compression; readers (checksums, restore, encryption) should accept all three. */
@@ -27,9 +28,17 @@ export interface ArchivePlan {
   zstdLevel: number;
   /** Patterns that matched nothing (the runbook's `2>/dev/null`), reported, not fatal. */
   unmatched: string[];
+  /** Links under the root where a data set's folder or file would be: never followed nor archived, reported. */
+  links: LinkFound[];
 }
 
-/** Expand the policy's data sets into one plan per archive, in policy order. Archives with nothing to hold are returned with empty `paths`. */
+/**
+ * Expand the policy's data sets into one plan per archive, in policy order. Archives with
+ * nothing to hold are returned with empty `paths`. Paths under the root are matched without
+ * following any link (a link planted where `modules/zeroia/state/` should be would otherwise
+ * put whatever it points at into the backup): each link met is listed instead. A data set the
+ * operator gave as an absolute path (the models folder) is taken as given.
+ */
 export async function planArchives(policy: Policy, root: string): Promise<ArchivePlan[]> {
   const plans: ArchivePlan[] = [];
   for (const [name, spec] of Object.entries(policy.archives)) {
@@ -41,13 +50,20 @@ export async function planArchives(policy: Policy, root: string): Promise<Archiv
     const cwd = [...bases][0] ?? root;
     const found: string[] = [];
     const unmatched: string[] = [];
+    const links = new Map<string, LinkFound>();
     for (const pattern of patterns) {
-      const relativePattern = isAbsolute(pattern) ? `${basename(pattern.replace(/\/+$/, ''))}${pattern.endsWith('/') ? '/' : ''}` : pattern;
-      const matches = await expand(cwd, relativePattern);
-      if (matches.length === 0) unmatched.push(pattern);
+      let matches: string[];
+      if (isAbsolute(pattern)) {
+        matches = await expand(cwd, `${basename(pattern.replace(/\/+$/, ''))}${pattern.endsWith('/') ? '/' : ''}`);
+      } else {
+        const expansion = expandNoFollow(root, pattern, { dot: true });
+        matches = expansion.matches;
+        for (const link of expansion.links) links.set(link.path, link);
+      }
+      if (matches.length === 0 && !expansionHitLink(pattern, links)) unmatched.push(pattern);
       found.push(...matches);
     }
-    plans.push({ name, prefix: spec.prefix, cwd, paths: dedupe(found), sensitive: spec.sensitive, compression: spec.compression, gzipLevel: spec.gzip_level, zstdLevel: spec.zstd_level, unmatched });
+    plans.push({ name, prefix: spec.prefix, cwd, paths: dedupe(found), sensitive: spec.sensitive, compression: spec.compression, gzipLevel: spec.gzip_level, zstdLevel: spec.zstd_level, unmatched, links: [...links.values()].sort((a, b) => (a.path < b.path ? -1 : 1)) });
   }
   return plans;
 }
@@ -57,6 +73,12 @@ async function expand(cwd: string, pattern: string): Promise<string[]> {
   const wantDirs = pattern.endsWith('/');
   const matches = await glob(pattern, { cwd, dot: true, onlyFiles: !wantDirs, onlyDirectories: wantDirs, expandDirectories: false });
   return matches.sort();
+}
+
+/** A literal pattern (`state/`, `.env`) that matched nothing because a link stands there: reported as the link, not as "not present". */
+function expansionHitLink(pattern: string, links: ReadonlyMap<string, LinkFound>): boolean {
+  const bare = pattern.replace(/\/+$/, '');
+  return [...links.keys()].some((l) => bare === l || bare.startsWith(`${l}/`));
 }
 
 /** Sorted, unique, and without paths already inside a listed folder (tar would store them twice). */

@@ -107,9 +107,9 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
     await assertZstdAvailable(plans.filter((p) => p.compression === 'zstd' && p.paths.length > 0).map((p) => p.name));
     const skipped: { archive: string; path: string; reason: string }[] = [];
     for (const plan of plans) {
-      for (const pattern of plan.unmatched) {
-        skipped.push({ archive: plan.name, path: pattern, reason: 'not present' });
-        sink({ kind: 'dataset-skipped', archive: plan.name, path: pattern, reason: 'not present' });
+      for (const [path, reason] of skippedOf(plan)) {
+        skipped.push({ archive: plan.name, path, reason });
+        sink({ kind: 'dataset-skipped', archive: plan.name, path, reason });
       }
     }
     const work = plans.filter((plan) => plan.paths.length > 0);
@@ -156,13 +156,18 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
   }
 }
 
+/** What a plan leaves out, and why: patterns that matched nothing, links never followed. */
+function skippedOf(plan: ArchivePlan): [path: string, reason: string][] {
+  return [...plan.unmatched.map((p): [string, string] => [p, 'not present']), ...plan.links.map((l): [string, string] => [l.path, `a link (to ${l.target}): never followed, not archived`])];
+}
+
 /** --dry-run: what each archive would hold and which states are invalid; nothing is written. */
 async function planOnly(options: FullBackupOptions, finalDir: string): Promise<FullBackupReport> {
   const { root, policy, sink, date } = options;
   const exists = await stat(finalDir).then(() => true, () => false);
   const invalidStates: { path: string; reason: string }[] = [];
   for (const plan of await planArchives(policy, root)) {
-    for (const pattern of plan.unmatched) sink({ kind: 'dataset-skipped', archive: plan.name, path: pattern, reason: 'not present' });
+    for (const [path, reason] of skippedOf(plan)) sink({ kind: 'dataset-skipped', archive: plan.name, path, reason });
     if (plan.paths.length === 0) continue;
     const compression = plan.compression === 'gzip' ? `gzip ${plan.gzipLevel}` : plan.compression === 'zstd' ? `zstd ${plan.zstdLevel}` : 'uncompressed';
     sink({ kind: 'dry-run', message: `would write ${archiveFileName(plan.prefix, date, plan.compression)} (${plan.sensitive ? 'mode 0600, ' : ''}${compression}): ${plan.paths.join(' ')}` });

@@ -1,4 +1,4 @@
-import { mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readlink, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { ExtractLimits } from '../archive/index.ts';
@@ -92,9 +92,12 @@ function liveServices(options: DisasterRecoveryOptions): RestoreServices {
 /** The sandbox: created empty, never the root, inside it, nor around it. */
 async function prepareSandbox(root: string, wanted: NonNullable<DisasterRecoveryOptions['sandbox']>): Promise<{ dir: string; keep: boolean }> {
   const keep = wanted !== 'temporary' && wanted.keep;
-  const dir = wanted === 'temporary' ? join(tmpdir(), `ark-test-restore-${process.pid}-${Date.now()}`) : resolve(wanted.dir);
+  // A temporary sandbox is made by mkdtemp: a predictable name in /tmp could be a planted link.
+  if (wanted === 'temporary') return { dir: await mkdtemp(join(tmpdir(), 'ark-test-restore-')), keep };
+  const dir = resolve(wanted.dir);
   const realRoot = await realpath(root);
-  const existing = await stat(dir).catch(() => null);
+  const existing = await lstat(dir).catch(() => null);
+  if (existing?.isSymbolicLink()) throw new UsageError(`--sandbox ${dir} is a link (to ${await readlink(dir)}): give the folder itself, a test restore never writes through a link`);
   if (existing && !existing.isDirectory()) throw new UsageError(`--sandbox ${dir} is not a folder`);
   const realDir = existing ? await realpath(dir) : dir;
   const inside = (a: string, b: string) => a === b || !relative(b, a).startsWith('..');

@@ -5,7 +5,7 @@
 // codes, fallback, what is left behind) is tested in scripts/disk-recovery.test.ts.
 import { existsSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, readRecipientKey, writeKeyPair, encryptBackup } from '../crypto/index.ts';
@@ -196,5 +196,30 @@ describe('diskRecovery', { timeout: 60_000 }, () => {
     expect(failure).toMatchObject({ code: 'LOCAL_BACKUP_DIFFERS', exitCode: 1, message: expect.stringMatching(/already exists and is not the offsite copy of 20261125 \(it does not verify.*left alone/) });
     expect(existsSync(join(parent, 'third'))).toBe(false);
     expect((await readdir(join(parent, 'backup', 'daily'))).sort()).toEqual([`arkalia_${DATE}`]);
+  });
+  it('never writes through a link: a --root that is a link is refused (exit 2); a link planted in the hidden tree being built refuses the recovery (exit 3), nothing outside written, no root left', async () => {
+    const base = await tempDir('ark-dr-links-');
+    const outside = join(base, 'outside');
+    await mkdir(outside);
+    await writeFile(join(outside, 'keep.txt'), 'not the recovery\'s\n');
+    const linked = join(base, 'arkalia-link');
+    await symlink(outside, linked);
+    await expect(recover(linked)).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining(`--root ${linked} is a link (to ${outside})`) });
+
+    // The tree is built hidden beside the root; something plants modules/ -> outside in it while the archives are staged.
+    const root = join(base, 'arkalia');
+    const planted: string[] = [];
+    const pauseAt = async (point: string) => {
+      if (point !== 'staged') return;
+      const build = (await readdir(base)).find((n) => n.startsWith('.ark-recovering-arkalia-'))!;
+      await symlink(outside, join(base, build, 'modules'));
+      planted.push(build);
+    };
+    const refused = await recover(root, { pauseAt }).then(() => null, (e: Error & { exitCode?: number; code?: string }) => e);
+    expect(planted).toHaveLength(1);
+    expect(refused).toMatchObject({ code: 'LINK_IN_TREE', exitCode: 3, message: expect.stringContaining(`modules -> ${outside}`) });
+    expect(await readdir(outside)).toEqual(['keep.txt']);
+    expect(existsSync(root)).toBe(false);
+    expect((await readdir(base)).filter((n) => n.startsWith('.ark-'))).toEqual([]);
   });
 });

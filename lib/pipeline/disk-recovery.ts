@@ -35,6 +35,8 @@ export interface DiskRecoveryOptions {
   dryRun?: boolean;
   retry?: Omit<RetryOptions, 'onRetry'>;
   lockTimeoutMs?: number;
+  /** Test-only: passed to the restore pipeline (a test plants a link in the hidden tree at "staged"). */
+  pauseAt?: (point: string) => Promise<void>;
 }
 
 export interface DiskRecoveryReport {
@@ -179,6 +181,7 @@ async function recoverSet(set: OffsiteSet, c: SetContext): Promise<DiskRecoveryR
       snapshots: false,
       acceptDeclaredInvalid: true,
       ...(o.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: o.lockTimeoutMs }),
+      ...(o.pauseAt ? { pauseAt: o.pauseAt } : {}),
     });
   } catch (error) {
     await discardBuild(placement);

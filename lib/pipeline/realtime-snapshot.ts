@@ -6,6 +6,7 @@ import {
   compileStatePatterns,
   pruneSnapshots,
   realTimers,
+  describeSkippedLink,
   scanStatePatterns,
   SnapshotCatalog,
   takeSnapshot,
@@ -63,7 +64,8 @@ export async function runRealtimeSnapshot(options: RealtimeSnapshotOptions): Pro
   // 1. Which files: the policy's real-time paths under the root.
   await assertFolder(root);
   const patterns = compileStatePatterns(options.policy.realtime.paths);
-  const { files } = await scanStatePatterns(root, patterns);
+  const { files, links } = await scanStatePatterns(root, patterns);
+  for (const link of links) sink({ kind: 'warning', code: 'STATE_LINK_SKIPPED', message: describeSkippedLink(link), path: link.path });
   sink({ kind: 'step', step: 'snapshot', message: `${dryRun ? 'checking' : 'snapshotting'} ${files.length} state file(s) of ${root} → ${backupDir}/realtime` });
 
   // 2. Snapshot each one (read once, validate, dedup, temp + fsync + link).

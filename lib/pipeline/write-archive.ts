@@ -8,6 +8,7 @@ import type { Policy } from '../policy/index.ts';
 import { validateToml } from '../state/index.ts';
 import type { ProgressReporter } from './progress-reporter.ts';
 import { TomlCheckPool } from '../state/index.ts';
+import { expandNoFollow } from '../tree/index.ts';
 
 // One archive of a full backup (pipeline/backup.ts step 3), and the scheduler that writes
 // the independent archives several at a time.
@@ -56,7 +57,10 @@ export async function writeArchive(job: ArchiveJob): Promise<ManifestArchive> {
   try {
     result = await createArchive({
       cwd: plan.cwd,
-      paths: plan.paths,
+      // Under the root, members are named without a trailing "/": a folder replaced by a link
+      // since the plan is then packed as the link it is, never followed (with "state/" every
+      // tar resolves the link). A data set given as an absolute path (models) is taken as given.
+      paths: plan.cwd === root ? plan.paths.map((p) => p.replace(/\/+$/, '')) : plan.paths,
       file: join(job.partial, file),
       compression: plan.compression,
       gzipLevel: plan.gzipLevel,
@@ -90,7 +94,7 @@ export async function writeArchive(job: ArchiveJob): Promise<ManifestArchive> {
 
 /** The TOML files the policy validates, among those this archive holds (relative to the root). */
 export async function tomlFilesIn(policy: Policy, root: string, archived: readonly string[]): Promise<Set<string>> {
-  const files = await glob([...policy.validation.toml], { cwd: root, dot: true, onlyFiles: true });
+  const files = policy.validation.toml.flatMap((pattern) => expandNoFollow(root, pattern, { dot: true }).matches); // never through a link
   return new Set(files.filter((f) => archived.some((p) => p === f || (p.endsWith('/') && f.startsWith(p)))));
 }
 

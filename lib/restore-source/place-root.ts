@@ -1,4 +1,4 @@
-import { lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ArkError, UsageError } from '../errors.ts';
 import { JOURNAL_NAME } from '../restore/restore-journal.ts';
@@ -30,6 +30,7 @@ export async function planPlacement(root: string, options: { pid?: number; now?:
   const build = join(dirname(root), `${BUILD_PREFIX}${basename(root)}-${options.pid ?? process.pid}-${(options.now ?? Date.now)()}`);
   const info = await lstat(root).catch(() => null);
   if (info === null) return { mode: 'rename', root, build, rootExists: false };
+  if (info.isSymbolicLink()) throw new UsageError(`--root ${root} is a link (to ${await readlink(root).catch(() => '?')}): give the folder itself; disk recovery never writes through a link`);
   if (!info.isDirectory()) throw new UsageError(`--root ${root} exists and is not a folder`);
   const names = await readdir(root);
   const journal = names.includes(JOURNAL_NAME);

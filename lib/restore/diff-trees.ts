@@ -1,6 +1,7 @@
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { glob } from 'tinyglobby';
 import { sha256File } from '../checksum/index.ts';
+import { expandNoFollow, LinkInTreeError, TreeGuard, walkNoFollow, type LinkFound } from '../tree/index.ts';
 import type { RestoreScope } from './restore-scope.ts';
 
 export interface TreeDiff {
@@ -12,24 +13,62 @@ export interface TreeDiff {
   unchanged: number;
 }
 
-/** The weekly test restore's answer: how the live tree differs from what the backup restores, file by file, within the scope. */
+/**
+ * The weekly test restore's answer: how the live tree differs from what the backup restores,
+ * file by file, within the scope. The live tree is read without following any link: a link
+ * where a file is counts as `symlink:<target>`; a link where the backup has a folder means a
+ * real restore would refuse (LinkInTreeError, exit 3), and so does the test.
+ */
 export async function diffTrees(scope: Pick<RestoreScope, 'paths'>, live: string, restored: string): Promise<TreeDiff> {
-  const [a, b] = await Promise.all([scopeFiles(scope, live), scopeFiles(scope, restored)]);
+  const a = await scopeFiles(scope, live);
+  const b = await scopeFiles(scope, restored);
+  const guard = new TreeGuard(live);
+  const refused = new Map(a.folderLinks.map((l) => [l.path, l]));
+  for (const path of b.files.keys()) {
+    const link = guard.linkAbove(path);
+    if (link) refused.set(link.path, link);
+  }
+  if (refused.size > 0) throw new LinkInTreeError(live, [...refused.values()].sort((x, y) => (x.path < y.path ? -1 : 1)), `the test restore into ${restored} worked, but a real restore would be`);
   const diff: TreeDiff = { added: [], removed: [], changed: [], unchanged: 0 };
-  for (const [path, sha] of b) {
-    const liveSha = a.get(path);
+  for (const [path, sha] of b.files) {
+    const liveSha = a.files.get(path);
     if (liveSha === undefined) diff.added.push({ path, sha256: sha });
     else if (liveSha !== sha) diff.changed.push({ path, liveSha256: liveSha, restoredSha256: sha });
     else diff.unchanged += 1;
   }
-  for (const [path, sha] of a) if (!b.has(path)) diff.removed.push({ path, sha256: sha });
+  for (const [path, sha] of a.files) if (!b.files.has(path)) diff.removed.push({ path, sha256: sha });
   return diff;
 }
 
-async function scopeFiles(scope: Pick<RestoreScope, 'paths'>, root: string): Promise<Map<string, string>> {
-  const patterns = scope.paths.flatMap((p) => (p.endsWith('/') ? [`${p}**`] : [p, `${p}/**`]));
-  const files = (await glob(patterns, { cwd: root, dot: true, onlyFiles: true, followSymbolicLinks: false, ignore: ['**/.ark-restore*', '.ark-restore*'] })).sort();
-  const out = new Map<string, string>();
-  for (const file of files) out.set(file, (await sha256File(join(root, file))).sha256);
-  return out;
+/** The scope's files under `root` (path → sha256, or `symlink:<target>` for a link where a file is), and the links that stand for folders. */
+async function scopeFiles(scope: Pick<RestoreScope, 'paths'>, root: string): Promise<{ files: Map<string, string>; folderLinks: LinkFound[] }> {
+  const files = new Map<string, string>();
+  const folderLinks: LinkFound[] = [];
+  const skip = (path: string) => path.split('/').some((part) => part.startsWith('.ark-restore'));
+  const add = async (path: string) => {
+    if (!skip(path) && !files.has(path)) files.set(path, (await sha256File(join(root, path))).sha256);
+  };
+  for (const pattern of scope.paths) {
+    const folder = pattern.endsWith('/');
+    const depth = pattern.replace(/\/+$/, '').split('/').length;
+    const { matches, links } = expandNoFollow(root, pattern.replace(/\/+$/, ''), { dot: true });
+    for (const link of links) {
+      // A link matching a file pattern (`.env`, `Dockerfile*`) stands where a file is; anywhere else, for a folder.
+      if (!folder && link.path.split('/').length === depth) {
+        if (!skip(link.path)) files.set(link.path, `symlink:${link.target}`);
+      }
+      else folderLinks.push(link);
+    }
+    for (const match of matches) {
+      if (lstatSync(join(root, match)).isDirectory()) {
+        for (const entry of walkNoFollow(root, match)) {
+          if (entry.kind === 'link') {
+            if (!skip(entry.path)) files.set(entry.path, `symlink:${entry.target}`);
+          }
+          else await add(entry.path);
+        }
+      } else if (!folder) await add(match);
+    }
+  }
+  return { files: new Map([...files].sort(([x], [y]) => (x < y ? -1 : 1))), folderLinks };
 }

@@ -1,27 +1,45 @@
 import { lstatSync } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256File } from '../checksum/index.ts';
+import { LinkInTreeError, TreeGuard, walkNoFollow, type LinkFound } from '../tree/index.ts';
 
 /**
  * root-relative path → sha256 of the live files a restore may touch: every file under the
- * mirrored folders, and the live counterpart of every staged path. A symlink counts as
- * `symlink:<target>` (it is replaced like a file, never followed); a folder where a file
- * should be counts as absent (the swap will then fail and roll back, not merge).
+ * mirrored folders, and the live counterpart of every staged path. Nothing is followed: a
+ * link where a file should be counts as `symlink:<target>` (it is replaced like a file, and
+ * kept as the previous version); a link where the backup has a folder (a mirrored folder, or
+ * a folder above a staged file) refuses the restore (LinkInTreeError, exit 3) before anything
+ * changes, naming every such link. A folder where a file should be counts as absent (the swap
+ * will then fail and roll back, not merge).
  */
 export async function hashLive(root: string, stagedPaths: Iterable<string>, mirrorDirs: readonly string[]): Promise<Map<string, string>> {
+  const guard = new TreeGuard(root);
+  const links = new Map<string, LinkFound>();
   const out = new Map<string, string>();
   for (const dir of mirrorDirs) {
-    for (const path of await walk(root, dir.replace(/\/$/, ''))) out.set(path, await digest(join(root, path)));
+    const link = guard.linkAt(dir);
+    if (link) {
+      links.set(link.path, link);
+      continue;
+    }
+    for (const entry of walkNoFollow(root, dir)) out.set(entry.path, entry.kind === 'link' ? `symlink:${entry.target}` : (await sha256File(join(root, entry.path))).sha256);
   }
   for (const path of stagedPaths) {
-    if (out.has(path) || !present(join(root, path))) continue; // a recovery into an empty root: 17k absent files, no error object each
+    if (out.has(path)) continue;
+    const link = guard.linkAbove(path);
+    if (link) {
+      links.set(link.path, link);
+      continue;
+    }
+    if (!present(join(root, path))) continue; // a recovery into an empty root: 17k absent files, no error object each
     const sha = await digest(join(root, path)).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT' || error.code === 'ENOTDIR' || error.code === 'EISDIR') return null;
       throw error;
     });
     if (sha !== null) out.set(path, sha);
   }
+  if (links.size > 0) throw new LinkInTreeError(root, [...links.values()].sort((a, b) => (a.path < b.path ? -1 : 1)));
   return out;
 }
 
@@ -37,22 +55,9 @@ function present(path: string): boolean {
 
 async function digest(path: string): Promise<string> {
   const info = await lstat(path);
-  if (info.isSymbolicLink()) return `symlink:${await readlink(path)}`;
+  if (info.isSymbolicLink()) {
+    return `symlink:${await readlink(path)}`;
+  }
   if (!info.isFile()) throw Object.assign(new Error(`${path} is not a file`), { code: 'EISDIR' });
   return (await sha256File(path)).sha256;
-}
-
-/** Files and symlinks under root/dir (relative to root), not following symlinked folders. Missing → none. */
-async function walk(root: string, dir: string): Promise<string[]> {
-  const entries = await readdir(join(root, dir), { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return [];
-    throw error;
-  });
-  const out: string[] = [];
-  for (const entry of entries) {
-    const rel = `${dir}/${entry.name}`;
-    if (entry.isDirectory()) out.push(...(await walk(root, rel)));
-    else if (entry.isFile() || entry.isSymbolicLink()) out.push(rel);
-  }
-  return out.sort();
 }

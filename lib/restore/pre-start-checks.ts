@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { glob } from 'tinyglobby';
 import type { Policy } from '../policy/index.ts';
 import { sha256Buffer } from '../checksum/index.ts';
 import { parseToml, validateToml, type TomlCheck } from '../state/index.ts';
+import { describeLinks, expandNoFollow, linkAt, type LinkFound } from '../tree/index.ts';
 
 export interface CheckResult {
   check: string;
@@ -19,7 +19,8 @@ export interface CheckResult {
  * its unit tests here): every TOML state and config parses (files the backup itself had
  * recorded as invalid are warnings: the system ran with them before), version.toml is
  * readable and says which version this is, .env is not readable by others, and every
- * service's module has its state folder.
+ * service's module has its state folder. Nothing is read through a link: links met are named
+ * (a warning: a service would follow them).
  */
 export async function preStartChecks(options: {
   root: string;
@@ -34,7 +35,14 @@ export async function preStartChecks(options: {
   const { root, policy } = options;
   const results: CheckResult[] = [];
 
-  const files = (await glob([...policy.validation.toml], { cwd: root, dot: true, onlyFiles: true, ignore: ['**/.ark-restore*'] })).sort();
+  const links = new Map<string, LinkFound>();
+  const found = new Set<string>();
+  for (const pattern of policy.validation.toml) {
+    const { matches, links: met } = expandNoFollow(root, pattern, { dot: true });
+    for (const m of matches) if (!m.split('/').some((part) => part.startsWith('.ark-restore'))) found.add(m);
+    for (const l of met) links.set(l.path, l);
+  }
+  const files = [...found].sort();
   const invalid: string[] = [];
   const known: string[] = [];
   for (const file of files) {
@@ -50,9 +58,13 @@ export async function preStartChecks(options: {
     results.push({ check: 'toml-known-invalid', ok: false, severity: 'warning', detail: `already invalid when the backup was taken, restored as they were (fix them by hand): ${known.join('; ')}` });
   }
 
-  results.push(await versionCheck(root));
+  for (const file of ['version.toml', '.env']) {
+    const link = linkAt(root, file);
+    if (link) links.set(link.path, link);
+  }
+  results.push(links.has('version.toml') ? { check: 'version', ok: false, severity: 'error', detail: `version.toml is a link (to ${links.get('version.toml')!.target}): not read` } : await versionCheck(root));
 
-  const env = await stat(join(root, '.env')).catch(() => null);
+  const env = links.has('.env') ? null : await lstat(join(root, '.env')).catch(() => null);
   if (env !== null) {
     const open = (env.mode & 0o077) !== 0;
     results.push({ check: 'env-permissions', ok: !open, severity: 'warning', detail: open ? `.env is readable by group or others (mode ${(env.mode & 0o777).toString(8)}): chmod 600 .env` : '.env is private (0600)' });
@@ -61,9 +73,16 @@ export async function preStartChecks(options: {
   const missing: string[] = [];
   for (const [name, spec] of Object.entries(policy.services)) {
     const module = spec.module ?? name;
-    if (!(await stat(join(root, 'modules', module, 'state')).then((s) => s.isDirectory(), () => false))) missing.push(`${name} (modules/${module}/state/)`);
+    const rel = `modules/${module}/state`;
+    const link = linkAt(root, rel);
+    if (link) links.set(link.path, link);
+    else if (!(await lstat(join(root, rel)).then((s) => s.isDirectory(), () => false))) missing.push(`${name} (${rel}/)`);
   }
   results.push({ check: 'module-states', ok: missing.length === 0, severity: 'warning', detail: missing.length === 0 ? 'every service has its state folder' : `no state folder for ${missing.join(', ')}: those services start from empty state` });
+  if (links.size > 0) {
+    const sorted = [...links.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
+    results.push({ check: 'links', ok: false, severity: 'warning', detail: `links in the restored tree, not read (a service would follow them): ${describeLinks(sorted)}` });
+  }
   return results;
 }
 

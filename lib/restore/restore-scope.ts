@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { NotFoundError, type ArkError } from '../errors.ts';
 import type { Policy } from '../policy/index.ts';
+import { compileGlobSegment } from '../tree/index.ts';
 
 // What part of the Arkalia tree a restore covers: one module's state folder (emergency
 // restore) or the states, configs and infra data sets (disaster recovery). Patterns are the
@@ -76,29 +77,11 @@ const cache = new Map<string, Compiled>();
 function compile(pattern: string): Compiled {
   let compiled = cache.get(pattern);
   if (!compiled) {
-    const segments = pattern.replace(/\/+$/, '').split('/').map(segmentRegExp);
+    const segments = pattern.replace(/\/+$/, '').split('/').map((segment) => compileGlobSegment(segment).re);
     compiled = { segments };
     cache.set(pattern, compiled);
   }
   return compiled;
-}
-
-/** sh-like: `*` and `?` within one segment, `[...]` classes; a wildcard never matches a leading dot. */
-function segmentRegExp(text: string): RegExp {
-  let source = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    const end = c === '[' ? text.indexOf(']', i + 2) : -1;
-    if (c === '*') source += '[^/]*';
-    else if (c === '?') source += '[^/]';
-    else if (end > i) {
-      const body = text.slice(i + 1, end);
-      const negate = body.startsWith('!') || body.startsWith('^');
-      source += `[${negate ? '^' : ''}${(negate ? body.slice(1) : body).replace(/[\\\]^]/g, '\\$&')}]`;
-      i = end;
-    } else source += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  return new RegExp(`^${text.startsWith('.') || !/[*?[]/.test(text[0] ?? '') ? '' : '(?!\\.)'}${source}$`);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
@@ -18,10 +18,13 @@ export interface Workspace {
 const inside = /^\.ark-restore-(?:[a-z0-9_]+-)?(\d+)-\d+$/;
 const sibling = (root: string) => new RegExp(`^\\.ark-restore-${basename(root).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)-\\d+$`);
 
+/**
+ * A new, private (0700) workspace, created exclusively: a name taken by anything (a link
+ * planted there to catch the staged .env) is never reused. A dry run's is made by mkdtemp.
+ */
 export async function createWorkspace(root: string, options: { dryRun: boolean; pid?: number }): Promise<Workspace> {
   const id = `${options.pid ?? process.pid}-${Date.now()}`;
-  const dir = options.dryRun ? join(tmpdir(), `ark-restore-${id}`) : await sameFilesystemDir(root, id);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const dir = options.dryRun ? await mkdtemp(join(tmpdir(), `ark-restore-${id}-`)) : await sameFilesystemDir(root, id);
   return { id, dir, staged: join(dir, 'staged'), previous: join(dir, 'previous') };
 }
 
@@ -37,7 +40,9 @@ async function sameFilesystemDir(root: string, id: string): Promise<string> {
       // parent not writable (or gone): stage inside the root
     }
   }
-  return join(root, `.ark-restore-${id}`);
+  const inside = join(root, `.ark-restore-${id}`);
+  await mkdir(inside, { mode: 0o700 });
+  return inside;
 }
 
 /** Remove workspaces that restores killed before their swap left behind (their process is gone). */

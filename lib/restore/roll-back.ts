@@ -2,6 +2,7 @@ import { lstat, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256File } from '../checksum/index.ts';
 import { fsyncDir } from '../state/index.ts';
+import { linkAbove } from '../tree/index.ts';
 import { removeJournal, touchedDirs, type RestoreJournal } from './restore-journal.ts';
 
 /**
@@ -14,14 +15,19 @@ import { removeJournal, touchedDirs, type RestoreJournal } from './restore-journ
  *  - remove: the previous file is renamed back if the live path is empty;
  *  (every previous copy is made before the first live change, so an entry without one was
  *  never touched);
+ * never through a link (a folder above a file that became a link since is a problem, named);
  * then the folders it created are removed if empty, and, if nothing failed, the sidecars,
  * the workspace and the journal. Returns what could not be put back ([] = as before).
  */
-export async function rollBack(journal: RestoreJournal): Promise<string[]> {
+export async function rollBack(journal: RestoreJournal, options: { applied?: number } = {}): Promise<string[]> {
   const problems: string[] = [];
-  for (const entry of [...journal.entries].reverse()) {
+  // The swap that failed knows how far it got (`applied` entries); after a crash, every entry is looked at.
+  const touched = journal.entries.slice(0, options.applied ?? journal.entries.length);
+  for (const entry of [...touched].reverse()) {
     const live = join(journal.root, entry.path);
     try {
+      const link = linkAbove(journal.root, entry.path);
+      if (link) throw new Error(`not put back: ${link.path} is now a link to ${link.target} (a restore never writes through a link; its previous copy is ${entry.previous ?? 'none'})`);
       if (entry.action === 'create') {
         const info = await lstat(live).catch(() => null);
         if (info?.isFile() && (await sha256File(live)).sha256 === entry.stagedSha256) await unlink(live);
@@ -47,6 +53,7 @@ export async function rollBack(journal: RestoreJournal): Promise<string[]> {
 export async function discardWork(journal: RestoreJournal): Promise<void> {
   const inWorkspace = (path: string) => journal.workspaces.some((w) => path.startsWith(`${w}/`));
   for (const entry of journal.entries) {
+    if (linkAbove(journal.root, entry.path)) continue; // its sidecars, if any, stay: never removed through a link
     for (const extra of [entry.staged, entry.previous]) if (extra !== null && !inWorkspace(extra)) await rm(extra, { force: true });
   }
   for (const workspace of journal.workspaces) await rm(workspace, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });

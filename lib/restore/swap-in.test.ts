@@ -313,3 +313,58 @@ describe('a folder on another filesystem inside the root (a mount)', () => {
     }
   });
 });
+
+describe('swapIn never writes through a link planted in the live tree', () => {
+  const SYS = ['modules/zeroia/state/', 'state/sandozia/'];
+  const live = { 'modules/zeroia/state/zeroia_state.toml': 'old = 1\n', 'state/sandozia/latest_metrics.json': '{"old":1}\n' };
+  const staged = { 'modules/zeroia/state/zeroia_state.toml': 'new = 1\n', 'state/sandozia/latest_metrics.json': '{"new":1}\n' };
+
+  /** Replace the live folder `rel` by a link to a folder outside the root holding a file of the same name. */
+  async function plant(root: string, rel: string): Promise<{ outside: string; contents: () => Promise<Record<string, string>> }> {
+    const outside = join(dirname(root), `outside-${rel.replace(/\W/g, '_')}`);
+    await mkdir(outside);
+    await writeFile(join(outside, 'latest_metrics.json'), 'outside\n');
+    await rename(join(root, rel), `${join(root, rel)}.real`);
+    await symlink(outside, join(root, rel));
+    return { outside, contents: () => tree(outside) };
+  }
+
+  it('planted after the plan, before the swap: refused by name (LINK_IN_TREE, exit 3) before any live change, nothing left behind', async () => {
+    const s = await scene(live, staged, SYS);
+    const before = await tree(s.root);
+    const planted = await plant(s.root, 'state/sandozia');
+    await expect(swapIn(s.journal)).rejects.toMatchObject({ code: 'LINK_IN_TREE', exitCode: 3, message: expect.stringContaining(`state/sandozia -> ${planted.outside}`) });
+    expect(await planted.contents()).toEqual({ 'latest_metrics.json': 'outside\n' });
+    await rm(join(s.root, 'state/sandozia'));
+    await rename(join(s.root, 'state/sandozia.real'), join(s.root, 'state/sandozia'));
+    expect(await tree(s.root)).toEqual(before); // zeroia's file untouched too: the check came before the first step
+    expect(await readJournal(s.root)).toBeNull();
+  });
+
+  it('planted mid-swap: the step that would go through it is refused, the steps before are rolled back, nothing written outside', async () => {
+    const s = await scene(live, staged, SYS);
+    const before = await tree(s.root);
+    let planted: Awaited<ReturnType<typeof plant>> | null = null;
+    const pauseAt = async (at: string) => {
+      if (at === 'swap:1') planted = await plant(s.root, 'state/sandozia'); // zeroia's file is swapped; sandozia's is next
+    };
+    const error = await swapIn(s.journal, { pauseAt }).catch((e: Error) => e);
+    expect(error).toMatchObject({ code: 'LINK_IN_TREE', exitCode: 3 });
+    expect(await planted!.contents()).toEqual({ 'latest_metrics.json': 'outside\n' });
+    await rm(join(s.root, 'state/sandozia'));
+    await rename(join(s.root, 'state/sandozia.real'), join(s.root, 'state/sandozia'));
+    expect(await tree(s.root)).toEqual(before); // zeroia's swap was rolled back
+  });
+
+  it('a rollback never puts a file back through a link: it names the link and keeps the previous copy', async () => {
+    const s = await scene(live, staged, SYS);
+    // Killed after both steps; then, before the next run, the folder is replaced by a link.
+    await new Promise<void>((resolve) => void swapIn(s.journal, { pauseAt: async (at) => (at === 'swap:2' ? (resolve(), await new Promise(() => {})) : undefined) }));
+    const planted = await plant(s.root, 'state/sandozia');
+    const error = await settleInterrupted(s.root, recordingSink(), otherProcess).catch((e: Error) => e);
+    expect(error).toMatchObject({ code: expect.stringMatching(/ROLLBACK_FAILED/) });
+    expect((error as Error).message).toContain(`not put back: state/sandozia is now a link to ${planted.outside}`);
+    expect(await planted.contents()).toEqual({ 'latest_metrics.json': 'outside\n' });
+    expect(await readFile(join(s.root, 'modules/zeroia/state/zeroia_state.toml'), 'utf8')).toBe('old = 1\n'); // the other file was put back
+  });
+});

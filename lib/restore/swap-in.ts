@@ -3,6 +3,7 @@ import { copyFile, link, lstat, mkdir, open, rename, rm } from 'node:fs/promises
 import { dirname, join } from 'node:path';
 import { ArkError } from '../errors.ts';
 import { fsyncDir, syncFiles } from '../state/index.ts';
+import { linkAt, LinkInTreeError, TreeGuard, type LinkFound } from '../tree/index.ts';
 import { createJournal, touchedDirs, updateJournal, type JournalEntry, type RestoreJournal } from './restore-journal.ts';
 import { rollBack } from './roll-back.ts';
 
@@ -21,7 +22,10 @@ export interface SwapHooks {
  *     replaced or removed into its `previous` place (a copy where links fail), copy staged
  *     files to their sidecars on other filesystems; fsync;
  *  3. one atomic step per file, in path order: rename the staged file over the live one
- *     (replace), link it into place without clobbering (create), unlink (remove);
+ *     (replace), link it into place without clobbering (create), unlink (remove); never
+ *     through a link: the folders above each file are looked at (lstat) before the first
+ *     live change and again during the swap, every 64 steps (LinkInTreeError, rolled back,
+ *     exit 3);
  *  4. fsync every folder touched, then mark the journal committed (the commit point).
  * A failure or an abort before the commit rolls everything back from the journal (the live
  * tree is then exactly as before) and throws; a crash leaves the journal for the next run.
@@ -29,12 +33,21 @@ export interface SwapHooks {
 export async function swapIn(journal: RestoreJournal, hooks: SwapHooks = {}): Promise<RestoreJournal> {
   await createJournal(journal);
   let step = 'prepare the swap';
+  /** Entries from this index on were never started. */
+  let applied = 0;
   try {
     await prepare(journal);
     await hooks.pauseAt?.('swap:0');
+    let guard = new TreeGuard(journal.root);
     for (const [i, entry] of journal.entries.entries()) {
       if (hooks.signal?.aborted) throw interrupted(hooks.signal);
       step = `${entry.action} ${entry.path}`;
+      // Planted since the plan? Never write through it. Each folder is looked at again every
+      // YIELD_EVERY steps (a few milliseconds), not before every file: 17k lstat chains cost 0.2 s.
+      if (i % YIELD_EVERY === 0) guard = new TreeGuard(journal.root);
+      const link = guard.linkAbove(entry.path);
+      if (link) throw new LinkInTreeError(journal.root, [link]);
+      applied = i + 1; // from here the entry may be (partly) applied: a rollback looks at it
       apply(journal, entry);
       await hooks.pauseAt?.(`swap:${i + 1}`);
       // The steps are synchronous calls (a thread-pool round trip each cost more than the
@@ -46,7 +59,7 @@ export async function swapIn(journal: RestoreJournal, hooks: SwapHooks = {}): Pr
     if (hooks.signal?.aborted) throw interrupted(hooks.signal);
     for (const dir of touchedDirs(journal)) await fsyncDir(dir);
   } catch (error) {
-    const problems = await rollBack(journal);
+    const problems = await rollBack(journal, { applied });
     const reason = error instanceof Error ? error.message : String(error);
     if (problems.length > 0) {
       throw new ArkError(
@@ -57,7 +70,7 @@ export async function swapIn(journal: RestoreJournal, hooks: SwapHooks = {}): Pr
         { cause: error, details: { preservedAt: join(journal.workspaces[0]!, 'previous'), rollbackFailed: problems } },
       );
     }
-    if (error instanceof ArkError && error.code === 'RESTORE_INTERRUPTED') throw error;
+    if (error instanceof ArkError && (error.code === 'RESTORE_INTERRUPTED' || error instanceof LinkInTreeError)) throw error;
     throw new ArkError('RESTORE_SWAP_FAILED', `restore failed (${step}: ${reason}); the live files were put back as they were`, { cause: error });
   }
   const committed: RestoreJournal = { ...journal, state: 'committed' };
@@ -69,7 +82,11 @@ async function prepare(journal: RestoreJournal): Promise<void> {
   const staging = join(journal.workspaces[0]!, 'staged');
   await syncFiles(staging, journal.entries.flatMap((e) => (e.staged === join(staging, e.path) ? [e.staged] : [])));
   const synced = new Set<string>();
+  const guard = new TreeGuard(journal.root);
+  refuseLinks(journal, journal.entries.flatMap((e) => guard.linkAbove(e.path) ?? []));
   for (const dir of journal.created_dirs) await mkdir(join(journal.root, dir)).catch((e: NodeJS.ErrnoException) => (e.code === 'EEXIST' ? undefined : Promise.reject(e)));
+  // A folder that "already existed" may be a link planted since the plan: look at each again.
+  refuseLinks(journal, journal.created_dirs.flatMap((dir) => linkAt(journal.root, dir) ?? []));
   for (const entry of journal.entries) {
     const live = join(journal.root, entry.path);
     if (entry.previous !== null) {
@@ -88,6 +105,13 @@ async function prepare(journal: RestoreJournal): Promise<void> {
 }
 
 const YIELD_EVERY = 64;
+
+/** Refuse (before anything live changed, or rolled back by the caller) when links stand above the swap's files. */
+function refuseLinks(journal: RestoreJournal, found: readonly LinkFound[]): void {
+  if (found.length === 0) return;
+  const unique = [...new Map(found.map((l) => [l.path, l])).values()].sort((a, b) => (a.path < b.path ? -1 : 1));
+  throw new LinkInTreeError(journal.root, unique);
+}
 
 function apply(journal: RestoreJournal, entry: JournalEntry): void {
   const live = join(journal.root, entry.path);

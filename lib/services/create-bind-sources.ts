@@ -1,6 +1,7 @@
 import { mkdir, realpath, stat } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
 import type { EventSink } from '../events.ts';
+import { linkAt } from '../tree/index.ts';
 import type { ServiceController, ServiceTarget } from './service-controller.ts';
 
 /**
@@ -10,7 +11,8 @@ import type { ServiceController, ServiceTarget } from './service-controller.ts';
  * the stopped container starts again (it resolves bind sources by path), but as root: a service
  * running as the operator's user could then not write its logs there, and the operator could
  * not put files back into them. Only inside `root` (never elsewhere on the host); a folder that
- * cannot be created is left to Docker, with a warning. Idempotent. Returns what it created.
+ * cannot be created, or would be made through a link, is left to Docker, with a warning.
+ * Idempotent. Returns what it created.
  */
 export async function createBindSources(controller: ServiceController, targets: readonly ServiceTarget[], root: string, sink: EventSink): Promise<string[]> {
   if (!controller.bindSources) return [];
@@ -21,6 +23,11 @@ export async function createBindSources(controller: ServiceController, targets: 
     for (const source of await controller.bindSources(target)) {
       const base = rootOf(source);
       if (base === undefined || created.includes(source) || (await stat(source).then(() => true, () => false))) continue;
+      const link = linkAt(base, relative(base, source));
+      if (link) {
+        sink({ kind: 'warning', code: 'BIND_SOURCE_NOT_CREATED', message: `did not create ${source}, which ${target.container} bind-mounts: ${link.path} is a link (to ${link.target}), never followed` });
+        continue;
+      }
       try {
         await mkdir(source, { recursive: true });
         created.push(source);

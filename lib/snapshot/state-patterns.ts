@@ -1,11 +1,13 @@
-import { readdir, stat } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import { isAbsolute, posix } from 'node:path';
 import { PolicyError } from '../errors.ts';
+import { compileGlobSegment, type LinkFound } from '../tree/index.ts';
 
 // The policy's real-time paths (`modules/*/state/*.toml`) matched like the runbook's bash
 // loop matched them: relative to the root, `*`, `?` and `[...]` within one segment, a leading
 // dot matched only by a leading dot (so a service's `.x.toml.tmp` never counts), regular files
-// only (`[ -f ]`). One matcher serves the one-shot scan and the watcher's event filter, so the
+// only (`[ -f ]`), and never through a link (a folder or a file that is a link is reported,
+// not followed: the runbook's bash loop would have copied whatever it points at). One matcher serves the one-shot scan and the watcher's event filter, so the
 // two can never disagree about what a state file is.
 
 interface Segment {
@@ -32,6 +34,8 @@ export interface StateScan {
   files: string[];
   /** Relative directories to watch ('' is the root). */
   dirs: Map<string, WatchedDirRole>;
+  /** Links met where a state folder or file would be: not followed, sorted. */
+  links: LinkFound[];
 }
 
 /** Compile `policy.realtime.paths`; PolicyError (exit 2) for what we cannot match faithfully. */
@@ -53,24 +57,8 @@ export function compileStatePatterns(patterns: readonly string[]): StatePatterns
 }
 
 function compileSegment(text: string): Segment {
-  let source = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '*') source += '[^/]*';
-    else if (c === '?') source += '[^/]';
-    else if (c === '[' && text.indexOf(']', i + 2) > i) {
-      const end = text.indexOf(']', i + 2);
-      let body = text.slice(i + 1, end);
-      const negate = body.startsWith('!') || body.startsWith('^');
-      if (negate) body = body.slice(1);
-      source += `[${negate ? '^' : ''}${body.replace(/[\\\]^]/g, '\\$&')}]`;
-      i = end;
-    } else source += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  const literal = !/[*?[]/.test(text);
-  // Like sh: a wildcard never matches a leading dot.
-  const dotGuard = text.startsWith('.') ? '' : '(?!\\.)';
-  return { text, literal, re: new RegExp(`^${dotGuard}${source}$`) };
+  const { re, literal } = compileGlobSegment(text);
+  return { text, literal: literal !== null, re };
 }
 
 /** Is `rel` (a path under the root, `/`-separated) a state file name for these patterns? */
@@ -83,6 +71,7 @@ export function matchesStatePath(patterns: StatePatterns, rel: string): boolean 
 export async function scanStatePatterns(root: string, patterns: StatePatterns): Promise<StateScan> {
   const files = new Set<string>();
   const dirs = new Map<string, WatchedDirRole>();
+  const links = new Map<string, LinkFound>();
   const role = (dir: string) => dirs.get(dir) ?? dirs.set(dir, { files: [], structural: false }).get(dir)!;
 
   async function walk(segs: readonly Segment[], depth: number, dir: string): Promise<void> {
@@ -93,8 +82,10 @@ export async function scanStatePatterns(root: string, patterns: StatePatterns): 
     else here.structural = true;
     for (const name of await childrenMatching(root, dir, seg)) {
       const rel = dir === '' ? name : `${dir}/${name}`;
-      const info = await stat(posix.join(root, rel)).catch(() => null);
-      if (last) {
+      const info = await lstat(posix.join(root, rel)).catch(() => null);
+      if (info?.isSymbolicLink()) {
+        links.set(rel, { path: rel, target: await readlink(posix.join(root, rel)).catch(() => '?') });
+      } else if (last) {
         if (info?.isFile()) files.add(rel);
       } else if (info?.isDirectory()) {
         await walk(segs, depth + 1, rel);
@@ -103,7 +94,7 @@ export async function scanStatePatterns(root: string, patterns: StatePatterns): 
   }
 
   for (const segs of patterns.compiled) await walk(segs, 0, '');
-  return { files: [...files].sort(), dirs };
+  return { files: [...files].sort(), dirs, links: [...links.values()].sort((a, b) => (a.path < b.path ? -1 : 1)) };
 }
 
 async function childrenMatching(root: string, dir: string, seg: Segment): Promise<string[]> {
@@ -113,4 +104,9 @@ async function childrenMatching(root: string, dir: string, seg: Segment): Promis
     throw error;
   });
   return names.filter((n) => seg.re.test(n)).sort();
+}
+
+/** What a snapshot run says of a link where a state folder or file would be. */
+export function describeSkippedLink(link: LinkFound): string {
+  return `${link.path} is a link (to ${link.target}): not followed, not snapshotted`;
 }

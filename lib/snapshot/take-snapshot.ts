@@ -5,6 +5,7 @@ import { dirname, join, posix } from 'node:path';
 import { sha256Buffer } from '../checksum/index.ts';
 import { ArkError } from '../errors.ts';
 import { fsyncDir, validateToml } from '../state/index.ts';
+import { linkAbove } from '../tree/index.ts';
 import { snapshotDirFor, snapshotRelPath } from './realtime-layout.ts';
 import type { SnapshotCatalog } from './snapshot-catalog.ts';
 import { formatStamp, MAX_SEQ, parseStamp, snapshotFileName } from './snapshot-name.ts';
@@ -41,7 +42,9 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Snapsh
   const { path, catalog } = options;
   const now = options.now ?? (() => new Date());
 
-  // 1. One read, one descriptor.
+  // 1. One read, one descriptor, never through a link (the scan found none; one may be planted since).
+  const link = linkAbove(options.root, path);
+  if (link) return { status: 'skipped', path, reason: `${link.path} is a link (to ${link.target}): not followed` };
   const read = await readOnce(join(options.root, path), path);
   if ('skipped' in read) return { status: 'skipped', path, reason: read.skipped };
   const { bytes, mode } = read;
@@ -88,10 +91,12 @@ async function readOnce(abs: string, path: string): Promise<{ bytes: Buffer; mod
   let handle;
   try {
     // O_NONBLOCK: a FIFO planted where a state file should be must not hang the run.
-    handle = await open(abs, constants.O_RDONLY | constants.O_NONBLOCK);
+    // O_NOFOLLOW: a link planted there is not followed (ELOOP).
+    handle = await open(abs, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { skipped: 'gone before it could be read' };
+    if (code === 'ELOOP') return { skipped: 'it is a link: not followed' };
     throw new ArkError('SNAPSHOT_READ_FAILED', `cannot read state file ${path}: ${code ?? String(error)}. Fix its permissions; no snapshot of it was taken.`, { cause: error, details: { path } });
   }
   try {

@@ -2,7 +2,7 @@ import { watch as fsWatch } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { KeyedDebouncer, realTimers, type Timers } from './debouncer.ts';
-import { scanStatePatterns, type StatePatterns, type WatchedDirRole } from './state-patterns.ts';
+import { describeSkippedLink, scanStatePatterns, type StatePatterns, type WatchedDirRole } from './state-patterns.ts';
 
 /** fs.watch, narrowed to what the watcher needs (tests pass one that never fires). */
 export type WatchDir = (dir: string, onEvent: (filename: string | null) => void, onError: (error: Error) => void) => { close(): void };
@@ -57,6 +57,8 @@ export async function watchStateFiles(options: WatchStateFilesOptions): Promise<
   const timers = options.timers ?? realTimers;
   const watchDir = options.watch ?? fsWatchDir;
   const warn = options.onWarning ?? (() => {});
+  /** Links already named: each is said once, not at every re-scan. */
+  const linksSeen = new Set<string>();
   const watches = new Map<string, { close(): void; ino: number }>();
   let roles = new Map<string, WatchedDirRole>();
   const sigs = new Map<string, FileSig>();
@@ -127,6 +129,11 @@ export async function watchStateFiles(options: WatchStateFilesOptions): Promise<
       scan = await scanStatePatterns(options.root, options.patterns);
     }
     if (stopped) return;
+    for (const link of scan.links) {
+      const key = `${link.path}\0${link.target}`;
+      if (!linksSeen.has(key)) warn('STATE_LINK_SKIPPED', describeSkippedLink(link));
+      linksSeen.add(key);
+    }
     const present = new Set(scan.files);
     for (const path of sigs.keys()) if (!present.has(path)) sigs.delete(path);
     if (initial) {

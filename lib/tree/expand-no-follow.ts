@@ -1,0 +1,91 @@
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileGlobSegment } from './glob-segment.ts';
+import type { LinkFound } from './tree-guard.ts';
+
+export interface Expansion {
+  /** Root-relative matches, sorted: files, and folders with a trailing "/" when the pattern ends with one. */
+  matches: string[];
+  /** Links met where the pattern would have gone on (or matched): never followed, named. */
+  links: LinkFound[];
+}
+
+interface Segment {
+  any: boolean; // "**"
+  re: RegExp;
+  literal: string | null;
+}
+
+/**
+ * The paths under `root` a data set pattern names (`modules/*\/state/`, `state/*.json`,
+ * `Dockerfile*`, `.env`, `config/**\/*.toml`), found with lstat only: a link is never followed,
+ * whether it stands for a folder the pattern goes through or is itself a match; each one met is
+ * reported instead. `*`, `?` and `[...]` match within one segment, `**` any number of folders;
+ * a trailing "/" names folders. `dot`: whether wildcards match names starting with a dot.
+ */
+export function expandNoFollow(root: string, pattern: string, options: { dot?: boolean } = {}): Expansion {
+  const wantDir = pattern.endsWith('/');
+  const segments = pattern.replace(/\/+$/, '').split('/').filter((s) => s !== '' && s !== '.').map((s) => compile(s, options.dot ?? false));
+  const matches = new Set<string>();
+  const links = new Map<string, LinkFound>();
+
+  const kindOf = (rel: string): 'dir' | 'file' | 'link' | 'other' | null => {
+    const info = lstatSync(join(root, rel), { throwIfNoEntry: false });
+    if (info === undefined) return null;
+    if (info.isSymbolicLink()) {
+      let target = '?';
+      try {
+        target = readlinkSync(join(root, rel));
+      } catch {
+        // gone since
+      }
+      links.set(rel, { path: rel, target });
+      return 'link';
+    }
+    return info.isDirectory() ? 'dir' : info.isFile() ? 'file' : 'other';
+  };
+  const children = (rel: string): string[] => {
+    try {
+      return readdirSync(join(root, rel)).sort();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+      throw error;
+    }
+  };
+  const at = (dir: string, name: string) => (dir === '' ? name : `${dir}/${name}`);
+
+  const visit = (dir: string, i: number): void => {
+    if (i === segments.length) return;
+    const seg = segments[i]!;
+    const last = i === segments.length - 1;
+    if (seg.any) {
+      visit(dir, i + 1); // zero folders
+      for (const name of children(dir)) {
+        if (!seg.re.test(name)) continue;
+        const rel = at(dir, name);
+        if (kindOf(rel) === 'dir') visit(rel, i); // one more
+      }
+      return;
+    }
+    const names = seg.literal !== null ? [seg.literal] : children(dir).filter((n) => seg.re.test(n));
+    for (const name of names) {
+      const rel = at(dir, name);
+      const kind = kindOf(rel);
+      if (kind === null || kind === 'link' || kind === 'other') continue;
+      if (!last) {
+        if (kind === 'dir') visit(rel, i + 1);
+      } else if (wantDir ? kind === 'dir' : true) {
+        matches.add(kind === 'dir' && wantDir ? `${rel}/` : rel);
+      }
+    }
+  };
+  visit('', 0);
+  return { matches: [...matches].sort(), links: [...links.values()].sort((a, b) => (a.path < b.path ? -1 : 1)) };
+}
+
+function compile(text: string, dot: boolean): Segment {
+  if (text === '**') return { any: true, re: dot ? /^[^/]*$/ : /^(?!\.)[^/]*$/, literal: null };
+  const { re, literal } = compileGlobSegment(text, { dot });
+  return { any: false, re, literal };
+}
