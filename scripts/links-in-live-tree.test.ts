@@ -137,6 +137,19 @@ describe('disaster-recovery with links planted in the live tree', { timeout: 240
     }
   });
 
+  it('a state file that is a link: replaced by the restored file, the link kept as the previous version, its target untouched (exit 0)', async () => {
+    const { root, backupDir, outside } = await backedUpRoot();
+    await rm(join(root, 'state/zeroia_state.toml'));
+    await symlink(join(outside.dir, 'zeroia_state.toml'), join(root, 'state/zeroia_state.toml'));
+    const run = await dr(root, backupDir, ['--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.changes).toContainEqual(expect.objectContaining({ path: 'state/zeroia_state.toml', action: 'replace' }));
+    expect((await lstat(join(root, 'state/zeroia_state.toml'))).isFile()).toBe(true);
+    expect((await lstat(join(report.preservedAt, 'state/zeroia_state.toml'))).isSymbolicLink()).toBe(true);
+    await outside.unchanged();
+  });
+
   it('--test-mode: a link where the backup has a folder fails the test (exit 3, "a real restore would be refused"); nothing outside is read into the diff or changed', async () => {
     const { root, backupDir, outside } = await backedUpRoot();
     await plantFolderLink(root, 'state/sandozia', outside.dir);
