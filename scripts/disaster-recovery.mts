@@ -4,7 +4,7 @@
 // order with health gates, then the API check. --test-mode restores into a sandbox instead.
 // Only what argument checking needs is imported up front: a usage error answers at once.
 import { EXIT, UsageError } from '../lib/errors.ts';
-import { isBackupDate } from '../lib/pipeline/backup-layout.ts';
+import { isBackupDate } from '../lib/layout/index.ts';
 import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
 import { RESTORE_HELP, RESTORE_OPTIONS, restoreSettings, prepareRestore, settleInterruptedRestore, testPauseHook } from './cli/restore-options.ts';
 import { runScript } from './cli/run-script.ts';

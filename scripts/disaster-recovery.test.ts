@@ -102,7 +102,7 @@ describe.concurrent('disaster-recovery.mts', { timeout: 120_000 }, () => {
   });
 
   it('--test-mode restores into a sandbox, reports the diff with sha256s, and leaves the live tree alone', async ({ expect }) => {
-    const { root, backupDir, args } = await disaster({ loseStateFolders: false });
+    const { root, args } = await disaster({ loseStateFolders: false });
     const before = await digest(root);
     const sandbox = join(await tempDir('ark-sandbox-'), 'weekly');
     const r = await run(DR, [...args, '--test-mode', '--sandbox', sandbox, '--json']);
@@ -118,7 +118,7 @@ describe.concurrent('disaster-recovery.mts', { timeout: 120_000 }, () => {
   });
 
   it('refuses bad command lines (exit 2, no stack trace, nothing changed)', async ({ expect }) => {
-    const { root, backupDir, args } = await disaster();
+    const { root, args } = await disaster();
     const before = await digest(root);
     const cases: [string[], RegExp][] = [
       [['2026-11-10'], /backup date must be a calendar date as YYYYMMDD, got "2026-11-10"/],
@@ -145,7 +145,7 @@ describe.concurrent('disaster-recovery.mts', { timeout: 120_000 }, () => {
 
 describe.concurrent('a restore killed mid-way leaves the live tree as it was', { timeout: 120_000 }, () => {
   it('killed before the swap (staged): the tree is untouched at once; the next run clears its staging', async ({ expect }) => {
-    const { root, backupDir, args } = await disaster();
+    const { root, args } = await disaster();
     const before = await digest(root);
     const p = start(DR, args, { ARK_TEST_PAUSE_AT: 'staged' });
     await p.paused;
@@ -176,7 +176,7 @@ describe.concurrent('a restore killed mid-way leaves the live tree as it was', {
   });
 
   it('SIGKILL mid-swap, then any other restore: it rolls back first, then does its own work', async ({ expect }) => {
-    const { root, backupDir, args } = await disaster();
+    const { root, args } = await disaster();
     const before = await digest(root);
     const p = start(DR, args, { ARK_TEST_PAUSE_AT: 'swap:1' });
     await p.paused;

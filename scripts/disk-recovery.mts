@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { parseLockTimeout, LOCK_TIMEOUT_HELP } from '../lib/lock/lock-timeout.ts';
-import { isBackupDate } from '../lib/pipeline/backup-layout.ts';
+import { isBackupDate } from '../lib/layout/index.ts';
 import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';
 import { formatBytes } from './cli/render-event.ts';
 import { retryPolicyFromEnv } from './cli/retry-policy-from-env.ts';

@@ -14,7 +14,7 @@ import {
 } from '../lib/crypto/index.ts';
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts';
-import { isBackupDate } from '../lib/pipeline/backup-layout.ts';
+import { isBackupDate } from '../lib/layout/index.ts';
 import { encryptedBackupMetrics } from '../lib/metrics/job-metrics.ts';
 import { loadPolicy } from '../lib/policy/index.ts';
 import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';

@@ -1,7 +1,7 @@
 // scripts/encrypted-backup.mts, run as an operator runs it: a subprocess, its exit code, its
 // output, the files it leaves in <backup-dir>/encrypted/, checked with gpg and sha256sum.
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -3,7 +3,7 @@
 // checksums and a manifest, published atomically under <backup-dir>/daily/arkalia_<DATE>/.
 import type { TarChoice } from '../lib/archive/index.ts';
 import { EXIT, UsageError } from '../lib/errors.ts';
-import { isBackupDate, localDateStamp } from '../lib/pipeline/backup-layout.ts';
+import { isBackupDate, localDateStamp } from '../lib/layout/index.ts';
 import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts';
 import { fullBackupMetrics } from '../lib/metrics/job-metrics.ts';
 import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { localDateStamp } from '../lib/pipeline/backup-layout.ts';
+import { localDateStamp } from '../lib/layout/index.ts';
 import { checkoutReadableBy, copyFixture, tempDir, treeContents } from '../lib/testing.ts';
 import { startScript, type ScriptOptions, type ScriptRun } from './testing.ts';
 

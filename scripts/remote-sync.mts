@@ -1,7 +1,6 @@
 #!/usr/bin/env -S npx tsx
 // Offsite copy of the encrypted backups (the runbook's ark_remote_sync.sh: rsync --delete
 // --exclude '*.tmp' $ENCRYPTED_DIR/ $REMOTE_BACKUP), to a folder, an ssh host or S3.
-import { join } from 'node:path';
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts';
 import { remoteSyncMetrics } from '../lib/metrics/job-metrics.ts';
@@ -14,6 +13,7 @@ import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/
 import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';
 import { retryPolicyFromEnv } from './cli/retry-policy-from-env.ts';
 import { runScript } from './cli/run-script.ts';
+import { encryptedDir } from '../lib/layout/index.ts';
 
 const HELP = `Usage: remote-sync.mts --to TARGET [options]
 
@@ -82,7 +82,7 @@ await runScript(async (ctx) => {
   const remote = await metrics.guard(() => openRemote(target, process.env));
 
   const { source } = await metrics.guard(() => loadPolicy(policyLocation(common)));
-  ctx.say(`🌐 offsite sync of ${join(common.backupDir, 'encrypted')} → ${remote.target} (policy: ${source})${dryRun ? ' — dry run' : ''}`);
+  ctx.say(`🌐 offsite sync of ${encryptedDir(common.backupDir)} → ${remote.target} (policy: ${source})${dryRun ? ' — dry run' : ''}`);
   const report = await metrics.guard(() => remoteSync({ backupDir: common.backupDir, remote, sink: ctx.sink, dryRun, retry: { policy: retry }, lockTimeoutMs }));
   await metrics.record((facts) => remoteSyncMetrics(report, facts));
   const exitCode = report.problems.length > 0 ? EXIT.integrity : EXIT.ok;

@@ -1,9 +1,9 @@
-import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Fault } from '../scenario/index.ts';
 import type { FaultContext, InjectedFault } from './fault.ts';
 import { expandIn } from './fault-path.ts';
 import { stashAway } from './stash.ts';
+import { listDailyBackups } from '../../lib/layout/index.ts';
 
 type DeleteBackup = Extract<Fault, { kind: 'delete-backup' }>;
 
@@ -26,13 +26,8 @@ export async function injectDeleteBackup(fault: DeleteBackup, ctx: FaultContext)
 
 /** "newest" → the newest daily backup folder's date; a YYYYMMDD must name an existing one. */
 export async function resolveBackupDate(backupDir: string, wanted: string): Promise<string> {
-  const daily = join(backupDir, 'daily');
-  const dates: string[] = [];
-  for (const name of await readdir(daily).catch(() => [] as string[])) {
-    const date = /^arkalia_(\d{8})$/.exec(name)?.[1];
-    if (date && (await stat(join(daily, name))).isDirectory()) dates.push(date);
-  }
-  dates.sort();
+  const { daily, backups } = await listDailyBackups(backupDir);
+  const dates = backups.map((b) => b.date).sort();
   const date = wanted === 'newest' ? dates.at(-1) : dates.find((d) => d === wanted);
   if (date === undefined) throw new Error(`no daily backup ${wanted === 'newest' ? 'at all' : `of ${wanted}`} in ${daily} (has ${dates.join(', ') || 'none'})`);
   return date;

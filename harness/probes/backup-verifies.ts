@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expand } from './locate.ts';
 import type { ProbeContext, ProbeResult } from './probe-context.ts';
+import { backupDirName, checksumFileName, listDailyBackups } from '../../lib/layout/index.ts';
 
 const run = promisify(execFile);
 
@@ -15,12 +16,12 @@ const run = promisify(execFile);
 export async function backupVerifies(date: string, ctx: ProbeContext): Promise<ProbeResult> {
   const wanted = expand(ctx, date);
   const probe = `backup-verifies ${wanted}`;
-  const daily = join(ctx.backupDir, 'daily');
-  const dates = (await readdir(daily).catch(() => [] as string[])).map((n) => /^arkalia_(\d{8})$/.exec(n)?.[1]).filter((d): d is string => d !== undefined).sort().reverse();
+  const { daily, backups } = await listDailyBackups(ctx.backupDir);
+  const dates = backups.map((b) => b.date);
   const chosen = wanted === 'newest' ? dates[0] : dates.find((d) => d === wanted);
   if (chosen === undefined) return { probe, ok: false, detail: `no backup ${wanted === 'newest' ? 'at all' : `of ${wanted}`} in ${daily} (has ${dates.join(', ') || 'none'})` };
-  const dir = join(daily, `arkalia_${chosen}`);
-  const sums = `checksums_${chosen}.sha256`;
+  const dir = join(daily, backupDirName(chosen));
+  const sums = checksumFileName(chosen);
   const listed = (await readFile(join(dir, sums), 'utf8').catch(() => null))?.split('\n').map((l) => /^[0-9a-f]{64} [ *](.+)$/.exec(l)?.[1]).filter((n): n is string => n !== undefined);
   if (!listed) return { probe, ok: false, detail: `${dir}: ${sums} is missing` };
   const check = await run('sha256sum', ['-c', '--strict', sums], { cwd: dir }).then(() => null, (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`.trim());

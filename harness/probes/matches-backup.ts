@@ -1,11 +1,12 @@
 import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { extractArchive } from '../../lib/archive/index.ts';
 import { sha256Buffer } from '../../lib/checksum/index.ts';
 import { findBackups, hashTree } from '../../lib/restore/index.ts';
 import { tempDir } from '../../lib/testing.ts';
 import { stripHeartbeat } from '../arkalia/index.ts';
 import type { ProbeContext, ProbeResult } from './probe-context.ts';
+import { parseBackupDirName } from '../../lib/layout/index.ts';
 
 /**
  * Every file under `paths` equals the backup's copy byte for byte, and no file is extra
@@ -21,7 +22,7 @@ export async function matchesBackup(paths: readonly string[], ctx: ProbeContext,
   if (expectedDate !== undefined && used?.date !== expectedDate) return { probe, ok: false, detail: `the recovery used backup ${used?.date ?? 'unknown'}, not ${expectedDate}` };
   const backupDir = used?.dir ?? (await findBackups(ctx.backupDir))[0]?.dir;
   if (!backupDir) return { probe, ok: false, detail: 'no backup found' };
-  const date = /arkalia_(\d{8})$/.exec(backupDir)?.[1];
+  const date = parseBackupDirName(basename(backupDir)) ?? undefined;
   const staging = await tempDir('ark-probe-');
   try {
     return await compareWithBackup(probe, paths, ctx, backupDir, date, staging);

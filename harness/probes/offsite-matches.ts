@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { expand } from './locate.ts';
 import type { ProbeContext, ProbeResult } from './probe-context.ts';
+import { encryptedDir, isEncryptedName, SUMS_FILE } from '../../lib/layout/index.ts';
 
 /**
  * The offsite copy is really there: every local <backup>/encrypted/*.gpg exists on the target
@@ -14,11 +15,11 @@ import type { ProbeContext, ProbeResult } from './probe-context.ts';
 export async function offsiteMatches(target: string, ctx: ProbeContext): Promise<ProbeResult> {
   const where = expand(ctx, target);
   const probe = `offsite-matches ${where}`;
-  const local = join(ctx.backupDir, 'encrypted');
-  const names = (await readdir(local).catch(() => [] as string[])).filter((n) => n.endsWith('.gpg') && !n.startsWith('.')).sort();
+  const local = encryptedDir(ctx.backupDir);
+  const names = (await readdir(local).catch(() => [] as string[])).filter(isEncryptedName).sort();
   if (names.length === 0) return { probe, ok: false, detail: `nothing to compare: no .gpg in ${local}` };
   const read = where.startsWith('s3://') ? s3Reader(where, { ...process.env, ...ctx.env }) : (name: string) => readFile(join(where, name));
-  const sums = (await read('SHA256SUMS').catch(() => null))?.toString('utf8') ?? '';
+  const sums = (await read(SUMS_FILE).catch(() => null))?.toString('utf8') ?? '';
   const problems: string[] = [];
   for (const name of names) {
     const expected = sha(await readFile(join(local, name)));

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { sha256File } from '../checksum/index.ts';
 import { copyFixture, tempDir, treeContents } from '../testing.ts';
 import { EarlyFlush, FLUSH_EVERY } from './create-archive.ts';
-import { archiveFileName, assertZstdAvailable, createArchive, measurePlan, type CreateArchiveOptions } from './index.ts';
+import { archiveFileName } from '../layout/index.ts';
+import { assertZstdAvailable, createArchive, measurePlan, type CreateArchiveOptions } from './index.ts';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;

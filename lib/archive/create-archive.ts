@@ -10,7 +10,9 @@ import { zstdCompress } from './zstd-stream.ts';
 const MiB = 1024 * 1024;
 const STAGE_BUFFER = 256 * 1024;
 
-export type Compression = 'gzip' | 'zstd' | 'none';
+import type { Compression } from '../layout/index.ts';
+
+export type { Compression };
 
 export interface ArchiveProgress {
   /** Tar bytes produced so far (the input of the compressor). */

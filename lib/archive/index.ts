@@ -1,7 +1,7 @@
 // archive: streaming tar create (hashed while written; gzip on both cores that GNU tar reads,
 // zstd via its binary, or plain tar) and list/extract that refuses unsafe entries.
 // Failures: unreadable input, missing zstd, truncated/corrupt archive (exit 3).
-export { planArchives, archiveFileName, ARCHIVE_EXTENSIONS, type ArchivePlan } from './plan-archives.ts';
+export { planArchives, type ArchivePlan } from './plan-archives.ts';
 export { createArchive, type CreateArchiveOptions, type ArchiveResult, type ArchiveProgress, type Compression } from './create-archive.ts';
 export { measurePlan, type PlanSize } from './measure-plan.ts';
 export { hasGnuTar, resolveTarProducer, type TarChoice, type TarProducerKind } from './tar-producer.ts';

@@ -4,15 +4,7 @@ import { glob } from 'tinyglobby';
 import { UsageError } from '../errors.ts';
 import type { Policy } from '../policy/index.ts';
 import { expandNoFollow, type LinkFound } from '../tree/index.ts';
-import type { Compression } from './create-archive.ts';
-
-/** File name endings by compression; readers (checksums, restore, encryption) should accept all three. */
-export const ARCHIVE_EXTENSIONS: Readonly<Record<Compression, string>> = Object.freeze({ gzip: '.tar.gz', zstd: '.tar.zst', none: '.tar' });
-
-/** `<prefix>_<YYYYMMDD>.tar.gz` (or .tar.zst / .tar), the runbook's naming. */
-export function archiveFileName(prefix: string, date: string, compression: Compression = 'gzip'): string {
-  return `${prefix}_${date}${ARCHIVE_EXTENSIONS[compression]}`;
-}
+import type { Compression } from '../layout/index.ts';
 
 export interface ArchivePlan {
   /** Key under [archives], e.g. "states". */

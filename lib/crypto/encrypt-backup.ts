@@ -1,17 +1,16 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { archiveFileName } from '../archive/index.ts';
 import { assertChecksumsOk, parseManifest, sha256File, verifyChecksums } from '../checksum/index.ts';
 import { IntegrityError, NotFoundError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { withBackupLock } from '../lock/index.ts';
 import { ProgressReporter } from '../pipeline/progress-reporter.ts';
-import { manifestFileName } from '../pipeline/backup-layout.ts';
+import { archiveFileNames, encryptedDir, encryptedName, manifestFileName } from '../layout/index.ts';
 import type { Policy } from '../policy/index.ts';
 import { selectBackup } from '../restore/index.ts';
 import { KeyError } from './crypto-errors.ts';
 import { encryptFile } from './encrypt-file.ts';
-import { encryptedDir, encryptedName, readEncryptedManifest, readSums, recordEncryptedFile, removeStaleTemps, type EncryptedRecord } from './encrypted-dir.ts';
+import { readEncryptedManifest, readSums, recordEncryptedFile, removeStaleTemps, type EncryptedRecord } from './encrypted-dir.ts';
 import type { RecipientKey, UnlockedKey } from './read-keys.ts';
 import type { VerificationLevel } from './verify-encrypted-file.ts';
 
@@ -217,7 +216,7 @@ async function offsiteArchives(policy: Policy, dir: string, date: string, sink: 
   const found: { archive: string; file: string; path: string }[] = [];
   for (const [archive, spec] of offsite) {
     // Whatever compression the backup was written with (the policy may have changed since): .tar.gz first.
-    const candidates = [...new Set(['gzip', spec.compression, 'zstd', 'none'] as const)].map((c) => archiveFileName(spec.prefix, date, c));
+    const candidates = archiveFileNames(spec.prefix, date, spec.compression);
     let match: string | null = null;
     for (const file of candidates) if (match === null && (await stat(join(dir, file)).then((s) => s.isFile(), () => false))) match = file;
     if (match !== null) found.push({ archive, file: match, path: join(dir, match) });

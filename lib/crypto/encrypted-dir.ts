@@ -5,6 +5,7 @@ import { formatChecksumFile, parseChecksumFile, sha256Buffer, type ChecksumEntry
 import type { EventSink } from '../events.ts';
 import { writeFileAtomic } from '../state/index.ts';
 import { TEMP_PATTERN } from './temp-file.ts';
+import { ENCRYPTED_MANIFEST_FILE, SUMS_FILE } from '../layout/index.ts';
 
 // <backup-dir>/encrypted/, as the runbook laid it out, plus two index files:
 //   <archive>.gpg              binary OpenPGP, one per offsite archive (gpg --decrypt reads it)
@@ -17,12 +18,7 @@ import { TEMP_PATTERN } from './temp-file.ts';
 // a disk loss it still says which sha256 each decrypted archive must have.
 // Writers hold the backup folder's lock (lib/lock), so SHA256SUMS has one writer at a time.
 
-export const SUMS_FILE = 'SHA256SUMS';
-export const ENCRYPTED_MANIFEST_FILE = 'encrypted_manifest.json';
 export const ENCRYPTED_MANIFEST_FORMAT = 'arkalia-dr-encrypted/1';
-
-export const encryptedDir = (backupDir: string): string => join(backupDir, 'encrypted');
-export const encryptedName = (archiveFile: string): string => `${archiveFile}.gpg`;
 
 export const encryptedRecordSchema = z.object({
   /** The archive, relative to the backup folder: daily/arkalia_<DATE>/<file> (null if unknown). */

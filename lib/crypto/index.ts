@@ -20,4 +20,4 @@ export { readKeyring, currentRecipient, keyringDecryptionKeys, rotateKeyring, CU
 export { reencryptBackups, checkReencryption, type ReencryptOptions, type ReencryptedFile } from './reencrypt-backups.ts';
 export { rotateKeys, type RotateKeysOptions, type RotateKeysReport } from './rotate-keys.ts';
 export { encryptBackup, type EncryptBackupOptions, type EncryptBackupReport, type EncryptedArchive } from './encrypt-backup.ts';
-export { encryptedDir, encryptedName, readEncryptedManifest, readSums, removeStaleTemps, SUMS_FILE, ENCRYPTED_MANIFEST_FILE, type EncryptedRecord, type EncryptedManifest } from './encrypted-dir.ts';
+export { readEncryptedManifest, readSums, removeStaleTemps, type EncryptedRecord, type EncryptedManifest } from './encrypted-dir.ts';

@@ -10,7 +10,8 @@ import { withBackupLock } from '../lock/index.ts';
 import { fsyncDir } from '../state/index.ts';
 import { CiphertextError, KeyError } from './crypto-errors.ts';
 import { encryptStream } from './encrypt-stream.ts';
-import { encryptedDir, readEncryptedManifest, recordEncryptedFile, removeStaleTemps } from './encrypted-dir.ts';
+import { encryptedDir, isEncryptedName } from '../layout/index.ts';
+import { readEncryptedManifest, recordEncryptedFile, removeStaleTemps } from './encrypted-dir.ts';
 import { inspectEncryptedFile } from './inspect-encrypted-file.ts';
 import { keyringDecryptionKeys, readKeyring } from './keyring.ts';
 import { ciphertextError, openDecryption } from './open-decryption.ts';
@@ -59,7 +60,7 @@ export async function reencryptBackups(options: ReencryptOptions): Promise<Reenc
 async function reencryptUnderLock(options: ReencryptOptions): Promise<ReencryptedFile[]> {
   const { sink } = options;
   const dir = encryptedDir(options.backupDir);
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.gpg') && !n.startsWith('.')).sort();
+  const names = (await readdir(dir).catch(() => [] as string[])).filter(isEncryptedName).sort();
   const to = options.recipients.map((r) => r.encryptionKeyId);
   const known = new Set((await readKeyring(options.keyringDir)).keys.flatMap((k) => k.keyIds));
   if (!options.dryRun) await removeStaleTemps(dir, sink);
@@ -101,7 +102,7 @@ async function reencryptUnderLock(options: ReencryptOptions): Promise<Reencrypte
  */
 export async function checkReencryption(options: { backupDir: string; keyringDir: string; passphrases: readonly string[] }): Promise<{ files: number; unopenable: string[] }> {
   const dir = encryptedDir(options.backupDir);
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.gpg') && !n.startsWith('.'));
+  const names = (await readdir(dir).catch(() => [] as string[])).filter(isEncryptedName);
   const ids = new Set<string>();
   for (const name of names) {
     const info = await inspectEncryptedFile(join(dir, name)).catch(() => null); // damaged files are reported by the re-encryption itself

@@ -1,4 +1,4 @@
-import { isBackupDate } from '../pipeline/backup-layout.ts';
+import { isBackupDate } from '../layout/index.ts';
 
 export interface ArchiveKind {
   /** The name with its date replaced by "*": arkalia_states_*.tar.gz.gpg */

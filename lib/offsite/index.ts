@@ -22,6 +22,6 @@ export { fetchToFile, type FetchedFile } from './fetch-to-file.ts';
 export { parseTarget, type OffsiteTarget } from './parse-target.ts';
 export { openRemote, sshOptionsFromEnv } from './open-remote.ts';
 export { archiveKind, type ArchiveKind } from './archive-kind.ts';
-export { planSync, isExcluded, REMOTE_MANIFEST, type SyncAction, type SyncActionKind, type LocalFile } from './plan-sync.ts';
-export { readLocalSource, LOCAL_SUMS, type LocalSource } from './read-local-source.ts';
+export { planSync, isExcluded, type SyncAction, type SyncActionKind, type LocalFile } from './plan-sync.ts';
+export { readLocalSource, type LocalSource } from './read-local-source.ts';
 export { readRemoteManifest, formatRemoteManifest, type RemoteManifest } from './remote-manifest.ts';

@@ -1,9 +1,9 @@
 import { UPLOAD_TEMP_PREFIX } from './local-remote.ts';
 import type { RemoteEntry } from './remote.ts';
 import { archiveKind } from './archive-kind.ts';
+import { SUMS_FILE } from '../layout/index.ts';
 
 /** The manifest the sync keeps on the remote: `sha256sum -c SHA256SUMS` works there. */
-export const REMOTE_MANIFEST = 'SHA256SUMS';
 
 export interface LocalFile {
   name: string;
@@ -36,7 +36,7 @@ export interface SyncPlanInput {
 
 /** Not synced, never deleted: rsync's --exclude '*.tmp' and hidden files (other than our own upload leftovers). */
 export function isExcluded(name: string): boolean {
-  return name === REMOTE_MANIFEST || name.endsWith('.tmp') || name.startsWith('.');
+  return name === SUMS_FILE || name.endsWith('.tmp') || name.startsWith('.');
 }
 
 /**
@@ -62,8 +62,8 @@ export function planSync(input: SyncPlanInput): SyncAction[] {
     const upload = (reason: string) => actions.push({ name: file.name, action: 'upload', reason, bytes: file.size, sha256: file.sha256 });
     if (!there) upload('not on the remote');
     else if (there.size !== file.size) upload(`the remote copy has ${there.size} bytes, the local ${file.size}`);
-    else if (vouched === undefined) upload(`the remote ${REMOTE_MANIFEST} does not vouch for the remote copy`);
-    else if (vouched !== file.sha256) upload(`the local copy differs (sha256) from what the remote ${REMOTE_MANIFEST} vouches for`);
+    else if (vouched === undefined) upload(`the remote ${SUMS_FILE} does not vouch for the remote copy`);
+    else if (vouched !== file.sha256) upload(`the local copy differs (sha256) from what the remote ${SUMS_FILE} vouches for`);
     else actions.push({ name: file.name, action: 'skip', reason: `same size and sha256 on the remote`, bytes: file.size, sha256: file.sha256 });
   }
 

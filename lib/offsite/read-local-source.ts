@@ -4,9 +4,9 @@ import { parseChecksumFile, sha256File } from '../checksum/index.ts';
 import { IntegrityError, NotFoundError } from '../errors.ts';
 import { isExcluded, type LocalFile } from './plan-sync.ts';
 import { isRemoteName } from './remote.ts';
+import { SUMS_FILE } from '../layout/index.ts';
 
 /** The local folder's own checksum file (written by encrypted-backup, sha256sum format). */
-export const LOCAL_SUMS = 'SHA256SUMS';
 
 export interface LocalSource {
   dir: string;
@@ -31,15 +31,15 @@ export async function readLocalSource(dir: string): Promise<LocalSource> {
   const candidates = entries.filter((e) => e.isFile() && !isExcluded(e.name)).map((e) => e.name).sort();
   let sumsText: string | undefined;
   try {
-    sumsText = await readFile(join(dir, LOCAL_SUMS), 'utf8');
+    sumsText = await readFile(join(dir, SUMS_FILE), 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   if (sumsText === undefined) {
     if (candidates.length === 0) return { dir, files: [], refused: [], missing: [] };
-    throw new IntegrityError('ENCRYPTED_SUMS_MISSING', `${join(dir, LOCAL_SUMS)} is missing: nothing vouches for the ${candidates.length} file(s) in ${dir}, so none is sent (encrypted-backup writes it; \`sha256sum *.gpg > ${LOCAL_SUMS}\` in that folder makes one by hand)`);
+    throw new IntegrityError('ENCRYPTED_SUMS_MISSING', `${join(dir, SUMS_FILE)} is missing: nothing vouches for the ${candidates.length} file(s) in ${dir}, so none is sent (encrypted-backup writes it; \`sha256sum *.gpg > ${SUMS_FILE}\` in that folder makes one by hand)`);
   }
-  const listed = new Map(parseChecksumFile(sumsText, join(dir, LOCAL_SUMS)).map((e) => [e.name, e.sha256]));
+  const listed = new Map(parseChecksumFile(sumsText, join(dir, SUMS_FILE)).map((e) => [e.name, e.sha256]));
   const files: LocalFile[] = [];
   const refused: LocalSource['refused'] = [];
   for (const name of candidates) {
@@ -49,12 +49,12 @@ export async function readLocalSource(dir: string): Promise<LocalSource> {
     }
     const expected = listed.get(name);
     if (expected === undefined) {
-      refused.push({ name, reason: `not listed in ${LOCAL_SUMS}: nothing vouches for it`, integrity: true });
+      refused.push({ name, reason: `not listed in ${SUMS_FILE}: nothing vouches for it`, integrity: true });
       continue;
     }
     const { sha256, bytes } = await sha256File(join(dir, name));
     if (sha256 !== expected) {
-      refused.push({ name, reason: `sha256 ${sha256} does not match ${expected} in ${LOCAL_SUMS}: the local copy is corrupt`, integrity: true });
+      refused.push({ name, reason: `sha256 ${sha256} does not match ${expected} in ${SUMS_FILE}: the local copy is corrupt`, integrity: true });
       continue;
     }
     files.push({ name, size: bytes, sha256 });

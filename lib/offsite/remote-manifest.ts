@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import { formatChecksumFile, parseChecksumFile, sha256Buffer, type ChecksumEntry } from '../checksum/index.ts';
 import { IntegrityError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
-import { REMOTE_MANIFEST } from './plan-sync.ts';
 import type { PutBody, Remote } from './remote.ts';
+import { SUMS_FILE } from '../layout/index.ts';
 
 export interface RemoteManifest {
   /** name -> sha256 of each file the remote vouches for. */
@@ -18,13 +18,13 @@ export interface RemoteManifest {
  * warning, and it vouches for nothing (files are sent again, nothing is deleted on its word).
  */
 export async function readRemoteManifest(remote: Remote, sink: EventSink): Promise<RemoteManifest> {
-  const entry = await remote.stat(REMOTE_MANIFEST);
+  const entry = await remote.stat(SUMS_FILE);
   if (!entry) return { sums: new Map(), text: null };
   const chunks: Buffer[] = [];
-  for await (const chunk of await remote.get(REMOTE_MANIFEST)) chunks.push(Buffer.from(chunk as Buffer));
+  for await (const chunk of await remote.get(SUMS_FILE)) chunks.push(Buffer.from(chunk as Buffer));
   const text = Buffer.concat(chunks).toString('utf8');
   try {
-    return { sums: new Map(parseChecksumFile(text, `${remote.target}${REMOTE_MANIFEST}`).map((e) => [e.name, e.sha256])), text };
+    return { sums: new Map(parseChecksumFile(text, `${remote.target}${SUMS_FILE}`).map((e) => [e.name, e.sha256])), text };
   } catch (error) {
     if (!(error instanceof IntegrityError)) throw error;
     sink({ kind: 'warning', code: 'OFFSITE_MANIFEST_UNREADABLE', message: `${error.message}; it is ignored and rewritten, nothing is deleted on its word` });

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
-import { archiveFileName, assertZstdAvailable, measurePlan, planArchives, resolveTarProducer, type ArchivePlan, type TarChoice } from '../archive/index.ts';
+import { assertZstdAvailable, measurePlan, planArchives, resolveTarProducer, type ArchivePlan, type TarChoice } from '../archive/index.ts';
 import { buildManifest, formatChecksumFile, type BackupManifest } from '../checksum/index.ts';
 import { ArkError, UsageError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
@@ -10,7 +10,7 @@ import { fsyncDir, writeFileAtomic } from '../state/index.ts';
 import { readArkaliaVersion, readGitCommit } from './host-facts.ts';
 import { withBackupLock } from '../lock/index.ts';
 import { pruneAfterBackup, type PruneOutcome } from './prune.ts';
-import { backupDirName, checksumFileName, dailyDir, manifestFileName, partialPrefix } from './backup-layout.ts';
+import { archiveFileName, backupDirName, checksumFileName, dailyDir, manifestFileName, partialName, partialOwner, partialPrefix } from '../layout/index.ts';
 import { ProgressReporter } from './progress-reporter.ts';
 import { checkToml, runInOrder, tomlFilesIn, writeArchive } from './write-archive.ts';
 
@@ -99,7 +99,7 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
   }
 
   // 2. Write into a fresh hidden partial folder beside the final one.
-  const partial = join(daily, `${partialPrefix(date)}${process.pid}-${Date.now()}`);
+  const partial = join(daily, partialName(date, process.pid, Date.now()));
   await mkdir(partial);
   try {
     // 3. Plan and size every archive (lstat only, for progress), then write them, several at a time.
@@ -219,8 +219,8 @@ async function publish(partial: string, finalDir: string, replacing: boolean): P
 async function removeStalePartials(daily: string, date: string, finalDir: string, sink: EventSink): Promise<void> {
   for (const name of (await readdir(daily)).sort()) {
     if (!name.startsWith(partialPrefix(date))) continue;
-    const pid = Number(/partial-(\d+)-/.exec(name)?.[1]);
-    if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) continue;
+    const pid = partialOwner(name);
+    if (pid !== null && pid !== process.pid && isAlive(pid)) continue;
     // A --replace run that died between its two renames: the set-aside old backup is the only one.
     if (name.endsWith('.replaced') && !(await stat(finalDir).then(() => true, () => false))) {
       await rename(join(daily, name), finalDir);

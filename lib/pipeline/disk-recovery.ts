@@ -10,10 +10,10 @@ import { parseDuration, type Policy } from '../policy/index.ts';
 import { isBackupDefect, preStartChecks, systemScope, type CheckResult } from '../restore/index.ts';
 import {
   createBuild, decryptionKeys, discardBuild, planOffsiteSets, planPlacement, readOffsiteIndex, rebuildBackup, rebuiltCandidate, renameIntoPlace,
-  type DecryptRecord, type FetchRecord, type KeySources, type OffsiteFile, type OffsiteIndex, type OffsiteSet, type Placement, type RebuiltBackup, type SetProblem,
+  type DecryptRecord, type FetchRecord, type KeySources, type OffsiteFile, type OffsiteIndex, type OffsiteSet, type Placement, type SetProblem,
 } from '../restore-source/index.ts';
 import { createBindSources, noneController, serviceGroups, serviceTarget, type ServiceController, type ServiceTarget } from '../services/index.ts';
-import { backupDirName, dailyDir } from './backup-layout.ts';
+import { backupDirName, dailyDir } from '../layout/index.ts';
 import { runRestore } from './restore.ts';
 import { managed, restartAfterFailure, restoredButUnhealthy, startAfterSwap, stopForSwap, type RestoreServices, type ServicesReport } from './restore-services.ts';
 

@@ -6,7 +6,6 @@ import { withBackupLock, type BackupLock } from '../lock/index.ts';
 import {
   describeReason,
   emptyTrash,
-  listDailyBackups,
   moveToTrash,
   planRetention,
   verifyBackup,
@@ -15,7 +14,7 @@ import {
   type RetentionSettings,
   type VerifyStatus,
 } from '../retention/index.ts';
-import { localDateStamp } from './backup-layout.ts';
+import { listDailyBackups, localDateStamp } from '../layout/index.ts';
 
 export interface PruneOptions {
   backupDir: string;

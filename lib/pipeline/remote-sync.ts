@@ -6,13 +6,14 @@ import type { EventSink } from '../events.ts';
 import { withBackupLock } from '../lock/index.ts';
 // Imported file by file, not from offsite/index.ts: the S3 and rsync backends (and the AWS
 // SDK) load only when a target needs them.
-import { planSync, REMOTE_MANIFEST, type SyncAction } from '../offsite/plan-sync.ts';
+import { planSync, type SyncAction } from '../offsite/plan-sync.ts';
 import { readLocalSource } from '../offsite/read-local-source.ts';
 import { readOnly } from '../offsite/read-only.ts';
 import type { Remote } from '../offsite/remote.ts';
 import { isRemoteError } from '../offsite/remote-error.ts';
 import { formatRemoteManifest, readRemoteManifest, textBody } from '../offsite/remote-manifest.ts';
 import { withRetry, type RetryOptions } from '../offsite/with-retry.ts';
+import { encryptedDir, SUMS_FILE } from '../layout/index.ts';
 
 export interface RemoteSyncOptions {
   backupDir: string;
@@ -65,7 +66,7 @@ async function syncUnderLock(options: RemoteSyncOptions): Promise<RemoteSyncRepo
   const dryRun = options.dryRun ?? false;
   const now = options.now ?? (() => new Date());
   const started = Date.now();
-  const source = join(options.backupDir, 'encrypted');
+  const source = encryptedDir(options.backupDir);
   const remote = withRetry(dryRun ? readOnly(options.remote) : options.remote, {
     ...options.retry,
     onRetry: (info) => sink({ kind: 'offsite-retry', target: info.target, operation: info.operation, name: info.name, attempt: info.attempt, retriesLeft: info.retriesLeft, delayMs: info.delayMs, code: info.error.code, reason: info.error.reason }),
@@ -157,7 +158,7 @@ async function syncUnderLock(options: RemoteSyncOptions): Promise<RemoteSyncRepo
     } catch (error) {
       if (failure === undefined) {
         if (!(error instanceof IntegrityError)) throw error;
-        problems.push({ name: REMOTE_MANIFEST, code: error.code, message: error.message });
+        problems.push({ name: SUMS_FILE, code: error.code, message: error.message });
       }
     }
   }
@@ -188,10 +189,10 @@ async function syncUnderLock(options: RemoteSyncOptions): Promise<RemoteSyncRepo
 /** Write SHA256SUMS for `vouched` (atomic put) and check the remote holds exactly that. */
 async function publishManifest(remote: Remote, vouched: ReadonlyMap<string, string>, sizes: ReadonlyMap<string, number>, sink: EventSink): Promise<void> {
   const body = textBody(formatRemoteManifest(vouched));
-  await remote.put(REMOTE_MANIFEST, body);
-  const held = await remote.digest(REMOTE_MANIFEST);
+  await remote.put(SUMS_FILE, body);
+  const held = await remote.digest(SUMS_FILE);
   if (held.sha256 !== body.sha256 || held.size !== body.size) {
-    throw new IntegrityError('OFFSITE_VERIFY_MISMATCH', `${REMOTE_MANIFEST} on ${remote.target} does not read back as written (sha256 ${held.sha256}, expected ${body.sha256}); nothing is deleted`);
+    throw new IntegrityError('OFFSITE_VERIFY_MISMATCH', `${SUMS_FILE} on ${remote.target} does not read back as written (sha256 ${held.sha256}, expected ${body.sha256}); nothing is deleted`);
   }
-  sink({ kind: 'offsite-manifest', target: remote.target, name: REMOTE_MANIFEST, files: vouched.size, bytes: [...vouched.keys()].reduce((sum, name) => sum + (sizes.get(name) ?? 0), 0), sha256: held.sha256 });
+  sink({ kind: 'offsite-manifest', target: remote.target, name: SUMS_FILE, files: vouched.size, bytes: [...vouched.keys()].reduce((sum, name) => sum + (sizes.get(name) ?? 0), 0), sha256: held.sha256 });
 }

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { escapePath, glob } from 'tinyglobby';
-import { archiveFileName, createArchive, type ArchivePlan, type ArchiveProgress, type ArchiveResult, type PlanSize, type TarChoice } from '../archive/index.ts';
+import { createArchive, type ArchivePlan, type ArchiveProgress, type ArchiveResult, type PlanSize, type TarChoice } from '../archive/index.ts';
 import type { ManifestArchive } from '../checksum/index.ts';
+import { archiveFileName } from '../layout/index.ts';
 import type { EventSink } from '../events.ts';
 import type { Policy } from '../policy/index.ts';
 import { validateToml } from '../state/index.ts';

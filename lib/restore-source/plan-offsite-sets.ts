@@ -1,7 +1,7 @@
 import type { EncryptedRecord } from '../crypto/encrypted-dir.ts';
 import { EXIT } from '../errors.ts';
 import type { RemoteEntry } from '../offsite/remote.ts';
-import { isBackupDate } from '../pipeline/backup-layout.ts';
+import { isBackupDate, parseArchiveFileName } from '../layout/index.ts';
 
 // Which backup sets an offsite folder holds, and what is wrong with each one that can be
 // known without downloading it. Pure. A set is one date: the .gpg of each policy archive
@@ -116,13 +116,11 @@ function checkFile(name: string, input: PlanOffsiteSetsInput, present: ReadonlyS
 
 /** <prefix>_<YYYYMMDD>.tar[.gz|.zst].gpg -> the archive, its date and its plaintext name. */
 export function classify(name: string, archives: PlanOffsiteSetsInput['archives']): { archive: string; date: string; archiveFile: string } | null {
+  if (!name.endsWith('.gpg')) return null;
+  const archiveFile = name.slice(0, -'.gpg'.length);
   for (const [archive, spec] of Object.entries(archives)) {
-    const m = new RegExp(`^${escapeRegExp(spec.prefix)}_(\\d{8})(\\.tar(?:\\.gz|\\.zst)?)\\.gpg$`).exec(name);
-    if (m && isBackupDate(m[1]!)) return { archive, date: m[1]!, archiveFile: name.slice(0, -'.gpg'.length) };
+    const parsed = parseArchiveFileName(spec.prefix, archiveFile);
+    if (parsed && isBackupDate(parsed.date)) return { archive, date: parsed.date, archiveFile };
   }
   return null;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { sha256Buffer } from '../checksum/index.ts';
-import { ENCRYPTED_MANIFEST_FILE, ENCRYPTED_MANIFEST_FORMAT, encryptedManifestSchema, type EncryptedRecord } from '../crypto/encrypted-dir.ts';
+import { ENCRYPTED_MANIFEST_FORMAT, encryptedManifestSchema, type EncryptedRecord } from '../crypto/encrypted-dir.ts';
 import { ArkError, IntegrityError, NotFoundError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
-import { REMOTE_MANIFEST } from '../offsite/plan-sync.ts';
 import type { Remote, RemoteEntry } from '../offsite/remote.ts';
 import { RemoteError } from '../offsite/remote-error.ts';
 import { readRemoteManifest } from '../offsite/remote-manifest.ts';
 import { retrying, withRetry, type RetryOptions } from '../offsite/with-retry.ts';
+import { ENCRYPTED_MANIFEST_FILE, SUMS_FILE } from '../layout/index.ts';
 
 // What an offsite folder says about itself, read without downloading any backup: its files,
 // its SHA256SUMS (what remote-sync verified there) and encrypted_manifest.json (which archive
@@ -38,16 +38,16 @@ export async function readOffsiteIndex(remote: Remote, options: { sink: EventSin
 
   const { sums, text } = await readRemoteManifest(retried, options.sink);
   if (text === null) {
-    throw new IntegrityError('OFFSITE_SUMS_MISSING', `${target} has no ${REMOTE_MANIFEST}: nothing vouches for its files, so none is trusted (is --from the folder remote-sync writes to?)`);
+    throw new IntegrityError('OFFSITE_SUMS_MISSING', `${target} has no ${SUMS_FILE}: nothing vouches for its files, so none is trusted (is --from the folder remote-sync writes to?)`);
   }
-  if (sums.size === 0) throw new IntegrityError('OFFSITE_SUMS_INVALID', `${offsitePath(target, REMOTE_MANIFEST)} vouches for no file (empty or not in sha256sum format): nothing there can be verified`);
+  if (sums.size === 0) throw new IntegrityError('OFFSITE_SUMS_INVALID', `${offsitePath(target, SUMS_FILE)} vouches for no file (empty or not in sha256sum format): nothing there can be verified`);
 
   const expected = sums.get(ENCRYPTED_MANIFEST_FILE);
   if (!listing.some((e) => e.name === ENCRYPTED_MANIFEST_FILE)) {
     throw new IntegrityError('OFFSITE_MANIFEST_MISSING', `${target} has no ${ENCRYPTED_MANIFEST_FILE}: without it the sha256 of the decrypted archives cannot be verified, so nothing is restored from it`);
   }
   if (expected === undefined) {
-    throw new IntegrityError('OFFSITE_MANIFEST_NOT_VOUCHED', `${offsitePath(target, REMOTE_MANIFEST)} does not list ${ENCRYPTED_MANIFEST_FILE}: nothing vouches for it, so it is not trusted`);
+    throw new IntegrityError('OFFSITE_MANIFEST_NOT_VOUCHED', `${offsitePath(target, SUMS_FILE)} does not list ${ENCRYPTED_MANIFEST_FILE}: nothing vouches for it, so it is not trusted`);
   }
   const bytes = await fetchSmall(remote, ENCRYPTED_MANIFEST_FILE, expected, options);
   let manifest: z.infer<typeof manifestSchema>;

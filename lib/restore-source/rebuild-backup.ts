@@ -7,7 +7,7 @@ import { ArkError, isArkError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import type { Remote } from '../offsite/remote.ts';
 import type { RetryOptions } from '../offsite/with-retry.ts';
-import { backupDirName, checksumFileName, dailyDir, partialPrefix } from '../pipeline/backup-layout.ts';
+import { backupDirName, checksumFileName, dailyDir, partialPrefix } from '../layout/index.ts';
 import { pidAlive } from '../restore/restore-workspace.ts';
 import { fsyncDir, writeFileAtomic } from '../state/index.ts';
 import { fetchVerified, type FetchRecord } from './fetch-verified.ts';

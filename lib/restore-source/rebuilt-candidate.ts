@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { Policy } from '../policy/index.ts';
 import { dailyCandidate, type BackupCandidate } from '../restore/backup-candidate.ts';
-import { statesArchiveName } from '../pipeline/backup-layout.ts';
+import { statesArchiveName } from '../layout/index.ts';
 import type { RebuiltBackup } from './rebuild-backup.ts';
 
 /**

@@ -1,9 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { ARCHIVE_EXTENSIONS } from '../archive/index.ts';
 import { assertChecksumsOk, parseManifest, sha256File, verifyChecksums, type BackupManifest } from '../checksum/index.ts';
 import { IntegrityError, isArkError, NotFoundError, type ArkError } from '../errors.ts';
-import { manifestFileName } from '../pipeline/backup-layout.ts';
+import { archiveFileNames, manifestFileName } from '../layout/index.ts';
 import type { Policy } from '../policy/index.ts';
 import type { BackupRef } from './find-backups.ts';
 
@@ -46,7 +45,7 @@ export function dailyCandidate(ref: BackupRef, policy: Policy): BackupCandidate 
   const archiveFile = async (archive: string) => {
     const spec = policy.archives[archive];
     if (!spec) return null;
-    const names = [...new Set(['.tar.gz', ...Object.values(ARCHIVE_EXTENSIONS)])].map((ext) => join(ref.dir, `${spec.prefix}_${ref.date}${ext}`));
+    const names = archiveFileNames(spec.prefix, ref.date).map((name) => join(ref.dir, name));
     for (const name of names) if (await stat(name).then((i) => i.isFile(), () => false)) return name;
     return names[0]!;
   };

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { localDateStamp } from '../pipeline/backup-layout.ts';
+import { localDateStamp } from '../layout/index.ts';
 
 export type BackupDefect = 'mismatch' | 'missing-archive' | 'no-checksum-file' | 'states-unlisted' | 'empty-checksum-file';
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { trashName } from '../layout/index.ts';
 import { fsyncDir } from '../state/index.ts';
 
 // Crash-safe deletion of a backup folder: rename it to a hidden trash name (one atomic step,
@@ -10,7 +11,7 @@ import { fsyncDir } from '../state/index.ts';
 
 /** Rename `daily/<name>` to `daily/.arkalia_<date>.trash-<pid>-<hex>`; returns the trash path. */
 export async function moveToTrash(daily: string, name: string, date: string): Promise<string> {
-  const trash = join(daily, `.arkalia_${date}.trash-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const trash = join(daily, trashName(date, process.pid, randomBytes(4).toString('hex')));
   await rename(join(daily, name), trash);
   await fsyncDir(daily);
   return trash;

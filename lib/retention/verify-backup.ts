@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { verifyChecksums } from '../checksum/index.ts';
 import { isArkError } from '../errors.ts';
-import { checksumFileName, statesArchiveName } from '../pipeline/backup-layout.ts';
+import { checksumFileName, statesArchiveName } from '../layout/index.ts';
 
 export type BackupVerification = { ok: true; files: number } | { ok: false; problem: string };
 

@@ -1,7 +1,6 @@
 // Test helpers for snapshot tests (not used by production code).
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { tempDir } from '../testing.ts';
 
 
 /** A clock that stands still until moved: `at()` is now, `tick(ms)` moves it. */

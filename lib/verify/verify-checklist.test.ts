@@ -8,7 +8,7 @@ import { localRemote } from '../offsite/index.ts';
 import { remoteSync } from '../pipeline/remote-sync.ts';
 import { recordingSink } from '../events.ts';
 import { runFullBackup } from '../pipeline/backup.ts';
-import { localDateStamp } from '../pipeline/backup-layout.ts';
+import { localDateStamp } from '../layout/index.ts';
 import { resolvePolicy } from '../policy/index.ts';
 import { daysAgo, makeBackup } from '../retention/testing.ts';
 import { copyFixture, tempDir } from '../testing.ts';

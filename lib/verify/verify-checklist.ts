@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { parseManifest, verifyChecksums } from '../checksum/index.ts';
 import { isArkError, toArkError } from '../errors.ts';
 import type { ArkEvent, EventSink } from '../events.ts';
-import { localDateStamp } from '../pipeline/backup-layout.ts';
+import { listDailyBackups, localDateStamp, SUMS_FILE, type DailyBackup } from '../layout/index.ts';
 import { parseDuration, type Policy } from '../policy/index.ts';
-import { ageInDays, listDailyBackups, type DailyBackup } from '../retention/index.ts';
+import { ageInDays } from '../retention/index.ts';
 
 // The runbook's "Checklist Maintenance Backup" (daily / weekly / monthly) as checks. Each check
 // returns a result (never throws for what it checks: a check that cannot run is a failed check
@@ -203,10 +203,9 @@ export async function checkOffsite(options: ChecklistOptions): Promise<Outcome> 
   if (!options.offsite) return { status: 'skipped', detail: 'no --offsite TARGET (or ARK_OFFSITE) given' };
   const remote = await openOffsite(options);
   const listing = await remote.list();
-  const { REMOTE_MANIFEST } = await import('../offsite/plan-sync.ts');
   const data = { target: remote.target, files: listing.length };
-  if (!listing.some((e) => e.name === REMOTE_MANIFEST)) return { status: 'failed', detail: `${remote.target} is reachable (${listing.length} file(s)) but has no ${REMOTE_MANIFEST}: nothing there is vouched for`, data };
-  return { status: 'ok', detail: `${remote.target} reachable: ${listing.length} file(s), ${REMOTE_MANIFEST} present`, data };
+  if (!listing.some((e) => e.name === SUMS_FILE)) return { status: 'failed', detail: `${remote.target} is reachable (${listing.length} file(s)) but has no ${SUMS_FILE}: nothing there is vouched for`, data };
+  return { status: 'ok', detail: `${remote.target} reachable: ${listing.length} file(s), ${SUMS_FILE} present`, data };
 }
 
 async function openOffsite(options: ChecklistOptions) {

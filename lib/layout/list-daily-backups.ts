@@ -1,9 +1,12 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { dailyDir, isBackupDate } from '../pipeline/backup-layout.ts';
+import { dailyDir, parseBackupDirName, TRASH_NAME } from './backup-names.ts';
 
-// What a prune may look at in <backup-dir>/daily/: real folders named exactly like a backup,
-// and the trash folders of deletes a crashed run did not finish. Nothing else is ever touched.
+// The one lister of <backup-dir>/daily/, for restore, prune, verify, encryption and the drills:
+// real folders named exactly like a backup, and the trash folders of deletes a crashed run did
+// not finish. The symlink rule, one for everyone: a link named arkalia_<DATE> is not a backup
+// (listed in `ignored`, never followed). A restore cannot then pick what a prune never sees, and
+// a prune can never delete through a link; a backup kept elsewhere is restored with --backup-dir.
 
 export interface DailyBackup {
   date: string;
@@ -23,10 +26,6 @@ export interface DailyListing {
   exists: boolean;
 }
 
-const BACKUP_NAME = /^arkalia_(\d{8})$/;
-/** `.arkalia_<date>.trash-<pid>-<hex>`: only names moveToTrash makes. */
-export const TRASH_NAME = /^\.arkalia_(\d{8})\.trash-\d+-[0-9a-f]+$/;
-
 export async function listDailyBackups(backupDir: string): Promise<DailyListing> {
   const daily = dailyDir(backupDir);
   let entries;
@@ -41,8 +40,8 @@ export async function listDailyBackups(backupDir: string): Promise<DailyListing>
   const ignored: { name: string; reason: string }[] = [];
   for (const entry of entries) {
     // Dirent types come from lstat: a symbolic link named arkalia_<date> is never followed.
-    const date = BACKUP_NAME.exec(entry.name)?.[1];
-    if (date !== undefined && isBackupDate(date)) {
+    const date = parseBackupDirName(entry.name);
+    if (date !== null) {
       if (entry.isDirectory()) backups.push({ date, name: entry.name, dir: join(daily, entry.name) });
       else ignored.push({ name: entry.name, reason: entry.isSymbolicLink() ? 'a symbolic link, not a backup folder' : 'not a folder' });
     } else if (TRASH_NAME.test(entry.name) && entry.isDirectory()) {
