@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EXIT, NotFoundError, UsageError } from '../lib/errors.ts';
-import { verifyDetached } from '../harness/evidence/sign-evidence.ts';
+import { verifyDetached } from '../lib/crypto/index.ts';
 import { parseOptions } from './cli/parse-options.ts';
 import { runScript } from './cli/run-script.ts';
 

@@ -68,7 +68,7 @@ await runScript(async (ctx) => {
   const [{ resolve }, { loadPolicy }, { runChecklist, checklistExitCode }, { resolvePassphrase }] = await Promise.all([
     import('node:path'),
     import('../lib/policy/index.ts'),
-    import('../lib/verify/verify-checklist.ts'),
+    import('../lib/pipeline/verify.ts'),
     import('../lib/crypto/read-passphrase.ts'),
   ]);
   const { policy, source } = await loadPolicy(policyLocation(common));
@@ -86,7 +86,6 @@ await runScript(async (ctx) => {
     ...(values.key ? { key: resolve(values.key) } : {}),
     passphrases: passphrase ? [passphrase.value] : [],
     reportsDir: resolve(values['reports-dir'] ?? 'reports'),
-    verifyEvidence: async (bytes, signature, publicKey) => (await import('../harness/evidence/sign-evidence.ts')).verifyDetached(bytes, signature, publicKey),
   });
   const checksums = results.find((r) => r.check === 'checksums');
   if (checksums) {

@@ -1,5 +1,5 @@
 // scripts/verify.mts as an operator runs it: exit codes, the archive named, the metrics file.
-// (The checks themselves are tested in-process in lib/verify/verify-checklist.test.ts.)
+// (The checks themselves are tested in-process in lib/pipeline/verify.test.ts.)
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -7,7 +7,7 @@ import { REPO_ROOT, tempDir } from '../../lib/testing.ts';
 import type { Journal } from '../journal.ts';
 import { buildEvidence } from './build-evidence.ts';
 import { renderEvidenceMarkdown } from './render-evidence.ts';
-import { verifyDetached } from './sign-evidence.ts';
+import { verifyDetached } from '../../lib/crypto/index.ts';
 import { writeEvidence } from './write-evidence.ts';
 
 const run = promisify(execFile);

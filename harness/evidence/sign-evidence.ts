@@ -1,5 +1,5 @@
-import * as openpgp from 'openpgp';
-import { generateKeyPair, readSigningKey } from '../../lib/crypto/index.ts';
+import type * as openpgp from 'openpgp';
+import { generateKeyPair, readSigningKey, signDetached as signBytes } from '../../lib/crypto/index.ts';
 
 export interface EvidenceSigner {
   key: openpgp.PrivateKey;
@@ -21,24 +21,6 @@ export async function evidenceSigner(env: NodeJS.ProcessEnv = process.env): Prom
 }
 
 /** A detached, armored OpenPGP signature over the exact bytes (`gpg --verify` checks it). */
-export async function signDetached(bytes: Uint8Array, signer: EvidenceSigner): Promise<string> {
-  const message = await openpgp.createMessage({ binary: bytes });
-  return openpgp.sign({ message, signingKeys: signer.key, detached: true, format: 'armored' });
-}
-
-export async function verifyDetached(bytes: Uint8Array, signatureArmored: string, publicArmored: string): Promise<{ ok: boolean; fingerprint: string | null; reason: string | null }> {
-  try {
-    const [message, signature, key] = await Promise.all([
-      openpgp.createMessage({ binary: bytes }),
-      openpgp.readSignature({ armoredSignature: signatureArmored }),
-      openpgp.readKey({ armoredKey: publicArmored }),
-    ]);
-    const result = await openpgp.verify({ message, signature, verificationKeys: key, expectSigned: false });
-    const first = result.signatures[0];
-    if (!first) return { ok: false, fingerprint: null, reason: 'no signature in the signature file' };
-    await first.verified;
-    return { ok: true, fingerprint: key.getFingerprint().toUpperCase(), reason: null };
-  } catch (error) {
-    return { ok: false, fingerprint: null, reason: (error as Error).message };
-  }
+export function signDetached(bytes: Uint8Array, signer: EvidenceSigner): Promise<string> {
+  return signBytes(bytes, signer.key);
 }

@@ -20,4 +20,5 @@ export { readKeyring, currentRecipient, keyringDecryptionKeys, rotateKeyring, CU
 export { reencryptBackups, checkReencryption, type ReencryptOptions, type ReencryptedFile } from './reencrypt-backups.ts';
 export { rotateKeys, type RotateKeysOptions, type RotateKeysReport } from './rotate-keys.ts';
 export { encryptBackup, type EncryptBackupOptions, type EncryptBackupReport, type EncryptedArchive } from './encrypt-backup.ts';
+export { signDetached, verifyDetached } from './detached-signature.ts';
 export { readEncryptedManifest, readSums, removeStaleTemps, type EncryptedRecord, type EncryptedManifest } from './encrypted-dir.ts';

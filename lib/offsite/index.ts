@@ -8,13 +8,14 @@
 // are retried; permanent ones (access denied, ssh authentication, unknown host key, missing
 // bucket or folder, disk full) fail at once as a RemoteError naming the target; a copy that
 // does not match its sha256 is an IntegrityError (exit 3) and is never published or trusted.
-// (Scripts that must start fast import open-remote.ts instead: this index loads the AWS SDK.)
+// Importing this index is cheap: the rsync and S3 backends (the AWS SDK alone costs half a
+// second of start-up) load only when openRemote opens such a target.
 export type { Remote, RemoteEntry, RemoteDigest, PutBody } from './remote.ts';
 export { isRemoteName } from './remote.ts';
 export { RemoteError, isRemoteError, type RemoteOperation } from './remote-error.ts';
 export { localRemote, UPLOAD_TEMP_PREFIX } from './local-remote.ts';
-export { rsyncRemote, type RsyncTarget, type RsyncRemoteOptions } from './rsync-remote.ts';
-export { s3Remote, type S3RemoteOptions } from './s3-remote.ts';
+export type { RsyncTarget, RsyncRemoteOptions } from './rsync-remote.ts';
+export type { S3RemoteOptions } from './s3-remote.ts';
 export { withRetry, retrying, backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy, type RetryOptions, type RetryInfo } from './with-retry.ts';
 export { withFaults, flipBit, type FaultOptions, type FaultyRemote } from './with-faults.ts';
 export { readOnly } from './read-only.ts';
@@ -24,4 +25,4 @@ export { openRemote, sshOptionsFromEnv } from './open-remote.ts';
 export { archiveKind, type ArchiveKind } from './archive-kind.ts';
 export { planSync, isExcluded, type SyncAction, type SyncActionKind, type LocalFile } from './plan-sync.ts';
 export { readLocalSource, type LocalSource } from './read-local-source.ts';
-export { readRemoteManifest, formatRemoteManifest, type RemoteManifest } from './remote-manifest.ts';
+export { readRemoteManifest, formatRemoteManifest, textBody, type RemoteManifest } from './remote-manifest.ts';

@@ -1,8 +1,7 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { evidenceSigner, signDetached, verifyDetached } from '../../harness/evidence/sign-evidence.ts';
-import { encryptBackup, generateKeyPair, readRecipientKey, writeKeyPair } from '../crypto/index.ts';
+import { encryptBackup, generateKeyPair, readRecipientKey, signDetached, writeKeyPair } from '../crypto/index.ts';
 import { rotateKeyring } from '../crypto/keyring.ts';
 import { localRemote } from '../offsite/index.ts';
 import { remoteSync } from '../pipeline/remote-sync.ts';
@@ -12,7 +11,7 @@ import { localDateStamp } from '../layout/index.ts';
 import { resolvePolicy } from '../policy/index.ts';
 import { daysAgo, makeBackup } from '../retention/testing.ts';
 import { copyFixture, tempDir } from '../testing.ts';
-import { checklistExitCode, runChecklist, type ChecklistOptions } from './verify-checklist.ts';
+import { checklistExitCode, runChecklist, type ChecklistOptions } from './verify.ts';
 
 const policy = resolvePolicy({}, 'test');
 const base = async (extra: Partial<ChecklistOptions> = {}): Promise<ChecklistOptions> => ({ root: await tempDir('ark-root-'), backupDir: await tempDir('ark-bk-'), policy, sink: recordingSink(), ...extra });
@@ -74,13 +73,13 @@ describe('monthly', () => {
     const dir = join(reportsDir, 'evidence', 'run-1');
     await mkdir(dir, { recursive: true });
     const json = Buffer.from(`${JSON.stringify({ generated_at: new Date().toISOString(), ok: true })}\n`);
-    const signer = await evidenceSigner({});
+    const signer = await generateKeyPair({ userId: 'drill evidence <evidence@localhost>' });
     await writeFile(join(dir, 'evidence.json'), json);
-    await writeFile(join(dir, 'evidence.json.asc'), await signDetached(json, signer));
-    await writeFile(join(dir, 'signer.pub.asc'), signer.publicArmored);
+    await writeFile(join(dir, 'evidence.json.asc'), await signDetached(json, signer.unlocked));
+    await writeFile(join(dir, 'signer.pub.asc'), signer.publicKey);
     const keyring = join(await tempDir('ark-keys-'), 'keyring');
     await rotateKeyring({ dir: keyring, now: () => new Date(Date.now() - 40 * 86_400_000) });
-    const options = await base({ reportsDir, keyring, verifyEvidence: verifyDetached });
+    const options = await base({ reportsDir, keyring });
 
     const good = byCheck(await runChecklist(['monthly'], options));
     expect(good.evidence).toMatchObject({ status: 'ok', detail: expect.stringContaining('npm run drill') });

@@ -1,0 +1,36 @@
+import { join } from 'node:path';
+import { verifyChecksums } from '../checksum/index.ts';
+import { isArkError } from '../errors.ts';
+import { checksumFileName, dailyDir } from '../layout/index.ts';
+import { dailyBackups, type ChecklistOptions, type Outcome } from './check-result.ts';
+
+export interface ChecksumFailure {
+  backup: string;
+  archive: string;
+  problem: string;
+}
+
+/** Daily: every checksum of every daily backup; every archive that fails is named (integrity, exit 3). */
+export async function checkChecksums(options: ChecklistOptions): Promise<Outcome> {
+  const all = await dailyBackups(options);
+  if (all.length === 0) return { status: 'failed', detail: `no daily backup in ${dailyDir(options.backupDir)} to verify`, data: { verified: 0, failed: [] } };
+  const failed: ChecksumFailure[] = [];
+  let verified = 0;
+  for (const backup of all) {
+    const sums = checksumFileName(backup.date);
+    try {
+      const results = await verifyChecksums(join(backup.dir, sums));
+      if (results.length === 0) failed.push({ backup: backup.name, archive: sums, problem: 'lists no file' });
+      for (const r of results) {
+        if (r.ok) verified += 1;
+        else failed.push({ backup: backup.name, archive: r.name, problem: r.problem === 'missing' ? 'missing' : `sha256 mismatch (expected ${r.expected}, got ${r.actual})` });
+      }
+    } catch (error) {
+      if (!isArkError(error) && !(error as NodeJS.ErrnoException).code) throw error;
+      failed.push({ backup: backup.name, archive: sums, problem: (error as Error).message });
+    }
+  }
+  const data = { backups: all.length, verified, failed };
+  if (failed.length > 0) return { status: 'integrity', detail: `${failed.length} archive(s) fail their checksum: ${failed.map((f) => `${f.backup}/${f.archive} (${f.problem})`).join('; ')}`, data };
+  return { status: 'ok', detail: `${verified} archive(s) in ${all.length} backup(s) verify`, data };
+}
