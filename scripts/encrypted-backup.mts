@@ -4,7 +4,6 @@
 import { delimiter, resolve } from 'node:path';
 import {
   currentRecipient,
-  encryptBackup,
   readPrivateKeys,
   readRecipientKey,
   readSigningKey,
@@ -16,6 +15,7 @@ import { EXIT, UsageError } from '../lib/errors.ts';
 import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts';
 import { isBackupDate } from '../lib/layout/index.ts';
 import { encryptedBackupMetrics } from '../lib/metrics/job-metrics.ts';
+import { encryptBackup } from '../lib/pipeline/encrypted-backup.ts';
 import { loadPolicy } from '../lib/policy/index.ts';
 import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';
 import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';

@@ -2,7 +2,8 @@
 // Backup encryption keys: generate a key pair, list a keyring, rotate it (the runbook's
 // monthly "rotation clés chiffrement GPG"), optionally re-encrypting existing backups.
 import { resolve } from 'node:path';
-import { generateKeyPair, readKeyring, readRecipientKey, resolvePassphrase, rotateKeys, writeKeyPair, DEFAULT_USER_ID, type RecipientKey } from '../lib/crypto/index.ts';
+import { generateKeyPair, readKeyring, readRecipientKey, resolvePassphrase, writeKeyPair, DEFAULT_USER_ID, type RecipientKey } from '../lib/crypto/index.ts';
+import { rotateKeys } from '../lib/pipeline/rotate-keys.ts';
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts';
 import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';

@@ -1,7 +1,7 @@
-import type { EncryptBackupReport } from '../crypto/encrypt-backup.ts';
 import { isArkError, toArkError } from '../errors.ts';
 import type { ArkEvent } from '../events.ts';
 import type { FullBackupReport } from '../pipeline/backup.ts';
+import type { EncryptBackupReport } from '../pipeline/encrypted-backup.ts';
 import type { PruneReport } from '../pipeline/prune.ts';
 import type { RealtimeSnapshotReport } from '../pipeline/realtime-snapshot.ts';
 import type { RemoteSyncReport } from '../pipeline/remote-sync.ts';

@@ -1,7 +1,8 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encryptBackup, generateKeyPair, readRecipientKey, signDetached, writeKeyPair } from '../crypto/index.ts';
+import { generateKeyPair, readRecipientKey, signDetached, writeKeyPair } from '../crypto/index.ts';
+import { encryptBackup } from './encrypted-backup.ts';
 import { rotateKeyring } from '../crypto/keyring.ts';
 import { localRemote } from '../offsite/index.ts';
 import { remoteSync } from '../pipeline/remote-sync.ts';

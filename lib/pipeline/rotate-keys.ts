@@ -1,8 +1,7 @@
 import { ArkError, EXIT, type ExitCode } from '../errors.ts';
 import type { EventSink } from '../events.ts';
-import { currentRecipient, keyringDecryptionKeys, readKeyring, rotateKeyring } from './keyring.ts';
-import type { RecipientKey, UnlockedKey } from './read-keys.ts';
 import { checkReencryption, reencryptBackups, type ReencryptedFile } from './reencrypt-backups.ts';
+import { currentRecipient, keyringDecryptionKeys, readKeyring, type RecipientKey, rotateKeyring, type UnlockedKey } from '../crypto/index.ts';
 
 export interface RotateKeysOptions {
   keyringDir: string;

@@ -4,15 +4,11 @@ import { assertChecksumsOk, parseManifest, sha256File, verifyChecksums } from '.
 import { IntegrityError, NotFoundError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { withBackupLock } from '../lock/index.ts';
-import { ProgressReporter } from '../pipeline/progress-reporter.ts';
+import { ProgressReporter } from './progress-reporter.ts';
 import { archiveFileNames, encryptedDir, encryptedName, manifestFileName } from '../layout/index.ts';
 import type { Policy } from '../policy/index.ts';
 import { selectBackup } from '../restore/index.ts';
-import { KeyError } from './crypto-errors.ts';
-import { encryptFile } from './encrypt-file.ts';
-import { readEncryptedManifest, readSums, recordEncryptedFile, removeStaleTemps, type EncryptedRecord } from './encrypted-dir.ts';
-import type { RecipientKey, UnlockedKey } from './read-keys.ts';
-import type { VerificationLevel } from './verify-encrypted-file.ts';
+import { type EncryptedRecord, encryptFile, KeyError, readEncryptedManifest, readSums, type RecipientKey, recordEncryptedFile, removeStaleTemps, type UnlockedKey, type VerificationLevel } from '../crypto/index.ts';
 
 export interface EncryptBackupOptions {
   backupDir: string;

@@ -8,16 +8,8 @@ import { toArkError, type ArkError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { withBackupLock } from '../lock/index.ts';
 import { fsyncDir } from '../state/index.ts';
-import { CiphertextError, KeyError } from './crypto-errors.ts';
-import { encryptStream } from './encrypt-stream.ts';
 import { encryptedDir, isEncryptedName } from '../layout/index.ts';
-import { readEncryptedManifest, recordEncryptedFile, removeStaleTemps } from './encrypted-dir.ts';
-import { inspectEncryptedFile } from './inspect-encrypted-file.ts';
-import { keyringDecryptionKeys, readKeyring } from './keyring.ts';
-import { ciphertextError, openDecryption } from './open-decryption.ts';
-import type { RecipientKey, UnlockedKey } from './read-keys.ts';
-import { fsyncFile, tempPathFor } from './temp-file.ts';
-import { verifyEncryptedFile } from './verify-encrypted-file.ts';
+import { ciphertextError, CiphertextError, encryptStream, fsyncFile, inspectEncryptedFile, KeyError, keyringDecryptionKeys, openDecryption, readEncryptedManifest, readKeyring, type RecipientKey, recordEncryptedFile, removeStaleTemps, tempPathFor, type UnlockedKey, verifyEncryptedFile } from '../crypto/index.ts';
 
 export interface ReencryptOptions {
   backupDir: string;
