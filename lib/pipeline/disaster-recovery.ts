@@ -4,10 +4,11 @@ import { join, relative, resolve } from 'node:path';
 import type { ExtractLimits } from '../archive/index.ts';
 import { UsageError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
-import { parseDuration, type Policy } from '../policy/index.ts';
+import type { Policy } from '../policy/index.ts';
 import { diffTrees, listCandidates, systemScope, type BackupCandidate, type TreeDiff } from '../restore/index.ts';
-import { noneController, serviceGroups, serviceTarget, type ServiceController } from '../services/index.ts';
-import { runRestore, type RestoreReport, type RestoreServices } from './restore.ts';
+import { noneController, type ServiceController } from '../services/index.ts';
+import { runRestore, type RestoreReport } from './restore.ts';
+import { policyServices } from './restore-services.ts';
 
 export interface DisasterRecoveryOptions {
   root: string;
@@ -63,7 +64,7 @@ export async function disasterRecovery(options: DisasterRecoveryOptions): Promis
       policy,
       candidates,
       explicit: options.date !== undefined,
-      services: sandbox ? { controller: noneController, groups: [], skipMessage: { service: '', message: `test restore into ${sandbox.dir}: services untouched` } } : liveServices(options),
+      services: sandbox ? { controller: noneController, groups: [], skipMessage: { service: '', message: `test restore into ${sandbox.dir}: services untouched` } } : policyServices(policy, options.services),
       sink: options.sink,
       acceptDeclaredInvalid: true,
       preStartChecks: true,
@@ -78,15 +79,6 @@ export async function disasterRecovery(options: DisasterRecoveryOptions): Promis
   } finally {
     if (sandbox && !sandbox.keep) await rm(sandbox.dir, { recursive: true, force: true });
   }
-}
-
-function liveServices(options: DisasterRecoveryOptions): RestoreServices {
-  const { policy } = options;
-  return {
-    controller: options.services,
-    groups: serviceGroups(policy),
-    ...(policy.api ? { api: { target: serviceTarget(policy, policy.api.service), path: policy.api.path, timeoutMs: parseDuration(policy.api.timeout) } } : {}),
-  };
 }
 
 /** The sandbox: created empty, never the root, inside it, nor around it. */

@@ -1,21 +1,19 @@
-import { mkdir, realpath, stat } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
-import { ArkError, EXIT, IntegrityError, isArkError, NotFoundError, UsageError } from '../errors.ts';
+import { mkdir, realpath } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
+import { ArkError, isArkError, UsageError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { withBackupLock } from '../lock/index.ts';
-import { readOnly } from '../offsite/read-only.ts';
-import type { Remote } from '../offsite/remote.ts';
-import type { RetryOptions } from '../offsite/with-retry.ts';
-import { parseDuration, type Policy } from '../policy/index.ts';
-import { isBackupDefect, preStartChecks, systemScope, type CheckResult } from '../restore/index.ts';
+import { readOnly, type Remote, type RetryOptions } from '../offsite/index.ts';
+import type { Policy } from '../policy/index.ts';
+import { systemScope, type CheckResult } from '../restore/index.ts';
 import {
-  createBuild, decryptionKeys, discardBuild, planOffsiteSets, planPlacement, readOffsiteIndex, rebuildBackup, rebuiltCandidate, renameIntoPlace,
-  type DecryptRecord, type FetchRecord, type KeySources, type OffsiteFile, type OffsiteIndex, type OffsiteSet, type Placement, type SetProblem,
+  allRejected, chooseSets, createBuild, decryptionKeys, discardBuild, isSetDefect, planOffsiteSets, planPlacement, problemError, readOffsiteIndex, rebuildBackup, rebuiltCandidate, renameIntoPlace, withRejections,
+  type DecryptRecord, type FetchRecord, type KeySources, type OffsiteIndex, type OffsiteSet, type Placement, type SetProblem,
 } from '../restore-source/index.ts';
-import { createBindSources, noneController, serviceGroups, serviceTarget, type ServiceController, type ServiceTarget } from '../services/index.ts';
-import { backupDirName, dailyDir } from '../layout/index.ts';
+import { createBindSources, noneController, type ServiceController, type ServiceTarget } from '../services/index.ts';
+import { backupDateOf, DISK_RECOVERY_DATASETS, planDiskRecovery } from './disk-recovery-plan.ts';
 import { runRestore } from './restore.ts';
-import { managed, restartAfterFailure, restoredButUnhealthy, startAfterSwap, stopForSwap, type RestoreServices, type ServicesReport } from './restore-services.ts';
+import { managed, policyServices, prestartChecksFailed, restartAfterFailure, restoredButUnhealthy, runPreStartChecks, startAfterSwap, stopForSwap, type RestoreServices, type ServicesReport } from './restore-services.ts';
 
 export interface DiskRecoveryOptions {
   /** The offsite backend (--from). Wrapped read-only here: a recovery never writes to the offsite. */
@@ -68,10 +66,6 @@ export interface DiskRecoveryReport {
   plan: { date: string; fetch: { name: string; bytes: number; sha256: string }[]; decrypt: { file: string; bytes: number; sha256: string }[]; rebuild: string; datasets: string[] } | null;
 }
 
-/** What disaster recovery restores; disk recovery restores the ones the offsite set holds. */
-const DATASETS = ['states', 'configs', 'infra', 'database'] as const;
-/** Failures that are one set's fault (missing or damaged there): an older set may do. */
-const SET_DEFECTS = new Set(['OFFSITE_OBJECT_MISSING', 'OFFSITE_ARCHIVE_MISSING', 'REMOTE_NOT_FOUND']);
 
 /**
  * The runbook's ark_disk_recovery.sh: everything local is gone; only the offsite copy and a
@@ -102,14 +96,14 @@ export async function diskRecovery(o: DiskRecoveryOptions): Promise<DiskRecovery
   // 3. What the offsite holds and vouches for (SHA256SUMS, and the manifest it vouches for).
   sink({ kind: 'step', step: 'read-offsite', message: `reading ${remote.target}` });
   const index = await readOffsiteIndex(remote, { sink, retry });
-  const required = systemScope(policy, DATASETS).archives.filter((a) => a.required).map((a) => a.name);
+  const required = systemScope(policy, DISK_RECOVERY_DATASETS).archives.filter((a) => a.required).map((a) => a.name);
   const sets = chooseSets(planOffsiteSets({ listing: index.listing, sums: index.sums, manifest: index.manifest, archives: policy.archives, required }), o.date, index.target);
 
   const report = emptyReport(o, index, placement);
-  if (o.dryRun) return planOnly(report, sets, keys, o);
+  if (o.dryRun) return planDiskRecovery(report, sets, keys, o);
 
   // 4. Newest set first; one missing or damaged on the offsite is rejected and the next older one tried.
-  const services = restoreServices(policy, o.services);
+  const services = policyServices(policy, o.services);
   const stopped: { targets: ServiceTarget[] | null } = { targets: null };
   const errors: ArkError[] = [];
   try {
@@ -163,7 +157,7 @@ async function recoverSet(set: OffsiteSet, c: SetContext): Promise<DiskRecoveryR
   Object.assign(report, { fetched: [...report.fetched, ...rebuilt.fetched], decrypted: [...report.decrypted, ...rebuilt.decrypted], dropped: rebuilt.dropped });
 
   // c. The shared restore pipeline: verify against the rebuilt checksums, stage, validate, swap into the (hidden) tree.
-  const datasets = DATASETS.filter((d) => policy.datasets[d] && rebuilt.archives.some((a) => a.archive === policy.datasets[d]!.archive));
+  const datasets = DISK_RECOVERY_DATASETS.filter((d) => policy.datasets[d] && rebuilt.archives.some((a) => a.archive === policy.datasets[d]!.archive));
   const tree = placement.mode === 'rename' ? placement.build : placement.root;
   if (placement.mode === 'rename') await createBuild(placement);
   else stopped.targets ??= await stopForSwap(services, sink); // in place: nothing may write while the files go in
@@ -199,7 +193,7 @@ async function recoverSet(set: OffsiteSet, c: SetContext): Promise<DiskRecoveryR
     }
   }
   sink({ kind: 'info', message: `${o.root} restored from offsite set ${set.date} (${placement.mode === 'rename' ? 'built beside it and renamed into place' : 'swapped in place under the restore journal'})` });
-  const notRestored = DATASETS.filter((d) => policy.datasets[d] && !datasets.includes(d)).map((d) => ({ dataset: d, archive: policy.datasets[d]!.archive, paths: [...policy.datasets[d]!.paths] }));
+  const notRestored = DISK_RECOVERY_DATASETS.filter((d) => policy.datasets[d] && !datasets.includes(d)).map((d) => ({ dataset: d, archive: policy.datasets[d]!.archive, paths: [...policy.datasets[d]!.paths] }));
   Object.assign(report, {
     backup: { date: set.date, dir: rebuilt.dir, recoveryPoint: restore.backup.recoveryPoint, encryptedAt: set.files.find((f) => f.required)?.encryptedAt ?? null, reused: rebuilt.reused },
     restored: restore.changes.filter((ch) => ch.backupSha256 !== null && ch.action !== 'remove').map((ch) => ({ path: ch.path, sha256: ch.backupSha256! })),
@@ -216,13 +210,11 @@ async function recoverSet(set: OffsiteSet, c: SetContext): Promise<DiskRecoveryR
   return report;
 }
 
-async function checks(root: string, policy: Policy, knownInvalid: readonly { path: string }[], infraRestored: boolean, sink: EventSink): Promise<CheckResult[]> {
-  const results = (await preStartChecks({ root, policy, knownInvalid: new Set(knownInvalid.map((k) => k.path)) })).map((r) =>
+function checks(root: string, policy: Policy, knownInvalid: readonly { path: string }[], infraRestored: boolean, sink: EventSink): Promise<CheckResult[]> {
+  return runPreStartChecks({ root, policy, knownInvalid: new Set(knownInvalid.map((k) => k.path)) }, sink, (r) =>
     // version.toml travels in the infra archive; without it offsite, it comes from the repository.
     r.check === 'version' && !r.ok && !infraRestored ? { ...r, severity: 'warning' as const, detail: `${r.detail} (it is in the infra archive, which the offsite copy does not hold: clone the Arkalia repository — runbook step 2)` } : r,
   );
-  for (const r of results) sink({ kind: 'prestart-check', check: r.check, ok: r.ok, severity: r.severity, detail: r.detail });
-  return results;
 }
 
 async function startServices(services: RestoreServices, present: ServiceTarget[], report: DiskRecoveryReport, sink: EventSink, date: string, root: string): Promise<ServicesReport | null> {
@@ -230,11 +222,7 @@ async function startServices(services: RestoreServices, present: ServiceTarget[]
   const absent = services.groups.flat().filter((t) => !present.includes(t)).map((t) => t.container);
   if (absent.length > 0) sink({ kind: 'warning', code: 'CONTAINERS_ABSENT', message: `no container ${absent.join(', ')} on this host: create them from the restored root (docker compose up -d), then they start on the recovered state` });
   const failed = report.checks.filter((c) => !c.ok && c.severity === 'error');
-  if (failed.length > 0) {
-    throw new ArkError('PRESTART_CHECKS_FAILED', `${report.root} WAS restored from offsite set ${date}, but the pre-start checks failed, so no service was started:\n  ${failed.map((c) => `${c.check}: ${c.detail}`).join('\n  ')}`, {
-      details: { stateRestored: true, checks: failed },
-    });
-  }
+  if (failed.length > 0) throw prestartChecksFailed({ what: report.root, from: `offsite set ${date}`, preservedAt: null, failed, containers: present.map((t) => t.container) });
   if (present.length === 0) return { stopped: [], started: [], logs: {}, api: null };
   // The containers bind-mount folders of the root that the offsite does not hold (logs/):
   // created by the operator's user, not by Docker as root (see create-bind-sources.ts).
@@ -246,63 +234,6 @@ async function startServices(services: RestoreServices, present: ServiceTarget[]
   }
 }
 
-/** --dry-run: the set that would be tried first, checked against the keys; nothing is downloaded but the manifest, nothing written. */
-async function planOnly(report: DiskRecoveryReport, sets: OffsiteSet[], keys: ReturnType<typeof decryptionKeys>, o: DiskRecoveryOptions): Promise<DiskRecoveryReport> {
-  const { sink, policy } = o;
-  const errors: ArkError[] = [];
-  for (const set of sets) {
-    if (set.problem) {
-      const error = problemError(set.problem);
-      report.rejected.push({ date: set.date, code: set.problem.code, name: set.problem.name, reason: set.problem.reason });
-      sink({ kind: 'backup-rejected', backup: `offsite set ${set.date}`, dir: null, date: set.date, code: set.problem.code, reason: set.problem.reason });
-      if (o.date !== undefined) throw error;
-      errors.push(error);
-      continue;
-    }
-    const files: OffsiteFile[] = [];
-    for (const f of set.files) {
-      try {
-        await keys.forFile(f.name, f.recipients);
-        files.push(f);
-      } catch (error) {
-        if (f.required) throw error;
-        sink({ kind: 'warning', code: (error as ArkError).code, message: `${f.name} would be left out: ${(error as Error).message}` });
-      }
-    }
-    const dir = join(dailyDir(o.backupDir), backupDirName(set.date));
-    const exists = await stat(dir).then(() => true, () => false);
-    const datasets = DATASETS.filter((d) => policy.datasets[d] && files.some((f) => f.archive === policy.datasets[d]!.archive));
-    report.plan = { date: set.date, fetch: files.map((f) => ({ name: f.name, bytes: f.bytes, sha256: f.sha256 })), decrypt: files.map((f) => ({ file: f.archiveFile, bytes: f.sourceBytes, sha256: f.sourceSha256 })), rebuild: dir, datasets };
-    report.backup = { date: set.date, dir, recoveryPoint: backupDateOf(files), encryptedAt: files.find((f) => f.required)?.encryptedAt ?? null, reused: exists };
-    report.keys = [...keys.used.values()].map((k) => ({ fingerprint: k.info.fingerprint, keyIds: k.info.keyIds, userIds: k.info.userIds, source: k.source }));
-    for (const f of files) sink({ kind: 'dry-run', message: `would fetch ${f.name} (${f.bytes} bytes, sha256 ${f.sha256}) and decrypt it to ${f.archiveFile} (sha256 ${f.sourceSha256})` });
-    sink({ kind: 'dry-run', message: exists ? `${dir} exists: it would be verified against this set and reused, or left alone if it differs` : `would rebuild ${dir} with ${files.map((f) => f.archiveFile).join(', ')} and its checksums file` });
-    sink({ kind: 'dry-run', message: `would restore ${datasets.join(', ')} into ${o.root} (${report.placement.mode === 'rename' ? 'built beside it, renamed into place when complete' : report.placement.reason})` });
-    if (managed(restoreServices(policy, o.services))) sink({ kind: 'dry-run', message: `would then start ${serviceGroups(policy).map((g) => g.map((t) => t.container).join(' + ')).join(' → ')}, each group healthy before the next` });
-    sink({ kind: 'dry-run', message: 'if a download or a decryption does not verify, the next older set would be tried; nothing was downloaded (but the manifest) or written' });
-    return report;
-  }
-  throw allRejected(errors, report.rejected);
-}
-
-/** When the set's backup ran, as encrypted-backup recorded it offsite (the required archive's record). */
-function backupDateOf(files: readonly OffsiteFile[]): string | null {
-  return files.find((f) => f.required)?.backupDate ?? null;
-}
-
-function chooseSets(sets: OffsiteSet[], date: string | undefined, target: string): OffsiteSet[] {
-  if (sets.length === 0) throw new NotFoundError('NO_OFFSITE_BACKUP', `${target} holds no backup set (no arkalia_states_<YYYYMMDD>.tar.gz.gpg or other policy archive): is --from the folder remote-sync writes to?`);
-  if (date === undefined) return sets;
-  const match = sets.filter((s) => s.date === date);
-  if (match.length === 0) throw new NotFoundError('NO_OFFSITE_BACKUP_FOR_DATE', `${target} holds no backup set of ${date}; it holds: ${sets.map((s) => s.date).join(', ')}`);
-  return match;
-}
-
-function restoreServices(policy: Policy, controller: ServiceController): RestoreServices {
-  const api = policy.api ? { target: serviceTarget(policy, policy.api.service), path: policy.api.path, timeoutMs: parseDuration(policy.api.timeout) } : undefined;
-  return { controller, groups: serviceGroups(policy), ...(api ? { api } : {}) };
-}
-
 function emptyReport(o: DiskRecoveryOptions, index: OffsiteIndex, placement: Placement): DiskRecoveryReport {
   return {
     offsite: index.target, root: o.root, backupDir: o.backupDir, dryRun: o.dryRun ?? false,
@@ -311,33 +242,9 @@ function emptyReport(o: DiskRecoveryOptions, index: OffsiteIndex, placement: Pla
   };
 }
 
-function problemError(p: SetProblem): ArkError {
-  const options = { details: { name: p.name } };
-  return p.exitCode === EXIT.integrity ? new IntegrityError(p.code, p.reason, options) : new NotFoundError(p.code, p.reason, options);
-}
-
-function isSetDefect(error: unknown): error is ArkError {
-  return isBackupDefect(error) || (isArkError(error) && SET_DEFECTS.has(error.code));
-}
-
 /** Failures after the root was placed (services unhealthy): the root stays restored. */
 function isCommitted(error: unknown): boolean {
   return isArkError(error) && error.details.stateRestored === true;
-}
-
-function withRejections(error: unknown, rejected: DiskRecoveryReport['rejected']): unknown {
-  if (isArkError(error) && rejected.length > 0) Object.assign(error.details, { rejected });
-  return error;
-}
-
-function allRejected(errors: ArkError[], rejected: DiskRecoveryReport['rejected']): ArkError {
-  if (errors.length === 1) return withRejections(errors[0], rejected) as ArkError;
-  const integrity = errors.some((e) => e.exitCode === EXIT.integrity);
-  return new ArkError(
-    'NO_VALID_OFFSITE_BACKUP',
-    `no offsite backup set can be restored; rejected, newest first:\n${rejected.map((r) => `  ${r.date} (${r.code}): ${r.reason.replace(/\n\s*/g, ' ')}`).join('\n')}\nNothing was restored: the root is as it was.`,
-    { exitCode: integrity ? EXIT.integrity : EXIT.failed, details: { rejected } },
-  );
 }
 
 /** The backup folder is written, the root replaced as a whole, the offsite only read: none may hold another. */

@@ -1,9 +1,12 @@
-import { ServiceError, toArkError } from '../errors.ts';
+import { ArkError, ServiceError, toArkError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
-import { checkApi, startServices, stopServices, type ApiCheck, type ServiceController, type ServiceOutcome, type ServiceTarget } from '../services/index.ts';
+import { parseDuration, type Policy } from '../policy/index.ts';
+import { preStartChecks, type CheckResult } from '../restore/index.ts';
+import { checkApi, serviceGroups, serviceTarget, startServices, stopServices, type ApiCheck, type ServiceController, type ServiceOutcome, type ServiceTarget } from '../services/index.ts';
 
-// The service side of a restore: which services it stops and starts, and what an operator
-// is told when they do not come back. Used by pipeline/restore.ts.
+// The service side of a restore: which services it stops and starts, the checks before they
+// start, and what an operator is told when they do not come back. Used by pipeline/restore.ts
+// (emergency restore, disaster recovery) and pipeline/disk-recovery.ts.
 
 export interface RestoreServices {
   controller: ServiceController;
@@ -22,6 +25,29 @@ export interface ServicesReport {
   started: ServiceOutcome[];
   logs: Record<string, string>;
   api: ApiCheck | null;
+}
+
+/** Every service of the policy, in its start order, with its API check: what a full recovery stops and starts. */
+export function policyServices(policy: Policy, controller: ServiceController): RestoreServices {
+  const api = policy.api ? { target: serviceTarget(policy, policy.api.service), path: policy.api.path, timeoutMs: parseDuration(policy.api.timeout) } : undefined;
+  return { controller, groups: serviceGroups(policy), ...(api ? { api } : {}) };
+}
+
+/** The pre-start checks of a restored root, each reported as a `prestart-check` event. */
+export async function runPreStartChecks(options: Parameters<typeof preStartChecks>[0], sink: EventSink, adjust: (r: CheckResult) => CheckResult = (r) => r): Promise<CheckResult[]> {
+  const results = (await preStartChecks(options)).map(adjust);
+  for (const c of results) sink({ kind: 'prestart-check', check: c.check, ok: c.ok, severity: c.severity, detail: c.detail });
+  return results;
+}
+
+/** The restore committed, but a pre-start check failed: no service was started, and the operator is told what to fix. */
+export function prestartChecksFailed(facts: { what: string; from: string; preservedAt: string | null; failed: readonly CheckResult[]; containers: readonly string[] }): ArkError {
+  return new ArkError(
+    'PRESTART_CHECKS_FAILED',
+    `${facts.what} WAS restored from ${facts.from}${facts.preservedAt ? ` (previous files preserved in ${facts.preservedAt})` : ''}, but the pre-start checks failed, so no service was started:\n  ${facts.failed.map((c) => `${c.check}: ${c.detail}`).join('\n  ')}\n` +
+      `Fix these, then start ${facts.containers.join(', ') || 'the services'} (or run the restore again from another date).`,
+    { details: { stateRestored: true, checks: facts.failed, preservedAt: facts.preservedAt } },
+  );
 }
 
 export const managed = (s: RestoreServices): boolean => s.controller.kind !== 'none' && s.groups.some((g) => g.length > 0);

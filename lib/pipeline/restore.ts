@@ -6,11 +6,11 @@ import type { EventSink } from '../events.ts';
 import { withBackupLock } from '../lock/index.ts';
 import type { Policy } from '../policy/index.ts';
 import {
-  chooseBackup, createWorkspace, hashLive, mirrorDirs, overlaySnapshots, planChanges, planSwap, preservePrevious, preStartChecks, readJournal, settleInterrupted, stageBackup, sweepStaleWorkspaces, swapIn,
+  chooseBackup, createWorkspace, hashLive, mirrorDirs, overlaySnapshots, planChanges, planSwap, preservePrevious, readJournal, settleInterrupted, stageBackup, sweepStaleWorkspaces, swapIn,
   type BackupCandidate, type CheckResult, type FileChange, type Rejection, type RestoreScope, type Settled, type SnapshotUse, type StagedBackup,
 } from '../restore/index.ts';
 import type { ServiceTarget } from '../services/index.ts';
-import { managed, restartAfterFailure, restoredButUnhealthy, startAfterSwap, stopForSwap, type RestoreServices, type ServicesReport } from './restore-services.ts';
+import { managed, prestartChecksFailed, restartAfterFailure, restoredButUnhealthy, runPreStartChecks, startAfterSwap, stopForSwap, type RestoreServices, type ServicesReport } from './restore-services.ts';
 
 export type { RestoreServices, ServicesReport } from './restore-services.ts';
 
@@ -144,10 +144,9 @@ async function restoreSteps(o: RestoreOptions): Promise<RestoreReport> {
       const knownInvalid = new Set(staged.knownInvalid.map((k) => k.path));
       // Every staged .toml file was validated (the backup's while extracted, snapshots before use), but the known-invalid ones.
       const validated = new Map([...staged.files].filter(([path]) => path.endsWith('.toml') && !knownInvalid.has(path)).map(([path, f]) => [path, f.sha256]));
-      report.checks = await preStartChecks({ root, policy: o.policy, knownInvalid, validated });
-      for (const c of report.checks) sink({ kind: 'prestart-check', check: c.check, ok: c.ok, severity: c.severity, detail: c.detail });
+      report.checks = await runPreStartChecks({ root, policy: o.policy, knownInvalid, validated }, sink);
       const failed = report.checks.filter((c) => !c.ok && c.severity === 'error');
-      if (failed.length > 0) throw checksFailed(o, staged, preservedAt, failed, present);
+      if (failed.length > 0) throw prestartChecksFailed({ what: `the ${o.scope.label}`, from: staged.candidate.dir ?? staged.candidate.label, preservedAt, failed, containers: present.map((t) => t.container) });
     }
 
     // 8. Start in the policy's order, each group healthy before the next; then the API check.
@@ -216,12 +215,4 @@ function throwIfAborted(signal: AbortSignal | undefined, when: string): void {
   throw new ArkError('RESTORE_INTERRUPTED', `restore interrupted (${why}) ${when}`);
 }
 
-function checksFailed(o: RestoreOptions, staged: StagedBackup, preservedAt: string | null, failed: CheckResult[], present: readonly ServiceTarget[]): ArkError {
-  return new ArkError(
-    'PRESTART_CHECKS_FAILED',
-    `the ${o.scope.label} WAS restored from ${staged.candidate.dir ?? staged.candidate.label}${preservedAt ? ` (previous files preserved in ${preservedAt})` : ''}, but the pre-start checks failed, so no service was started:\n  ${failed.map((c) => `${c.check}: ${c.detail}`).join('\n  ')}\n` +
-      `Fix these, then start ${present.map((t) => t.container).join(', ') || 'the services'} (or run the restore again from another date).`,
-    { details: { stateRestored: true, checks: failed, preservedAt } },
-  );
-}
 

@@ -15,4 +15,5 @@ export { fetchVerified, type FetchRecord } from './fetch-verified.ts';
 export { scanArchive, type ArchiveScan } from './scan-archive.ts';
 export { rebuildBackup, type RebuildOptions, type RebuiltBackup, type RebuiltArchive, type DecryptRecord } from './rebuild-backup.ts';
 export { rebuiltCandidate } from './rebuilt-candidate.ts';
+export { allRejected, chooseSets, isSetDefect, problemError, withRejections, type SetRejection } from './choose-offsite-sets.ts';
 export { planPlacement, createBuild, renameIntoPlace, discardBuild, type Placement } from './place-root.ts';
