@@ -6,6 +6,7 @@ import type { EventSink } from '../events.ts';
 import { writeFileAtomic } from '../state/index.ts';
 import { TEMP_PATTERN } from './temp-file.ts';
 import { ENCRYPTED_MANIFEST_FILE, SUMS_FILE } from '../layout/index.ts';
+import { processExists } from '../lock/index.ts';
 
 // <backup-dir>/encrypted/, as the runbook laid it out, plus two index files:
 //   <archive>.gpg              binary OpenPGP, one per offsite archive (gpg --decrypt reads it)
@@ -104,17 +105,8 @@ export async function removeStaleTemps(dir: string, sink?: EventSink): Promise<v
     const match = TEMP_PATTERN.exec(name);
     if (!match) continue;
     const pid = Number(match[2]);
-    if (pid !== process.pid && isAlive(pid)) continue;
+    if (pid !== process.pid && processExists(pid)) continue;
     await rm(join(dir, name), { force: true });
     sink?.({ kind: 'warning', code: 'STALE_TEMP_REMOVED', path: join(dir, name), message: `removed ${name}, left by an encryption that did not finish` });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,15 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { tempSibling, TEMP_SIBLING_TMP } from '../state/index.ts';
 
-// Work-in-progress files sit beside their target, hidden, named after the process that writes
-// them and ending in .tmp: the runbook's rsync already excludes "*.tmp", and a later run can
-// tell a crashed writer's leftovers (dead pid) from a live one's.
+// Work-in-progress files of encrypted/ end in .tmp (lib/state's temp-sibling names): the
+// runbook's rsync already excludes "*.tmp", and a later run can tell a crashed writer's
+// leftovers (dead pid) from a live one's.
 
-export const TEMP_PATTERN = /^\.(.+)\.(\d+)-[0-9a-f]{8}\.tmp$/;
+export const TEMP_PATTERN = TEMP_SIBLING_TMP;
 
 export function tempPathFor(target: string, pid = process.pid): string {
-  return join(dirname(target), `.${basename(target)}.${pid}-${randomBytes(4).toString('hex')}.tmp`);
+  return tempSibling(target, { endsWithTmp: true, pid });
 }
 
 /** Make a file's content durable before it is renamed into place. */

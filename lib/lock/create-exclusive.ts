@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { link, open, rm } from 'node:fs/promises';
+import { tempSibling } from '../state/index.ts';
 
 /**
  * Create `path` holding `content` only if nothing has that name; true when created, false when
@@ -10,7 +10,7 @@ import { link, open, rm } from 'node:fs/promises';
  * reader reports such a file instead of guessing (see readLockFile).
  */
 export async function createExclusive(path: string, content: string): Promise<boolean> {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const tmp = tempSibling(path);
   await writeSynced(tmp, content);
   try {
     await link(tmp, path);

@@ -5,5 +5,5 @@
 // (never removed automatically; the message says how), a lock removed by hand (LOCK_LOST).
 export { acquireBackupLock, withBackupLock, lockPath, describeCommand, LockHeldError, LOCK_FILE_NAME, type BackupLock, type LockOptions } from './backup-lock.ts';
 export { DEFAULT_LOCK_TIMEOUT_MS, LOCK_TIMEOUT_HELP, parseLockTimeout } from './lock-timeout.ts';
-export { currentProcess, processLiveness, systemProbe, type Liveness, type ProcessIdentity, type ProcessProbe } from './process-identity.ts';
+export { currentProcess, processExists, processLiveness, systemProbe, type Liveness, type ProcessIdentity, type ProcessProbe } from './process-identity.ts';
 export { readLockFile, formatLockRecord, parseLockRecord, describeHolder, type LockRecord, type LockFileState } from './lock-record.ts';

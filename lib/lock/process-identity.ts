@@ -36,6 +36,14 @@ export const systemProbe: ProcessProbe = {
   startTicks: readStartTicks,
 };
 
+/**
+ * Whether a process with this pid exists on this host now (EPERM: it does, owned by someone
+ * else). The one liveness test for the pid in a temp or partial name left by a crashed run.
+ */
+export function processExists(pid: number): boolean {
+  return systemProbe.exists(pid);
+}
+
 export function currentProcess(): ProcessIdentity {
   return { pid: process.pid, host: hostname(), bootId: readTrimmed('/proc/sys/kernel/random/boot_id'), pidNamespace: readLink('/proc/self/ns/pid'), startTicks: readStartTicks(process.pid) };
 }

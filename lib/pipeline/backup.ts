@@ -3,16 +3,17 @@ import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import { assertZstdAvailable, measurePlan, planArchives, resolveTarProducer, type ArchivePlan, type TarChoice } from '../archive/index.ts';
 import { buildManifest, formatChecksumFile, type BackupManifest } from '../checksum/index.ts';
-import { ArkError, UsageError } from '../errors.ts';
+import { ArkError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import type { Policy } from '../policy/index.ts';
 import { fsyncDir, writeFileAtomic } from '../state/index.ts';
 import { readArkaliaVersion, readGitCommit } from './host-facts.ts';
-import { withBackupLock } from '../lock/index.ts';
+import { processExists, withBackupLock } from '../lock/index.ts';
 import { pruneAfterBackup, type PruneOutcome } from './prune.ts';
 import { archiveFileName, backupDirName, checksumFileName, dailyDir, manifestFileName, partialName, partialOwner, partialPrefix } from '../layout/index.ts';
 import { ProgressReporter } from './progress-reporter.ts';
 import { checkToml, runInOrder, tomlFilesIn, writeArchive } from './write-archive.ts';
+import { assertRootFolder } from '../tree/index.ts';
 
 export interface FullBackupOptions {
   root: string;
@@ -65,7 +66,7 @@ export interface FullBackupReport {
  */
 export async function runFullBackup(options: FullBackupOptions): Promise<FullBackupReport> {
   if (options.dryRun) return writeFullBackup(options);
-  await assertRootLooksLikeArkalia(options.root);
+  await assertRootFolder(options.root);
   await mkdir(options.backupDir, { recursive: true });
   const timeout = options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs };
   return withBackupLock({ backupDir: options.backupDir, sink: options.sink, ...timeout }, async (lock) => {
@@ -88,7 +89,7 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
   const finalDir = join(daily, backupDirName(date));
 
   // 1. Clear what crashed runs left, then refuse to clobber a backup of the same date unless asked to.
-  await assertRootLooksLikeArkalia(root);
+  await assertRootFolder(root);
   await resolveTarProducer(options.tar); // a packer asked for and missing: refused before anything is written
   if (options.dryRun) return planOnly(options, finalDir);
   await mkdir(daily, { recursive: true });
@@ -184,10 +185,6 @@ async function planOnly(options: FullBackupOptions, finalDir: string): Promise<F
   return { dir: finalDir, date, manifest: null, invalidStates, replaced: false, dryRun: true };
 }
 
-async function assertRootLooksLikeArkalia(root: string): Promise<void> {
-  const info = await stat(root).catch(() => null);
-  if (!info?.isDirectory()) throw new UsageError(`Arkalia root ${root} is not a folder (use --root DIR or ARK_ROOT)`);
-}
 
 /** An unreadable file (EACCES, a FIFO, a file that shrank) fails the whole backup, by name. */
 function archiveFailed(plan: ArchivePlan, date: string, error: unknown): ArkError {
@@ -220,7 +217,7 @@ async function removeStalePartials(daily: string, date: string, finalDir: string
   for (const name of (await readdir(daily)).sort()) {
     if (!name.startsWith(partialPrefix(date))) continue;
     const pid = partialOwner(name);
-    if (pid !== null && pid !== process.pid && isAlive(pid)) continue;
+    if (pid !== null && pid !== process.pid && processExists(pid)) continue;
     // A --replace run that died between its two renames: the set-aside old backup is the only one.
     if (name.endsWith('.replaced') && !(await stat(finalDir).then(() => true, () => false))) {
       await rename(join(daily, name), finalDir);
@@ -232,13 +229,3 @@ async function removeStalePartials(daily: string, date: string, finalDir: string
     sink({ kind: 'warning', code: 'STALE_PARTIAL_REMOVED', message: `removed an unfinished backup left by a crashed run: ${name}` });
   }
 }
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-

@@ -1,4 +1,4 @@
-import { lstat, mkdir, mkdtemp, readdir, readlink, realpath, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readlink, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { ExtractLimits } from '../archive/index.ts';
@@ -9,6 +9,7 @@ import { diffTrees, listCandidates, systemScope, type BackupCandidate, type Tree
 import { noneController, type ServiceController } from '../services/index.ts';
 import { runRestore, type RestoreReport } from './restore.ts';
 import { policyServices } from './restore-services.ts';
+import { assertRootFolder } from '../tree/index.ts';
 
 export interface DisasterRecoveryOptions {
   root: string;
@@ -52,7 +53,7 @@ export interface DisasterRecoveryReport extends RestoreReport {
  */
 export async function disasterRecovery(options: DisasterRecoveryOptions): Promise<DisasterRecoveryReport> {
   const { root, policy } = options;
-  await assertFolder(root);
+  await assertRootFolder(root);
   const candidates = options.candidates ?? (await listCandidates(options.backupDir, policy, options.date));
   const sandbox = options.sandbox === undefined ? null : await prepareSandbox(root, options.sandbox);
   const scope = systemScope(policy);
@@ -99,9 +100,6 @@ async function prepareSandbox(root: string, wanted: NonNullable<DisasterRecovery
   return { dir, keep };
 }
 
-async function assertFolder(root: string): Promise<void> {
-  if (!(await stat(root).then((s) => s.isDirectory(), () => false))) throw new UsageError(`Arkalia root ${root} is not a folder (use --root DIR or ARK_ROOT)`);
-}
 
 function pick<T extends object, K extends keyof T>(object: T, keys: readonly K[]): Partial<Pick<T, K>> {
   const out: Partial<Pick<T, K>> = {};

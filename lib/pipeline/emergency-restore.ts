@@ -1,11 +1,10 @@
-import { stat } from 'node:fs/promises';
 import type { ExtractLimits } from '../archive/index.ts';
-import { UsageError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import type { Policy } from '../policy/index.ts';
 import { assertModuleName, listCandidates, moduleStateScope, type FileChange } from '../restore/index.ts';
 import { serviceForModule, type HealthResult, type ServiceController } from '../services/index.ts';
 import { runRestore, type RestoreReport } from './restore.ts';
+import { assertRootFolder } from '../tree/index.ts';
 
 export { MODULE_NAME } from '../restore/index.ts';
 
@@ -53,7 +52,7 @@ export interface EmergencyRestoreReport {
 export async function emergencyRestore(options: EmergencyRestoreOptions): Promise<EmergencyRestoreReport> {
   const { root, module, policy } = options;
   assertModuleName(module);
-  await assertRootIsFolder(root);
+  await assertRootFolder(root);
   const candidates = await listCandidates(options.backupDir, policy, options.date);
   const service = serviceForModule(policy, module);
   const report = await runRestore({
@@ -87,10 +86,6 @@ export async function emergencyRestore(options: EmergencyRestoreOptions): Promis
   };
 }
 
-async function assertRootIsFolder(root: string): Promise<void> {
-  const info = await stat(root).catch(() => null);
-  if (!info?.isDirectory()) throw new UsageError(`Arkalia root ${root} is not a folder (use --root DIR or ARK_ROOT)`);
-}
 
 function pick<T extends object, K extends keyof T>(object: T, keys: readonly K[]): Partial<Pick<T, K>> {
   const out: Partial<Pick<T, K>> = {};

@@ -1,5 +1,4 @@
-import { stat } from 'node:fs/promises';
-import { EXIT, toArkError, UsageError, type ExitCode } from '../errors.ts';
+import { EXIT, toArkError, type ExitCode } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { parseDuration, type Policy } from '../policy/index.ts';
 import {
@@ -16,6 +15,7 @@ import {
   type Timers,
   type WatchDir,
 } from '../snapshot/index.ts';
+import { assertRootFolder } from '../tree/index.ts';
 
 export interface RealtimeSnapshotOptions {
   root: string;
@@ -62,7 +62,7 @@ export async function runRealtimeSnapshot(options: RealtimeSnapshotOptions): Pro
   const report: RealtimeSnapshotReport = { totals: emptyTotals(), written: [], invalid: [], failed: [], pruned: [], startedAt, durationMs: 0, dryRun };
 
   // 1. Which files: the policy's real-time paths under the root.
-  await assertFolder(root);
+  await assertRootFolder(root);
   const patterns = compileStatePatterns(options.policy.realtime.paths);
   const { files, links } = await scanStatePatterns(root, patterns);
   for (const link of links) sink({ kind: 'warning', code: 'STATE_LINK_SKIPPED', message: describeSkippedLink(link), path: link.path });
@@ -126,7 +126,7 @@ export async function watchRealtimeSnapshots(options: WatchRealtimeOptions): Pro
   const now = options.now ?? (() => new Date());
   const timers = options.timers ?? realTimers;
   const startedAt = now();
-  await assertFolder(root);
+  await assertRootFolder(root);
   const patterns = compileStatePatterns(options.policy.realtime.paths);
   const catalog = new SnapshotCatalog(backupDir);
   const totals = emptyTotals();
@@ -258,7 +258,3 @@ function emptyTotals(): SnapshotTotals {
   return { written: 0, bytesWritten: 0, unchanged: 0, invalid: 0, failed: 0, pruned: 0 };
 }
 
-async function assertFolder(root: string): Promise<void> {
-  const info = await stat(root).catch(() => null);
-  if (!info?.isDirectory()) throw new UsageError(`Arkalia root ${root} is not a folder (use --root DIR or ARK_ROOT)`);
-}

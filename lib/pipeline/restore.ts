@@ -1,7 +1,7 @@
-import { rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExtractLimits, Refusal } from '../archive/index.ts';
-import { ArkError, isArkError, UsageError } from '../errors.ts';
+import { ArkError, isArkError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { withBackupLock } from '../lock/index.ts';
 import type { Policy } from '../policy/index.ts';
@@ -11,6 +11,7 @@ import {
 } from '../restore/index.ts';
 import type { ServiceTarget } from '../services/index.ts';
 import { managed, prestartChecksFailed, restartAfterFailure, restoredButUnhealthy, runPreStartChecks, startAfterSwap, stopForSwap, type RestoreServices, type ServicesReport } from './restore-services.ts';
+import { assertRootFolder } from '../tree/index.ts';
 
 export type { RestoreServices, ServicesReport } from './restore-services.ts';
 
@@ -70,8 +71,7 @@ export interface RestoreReport {
  * a dry run takes no lock and changes nothing.
  */
 export async function runRestore(options: RestoreOptions): Promise<RestoreReport> {
-  const info = await stat(options.root).catch(() => null);
-  if (!info?.isDirectory()) throw new UsageError(`Arkalia root ${options.root} is not a folder (use --root DIR or ARK_ROOT)`);
+  await assertRootFolder(options.root);
   const timeout = options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs };
   try {
     if (options.dryRun) return await restoreSteps(options);

@@ -1,10 +1,10 @@
 import { stat } from 'node:fs/promises';
-import { UsageError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { withBackupLock } from '../lock/index.ts';
 import type { Policy } from '../policy/index.ts';
 import { settleInterrupted, sweepStaleWorkspaces, type Settled } from '../restore/index.ts';
 import { serviceGroups, startServices, type ServiceController, type ServiceOutcome } from '../services/index.ts';
+import { assertRootFolder } from '../tree/index.ts';
 
 export interface ResumeReport {
   settled: Settled | null;
@@ -22,7 +22,7 @@ export interface ResumeReport {
  */
 export async function resumeRestore(options: { root: string; backupDir: string; policy: Policy; services: ServiceController; sink: EventSink; lockTimeoutMs?: number }): Promise<ResumeReport> {
   const { root, sink } = options;
-  if (!(await stat(root).then((s) => s.isDirectory(), () => false))) throw new UsageError(`Arkalia root ${root} is not a folder (use --root DIR or ARK_ROOT)`);
+  await assertRootFolder(root);
   const settle = async (): Promise<ResumeReport> => {
     const settled = await settleInterrupted(root, sink);
     const removed = await sweepStaleWorkspaces(root);

@@ -2,7 +2,7 @@ import { lstat, mkdir, readdir, readlink, rename, rm, stat } from 'node:fs/promi
 import { basename, dirname, join } from 'node:path';
 import { ArkError, UsageError } from '../errors.ts';
 import { JOURNAL_NAME } from '../restore/restore-journal.ts';
-import { pidAlive } from '../restore/restore-workspace.ts';
+import { processExists } from '../lock/index.ts';
 import { fsyncDir } from '../state/index.ts';
 
 // How a recovered tree becomes the Arkalia root so that the root is always either complete or
@@ -81,6 +81,6 @@ async function sweepStaleBuilds(root: string): Promise<void> {
   for (const name of await readdir(dirname(root)).catch(() => [] as string[])) {
     const rest = name.startsWith(prefix) ? name.slice(prefix.length) : name.startsWith(`.ark-restore-${prefix}`) ? name.slice(`.ark-restore-${prefix}`.length) : null;
     const pid = Number(/^(\d+)-\d+(?:-|$)/.exec(rest ?? '')?.[1]);
-    if (rest !== null && Number.isInteger(pid) && !pidAlive(pid)) await rm(join(dirname(root), name), { recursive: true, force: true });
+    if (rest !== null && Number.isInteger(pid) && !processExists(pid)) await rm(join(dirname(root), name), { recursive: true, force: true });
   }
 }

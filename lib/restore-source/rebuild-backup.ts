@@ -8,7 +8,7 @@ import type { EventSink } from '../events.ts';
 import type { Remote } from '../offsite/remote.ts';
 import type { RetryOptions } from '../offsite/with-retry.ts';
 import { backupDirName, checksumFileName, dailyDir, partialPrefix } from '../layout/index.ts';
-import { pidAlive } from '../restore/restore-workspace.ts';
+import { processExists } from '../lock/index.ts';
 import { fsyncDir, writeFileAtomic } from '../state/index.ts';
 import { fetchVerified, type FetchRecord } from './fetch-verified.ts';
 import type { OffsiteFile, OffsiteSet, SetProblem } from './plan-offsite-sets.ts';
@@ -156,7 +156,7 @@ async function sweepStale(dir: string, prefix: string, sink: EventSink): Promise
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
-    if (!Number.isInteger(pid) || pidAlive(pid)) continue;
+    if (!Number.isInteger(pid) || processExists(pid)) continue;
     await rm(join(dir, name), { recursive: true, force: true });
     sink({ kind: 'warning', code: 'STALE_PARTIAL_REMOVED', message: `removed ${name}, left unfinished by a run that was killed` });
   }

@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { processExists } from '../lock/index.ts';
 
 // Where a restore stages files: beside the root when that is the same filesystem (so a run
 // killed before the swap leaves the root itself untouched), else inside it; on the same
@@ -46,7 +47,7 @@ async function sameFilesystemDir(root: string, id: string): Promise<string> {
 }
 
 /** Remove workspaces that restores killed before their swap left behind (their process is gone). */
-export async function sweepStaleWorkspaces(root: string, isAlive: (pid: number) => boolean = pidAlive): Promise<string[]> {
+export async function sweepStaleWorkspaces(root: string, isAlive: (pid: number) => boolean = processExists): Promise<string[]> {
   const removed: string[] = [];
   for (const [dir, pattern] of [[dirname(root), sibling(root)], [root, inside]] as const) {
     for (const name of await readdir(dir).catch(() => [] as string[])) {
@@ -57,14 +58,4 @@ export async function sweepStaleWorkspaces(root: string, isAlive: (pid: number) 
     }
   }
   return removed;
-}
-
-export function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -2,7 +2,7 @@ import { linkSync, renameSync, unlinkSync } from 'node:fs';
 import { copyFile, link, lstat, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ArkError } from '../errors.ts';
-import { fsyncDir, syncFiles } from '../state/index.ts';
+import { fsyncDir, syncFiles, tempSibling } from '../state/index.ts';
 import { linkAt, LinkInTreeError, TreeGuard, type LinkFound } from '../tree/index.ts';
 import { createJournal, touchedDirs, updateJournal, type JournalEntry, type RestoreJournal } from './restore-journal.ts';
 import { rollBack } from './roll-back.ts';
@@ -141,7 +141,7 @@ async function keepPrevious(live: string, previous: string): Promise<void> {
 /** Copy to a temp name beside the target, fsync, rename: the target exists only once complete. */
 export async function copyDurably(source: string, target: string): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
-  const tmp = `${target}.tmp-${process.pid}`;
+  const tmp = tempSibling(target);
   try {
     await copyFile(source, tmp);
     const handle = await open(tmp, 'r');

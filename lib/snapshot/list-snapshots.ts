@@ -2,6 +2,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { REALTIME_DIR_NAME, realtimeDir } from './realtime-layout.ts';
 import { compareSnapshotNames, parseSnapshotName, type SnapshotName } from './snapshot-name.ts';
+import { TEMP_SIBLING } from '../state/index.ts';
 
 export interface SnapshotRef extends SnapshotName {
   /** The series: the snapshot's path under realtime/ without its stamp (`modules/zeroia/state/zeroia_state.toml`). */
@@ -14,7 +15,7 @@ export interface SnapshotRef extends SnapshotName {
 }
 
 /** A temp file a snapshot run writes before publishing: `.<name>.tmp-<pid>-<8 hex>`. */
-export const TEMP_NAME = /^\.(.+)\.tmp-(\d+)-[0-9a-f]{8}$/;
+export const TEMP_NAME = TEMP_SIBLING;
 
 export interface SnapshotTree {
   /** Every snapshot, grouped by series, each group oldest first. */

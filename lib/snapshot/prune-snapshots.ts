@@ -3,6 +3,7 @@ import { listSnapshotTree, type SnapshotRef } from './list-snapshots.ts';
 import { planPrune } from './plan-prune.ts';
 import { ownerOfSeries } from './realtime-layout.ts';
 import type { StatePatterns } from './state-patterns.ts';
+import { processExists } from '../lock/index.ts';
 
 export interface PruneOptions {
   backupDir: string;
@@ -33,7 +34,7 @@ export async function pruneSnapshots(options: PruneOptions): Promise<PruneResult
   const tree = await listSnapshotTree(options.backupDir);
   const isOurs = (series: string) => series.endsWith('.toml') || ownerOfSeries(series, options.patterns).kind !== 'foreign';
   const plan = planPrune(tree.series, { now: now(), keepMs: options.keepMs, isOurs });
-  const isAlive = options.isAlive ?? processIsAlive;
+  const isAlive = options.isAlive ?? processExists;
   const staleTemps = tree.temps
     .filter((t) => t.pid !== process.pid && !isAlive(t.pid) && now().getTime() - t.mtimeMs > (options.staleTempMs ?? 600_000))
     .map((t) => t.file);
@@ -45,13 +46,4 @@ export async function pruneSnapshots(options: PruneOptions): Promise<PruneResult
     }
   }
   return { removed: plan.remove, keptAsNewest: plan.keptAsNewest, staleTemps };
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, lstat, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { sha256Buffer } from '../checksum/index.ts';
 import { ArkError } from '../errors.ts';
-import { fsyncDir, validateToml } from '../state/index.ts';
+import { fsyncDir, tempSibling, validateToml } from '../state/index.ts';
 import { linkAbove } from '../tree/index.ts';
 import { snapshotDirFor, snapshotRelPath } from './realtime-layout.ts';
 import type { SnapshotCatalog } from './snapshot-catalog.ts';
@@ -69,7 +68,7 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Snapsh
   // 4. Temp file beside the final name, fsynced; then publish without ever replacing a name.
   const dir = snapshotDirFor(options.backupDir, path);
   const base = posix.basename(path);
-  const tmp = join(dir, `.${base}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = tempSibling(join(dir, base));
   let published = false;
   try {
     await makeDirDurably(dir);

@@ -2,5 +2,6 @@
 // (tmp + fsync + rename + fsync dir). Failures: invalid files are reported, never thrown.
 export { parseToml, TomlSyntaxError, validateToml, type TomlCheck } from './validate-toml.ts';
 export { writeFileAtomic, fsyncDir } from './write-file-atomic.ts';
+export { tempSibling, TEMP_SIBLING, TEMP_SIBLING_TMP } from './temp-sibling.ts';
 export { syncFiles, type SyncMethod } from './sync-files.ts';
 export { TomlCheckPool, type InvalidToml } from './toml-check-pool.ts';

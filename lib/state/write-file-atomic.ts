@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
+import { tempSibling } from './temp-sibling.ts';
 
 /**
  * Replace `path` with `data` so that a reader (or a crash) sees either the old file or the
@@ -8,7 +8,7 @@ import { basename, dirname, join } from 'node:path';
  * over, fsync the directory. Idempotent: writing the same data twice leaves the same file.
  */
 export async function writeFileAtomic(path: string, data: Buffer | string, options: { mode?: number } = {}): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = tempSibling(path);
   const handle = await open(tmp, 'wx', options.mode ?? 0o644);
   try {
     await handle.writeFile(data);
