@@ -5,7 +5,7 @@
 // Only what argument checking needs is imported up front: a usage error answers at once.
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { isBackupDate } from '../lib/layout/index.ts';
-import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
+import { COMMON_HELP } from './cli/parse-options.ts';
 import { RESTORE_HELP, RESTORE_OPTIONS, restoreSettings, prepareRestore, settleInterruptedRestore, testPauseHook } from './cli/restore-options.ts';
 import { runScript } from './cli/run-script.ts';
 
@@ -36,14 +36,7 @@ Options:
 ${RESTORE_HELP}
 ${COMMON_HELP}`;
 
-await runScript(async (ctx) => {
-  const { values, positionals } = parseOptions(ctx.argv, { ...RESTORE_OPTIONS, 'test-mode': { type: 'boolean', default: false }, sandbox: { type: 'string' } }, true);
-  const common = commonOptions(values);
-  ctx.setJson(common.json);
-  if (common.help) {
-    process.stdout.write(`${HELP}\n`);
-    return { exitCode: EXIT.ok };
-  }
+await runScript({ help: HELP, options: { ...RESTORE_OPTIONS, 'test-mode': { type: 'boolean', default: false }, sandbox: { type: 'string' } }, positionals: true, scriptUrl: import.meta.url }, async (ctx, { values, positionals, common }) => {
   const [{ parseSize }, { parseLockTimeout }] = await Promise.all([import('../lib/archive/extract-limits.ts'), import('../lib/lock/lock-timeout.ts')]);
   const settings = restoreSettings(values, { parseSize, parseLockTimeout });
   const [date, ...extra] = positionals;
@@ -92,4 +85,4 @@ await runScript(async (ctx) => {
     lines.push(`✅ recovered from ${report.backup.dir ?? report.backup.label}: ${changed} file(s) changed; ${report.preservedAt ? `previous files preserved in ${report.preservedAt}` : 'nothing needed preserving'}; ${started.length > 0 ? `started ${started.join(', ')}` : 'no service started'}${api}`);
   }
   return { exitCode: EXIT.ok, summary: lines.join('\n'), result: { ...report } };
-}, { scriptUrl: import.meta.url });
+});

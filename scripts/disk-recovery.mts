@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { parseLockTimeout, LOCK_TIMEOUT_HELP } from '../lib/lock/lock-timeout.ts';
 import { isBackupDate } from '../lib/layout/index.ts';
-import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';
+import { COMMON_HELP, policyLocation } from './cli/parse-options.ts';
 import { formatBytes } from './cli/render-event.ts';
 import { retryPolicyFromEnv } from './cli/retry-policy-from-env.ts';
 import { runScript } from './cli/run-script.ts';
@@ -65,8 +65,7 @@ ARK_OFFSITE_RETRY_DELAY_MS (first delay, default 500).
 
 Node 20: npx tsx scripts/disk-recovery.mts ...   Node >= 22.18: zx scripts/disk-recovery.mts ...`;
 
-await runScript(async (ctx) => {
-  const { values, positionals } = parseOptions(ctx.argv, {
+await runScript({ help: HELP, options: {
     from: { type: 'string' },
     key: { type: 'string', multiple: true },
     keyring: { type: 'string' },
@@ -74,13 +73,7 @@ await runScript(async (ctx) => {
     services: { type: 'string', default: 'docker' },
     'dry-run': { type: 'boolean', default: false },
     'lock-timeout': { type: 'string' },
-  }, true);
-  const common = commonOptions(values);
-  ctx.setJson(common.json);
-  if (common.help) {
-    process.stdout.write(`${HELP}\n`);
-    return { exitCode: EXIT.ok };
-  }
+  }, positionals: true, scriptUrl: import.meta.url }, async (ctx, { values, positionals, common }) => {
   const env = process.env;
   const [date, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}; see --help`);
@@ -148,4 +141,4 @@ await runScript(async (ctx) => {
     '  Monitor the system closely for the next 48 h (runbook).',
   ];
   return { exitCode, summary: lines.join('\n'), result: { ...report } };
-}, { scriptUrl: import.meta.url });
+});

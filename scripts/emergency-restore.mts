@@ -6,7 +6,7 @@
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { isBackupDate } from '../lib/layout/index.ts';
 import { assertModuleName } from '../lib/restore/module-name.ts';
-import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
+import { COMMON_HELP } from './cli/parse-options.ts';
 import { RESTORE_HELP, RESTORE_OPTIONS, restoreSettings, prepareRestore, settleInterruptedRestore, testPauseHook } from './cli/restore-options.ts';
 import { runScript } from './cli/run-script.ts';
 
@@ -27,14 +27,7 @@ Options:
 ${RESTORE_HELP}
 ${COMMON_HELP}`;
 
-await runScript(async (ctx) => {
-  const { values, positionals } = parseOptions(ctx.argv, RESTORE_OPTIONS, true);
-  const common = commonOptions(values);
-  ctx.setJson(common.json);
-  if (common.help) {
-    process.stdout.write(`${HELP}\n`);
-    return { exitCode: EXIT.ok };
-  }
+await runScript({ help: HELP, options: RESTORE_OPTIONS, positionals: true, scriptUrl: import.meta.url }, async (ctx, { values, positionals, common }) => {
   const [{ parseSize }, { parseLockTimeout }] = await Promise.all([import('../lib/archive/extract-limits.ts'), import('../lib/lock/lock-timeout.ts')]);
   const settings = restoreSettings(values, { parseSize, parseLockTimeout });
   const [module, date, ...extra] = positionals;
@@ -72,4 +65,4 @@ await runScript(async (ctx) => {
     ? `[dry run] ${changed} file(s) would change; nothing was modified`
     : `✅ ${module} restored from ${report.backup.dir}${fallback} (recovery point ${point}); ${changed} file(s) changed; ${report.preservedAt ? `previous state preserved in ${report.preservedAt}` : 'nothing needed preserving'}`;
   return { exitCode: EXIT.ok, summary, result: { ...report } };
-}, { scriptUrl: import.meta.url });
+});

@@ -17,7 +17,7 @@ import { isBackupDate } from '../lib/layout/index.ts';
 import { encryptedBackupMetrics } from '../lib/metrics/job-metrics.ts';
 import { encryptBackup } from '../lib/pipeline/encrypted-backup.ts';
 import { loadPolicy } from '../lib/policy/index.ts';
-import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';
+import { COMMON_HELP, policyLocation } from './cli/parse-options.ts';
 import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';
 import { runScript } from './cli/run-script.ts';
 
@@ -62,8 +62,7 @@ copies decrypt slowly here and their memory grows with the file.
 
 Node 20: npx tsx scripts/encrypted-backup.mts ...   Node >= 22.18: zx scripts/encrypted-backup.mts ...`;
 
-await runScript(async (ctx) => {
-  const { values } = parseOptions(ctx.argv, {
+await runScript({ help: HELP, options: {
     recipient: { type: 'string', multiple: true },
     keyring: { type: 'string' },
     'sign-key': { type: 'string' },
@@ -74,13 +73,7 @@ await runScript(async (ctx) => {
     'dry-run': { type: 'boolean', default: false },
     'lock-timeout': { type: 'string' },
     ...METRICS_OPTION,
-  });
-  const common = commonOptions(values);
-  ctx.setJson(common.json);
-  if (common.help) {
-    process.stdout.write(`${HELP}\n`);
-    return { exitCode: EXIT.ok };
-  }
+  }, scriptUrl: import.meta.url }, async (ctx, { values, common }) => {
   const env = process.env;
   const date = values.date;
   if (date !== undefined && !isBackupDate(date)) throw new UsageError(`--date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
@@ -133,4 +126,4 @@ await runScript(async (ctx) => {
     : `✅ ${written} archive(s) encrypted, ${unchanged} unchanged, in ${report.encryptedDir}` +
       (report.verification === 'session-key' ? '\n  note: verified with the session key; a full decrypt-verify needs a recipient private key (--verify-key FILE)' : '');
   return { exitCode: EXIT.ok, summary, result: { ...report } };
-}, { scriptUrl: import.meta.url });
+});

@@ -6,7 +6,7 @@ import { EXIT, UsageError } from '../lib/errors.ts';
 import { isBackupDate, localDateStamp } from '../lib/layout/index.ts';
 import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts';
 import { fullBackupMetrics } from '../lib/metrics/job-metrics.ts';
-import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';
+import { COMMON_HELP, policyLocation } from './cli/parse-options.ts';
 import { runScript } from './cli/run-script.ts';
 import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';
 
@@ -45,21 +45,14 @@ function tarChoice(value: string | undefined): TarChoice {
   throw new UsageError(`ARK_TAR must be "builtin", "gnu", "node" or "auto", got ${JSON.stringify(value)}`);
 }
 
-await runScript(async (ctx) => {
-  const { values } = parseOptions(ctx.argv, {
+await runScript({ help: HELP, options: {
     date: { type: 'string' },
     replace: { type: 'boolean', default: false },
     'dry-run': { type: 'boolean', default: false },
     'no-prune': { type: 'boolean', default: false },
     'lock-timeout': { type: 'string' },
     ...METRICS_OPTION,
-  });
-  const common = commonOptions(values);
-  ctx.setJson(common.json);
-  if (common.help) {
-    process.stdout.write(`${HELP}\n`);
-    return { exitCode: EXIT.ok };
-  }
+  }, scriptUrl: import.meta.url }, async (ctx, { values, common }) => {
   const date = values.date ?? localDateStamp(new Date());
   if (!isBackupDate(date)) throw new UsageError(`--date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
   const lockTimeoutMs = parseLockTimeout(values['lock-timeout']);
@@ -97,4 +90,4 @@ await runScript(async (ctx) => {
     summary: summary + pruneSummary,
     result: { backup_dir: report.dir, date, duration_ms: Date.now() - started, invalid_states: invalid, manifest: report.manifest, dry_run: report.dryRun, policy: source, prune: pruneResult },
   };
-}, { scriptUrl: import.meta.url });
+});

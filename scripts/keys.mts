@@ -6,7 +6,7 @@ import { generateKeyPair, readKeyring, readRecipientKey, resolvePassphrase, writ
 import { rotateKeys } from '../lib/pipeline/rotate-keys.ts';
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts';
-import { COMMON_HELP, commonOptions, parseOptions } from './cli/parse-options.ts';
+import { COMMON_HELP } from './cli/parse-options.ts';
 import { runScript, type ScriptContext, type ScriptOutcome } from './cli/run-script.ts';
 
 const HELP = `Usage: keys.mts <command> [options]
@@ -58,10 +58,7 @@ Node 20: npx tsx scripts/keys.mts ...   Node >= 22.18: zx scripts/keys.mts ...`;
 
 const COMMANDS = ['generate', 'list', 'rotate'] as const;
 
-await runScript(async (ctx) => {
-  const { values, positionals } = parseOptions(
-    ctx.argv,
-    {
+await runScript({ help: HELP, options: {
       'out-dir': { type: 'string' },
       name: { type: 'string' },
       'user-id': { type: 'string' },
@@ -73,15 +70,7 @@ await runScript(async (ctx) => {
       recipient: { type: 'string', multiple: true },
       'dry-run': { type: 'boolean', default: false },
       'lock-timeout': { type: 'string' },
-    },
-    true,
-  );
-  const common = commonOptions(values);
-  ctx.setJson(common.json);
-  if (common.help) {
-    process.stdout.write(`${HELP}\n`);
-    return { exitCode: EXIT.ok };
-  }
+    }, positionals: true, scriptUrl: import.meta.url }, async (ctx, { values, positionals, common }) => {
   const [command, ...extra] = positionals;
   if (command === undefined || !(COMMANDS as readonly string[]).includes(command)) {
     throw new UsageError(`expected a command: ${COMMANDS.join(', ')}${command === undefined ? '' : ` (got ${JSON.stringify(command)})`} (see --help)`);
@@ -109,7 +98,7 @@ await runScript(async (ctx) => {
   const keyringDir = resolve(keyringOption);
   if (command === 'list') return list(ctx, keyringDir);
   return rotate(ctx, keyringDir, common.backupDir, values, passphrase?.value);
-}, { scriptUrl: import.meta.url });
+});
 
 async function list(ctx: ScriptContext, dir: string): Promise<ScriptOutcome> {
   const keyring = await readKeyring(dir);

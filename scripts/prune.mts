@@ -6,7 +6,7 @@ import { EXIT } from '../lib/errors.ts';
 import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts';
 import { RETENTION_RULES } from '../lib/retention/plan-retention.ts';
 import { pruneMetrics } from '../lib/metrics/job-metrics.ts';
-import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';
+import { COMMON_HELP, policyLocation } from './cli/parse-options.ts';
 import { runScript } from './cli/run-script.ts';
 import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';
 
@@ -34,14 +34,7 @@ Exit 3 also when a backup does not verify (it is named; nothing is deleted when 
 
 Node 20: npx tsx scripts/prune.mts ...   Node >= 22.18: zx scripts/prune.mts ...`;
 
-await runScript(async (ctx) => {
-  const { values } = parseOptions(ctx.argv, { 'dry-run': { type: 'boolean', default: false }, 'lock-timeout': { type: 'string' }, ...METRICS_OPTION });
-  const common = commonOptions(values);
-  ctx.setJson(common.json);
-  if (common.help) {
-    process.stdout.write(`${HELP}\n`);
-    return { exitCode: EXIT.ok };
-  }
+await runScript({ help: HELP, options: { 'dry-run': { type: 'boolean', default: false }, 'lock-timeout': { type: 'string' }, ...METRICS_OPTION }, scriptUrl: import.meta.url }, async (ctx, { values, common }) => {
   const lockTimeoutMs = parseLockTimeout(values['lock-timeout']);
   const dryRun = values['dry-run'] ?? false;
   const metrics = runMetrics(ctx, { flag: values['metrics-file'], type: 'prune', dryRun });
@@ -80,4 +73,4 @@ await runScript(async (ctx) => {
       duration_ms: Date.now() - started,
     },
   };
-}, { scriptUrl: import.meta.url });
+});

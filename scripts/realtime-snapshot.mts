@@ -4,7 +4,7 @@
 import { EXIT, UsageError } from '../lib/errors.ts';
 import type { ArkEvent, EventSink } from '../lib/events.ts';
 import { realtimeEventMetrics, realtimeMetrics } from '../lib/metrics/job-metrics.ts';
-import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';
+import { COMMON_HELP, policyLocation } from './cli/parse-options.ts';
 import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';
 import { runScript } from './cli/run-script.ts';
 
@@ -40,21 +40,14 @@ after a clean stop; problems while watching are reported as they happen.
 
 Node 20: npx tsx scripts/realtime-snapshot.mts ...   Node >= 22.18: zx scripts/realtime-snapshot.mts ...`;
 
-await runScript(async (ctx) => {
-  const { values } = parseOptions(ctx.argv, {
+await runScript({ help: HELP, options: {
     watch: { type: 'boolean', default: false },
     'dry-run': { type: 'boolean', default: false },
     'debounce-ms': { type: 'string' },
     'max-wait-ms': { type: 'string' },
     'rescan-ms': { type: 'string' },
     ...METRICS_OPTION,
-  });
-  const common = commonOptions(values);
-  ctx.setJson(common.json);
-  if (common.help) {
-    process.stdout.write(`${HELP}\n`);
-    return { exitCode: EXIT.ok };
-  }
+  }, scriptUrl: import.meta.url }, async (ctx, { values, common }) => {
   const debounceMs = milliseconds(values['debounce-ms'], '--debounce-ms', 500);
   const maxWaitMs = milliseconds(values['max-wait-ms'], '--max-wait-ms', Math.max(30_000, debounceMs));
   const rescanMs = milliseconds(values['rescan-ms'], '--rescan-ms', 30_000);
@@ -136,7 +129,7 @@ await runScript(async (ctx) => {
       invalid_states: report.invalid,
     },
   };
-}, { scriptUrl: import.meta.url });
+});
 
 /** The --json fields a one-shot run and a --watch session share. */
 function runFields(backupDir: string, policySource: string, report: { startedAt: Date; durationMs: number; totals: { written: number; bytesWritten: number; unchanged: number; invalid: number; failed: number; pruned: number } }) {

@@ -9,7 +9,7 @@ import { parseTarget } from '../lib/offsite/parse-target.ts';
 import { remoteSync } from '../lib/pipeline/remote-sync.ts';
 import { loadPolicy } from '../lib/policy/index.ts';
 import { formatBytes } from './cli/render-event.ts';
-import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';
+import { COMMON_HELP, policyLocation } from './cli/parse-options.ts';
 import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';
 import { retryPolicyFromEnv } from './cli/retry-policy-from-env.ts';
 import { runScript } from './cli/run-script.ts';
@@ -64,14 +64,7 @@ under it.
 
 Tuning (env): ARK_OFFSITE_RETRIES (default 4), ARK_OFFSITE_RETRY_DELAY_MS (first delay, default 500).`;
 
-await runScript(async (ctx) => {
-  const { values } = parseOptions(ctx.argv, { to: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, 'lock-timeout': { type: 'string' }, ...METRICS_OPTION });
-  const common = commonOptions(values);
-  ctx.setJson(common.json);
-  if (common.help) {
-    process.stdout.write(`${HELP}\n`);
-    return { exitCode: EXIT.ok };
-  }
+await runScript({ help: HELP, options: { to: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, 'lock-timeout': { type: 'string' }, ...METRICS_OPTION }, scriptUrl: import.meta.url }, async (ctx, { values, common }) => {
   const to = values.to ?? process.env.ARK_OFFSITE;
   if (to === undefined || to === '') throw new UsageError('missing --to TARGET (or env ARK_OFFSITE): a folder, user@host:/path or s3://bucket/prefix; see --help');
   const target = parseTarget(to);
@@ -93,4 +86,4 @@ await runScript(async (ctx) => {
       ? `✅ offsite copy up to date: ${counts}`
       : `⚠ offsite sync finished with ${report.problems.length} integrity problem(s): ${counts}\n${report.problems.map((p) => `  - ${p.name}: ${p.message}`).join('\n')}`;
   return { exitCode, summary, result: { ...report } };
-}, { scriptUrl: import.meta.url });
+});

@@ -10,7 +10,7 @@ import { ArkError, EXIT, UsageError } from '../lib/errors.ts';
 import { loadPolicy } from '../lib/policy/index.ts';
 import { CRON_FILE_NAME, parseTimeOfDay, planSchedule, renderCron, renderSystemd, unitsToEnable, type ScheduleEnv, type UnitFile } from '../lib/schedule/index.ts';
 import { writeFileAtomic } from '../lib/state/index.ts';
-import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';
+import { COMMON_HELP, policyLocation } from './cli/parse-options.ts';
 import { runScript } from './cli/run-script.ts';
 
 const DEFAULT_METRICS_FILE = '/var/lib/prometheus/node-exporter/arkalia-dr.prom';
@@ -48,8 +48,7 @@ ${COMMON_HELP}
 
 Node 20: npx tsx scripts/schedule.mts ...   Node >= 22.18: zx scripts/schedule.mts ...`;
 
-await runScript(async (ctx) => {
-  const { values } = parseOptions(ctx.argv, {
+await runScript({ help: HELP, options: {
     format: { type: 'string', default: 'cron' },
     at: { type: 'string', default: '03:00' },
     user: { type: 'string' },
@@ -61,13 +60,7 @@ await runScript(async (ctx) => {
     to: { type: 'string' },
     install: { type: 'string' },
     force: { type: 'boolean', default: false },
-  });
-  const common = commonOptions(values);
-  ctx.setJson(common.json);
-  if (common.help) {
-    process.stdout.write(`${HELP}\n`);
-    return { exitCode: EXIT.ok };
-  }
+  }, scriptUrl: import.meta.url }, async (ctx, { values, common }) => {
   const format = values.format;
   if (format !== 'cron' && format !== 'systemd') throw new UsageError(`--format must be cron or systemd, got ${JSON.stringify(format)}`);
   const at = parseTimeOfDay(values.at);
@@ -134,4 +127,4 @@ await runScript(async (ctx) => {
     summary: `${changed ? '✅ installed' : '✅ already installed'} (${format}) in ${dir}. Next:\n${next.map((n) => `  ${n}`).join('\n')}`,
     result: { format, policy: source, dir, files: planned.map(({ name, path, action }) => ({ name, path, action })), next },
   };
-}, { scriptUrl: import.meta.url });
+});

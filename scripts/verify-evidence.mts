@@ -4,7 +4,6 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EXIT, NotFoundError, UsageError } from '../lib/errors.ts';
 import { verifyDetached } from '../lib/crypto/index.ts';
-import { parseOptions } from './cli/parse-options.ts';
 import { runScript } from './cli/run-script.ts';
 
 const HELP = `Usage: verify-evidence.mts <evidence-dir> [--key FILE] [--fingerprint FPR] [--json]
@@ -18,13 +17,7 @@ Equivalent with GnuPG: gpg --import signer.pub.asc && gpg --verify evidence.json
 
 Exit codes: 0 valid, 1 files missing, 2 usage, 3 signature invalid or signer not the expected one.`;
 
-await runScript(async (ctx) => {
-  const { values, positionals } = parseOptions(ctx.argv, { key: { type: 'string' }, fingerprint: { type: 'string' } }, true);
-  ctx.setJson(values.json === true);
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return { exitCode: EXIT.ok };
-  }
+await runScript({ help: HELP, options: { key: { type: 'string' }, fingerprint: { type: 'string' } }, positionals: true, scriptUrl: import.meta.url }, async (ctx, { values, positionals }) => {
   const [dirArg, ...extra] = positionals;
   if (!dirArg || extra.length > 0) throw new UsageError('give exactly one evidence folder (see --help)');
   const dir = resolve(dirArg);
@@ -45,4 +38,4 @@ await runScript(async (ctx) => {
       ? `✓ signature valid: evidence.json is unchanged since it was signed by ${result.fingerprint}${values.key || expected ? '' : ' (key taken from the evidence folder: pass --key or --fingerprint to check who signed)'}`
       : `✗ signature valid, but the signer ${result.fingerprint} is not the expected ${expected}`;
   return { exitCode: signerOk ? EXIT.ok : EXIT.integrity, summary, result: { dir, valid: result.ok, signer: result.fingerprint, expected_signer: expected ?? null, reason: result.reason } };
-}, { scriptUrl: import.meta.url });
+});

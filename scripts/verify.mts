@@ -3,7 +3,7 @@
 // commands: verify.mts --daily | --weekly | --monthly (any combination). Checks: lib/verify.
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { MetricsUpdate } from '../lib/metrics/metrics-update.ts';
-import { COMMON_HELP, commonOptions, parseOptions, policyLocation } from './cli/parse-options.ts';
+import { COMMON_HELP, policyLocation } from './cli/parse-options.ts';
 import { runScript } from './cli/run-script.ts';
 import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';
 
@@ -43,8 +43,7 @@ unreachable, capacity, evidence), 2 usage (no mode given, bad flag), 3 integrity
 failing its checksum is named).
 Node 20: npx tsx scripts/verify.mts ...   Node >= 22.18: zx scripts/verify.mts ...`;
 
-await runScript(async (ctx) => {
-  const { values } = parseOptions(ctx.argv, {
+await runScript({ help: HELP, options: {
     daily: { type: 'boolean', default: false },
     weekly: { type: 'boolean', default: false },
     monthly: { type: 'boolean', default: false },
@@ -54,13 +53,7 @@ await runScript(async (ctx) => {
     'passphrase-file': { type: 'string' },
     'reports-dir': { type: 'string' },
     ...METRICS_OPTION,
-  });
-  const common = commonOptions(values);
-  ctx.setJson(common.json);
-  if (common.help) {
-    process.stdout.write(`${HELP}\n`);
-    return { exitCode: EXIT.ok };
-  }
+  }, scriptUrl: import.meta.url }, async (ctx, { values, common }) => {
   const modes = (['daily', 'weekly', 'monthly'] as const).filter((m) => values[m]);
   if (modes.length === 0) throw new UsageError('give at least one of --daily, --weekly, --monthly (see --help)');
   // type is only used by guard(), which verify does not call: its metrics are recorded below.
@@ -105,4 +98,4 @@ await runScript(async (ctx) => {
     summary: `${summary}${modeHints}`,
     result: { modes, backup_dir: common.backupDir, root: common.root, policy: source, checks: results },
   };
-}, { scriptUrl: import.meta.url });
+});

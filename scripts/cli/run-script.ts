@@ -1,5 +1,7 @@
+import type { ParseArgsConfig } from 'node:util';
 import { recordingSink, type ArkEvent, type EventSink } from '../../lib/events.ts';
 import { EXIT, toArkError, type ExitCode } from '../../lib/errors.ts';
+import { commonOptions, parseOptions, type CommonOptions } from './parse-options.ts';
 import { ProgressRenderer } from './progress-renderer.ts';
 import { renderEvent } from './render-event.ts';
 import { scriptArgs } from './script-args.ts';
@@ -9,10 +11,26 @@ export interface ScriptContext {
   /** Renders each event on stderr as it happens and records it for the JSON result. */
   sink: EventSink;
   events: ArkEvent[];
-  /** Set by the script once it knows whether --json was given. */
-  setJson(json: boolean): void;
   /** Print a line for the operator (stderr). */
   say(line: string): void;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** What a script is: its --help text, its own options (the common ones are added), whether it takes positionals. */
+export interface ScriptSpec<O extends Options> {
+  help: string;
+  options: O;
+  positionals?: boolean;
+  /** import.meta.url of the script (undefined under zx: its __filename is used). */
+  scriptUrl?: string;
+}
+
+/** The parsed command line a script's body gets. */
+export interface ScriptArgs<O extends Options> {
+  values: ReturnType<typeof parseOptions<O>>['values'];
+  positionals: string[];
+  common: CommonOptions;
 }
 
 export interface ScriptOutcome {
@@ -24,11 +42,13 @@ export interface ScriptOutcome {
 }
 
 /**
- * The frame of every operator script: render events, turn errors into a clear message and
- * an exit code (no stack trace for bad input; ARK_DEBUG=1 shows one), print --json results.
+ * The frame of every operator script: parse its options (a bad flag is a usage error, exit 2),
+ * answer --help, render events, turn errors into a clear message and an exit code (no stack
+ * trace for bad input; ARK_DEBUG=1 shows one), print --json results. A script is its spec and
+ * its body.
  */
-export async function runScript(main: (ctx: ScriptContext) => Promise<ScriptOutcome>, options: { scriptUrl?: string } = {}): Promise<void> {
-  const argv = scriptArgs(process.argv, options.scriptUrl); // undefined: zx's __filename, else argv[2..]
+export async function runScript<O extends Options>(spec: ScriptSpec<O>, main: (ctx: ScriptContext, args: ScriptArgs<O>) => Promise<ScriptOutcome>): Promise<void> {
+  const argv = scriptArgs(process.argv, spec.scriptUrl); // undefined: zx's __filename, else argv[2..]
   // Known before parsing, so that a usage error under --json is still reported as JSON.
   let json = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length).includes('--json');
   const recorder = recordingSink();
@@ -44,14 +64,19 @@ export async function runScript(main: (ctx: ScriptContext) => Promise<ScriptOutc
       if (line !== null) say(line);
     },
     events: recorder.events,
-    setJson: (value) => {
-      json = value;
-    },
     say,
   };
   let exitCode: ExitCode;
   try {
-    const outcome = await main(ctx);
+    const { values, positionals } = parseOptions(argv, spec.options, spec.positionals ?? false);
+    const common = commonOptions(values);
+    json = common.json;
+    if (common.help) {
+      process.stdout.write(`${spec.help}\n`);
+      process.exitCode = EXIT.ok;
+      return;
+    }
+    const outcome = await main(ctx, { values, positionals, common });
     progress.finish();
     exitCode = outcome.exitCode;
     if (outcome.summary) say(outcome.summary);
