@@ -1,13 +1,23 @@
 import { copyFile, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { sha256Buffer } from '../../lib/checksum/index.ts';
 import { loadPolicy } from '../../lib/policy/index.ts';
 import { tempDir } from '../../lib/testing.ts';
-import type { Fault } from '../scenario/index.ts';
 import { resolveBackupDate } from './delete-backup.ts';
-import type { FaultContext, InjectedFault } from './fault.ts';
+import { defineFault, type FaultContext, type InjectedFault } from './fault.ts';
 
-type CorruptArchive = Extract<Fault, { kind: 'corrupt-archive' }>;
+/** An archive of the newest (or a dated) daily backup damaged, its checksum file left as it was. */
+const schema = z.strictObject({
+  kind: z.literal('corrupt-archive'),
+  backup: z.string().regex(/^(newest|\d{8})$/, { message: 'newest or YYYYMMDD' }).default('newest'),
+  archive: z.string().regex(/^[a-z][a-z0-9_]*$/).default('states'),
+  mode: z.enum(['bit-flip', 'truncate']).default('bit-flip'),
+});
+
+export const corruptArchiveFault = defineFault({ kind: 'corrupt-archive', schema, needsStack: false, inject: injectCorruptArchive });
+
+type CorruptArchive = z.infer<typeof schema>;
 
 /**
  * Damage an archive of the newest (or a dated) daily backup, as bit rot or an interrupted

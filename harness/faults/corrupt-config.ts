@@ -1,13 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { writeFileAtomic } from '../../lib/state/index.ts';
-import type { Fault } from '../scenario/index.ts';
+import { inPath } from '../scenario/fields.ts';
 import { corruptBytes } from './corrupt-toml.ts';
-import type { FaultContext, InjectedFault } from './fault.ts';
+import { defineFault, type FaultContext, type InjectedFault } from './fault.ts';
 import { expandIn } from './fault-path.ts';
 import { stashAway } from './stash.ts';
 
-type CorruptConfig = Extract<Fault, { kind: 'corrupt-config' }>;
+/** The configuration breaks: the policy file (ark.policy.toml) or a config/*.toml corrupted, or .env missing. */
+const schema = z.strictObject({ kind: z.literal('corrupt-config'), target: z.enum(['policy', 'config-toml', 'env-missing']), path: inPath.optional() });
+
+export const corruptConfigFault = defineFault({ kind: 'corrupt-config', schema, needsStack: false, inject: injectCorruptConfig });
+
+type CorruptConfig = z.infer<typeof schema>;
 
 /** A typo an operator makes: a table header left unclosed. */
 export const POLICY_TYPO = '\n[retention\ndaily_days = 30\n';

@@ -1,11 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { writeFileAtomic } from '../../lib/state/index.ts';
+import { relPath } from '../scenario/fields.ts';
 import { writeDamage } from './write-damage.ts';
-import type { Fault } from '../scenario/index.ts';
-import type { FaultContext, InjectedFault } from './fault.ts';
+import { defineFault, type FaultContext, type InjectedFault } from './fault.ts';
 
-type CorruptToml = Extract<Fault, { kind: 'corrupt-toml' }>;
+const schema = z.strictObject({
+  kind: z.literal('corrupt-toml'),
+  path: relPath,
+  mode: z.enum(['conflict-markers', 'truncate', 'garbage', 'bit-flip', 'empty', 'invalid-utf8']),
+});
+
+export const corruptTomlFault = defineFault({ kind: 'corrupt-toml', schema, needsStack: false, inject: injectCorruptToml });
+
+type CorruptToml = z.infer<typeof schema>;
 
 /** How each mode damages a file. Pure, so every mode is unit-tested to yield invalid TOML. */
 export function corruptBytes(original: Buffer, mode: CorruptToml['mode']): Buffer {

@@ -1,11 +1,17 @@
 import { join } from 'node:path';
-import type { Fault } from '../scenario/index.ts';
-import type { FaultContext, InjectedFault } from './fault.ts';
+import { z } from 'zod';
+import { backupDate } from '../scenario/fields.ts';
+import { defineFault, type FaultContext, type InjectedFault } from './fault.ts';
 import { expandIn } from './fault-path.ts';
 import { stashAway } from './stash.ts';
 import { listDailyBackups } from '../../lib/layout/index.ts';
 
-type DeleteBackup = Extract<Fault, { kind: 'delete-backup' }>;
+/** The newest (or a dated) daily backup loses its folder, checksum file or manifest. */
+const schema = z.strictObject({ kind: z.literal('delete-backup'), date: backupDate.default('newest'), part: z.enum(['folder', 'checksums', 'manifest']).default('folder') });
+
+export const deleteBackupFault = defineFault({ kind: 'delete-backup', schema, needsStack: false, inject: injectDeleteBackup });
+
+type DeleteBackup = z.infer<typeof schema>;
 
 /**
  * The newest (or a dated) daily backup loses its whole folder, its checksum file or its

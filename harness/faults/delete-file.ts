@@ -1,11 +1,17 @@
 import { lstat, rm } from 'node:fs/promises';
-import type { Fault } from '../scenario/index.ts';
-import type { FaultContext, InjectedFault } from './fault.ts';
+import { z } from 'zod';
+import { inPath, location } from '../scenario/fields.ts';
+import { defineFault, type FaultContext, type InjectedFault } from './fault.ts';
 import { expandIn, faultPath } from './fault-path.ts';
 import { stashAway, type Stashed } from './stash.ts';
 import { applyUntilItHolds, type HoldOptions } from './write-damage.ts';
 
-type DeleteFile = Extract<Fault, { kind: 'delete-file' }>;
+/** A state file deleted (revert puts its bytes back if it is still missing). */
+const schema = z.strictObject({ kind: z.literal('delete-file'), in: location('root'), path: inPath });
+
+export const deleteFileFault = defineFault({ kind: 'delete-file', schema, needsStack: false, inject: injectDeleteFile });
+
+type DeleteFile = z.infer<typeof schema>;
 
 /**
  * A state file (or any file) deleted. With a service running, a heartbeat rename racing the

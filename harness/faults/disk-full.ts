@@ -2,14 +2,20 @@ import { execFile } from 'node:child_process';
 import { cp, mkdir, readdir, readFile, realpath, rename, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { z } from 'zod';
 import { tempDir } from '../../lib/testing.ts';
-import { parseByteSize } from '../scenario/chaos-schemas.ts';
-import type { Fault } from '../scenario/index.ts';
-import type { FaultContext, InjectedFault } from './fault.ts';
+import { byteSize, inPath, location, parseByteSize } from '../scenario/fields.ts';
+import { defineFault, type FaultContext, type InjectedFault } from './fault.ts';
 import { expandIn, faultPath } from './fault-path.ts';
 
 const run = promisify(execFile);
-type DiskFull = Extract<Fault, { kind: 'disk-full' }>;
+
+/** The folder is replaced by a tmpfs holding a copy of it with only `free` bytes left. */
+const schema = z.strictObject({ kind: z.literal('disk-full'), in: location('backup'), path: inPath.default('.'), free: byteSize.default('16KiB') });
+
+export const diskFullFault = defineFault({ kind: 'disk-full', schema, needsStack: false, inject: injectDiskFull });
+
+type DiskFull = z.infer<typeof schema>;
 
 /**
  * The folder (the backup folder by default) becomes a tiny disk that is almost full: a tmpfs

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { ArkaliaStack } from '../stack/index.ts';
 
 export interface FaultContext {
@@ -24,4 +25,22 @@ export interface InjectedFault {
   /** Placeholder values this fault provides ({offsite_url}). */
   vars?: Record<string, string>;
   revert(): Promise<void>;
+}
+
+/** A fault's fields in the scenario language: a z.strictObject whose `kind` is the literal K. */
+export type FaultSchema<K extends string = string> = z.ZodObject<{ kind: z.ZodLiteral<K> }, z.core.$strict>;
+
+/** One fault kind: what a scenario writes for it, and how it is injected. */
+export interface FaultDefinition<K extends string = string, S extends FaultSchema<K> = FaultSchema<K>> {
+  kind: K;
+  schema: S;
+  /** It acts on the containers: refused in a `stack = false` scenario. */
+  needsStack: boolean;
+  /** Inject the fault (its fields as the schema parsed them, defaults filled in); the result carries its revert. */
+  inject(fault: z.output<S>, ctx: FaultContext): Promise<InjectedFault>;
+}
+
+/** Typed by its own schema, so that `inject` gets exactly its fields (and `kind` must match the schema's literal). */
+export function defineFault<K extends string, S extends FaultSchema<K>>(definition: FaultDefinition<K, S>): FaultDefinition<K, S> {
+  return definition;
 }

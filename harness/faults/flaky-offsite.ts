@@ -1,9 +1,13 @@
-import { startS3rver } from '../../lib/offsite/testing/s3rver.ts';
-import type { Fault } from '../scenario/index.ts';
+import { z } from 'zod';
 import { startFailingProxy } from './failing-proxy.ts';
-import type { FaultContext, InjectedFault } from './fault.ts';
+import { defineFault, type FaultContext, type InjectedFault } from './fault.ts';
 
-type FlakyOffsite = Extract<Fault, { kind: 'flaky-offsite' }>;
+/** An S3 offsite (s3rver) behind a loopback proxy that fails every nth request with 503 SlowDown. */
+const schema = z.strictObject({ kind: z.literal('flaky-offsite'), bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{2,62}$/).default('arkalia'), fail_every: z.number().int().min(2).max(100).default(3) });
+
+export const flakyOffsiteFault = defineFault({ kind: 'flaky-offsite', schema, needsStack: false, inject: injectFlakyOffsite });
+
+type FlakyOffsite = z.infer<typeof schema>;
 
 /** Retries fast in drills: the first backoff delay of remote-sync (default 500 ms). */
 export const DRILL_RETRY_DELAY_MS = '100';
@@ -15,6 +19,7 @@ export const DRILL_RETRY_DELAY_MS = '100';
  * the server directly. {offsite_url} is the failing endpoint. Revert stops both.
  */
 export async function injectFlakyOffsite(fault: FlakyOffsite, _ctx: FaultContext): Promise<InjectedFault> {
+  const { startS3rver } = await import('../../lib/offsite/testing/s3rver.ts'); // s3rver loads only for this fault
   const s3 = await startS3rver({ buckets: [fault.bucket], lifetimeMs: 15 * 60_000 });
   const proxy = await startFailingProxy(s3.endpoint, fault.fail_every).catch(async (error: unknown) => {
     await s3.stop();

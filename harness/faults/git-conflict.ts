@@ -1,13 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { writeFileAtomic } from '../../lib/state/index.ts';
 import { writeDamage } from './write-damage.ts';
 import { SAMPLE_ROOT } from '../../sample/index.ts';
-import type { Fault } from '../scenario/index.ts';
-import type { FaultContext, InjectedFault } from './fault.ts';
+import { inPath } from '../scenario/fields.ts';
+import { defineFault, type FaultContext, type InjectedFault } from './fault.ts';
 import { expandIn, faultPath } from './fault-path.ts';
 
-type GitConflict = Extract<Fault, { kind: 'git-conflict' }>;
+/** The merge-conflict damage of a real Arkalia file (the sample root's two) reproduced on another file. */
+const schema = z.strictObject({ kind: z.literal('git-conflict'), path: inPath, like: z.enum(['state/reflexia_state.toml', 'state/global_context.toml']).default('state/reflexia_state.toml') });
+
+export const gitConflictFault = defineFault({ kind: 'git-conflict', schema, needsStack: false, inject: injectGitConflict });
+
+type GitConflict = z.infer<typeof schema>;
 
 /** One conflict hunk of a real file: the table it sits in, both sides, its marker lines. */
 export interface Hunk {

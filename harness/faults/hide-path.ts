@@ -1,11 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { tempDir } from '../../lib/testing.ts';
-import type { Fault } from '../scenario/index.ts';
-import type { FaultContext, InjectedFault } from './fault.ts';
+import { relPath } from '../scenario/fields.ts';
+import { defineFault, type FaultContext, type InjectedFault } from './fault.ts';
 
-type HidePath = Extract<Fault, { kind: 'hide-path' }>;
+/** disk_failure_simulation: a folder (or file) of the root gone, its files vanishing for the services too. */
+const schema = z.strictObject({ kind: z.literal('hide-path'), path: relPath });
+
+export const hidePathFault = defineFault({ kind: 'hide-path', schema, needsStack: false, inject: injectHidePath });
+
+type HidePath = z.infer<typeof schema>;
 
 /**
  * The runbook's disk_failure_simulation (`mv modules/zeroia/state modules/zeroia/state.hidden`),

@@ -1,12 +1,26 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { glob } from 'tinyglobby';
+import { z } from 'zod';
 import { parseDuration } from '../../lib/policy/index.ts';
+import { durationSchema } from '../../lib/policy/schema.ts';
 import { runOperatorScript, type ScriptRunResult } from '../run-operator-script.ts';
-import type { Fault } from '../scenario/index.ts';
-import type { FaultContext, InjectedFault } from './fault.ts';
+import { inPath, location, placeholderString, SCRIPT_NAMES } from '../scenario/fields.ts';
+import { defineFault, type FaultContext, type InjectedFault } from './fault.ts';
 import { expandIn, faultPath } from './fault-path.ts';
 
-type KillScript = Extract<Fault, { kind: 'kill-script' }>;
+/** An operator script started in the background and SIGKILLed mid-way: when `when` matches, or `after` a delay. */
+const schema = z.strictObject({
+  kind: z.literal('kill-script'),
+  script: z.enum(SCRIPT_NAMES),
+  args: z.array(placeholderString).default([]),
+  when: z.strictObject({ in: location('backup'), glob: inPath }).optional(),
+  after: durationSchema.optional(),
+  timeout: durationSchema.default('PT60S'),
+});
+
+export const killScriptFault = defineFault({ kind: 'kill-script', schema, needsStack: false, inject: injectKillScript });
+
+type KillScript = z.infer<typeof schema>;
 
 /**
  * An operator script (a backup, a snapshot watcher) killed with SIGKILL mid-way, as a crash or

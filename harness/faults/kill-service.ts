@@ -1,11 +1,17 @@
 import { watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Fault } from '../scenario/index.ts';
-import type { FaultContext, InjectedFault } from './fault.ts';
+import { z } from 'zod';
+import { serviceName } from '../scenario/fields.ts';
+import { defineFault, type FaultContext, type InjectedFault } from './fault.ts';
 import { serviceContainer, serviceStateFile, startIfStopped } from './service-state.ts';
 
-type KillService = Extract<Fault, { kind: 'kill-service' }>;
+/** SIGKILL a service's container while it is writing its state file (frozen mid-write, then killed). */
+const schema = z.strictObject({ kind: z.literal('kill-service'), service: serviceName, during: z.enum(['state-write', 'any']).default('state-write'), attempts: z.number().int().min(1).max(200).default(40) });
+
+export const killServiceFault = defineFault({ kind: 'kill-service', schema, needsStack: true, inject: injectKillService });
+
+type KillService = z.infer<typeof schema>;
 
 /**
  * SIGKILL a service's container while it is writing its state (during = "state-write"): the

@@ -1,12 +1,17 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
-import type { Fault } from '../scenario/index.ts';
-import type { FaultContext, InjectedFault } from './fault.ts';
+import { z } from 'zod';
+import { defineFault, type FaultContext, type InjectedFault } from './fault.ts';
 import { killStack, startIfStopped } from './service-state.ts';
 import { stashAway, type Stashed } from './stash.ts';
 
-type LoseDisk = Extract<Fault, { kind: 'lose-disk' }>;
+/** The disk holding the Arkalia root and the local backups is gone (the stack's containers killed with it); only {work} (offsite, keys) remains. */
+const schema = z.strictObject({ kind: z.literal('lose-disk') });
+
+export const loseDiskFault = defineFault({ kind: 'lose-disk', schema, needsStack: false, inject: injectLoseDisk });
+
+type LoseDisk = z.infer<typeof schema>;
 
 /**
  * The disk holding the Arkalia root and the local backups is gone. With the stack, the services

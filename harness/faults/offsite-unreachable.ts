@@ -1,11 +1,17 @@
 import { createServer } from 'node:net';
-import type { Fault } from '../scenario/index.ts';
-import type { FaultContext, InjectedFault } from './fault.ts';
+import { z } from 'zod';
+import { inPath, location } from '../scenario/fields.ts';
+import { defineFault, type FaultContext, type InjectedFault } from './fault.ts';
 import { expandIn, faultPath } from './fault-path.ts';
 import { DRILL_RETRY_DELAY_MS } from './flaky-offsite.ts';
 import { stashAway } from './stash.ts';
 
-type OffsiteUnreachable = Extract<Fault, { kind: 'offsite-unreachable' }>;
+/** The offsite target fails: its folder is gone, or {offsite_url} is a closed port (S3 env for scripts). */
+const schema = z.strictObject({ kind: z.literal('offsite-unreachable'), how: z.enum(['missing-folder', 'closed-port']).default('missing-folder'), in: location('work'), path: inPath.default('offsite') });
+
+export const offsiteUnreachableFault = defineFault({ kind: 'offsite-unreachable', schema, needsStack: false, inject: injectOffsiteUnreachable });
+
+type OffsiteUnreachable = z.infer<typeof schema>;
 
 /**
  * The offsite target cannot be reached. missing-folder: the local offsite folder (an unmounted

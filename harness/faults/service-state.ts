@@ -1,6 +1,10 @@
-import Dockerode from 'dockerode';
-import { RUN_LABEL } from '../stack/index.ts';
+import { createRequire } from 'node:module';
+import type Dockerode from 'dockerode';
+import { RUN_LABEL } from '../stack/labels.ts';
 import type { FaultContext } from './fault.ts';
+
+/** A Docker client, loaded on first use: validating scenarios must not load dockerode. */
+const docker = (): Dockerode => new (createRequire(import.meta.url)('dockerode') as typeof Dockerode)();
 
 /** The stand-in convention (harness/stack/default-services.ts): a service's state file, relative to the root. */
 export const serviceStateFile = (service: string): string => `modules/${service}/state/${service}_state.toml`;
@@ -8,7 +12,7 @@ export const serviceStateFile = (service: string): string => `modules/${service}
 /** The service's container, for faults that act on it (stop, kill, start). Needs the stack. */
 export function serviceContainer(ctx: FaultContext, service: string): Dockerode.Container {
   if (!ctx.stack) throw new Error(`a fault on service ${service} needs the containers (stack = true)`);
-  return new Dockerode().getContainer(ctx.stack.containerName(service));
+  return docker().getContainer(ctx.stack.containerName(service));
 }
 
 /** Start it again unless it runs (a recovery may have done it already). Idempotent. */
@@ -23,9 +27,9 @@ export async function startIfStopped(container: Dockerode.Container): Promise<vo
 /** SIGKILL every running container of the stack (none without one) and wait until each is down; returns those it killed. */
 export async function killStack(ctx: FaultContext): Promise<Dockerode.Container[]> {
   if (!ctx.stack) return [];
-  const docker = new Dockerode();
-  const running = await docker.listContainers({ filters: { label: [`${RUN_LABEL}=${ctx.stack.runId}`], status: ['running'] } });
-  const containers = running.map((c) => docker.getContainer(c.Id));
+  const client = docker();
+  const running = await client.listContainers({ filters: { label: [`${RUN_LABEL}=${ctx.stack.runId}`], status: ['running'] } });
+  const containers = running.map((c) => client.getContainer(c.Id));
   await Promise.all(
     containers.map(async (container) => {
       await container.kill({ signal: 'SIGKILL' }).catch((error: { statusCode?: number }) => {

@@ -1,13 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { writeFileAtomic } from '../../lib/state/index.ts';
 import { SAMPLE_ROOT } from '../../sample/index.ts';
-import type { Fault } from '../scenario/index.ts';
-import type { FaultContext, InjectedFault } from './fault.ts';
+import { serviceName } from '../scenario/fields.ts';
+import { defineFault, type FaultContext, type InjectedFault } from './fault.ts';
 import { replayConflict } from './git-conflict.ts';
 import { serviceContainer, serviceStateFile, startIfStopped } from './service-state.ts';
 
-type ServiceWontStart = Extract<Fault, { kind: 'service-wont-start' }>;
+/** A service whose state turned invalid while it was stopped: started again, it never becomes healthy. */
+const schema = z.strictObject({ kind: z.literal('service-wont-start'), service: serviceName });
+
+export const serviceWontStartFault = defineFault({ kind: 'service-wont-start', schema, needsStack: true, inject: injectServiceWontStart });
+
+type ServiceWontStart = z.infer<typeof schema>;
 
 /**
  * A service that will not start: it is stopped (cleanly), its state gets the real-world

@@ -2,11 +2,16 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { currentProcess, formatLockRecord, LOCK_FILE_NAME, type LockRecord } from '../../lib/lock/index.ts';
-import type { Fault } from '../scenario/index.ts';
-import type { FaultContext, InjectedFault } from './fault.ts';
+import { defineFault, type FaultContext, type InjectedFault } from './fault.ts';
 
-type StaleLock = Extract<Fault, { kind: 'stale-lock' }>;
+/** The backup folder's lock left by a killed run on this host, or held by another host. */
+const schema = z.strictObject({ kind: z.literal('stale-lock'), holder: z.enum(['dead-process', 'other-host']) });
+
+export const staleLockFault = defineFault({ kind: 'stale-lock', schema, needsStack: false, inject: injectStaleLock });
+
+type StaleLock = z.infer<typeof schema>;
 
 /**
  * The backup folder's lock is held by nobody who will ever release it. dead-process: a run on

@@ -1,13 +1,18 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateKeyPair } from '../../lib/crypto/index.ts';
+import { z } from 'zod';
 import { writeFileAtomic } from '../../lib/state/index.ts';
-import type { Fault } from '../scenario/index.ts';
-import type { FaultContext, InjectedFault } from './fault.ts';
+import { inPath, location } from '../scenario/fields.ts';
+import { defineFault, type FaultContext, type InjectedFault } from './fault.ts';
 import { expandIn, faultPath } from './fault-path.ts';
 import { stashAway } from './stash.ts';
 
-type WrongKey = Extract<Fault, { kind: 'wrong-key' }>;
+/** A private key (a .sec.asc file, or a keyring's current key) replaced by another key, or missing. */
+const schema = z.strictObject({ kind: z.literal('wrong-key'), in: location('work'), path: inPath, mode: z.enum(['wrong', 'missing']).default('wrong') });
+
+export const wrongKeyFault = defineFault({ kind: 'wrong-key', schema, needsStack: false, inject: injectWrongKey });
+
+type WrongKey = z.infer<typeof schema>;
 
 /**
  * The private key a decryption needs is the wrong one (another valid key, same file name: a
@@ -22,6 +27,7 @@ export async function injectWrongKey(fault: WrongKey, ctx: FaultContext): Promis
     return { kind: fault.kind, description: `${shown}: private key ${file} missing`, revert: async () => void (await stashed.putBack()) };
   }
   const original = await readFile(file);
+  const { generateKeyPair } = await import('../../lib/crypto/index.ts'); // openpgp loads only for this fault
   const other = Buffer.from((await generateKeyPair({ userId: 'Not the backup key <wrong-key@arkalia-dr.invalid>' })).privateKey);
   await writeFileAtomic(file, other, { mode: 0o600 });
   return {

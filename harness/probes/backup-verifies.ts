@@ -2,9 +2,23 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { z } from 'zod';
+import { backupDate } from '../scenario/fields.ts';
 import { expand } from './locate.ts';
 import type { ProbeContext, ProbeResult } from './probe-context.ts';
 import { backupDirName, checksumFileName, listDailyBackups } from '../../lib/layout/index.ts';
+import { defineProbe } from './probe.ts';
+
+/** GNU `sha256sum -c` of a daily backup's checksum file, then `tar -tzf` of every archive it lists. */
+const schema = z.strictObject({ probe: z.literal('backup-verifies'), date: backupDate.default('newest') });
+
+export const backupVerifiesProbe = defineProbe({
+  probe: 'backup-verifies',
+  schema,
+  needsStack: false,
+  describe: (probe) => `backup-verifies ${probe.date}`,
+  run: (probe, ctx) => backupVerifies(probe.date, ctx),
+});
 
 const run = promisify(execFile);
 

@@ -1,8 +1,22 @@
 import { execFile } from 'node:child_process';
 import { basename, dirname } from 'node:path';
 import { promisify } from 'node:util';
+import { z } from 'zod';
+import { inPath, location } from '../scenario/fields.ts';
 import { locate, type Location } from './locate.ts';
 import type { ProbeContext, ProbeResult } from './probe-context.ts';
+import { defineProbe } from './probe.ts';
+
+/** GNU `sha256sum -c` of a checksum file (e.g. an offsite SHA256SUMS). */
+const schema = z.strictObject({ probe: z.literal('checksums-verify'), in: location('work'), file: inPath });
+
+export const checksumsVerifyProbe = defineProbe({
+  probe: 'checksums-verify',
+  schema,
+  needsStack: false,
+  describe: (probe) => `checksums-verify ${probe.in}:${probe.file}`,
+  run: (probe, ctx) => checksumsVerify({ in: probe.in, file: probe.file }, ctx),
+});
 
 const run = promisify(execFile);
 

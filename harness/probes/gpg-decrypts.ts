@@ -3,9 +3,23 @@ import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { glob } from 'tinyglobby';
+import { z } from 'zod';
 import { tempDir } from '../../lib/testing.ts';
+import { inPath, location } from '../scenario/fields.ts';
 import { expand, locationDir, type Location } from './locate.ts';
 import type { ProbeContext, ProbeResult } from './probe-context.ts';
+import { defineProbe } from './probe.ts';
+
+/** GnuPG (not our code) decrypts every matching .gpg with the given private key(s), to the sha256 its SHA256SUMS / manifest records. */
+const schema = z.strictObject({ probe: z.literal('gpg-decrypts'), in: location('backup'), glob: inPath, key_in: location('work'), key: inPath });
+
+export const gpgDecryptsProbe = defineProbe({
+  probe: 'gpg-decrypts',
+  schema,
+  needsStack: false,
+  describe: (probe) => `gpg-decrypts ${probe.in}:${probe.glob} with ${probe.key_in}:${probe.key}`,
+  run: (probe, ctx) => gpgDecrypts({ in: probe.in, glob: probe.glob, keyIn: probe.key_in, key: probe.key }, ctx),
+});
 
 /**
  * GnuPG, not our OpenPGP code, decrypts every matching .gpg with the private key(s) matching

@@ -1,12 +1,24 @@
 import { readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { extractArchive } from '../../lib/archive/index.ts';
+import { z } from 'zod';
 import { sha256Buffer } from '../../lib/checksum/index.ts';
-import { findBackups, hashTree } from '../../lib/restore/index.ts';
 import { tempDir } from '../../lib/testing.ts';
+import { relPath } from '../scenario/fields.ts';
 import { stripHeartbeat } from '../arkalia/index.ts';
 import type { ProbeContext, ProbeResult } from './probe-context.ts';
-import { parseBackupDirName } from '../../lib/layout/index.ts';
+import { listDailyBackups, parseBackupDirName, statesArchiveName } from '../../lib/layout/index.ts';
+import { defineProbe } from './probe.ts';
+
+/** `date`: the recovery must have used that backup (a fallback drill), and the files must match it. */
+const schema = z.strictObject({ probe: z.literal('matches-backup'), paths: z.array(relPath).min(1), date: z.string().regex(/^\d{8}$/).optional() });
+
+export const matchesBackupProbe = defineProbe({
+  probe: 'matches-backup',
+  schema,
+  needsStack: false,
+  describe: (probe) => `matches-backup ${probe.paths.join(' ')}${probe.date ? ` (backup ${probe.date})` : ''}`,
+  run: (probe, ctx) => matchesBackup(probe.paths, ctx, probe.date),
+});
 
 /**
  * Every file under `paths` equals the backup's copy byte for byte, and no file is extra
@@ -20,7 +32,7 @@ export async function matchesBackup(paths: readonly string[], ctx: ProbeContext,
   const used = ctx.recoveryResult?.backup as { dir?: string; date?: string } | undefined;
   // A fallback drill names the backup the recovery must have fallen back to.
   if (expectedDate !== undefined && used?.date !== expectedDate) return { probe, ok: false, detail: `the recovery used backup ${used?.date ?? 'unknown'}, not ${expectedDate}` };
-  const backupDir = used?.dir ?? (await findBackups(ctx.backupDir))[0]?.dir;
+  const backupDir = used?.dir ?? (await listDailyBackups(ctx.backupDir)).backups[0]?.dir;
   if (!backupDir) return { probe, ok: false, detail: 'no backup found' };
   const date = parseBackupDirName(basename(backupDir)) ?? undefined;
   const staging = await tempDir('ark-probe-');
@@ -33,7 +45,9 @@ export async function matchesBackup(paths: readonly string[], ctx: ProbeContext,
 
 async function compareWithBackup(probe: string, paths: readonly string[], ctx: ProbeContext, backupDir: string, date: string | undefined, staging: string): Promise<ProbeResult> {
   const prefixes = paths.map((p) => (p.endsWith('/') ? p : `${p}/`));
-  await extractArchive({ file: join(backupDir, `arkalia_states_${date}.tar.gz`), cwd: staging, select: (m) => prefixes.some((p) => m.startsWith(p) || `${m}/` === p) });
+  // The restore and archive stages load only when a drill compares with a backup.
+  const [{ extractArchive }, { hashTree }] = await Promise.all([import('../../lib/archive/index.ts'), import('../../lib/restore/index.ts')]);
+  await extractArchive({ file: join(backupDir, statesArchiveName(date!)), cwd: staging, select: (m) => prefixes.some((p) => m.startsWith(p) || `${m}/` === p) });
   const problems: string[] = [];
   let compared = 0;
   for (const prefix of prefixes) {

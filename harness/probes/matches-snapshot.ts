@@ -1,7 +1,21 @@
+import { z } from 'zod';
+import { inPath, location } from '../scenario/fields.ts';
 import type { Location } from './locate.ts';
 import { expand, locationDir } from './locate.ts';
 import type { ProbeContext, ProbeResult } from './probe-context.ts';
 import { hashFiles } from './tree-snapshot.ts';
+import { defineProbe } from './probe.ts';
+
+/** Files equal (byte for byte, none missing, none extra) to the runner's snapshot taken before the fault or before the recovery. */
+const schema = z.strictObject({ probe: z.literal('matches-snapshot'), in: location('root'), paths: z.array(inPath).min(1).default(['.']), at: z.enum(['fault', 'recovery']).default('fault'), ignore_heartbeat: z.boolean().default(false) });
+
+export const matchesSnapshotProbe = defineProbe({
+  probe: 'matches-snapshot',
+  schema,
+  needsStack: false,
+  describe: (probe) => `matches-snapshot ${probe.in}:${probe.paths.join(',')} (before the ${probe.at})`,
+  run: (probe, ctx) => matchesSnapshot({ in: probe.in, paths: probe.paths, at: probe.at, ignoreHeartbeat: probe.ignore_heartbeat }, ctx),
+});
 
 /**
  * Files under `paths` (of a location) are exactly what the runner hashed before the fault (or

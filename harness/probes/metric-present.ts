@@ -1,6 +1,20 @@
 import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { inPath, location } from '../scenario/fields.ts';
 import { locate, type Location } from './locate.ts';
 import type { ProbeContext, ProbeResult } from './probe-context.ts';
+import { defineProbe } from './probe.ts';
+
+/** A Prometheus textfile (node_exporter format) holds this metric, optionally with these labels and at least this value. */
+const schema = z.strictObject({ probe: z.literal('metric-present'), in: location('work'), file: inPath, metric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/), labels: z.record(z.string(), z.string()).default({}), min: z.number().optional() });
+
+export const metricPresentProbe = defineProbe({
+  probe: 'metric-present',
+  schema,
+  needsStack: false,
+  describe: (probe) => `metric-present ${probe.metric}`,
+  run: (probe, ctx) => metricPresent({ in: probe.in, file: probe.file, metric: probe.metric, labels: probe.labels, ...(probe.min === undefined ? {} : { min: probe.min }) }, ctx),
+});
 
 /** One sample of a Prometheus text exposition: name, labels, value. */
 export interface Sample {

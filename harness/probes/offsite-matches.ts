@@ -1,10 +1,23 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { placeholderString } from '../scenario/fields.ts';
 import { expand } from './locate.ts';
 import type { ProbeContext, ProbeResult } from './probe-context.ts';
 import { encryptedDir, isEncryptedName, SUMS_FILE } from '../../lib/layout/index.ts';
+import { defineProbe } from './probe.ts';
+
+/** The offsite target (a folder, or s3://bucket/prefix) holds every local encrypted/ file byte for byte. */
+const schema = z.strictObject({ probe: z.literal('offsite-matches'), target: placeholderString });
+
+export const offsiteMatchesProbe = defineProbe({
+  probe: 'offsite-matches',
+  schema,
+  needsStack: false,
+  describe: (probe) => `offsite-matches ${probe.target}`,
+  run: (probe, ctx) => offsiteMatches(probe.target, ctx),
+});
 
 /**
  * The offsite copy is really there: every local <backup>/encrypted/*.gpg exists on the target
@@ -35,15 +48,18 @@ function s3Reader(url: string, env: Record<string, string | undefined>): (name: 
   const [bucket = '', ...rest] = url.slice('s3://'.length).split('/');
   const prefix = rest.filter(Boolean).join('/');
   const endpoint = env.ARK_S3_ENDPOINT ?? env.AWS_ENDPOINT_URL;
-  const client = new S3Client({
+  // The AWS SDK loads only when an S3 offsite is probed (half a second of start-up otherwise).
+  const sdk = import('@aws-sdk/client-s3');
+  const client = sdk.then(({ S3Client }) => new S3Client({
     region: env.AWS_REGION ?? 'us-east-1',
     forcePathStyle: true,
     maxAttempts: 1,
     ...(endpoint ? { endpoint } : {}),
     ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } } : {}),
-  });
+  }));
   return async (name) => {
-    const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: prefix ? `${prefix}/${name}` : name }));
+    const { GetObjectCommand } = await sdk;
+    const out = await (await client).send(new GetObjectCommand({ Bucket: bucket, Key: prefix ? `${prefix}/${name}` : name }));
     return Buffer.from(await out.Body!.transformToByteArray());
   };
 }

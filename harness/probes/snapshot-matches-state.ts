@@ -1,9 +1,23 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { glob } from 'tinyglobby';
+import { z } from 'zod';
 import { validateToml } from '../../lib/state/index.ts';
+import { inPath } from '../scenario/fields.ts';
 import { expand } from './locate.ts';
 import type { ProbeContext, ProbeResult } from './probe-context.ts';
+import { defineProbe } from './probe.ts';
+
+/** The newest real-time snapshot of each valid state file is valid TOML and byte-identical to it; an invalid state file was never snapshotted as it is. */
+const schema = z.strictObject({ probe: z.literal('snapshot-matches-state'), glob: z.union([inPath, z.array(inPath).min(1)]) });
+
+export const snapshotMatchesStateProbe = defineProbe({
+  probe: 'snapshot-matches-state',
+  schema,
+  needsStack: false,
+  describe: (probe) => `snapshot-matches-state ${[probe.glob].flat().join(' ')}`,
+  run: (probe, ctx) => snapshotMatchesState([probe.glob].flat(), ctx),
+});
 
 const SNAPSHOT = /^(?!\.)(.+)\.(\d{8}_\d{6}(?:_\d{3})?)$/;
 

@@ -2,7 +2,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../lib/testing.ts';
-import { parseByteSize } from './chaos-schemas.ts';
 import { loadScenario, SCENARIO_DIR } from './index.ts';
 
 async function load(text: string) {
@@ -53,10 +52,6 @@ describe('chaos suite scenario language', () => {
     const lost = noStack.replace('{ kind = "delete-backup", part = "checksums" }', '{ kind = "lose-disk" }');
     expect((await load(lost)).faults).toEqual([{ kind: 'lose-disk' }]);
     expect((await load(lost.replace('stack = false\n', ''))).stack).toBe(true);
-  });
-
-  it('reads byte sizes', () => {
-    expect([parseByteSize('4096'), parseByteSize('16KiB'), parseByteSize('2MiB')]).toEqual([4096, 16384, 2 * 1024 * 1024]);
   });
 
   it('the shipped example still reads the same after the schema grew', async () => {

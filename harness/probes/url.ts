@@ -1,8 +1,22 @@
+import { z } from 'zod';
+import { placeholderString } from '../scenario/fields.ts';
 import { expand } from './locate.ts';
 import type { ProbeContext, ProbeResult } from './probe-context.ts';
+import { defineProbe } from './probe.ts';
+
+/** GET a URL (placeholders allowed) answers this status. */
+const schema = z.strictObject({ probe: z.literal('url'), url: placeholderString, status: z.number().int().min(0).max(599), body_contains: z.string().optional() });
+
+export const urlProbe = defineProbe({
+  probe: 'url',
+  schema,
+  needsStack: false,
+  describe: (probe) => `url ${probe.url} = ${probe.status}`,
+  run: (probe, ctx) => getUrl({ url: probe.url, status: probe.status, ...(probe.body_contains === undefined ? {} : { bodyContains: probe.body_contains }) }, ctx),
+});
 
 /** GET a URL (e.g. {offsite_url}: an endpoint a fault put up) and compare the status (0: unreachable). */
-export async function urlProbe(input: { url: string; status: number; bodyContains?: string }, ctx: ProbeContext): Promise<ProbeResult> {
+export async function getUrl(input: { url: string; status: number; bodyContains?: string }, ctx: ProbeContext): Promise<ProbeResult> {
   const url = expand(ctx, input.url);
   const probe = `url ${url} = ${input.status}`;
   const response = await fetch(url, { signal: AbortSignal.timeout(3000) }).catch((e: Error) => e);
