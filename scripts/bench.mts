@@ -10,10 +10,10 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { scriptArgs } from './cli/script-args.ts';
 import { fileURLToPath } from 'node:url';
-import { generateCorpus, type Corpus } from '../lib/bench/generate-corpus.ts';
-import { GNU_TIME, measureCommand, type CommandSpec } from '../lib/bench/measure-command.ts';
-import { BENCH_DATE, oursBackup, oursScript, resticBackup, resticEnv, resticRestore, runbookBackup, runbookEncrypt, runbookRecover, runbookRestore, type BenchPaths } from '../lib/bench/scenarios.ts';
-import { formatTable, parseSize, summarize, type ScenarioResult } from '../lib/bench/summarize.ts';
+import { generateCorpus, type Corpus } from '../lib/bench/index.ts';
+import { GNU_TIME, measureCommand, type CommandSpec } from '../lib/bench/index.ts';
+import { BENCH_DATE, oursBackup, oursScript, resticBackup, resticEnv, resticRestore, runbookBackup, runbookEncrypt, runbookRecover, runbookRestore, type BenchPaths } from '../lib/bench/index.ts';
+import { formatTable, parseSize, summarize, type ScenarioResult } from '../lib/bench/index.ts';
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -243,7 +243,7 @@ async function main(): Promise<void> {
 async function childRestore([dir, target]: string[]): Promise<void> {
   const { assertChecksumsOk, parseManifest, verifyChecksums } = await import('../lib/checksum/index.ts');
   const { extractArchive } = await import('../lib/archive/index.ts');
-  const { ExtractBudget } = await import('../lib/archive/extract-limits.ts');
+  const { ExtractBudget } = await import('../lib/archive/index.ts');
   const checksums = join(dir!, `checksums_${BENCH_DATE}.sha256`);
   assertChecksumsOk(await verifyChecksums(checksums), checksums);
   const manifest = parseManifest(await readFile(join(dir!, `backup_manifest_${BENCH_DATE}.json`), 'utf8'));

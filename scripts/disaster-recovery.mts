@@ -37,7 +37,7 @@ ${RESTORE_HELP}
 ${COMMON_HELP}`;
 
 await runScript({ help: HELP, options: { ...RESTORE_OPTIONS, 'test-mode': { type: 'boolean', default: false }, sandbox: { type: 'string' } }, positionals: true, scriptUrl: import.meta.url }, async (ctx, { values, positionals, common }) => {
-  const [{ parseSize }, { parseLockTimeout }] = await Promise.all([import('../lib/archive/extract-limits.ts'), import('../lib/lock/lock-timeout.ts')]);
+  const [{ parseSize }, { parseLockTimeout }] = await Promise.all([import('../lib/archive/index.ts'), import('../lib/lock/index.ts')]);
   const settings = restoreSettings(values, { parseSize, parseLockTimeout });
   const [date, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}; see --help`);

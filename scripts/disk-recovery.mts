@@ -4,7 +4,7 @@
 // Only what argument checking needs is imported up front: a usage error answers at once.
 import { resolve } from 'node:path';
 import { EXIT, UsageError } from '../lib/errors.ts';
-import { parseLockTimeout, LOCK_TIMEOUT_HELP } from '../lib/lock/lock-timeout.ts';
+import { parseLockTimeout, LOCK_TIMEOUT_HELP } from '../lib/lock/index.ts';
 import { isBackupDate } from '../lib/layout/index.ts';
 import { COMMON_HELP, policyLocation } from './cli/parse-options.ts';
 import { formatBytes } from './cli/render-event.ts';
@@ -94,9 +94,9 @@ await runScript({ help: HELP, options: {
     import('../lib/pipeline/disk-recovery.ts'),
     import('../lib/policy/index.ts'),
     import('../lib/services/index.ts'),
-    import('../lib/offsite/open-remote.ts'),
-    import('../lib/offsite/parse-target.ts'),
-    import('../lib/crypto/read-passphrase.ts'),
+    import('../lib/offsite/index.ts'),
+    import('../lib/offsite/index.ts'),
+    import('../lib/crypto/index.ts'),
   ]);
   const target = parseTarget(from);
   const passphrase = await resolvePassphrase({ file: values['passphrase-file'], envValue: env.ARK_PASSPHRASE, envName: 'ARK_PASSPHRASE', flag: '--passphrase-file' });

@@ -5,7 +5,7 @@
 // Only what argument checking needs is imported up front: a usage error answers at once.
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { isBackupDate } from '../lib/layout/index.ts';
-import { assertModuleName } from '../lib/restore/module-name.ts';
+import { assertModuleName } from '../lib/restore/index.ts';
 import { COMMON_HELP } from './cli/parse-options.ts';
 import { RESTORE_HELP, RESTORE_OPTIONS, restoreSettings, prepareRestore, settleInterruptedRestore, testPauseHook } from './cli/restore-options.ts';
 import { runScript } from './cli/run-script.ts';
@@ -28,7 +28,7 @@ ${RESTORE_HELP}
 ${COMMON_HELP}`;
 
 await runScript({ help: HELP, options: RESTORE_OPTIONS, positionals: true, scriptUrl: import.meta.url }, async (ctx, { values, positionals, common }) => {
-  const [{ parseSize }, { parseLockTimeout }] = await Promise.all([import('../lib/archive/extract-limits.ts'), import('../lib/lock/lock-timeout.ts')]);
+  const [{ parseSize }, { parseLockTimeout }] = await Promise.all([import('../lib/archive/index.ts'), import('../lib/lock/index.ts')]);
   const settings = restoreSettings(values, { parseSize, parseLockTimeout });
   const [module, date, ...extra] = positionals;
   if (module === undefined && !settings.resume) throw new UsageError('missing <module> (for example: emergency-restore.mts zeroia); see --help');

@@ -12,9 +12,9 @@ import {
   type UnlockedKey,
 } from '../lib/crypto/index.ts';
 import { EXIT, UsageError } from '../lib/errors.ts';
-import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts';
+import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/index.ts';
 import { isBackupDate } from '../lib/layout/index.ts';
-import { encryptedBackupMetrics } from '../lib/metrics/job-metrics.ts';
+import { encryptedBackupMetrics } from '../lib/metrics/index.ts';
 import { encryptBackup } from '../lib/pipeline/encrypted-backup.ts';
 import { loadPolicy } from '../lib/policy/index.ts';
 import { COMMON_HELP, policyLocation } from './cli/parse-options.ts';

@@ -4,8 +4,8 @@
 import type { TarChoice } from '../lib/archive/index.ts';
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { isBackupDate, localDateStamp } from '../lib/layout/index.ts';
-import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts';
-import { fullBackupMetrics } from '../lib/metrics/job-metrics.ts';
+import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/index.ts';
+import { fullBackupMetrics } from '../lib/metrics/index.ts';
 import { COMMON_HELP, policyLocation } from './cli/parse-options.ts';
 import { runScript } from './cli/run-script.ts';
 import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';

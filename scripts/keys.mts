@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { generateKeyPair, readKeyring, readRecipientKey, resolvePassphrase, writeKeyPair, DEFAULT_USER_ID, type RecipientKey } from '../lib/crypto/index.ts';
 import { rotateKeys } from '../lib/pipeline/rotate-keys.ts';
 import { EXIT, UsageError } from '../lib/errors.ts';
-import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts';
+import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/index.ts';
 import { COMMON_HELP } from './cli/parse-options.ts';
 import { runScript, type ScriptContext, type ScriptOutcome } from './cli/run-script.ts';
 

@@ -3,9 +3,9 @@
 // can delete the only good backup): keep by the backup's own date and the policy, never the
 // newest backup that verifies, delete crash-safely, one run at a time per backup folder.
 import { EXIT } from '../lib/errors.ts';
-import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts';
-import { RETENTION_RULES } from '../lib/retention/plan-retention.ts';
-import { pruneMetrics } from '../lib/metrics/job-metrics.ts';
+import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/index.ts';
+import { RETENTION_RULES } from '../lib/retention/index.ts';
+import { pruneMetrics } from '../lib/metrics/index.ts';
 import { COMMON_HELP, policyLocation } from './cli/parse-options.ts';
 import { runScript } from './cli/run-script.ts';
 import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';

@@ -3,7 +3,7 @@
 // (cron) or --watch (a daemon that snapshots each file shortly after it changes).
 import { EXIT, UsageError } from '../lib/errors.ts';
 import type { ArkEvent, EventSink } from '../lib/events.ts';
-import { realtimeEventMetrics, realtimeMetrics } from '../lib/metrics/job-metrics.ts';
+import { realtimeEventMetrics, realtimeMetrics } from '../lib/metrics/index.ts';
 import { COMMON_HELP, policyLocation } from './cli/parse-options.ts';
 import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';
 import { runScript } from './cli/run-script.ts';

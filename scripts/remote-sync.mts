@@ -2,10 +2,10 @@
 // Offsite copy of the encrypted backups (the runbook's ark_remote_sync.sh: rsync --delete
 // --exclude '*.tmp' $ENCRYPTED_DIR/ $REMOTE_BACKUP), to a folder, an ssh host or S3.
 import { EXIT, UsageError } from '../lib/errors.ts';
-import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/lock-timeout.ts';
-import { remoteSyncMetrics } from '../lib/metrics/job-metrics.ts';
-import { openRemote } from '../lib/offsite/open-remote.ts';
-import { parseTarget } from '../lib/offsite/parse-target.ts';
+import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/index.ts';
+import { remoteSyncMetrics } from '../lib/metrics/index.ts';
+import { openRemote } from '../lib/offsite/index.ts';
+import { parseTarget } from '../lib/offsite/index.ts';
 import { remoteSync } from '../lib/pipeline/remote-sync.ts';
 import { loadPolicy } from '../lib/policy/index.ts';
 import { formatBytes } from './cli/render-event.ts';

@@ -2,7 +2,7 @@
 // The runbook's "Checklist Maintenance Backup" (quotidienne / hebdomadaire / mensuelle) as
 // commands: verify.mts --daily | --weekly | --monthly (any combination). Checks: lib/verify.
 import { EXIT, UsageError } from '../lib/errors.ts';
-import { MetricsUpdate } from '../lib/metrics/metrics-update.ts';
+import { MetricsUpdate } from '../lib/metrics/index.ts';
 import { COMMON_HELP, policyLocation } from './cli/parse-options.ts';
 import { runScript } from './cli/run-script.ts';
 import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';
@@ -62,7 +62,7 @@ await runScript({ help: HELP, options: {
     import('node:path'),
     import('../lib/policy/index.ts'),
     import('../lib/pipeline/verify.ts'),
-    import('../lib/crypto/read-passphrase.ts'),
+    import('../lib/crypto/index.ts'),
   ]);
   const { policy, source } = await loadPolicy(policyLocation(common));
   const offsite = values.offsite || process.env.ARK_OFFSITE || undefined;

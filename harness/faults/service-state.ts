@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type Dockerode from 'dockerode';
-import { RUN_LABEL } from '../stack/labels.ts';
+import { RUN_LABEL } from '../stack/index.ts';
 import type { FaultContext } from './fault.ts';
 
 /** A Docker client, loaded on first use: validating scenarios must not load dockerode. */

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256Buffer } from '../../lib/checksum/index.ts';
 import { copyFixture, tempDir, treeContents } from '../../lib/testing.ts';
-import { expandPlaceholders } from '../scenario/placeholders.ts';
+import { expandPlaceholders } from '../scenario/index.ts';
 import type { FaultContext } from './fault.ts';
 
 /** Root (a copy of the sample), backup folder and workspace, as run-scenario.ts makes them; no stack. */

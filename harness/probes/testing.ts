@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { copyFixture, tempDir } from '../../lib/testing.ts';
 import { noStack } from '../no-stack.ts';
-import { expandPlaceholders } from '../scenario/placeholders.ts';
+import { expandPlaceholders } from '../scenario/index.ts';
 import type { ProbeContext } from './probe-context.ts';
 
 export async function probeContext(): Promise<ProbeContext & { work: string }> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema } from '../../lib/policy/schema.ts';
+import { durationSchema } from '../../lib/policy/index.ts';
 import { faultSchema, FAULTS_NEEDING_STACK, type Fault } from '../faults/index.ts';
 import { probeSchema, PROBES_NEEDING_STACK, type Probe } from '../probes/index.ts';
 import { placeholderString, SCRIPT_NAMES } from './fields.ts';

@@ -10,3 +10,4 @@ export { ParallelGzip } from './parallel-gzip.ts';
 export { extractArchive, listArchive, memberPath, refusalReason, type ArchiveMember, type ExtractedFile, type ExtractOptions, type Refusal } from './extract-archive.ts';
 // Extraction caps (restore side): bytes, entries and compression ratio per restore.
 export { ExtractBudget, DEFAULT_EXTRACT_LIMITS, RATIO_GRACE_BYTES, formatSize, parseSize, type ExtractLimits } from './extract-limits.ts';
+export { openArchiveStream } from './open-archive-stream.ts';

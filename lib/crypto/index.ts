@@ -21,3 +21,4 @@ export { readKeyring, currentRecipient, keyringDecryptionKeys, rotateKeyring, CU
 export { signDetached, verifyDetached } from './detached-signature.ts';
 export { readEncryptedManifest, readSums, recordEncryptedFile, removeStaleTemps, type EncryptedRecord, type EncryptedManifest } from './encrypted-dir.ts';
 export { fsyncFile, tempPathFor } from './temp-file.ts';
+export { ENCRYPTED_MANIFEST_FORMAT, encryptedManifestSchema } from './encrypted-dir.ts';

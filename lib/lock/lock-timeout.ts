@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.ts';
-import { parseDuration } from '../policy/duration.ts';
+import { parseDuration } from '../policy/index.ts';
 
 /** How long a backup or prune waits for another one on the same backup folder by default. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 10 * 60_000;

@@ -6,13 +6,13 @@ import type { EventSink } from '../events.ts';
 import { withBackupLock } from '../lock/index.ts';
 // Imported file by file, not from offsite/index.ts: the S3 and rsync backends (and the AWS
 // SDK) load only when a target needs them.
-import { planSync, type SyncAction } from '../offsite/plan-sync.ts';
-import { readLocalSource } from '../offsite/read-local-source.ts';
-import { readOnly } from '../offsite/read-only.ts';
-import type { Remote } from '../offsite/remote.ts';
-import { isRemoteError } from '../offsite/remote-error.ts';
-import { formatRemoteManifest, readRemoteManifest, textBody } from '../offsite/remote-manifest.ts';
-import { withRetry, type RetryOptions } from '../offsite/with-retry.ts';
+import { planSync, type SyncAction } from '../offsite/index.ts';
+import { readLocalSource } from '../offsite/index.ts';
+import { readOnly } from '../offsite/index.ts';
+import type { Remote } from '../offsite/index.ts';
+import { isRemoteError } from '../offsite/index.ts';
+import { formatRemoteManifest, readRemoteManifest, textBody } from '../offsite/index.ts';
+import { withRetry, type RetryOptions } from '../offsite/index.ts';
 import { encryptedDir, SUMS_FILE } from '../layout/index.ts';
 
 export interface RemoteSyncOptions {

@@ -4,3 +4,4 @@ export { DEFAULT_POLICY } from './default-policy.ts';
 export { loadPolicy, resolvePolicy, POLICY_FILE_NAME, type LoadedPolicy } from './load-policy.ts';
 export { parseDuration } from './duration.ts';
 export type { Policy, Dataset, ArchiveSpec, ServiceSpec } from './schema.ts';
+export { durationSchema } from './schema.ts';

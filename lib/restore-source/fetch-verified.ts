@@ -1,8 +1,8 @@
 import { IntegrityError, isArkError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
-import { fetchToFile } from '../offsite/fetch-to-file.ts';
-import type { Remote } from '../offsite/remote.ts';
-import type { RetryOptions } from '../offsite/with-retry.ts';
+import { fetchToFile } from '../offsite/index.ts';
+import type { Remote } from '../offsite/index.ts';
+import type { RetryOptions } from '../offsite/index.ts';
 import { offsitePath } from './read-offsite-index.ts';
 
 export interface FetchRecord {

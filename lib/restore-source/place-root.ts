@@ -1,7 +1,7 @@
 import { lstat, mkdir, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ArkError, UsageError } from '../errors.ts';
-import { JOURNAL_NAME } from '../restore/restore-journal.ts';
+import { JOURNAL_NAME } from '../restore/index.ts';
 import { processExists } from '../lock/index.ts';
 import { fsyncDir } from '../state/index.ts';
 

@@ -1,6 +1,6 @@
-import type { EncryptedRecord } from '../crypto/encrypted-dir.ts';
+import type { EncryptedRecord } from '../crypto/index.ts';
 import { EXIT } from '../errors.ts';
-import type { RemoteEntry } from '../offsite/remote.ts';
+import type { RemoteEntry } from '../offsite/index.ts';
 import { isBackupDate, parseArchiveFileName } from '../layout/index.ts';
 
 // Which backup sets an offsite folder holds, and what is wrong with each one that can be

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { Policy } from '../policy/index.ts';
-import { dailyCandidate, type BackupCandidate } from '../restore/backup-candidate.ts';
+import { dailyCandidate, type BackupCandidate } from '../restore/index.ts';
 import { statesArchiveName } from '../layout/index.ts';
 import type { RebuiltBackup } from './rebuild-backup.ts';
 

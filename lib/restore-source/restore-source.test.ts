@@ -1,7 +1,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EncryptedRecord } from '../crypto/encrypted-dir.ts';
+import type { EncryptedRecord } from '../crypto/index.ts';
 import { DEFAULT_POLICY } from '../policy/index.ts';
 import { tempDir } from '../testing.ts';
 import { planOffsiteSets, type PlanOffsiteSetsInput } from './plan-offsite-sets.ts';

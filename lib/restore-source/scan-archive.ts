@@ -1,9 +1,9 @@
 import type { ReadEntry } from 'tar';
 import { Parser } from 'tar';
 import { pipeline } from 'node:stream/promises';
-import { ExtractBudget } from '../archive/extract-limits.ts';
-import { memberPath } from '../archive/extract-archive.ts';
-import { openArchiveStream } from '../archive/open-archive-stream.ts';
+import { ExtractBudget } from '../archive/index.ts';
+import { memberPath } from '../archive/index.ts';
+import { openArchiveStream } from '../archive/index.ts';
 import { IntegrityError } from '../errors.ts';
 import { validateToml } from '../state/index.ts';
 

@@ -1,0 +1,8 @@
+// bench: `npm run bench` — a seeded Arkalia-shaped corpus (its infra from the sample root), the
+// runbook's own commands and ours timed side by side in interleaved rounds, and the summary
+// (medians, per-round ratios, peak RSS). Failures handled: a command that fails or writes what
+// GNU tools cannot read is reported as such, never timed as a success.
+export { CORPUS_SHARES, generateCorpus, type Corpus, type CorpusOptions } from './generate-corpus.ts';
+export { type CommandSpec, GNU_TIME, measureCommand } from './measure-command.ts';
+export { BENCH_DATE, type BenchPaths, oursBackup, oursScript, resticBackup, resticEnv, resticRestore, runbookBackup, runbookEncrypt, runbookRecover, runbookRestore } from './scenarios.ts';
+export { formatTable, parseSize, type ScenarioResult, summarize } from './summarize.ts';
