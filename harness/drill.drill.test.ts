@@ -19,8 +19,10 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
-describe('npm run drill -- --root-from DIR: a drill of the operator\'s own data', () => {
-  it('works on a fresh copy of that tree, leaves the source exactly as it was, and keeps its .env out of every report', { timeout: 300_000 }, async () => {
+describe("npm run drill -- --root-from DIR: a drill of the operator's own data", () => {
+  it('works on a fresh copy of that tree, leaves the source exactly as it was, and keeps its .env out of every report', {
+    timeout: 300_000,
+  }, async () => {
     // The operator's tree: the sample plus data of their own and a secret only they have.
     const source = join(await tempDir('ark-operator-'), 'arkalia-prod');
     await cp(SAMPLE_ROOT, source, { recursive: true, preserveTimestamps: true });
@@ -31,7 +33,12 @@ describe('npm run drill -- --root-from DIR: a drill of the operator\'s own data'
     const before = await fingerprintTree(source);
     const reports = join(await tempDir('ark-reports-'), 'reports');
 
-    const run = await runScript(join(REPO_ROOT, 'harness', 'drill.ts'), ['--root-from', source, '--reports', reports, 'corrupt-zeroia-state'], { ARK_EVIDENCE_KEY: '' }, { timeoutMs: 280_000 });
+    const run = await runScript(
+      join(REPO_ROOT, 'harness', 'drill.ts'),
+      ['--root-from', source, '--reports', reports, 'corrupt-zeroia-state'],
+      { ARK_EVIDENCE_KEY: '' },
+      { timeoutMs: 280_000 },
+    );
     expect(run.code, run.stderr).toBe(0);
     expectNoStackTrace(run);
     expect(run.stderr).toContain(`▶ each on a fresh copy of ${source} (`);
@@ -42,9 +49,15 @@ describe('npm run drill -- --root-from DIR: a drill of the operator\'s own data'
     expect((await stat(join(source, '.env'))).mode & 0o777).toBe(0o644);
 
     // The copy was used: the restore put back the operator's own file, and the journal and the evidence say whose data it was.
-    const journal = journalSchema.parse(JSON.parse(await readFile(join(reports, 'journals', 'corrupt-zeroia-state.json'), 'utf8')));
+    const journal = journalSchema.parse(
+      JSON.parse(await readFile(join(reports, 'journals', 'corrupt-zeroia-state.json'), 'utf8')),
+    );
     expect(journal).toMatchObject({ status: 'completed', root_from: source });
-    expect(journal.phases[0]).toMatchObject({ name: 'root', ok: true, output: expect.stringContaining(`root: a copy of ${source}`) });
+    expect(journal.phases[0]).toMatchObject({
+      name: 'root',
+      ok: true,
+      output: expect.stringContaining(`root: a copy of ${source}`),
+    });
     const changes = (journal.recovery?.result?.changes ?? []) as { path: string }[];
     expect(changes.map((c) => c.path)).toContain(`modules/zeroia/state/${marker}.toml`);
     const [runId] = await readdir(join(reports, 'evidence'));

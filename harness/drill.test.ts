@@ -8,7 +8,8 @@ import { expectNoStackTrace, runScript } from '../scripts/testing.ts';
 // Docker engine to reach: a container start would fail differently, and later).
 const DRILL = join(REPO_ROOT, 'harness', 'drill.ts');
 const noDocker = { DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
-const drill = (args: string[], env: Record<string, string> = {}) => runScript(DRILL, args, { ...noDocker, ...env }, { timeoutMs: 60_000 });
+const drill = (args: string[], env: Record<string, string> = {}) =>
+  runScript(DRILL, args, { ...noDocker, ...env }, { timeoutMs: 60_000 });
 
 describe('npm run drill: a source that is not an Arkalia root is refused by name, exit 2, before anything starts', () => {
   it('--root-from missing, a file, a folder that is not an Arkalia root, a tree with a link out of it; ARK_DRILL_ROOT alike', async () => {

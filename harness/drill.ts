@@ -48,53 +48,92 @@ async function main(): Promise<number> {
   if (scenarios.length === 0) throw new UsageError('no scenario selected: nothing to drill (npm run drill -- --help)');
   // The drill root, checked before any container starts: the sample, or the operator's tree.
   const rootFlag = values['root-from'] !== undefined ? '--root-from' : 'ARK_DRILL_ROOT';
-  if (values['root-from'] === '') throw new UsageError('--root-from needs a folder: your Arkalia root (e.g. /srv/arkalia-luna-pro)');
+  if (values['root-from'] === '')
+    throw new UsageError('--root-from needs a folder: your Arkalia root (e.g. /srv/arkalia-luna-pro)');
   const source = values['root-from'] ?? drillRootSource();
   const root = await checkArkaliaRoot(resolve(source), rootFlag);
   const reports = values.reports !== undefined ? resolve(values.reports) : reportsDir();
   const skipped = root.skipped.length > 0 ? `; not copied: ${root.skipped.join(', ')}` : '';
   process.stderr.write(`▶ ${scenarios.length} drill(s): ${scenarios.map((s) => s.id).join(', ')}\n`);
-  process.stderr.write(`▶ each on a fresh copy of ${describeRootSource(root.root)} (${root.files} files, ${(root.bytes / 1024 / 1024).toFixed(1)} MiB; only read)${skipped}\n`);
+  process.stderr.write(
+    `▶ each on a fresh copy of ${describeRootSource(root.root)} (${root.files} files, ${(root.bytes / 1024 / 1024).toFixed(1)} MiB; only read)${skipped}\n`,
+  );
 
   const startedAt = new Date();
   const runId = `${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${process.pid}`;
   await rm(join(reports, 'allure-results'), { recursive: true, force: true });
-  await prepareAllureResults(join(reports, 'allure-results'), join(reports, 'history', 'allure'), await environmentFacts(REPO_ROOT));
+  await prepareAllureResults(
+    join(reports, 'allure-results'),
+    join(reports, 'history', 'allure'),
+    await environmentFacts(REPO_ROOT),
+  );
   const vitest = spawnSync(bin('vitest'), ['run', '--project', 'drills', 'harness/scenarios.drill.test.ts'], {
     cwd: REPO_ROOT,
     stdio: 'inherit',
-    env: { ...process.env, ARK_DRILL_SCENARIOS: scenarios.map((s) => s.file).join(','), ARK_DRILL_ROOT: root.root, ARK_REPORTS_DIR: reports },
+    env: {
+      ...process.env,
+      ARK_DRILL_SCENARIOS: scenarios.map((s) => s.file).join(','),
+      ARK_DRILL_ROOT: root.root,
+      ARK_REPORTS_DIR: reports,
+    },
   });
 
   // Signed audit evidence from this run's journals (a scenario with no journal did not run to the end).
   const journals: Journal[] = [];
   for (const scenario of scenarios) {
-    const journal = await readFile(join(reports, 'journals', `${scenario.id}.json`), 'utf8').then((t) => journalSchema.parse(JSON.parse(t)), () => null);
+    const journal = await readFile(join(reports, 'journals', `${scenario.id}.json`), 'utf8').then(
+      (t) => journalSchema.parse(JSON.parse(t)),
+      () => null,
+    );
     if (journal && new Date(journal.started_at) >= startedAt) journals.push(journal);
     else process.stderr.write(`✗ ${scenario.id}: no journal from this run (the drill did not finish)\n`);
   }
-  await writeDrillMetrics(scenarios.map((s) => s.id), journals);
+  await writeDrillMetrics(
+    scenarios.map((s) => s.id),
+    journals,
+  );
   if (journals.length === 0) {
-    process.stderr.write(`✗ none of the ${scenarios.length} selected drill(s) ran to the end (vitest exited ${vitest.status ?? vitest.signal}; its output is above): no evidence signed\n`);
+    process.stderr.write(
+      `✗ none of the ${scenarios.length} selected drill(s) ran to the end (vitest exited ${vitest.status ?? vitest.signal}; its output is above): no evidence signed\n`,
+    );
     return 1;
   }
-  const evidence = await writeEvidence({ reportsDir: reports, repoRoot: REPO_ROOT, runId, journals, selected: scenarios.map((s) => s.id) });
+  const evidence = await writeEvidence({
+    reportsDir: reports,
+    repoRoot: REPO_ROOT,
+    runId,
+    journals,
+    selected: scenarios.map((s) => s.id),
+  });
   const { summary } = evidence.evidence;
-  process.stderr.write(`${summary.passed ? '✓' : '✗'} ${summary.completed} of ${summary.selected} drill(s) passed${summary.not_run.length > 0 ? `, ${summary.not_run.length} did not run to the end` : ''}\n`);
-  process.stderr.write(`✓ evidence: ${evidence.dir} (signed by ${evidence.fingerprint}${evidence.oneOffKey ? ', a one-off key made for this run: set ARK_EVIDENCE_KEY to sign with your own' : ''})\n`);
+  process.stderr.write(
+    `${summary.passed ? '✓' : '✗'} ${summary.completed} of ${summary.selected} drill(s) passed${summary.not_run.length > 0 ? `, ${summary.not_run.length} did not run to the end` : ''}\n`,
+  );
+  process.stderr.write(
+    `✓ evidence: ${evidence.dir} (signed by ${evidence.fingerprint}${evidence.oneOffKey ? ', a one-off key made for this run: set ARK_EVIDENCE_KEY to sign with your own' : ''})\n`,
+  );
 
   // The HTML report: allure-commandline needs Java. Without it the drills' results stand (the
   // raw results and the signed evidence are written): said plainly, not counted as a failure.
   let reportOk = true;
   if (!javaAvailable()) {
-    process.stderr.write(`⚠ HTML report not generated: allure-commandline needs Java (a JRE >= 8, e.g. apt-get install default-jre-headless); the raw results are in ${join(reports, 'allure-results')}\n`);
+    process.stderr.write(
+      `⚠ HTML report not generated: allure-commandline needs Java (a JRE >= 8, e.g. apt-get install default-jre-headless); the raw results are in ${join(reports, 'allure-results')}\n`,
+    );
   } else {
-    const allure = spawnSync(bin('allure'), ['generate', join(reports, 'allure-results'), '-o', join(reports, 'allure-report'), '--clean'], { cwd: REPO_ROOT, stdio: 'inherit' });
+    const allure = spawnSync(
+      bin('allure'),
+      ['generate', join(reports, 'allure-results'), '-o', join(reports, 'allure-report'), '--clean'],
+      { cwd: REPO_ROOT, stdio: 'inherit' },
+    );
     reportOk = allure.status === 0;
     if (reportOk) {
       await keepAllureHistory(join(reports, 'allure-report'), join(reports, 'history', 'allure'));
       process.stderr.write(`✓ report: ${join(reports, 'allure-report', 'index.html')}\n`);
-    } else process.stderr.write(`✗ allure-commandline could not generate the HTML report (exit ${allure.status ?? allure.signal}); the raw results are in ${join(reports, 'allure-results')}\n`);
+    } else
+      process.stderr.write(
+        `✗ allure-commandline could not generate the HTML report (exit ${allure.status ?? allure.signal}); the raw results are in ${join(reports, 'allure-results')}\n`,
+      );
   }
   const allRan = journals.length === scenarios.length;
   return vitest.status === 0 && allRan && reportOk ? 0 : 1;
@@ -110,7 +149,12 @@ function parseDrillArgs(args: string[]) {
   try {
     return parseArgs({
       args,
-      options: { help: { type: 'boolean', short: 'h' }, tag: { type: 'string', multiple: true }, 'root-from': { type: 'string' }, reports: { type: 'string' } },
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        tag: { type: 'string', multiple: true },
+        'root-from': { type: 'string' },
+        reports: { type: 'string' },
+      },
       allowPositionals: true,
       strict: true,
     });

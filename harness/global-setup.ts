@@ -11,7 +11,10 @@ import { removeArkaliaContainers } from './stack/index.ts';
 export default async function setup(): Promise<() => Promise<void>> {
   const docker = new Dockerode();
   const reachable = await Promise.race([
-    docker.ping().then(() => true, () => false),
+    docker.ping().then(
+      () => true,
+      () => false,
+    ),
     sleep(5_000).then(() => false),
   ]);
   if (!reachable) throw new Error('Docker engine not reachable: start dockerd (Linux: apt-get install docker.io)');

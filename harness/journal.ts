@@ -7,7 +7,18 @@ export const JOURNAL_FORMAT = 'arkalia-dr-journal/1';
 
 const probeResult = z.strictObject({ probe: z.string(), ok: z.boolean(), detail: z.string() });
 
-export const PHASE_NAMES = ['root', 'stack', 'setup', 'steady-state-before', 'fault', 'detect', 'recovery', 'verify', 'steady-state-after', 'rollback'] as const;
+export const PHASE_NAMES = [
+  'root',
+  'stack',
+  'setup',
+  'steady-state-before',
+  'fault',
+  'detect',
+  'recovery',
+  'verify',
+  'steady-state-after',
+  'rollback',
+] as const;
 
 const phaseRecord = z.strictObject({
   name: z.enum(PHASE_NAMES),
@@ -59,7 +70,13 @@ export const journalSchema = z.strictObject({
     recovery_point: z.string().nullable(),
   }),
   recovery: z
-    .strictObject({ script: z.string(), argv: z.array(z.string()), exit_code: z.number().int().nullable(), duration_ms: z.number().int(), result: z.record(z.string(), z.unknown()).nullable() })
+    .strictObject({
+      script: z.string(),
+      argv: z.array(z.string()),
+      exit_code: z.number().int().nullable(),
+      duration_ms: z.number().int(),
+      result: z.record(z.string(), z.unknown()).nullable(),
+    })
     .nullable(),
   backups: z.array(z.strictObject({ dir: z.string(), checksums: z.string() })),
   error: z.string().nullable(),

@@ -2,7 +2,12 @@ import type { Probe } from './scenario/index.ts';
 import { runProbe, type ProbeContext, type ProbeResult } from './probes/index.ts';
 
 /** Run all probes until every one passes or `timeoutMs` passes; returns the last round. */
-export async function pollProbes(probes: readonly Probe[], ctx: ProbeContext, timeoutMs: number, intervalMs = 250): Promise<{ ok: boolean; results: ProbeResult[]; at: Date }> {
+export async function pollProbes(
+  probes: readonly Probe[],
+  ctx: ProbeContext,
+  timeoutMs: number,
+  intervalMs = 250,
+): Promise<{ ok: boolean; results: ProbeResult[]; at: Date }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const results: ProbeResult[] = [];

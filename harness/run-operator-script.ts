@@ -19,11 +19,24 @@ export interface ScriptRunResult {
  * Run an operator script as a subprocess, exactly as an operator on Node 20 would
  * (`npx tsx scripts/<name>.mts ...`, here as `node --import tsx` to skip npx's start-up).
  */
-export function runOperatorScript(script: string, args: readonly string[], options: { timeoutMs: number; env?: NodeJS.ProcessEnv; /** Aborting SIGKILLs the script (kill-script fault). */ signal?: AbortSignal }): Promise<ScriptRunResult> {
+export function runOperatorScript(
+  script: string,
+  args: readonly string[],
+  options: {
+    timeoutMs: number;
+    env?: NodeJS.ProcessEnv /** Aborting SIGKILLs the script (kill-script fault). */;
+    signal?: AbortSignal;
+  },
+): Promise<ScriptRunResult> {
   const argv = [join('scripts', `${script}.mts`), ...args];
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...argv], { cwd: REPO_ROOT, env: drillEnv(options.env ?? process.env), stdio: ['ignore', 'pipe', 'pipe'], ...(options.signal ? { signal: options.signal, killSignal: 'SIGKILL' as const } : {}) });
+    const child = spawn(process.execPath, ['--import', 'tsx', ...argv], {
+      cwd: REPO_ROOT,
+      env: drillEnv(options.env ?? process.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.signal ? { signal: options.signal, killSignal: 'SIGKILL' as const } : {}),
+    });
     child.on('error', () => {}); // an abort: 'close' still reports the signal
     let stdout = '';
     let stderr = '';
@@ -42,7 +55,17 @@ export function runOperatorScript(script: string, args: readonly string[], optio
       } catch {
         json = null;
       }
-      resolve({ script, argv, exitCode: code, signal, timedOut, stdout, stderr, durationMs: Date.now() - started, json });
+      resolve({
+        script,
+        argv,
+        exitCode: code,
+        signal,
+        timedOut,
+        stdout,
+        stderr,
+        durationMs: Date.now() - started,
+        json,
+      });
     });
   });
 }
@@ -54,6 +77,15 @@ export function runOperatorScript(script: string, args: readonly string[], optio
  */
 export function drillEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const clean = { ...env };
-  for (const key of ['ARK_METRICS_FILE', 'ARK_ROOT', 'ARK_BACKUP_DIR', 'ARK_OFFSITE', 'ARK_KEYRING', 'ARK_RECIPIENTS', 'ARK_PASSPHRASE']) delete clean[key];
+  for (const key of [
+    'ARK_METRICS_FILE',
+    'ARK_ROOT',
+    'ARK_BACKUP_DIR',
+    'ARK_OFFSITE',
+    'ARK_KEYRING',
+    'ARK_RECIPIENTS',
+    'ARK_PASSPHRASE',
+  ])
+    delete clean[key];
   return clean;
 }

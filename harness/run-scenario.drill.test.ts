@@ -19,7 +19,11 @@ async function leftovers(runId: string): Promise<number> {
 
 describe('drills can fail', () => {
   it('a recovery that exits 0 but changes nothing (--dry-run) is caught by verification', async () => {
-    const journal = await runScenario({ ...scenario, recovery: { ...scenario.recovery, args: ['zeroia', '--dry-run'] }, verify_timeout: 'PT5S' });
+    const journal = await runScenario({
+      ...scenario,
+      recovery: { ...scenario.recovery, args: ['zeroia', '--dry-run'] },
+      verify_timeout: 'PT5S',
+    });
     expect(journal.status).toBe('deviated');
     const recovery = journal.phases.find((p) => p.name === 'recovery')!;
     expect(recovery.ok).toBe(true); // the script itself said all was well
@@ -32,7 +36,11 @@ describe('drills can fail', () => {
   });
 
   it('restoring the wrong module fails the drill', async () => {
-    const wrong = await runScenario({ ...scenario, recovery: { ...scenario.recovery, args: ['reflexia'] }, verify_timeout: 'PT5S' });
+    const wrong = await runScenario({
+      ...scenario,
+      recovery: { ...scenario.recovery, args: ['reflexia'] },
+      verify_timeout: 'PT5S',
+    });
     expect(wrong.status).toBe('deviated');
     expect(wrong.phases.find((p) => p.name === 'verify')?.ok).toBe(false);
     expect(await leftovers(wrong.run_id)).toBe(0);
@@ -40,16 +48,29 @@ describe('drills can fail', () => {
 
   it('a disk recovery that restores the root but does not start the services (--services none) fails the drill, and everything is cleaned up', async () => {
     const lost = await loadScenario(join(SCENARIO_DIR, 'lose-disk.toml'));
-    const journal = await runScenario({ ...lost, recovery: { ...lost.recovery, args: [...lost.recovery.args, '--services', 'none'] }, verify_timeout: 'PT5S' });
+    const journal = await runScenario({
+      ...lost,
+      recovery: { ...lost.recovery, args: [...lost.recovery.args, '--services', 'none'] },
+      verify_timeout: 'PT5S',
+    });
     expect(journal.status).toBe('deviated');
     const argv = journal.recovery!.argv;
     expect(argv.filter((a, i) => argv[i - 1] === '--services')).toEqual(['none']); // the harness did not add --services docker
     expect(journal.phases.find((p) => p.name === 'recovery')?.ok).toBe(true); // the script itself said all was well (exit 3: the known-invalid files)
     const verify = journal.phases.find((p) => p.name === 'verify')!;
-    expect(verify.probes!.filter((p) => p.probe.startsWith('service-healthy')).map((p) => p.ok)).toEqual([false, false, false, false]);
+    expect(verify.probes!.filter((p) => p.probe.startsWith('service-healthy')).map((p) => p.ok)).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
     expect(verify.probes!.find((p) => p.probe.startsWith('http helloria/status'))).toMatchObject({ ok: false });
     // The files were restored: only the services are missing, and that alone fails the drill.
-    expect(verify.probes!.filter((p) => p.probe.startsWith('matches-backup') || p.probe.startsWith('backup-verifies')).map((p) => p.ok)).toEqual([true, true]);
+    expect(
+      verify
+        .probes!.filter((p) => p.probe.startsWith('matches-backup') || p.probe.startsWith('backup-verifies'))
+        .map((p) => p.ok),
+    ).toEqual([true, true]);
     expect(journal.measurements.rto_ms).toBeNull();
     expect(await leftovers(journal.run_id)).toBe(0);
   });

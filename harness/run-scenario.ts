@@ -16,7 +16,13 @@ import { pollProbes } from './poll-probes.ts';
 import { takeTreeSnapshot, type ProbeContext, type ProbeResult, type TreeSnapshot } from './probes/index.ts';
 import { runOperatorScript, type ScriptRunResult } from './run-operator-script.ts';
 import { expandPlaceholders, type Scenario, type ScriptRun } from './scenario/index.ts';
-import { DEFAULT_START_ORDER, defaultStackServices, startArkaliaStack, type ArkaliaStack, type StackServiceSpec } from './stack/index.ts';
+import {
+  DEFAULT_START_ORDER,
+  defaultStackServices,
+  startArkaliaStack,
+  type ArkaliaStack,
+  type StackServiceSpec,
+} from './stack/index.ts';
 
 /** Scripts that manage services take --services docker in drills (the stack is Docker), unless the scenario names --services itself. */
 const MANAGES_SERVICES = new Set(['emergency-restore', 'disaster-recovery', 'disk-recovery']);
@@ -68,26 +74,51 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   // What the tree was before the fault and before the recovery (matches-snapshot probes).
   const snapshots: { fault?: TreeSnapshot; recovery?: TreeSnapshot } = {};
   const treeSnapshot = () => takeTreeSnapshot({ root, backup: backupDir, work });
-  const fromFaults = (pick: (f: InjectedFault) => Record<string, string> | undefined): Record<string, string> => Object.assign({}, ...faults.map((f) => pick(f) ?? {}));
-  const expand = (text: string) => expandPlaceholders(text, { root, backup: backupDir, work, now: started, extra: fromFaults((f) => f.vars) });
-  const ctx = (): ProbeContext => ({ root, backupDir, stack: stack ?? noStack(root), faults, recoveryResult: recovery?.json ?? null, work, snapshots, expand, env: fromFaults((f) => f.probeEnv ?? f.env) });
+  const fromFaults = (pick: (f: InjectedFault) => Record<string, string> | undefined): Record<string, string> =>
+    Object.assign({}, ...faults.map((f) => pick(f) ?? {}));
+  const expand = (text: string) =>
+    expandPlaceholders(text, { root, backup: backupDir, work, now: started, extra: fromFaults((f) => f.vars) });
+  const ctx = (): ProbeContext => ({
+    root,
+    backupDir,
+    stack: stack ?? noStack(root),
+    faults,
+    recoveryResult: recovery?.json ?? null,
+    work,
+    snapshots,
+    expand,
+    env: fromFaults((f) => f.probeEnv ?? f.env),
+  });
 
   // Each phase is an Allure step and a journal record; a failed phase ends the drill.
-  const phase = async (name: PhaseName, body: () => Promise<{ ok: boolean; output?: string; probes?: ProbeResult[]; failure?: [JournalStatus, string] }>) => {
+  const phase = async (
+    name: PhaseName,
+    body: () => Promise<{ ok: boolean; output?: string; probes?: ProbeResult[]; failure?: [JournalStatus, string] }>,
+  ) => {
     const t0 = now();
     const record: PhaseRecord = { name, started_at: t0.toISOString(), ended_at: '', duration_ms: 0, ok: false };
     phases.push(record);
     try {
       await hooks.step(name, async () => {
         const result = await body();
-        Object.assign(record, { ok: result.ok, ...(result.output !== undefined ? { output: result.output } : {}), ...(result.probes ? { probes: result.probes } : {}) });
-        if (result.probes) await hooks.attach(`${name} probes`, JSON.stringify(result.probes, null, 2), 'application/json');
+        Object.assign(record, {
+          ok: result.ok,
+          ...(result.output !== undefined ? { output: result.output } : {}),
+          ...(result.probes ? { probes: result.probes } : {}),
+        });
+        if (result.probes)
+          await hooks.attach(`${name} probes`, JSON.stringify(result.probes, null, 2), 'application/json');
         if (!result.ok) throw new PhaseFailure(...(result.failure ?? ['failed', `${name} failed`]));
       });
     } catch (thrown) {
       record.ok = false;
       record.error ??= (thrown as Error).message;
-      throw thrown instanceof PhaseFailure ? thrown : new PhaseFailure(name === 'root' || name === 'stack' ? 'aborted' : 'failed', `${name}: ${(thrown as Error).message}`);
+      throw thrown instanceof PhaseFailure
+        ? thrown
+        : new PhaseFailure(
+            name === 'root' || name === 'stack' ? 'aborted' : 'failed',
+            `${name}: ${(thrown as Error).message}`,
+          );
     } finally {
       const t1 = now();
       record.ended_at = t1.toISOString();
@@ -97,10 +128,21 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
 
   const scriptPhase = async (run: ScriptRun, extra: string[]) => {
     const args = [...run.args.map(expand), '--root', root, '--backup-dir', backupDir, ...extra];
-    const result = await runOperatorScript(run.script, args, { timeoutMs: parseDuration(run.timeout), env: { ...process.env, ...fromFaults((f) => f.env) } });
-    await hooks.attach(`${run.script} output`, `$ ${result.argv.join(' ')}\nexit ${result.exitCode}${result.timedOut ? ' (timed out, killed)' : ''}\n\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`, 'text/plain');
+    const result = await runOperatorScript(run.script, args, {
+      timeoutMs: parseDuration(run.timeout),
+      env: { ...process.env, ...fromFaults((f) => f.env) },
+    });
+    await hooks.attach(
+      `${run.script} output`,
+      `$ ${result.argv.join(' ')}\nexit ${result.exitCode}${result.timedOut ? ' (timed out, killed)' : ''}\n\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`,
+      'text/plain',
+    );
     const ok = result.exitCode !== null && run.expect_exit.includes(result.exitCode);
-    return { result, ok, output: `${run.script} exit ${result.exitCode} (expected ${run.expect_exit.join('|')}) in ${result.durationMs} ms\n${result.stderr.slice(-4000)}` };
+    return {
+      result,
+      ok,
+      output: `${run.script} exit ${result.exitCode} (expected ${run.expect_exit.join('|')}) in ${result.durationMs} ms\n${result.stderr.slice(-4000)}`,
+    };
   };
 
   try {
@@ -109,13 +151,17 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     await phase('root', async () => {
       const copied = await copyArkaliaRoot(rootFrom, root);
       const skipped = copied.skipped.length > 0 ? `; not copied: ${copied.skipped.join(', ')}` : '';
-      return { ok: true, output: `root: a copy of ${describeRootSource(rootFrom)} (${copied.files} files, ${copied.bytes} bytes)${skipped}` };
+      return {
+        ok: true,
+        output: `root: a copy of ${describeRootSource(rootFrom)} (${copied.files} files, ${copied.bytes} bytes)${skipped}`,
+      };
     });
     await writeDrillPolicy(root, work, services);
 
     // 1. The Arkalia stack, in the runbook's order, each group healthy before the next.
     await phase('stack', async () => {
-      if (!scenario.stack) return { ok: true, output: 'stack = false: no containers; the scripts run on the root as subprocesses' };
+      if (!scenario.stack)
+        return { ok: true, output: 'stack = false: no containers; the scripts run on the root as subprocesses' };
       stack = await startArkaliaStack({ root, services, order: DEFAULT_START_ORDER, runId });
       return { ok: true, output: `stack ${runId} up: ${services.map((s) => s.container).join(', ')}` };
     });
@@ -140,9 +186,13 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     // 4. Inject the faults.
     await phase('fault', async () => {
       snapshots.fault = await treeSnapshot();
-      beatsAtFault = await sampleBeats(ctx().stack, services.map((s) => s.name));
+      beatsAtFault = await sampleBeats(
+        ctx().stack,
+        services.map((s) => s.name),
+      );
       faultAt = now();
-      for (const fault of scenario.faults) faults.push(await injectFault(fault, { root, backupDir, stack, work, expand }));
+      for (const fault of scenario.faults)
+        faults.push(await injectFault(fault, { root, backupDir, stack, work, expand }));
       return { ok: true, output: faults.map((f) => `${f.kind}: ${f.description}`).join('\n') };
     });
 
@@ -155,13 +205,21 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     // 6. Recovery: the real operator script, as an operator runs it.
     await phase('recovery', async () => {
       snapshots.recovery = await treeSnapshot();
-      const services = MANAGES_SERVICES.has(scenario.recovery.script) && !scenario.recovery.args.includes('--services') ? ['--services', scenario.stack ? 'docker' : 'none'] : [];
+      const services =
+        MANAGES_SERVICES.has(scenario.recovery.script) && !scenario.recovery.args.includes('--services')
+          ? ['--services', scenario.stack ? 'docker' : 'none']
+          : [];
       const { result, ok, output } = await scriptPhase(scenario.recovery, [...services, '--json']);
       recovery = result;
-      const changes = (result.json?.changes as { path: string; action: string; backupSha256: string | null }[] | undefined) ?? [];
+      const changes =
+        (result.json?.changes as { path: string; action: string; backupSha256: string | null }[] | undefined) ?? [];
       const restored = changes.filter((c) => c.backupSha256).map((c) => `${c.backupSha256}  ${c.path}  (${c.action})`);
       if (restored.length > 0) await hooks.attach('restored files (sha256)', `${restored.join('\n')}\n`, 'text/plain');
-      return { ok, output, failure: ['failed', `recovery script ${scenario.recovery.script} exited ${result.exitCode}`] };
+      return {
+        ok,
+        output,
+        failure: ['failed', `recovery script ${scenario.recovery.script} exited ${result.exitCode}`],
+      };
     });
 
     // 7. Verify, then the steady state again; RTO ends when both hold.
@@ -170,9 +228,16 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       return { ok, probes: results, failure: ['deviated', 'verification failed after recovery'] };
     });
     await phase('steady-state-after', async () => {
-      const { ok, results, at } = await pollProbes(scenario.steady_state, ctx(), parseDuration(scenario.verify_timeout));
+      const { ok, results, at } = await pollProbes(
+        scenario.steady_state,
+        ctx(),
+        parseDuration(scenario.verify_timeout),
+      );
       recoveredAt = ok ? at : null;
-      beatsAfter = await sampleBeats(ctx().stack, services.map((s) => s.name));
+      beatsAfter = await sampleBeats(
+        ctx().stack,
+        services.map((s) => s.name),
+      );
       return { ok, probes: results, failure: ['deviated', 'the steady state did not come back after recovery'] };
     });
   } catch (thrown) {
@@ -180,8 +245,17 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     error = (thrown as Error).message;
   }
 
-  const recoveryPoint = ((recovery as ScriptRunResult | null)?.json?.backup as { recoveryPoint?: string } | undefined)?.recoveryPoint ?? null;
-  const measured = measureObjectives({ faultAt, recoveredAt, before: beatsAtFault, after: beatsAfter, recoveryPoint, objectives: scenario.objectives });
+  const recoveryPoint =
+    ((recovery as ScriptRunResult | null)?.json?.backup as { recoveryPoint?: string } | undefined)?.recoveryPoint ??
+    null;
+  const measured = measureObjectives({
+    faultAt,
+    recoveredAt,
+    before: beatsAtFault,
+    after: beatsAfter,
+    recoveryPoint,
+    objectives: scenario.objectives,
+  });
   if (status === 'completed' && (measured.rto_met === false || measured.rpo_met === false)) {
     status = 'deviated';
     error = `objectives not met: RTO ${measured.rto_ms} ms (objective ${scenario.objectives.rto}), RPO ${measured.rpo_ms} ms (objective ${scenario.objectives.rpo})`;
@@ -196,14 +270,24 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       }).catch(() => {});
     }
     if (status !== 'completed' && stack) {
-      for (const s of services) await hooks.attach(`${s.name} logs`, await (stack as ArkaliaStack).logs(s.name, 50).catch((e: Error) => e.message), 'text/plain');
+      for (const s of services)
+        await hooks.attach(
+          `${s.name} logs`,
+          await (stack as ArkaliaStack).logs(s.name, 50).catch((e: Error) => e.message),
+          'text/plain',
+        );
     }
   } finally {
     await (stack as ArkaliaStack | null)?.stop();
   }
   const backups = await listBackupsUsed(backupDir);
   for (const b of backups) await hooks.attach(`checksums ${b.dir.split('/').at(-1)}`, b.checksums, 'text/plain');
-  if (!process.env.ARK_KEEP_WORKDIR) await Promise.all([rm(dirname(root), { recursive: true, force: true }), rm(backupDir, { recursive: true, force: true }), rm(work, { recursive: true, force: true })]);
+  if (!process.env.ARK_KEEP_WORKDIR)
+    await Promise.all([
+      rm(dirname(root), { recursive: true, force: true }),
+      rm(backupDir, { recursive: true, force: true }),
+      rm(work, { recursive: true, force: true }),
+    ]);
 
   const ended = now();
   const rec = recovery as ScriptRunResult | null;
@@ -222,7 +306,9 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     phases,
     objectives: scenario.objectives,
     measurements: { rto_from: 'fault-injection', ...measured, recovery_point: recoveryPoint },
-    recovery: rec ? { script: rec.script, argv: rec.argv, exit_code: rec.exitCode, duration_ms: rec.durationMs, result: rec.json } : null,
+    recovery: rec
+      ? { script: rec.script, argv: rec.argv, exit_code: rec.exitCode, duration_ms: rec.durationMs, result: rec.json }
+      : null,
     backups,
     error,
   };
@@ -245,10 +331,14 @@ async function writeDrillPolicy(root: string, work: string, services: readonly S
     try {
       policy = parseToml(own) as Record<string, unknown>;
     } catch (error) {
-      throw new UsageError(`the drill root's ark.policy.toml is not valid TOML (${(error as Error).message}): the drill cannot give it its containers`);
+      throw new UsageError(
+        `the drill root's ark.policy.toml is not valid TOML (${(error as Error).message}): the drill cannot give it its containers`,
+      );
     }
   }
-  policy.services = Object.fromEntries(services.map((s) => [s.name, { container: s.container, port: s.port, health_timeout: 'PT60S' }]));
+  policy.services = Object.fromEntries(
+    services.map((s) => [s.name, { container: s.container, port: s.port, health_timeout: 'PT60S' }]),
+  );
   policy.start_order = DEFAULT_START_ORDER;
   delete policy.api;
   const text = `# Written by the arkalia-dr drill harness: ${own === null ? 'the containers of this run' : "the root's own policy, with the containers of this run"}.\n${stringify(policy)}\n`;
@@ -258,6 +348,7 @@ async function writeDrillPolicy(root: string, work: string, services: readonly S
 async function listBackupsUsed(backupDir: string): Promise<{ dir: string; checksums: string }[]> {
   const { findBackups } = await import('../lib/restore/index.ts');
   const out: { dir: string; checksums: string }[] = [];
-  for (const b of await findBackups(backupDir)) out.push({ dir: b.dir, checksums: await readFile(b.checksumFile, 'utf8').catch(() => '') });
+  for (const b of await findBackups(backupDir))
+    out.push({ dir: b.dir, checksums: await readFile(b.checksumFile, 'utf8').catch(() => '') });
   return out;
 }

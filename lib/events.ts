@@ -14,10 +14,24 @@ export type ArkEvent =
   | { kind: 'entry-refused'; entry: string; reason: string }
   | { kind: 'state-preserved'; from: string; to: string }
   | { kind: 'file-restored'; path: string; sha256: string; previousSha256: string | null }
-  | { kind: 'service'; service: string; container: string; action: 'stop' | 'start' | 'healthy' | 'skip' | 'absent'; message: string }
+  | {
+      kind: 'service';
+      service: string;
+      container: string;
+      action: 'stop' | 'start' | 'healthy' | 'skip' | 'absent';
+      message: string;
+    }
   | { kind: 'service-logs'; service: string; lines: string }
   | { kind: 'dry-run'; message: string }
-  | { kind: 'encrypted-file'; archive: string; file: string; bytes: number; sha256: string; recipients: string[]; signedBy: string | null }
+  | {
+      kind: 'encrypted-file';
+      archive: string;
+      file: string;
+      bytes: number;
+      sha256: string;
+      recipients: string[];
+      signedBy: string | null;
+    }
   | { kind: 'encryption-verified'; file: string; level: 'full' | 'session-key' | 'structure'; note: string }
   | { kind: 'encryption-skipped'; archive: string; file: string; reason: string }
   | { kind: 'key-written'; fingerprint: string; file: string; secret: boolean }
@@ -27,17 +41,58 @@ export type ArkEvent =
   | { kind: 'snapshot-unchanged'; path: string; snapshot: string }
   | { kind: 'snapshot-failed'; path: string; code: string; message: string }
   | { kind: 'snapshot-pruned'; snapshot: string; takenAt: string }
-  | { kind: 'offsite-plan'; target: string; name: string; action: 'upload' | 'skip' | 'delete' | 'keep' | 'cleanup'; reason: string; bytes: number | null }
+  | {
+      kind: 'offsite-plan';
+      target: string;
+      name: string;
+      action: 'upload' | 'skip' | 'delete' | 'keep' | 'cleanup';
+      reason: string;
+      bytes: number | null;
+    }
   | { kind: 'offsite-uploaded'; target: string; name: string; bytes: number }
-  | { kind: 'offsite-verified'; target: string; name: string; bytes: number; sha256: string; method: 'server-checksum' | 'read-back' }
+  | {
+      kind: 'offsite-verified';
+      target: string;
+      name: string;
+      bytes: number;
+      sha256: string;
+      method: 'server-checksum' | 'read-back';
+    }
   | { kind: 'offsite-deleted'; target: string; name: string; reason: string }
   | { kind: 'offsite-manifest'; target: string; name: string; files: number; bytes: number; sha256: string }
-  | { kind: 'offsite-retry'; target: string; operation: string; name: string | null; attempt: number; retriesLeft: number; delayMs: number; code: string; reason: string }
-  | { kind: 'lock-waiting'; path: string; holder: { pid: number; host: string; since: string; command: string } | null; message: string }
+  | {
+      kind: 'offsite-retry';
+      target: string;
+      operation: string;
+      name: string | null;
+      attempt: number;
+      retriesLeft: number;
+      delayMs: number;
+      code: string;
+      reason: string;
+    }
+  | {
+      kind: 'lock-waiting';
+      path: string;
+      holder: { pid: number; host: string; since: string; command: string } | null;
+      message: string;
+    }
   | { kind: 'lock-acquired'; path: string; waitedMs: number }
-  | { kind: 'lock-broken'; path: string; holder: { pid: number; host: string; since: string; command: string }; reason: string }
+  | {
+      kind: 'lock-broken';
+      path: string;
+      holder: { pid: number; host: string; since: string; command: string };
+      reason: string;
+    }
   | { kind: 'backup-verification'; date: string; dir: string; ok: boolean; problem: string | null }
-  | { kind: 'retention-decision'; date: string; dir: string; action: 'keep' | 'delete'; status: 'verified' | 'corrupt' | 'unchecked'; reasons: string[] }
+  | {
+      kind: 'retention-decision';
+      date: string;
+      dir: string;
+      action: 'keep' | 'delete';
+      status: 'verified' | 'corrupt' | 'unchecked';
+      reasons: string[];
+    }
   | { kind: 'backup-deleted'; date: string; dir: string }
   | { kind: 'trash-removed'; path: string }
   | { kind: 'backup-rejected'; backup: string; dir: string | null; date: string | null; code: string; reason: string }
@@ -68,11 +123,24 @@ export type ArkEvent =
   /** Disk recovery: an offsite file downloaded and matched against the offsite SHA256SUMS. */
   | { kind: 'offsite-fetched'; target: string; name: string; bytes: number; sha256: string; attempts: number }
   /** Disk recovery: an archive decrypted whose sha256 matched encrypted_manifest.json. */
-  | { kind: 'archive-decrypted'; file: string; bytes: number; sha256: string; keyId: string | null; fingerprint: string | null }
+  | {
+      kind: 'archive-decrypted';
+      file: string;
+      bytes: number;
+      sha256: string;
+      keyId: string | null;
+      fingerprint: string | null;
+    }
   /** Disk recovery: <backup-dir>/daily/arkalia_<DATE>/ rebuilt from the offsite (or found already rebuilt and verified). */
   | { kind: 'backup-rebuilt'; dir: string; date: string; archives: string[]; reused: boolean }
   /** verify.mts: one check of the runbook's maintenance checklist (lib/verify). */
-  | { kind: 'verify-check'; mode: 'daily' | 'weekly' | 'monthly'; check: string; status: 'ok' | 'warning' | 'failed' | 'integrity' | 'skipped'; detail: string };
+  | {
+      kind: 'verify-check';
+      mode: 'daily' | 'weekly' | 'monthly';
+      check: string;
+      status: 'ok' | 'warning' | 'failed' | 'integrity' | 'skipped';
+      detail: string;
+    };
 
 export type EventKind = ArkEvent['kind'];
 export type EventSink = (event: ArkEvent) => void;

@@ -74,11 +74,18 @@ export function checkoutReadableBy(uid: number): Promise<ReadableCheckout> {
 async function makeReadableCheckout(uid: number): Promise<ReadableCheckout> {
   const run = promisify(execFile);
   const repo = await tempDir('ark-checkout-');
-  const parts = ['package.json', 'tsconfig.json', 'lib', 'scripts', 'harness', 'sample', 'node_modules'].map((p) => join(REPO_ROOT, p));
+  const parts = ['package.json', 'tsconfig.json', 'lib', 'scripts', 'harness', 'sample', 'node_modules'].map((p) =>
+    join(REPO_ROOT, p),
+  );
   await run('cp', ['-a', '--reflink=auto', ...parts, repo]);
   await run('chmod', ['-R', 'a+rX', repo]);
   let node = process.execPath;
-  if (!(await run(node, ['-e', ''], { uid, gid: uid }).then(() => true, () => false))) {
+  if (
+    !(await run(node, ['-e', ''], { uid, gid: uid }).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     node = join(repo, 'node');
     await run('cp', [process.execPath, node]);
     await chmod(node, 0o755);

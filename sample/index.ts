@@ -11,7 +11,10 @@ import { fileURLToPath } from 'node:url';
 export const SAMPLE_ROOT = fileURLToPath(new URL('./arkalia-luna-pro', import.meta.url));
 
 /** The sample's state files committed with merge-conflict markers (invalid TOML), sorted. */
-export const SAMPLE_INVALID_STATES: readonly string[] = Object.freeze(['state/global_context.toml', 'state/reflexia_state.toml']);
+export const SAMPLE_INVALID_STATES: readonly string[] = Object.freeze([
+  'state/global_context.toml',
+  'state/reflexia_state.toml',
+]);
 
 /** The sample's version.toml current_version. */
 export const SAMPLE_VERSION = '2.8.0';

@@ -12,7 +12,19 @@ import { scriptArgs } from './cli/script-args.ts';
 import { fileURLToPath } from 'node:url';
 import { generateCorpus, type Corpus } from '../lib/bench/index.ts';
 import { GNU_TIME, measureCommand, type CommandSpec } from '../lib/bench/index.ts';
-import { BENCH_DATE, oursBackup, oursScript, resticBackup, resticEnv, resticRestore, runbookBackup, runbookEncrypt, runbookRecover, runbookRestore, type BenchPaths } from '../lib/bench/index.ts';
+import {
+  BENCH_DATE,
+  oursBackup,
+  oursScript,
+  resticBackup,
+  resticEnv,
+  resticRestore,
+  runbookBackup,
+  runbookEncrypt,
+  runbookRecover,
+  runbookRestore,
+  type BenchPaths,
+} from '../lib/bench/index.ts';
 import { formatTable, parseSize, summarize, type ScenarioResult } from '../lib/bench/index.ts';
 
 const HELP = `Usage: npm run bench -- [options]
@@ -71,7 +83,8 @@ async function main(): Promise<void> {
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a positive integer, got ${values.runs}`);
   const phases = new Set(values.only.split(','));
   const unknown = [...phases].filter((p) => !['backup', 'encrypt', 'restore', 'recover'].includes(p));
-  if (unknown.length > 0) throw new Error(`--only: unknown phase(s) ${unknown.join(', ')} (expected backup, encrypt, restore, recover)`);
+  if (unknown.length > 0)
+    throw new Error(`--only: unknown phase(s) ${unknown.join(', ')} (expected backup, encrypt, restore, recover)`);
   const say = (line: string) => process.stderr.write(`${line}\n`);
 
   const tools = {
@@ -88,7 +101,10 @@ async function main(): Promise<void> {
   try {
     // 1. The corpus.
     const marker = join(base, 'corpus.json');
-    const previous = await readFile(marker, 'utf8').then((t) => JSON.parse(t) as { size: number; seed: string; corpus: Corpus }, () => null);
+    const previous = await readFile(marker, 'utf8').then(
+      (t) => JSON.parse(t) as { size: number; seed: string; corpus: Corpus },
+      () => null,
+    );
     let corpus: Corpus;
     const t0 = performance.now();
     if (previous && previous.size === size && previous.seed === values.seed && existsSync(previous.corpus.root)) {
@@ -100,17 +116,28 @@ async function main(): Promise<void> {
       corpus = await generateCorpus({ dir: join(base, 'corpus'), size, seed: Number(values.seed) });
       await writeFile(marker, JSON.stringify({ size, seed: values.seed, corpus }));
     }
-    say(`  ${corpus.files} files, ${mib(corpus.bytes)} (states ${mib(corpus.parts.states)}, logs ${mib(corpus.parts.logs)}, models ${mib(corpus.parts.models)}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    say(
+      `  ${corpus.files} files, ${mib(corpus.bytes)} (states ${mib(corpus.parts.states)}, logs ${mib(corpus.parts.logs)}, models ${mib(corpus.parts.models)}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
     const modelsParent = join(base, 'corpus', 'ollama');
     const archives = ['states', 'logs', 'models', 'infra'];
     const offsite = (all: boolean) => (all ? archives.map((a) => `[archives.${a}]\noffsite = true\n`).join('') : '');
     const policy = join(base, 'bench.policy.toml');
-    await writeFile(policy, `[datasets.models]\npaths = [${JSON.stringify(`${corpus.models}/`)}]\n${offsite(values['encrypt-all'])}`);
+    await writeFile(
+      policy,
+      `[datasets.models]\npaths = [${JSON.stringify(`${corpus.models}/`)}]\n${offsite(values['encrypt-all'])}`,
+    );
     const zstdPolicy = join(base, 'bench-zstd.policy.toml');
-    await writeFile(zstdPolicy, `[datasets.models]\npaths = [${JSON.stringify(`${corpus.models}/`)}]\n${archives.map((a) => `[archives.${a}]\ncompression = "zstd"\n`).join('')}`);
+    await writeFile(
+      zstdPolicy,
+      `[datasets.models]\npaths = [${JSON.stringify(`${corpus.models}/`)}]\n${archives.map((a) => `[archives.${a}]\ncompression = "zstd"\n`).join('')}`,
+    );
     // The default policy deflates logs at -4; this one at the runbook's -6 (what that choice buys).
     const level6Policy = join(base, 'bench-logs6.policy.toml');
-    await writeFile(level6Policy, `[datasets.models]\npaths = [${JSON.stringify(`${corpus.models}/`)}]\n[archives.logs]\ngzip_level = 6\n`);
+    await writeFile(
+      level6Policy,
+      `[datasets.models]\npaths = [${JSON.stringify(`${corpus.models}/`)}]\n[archives.logs]\ngzip_level = 6\n`,
+    );
     const paths: BenchPaths = { repo: REPO, root: corpus.root, modelsParent, policy };
 
     // 2. A throwaway OpenPGP key (gpg) and restic repository.
@@ -122,22 +149,54 @@ async function main(): Promise<void> {
       await mkdir(gnupg, { recursive: true });
       await chmod(gnupg, 0o700);
       const env = { ...process.env, GNUPGHOME: gnupg };
-      execFileSync('gpg', ['--batch', '--quiet', '--passphrase', '', '--pinentry-mode', 'loopback', '--quick-gen-key', `Arkalia bench <${recipient}>`, 'default', 'default', 'never'], { env, stdio: 'ignore' });
+      execFileSync(
+        'gpg',
+        [
+          '--batch',
+          '--quiet',
+          '--passphrase',
+          '',
+          '--pinentry-mode',
+          'loopback',
+          '--quick-gen-key',
+          `Arkalia bench <${recipient}>`,
+          'default',
+          'default',
+          'never',
+        ],
+        { env, stdio: 'ignore' },
+      );
       await writeFile(publicKey, execFileSync('gpg', ['--armor', '--export', recipient], { env }));
     }
     const resticCache = join(base, 'restic-cache');
 
     // 3. The runs, interleaved: every command once per run, so that a noisy neighbour hurts all alike.
     const results = new Map<string, ScenarioResult>();
-    const record = async (phase: string, tool: string, baseline: boolean, spec: CommandSpec, output: string | null, note?: string) => {
+    const record = async (
+      phase: string,
+      tool: string,
+      baseline: boolean,
+      spec: CommandSpec,
+      output: string | null,
+      note?: string,
+    ) => {
       const key = `${phase}\0${tool}`;
-      const entry = results.get(key) ?? { phase, tool, baseline, runs: [], outputBytes: null, ...(note ? { note } : {}) };
+      const entry = results.get(key) ?? {
+        phase,
+        tool,
+        baseline,
+        runs: [],
+        outputBytes: null,
+        ...(note ? { note } : {}),
+      };
       results.set(key, entry);
       say(`  ${phase}: ${tool} …`);
       const m = await measureCommand(spec);
       entry.runs.push(m);
       if (output !== null) entry.outputBytes = await treeBytes(output);
-      say(`    ${(m.wallMs / 1000).toFixed(2)} s${m.maxRssBytes ? `, peak RSS ${mib(m.maxRssBytes)}` : ''}${m.code === 0 ? '' : ` — FAILED (exit ${m.code}): ${m.stderr.trim().split('\n').slice(-3).join(' | ')}`}`);
+      say(
+        `    ${(m.wallMs / 1000).toFixed(2)} s${m.maxRssBytes ? `, peak RSS ${mib(m.maxRssBytes)}` : ''}${m.code === 0 ? '' : ` — FAILED (exit ${m.code}): ${m.stderr.trim().split('\n').slice(-3).join(' | ')}`}`,
+      );
     };
     const fresh = async (dir: string) => {
       await rm(dir, { recursive: true, force: true });
@@ -148,29 +207,77 @@ async function main(): Promise<void> {
     let recoveredSame: string | null = null;
 
     for (let run = 1; run <= runs; run += 1) {
-      say(`▶ run ${run}/${runs} (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+      say(
+        `▶ run ${run}/${runs} (load average ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')})`,
+      );
       if (phases.has('backup') || phases.has('encrypt') || phases.has('restore') || phases.has('recover')) {
-        await record('backup', 'runbook: tar -czf + sha256sum', true, runbookBackup(paths, await fresh(out('runbook'))), out('runbook'));
+        await record(
+          'backup',
+          'runbook: tar -czf + sha256sum',
+          true,
+          runbookBackup(paths, await fresh(out('runbook'))),
+          out('runbook'),
+        );
         await rm(out('ours'), { recursive: true, force: true });
         await record('backup', 'arkalia-dr full-backup', false, oursBackup(paths, out('ours')), oursDaily(out('ours')));
         if (phases.has('backup')) {
           await rm(out('ours-logs6'), { recursive: true, force: true });
-          await record('backup', 'arkalia-dr, logs at gzip -6 (runbook level)', false, oursBackup(paths, out('ours-logs6'), {}, level6Policy), oursDaily(out('ours-logs6')));
+          await record(
+            'backup',
+            'arkalia-dr, logs at gzip -6 (runbook level)',
+            false,
+            oursBackup(paths, out('ours-logs6'), {}, level6Policy),
+            oursDaily(out('ours-logs6')),
+          );
           if (tools.gnuTar) {
             await rm(out('ours-gnu'), { recursive: true, force: true });
-            await record('backup', 'arkalia-dr, GNU tar packing (ARK_TAR=gnu)', false, oursBackup(paths, out('ours-gnu'), { ARK_TAR: 'gnu' }), oursDaily(out('ours-gnu')));
+            await record(
+              'backup',
+              'arkalia-dr, GNU tar packing (ARK_TAR=gnu)',
+              false,
+              oursBackup(paths, out('ours-gnu'), { ARK_TAR: 'gnu' }),
+              oursDaily(out('ours-gnu')),
+            );
           }
           if (tools.zstd) {
             await rm(out('ours-zstd'), { recursive: true, force: true });
-            await record('backup', 'arkalia-dr, compression = "zstd"', false, oursBackup(paths, out('ours-zstd'), {}, zstdPolicy), oursDaily(out('ours-zstd')));
+            await record(
+              'backup',
+              'arkalia-dr, compression = "zstd"',
+              false,
+              oursBackup(paths, out('ours-zstd'), {}, zstdPolicy),
+              oursDaily(out('ours-zstd')),
+            );
           }
-          if (tools.pigz) await record('backup', 'GNU tar + pigz -6 + sha256sum', false, runbookBackup(paths, await fresh(out('pigz')), 'pigz'), out('pigz'));
-          if (tools.zstd) await record('backup', 'GNU tar + zstd -T2 + sha256sum', false, runbookBackup(paths, await fresh(out('zstd')), 'zstd'), out('zstd'));
+          if (tools.pigz)
+            await record(
+              'backup',
+              'GNU tar + pigz -6 + sha256sum',
+              false,
+              runbookBackup(paths, await fresh(out('pigz')), 'pigz'),
+              out('pigz'),
+            );
+          if (tools.zstd)
+            await record(
+              'backup',
+              'GNU tar + zstd -T2 + sha256sum',
+              false,
+              runbookBackup(paths, await fresh(out('zstd')), 'zstd'),
+              out('zstd'),
+            );
           if (tools.restic) {
             const repo = join(base, 'out', 'restic');
             await rm(repo, { recursive: true, force: true });
             execFileSync('restic', ['init', '--quiet'], { env: resticEnv(repo, resticCache), stdio: 'ignore' });
-            await record('backup', 'restic backup (fresh repository)', false, resticBackup(paths, resticEnv(repo, resticCache)), repo);
+            await record(
+              'backup',
+              'restic backup (fresh repository)',
+              false,
+              resticBackup(paths, resticEnv(repo, resticCache)),
+              repo,
+            );
           }
         }
       }
@@ -179,28 +286,120 @@ async function main(): Promise<void> {
         // thousands were deleted are slowed down by ext4 (it skips recently freed inodes).
         const root = (name: string) => fresh(join(base, 'recover', `${name}-${run}`));
         // The same archives for both (ours are GNU-readable, with a sha256sum file): only the tools differ.
-        await record('recover', 'runbook: sha256sum -c + tar -xzf (states, infra)', true, runbookRecover(oursDaily(out('ours')), await root('runbook')), null);
-        await record('recover', 'arkalia-dr disaster-recovery --services none', false, oursScript(paths, 'disaster-recovery.mts', ['--root', await root('ours'), '--backup-dir', out('ours'), '--policy', policy, '--services', 'none', '--json']), null, 'verify, stage, validate, journaled swap, pre-start checks');
-        const diff = spawnSync('diff', ['-r', '-q', join(base, 'recover', `runbook-${run}`), join(base, 'recover', `ours-${run}`)], { encoding: 'utf8' });
-        if (diff.status !== 0) recoveredSame = `NO (run ${run}): ${(diff.stdout || diff.stderr).trim().split('\n').slice(0, 3).join(' | ')}`;
+        await record(
+          'recover',
+          'runbook: sha256sum -c + tar -xzf (states, infra)',
+          true,
+          runbookRecover(oursDaily(out('ours')), await root('runbook')),
+          null,
+        );
+        await record(
+          'recover',
+          'arkalia-dr disaster-recovery --services none',
+          false,
+          oursScript(paths, 'disaster-recovery.mts', [
+            '--root',
+            await root('ours'),
+            '--backup-dir',
+            out('ours'),
+            '--policy',
+            policy,
+            '--services',
+            'none',
+            '--json',
+          ]),
+          null,
+          'verify, stage, validate, journaled swap, pre-start checks',
+        );
+        const diff = spawnSync(
+          'diff',
+          ['-r', '-q', join(base, 'recover', `runbook-${run}`), join(base, 'recover', `ours-${run}`)],
+          { encoding: 'utf8' },
+        );
+        if (diff.status !== 0)
+          recoveredSame = `NO (run ${run}): ${(diff.stdout || diff.stderr).trim().split('\n').slice(0, 3).join(' | ')}`;
         else recoveredSame ??= 'yes';
       }
       if (phases.has('encrypt') && tools.gpg) {
-        const files = (await readdir(out('runbook'))).filter((f) => f.endsWith('.tar.gz') && (values['encrypt-all'] || f.startsWith('arkalia_states_')));
+        const files = (await readdir(out('runbook'))).filter(
+          (f) => f.endsWith('.tar.gz') && (values['encrypt-all'] || f.startsWith('arkalia_states_')),
+        );
         const what = values['encrypt-all'] ? 'every archive' : 'the states archive';
-        await record('encrypt', 'runbook: gpg --encrypt (defaults) + decrypt | sha256sum', true, runbookEncrypt(out('runbook'), await fresh(out('runbook-gpg')), gnupg, recipient, files, true), out('runbook-gpg'), `encrypts ${what}`);
-        await record('encrypt', 'runbook, gpg --compress-algo none', false, runbookEncrypt(out('runbook'), await fresh(out('runbook-gpg-none')), gnupg, recipient, files, false), out('runbook-gpg-none'));
+        await record(
+          'encrypt',
+          'runbook: gpg --encrypt (defaults) + decrypt | sha256sum',
+          true,
+          runbookEncrypt(out('runbook'), await fresh(out('runbook-gpg')), gnupg, recipient, files, true),
+          out('runbook-gpg'),
+          `encrypts ${what}`,
+        );
+        await record(
+          'encrypt',
+          'runbook, gpg --compress-algo none',
+          false,
+          runbookEncrypt(out('runbook'), await fresh(out('runbook-gpg-none')), gnupg, recipient, files, false),
+          out('runbook-gpg-none'),
+        );
         await rm(join(out('ours'), 'encrypted'), { recursive: true, force: true });
-        await record('encrypt', 'arkalia-dr encrypted-backup (verified)', false, oursScript(paths, 'encrypted-backup.mts', ['--backup-dir', out('ours'), '--policy', policy, '--recipient', publicKey]), join(out('ours'), 'encrypted'));
+        await record(
+          'encrypt',
+          'arkalia-dr encrypted-backup (verified)',
+          false,
+          oursScript(paths, 'encrypted-backup.mts', [
+            '--backup-dir',
+            out('ours'),
+            '--policy',
+            policy,
+            '--recipient',
+            publicKey,
+          ]),
+          join(out('ours'), 'encrypted'),
+        );
       }
       if (phases.has('restore')) {
-        await record('restore', 'runbook: sha256sum -c + tar -xzf', true, runbookRestore(out('runbook'), await fresh(join(base, 'restore', 'runbook'))), null);
+        await record(
+          'restore',
+          'runbook: sha256sum -c + tar -xzf',
+          true,
+          runbookRestore(out('runbook'), await fresh(join(base, 'restore', 'runbook'))),
+          null,
+        );
         await fresh(join(base, 'restore', 'ours'));
-        await record('restore', 'arkalia-dr: verify + safe extract', false, oursScript(paths, 'bench.mts', ['--child-restore', oursDaily(out('ours')), join(base, 'restore', 'ours')]), null);
+        await record(
+          'restore',
+          'arkalia-dr: verify + safe extract',
+          false,
+          oursScript(paths, 'bench.mts', ['--child-restore', oursDaily(out('ours')), join(base, 'restore', 'ours')]),
+          null,
+        );
         if (phases.has('backup')) {
-          if (tools.pigz) await record('restore', 'pigz -d + GNU tar', false, runbookRestore(out('pigz'), await fresh(join(base, 'restore', 'pigz')), 'pigz'), null);
-          if (tools.zstd) await record('restore', 'zstd -d + GNU tar', false, runbookRestore(out('zstd'), await fresh(join(base, 'restore', 'zstd')), 'zstd'), null);
-          if (tools.restic) await record('restore', 'restic restore', false, resticRestore(await fresh(join(base, 'restore', 'restic')), resticEnv(join(base, 'out', 'restic'), resticCache)), null);
+          if (tools.pigz)
+            await record(
+              'restore',
+              'pigz -d + GNU tar',
+              false,
+              runbookRestore(out('pigz'), await fresh(join(base, 'restore', 'pigz')), 'pigz'),
+              null,
+            );
+          if (tools.zstd)
+            await record(
+              'restore',
+              'zstd -d + GNU tar',
+              false,
+              runbookRestore(out('zstd'), await fresh(join(base, 'restore', 'zstd')), 'zstd'),
+              null,
+            );
+          if (tools.restic)
+            await record(
+              'restore',
+              'restic restore',
+              false,
+              resticRestore(
+                await fresh(join(base, 'restore', 'restic')),
+                resticEnv(join(base, 'out', 'restic'), resticCache),
+              ),
+              null,
+            );
         }
         await rm(join(base, 'restore'), { recursive: true, force: true });
       }
@@ -214,7 +413,9 @@ async function main(): Promise<void> {
     const encrypt = rows.find((r) => r.phase === 'encrypt' && r.tool.startsWith('arkalia-dr'));
     const report = [
       `arkalia-dr bench — corpus ${mib(corpus.bytes)} in ${corpus.files} files (seed ${values.seed}), ${runs} run(s), medians`,
-      `machine: ${availableParallelism()} cores, Node ${process.version}, ${firstLine(version('tar'))}, load average at end ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+      `machine: ${availableParallelism()} cores, Node ${process.version}, ${firstLine(version('tar'))}, load average at end ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
       `tools: pigz ${tools.pigz ? 'yes' : 'no'}, zstd ${tools.zstd ? 'yes' : 'no'}, gpg ${tools.gpg ? 'yes' : 'no'}, restic ${tools.restic ? 'yes' : 'no'}, peak RSS from ${tools.time ? '/usr/bin/time' : '/proc VmHWM sampling'}`,
       '',
       formatTable(rows),
@@ -223,18 +424,30 @@ async function main(): Promise<void> {
       backup?.ratio != null
         ? `  full-backup ≤ 0.5× the runbook (stretch ≤ 0.25×): ${backup.ratio.toFixed(2)}×${backup.runRatios ? ` (per run ${backup.runRatios.min.toFixed(2)}–${backup.runRatios.max.toFixed(2)}×)` : ''} — ${backup.ratio <= 0.25 ? 'met, stretch too' : backup.ratio <= 0.5 ? 'met' : 'NOT met'}`
         : '  full-backup: not measured',
-      backup && encrypt ? `  encryption adds ≤ 20%: +${((100 * encrypt.medianWallMs) / backup.medianWallMs).toFixed(0)}% (${values['encrypt-all'] ? 'every archive' : 'offsite archives only'}) — ${encrypt.medianWallMs <= 0.2 * backup.medianWallMs ? 'met' : 'NOT met'}` : '  encryption: not measured',
+      backup && encrypt
+        ? `  encryption adds ≤ 20%: +${((100 * encrypt.medianWallMs) / backup.medianWallMs).toFixed(0)}% (${values['encrypt-all'] ? 'every archive' : 'offsite archives only'}) — ${encrypt.medianWallMs <= 0.2 * backup.medianWallMs ? 'met' : 'NOT met'}`
+        : '  encryption: not measured',
       `  peak RSS ≤ 256 MiB: ${ours.map((r) => `${r.phase}/${r.tool.replace('arkalia-dr', '').replace(/^[,:\s]+/, '') || 'default'} ${r.maxRssBytes === null ? '?' : mib(r.maxRssBytes)}`).join(', ')} — ${ours.every((r) => r.maxRssBytes !== null && r.maxRssBytes <= 256 * 1024 * 1024) ? 'met' : 'NOT met'}`,
       `  gzip-compatible (GNU tar -tzf and gzip -t on every archive): ${gnuReadable}`,
       ...(recoveredSame === null ? [] : [`  recovered root identical to the runbook's (diff -r): ${recoveredSame}`]),
     ].join('\n');
     process.stdout.write(`${report}\n`);
-    if (values.json) await writeFile(values.json, `${JSON.stringify({ size: corpus.bytes, files: corpus.files, runs, rows, tools }, null, 2)}\n`);
+    if (values.json)
+      await writeFile(
+        values.json,
+        `${JSON.stringify({ size: corpus.bytes, files: corpus.files, runs, rows, tools }, null, 2)}\n`,
+      );
   } finally {
-    if (existsSync(gnupgHomeOf(base))) spawnSync('gpgconf', ['--kill', 'gpg-agent'], { env: { ...process.env, GNUPGHOME: gnupgHomeOf(base) }, stdio: 'ignore' });
+    if (existsSync(gnupgHomeOf(base)))
+      spawnSync('gpgconf', ['--kill', 'gpg-agent'], {
+        env: { ...process.env, GNUPGHOME: gnupgHomeOf(base) },
+        stdio: 'ignore',
+      });
     // A folder given with --dir keeps its corpus (the next run reuses it); a temporary one goes.
     if (values.keep) say(`kept ${base}`);
-    else if (values.dir) for (const name of ['out', 'restore', 'recover', 'gnupg', 'restic-cache']) await rm(join(base, name), { recursive: true, force: true });
+    else if (values.dir)
+      for (const name of ['out', 'restore', 'recover', 'gnupg', 'restic-cache'])
+        await rm(join(base, name), { recursive: true, force: true });
     else await rm(base, { recursive: true, force: true });
   }
 }
@@ -248,7 +461,8 @@ async function childRestore([dir, target]: string[]): Promise<void> {
   assertChecksumsOk(await verifyChecksums(checksums), checksums);
   const manifest = parseManifest(await readFile(join(dir!, `backup_manifest_${BENCH_DATE}.json`), 'utf8'));
   const budget = new ExtractBudget({ maxBytes: Number.MAX_SAFE_INTEGER, maxEntries: Number.MAX_SAFE_INTEGER });
-  for (const archive of manifest.archives ?? []) await extractArchive({ file: join(dir!, archive.file), cwd: target!, budget });
+  for (const archive of manifest.archives ?? [])
+    await extractArchive({ file: join(dir!, archive.file), cwd: target!, budget });
 }
 
 async function checkGnuReadable(dir: string): Promise<string> {
@@ -256,7 +470,10 @@ async function checkGnuReadable(dir: string): Promise<string> {
   const gz = names.filter((n) => n.endsWith('.tar.gz'));
   if (gz.length === 0) return 'not checked (no backup)';
   for (const name of gz) {
-    for (const argv of [['gzip', '-t', name], ['tar', '-tzf', name]]) {
+    for (const argv of [
+      ['gzip', '-t', name],
+      ['tar', '-tzf', name],
+    ]) {
       const result = spawnSync(argv[0]!, argv.slice(1), { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
       if (result.status !== 0) return `NO: ${argv.join(' ')} failed: ${result.stderr.toString().trim()}`;
     }

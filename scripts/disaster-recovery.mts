@@ -6,7 +6,14 @@
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { isBackupDate } from '../lib/layout/index.ts';
 import { COMMON_HELP } from './cli/parse-options.ts';
-import { RESTORE_HELP, RESTORE_OPTIONS, restoreSettings, prepareRestore, settleInterruptedRestore, testPauseHook } from './cli/restore-options.ts';
+import {
+  RESTORE_HELP,
+  RESTORE_OPTIONS,
+  restoreSettings,
+  prepareRestore,
+  settleInterruptedRestore,
+  testPauseHook,
+} from './cli/restore-options.ts';
 import { runScript } from './cli/run-script.ts';
 
 const HELP = `Usage: disaster-recovery.mts [YYYYMMDD] [options]
@@ -36,53 +43,88 @@ Options:
 ${RESTORE_HELP}
 ${COMMON_HELP}`;
 
-await runScript({ help: HELP, options: { ...RESTORE_OPTIONS, 'test-mode': { type: 'boolean', default: false }, sandbox: { type: 'string' } }, positionals: true, scriptUrl: import.meta.url }, async (ctx, { values, positionals, common }) => {
-  const [{ parseSize }, { parseLockTimeout }] = await Promise.all([import('../lib/archive/index.ts'), import('../lib/lock/index.ts')]);
-  const settings = restoreSettings(values, { parseSize, parseLockTimeout });
-  const [date, ...extra] = positionals;
-  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}; see --help`);
-  if (date !== undefined && !isBackupDate(date)) throw new UsageError(`backup date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
-  const testMode = values['test-mode'] === true;
-  if (values.sandbox !== undefined && !testMode) throw new UsageError('--sandbox is only for --test-mode (a test restore into that folder); see --help');
-  if (testMode && settings.resume) throw new UsageError('--resume settles an interrupted restore of the live root; it cannot be combined with --test-mode');
+await runScript(
+  {
+    help: HELP,
+    options: { ...RESTORE_OPTIONS, 'test-mode': { type: 'boolean', default: false }, sandbox: { type: 'string' } },
+    positionals: true,
+    scriptUrl: import.meta.url,
+  },
+  async (ctx, { values, positionals, common }) => {
+    const [{ parseSize }, { parseLockTimeout }] = await Promise.all([
+      import('../lib/archive/index.ts'),
+      import('../lib/lock/index.ts'),
+    ]);
+    const settings = restoreSettings(values, { parseSize, parseLockTimeout });
+    const [date, ...extra] = positionals;
+    if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}; see --help`);
+    if (date !== undefined && !isBackupDate(date))
+      throw new UsageError(`backup date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
+    const testMode = values['test-mode'] === true;
+    if (values.sandbox !== undefined && !testMode)
+      throw new UsageError('--sandbox is only for --test-mode (a test restore into that folder); see --help');
+    if (testMode && settings.resume)
+      throw new UsageError(
+        '--resume settles an interrupted restore of the live root; it cannot be combined with --test-mode',
+      );
 
-  const [{ disasterRecovery }, run] = await Promise.all([import('../lib/pipeline/disaster-recovery.ts'), prepareRestore(common, settings, ctx)]);
-  const { policy, policySource: source, services, signal, lock } = run;
-  if (settings.resume) return settleInterruptedRestore(common, run, ctx);
+    const [{ disasterRecovery }, run] = await Promise.all([
+      import('../lib/pipeline/disaster-recovery.ts'),
+      prepareRestore(common, settings, ctx),
+    ]);
+    const { policy, policySource: source, services, signal, lock } = run;
+    if (settings.resume) return settleInterruptedRestore(common, run, ctx);
 
-  const what = testMode ? `test restore (sandbox ${values.sandbox ?? 'temporary'}; live root and services untouched)` : 'DISASTER RECOVERY';
-  ctx.say(`💥 ${what} of ${common.root} from ${common.backupDir} (policy: ${source})${settings.dryRun ? ' — dry run' : ''}`);
-  const pauseAt = testPauseHook(process.env, signal, ctx.say);
-  const report = await disasterRecovery({
-    root: common.root,
-    backupDir: common.backupDir,
-    ...(date ? { date } : {}),
-    policy,
-    services,
-    sink: ctx.sink,
-    dryRun: settings.dryRun,
-    limits: settings.limits,
-    signal,
-    ...(testMode ? { sandbox: values.sandbox ? { dir: values.sandbox, keep: true } : ('temporary' as const) } : {}),
-    ...(settings.snapshots === false ? { snapshots: false } : {}),
-    ...(pauseAt ? { pauseAt } : {}),
-    ...lock,
-  });
+    const what = testMode
+      ? `test restore (sandbox ${values.sandbox ?? 'temporary'}; live root and services untouched)`
+      : 'DISASTER RECOVERY';
+    ctx.say(
+      `💥 ${what} of ${common.root} from ${common.backupDir} (policy: ${source})${settings.dryRun ? ' — dry run' : ''}`,
+    );
+    const pauseAt = testPauseHook(process.env, signal, ctx.say);
+    const report = await disasterRecovery({
+      root: common.root,
+      backupDir: common.backupDir,
+      ...(date ? { date } : {}),
+      policy,
+      services,
+      sink: ctx.sink,
+      dryRun: settings.dryRun,
+      limits: settings.limits,
+      signal,
+      ...(testMode ? { sandbox: values.sandbox ? { dir: values.sandbox, keep: true } : ('temporary' as const) } : {}),
+      ...(settings.snapshots === false ? { snapshots: false } : {}),
+      ...(pauseAt ? { pauseAt } : {}),
+      ...lock,
+    });
 
-  const changed = report.changes.filter((c) => c.action !== 'unchanged').length;
-  const lines: string[] = [];
-  if (report.rejected.length > 0) lines.push(`⚠ newer backup(s) rejected: ${report.rejected.map((r) => `${r.backup} (${r.code})`).join(', ')}`);
-  const fromSnapshots = report.recoveryPoints.filter((p) => p.source === 'snapshot');
-  lines.push(`  recovery point: ${report.backup.recoveryPoint ?? 'unknown'} (${report.backup.label})${fromSnapshots.length > 0 ? `; ${fromSnapshots.length} file(s) from newer snapshots: ${fromSnapshots.map((p) => `${p.path} @ ${p.at}`).join(', ')}` : ''}`);
-  if (report.knownInvalid.length > 0) lines.push(`⚠ restored as they were, already invalid TOML when backed up: ${report.knownInvalid.map((k) => k.path).join(', ')}`);
-  if (report.dryRun) lines.push(`[dry run] ${changed} file(s) would change; nothing was modified`);
-  else if (report.diff) {
-    const d = report.diff;
-    lines.push(`✅ test restore of ${report.backup.label} succeeded into ${report.sandbox!.dir}${report.sandbox!.kept ? '' : ' (removed)'}: vs the live tree ${d.added.length} added, ${d.removed.length} removed, ${d.changed.length} changed, ${d.unchanged} unchanged`);
-  } else {
-    const started = report.services.started.map((s) => s.container);
-    const api = report.services.api?.checked ? `; API ${report.services.api.url} → ${report.services.api.status}` : '';
-    lines.push(`✅ recovered from ${report.backup.dir ?? report.backup.label}: ${changed} file(s) changed; ${report.preservedAt ? `previous files preserved in ${report.preservedAt}` : 'nothing needed preserving'}; ${started.length > 0 ? `started ${started.join(', ')}` : 'no service started'}${api}`);
-  }
-  return { exitCode: EXIT.ok, summary: lines.join('\n'), result: { ...report } };
-});
+    const changed = report.changes.filter((c) => c.action !== 'unchanged').length;
+    const lines: string[] = [];
+    if (report.rejected.length > 0)
+      lines.push(`⚠ newer backup(s) rejected: ${report.rejected.map((r) => `${r.backup} (${r.code})`).join(', ')}`);
+    const fromSnapshots = report.recoveryPoints.filter((p) => p.source === 'snapshot');
+    lines.push(
+      `  recovery point: ${report.backup.recoveryPoint ?? 'unknown'} (${report.backup.label})${fromSnapshots.length > 0 ? `; ${fromSnapshots.length} file(s) from newer snapshots: ${fromSnapshots.map((p) => `${p.path} @ ${p.at}`).join(', ')}` : ''}`,
+    );
+    if (report.knownInvalid.length > 0)
+      lines.push(
+        `⚠ restored as they were, already invalid TOML when backed up: ${report.knownInvalid.map((k) => k.path).join(', ')}`,
+      );
+    if (report.dryRun) lines.push(`[dry run] ${changed} file(s) would change; nothing was modified`);
+    else if (report.diff) {
+      const d = report.diff;
+      lines.push(
+        `✅ test restore of ${report.backup.label} succeeded into ${report.sandbox!.dir}${report.sandbox!.kept ? '' : ' (removed)'}: vs the live tree ${d.added.length} added, ${d.removed.length} removed, ${d.changed.length} changed, ${d.unchanged} unchanged`,
+      );
+    } else {
+      const started = report.services.started.map((s) => s.container);
+      const api = report.services.api?.checked
+        ? `; API ${report.services.api.url} → ${report.services.api.status}`
+        : '';
+      lines.push(
+        `✅ recovered from ${report.backup.dir ?? report.backup.label}: ${changed} file(s) changed; ${report.preservedAt ? `previous files preserved in ${report.preservedAt}` : 'nothing needed preserving'}; ${started.length > 0 ? `started ${started.join(', ')}` : 'no service started'}${api}`,
+      );
+    }
+    return { exitCode: EXIT.ok, summary: lines.join('\n'), result: { ...report } };
+  },
+);

@@ -5,7 +5,12 @@ import { sha256Buffer } from '../lib/checksum/index.ts';
 import { runFullBackup } from '../lib/pipeline/backup.ts';
 import { resolvePolicy } from '../lib/policy/index.ts';
 import { copyFixture, REPO_ROOT, tempDir } from '../lib/testing.ts';
-import { digestTree as digest, expectNoStackTrace as noStackTrace, runScript, startScript as start } from './testing.ts';
+import {
+  digestTree as digest,
+  expectNoStackTrace as noStackTrace,
+  runScript,
+  startScript as start,
+} from './testing.ts';
 import { SAMPLE_ROOT } from '../sample/index.ts';
 
 // scripts/disaster-recovery.mts as an operator runs it (a subprocess): exit codes, --json,
@@ -23,7 +28,9 @@ const run = (script: string, args: string[], env?: Record<string, string>) => ru
 
 /** Anything a restore leaves in or beside the root: journal, workspaces, sidecars. */
 async function leftovers(root: string): Promise<string[]> {
-  const inside = (await readdir(root, { recursive: true })).filter((n) => n.split('/').some((p) => p.startsWith('.ark-restore')));
+  const inside = (await readdir(root, { recursive: true })).filter((n) =>
+    n.split('/').some((p) => p.startsWith('.ark-restore')),
+  );
   const beside = (await readdir(dirname(root))).filter((n) => n !== 'arkalia-luna-pro');
   return [...inside, ...beside];
 }
@@ -34,7 +41,8 @@ let original: Record<string, string>;
 beforeAll(async () => {
   const root = await copyFixture();
   original = await digest(root);
-  const backup = (backupDir: string, date: string) => runFullBackup({ root, backupDir, date, policy, sink: () => {}, gitCommit: async () => null, host: 'test' });
+  const backup = (backupDir: string, date: string) =>
+    runFullBackup({ root, backupDir, date, policy, sink: () => {}, gitCommit: async () => null, host: 'test' });
   pristine = await tempDir('ark-bk-');
   await backup(pristine, '20261110');
   twoBackups = await tempDir('ark-bk-');
@@ -45,7 +53,9 @@ beforeAll(async () => {
 /** A damaged root (state folders lost, zeroia's state corrupted, a stale file) and a copy of the good backup. */
 async function disaster(options: { loseStateFolders?: boolean; backups?: string } = {}) {
   const root = await copyFixture();
-  if (options.loseStateFolders ?? true) for (const dir of ['modules/reflexia/state', 'modules/cognitive_reactor/state', 'state', 'global_state']) await rm(join(root, dir), { recursive: true });
+  if (options.loseStateFolders ?? true)
+    for (const dir of ['modules/reflexia/state', 'modules/cognitive_reactor/state', 'state', 'global_state'])
+      await rm(join(root, dir), { recursive: true });
   await writeFile(join(root, STATE), CORRUPT);
   await writeFile(join(root, EXTRA), 'stale = true\n');
   const backupDir = await tempDir('ark-bk-');
@@ -55,9 +65,18 @@ async function disaster(options: { loseStateFolders?: boolean; backups?: string 
 
 // Each test runs two or three tsx subprocesses; on two busy cores that can take a while.
 describe.concurrent('disaster-recovery.mts', { timeout: 120_000 }, () => {
-  it('restores the whole tree byte for byte after its state folders are lost (--services none), and says what it did', async ({ expect }) => {
+  it('restores the whole tree byte for byte after its state folders are lost (--services none), and says what it did', async ({
+    expect,
+  }) => {
     const root = await copyFixture();
-    for (const dir of ['modules/zeroia/state', 'modules/reflexia/state', 'modules/cognitive_reactor/state', 'state', 'global_state']) await rm(join(root, dir), { recursive: true });
+    for (const dir of [
+      'modules/zeroia/state',
+      'modules/reflexia/state',
+      'modules/cognitive_reactor/state',
+      'state',
+      'global_state',
+    ])
+      await rm(join(root, dir), { recursive: true });
     const backupDir = await tempDir('ark-bk-');
     await cp(pristine, backupDir, { recursive: true });
     const r = await run(DR, ['--root', root, '--backup-dir', backupDir, '--services', 'none', '--json']);
@@ -65,13 +84,27 @@ describe.concurrent('disaster-recovery.mts', { timeout: 120_000 }, () => {
     expect(await digest(root)).toEqual(original);
     expect(await leftovers(root)).toEqual([]);
     const result = JSON.parse(r.stdout);
-    expect(result).toMatchObject({ ok: true, mode: 'live', dryRun: false, rejected: [], backup: { date: '20261110', recoveryPoint: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }, preservedAt: null });
-    expect(result.knownInvalid.map((k: { path: string }) => k.path).sort()).toEqual(['state/global_context.toml', 'state/reflexia_state.toml']);
-    expect(r.stderr).toContain('restored as they were, already invalid TOML when backed up: state/global_context.toml, state/reflexia_state.toml');
+    expect(result).toMatchObject({
+      ok: true,
+      mode: 'live',
+      dryRun: false,
+      rejected: [],
+      backup: { date: '20261110', recoveryPoint: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+      preservedAt: null,
+    });
+    expect(result.knownInvalid.map((k: { path: string }) => k.path).sort()).toEqual([
+      'state/global_context.toml',
+      'state/reflexia_state.toml',
+    ]);
+    expect(r.stderr).toContain(
+      'restored as they were, already invalid TOML when backed up: state/global_context.toml, state/reflexia_state.toml',
+    );
     expect(r.stderr).toMatch(/recovery point: \d{4}-.*\(arkalia_20261110\)/);
   });
 
-  it('falls back past a corrupted newest backup, naming it and why; the dry run before it changed nothing', async ({ expect }) => {
+  it('falls back past a corrupted newest backup, naming it and why; the dry run before it changed nothing', async ({
+    expect,
+  }) => {
     const { root, backupDir, args } = await disaster({ backups: twoBackups });
     const archive = join(backupDir, 'daily/arkalia_20261111/arkalia_states_20261111.tar.gz');
     const bytes = await readFile(archive);
@@ -83,9 +116,15 @@ describe.concurrent('disaster-recovery.mts', { timeout: 120_000 }, () => {
     const dry = await run(DR, [...args, '--dry-run', '--json'], { TMPDIR: tmp });
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stderr).toMatch(/✗ backup arkalia_20261111 rejected \(CHECKSUM_MISMATCH\)/);
-    expect(dry.stderr).toContain(`[dry run] replace ${STATE} (current sha256 ${sha256Buffer(CORRUPT)}, backup sha256 ${original[STATE]})`);
+    expect(dry.stderr).toContain(
+      `[dry run] replace ${STATE} (current sha256 ${sha256Buffer(CORRUPT)}, backup sha256 ${original[STATE]})`,
+    );
     expect(dry.stderr).toContain(`[dry run] remove ${EXTRA}`);
-    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, backup: { date: '20261110' }, rejected: [{ backup: 'arkalia_20261111', code: 'CHECKSUM_MISMATCH' }] });
+    expect(JSON.parse(dry.stdout)).toMatchObject({
+      dryRun: true,
+      backup: { date: '20261110' },
+      rejected: [{ backup: 'arkalia_20261111', code: 'CHECKSUM_MISMATCH' }],
+    });
     expect(await digest(root)).toEqual(before.root);
     expect(await digest(backupDir)).toEqual(before.backups);
     expect(await leftovers(root)).toEqual([]);
@@ -94,14 +133,26 @@ describe.concurrent('disaster-recovery.mts', { timeout: 120_000 }, () => {
     const r = await run(DR, [...args, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout);
-    expect(result).toMatchObject({ backup: { date: '20261110' }, rejected: [{ backup: 'arkalia_20261111', date: '20261111', code: 'CHECKSUM_MISMATCH', reason: expect.stringContaining('arkalia_states_20261111.tar.gz: sha256') }] });
+    expect(result).toMatchObject({
+      backup: { date: '20261110' },
+      rejected: [
+        {
+          backup: 'arkalia_20261111',
+          date: '20261111',
+          code: 'CHECKSUM_MISMATCH',
+          reason: expect.stringContaining('arkalia_states_20261111.tar.gz: sha256'),
+        },
+      ],
+    });
     expect(r.stderr).toContain('⚠ newer backup(s) rejected: arkalia_20261111 (CHECKSUM_MISMATCH)');
     expect(await digest(root)).toEqual(original);
     expect(await readFile(join(result.preservedAt, STATE), 'utf8')).toBe(CORRUPT);
     expect(await readFile(join(result.preservedAt, EXTRA), 'utf8')).toBe('stale = true\n');
   });
 
-  it('--test-mode restores into a sandbox, reports the diff with sha256s, and leaves the live tree alone', async ({ expect }) => {
+  it('--test-mode restores into a sandbox, reports the diff with sha256s, and leaves the live tree alone', async ({
+    expect,
+  }) => {
     const { root, args } = await disaster({ loseStateFolders: false });
     const before = await digest(root);
     const sandbox = join(await tempDir('ark-sandbox-'), 'weekly');
@@ -113,7 +164,9 @@ describe.concurrent('disaster-recovery.mts', { timeout: 120_000 }, () => {
     expect(diff.changed).toEqual([{ path: STATE, liveSha256: sha256Buffer(CORRUPT), restoredSha256: original[STATE] }]);
     expect(diff.removed).toEqual([{ path: EXTRA, sha256: sha256Buffer('stale = true\n') }]);
     expect(diff.added).toEqual([]);
-    expect(r.stderr).toMatch(/✅ test restore of arkalia_20261110 succeeded into .*weekly: vs the live tree 0 added, 1 removed, 1 changed, \d+ unchanged/);
+    expect(r.stderr).toMatch(
+      /✅ test restore of arkalia_20261110 succeeded into .*weekly: vs the live tree 0 added, 1 removed, 1 changed, \d+ unchanged/,
+    );
     expect((await readFile(join(sandbox, STATE))).equals(await readFile(join(SAMPLE_ROOT, STATE)))).toBe(true);
   });
 
@@ -144,7 +197,9 @@ describe.concurrent('disaster-recovery.mts', { timeout: 120_000 }, () => {
 });
 
 describe.concurrent('a restore killed mid-way leaves the live tree as it was', { timeout: 120_000 }, () => {
-  it('killed before the swap (staged): the tree is untouched at once; the next run clears its staging', async ({ expect }) => {
+  it('killed before the swap (staged): the tree is untouched at once; the next run clears its staging', async ({
+    expect,
+  }) => {
     const { root, args } = await disaster();
     const before = await digest(root);
     const p = start(DR, args, { ARK_TEST_PAUSE_AT: 'staged' });
@@ -155,7 +210,10 @@ describe.concurrent('a restore killed mid-way leaves the live tree as it was', {
     expect((await readdir(root, { recursive: true })).filter((n) => n.includes('.ark-restore'))).toEqual([]);
     const resume = await run(DR, [...args, '--resume', '--json']);
     expect(resume.code, resume.stderr).toBe(0);
-    expect(JSON.parse(resume.stdout).resume).toMatchObject({ settled: null, removed: [expect.stringContaining('.ark-restore-arkalia-luna-pro-')] });
+    expect(JSON.parse(resume.stdout).resume).toMatchObject({
+      settled: null,
+      removed: [expect.stringContaining('.ark-restore-arkalia-luna-pro-')],
+    });
     expect(await leftovers(root)).toEqual([]);
   });
 
@@ -169,7 +227,9 @@ describe.concurrent('a restore killed mid-way leaves the live tree as it was', {
     expect(await digest(root)).not.toEqual(before); // really half swapped
     const resume = await run(DR, [...args, '--resume', '--json']);
     expect(resume.code, resume.stderr).toBe(0);
-    expect(resume.stderr).toMatch(/↺ an interrupted restore \(pid \d+, .*\) was rolled back: \d+ file\(s\) put back exactly as they were/);
+    expect(resume.stderr).toMatch(
+      /↺ an interrupted restore \(pid \d+, .*\) was rolled back: \d+ file\(s\) put back exactly as they were/,
+    );
     expect(await digest(root)).toEqual(before);
     expect(await leftovers(root)).toEqual([]);
     expect(await stat(join(backupDir, 'preserved')).catch(() => null)).toBeNull();
@@ -198,12 +258,17 @@ describe.concurrent('a restore killed mid-way leaves the live tree as it was', {
     p.child.kill('SIGTERM');
     const r = await p.done;
     expect(r.code, r.stderr).toBe(1);
-    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'RESTORE_INTERRUPTED', message: expect.stringContaining('received SIGTERM') });
+    expect(JSON.parse(r.stdout).error).toMatchObject({
+      code: 'RESTORE_INTERRUPTED',
+      message: expect.stringContaining('received SIGTERM'),
+    });
     expect(await digest(root)).toEqual(before);
     expect(await leftovers(root)).toEqual([]);
   });
 
-  it('SIGKILL after the commit: the restore stands, and the next run finishes preserving the previous files', async ({ expect }) => {
+  it('SIGKILL after the commit: the restore stands, and the next run finishes preserving the previous files', async ({
+    expect,
+  }) => {
     const { root, backupDir, args } = await disaster();
     const p = start(DR, args, { ARK_TEST_PAUSE_AT: 'committed' });
     await p.paused;
@@ -212,7 +277,10 @@ describe.concurrent('a restore killed mid-way leaves the live tree as it was', {
     const resume = await run(DR, [...args, '--resume', '--json']);
     expect(resume.code, resume.stderr).toBe(0);
     const settled = JSON.parse(resume.stdout).resume.settled;
-    expect(settled).toMatchObject({ outcome: 'completed', preservedAt: expect.stringContaining(join(backupDir, 'preserved', 'system_')) });
+    expect(settled).toMatchObject({
+      outcome: 'completed',
+      preservedAt: expect.stringContaining(join(backupDir, 'preserved', 'system_')),
+    });
     expect(await digest(root)).toEqual(original);
     expect(await readFile(join(settled.preservedAt, STATE), 'utf8')).toBe(CORRUPT);
     expect(await leftovers(root)).toEqual([]);

@@ -65,80 +65,128 @@ ARK_OFFSITE_RETRY_DELAY_MS (first delay, default 500).
 
 Node 20: npx tsx scripts/disk-recovery.mts ...   Node >= 22.18: zx scripts/disk-recovery.mts ...`;
 
-await runScript({ help: HELP, options: {
-    from: { type: 'string' },
-    key: { type: 'string', multiple: true },
-    keyring: { type: 'string' },
-    'passphrase-file': { type: 'string' },
-    services: { type: 'string', default: 'docker' },
-    'dry-run': { type: 'boolean', default: false },
-    'lock-timeout': { type: 'string' },
-  }, positionals: true, scriptUrl: import.meta.url }, async (ctx, { values, positionals, common }) => {
-  const env = process.env;
-  const [date, ...extra] = positionals;
-  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}; see --help`);
-  if (date !== undefined && !isBackupDate(date)) throw new UsageError(`backup date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
-  const from = values.from ?? env.ARK_OFFSITE;
-  if (from === undefined || from === '') throw new UsageError('missing --from TARGET (or env ARK_OFFSITE): the offsite folder, user@host:/path or s3://bucket/prefix remote-sync writes to; see --help');
-  if (!values.root && !env.ARK_ROOT) throw new UsageError('missing --root DIR (or env ARK_ROOT): the new, empty or absent Arkalia root to restore into');
-  const keyFiles = (values.key ?? []).map((k) => resolve(k));
-  const keyring = values.keyring ? resolve(values.keyring) : undefined;
-  if (keyFiles.length === 0 && keyring === undefined) throw new UsageError('missing --key FILE (a private key: <name>.sec.asc, or gpg --export-secret-keys --armor KEYID) or --keyring DIR');
-  const kind = values.services ?? 'docker';
-  if (kind !== 'docker' && kind !== 'none') throw new UsageError(`--services must be "docker" or "none", got ${JSON.stringify(kind)}`);
-  const dryRun = values['dry-run'] === true;
-  const lockTimeoutMs = parseLockTimeout(values['lock-timeout']);
-  const retry = retryPolicyFromEnv(env);
+await runScript(
+  {
+    help: HELP,
+    options: {
+      from: { type: 'string' },
+      key: { type: 'string', multiple: true },
+      keyring: { type: 'string' },
+      'passphrase-file': { type: 'string' },
+      services: { type: 'string', default: 'docker' },
+      'dry-run': { type: 'boolean', default: false },
+      'lock-timeout': { type: 'string' },
+    },
+    positionals: true,
+    scriptUrl: import.meta.url,
+  },
+  async (ctx, { values, positionals, common }) => {
+    const env = process.env;
+    const [date, ...extra] = positionals;
+    if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}; see --help`);
+    if (date !== undefined && !isBackupDate(date))
+      throw new UsageError(`backup date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
+    const from = values.from ?? env.ARK_OFFSITE;
+    if (from === undefined || from === '')
+      throw new UsageError(
+        'missing --from TARGET (or env ARK_OFFSITE): the offsite folder, user@host:/path or s3://bucket/prefix remote-sync writes to; see --help',
+      );
+    if (!values.root && !env.ARK_ROOT)
+      throw new UsageError(
+        'missing --root DIR (or env ARK_ROOT): the new, empty or absent Arkalia root to restore into',
+      );
+    const keyFiles = (values.key ?? []).map((k) => resolve(k));
+    const keyring = values.keyring ? resolve(values.keyring) : undefined;
+    if (keyFiles.length === 0 && keyring === undefined)
+      throw new UsageError(
+        'missing --key FILE (a private key: <name>.sec.asc, or gpg --export-secret-keys --armor KEYID) or --keyring DIR',
+      );
+    const kind = values.services ?? 'docker';
+    if (kind !== 'docker' && kind !== 'none')
+      throw new UsageError(`--services must be "docker" or "none", got ${JSON.stringify(kind)}`);
+    const dryRun = values['dry-run'] === true;
+    const lockTimeoutMs = parseLockTimeout(values['lock-timeout']);
+    const retry = retryPolicyFromEnv(env);
 
-  const [{ diskRecovery }, { loadPolicy }, { serviceController }, { openRemote }, { parseTarget }, { resolvePassphrase }] = await Promise.all([
-    import('../lib/pipeline/disk-recovery.ts'),
-    import('../lib/policy/index.ts'),
-    import('../lib/services/index.ts'),
-    import('../lib/offsite/index.ts'),
-    import('../lib/offsite/index.ts'),
-    import('../lib/crypto/index.ts'),
-  ]);
-  const target = parseTarget(from);
-  const passphrase = await resolvePassphrase({ file: values['passphrase-file'], envValue: env.ARK_PASSPHRASE, envName: 'ARK_PASSPHRASE', flag: '--passphrase-file' });
-  if (passphrase?.warning) ctx.sink({ kind: 'warning', code: 'PASSPHRASE_FILE_MODE', message: passphrase.warning });
-  const remote = await openRemote(target, env);
-  // The root is gone, and its ark.policy.toml with it: --policy FILE, else the built-in policy.
-  const { policy, source } = await loadPolicy(policyLocation(common));
+    const [
+      { diskRecovery },
+      { loadPolicy },
+      { serviceController },
+      { openRemote },
+      { parseTarget },
+      { resolvePassphrase },
+    ] = await Promise.all([
+      import('../lib/pipeline/disk-recovery.ts'),
+      import('../lib/policy/index.ts'),
+      import('../lib/services/index.ts'),
+      import('../lib/offsite/index.ts'),
+      import('../lib/offsite/index.ts'),
+      import('../lib/crypto/index.ts'),
+    ]);
+    const target = parseTarget(from);
+    const passphrase = await resolvePassphrase({
+      file: values['passphrase-file'],
+      envValue: env.ARK_PASSPHRASE,
+      envName: 'ARK_PASSPHRASE',
+      flag: '--passphrase-file',
+    });
+    if (passphrase?.warning) ctx.sink({ kind: 'warning', code: 'PASSPHRASE_FILE_MODE', message: passphrase.warning });
+    const remote = await openRemote(target, env);
+    // The root is gone, and its ark.policy.toml with it: --policy FILE, else the built-in policy.
+    const { policy, source } = await loadPolicy(policyLocation(common));
 
-  ctx.say(`💽 disk recovery from ${remote.target} into ${common.root} (local backup rebuilt in ${common.backupDir}; policy: ${source})${dryRun ? ' — dry run' : ''}`);
-  const report = await diskRecovery({
-    remote,
-    ...(target.kind === 'local' ? { offsiteDir: target.path } : {}),
-    root: common.root,
-    backupDir: common.backupDir,
-    policy,
-    keys: { keyFiles, ...(keyring ? { keyring } : {}), passphrases: passphrase ? [passphrase.value] : [] },
-    ...(date ? { date } : {}),
-    services: serviceController(kind),
-    sink: ctx.sink,
-    dryRun,
-    retry: { policy: retry },
-    lockTimeoutMs,
-  });
+    ctx.say(
+      `💽 disk recovery from ${remote.target} into ${common.root} (local backup rebuilt in ${common.backupDir}; policy: ${source})${dryRun ? ' — dry run' : ''}`,
+    );
+    const report = await diskRecovery({
+      remote,
+      ...(target.kind === 'local' ? { offsiteDir: target.path } : {}),
+      root: common.root,
+      backupDir: common.backupDir,
+      policy,
+      keys: { keyFiles, ...(keyring ? { keyring } : {}), passphrases: passphrase ? [passphrase.value] : [] },
+      ...(date ? { date } : {}),
+      services: serviceController(kind),
+      sink: ctx.sink,
+      dryRun,
+      retry: { policy: retry },
+      lockTimeoutMs,
+    });
 
-  const rejected = report.rejected.map((r) => `  - offsite set ${r.date} rejected (${r.code}): ${r.reason.replace(/\n\s*/g, ' ')}`);
-  if (report.dryRun) {
-    const plan = report.plan!;
-    const bytes = plan.fetch.reduce((sum, f) => sum + f.bytes, 0);
-    return { exitCode: EXIT.ok, summary: [`[dry run] would restore offsite set ${plan.date}: fetch ${plan.fetch.length} file(s), ${formatBytes(bytes)}; nothing was downloaded (but the manifest) or written`, ...rejected].join('\n'), result: { ...report } };
-  }
-  const backup = report.backup!;
-  const exitCode = report.knownInvalid.length > 0 ? EXIT.integrity : EXIT.ok;
-  const lines = [
-    `${exitCode === EXIT.ok ? '✅' : '⚠'} ${report.root} recovered from offsite set ${backup.date} (recovery point ${backup.recoveryPoint ?? backup.date}; encrypted ${backup.encryptedAt ?? 'at an unknown time'}): ${report.restored.length} file(s) restored`,
-    `  local backup: ${backup.dir}${backup.reused ? ' (already there, verified)' : ' (rebuilt)'}`,
-    ...report.fetched.map((f) => `  fetched ${f.name}: ${formatBytes(f.bytes)}, sha256 ${f.sha256}`),
-    ...report.keys.map((k) => `  key used: ${k.fingerprint} ${k.userIds[0] ?? ''} (${k.source})`.trimEnd()),
-    ...rejected,
-    ...report.knownInvalid.map((k) => `  ⚠ ${k.path}: already invalid TOML in the backup, restored as it was: fix it by hand (${k.reason})`),
-    ...report.notRestored.map((n) => `  not in the offsite copy: ${n.dataset} (${n.paths.join(' ')}): take it from the Arkalia repository`),
-    report.services === null ? '  services: not managed (--services none)' : `  services: ${report.services.started.length} started${report.services.api?.ok ? ', API answers' : ''}`,
-    '  Monitor the system closely for the next 48 h (runbook).',
-  ];
-  return { exitCode, summary: lines.join('\n'), result: { ...report } };
-});
+    const rejected = report.rejected.map(
+      (r) => `  - offsite set ${r.date} rejected (${r.code}): ${r.reason.replace(/\n\s*/g, ' ')}`,
+    );
+    if (report.dryRun) {
+      const plan = report.plan!;
+      const bytes = plan.fetch.reduce((sum, f) => sum + f.bytes, 0);
+      return {
+        exitCode: EXIT.ok,
+        summary: [
+          `[dry run] would restore offsite set ${plan.date}: fetch ${plan.fetch.length} file(s), ${formatBytes(bytes)}; nothing was downloaded (but the manifest) or written`,
+          ...rejected,
+        ].join('\n'),
+        result: { ...report },
+      };
+    }
+    const backup = report.backup!;
+    const exitCode = report.knownInvalid.length > 0 ? EXIT.integrity : EXIT.ok;
+    const lines = [
+      `${exitCode === EXIT.ok ? '✅' : '⚠'} ${report.root} recovered from offsite set ${backup.date} (recovery point ${backup.recoveryPoint ?? backup.date}; encrypted ${backup.encryptedAt ?? 'at an unknown time'}): ${report.restored.length} file(s) restored`,
+      `  local backup: ${backup.dir}${backup.reused ? ' (already there, verified)' : ' (rebuilt)'}`,
+      ...report.fetched.map((f) => `  fetched ${f.name}: ${formatBytes(f.bytes)}, sha256 ${f.sha256}`),
+      ...report.keys.map((k) => `  key used: ${k.fingerprint} ${k.userIds[0] ?? ''} (${k.source})`.trimEnd()),
+      ...rejected,
+      ...report.knownInvalid.map(
+        (k) => `  ⚠ ${k.path}: already invalid TOML in the backup, restored as it was: fix it by hand (${k.reason})`,
+      ),
+      ...report.notRestored.map(
+        (n) => `  not in the offsite copy: ${n.dataset} (${n.paths.join(' ')}): take it from the Arkalia repository`,
+      ),
+      report.services === null
+        ? '  services: not managed (--services none)'
+        : `  services: ${report.services.started.length} started${report.services.api?.ok ? ', API answers' : ''}`,
+      '  Monitor the system closely for the next 48 h (runbook).',
+    ];
+    return { exitCode, summary: lines.join('\n'), result: { ...report } };
+  },
+);

@@ -43,7 +43,11 @@ async function entries(dir: string, base = ''): Promise<string[]> {
   return out.sort();
 }
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 let work: string;
 let offsite: string;
@@ -68,12 +72,20 @@ beforeAll(async () => {
   // Keys: ours (keys.mts generate, no passphrase) and one GnuPG generated, protected, exported armored.
   const keys = await run('keys', ['generate', '--out-dir', join(work, 'keys')]);
   expect(keys.code, keys.stderr).toBe(0);
-  ours = { publicFile: join(work, 'keys', 'arkalia-backup.pub.asc'), secretFile: join(work, 'keys', 'arkalia-backup.sec.asc'), fingerprint: (await readRecipientKey(join(work, 'keys', 'arkalia-backup.pub.asc'))).info.fingerprint };
+  ours = {
+    publicFile: join(work, 'keys', 'arkalia-backup.pub.asc'),
+    secretFile: join(work, 'keys', 'arkalia-backup.sec.asc'),
+    fingerprint: (await readRecipientKey(join(work, 'keys', 'arkalia-backup.pub.asc'))).info.fingerprint,
+  };
   gpgHome = await gnupgHome();
   const fpr = await gpgHome.generate('X <x@y>', PASS);
   gpgKey = { publicFile: join(work, 'gpg.pub.asc'), secretFile: join(work, 'gpg.sec.asc'), fingerprint: fpr };
   await writeFile(gpgKey.publicFile, (await gpgHome.gpgOk(['--armor', '--export', fpr])).stdout);
-  await writeFile(gpgKey.secretFile, (await gpgHome.gpgOk(['--armor', '--export-secret-keys', fpr], { passphrase: PASS })).stdout, { mode: 0o600 });
+  await writeFile(
+    gpgKey.secretFile,
+    (await gpgHome.gpgOk(['--armor', '--export-secret-keys', fpr], { passphrase: PASS })).stdout,
+    { mode: 0o600 },
+  );
   passFile = join(work, 'passphrase');
   await writeFile(passFile, `${PASS}\n`, { mode: 0o600 });
   const recipients = ['--recipient', ours.publicFile, '--recipient', gpgKey.publicFile];
@@ -83,7 +95,13 @@ beforeAll(async () => {
   olderStates = await statesOf(root);
   const policy = resolvePolicy({}, 'test');
   await runFullBackup({ root, backupDir, date: OLD, policy, sink: silentSink, gitCommit: async () => null });
-  await encryptBackup({ backupDir, policy, date: OLD, recipients: [await readRecipientKey(ours.publicFile), await readRecipientKey(gpgKey.publicFile)], sink: silentSink });
+  await encryptBackup({
+    backupDir,
+    policy,
+    date: OLD,
+    recipients: [await readRecipientKey(ours.publicFile), await readRecipientKey(gpgKey.publicFile)],
+    sink: silentSink,
+  });
 
   // The newer set, the fixture as it is, with the operator scripts.
   for (const path of INVALID) await cp(join(SAMPLE_ROOT, path), join(root, path));
@@ -91,12 +109,19 @@ beforeAll(async () => {
   const common = ['--root', root, '--backup-dir', backupDir];
   const backup = await run('full-backup', [...common, '--date', NEW]);
   expect(backup.code, backup.stderr).toBe(3); // archived the two invalid files as they are, and said so
-  newerBackupDate = JSON.parse(await readFile(join(backupDir, 'daily', `arkalia_${NEW}`, `backup_manifest_${NEW}.json`), 'utf8')).backup_date;
+  newerBackupDate = JSON.parse(
+    await readFile(join(backupDir, 'daily', `arkalia_${NEW}`, `backup_manifest_${NEW}.json`), 'utf8'),
+  ).backup_date;
   const encrypted = await run('encrypted-backup', [...common, '--date', NEW, ...recipients]);
   expect(encrypted.code, encrypted.stderr).toBe(0);
   const synced = await run('remote-sync', [...common, '--to', offsite]);
   expect(synced.code, synced.stderr).toBe(0);
-  expect((await readdir(offsite)).sort()).toEqual(['SHA256SUMS', statesGpg(OLD), statesGpg(NEW), 'encrypted_manifest.json']);
+  expect((await readdir(offsite)).sort()).toEqual([
+    'SHA256SUMS',
+    statesGpg(OLD),
+    statesGpg(NEW),
+    'encrypted_manifest.json',
+  ]);
 
   // The disk is lost: the root and the local backups are gone.
   await rm(root, { recursive: true, force: true });
@@ -107,7 +132,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gpgHome?.close();
-  if (process.env.ARK_TEST_TIMINGS) process.stderr.write(`disk-recovery.test timings (ms): ${JSON.stringify(timings)}\n`);
+  if (process.env.ARK_TEST_TIMINGS)
+    process.stderr.write(`disk-recovery.test timings (ms): ${JSON.stringify(timings)}\n`);
 });
 
 /** A fresh, absent root and backup folder on a "new disk", and a private copy of the offsite to damage. */
@@ -134,9 +160,24 @@ function json(outcome: ScriptRun): Record<string, any> {
 
 describe('disk-recovery.mts', { timeout: 120_000 }, () => {
   it('--help explains the flow; a missing --from, key or root is a usage error (exit 2) without a stack trace', async () => {
-    const [help, noKey] = await Promise.all([run('disk-recovery', ['--help']), run('disk-recovery', ['--from', offsite, '--root', join(work, 'nowhere')])]);
+    const [help, noKey] = await Promise.all([
+      run('disk-recovery', ['--help']),
+      run('disk-recovery', ['--from', offsite, '--root', join(work, 'nowhere')]),
+    ]);
     expect(help.code).toBe(0);
-    for (const text of ['--from TARGET', '--key FILE', '--keyring DIR', '--passphrase-file', 'ARK_PASSPHRASE', 'ARK_OFFSITE', '--backup-dir', '--services docker|none', '--dry-run', 'next older one is tried']) expect(help.stdout).toContain(text);
+    for (const text of [
+      '--from TARGET',
+      '--key FILE',
+      '--keyring DIR',
+      '--passphrase-file',
+      'ARK_PASSPHRASE',
+      'ARK_OFFSITE',
+      '--backup-dir',
+      '--services docker|none',
+      '--dry-run',
+      'next older one is tried',
+    ])
+      expect(help.stdout).toContain(text);
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toMatch(/missing --key FILE/);
     expect(noKey.stderr).not.toMatch(/^\s+at /m);
@@ -145,27 +186,61 @@ describe('disk-recovery.mts', { timeout: 120_000 }, () => {
   it('recovers every state file byte for byte from a local offsite folder with only our private key', async () => {
     const d = await newDisk();
     const before = await treeContents(offsite);
-    const outcome = await run('disk-recovery', ['--from', offsite, '--key', ours.secretFile, '--root', d.root, '--backup-dir', d.backupDir, '--services', 'none', '--json']);
+    const outcome = await run('disk-recovery', [
+      '--from',
+      offsite,
+      '--key',
+      ours.secretFile,
+      '--root',
+      d.root,
+      '--backup-dir',
+      d.backupDir,
+      '--services',
+      'none',
+      '--json',
+    ]);
     timings.recover = outcome.ms;
     // exit 3: the two files that were invalid TOML when the backup ran are restored as they were, and named.
     expect(outcome.code, outcome.stderr).toBe(3);
     expect(await statesOf(d.root)).toEqual(newerStates);
     const report = json(outcome);
-    expect(report.backup).toMatchObject({ date: NEW, dir: join(d.backupDir, 'daily', `arkalia_${NEW}`), recoveryPoint: newerBackupDate, reused: false });
+    expect(report.backup).toMatchObject({
+      date: NEW,
+      dir: join(d.backupDir, 'daily', `arkalia_${NEW}`),
+      recoveryPoint: newerBackupDate,
+      reused: false,
+    });
     expect(outcome.stderr).toContain(`recovery point ${newerBackupDate};`);
     expect(report.knownInvalid.map((k: { path: string }) => k.path)).toEqual(INVALID);
-    expect(report.fetched).toEqual([{ name: statesGpg(NEW), bytes: expect.any(Number), sha256: sha256Buffer(await readFile(join(offsite, statesGpg(NEW)))), attempts: 1 }]);
+    expect(report.fetched).toEqual([
+      {
+        name: statesGpg(NEW),
+        bytes: expect.any(Number),
+        sha256: sha256Buffer(await readFile(join(offsite, statesGpg(NEW)))),
+        attempts: 1,
+      },
+    ]);
     expect(report.keys.map((k: { fingerprint: string }) => k.fingerprint)).toEqual([ours.fingerprint]);
     expect(report.restored.length).toBe(Object.keys(newerStates).length);
     expect(report.rejected).toEqual([]);
-    expect(outcome.stderr).toMatch(/state\/global_context\.toml: already invalid TOML in the backup, restored as it was/);
+    expect(outcome.stderr).toMatch(
+      /state\/global_context\.toml: already invalid TOML in the backup, restored as it was/,
+    );
 
     // The rebuilt backup is a normal one: sha256sum -c passes, and the restore path accepts it.
     const rebuilt = join(d.backupDir, 'daily', `arkalia_${NEW}`);
     expect((await readdir(rebuilt)).sort()).toEqual([`arkalia_states_${NEW}.tar.gz`, `checksums_${NEW}.sha256`]);
     const { stdout } = await execFileP('sha256sum', ['-c', `checksums_${NEW}.sha256`], { cwd: rebuilt });
     expect(stdout).toBe(`arkalia_states_${NEW}.tar.gz: OK\n`);
-    const plan = await emergencyRestore({ root: d.root, backupDir: d.backupDir, module: 'zeroia', policy: resolvePolicy({}, 'test'), services: noneController, sink: silentSink, dryRun: true });
+    const plan = await emergencyRestore({
+      root: d.root,
+      backupDir: d.backupDir,
+      module: 'zeroia',
+      policy: resolvePolicy({}, 'test'),
+      services: noneController,
+      sink: silentSink,
+      dryRun: true,
+    });
     expect(plan.backup.date).toBe(NEW);
     expect(plan.changes.map((c) => c.action)).toEqual(['unchanged', 'unchanged']);
 
@@ -176,7 +251,23 @@ describe('disk-recovery.mts', { timeout: 120_000 }, () => {
   it('works the same with a key pair GnuPG generated and exported, protected, its passphrase in a file; the root an empty new mount', async () => {
     const d = await newDisk();
     await mkdir(d.root, { recursive: true }); // the lose-disk drill leaves the folder, empty
-    const outcome = await run('disk-recovery', ['--key', gpgKey.secretFile, '--passphrase-file', passFile, '--root', d.root, '--backup-dir', d.backupDir, '--services', 'none', '--json'], { ARK_OFFSITE: d.offsite });
+    const outcome = await run(
+      'disk-recovery',
+      [
+        '--key',
+        gpgKey.secretFile,
+        '--passphrase-file',
+        passFile,
+        '--root',
+        d.root,
+        '--backup-dir',
+        d.backupDir,
+        '--services',
+        'none',
+        '--json',
+      ],
+      { ARK_OFFSITE: d.offsite },
+    );
     timings.gnupg = outcome.ms;
     expect(outcome.code, outcome.stderr).toBe(3);
     expect(await statesOf(d.root)).toEqual(newerStates);
@@ -187,13 +278,24 @@ describe('disk-recovery.mts', { timeout: 120_000 }, () => {
 
   it('a wrong key, a protected key without its passphrase: exit 2 at once, before anything is downloaded or written', async () => {
     const d = await newDisk();
-    const stranger = await writeKeyPair(join(d.disk, 'keys'), 'stranger', await generateKeyPair({ userId: 'Not the backup key <stranger@example.invalid>' }));
+    const stranger = await writeKeyPair(
+      join(d.disk, 'keys'),
+      'stranger',
+      await generateKeyPair({ userId: 'Not the backup key <stranger@example.invalid>' }),
+    );
     const common = ['--from', d.offsite, '--root', d.root, '--backup-dir', d.backupDir, '--services', 'none'];
     const started = Date.now();
-    const [wrongKey, noPassphrase] = await Promise.all([run('disk-recovery', [...common, '--key', stranger.secretFile]), run('disk-recovery', [...common, '--key', gpgKey.secretFile])]);
+    const [wrongKey, noPassphrase] = await Promise.all([
+      run('disk-recovery', [...common, '--key', stranger.secretFile]),
+      run('disk-recovery', [...common, '--key', gpgKey.secretFile]),
+    ]);
     timings.refusals = Date.now() - started;
     expect(wrongKey.code, wrongKey.stderr).toBe(2);
-    expect(wrongKey.stderr).toMatch(new RegExp(`${statesGpg(NEW).replace(/\./g, '\\.')} is encrypted to ${ours.fingerprint}.*the key given is none of them`));
+    expect(wrongKey.stderr).toMatch(
+      new RegExp(
+        `${statesGpg(NEW).replace(/\./g, '\\.')} is encrypted to ${ours.fingerprint}.*the key given is none of them`,
+      ),
+    );
     expect(noPassphrase.code, noPassphrase.stderr).toBe(2);
     expect(noPassphrase.stderr).toMatch(/passphrase-protected: give --passphrase-file FILE or set ARK_PASSPHRASE/);
     for (const o of [wrongKey, noPassphrase]) expect(o.stderr).not.toMatch(/^\s+at /m);
@@ -205,13 +307,32 @@ describe('disk-recovery.mts', { timeout: 120_000 }, () => {
   it('the newest set missing on the offsite (SHA256SUMS still lists it): falls back to the older set and says why', async () => {
     const d = await newDisk();
     await rm(join(d.offsite, statesGpg(NEW)));
-    const outcome = await run('disk-recovery', ['--from', d.offsite, '--key', ours.secretFile, '--root', d.root, '--backup-dir', d.backupDir, '--services', 'none', '--json']);
+    const outcome = await run('disk-recovery', [
+      '--from',
+      d.offsite,
+      '--key',
+      ours.secretFile,
+      '--root',
+      d.root,
+      '--backup-dir',
+      d.backupDir,
+      '--services',
+      'none',
+      '--json',
+    ]);
     timings.missing = outcome.ms;
     expect(outcome.code, outcome.stderr).toBe(0); // the older set has no invalid TOML
     expect(await statesOf(d.root)).toEqual(olderStates);
     const report = json(outcome);
     expect(report.backup.date).toBe(OLD);
-    expect(report.rejected).toEqual([{ date: NEW, code: 'OFFSITE_OBJECT_MISSING', name: statesGpg(NEW), reason: expect.stringContaining('is listed in the offsite SHA256SUMS but is not on the offsite') }]);
+    expect(report.rejected).toEqual([
+      {
+        date: NEW,
+        code: 'OFFSITE_OBJECT_MISSING',
+        name: statesGpg(NEW),
+        reason: expect.stringContaining('is listed in the offsite SHA256SUMS but is not on the offsite'),
+      },
+    ]);
     expect(outcome.stderr).toMatch(new RegExp(`offsite set ${NEW} rejected \\(OFFSITE_OBJECT_MISSING\\)`));
     expect(await readdir(join(d.backupDir, 'daily'))).toEqual([`arkalia_${OLD}`]);
     await expectNothingPartial(d);
@@ -220,11 +341,30 @@ describe('disk-recovery.mts', { timeout: 120_000 }, () => {
   it('the newest set corrupt on the offsite (a flipped byte): downloaded twice, rejected by name, the older set restored; no trace of the bad one', async () => {
     const d = await newDisk();
     await flipByte(join(d.offsite, statesGpg(NEW)));
-    const outcome = await run('disk-recovery', ['--from', d.offsite, '--key', ours.secretFile, '--root', d.root, '--backup-dir', d.backupDir, '--services', 'none', '--json']);
+    const outcome = await run('disk-recovery', [
+      '--from',
+      d.offsite,
+      '--key',
+      ours.secretFile,
+      '--root',
+      d.root,
+      '--backup-dir',
+      d.backupDir,
+      '--services',
+      'none',
+      '--json',
+    ]);
     timings.corrupt = outcome.ms;
     expect(outcome.code, outcome.stderr).toBe(0);
     expect(await statesOf(d.root)).toEqual(olderStates);
-    expect(json(outcome).rejected).toEqual([{ date: NEW, code: 'OFFSITE_COPY_CORRUPT', name: statesGpg(NEW), reason: expect.stringMatching(/does not match the offsite SHA256SUMS: downloaded 2 times/) }]);
+    expect(json(outcome).rejected).toEqual([
+      {
+        date: NEW,
+        code: 'OFFSITE_COPY_CORRUPT',
+        name: statesGpg(NEW),
+        reason: expect.stringMatching(/does not match the offsite SHA256SUMS: downloaded 2 times/),
+      },
+    ]);
     expect(await readdir(join(d.backupDir, 'daily'))).toEqual([`arkalia_${OLD}`]);
     await expectNothingPartial(d);
   });
@@ -233,15 +373,34 @@ describe('disk-recovery.mts', { timeout: 120_000 }, () => {
     const d = await newDisk();
     await flipByte(join(d.offsite, statesGpg(NEW)), { revouch: true });
     await rm(join(d.offsite, statesGpg(OLD)));
-    const outcome = await run('disk-recovery', ['--from', d.offsite, '--key', ours.secretFile, '--root', d.root, '--backup-dir', d.backupDir, '--services', 'none', '--json']);
+    const outcome = await run('disk-recovery', [
+      '--from',
+      d.offsite,
+      '--key',
+      ours.secretFile,
+      '--root',
+      d.root,
+      '--backup-dir',
+      d.backupDir,
+      '--services',
+      'none',
+      '--json',
+    ]);
     timings.nothingGood = outcome.ms;
     expect(outcome.code, outcome.stderr).toBe(3);
     expect(json(outcome).error).toMatchObject({
       code: 'NO_VALID_OFFSITE_BACKUP',
-      rejected: [{ date: NEW, code: 'CIPHERTEXT_CORRUPT', name: statesGpg(NEW) }, { date: OLD, code: 'OFFSITE_OBJECT_MISSING', name: statesGpg(OLD) }],
+      rejected: [
+        { date: NEW, code: 'CIPHERTEXT_CORRUPT', name: statesGpg(NEW) },
+        { date: OLD, code: 'OFFSITE_OBJECT_MISSING', name: statesGpg(OLD) },
+      ],
     });
-    expect(outcome.stderr).toMatch(new RegExp(`${NEW} \\(CIPHERTEXT_CORRUPT\\): ${statesGpg(NEW).replace(/\./g, '\\.')} is damaged`));
-    expect(outcome.stderr).toMatch(new RegExp(`${OLD} \\(OFFSITE_OBJECT_MISSING\\): ${statesGpg(OLD).replace(/\./g, '\\.')} is listed`));
+    expect(outcome.stderr).toMatch(
+      new RegExp(`${NEW} \\(CIPHERTEXT_CORRUPT\\): ${statesGpg(NEW).replace(/\./g, '\\.')} is damaged`),
+    );
+    expect(outcome.stderr).toMatch(
+      new RegExp(`${OLD} \\(OFFSITE_OBJECT_MISSING\\): ${statesGpg(OLD).replace(/\./g, '\\.')} is listed`),
+    );
     expect(outcome.stderr).not.toMatch(/^\s+at /m);
     expect(await exists(d.root)).toBe(false);
     expect(await entries(join(d.backupDir, 'daily'))).toEqual([]); // no daily folder, no partial, no plaintext
@@ -251,11 +410,27 @@ describe('disk-recovery.mts', { timeout: 120_000 }, () => {
   it('--dry-run says what it would fetch and restore, and writes nothing', async () => {
     const d = await newDisk();
     const before = await treeContents(d.offsite);
-    const outcome = await run('disk-recovery', ['--from', d.offsite, '--key', ours.secretFile, '--root', d.root, '--backup-dir', d.backupDir, '--dry-run', '--json']);
+    const outcome = await run('disk-recovery', [
+      '--from',
+      d.offsite,
+      '--key',
+      ours.secretFile,
+      '--root',
+      d.root,
+      '--backup-dir',
+      d.backupDir,
+      '--dry-run',
+      '--json',
+    ]);
     timings.dryRun = outcome.ms;
     expect(outcome.code, outcome.stderr).toBe(0);
     const report = json(outcome);
-    expect(report.plan).toMatchObject({ date: NEW, fetch: [{ name: statesGpg(NEW), sha256: sha256Buffer(before.get(statesGpg(NEW))!) }], rebuild: join(d.backupDir, 'daily', `arkalia_${NEW}`), datasets: ['states', 'configs', 'database'] });
+    expect(report.plan).toMatchObject({
+      date: NEW,
+      fetch: [{ name: statesGpg(NEW), sha256: sha256Buffer(before.get(statesGpg(NEW))!) }],
+      rebuild: join(d.backupDir, 'daily', `arkalia_${NEW}`),
+      datasets: ['states', 'configs', 'database'],
+    });
     expect(outcome.stderr).toMatch(/\[dry run\] would fetch arkalia_states_20261125\.tar\.gz\.gpg/);
     expect(outcome.stderr).toMatch(/would then start reflexia → zeroia \+ arkalia-api → assistantia/);
     expect(await exists(d.root)).toBe(false);
@@ -282,7 +457,11 @@ async function flipByte(file: string, options: { revouch?: boolean } = {}): Prom
   const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
   await writeFile(join(dir, 'encrypted_manifest.json'), manifestText);
   const sums = parseChecksumFile(await readFile(join(dir, 'SHA256SUMS'), 'utf8')).map((e) =>
-    e.name === name ? { ...e, sha256: manifest.files[name].sha256 } : e.name === 'encrypted_manifest.json' ? { ...e, sha256: sha256Buffer(manifestText) } : e,
+    e.name === name
+      ? { ...e, sha256: manifest.files[name].sha256 }
+      : e.name === 'encrypted_manifest.json'
+        ? { ...e, sha256: sha256Buffer(manifestText) }
+        : e,
   );
   await writeFile(join(dir, 'SHA256SUMS'), formatChecksumFile(sums));
 }

@@ -7,7 +7,14 @@ import { EXIT, UsageError } from '../lib/errors.ts';
 import { isBackupDate } from '../lib/layout/index.ts';
 import { assertModuleName } from '../lib/restore/index.ts';
 import { COMMON_HELP } from './cli/parse-options.ts';
-import { RESTORE_HELP, RESTORE_OPTIONS, restoreSettings, prepareRestore, settleInterruptedRestore, testPauseHook } from './cli/restore-options.ts';
+import {
+  RESTORE_HELP,
+  RESTORE_OPTIONS,
+  restoreSettings,
+  prepareRestore,
+  settleInterruptedRestore,
+  testPauseHook,
+} from './cli/restore-options.ts';
 import { runScript } from './cli/run-script.ts';
 
 const HELP = `Usage: emergency-restore.mts <module> [YYYYMMDD] [options]
@@ -27,42 +34,61 @@ Options:
 ${RESTORE_HELP}
 ${COMMON_HELP}`;
 
-await runScript({ help: HELP, options: RESTORE_OPTIONS, positionals: true, scriptUrl: import.meta.url }, async (ctx, { values, positionals, common }) => {
-  const [{ parseSize }, { parseLockTimeout }] = await Promise.all([import('../lib/archive/index.ts'), import('../lib/lock/index.ts')]);
-  const settings = restoreSettings(values, { parseSize, parseLockTimeout });
-  const [module, date, ...extra] = positionals;
-  if (module === undefined && !settings.resume) throw new UsageError('missing <module> (for example: emergency-restore.mts zeroia); see --help');
-  if (module !== undefined) assertModuleName(module);
-  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}; see --help`);
-  if (date !== undefined && !isBackupDate(date)) throw new UsageError(`backup date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
+await runScript(
+  { help: HELP, options: RESTORE_OPTIONS, positionals: true, scriptUrl: import.meta.url },
+  async (ctx, { values, positionals, common }) => {
+    const [{ parseSize }, { parseLockTimeout }] = await Promise.all([
+      import('../lib/archive/index.ts'),
+      import('../lib/lock/index.ts'),
+    ]);
+    const settings = restoreSettings(values, { parseSize, parseLockTimeout });
+    const [module, date, ...extra] = positionals;
+    if (module === undefined && !settings.resume)
+      throw new UsageError('missing <module> (for example: emergency-restore.mts zeroia); see --help');
+    if (module !== undefined) assertModuleName(module);
+    if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}; see --help`);
+    if (date !== undefined && !isBackupDate(date))
+      throw new UsageError(`backup date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
 
-  const [{ emergencyRestore }, run] = await Promise.all([import('../lib/pipeline/emergency-restore.ts'), prepareRestore(common, settings, ctx)]);
-  const { policy, policySource: source, services, signal, lock } = run;
-  if (settings.resume) return settleInterruptedRestore(common, run, ctx);
+    const [{ emergencyRestore }, run] = await Promise.all([
+      import('../lib/pipeline/emergency-restore.ts'),
+      prepareRestore(common, settings, ctx),
+    ]);
+    const { policy, policySource: source, services, signal, lock } = run;
+    if (settings.resume) return settleInterruptedRestore(common, run, ctx);
 
-  ctx.say(`🔄 emergency restore of ${module} in ${common.root} from ${common.backupDir} (policy: ${source})${settings.dryRun ? ' — dry run' : ''}`);
-  const pauseAt = testPauseHook(process.env, signal, ctx.say);
-  const report = await emergencyRestore({
-    root: common.root,
-    backupDir: common.backupDir,
-    module: module!,
-    ...(date ? { date } : {}),
-    policy,
-    services,
-    sink: ctx.sink,
-    dryRun: settings.dryRun,
-    limits: settings.limits,
-    signal,
-    ...(settings.snapshots === false ? { snapshots: false } : {}),
-    ...(pauseAt ? { pauseAt } : {}),
-    ...lock,
-  });
-  const changed = report.changes.filter((c) => c.action !== 'unchanged').length;
-  const fallback = report.rejected.length > 0 ? ` (newer backup(s) rejected: ${report.rejected.map((r) => `${r.backup}: ${r.code}`).join(', ')})` : '';
-  const snapshots = report.recoveryPoints.filter((p) => p.source === 'snapshot');
-  const point = snapshots.length > 0 ? `${report.backup.recoveryPoint}; newer snapshots for ${snapshots.map((s) => `${s.path} (${s.at})`).join(', ')}` : report.backup.recoveryPoint;
-  const summary = report.dryRun
-    ? `[dry run] ${changed} file(s) would change; nothing was modified`
-    : `✅ ${module} restored from ${report.backup.dir}${fallback} (recovery point ${point}); ${changed} file(s) changed; ${report.preservedAt ? `previous state preserved in ${report.preservedAt}` : 'nothing needed preserving'}`;
-  return { exitCode: EXIT.ok, summary, result: { ...report } };
-});
+    ctx.say(
+      `🔄 emergency restore of ${module} in ${common.root} from ${common.backupDir} (policy: ${source})${settings.dryRun ? ' — dry run' : ''}`,
+    );
+    const pauseAt = testPauseHook(process.env, signal, ctx.say);
+    const report = await emergencyRestore({
+      root: common.root,
+      backupDir: common.backupDir,
+      module: module!,
+      ...(date ? { date } : {}),
+      policy,
+      services,
+      sink: ctx.sink,
+      dryRun: settings.dryRun,
+      limits: settings.limits,
+      signal,
+      ...(settings.snapshots === false ? { snapshots: false } : {}),
+      ...(pauseAt ? { pauseAt } : {}),
+      ...lock,
+    });
+    const changed = report.changes.filter((c) => c.action !== 'unchanged').length;
+    const fallback =
+      report.rejected.length > 0
+        ? ` (newer backup(s) rejected: ${report.rejected.map((r) => `${r.backup}: ${r.code}`).join(', ')})`
+        : '';
+    const snapshots = report.recoveryPoints.filter((p) => p.source === 'snapshot');
+    const point =
+      snapshots.length > 0
+        ? `${report.backup.recoveryPoint}; newer snapshots for ${snapshots.map((s) => `${s.path} (${s.at})`).join(', ')}`
+        : report.backup.recoveryPoint;
+    const summary = report.dryRun
+      ? `[dry run] ${changed} file(s) would change; nothing was modified`
+      : `✅ ${module} restored from ${report.backup.dir}${fallback} (recovery point ${point}); ${changed} file(s) changed; ${report.preservedAt ? `previous state preserved in ${report.preservedAt}` : 'nothing needed preserving'}`;
+    return { exitCode: EXIT.ok, summary, result: { ...report } };
+  },
+);

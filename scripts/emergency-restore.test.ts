@@ -21,14 +21,18 @@ const policy = resolvePolicy({}, 'built-in');
 
 const restore = (args: string[], env?: Record<string, string>) => runScript(RESTORE, args, env);
 
-
-const exists = (path: string) => stat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 /** Staging folders the restore creates in the root; none may survive it. */
 async function stagingLeft(root: string): Promise<string[]> {
-  return (await readdir(root, { recursive: true })).filter((name) => name.split('/').some((part) => part.startsWith('.ark-restore')));
+  return (await readdir(root, { recursive: true })).filter((name) =>
+    name.split('/').some((part) => part.startsWith('.ark-restore')),
+  );
 }
-
 
 async function backupInProcess(root: string, backupDir: string, date: string): Promise<void> {
   await runFullBackup({ root, backupDir, date, policy, sink: () => {}, gitCommit: async () => null, host: 'test' });
@@ -71,9 +75,22 @@ describe('emergency-restore.mts: the happy path', () => {
     const result = JSON.parse(run.stdout);
     const backupFolder = join(backupDir, 'daily', 'arkalia_20260110');
     const manifest = JSON.parse(await readFile(join(backupFolder, 'backup_manifest_20260110.json'), 'utf8'));
-    expect(result).toMatchObject({ ok: true, exit_code: 0, module: 'zeroia', dryRun: false, backup: { dir: backupFolder, date: '20260110', recoveryPoint: manifest.backup_date } });
-    expect(result.changes).toContainEqual({ path: STATE, action: 'replace', currentSha256: sha256Buffer(CORRUPT), backupSha256: sha256Buffer(fixtureState) });
-    expect(result.changes).toContainEqual(expect.objectContaining({ path: 'modules/zeroia/state/zeroia_decision_log.toml', action: 'unchanged' }));
+    expect(result).toMatchObject({
+      ok: true,
+      exit_code: 0,
+      module: 'zeroia',
+      dryRun: false,
+      backup: { dir: backupFolder, date: '20260110', recoveryPoint: manifest.backup_date },
+    });
+    expect(result.changes).toContainEqual({
+      path: STATE,
+      action: 'replace',
+      currentSha256: sha256Buffer(CORRUPT),
+      backupSha256: sha256Buffer(fixtureState),
+    });
+    expect(result.changes).toContainEqual(
+      expect.objectContaining({ path: 'modules/zeroia/state/zeroia_decision_log.toml', action: 'unchanged' }),
+    );
 
     expect(result.preservedAt.startsWith(join(backupDir, 'preserved') + '/')).toBe(true);
     expect(await readFile(join(result.preservedAt, 'zeroia_state.toml'), 'utf8')).toBe(CORRUPT);
@@ -124,9 +141,16 @@ EOF
 fi
 `;
 
-function runbookBackup(root: string, backupDir: string, date: string, manifest: 'with-manifest' | 'no-manifest'): Promise<void> {
+function runbookBackup(
+  root: string,
+  backupDir: string,
+  date: string,
+  manifest: 'with-manifest' | 'no-manifest',
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile('bash', ['-c', RUNBOOK_BACKUP, 'ark_full_backup.sh', backupDir, date, manifest], { cwd: root }, (error) => (error ? reject(error) : resolve()));
+    execFile('bash', ['-c', RUNBOOK_BACKUP, 'ark_full_backup.sh', backupDir, date, manifest], { cwd: root }, (error) =>
+      error ? reject(error) : resolve(),
+    );
   });
 }
 
@@ -138,17 +162,35 @@ describe.concurrent('emergency-restore.mts: backups written by the original bash
       await runbookBackup(root, backupDir, '20241225', manifest);
       const folder = join(backupDir, 'daily', 'arkalia_20241225');
       expect((await readdir(folder)).sort()).toEqual(
-        ['arkalia_infra_20241225.tar.gz', 'arkalia_logs_20241225.tar.gz', 'arkalia_states_20241225.tar.gz', 'checksums_20241225.sha256', ...(manifest === 'with-manifest' ? ['backup_manifest_20241225.json'] : [])].sort(),
+        [
+          'arkalia_infra_20241225.tar.gz',
+          'arkalia_logs_20241225.tar.gz',
+          'arkalia_states_20241225.tar.gz',
+          'checksums_20241225.sha256',
+          ...(manifest === 'with-manifest' ? ['backup_manifest_20241225.json'] : []),
+        ].sort(),
       );
       const pristine = await digest(root);
       await writeFile(join(root, STATE), CORRUPT);
 
-      const run = await restore(['zeroia', '20241225', '--root', root, '--backup-dir', backupDir, '--services', 'none', '--json']);
+      const run = await restore([
+        'zeroia',
+        '20241225',
+        '--root',
+        root,
+        '--backup-dir',
+        backupDir,
+        '--services',
+        'none',
+        '--json',
+      ]);
       expect(run.code, run.stderr).toBe(0);
       expect((await readFile(join(root, STATE))).equals(fixtureState)).toBe(true);
       expect(await digest(root)).toEqual(pristine);
       const result = JSON.parse(run.stdout);
-      expect(result.backup.recoveryPoint).toMatch(manifest === 'with-manifest' ? /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/ : /^2024-12-25$/);
+      expect(result.backup.recoveryPoint).toMatch(
+        manifest === 'with-manifest' ? /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/ : /^2024-12-25$/,
+      );
       expect(await readFile(join(result.preservedAt, 'zeroia_state.toml'), 'utf8')).toBe(CORRUPT);
     });
   }
@@ -164,7 +206,17 @@ describe('emergency-restore.mts: choosing the backup', () => {
     await backupInProcess(root, backupDir, '20260111');
 
     await writeFile(join(root, STATE), CORRUPT);
-    const dated = await restore(['zeroia', '20260110', '--root', root, '--backup-dir', backupDir, '--services', 'none', '--json']);
+    const dated = await restore([
+      'zeroia',
+      '20260110',
+      '--root',
+      root,
+      '--backup-dir',
+      backupDir,
+      '--services',
+      'none',
+      '--json',
+    ]);
     expect(dated.code, dated.stderr).toBe(0);
     expect(JSON.parse(dated.stdout).backup.date).toBe('20260110');
     expect((await readFile(join(root, STATE))).equals(fixtureState)).toBe(true);
@@ -200,15 +252,34 @@ describe('emergency-restore.mts: bad command lines are usage errors (exit 2) tha
     const common = ['--root', root, '--backup-dir', backupDir, '--services', 'none', '--json'];
     const names = ['../etc', 'zeroia/../../x', 'ZeroIA', 'a b', '$(id)', '', 'a'.repeat(200)];
     const cases: [string, string[], RegExp][] = [
-      ...names.map((name): [string, string[], RegExp] => [`module ${JSON.stringify(name.slice(0, 20))}`, [name, ...common], /module must be a plain identifier/]),
+      ...names.map((name): [string, string[], RegExp] => [
+        `module ${JSON.stringify(name.slice(0, 20))}`,
+        [name, ...common],
+        /module must be a plain identifier/,
+      ]),
       ['module -rf (read as flags)', ['-rf', ...common], /Unknown option '-r'/],
       ['module -rf after --', [...common, '--', '-rf'], /module must be a plain identifier/],
-      ['date 2026-01-01', ['zeroia', '2026-01-01', ...common], /backup date must be a calendar date as YYYYMMDD, got "2026-01-01"/],
+      [
+        'date 2026-01-01',
+        ['zeroia', '2026-01-01', ...common],
+        /backup date must be a calendar date as YYYYMMDD, got "2026-01-01"/,
+      ],
       ['date 20260231', ['zeroia', '20260231', ...common], /backup date must be a calendar date/],
-      ['--services podman', ['zeroia', ...common, '--services', 'podman'], /--services must be "docker" or "none", got "podman"/],
+      [
+        '--services podman',
+        ['zeroia', ...common, '--services', 'podman'],
+        /--services must be "docker" or "none", got "podman"/,
+      ],
       ['unknown flag', ['zeroia', ...common, '--force'], /Unknown option '--force'/],
     ];
-    const runs = await pool(cases.map(([, args]) => () => restore(args)), 3);
+    const runs = await pool(
+      cases.map(
+        ([, args]) =>
+          () =>
+            restore(args),
+      ),
+      3,
+    );
     cases.forEach(([label, , message], i) => {
       const run = runs[i]!;
       expect(run.code, `${label}: ${run.stderr}`).toBe(2);
@@ -264,7 +335,9 @@ describe.concurrent('emergency-restore.mts: integrity failures change nothing', 
     });
     expect(run.code).toBe(3);
     expect(error.code).toBe('CHECKSUM_MISMATCH');
-    expect(run.stderr).toMatch(/checksum verification failed .*\n\s+arkalia_states_20260110\.tar\.gz: sha256 [0-9a-f]{64} != expected [0-9a-f]{64}/);
+    expect(run.stderr).toMatch(
+      /checksum verification failed .*\n\s+arkalia_states_20260110\.tar\.gz: sha256 [0-9a-f]{64} != expected [0-9a-f]{64}/,
+    );
     expect(run.stderr).not.toContain('checksum verified');
     await unchanged();
   });
@@ -273,7 +346,9 @@ describe.concurrent('emergency-restore.mts: integrity failures change nothing', 
     const { run, error, unchanged } = await failingRestore('zeroia', (dir) => rm(join(dir, SUMS)));
     expect(run.code).toBe(3);
     expect(error.code).toBe('CHECKSUM_FILE_MISSING');
-    expect(run.stderr).toMatch(/has no readable checksums_20260110\.sha256, so arkalia_states_20260110\.tar\.gz cannot be verified: refusing to extract it/);
+    expect(run.stderr).toMatch(
+      /has no readable checksums_20260110\.sha256, so arkalia_states_20260110\.tar\.gz cannot be verified: refusing to extract it/,
+    );
     await unchanged();
   });
 
@@ -281,7 +356,10 @@ describe.concurrent('emergency-restore.mts: integrity failures change nothing', 
     const { run, error, unchanged } = await failingRestore('zeroia', async (dir) => {
       const archive = join(dir, ARCHIVE);
       await truncate(archive, Math.floor((await stat(archive)).size / 2));
-      const sums = (await readFile(join(dir, SUMS), 'utf8')).replace(/^[0-9a-f]{64}(?=  arkalia_states_)/m, sha256Buffer(await readFile(archive)));
+      const sums = (await readFile(join(dir, SUMS), 'utf8')).replace(
+        /^[0-9a-f]{64}(?=  arkalia_states_)/m,
+        sha256Buffer(await readFile(archive)),
+      );
       await writeFile(join(dir, SUMS), sums);
     });
     expect(run.code).toBe(3);
@@ -307,7 +385,9 @@ describe.concurrent('emergency-restore.mts: integrity failures change nothing', 
     const { run, error, unchanged } = await failingRestore('sandozia', async () => {});
     expect(run.code).toBe(1);
     expect(error.code).toBe('MODULE_NOT_IN_BACKUP');
-    expect(run.stderr).toMatch(/holds no state for module "sandozia" \(no modules\/sandozia\/state\/ in arkalia_states_20260110\.tar\.gz\)/);
+    expect(run.stderr).toMatch(
+      /holds no state for module "sandozia" \(no modules\/sandozia\/state\/ in arkalia_states_20260110\.tar\.gz\)/,
+    );
     await unchanged();
   });
 });
@@ -321,14 +401,24 @@ describe('emergency-restore.mts --dry-run', () => {
     const before = { root: await digest(root), backups: await digest(backupDir) };
     const tmp = await tempDir('ark-tmp-');
     // --services docker: a dry run must not need (or touch) the Docker engine either.
-    const run = await restore(['zeroia', '--root', root, '--backup-dir', backupDir, '--services', 'docker', '--dry-run', '--json'], { TMPDIR: tmp });
+    const run = await restore(
+      ['zeroia', '--root', root, '--backup-dir', backupDir, '--services', 'docker', '--dry-run', '--json'],
+      { TMPDIR: tmp },
+    );
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toContain(`[dry run] replace ${STATE} (current sha256 ${sha256Buffer(CORRUPT)}, backup sha256 ${sha256Buffer(fixtureState)})`);
+    expect(run.stderr).toContain(
+      `[dry run] replace ${STATE} (current sha256 ${sha256Buffer(CORRUPT)}, backup sha256 ${sha256Buffer(fixtureState)})`,
+    );
     expect(run.stderr).toContain('[dry run] would stop and restart container zeroia');
     expect(run.stderr).toMatch(/\[dry run\] 1 file\(s\) would change; nothing was modified/);
     const result = JSON.parse(run.stdout);
     expect(result).toMatchObject({ ok: true, dryRun: true, preservedAt: null, backup: { date: '20260110' } });
-    expect(result.changes).toContainEqual({ path: STATE, action: 'replace', currentSha256: sha256Buffer(CORRUPT), backupSha256: sha256Buffer(fixtureState) });
+    expect(result.changes).toContainEqual({
+      path: STATE,
+      action: 'replace',
+      currentSha256: sha256Buffer(CORRUPT),
+      backupSha256: sha256Buffer(fixtureState),
+    });
     expect(await digest(root)).toEqual(before.root);
     expect(await digest(backupDir)).toEqual(before.backups);
     expect(await exists(join(backupDir, 'preserved'))).toBe(false);

@@ -62,68 +62,101 @@ copies decrypt slowly here and their memory grows with the file.
 
 Node 20: npx tsx scripts/encrypted-backup.mts ...   Node >= 22.18: zx scripts/encrypted-backup.mts ...`;
 
-await runScript({ help: HELP, options: {
-    recipient: { type: 'string', multiple: true },
-    keyring: { type: 'string' },
-    'sign-key': { type: 'string' },
-    'passphrase-file': { type: 'string' },
-    'verify-key': { type: 'string' },
-    'verify-passphrase-file': { type: 'string' },
-    date: { type: 'string' },
-    'dry-run': { type: 'boolean', default: false },
-    'lock-timeout': { type: 'string' },
-    ...METRICS_OPTION,
-  }, scriptUrl: import.meta.url }, async (ctx, { values, common }) => {
-  const env = process.env;
-  const date = values.date;
-  if (date !== undefined && !isBackupDate(date)) throw new UsageError(`--date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
-  const lockTimeoutMs = parseLockTimeout(values['lock-timeout']);
+await runScript(
+  {
+    help: HELP,
+    options: {
+      recipient: { type: 'string', multiple: true },
+      keyring: { type: 'string' },
+      'sign-key': { type: 'string' },
+      'passphrase-file': { type: 'string' },
+      'verify-key': { type: 'string' },
+      'verify-passphrase-file': { type: 'string' },
+      date: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      'lock-timeout': { type: 'string' },
+      ...METRICS_OPTION,
+    },
+    scriptUrl: import.meta.url,
+  },
+  async (ctx, { values, common }) => {
+    const env = process.env;
+    const date = values.date;
+    if (date !== undefined && !isBackupDate(date))
+      throw new UsageError(`--date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
+    const lockTimeoutMs = parseLockTimeout(values['lock-timeout']);
 
-  const metrics = runMetrics(ctx, { flag: values['metrics-file'], type: 'encrypted', dryRun: values['dry-run'] });
+    const metrics = runMetrics(ctx, { flag: values['metrics-file'], type: 'encrypted', dryRun: values['dry-run'] });
 
-  // Keys: recipients (public), then the optional signing and verification keys (private).
-  // Flags win; the environment is used only when no --recipient / --keyring flag is given.
-  // A missing or unreadable key fails a scheduled run: it is counted like any other failure.
-  const { unique, signingKey, verifyKeys } = await metrics.guard(async () => {
-    const fromFlags = values.recipient !== undefined || values.keyring !== undefined;
-    const recipientFiles = fromFlags ? (values.recipient ?? []) : (env.ARK_RECIPIENTS ?? '').split(delimiter).filter((f) => f !== '');
-    const keyring = fromFlags ? values.keyring : env.ARK_KEYRING || undefined;
-    if (recipientFiles.length === 0 && keyring === undefined) {
-      throw new UsageError('no recipient: give --recipient FILE (a public key; repeatable), --keyring DIR, or set ARK_RECIPIENTS');
-    }
-    const recipients: RecipientKey[] = [];
-    for (const file of recipientFiles) recipients.push(await readRecipientKey(resolve(file)));
-    if (keyring !== undefined) recipients.push(await currentRecipient(resolve(keyring)));
-    const unique = [...new Map(recipients.map((r) => [r.info.fingerprint, r])).values()];
+    // Keys: recipients (public), then the optional signing and verification keys (private).
+    // Flags win; the environment is used only when no --recipient / --keyring flag is given.
+    // A missing or unreadable key fails a scheduled run: it is counted like any other failure.
+    const { unique, signingKey, verifyKeys } = await metrics.guard(async () => {
+      const fromFlags = values.recipient !== undefined || values.keyring !== undefined;
+      const recipientFiles = fromFlags
+        ? (values.recipient ?? [])
+        : (env.ARK_RECIPIENTS ?? '').split(delimiter).filter((f) => f !== '');
+      const keyring = fromFlags ? values.keyring : env.ARK_KEYRING || undefined;
+      if (recipientFiles.length === 0 && keyring === undefined) {
+        throw new UsageError(
+          'no recipient: give --recipient FILE (a public key; repeatable), --keyring DIR, or set ARK_RECIPIENTS',
+        );
+      }
+      const recipients: RecipientKey[] = [];
+      for (const file of recipientFiles) recipients.push(await readRecipientKey(resolve(file)));
+      if (keyring !== undefined) recipients.push(await currentRecipient(resolve(keyring)));
+      const unique = [...new Map(recipients.map((r) => [r.info.fingerprint, r])).values()];
 
-    const passphrase = await resolvePassphrase({ file: values['passphrase-file'], envValue: env.ARK_PASSPHRASE, envName: 'ARK_PASSPHRASE', flag: '--passphrase-file' });
-    const verifyPassphrase = await resolvePassphrase({ file: values['verify-passphrase-file'], envValue: env.ARK_VERIFY_PASSPHRASE, envName: 'ARK_VERIFY_PASSPHRASE', flag: '--verify-passphrase-file' });
-    for (const p of [passphrase, verifyPassphrase]) if (p?.warning) ctx.sink({ kind: 'warning', code: 'PASSPHRASE_FILE_MODE', message: p.warning });
-    const passphrases = [verifyPassphrase?.value, passphrase?.value].filter((p): p is string => p !== undefined);
-    const signingKey: UnlockedKey | undefined = values['sign-key'] ? await readSigningKey(resolve(values['sign-key']), { passphrases: passphrase ? [passphrase.value] : [] }) : undefined;
-    const verifyKeys = values['verify-key'] ? await readPrivateKeys(resolve(values['verify-key']), { passphrases }) : [];
-    return { unique, signingKey, verifyKeys };
-  });
+      const passphrase = await resolvePassphrase({
+        file: values['passphrase-file'],
+        envValue: env.ARK_PASSPHRASE,
+        envName: 'ARK_PASSPHRASE',
+        flag: '--passphrase-file',
+      });
+      const verifyPassphrase = await resolvePassphrase({
+        file: values['verify-passphrase-file'],
+        envValue: env.ARK_VERIFY_PASSPHRASE,
+        envName: 'ARK_VERIFY_PASSPHRASE',
+        flag: '--verify-passphrase-file',
+      });
+      for (const p of [passphrase, verifyPassphrase])
+        if (p?.warning) ctx.sink({ kind: 'warning', code: 'PASSPHRASE_FILE_MODE', message: p.warning });
+      const passphrases = [verifyPassphrase?.value, passphrase?.value].filter((p): p is string => p !== undefined);
+      const signingKey: UnlockedKey | undefined = values['sign-key']
+        ? await readSigningKey(resolve(values['sign-key']), { passphrases: passphrase ? [passphrase.value] : [] })
+        : undefined;
+      const verifyKeys = values['verify-key']
+        ? await readPrivateKeys(resolve(values['verify-key']), { passphrases })
+        : [];
+      return { unique, signingKey, verifyKeys };
+    });
 
-  const { policy, source } = await metrics.guard(() => loadPolicy(policyLocation(common)));
-  ctx.say(`🔐 encrypted backup in ${common.backupDir} (policy: ${source}) to ${unique.map((r) => `${r.info.fingerprint} ${r.info.userIds[0] ?? ''}`.trim()).join(', ')}`);
-  const report = await metrics.guard(() => encryptBackup({
-    backupDir: common.backupDir,
-    policy,
-    ...(date ? { date } : {}),
-    recipients: unique,
-    ...(signingKey ? { signingKey } : {}),
-    verifyKeys,
-    dryRun: values['dry-run'],
-    lockTimeoutMs,
-    sink: ctx.sink,
-  }));
-  await metrics.record((facts) => encryptedBackupMetrics(report, facts));
-  const written = report.files.filter((f) => f.action === 'encrypted').length;
-  const unchanged = report.files.filter((f) => f.action === 'unchanged').length;
-  const summary = report.dryRun
-    ? `[dry run] ${report.files.filter((f) => f.action === 'would-encrypt').length} archive(s) would be encrypted, ${unchanged} unchanged; nothing was written`
-    : `✅ ${written} archive(s) encrypted, ${unchanged} unchanged, in ${report.encryptedDir}` +
-      (report.verification === 'session-key' ? '\n  note: verified with the session key; a full decrypt-verify needs a recipient private key (--verify-key FILE)' : '');
-  return { exitCode: EXIT.ok, summary, result: { ...report } };
-});
+    const { policy, source } = await metrics.guard(() => loadPolicy(policyLocation(common)));
+    ctx.say(
+      `🔐 encrypted backup in ${common.backupDir} (policy: ${source}) to ${unique.map((r) => `${r.info.fingerprint} ${r.info.userIds[0] ?? ''}`.trim()).join(', ')}`,
+    );
+    const report = await metrics.guard(() =>
+      encryptBackup({
+        backupDir: common.backupDir,
+        policy,
+        ...(date ? { date } : {}),
+        recipients: unique,
+        ...(signingKey ? { signingKey } : {}),
+        verifyKeys,
+        dryRun: values['dry-run'],
+        lockTimeoutMs,
+        sink: ctx.sink,
+      }),
+    );
+    await metrics.record((facts) => encryptedBackupMetrics(report, facts));
+    const written = report.files.filter((f) => f.action === 'encrypted').length;
+    const unchanged = report.files.filter((f) => f.action === 'unchanged').length;
+    const summary = report.dryRun
+      ? `[dry run] ${report.files.filter((f) => f.action === 'would-encrypt').length} archive(s) would be encrypted, ${unchanged} unchanged; nothing was written`
+      : `✅ ${written} archive(s) encrypted, ${unchanged} unchanged, in ${report.encryptedDir}` +
+        (report.verification === 'session-key'
+          ? '\n  note: verified with the session key; a full decrypt-verify needs a recipient private key (--verify-key FILE)'
+          : '');
+    return { exitCode: EXIT.ok, summary, result: { ...report } };
+  },
+);

@@ -45,49 +45,93 @@ function tarChoice(value: string | undefined): TarChoice {
   throw new UsageError(`ARK_TAR must be "builtin", "gnu", "node" or "auto", got ${JSON.stringify(value)}`);
 }
 
-await runScript({ help: HELP, options: {
-    date: { type: 'string' },
-    replace: { type: 'boolean', default: false },
-    'dry-run': { type: 'boolean', default: false },
-    'no-prune': { type: 'boolean', default: false },
-    'lock-timeout': { type: 'string' },
-    ...METRICS_OPTION,
-  }, scriptUrl: import.meta.url }, async (ctx, { values, common }) => {
-  const date = values.date ?? localDateStamp(new Date());
-  if (!isBackupDate(date)) throw new UsageError(`--date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
-  const lockTimeoutMs = parseLockTimeout(values['lock-timeout']);
-  const metrics = runMetrics(ctx, { flag: values['metrics-file'], type: 'full', dryRun: values['dry-run'] });
+await runScript(
+  {
+    help: HELP,
+    options: {
+      date: { type: 'string' },
+      replace: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      'no-prune': { type: 'boolean', default: false },
+      'lock-timeout': { type: 'string' },
+      ...METRICS_OPTION,
+    },
+    scriptUrl: import.meta.url,
+  },
+  async (ctx, { values, common }) => {
+    const date = values.date ?? localDateStamp(new Date());
+    if (!isBackupDate(date))
+      throw new UsageError(`--date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
+    const lockTimeoutMs = parseLockTimeout(values['lock-timeout']);
+    const metrics = runMetrics(ctx, { flag: values['metrics-file'], type: 'full', dryRun: values['dry-run'] });
 
-  // Loaded only now, so that --help and usage errors answer at once.
-  const [{ loadPolicy }, { runFullBackup }] = await Promise.all([import('../lib/policy/index.ts'), import('../lib/pipeline/backup.ts')]);
-  const { policy, source } = await metrics.guard(() => loadPolicy(policyLocation(common)));
-  ctx.say(`🏗️  full backup of ${common.root} → ${common.backupDir} (${date}; policy: ${source})`);
-  const started = Date.now();
-  const report = await metrics.guard(() => runFullBackup({ root: common.root, backupDir: common.backupDir, date, policy, sink: ctx.sink, replace: values.replace, dryRun: values['dry-run'], prune: !values['no-prune'], lockTimeoutMs, tar: tarChoice(process.env.ARK_TAR) }));
-  await metrics.record((facts) => fullBackupMetrics(report, facts));
-  const invalid = report.invalidStates;
-  const pruned = report.prune;
-  const pruneCorrupt = pruned?.ok ? pruned.report.corrupt : [];
-  const exitCode = invalid.length > 0 || pruneCorrupt.length > 0 ? EXIT.integrity : pruned?.ok === false ? pruned.error.exitCode : EXIT.ok;
-  const done = report.dryRun ? '[dry run] nothing was written' : `backup complete: ${report.dir}`;
-  const summary =
-    invalid.length > 0
-      ? `⚠ ${done}, but ${invalid.length} state file(s) are invalid TOML${report.dryRun ? ' and would be' : ' and were'} archived as they are:\n${invalid.map((i) => `  - ${i.path}: ${i.reason}`).join('\n')}`
-      : `✅ ${done}`;
-  const pruneSummary = !pruned
-    ? ''
-    : !pruned.ok
-      ? `\n✗ pruning failed (the backup is complete): ${pruned.error.message}`
-      : `\n🧹 pruned: deleted ${pruned.report.deleted.length} backup(s)${pruned.report.deleted.length ? ` (${pruned.report.deleted.join(', ')})` : ''}, kept ${pruned.report.backups.length - pruned.report.deleted.length}` +
-        pruneCorrupt.map((c) => `\n⚠ arkalia_${c.date} does NOT verify: ${c.problem}`).join('');
-  const pruneResult = !pruned
-    ? null
-    : pruned.ok
-      ? { deleted: pruned.report.deleted, kept: pruned.report.backups.filter((b) => b.action === 'keep').map((b) => b.date), newest_verified: pruned.report.newestVerified, corrupt: pruneCorrupt, hashed: pruned.report.hashed }
-      : { error: { code: pruned.error.code, message: pruned.error.message } };
-  return {
-    exitCode,
-    summary: summary + pruneSummary,
-    result: { backup_dir: report.dir, date, duration_ms: Date.now() - started, invalid_states: invalid, manifest: report.manifest, dry_run: report.dryRun, policy: source, prune: pruneResult },
-  };
-});
+    // Loaded only now, so that --help and usage errors answer at once.
+    const [{ loadPolicy }, { runFullBackup }] = await Promise.all([
+      import('../lib/policy/index.ts'),
+      import('../lib/pipeline/backup.ts'),
+    ]);
+    const { policy, source } = await metrics.guard(() => loadPolicy(policyLocation(common)));
+    ctx.say(`🏗️  full backup of ${common.root} → ${common.backupDir} (${date}; policy: ${source})`);
+    const started = Date.now();
+    const report = await metrics.guard(() =>
+      runFullBackup({
+        root: common.root,
+        backupDir: common.backupDir,
+        date,
+        policy,
+        sink: ctx.sink,
+        replace: values.replace,
+        dryRun: values['dry-run'],
+        prune: !values['no-prune'],
+        lockTimeoutMs,
+        tar: tarChoice(process.env.ARK_TAR),
+      }),
+    );
+    await metrics.record((facts) => fullBackupMetrics(report, facts));
+    const invalid = report.invalidStates;
+    const pruned = report.prune;
+    const pruneCorrupt = pruned?.ok ? pruned.report.corrupt : [];
+    const exitCode =
+      invalid.length > 0 || pruneCorrupt.length > 0
+        ? EXIT.integrity
+        : pruned?.ok === false
+          ? pruned.error.exitCode
+          : EXIT.ok;
+    const done = report.dryRun ? '[dry run] nothing was written' : `backup complete: ${report.dir}`;
+    const summary =
+      invalid.length > 0
+        ? `⚠ ${done}, but ${invalid.length} state file(s) are invalid TOML${report.dryRun ? ' and would be' : ' and were'} archived as they are:\n${invalid.map((i) => `  - ${i.path}: ${i.reason}`).join('\n')}`
+        : `✅ ${done}`;
+    const pruneSummary = !pruned
+      ? ''
+      : !pruned.ok
+        ? `\n✗ pruning failed (the backup is complete): ${pruned.error.message}`
+        : `\n🧹 pruned: deleted ${pruned.report.deleted.length} backup(s)${pruned.report.deleted.length ? ` (${pruned.report.deleted.join(', ')})` : ''}, kept ${pruned.report.backups.length - pruned.report.deleted.length}` +
+          pruneCorrupt.map((c) => `\n⚠ arkalia_${c.date} does NOT verify: ${c.problem}`).join('');
+    const pruneResult = !pruned
+      ? null
+      : pruned.ok
+        ? {
+            deleted: pruned.report.deleted,
+            kept: pruned.report.backups.filter((b) => b.action === 'keep').map((b) => b.date),
+            newest_verified: pruned.report.newestVerified,
+            corrupt: pruneCorrupt,
+            hashed: pruned.report.hashed,
+          }
+        : { error: { code: pruned.error.code, message: pruned.error.message } };
+    return {
+      exitCode,
+      summary: summary + pruneSummary,
+      result: {
+        backup_dir: report.dir,
+        date,
+        duration_ms: Date.now() - started,
+        invalid_states: invalid,
+        manifest: report.manifest,
+        dry_run: report.dryRun,
+        policy: source,
+        prune: pruneResult,
+      },
+    };
+  },
+);

@@ -74,7 +74,9 @@ async function expectConsistentBackup(dir: string, date: string): Promise<Manife
     const file = join(dir, archive.file);
     const info = await stat(file);
     total += info.size;
-    expect(archive.file).toBe(`${{ states: 'arkalia_states', logs: 'arkalia_logs', models: 'ollama_models', infra: 'arkalia_infra' }[archive.name]}_${date}.tar.gz`);
+    expect(archive.file).toBe(
+      `${{ states: 'arkalia_states', logs: 'arkalia_logs', models: 'ollama_models', infra: 'arkalia_infra' }[archive.name]}_${date}.tar.gz`,
+    );
     expect(archive.sha256, archive.file).toBe(await sha256sum(file));
     expect(archive.size_bytes, archive.file).toBe(info.size);
     const members = await tarList(file);
@@ -107,7 +109,16 @@ describe('full-backup.mts: command line', { timeout: 60_000 }, () => {
       const outcome = await backup(['--help'], { viaZx });
       expect(outcome.code, outcome.stderr).toBe(0);
       expect(outcome.stdout).toMatch(/^Usage: full-backup\.mts/);
-      for (const flag of ['--root DIR', 'ARK_ROOT', '--backup-dir DIR', 'ARK_BACKUP_DIR', '--date YYYYMMDD', '--policy FILE', '--json', '--replace']) {
+      for (const flag of [
+        '--root DIR',
+        'ARK_ROOT',
+        '--backup-dir DIR',
+        'ARK_BACKUP_DIR',
+        '--date YYYYMMDD',
+        '--policy FILE',
+        '--json',
+        '--replace',
+      ]) {
         expect(outcome.stdout).toContain(flag);
       }
       expect(outcome.stderr).toBe('');
@@ -125,11 +136,26 @@ describe('full-backup.mts: command line', { timeout: 60_000 }, () => {
     const cases: { args: string[]; message: RegExp }[] = [
       // --json too: the usage error is then also a JSON document on stdout, although the flags did not parse.
       { args: [...common, '--json', '--bogus'], message: /Unknown option '--bogus'/ },
-      { args: [...common, '--date', '20261341'], message: /--date must be a calendar date as YYYYMMDD, got "20261341"/ },
-      { args: [...common, '--policy', join(work, 'missing.toml')], message: /cannot read policy file .*missing\.toml: ENOENT/ },
-      { args: [...common, '--policy', join(work, 'bad-syntax.toml')], message: /bad-syntax\.toml: not valid TOML \(line \d+/ },
-      { args: [...common, '--policy', join(work, 'bad-field.toml')], message: /bad-field\.toml: invalid policy:\n\s+- datasets\.logs\.frequency: expected/ },
-      { args: ['--root', join(work, 'no-such-root'), '--backup-dir', backupDir, '--date', '20260101'], message: /Arkalia root .*no-such-root is not a folder/ },
+      {
+        args: [...common, '--date', '20261341'],
+        message: /--date must be a calendar date as YYYYMMDD, got "20261341"/,
+      },
+      {
+        args: [...common, '--policy', join(work, 'missing.toml')],
+        message: /cannot read policy file .*missing\.toml: ENOENT/,
+      },
+      {
+        args: [...common, '--policy', join(work, 'bad-syntax.toml')],
+        message: /bad-syntax\.toml: not valid TOML \(line \d+/,
+      },
+      {
+        args: [...common, '--policy', join(work, 'bad-field.toml')],
+        message: /bad-field\.toml: invalid policy:\n\s+- datasets\.logs\.frequency: expected/,
+      },
+      {
+        args: ['--root', join(work, 'no-such-root'), '--backup-dir', backupDir, '--date', '20260101'],
+        message: /Arkalia root .*no-such-root is not a folder/,
+      },
     ];
     const outcomes = await Promise.all(cases.map((c) => backup(c.args)));
     outcomes.forEach((outcome, i) => {
@@ -140,7 +166,11 @@ describe('full-backup.mts: command line', { timeout: 60_000 }, () => {
       expect(outcome.stderr, label).toMatch(/^✗ /m);
       expectNoStackTrace(outcome);
       if (args.includes('--json')) {
-        expect(JSON.parse(outcome.stdout), label).toMatchObject({ ok: false, exit_code: 2, error: { code: 'USAGE', message: expect.stringMatching(message) } });
+        expect(JSON.parse(outcome.stdout), label).toMatchObject({
+          ok: false,
+          exit_code: 2,
+          error: { code: 'USAGE', message: expect.stringMatching(message) },
+        });
       } else {
         expect(outcome.stdout, label).toBe('');
       }
@@ -177,9 +207,16 @@ describe('full-backup.mts: what it writes', { timeout: 60_000 }, () => {
     expectNoStackTrace(outcome);
 
     // Human report on stderr names both invalid files; stdout holds one JSON document and nothing else.
-    for (const path of INVALID_STATES) expect(outcome.stderr).toMatch(new RegExp(`invalid TOML: ${path} — git merge-conflict markers`));
+    for (const path of INVALID_STATES)
+      expect(outcome.stderr).toMatch(new RegExp(`invalid TOML: ${path} — git merge-conflict markers`));
     expect(outcome.stderr).toMatch(/2 state file\(s\) are invalid TOML/);
-    const result = JSON.parse(outcome.stdout) as { ok: boolean; exit_code: number; backup_dir: string; invalid_states: { path: string }[]; manifest: Manifest };
+    const result = JSON.parse(outcome.stdout) as {
+      ok: boolean;
+      exit_code: number;
+      backup_dir: string;
+      invalid_states: { path: string }[];
+      manifest: Manifest;
+    };
     expect(result).toMatchObject({ ok: false, exit_code: 3, backup_dir: join(backupDir, 'daily', `arkalia_${date}`) });
     expect(result.invalid_states.map((s) => s.path).sort()).toEqual(INVALID_STATES);
 
@@ -199,10 +236,21 @@ describe('full-backup.mts: what it writes', { timeout: 60_000 }, () => {
 
     // Archive contents, listed by GNU tar.
     const statesMembers = await tarList(join(dir, `arkalia_states_${date}.tar.gz`));
-    expect(statesMembers).toEqual(expect.arrayContaining(['.env', 'config/zeroia_config.toml', 'global_state/global_context.toml', 'modules/zeroia/state/zeroia_state.toml', ...INVALID_STATES]));
+    expect(statesMembers).toEqual(
+      expect.arrayContaining([
+        '.env',
+        'config/zeroia_config.toml',
+        'global_state/global_context.toml',
+        'modules/zeroia/state/zeroia_state.toml',
+        ...INVALID_STATES,
+      ]),
+    );
     expect(statesMembers.filter((m) => !STATES_MEMBER.test(m))).toEqual([]);
     expect(await tarList(join(dir, `arkalia_logs_${date}.tar.gz`))).toContain('logs/arkalia_api.log');
-    expect((await tarList(join(dir, `arkalia_infra_${date}.tar.gz`))).sort()).toEqual(['docker-compose.yml', 'version.toml']);
+    expect((await tarList(join(dir, `arkalia_infra_${date}.tar.gz`))).sort()).toEqual([
+      'docker-compose.yml',
+      'version.toml',
+    ]);
 
     // GNU tar -xzf gives back the state files byte for byte, invalid ones included.
     const target = await tempDir('ark-extract-');
@@ -248,7 +296,9 @@ describe('full-backup.mts: what it writes', { timeout: 60_000 }, () => {
     expect(manifest).toMatchObject({ git_commit: head, arkalia_version: '2.8.0', invalid_states: [] });
     expect(manifest.archives.map((a) => a.name)).toEqual(['states', 'logs', 'models', 'infra']);
     const infra = manifest.archives.find((a) => a.name === 'infra')!;
-    expect(await tarList(join(dir, infra.file))).toEqual(expect.arrayContaining(['.env', 'config/zeroia_config.toml', 'docker-compose.yml']));
+    expect(await tarList(join(dir, infra.file))).toEqual(
+      expect.arrayContaining(['.env', 'config/zeroia_config.toml', 'docker-compose.yml']),
+    );
     expect(infra.sensitive).toBe(true);
     expect((await stat(join(dir, infra.file))).mode & 0o777).toBe(0o600);
     expect(await tarList(join(dir, `arkalia_states_${date}.tar.gz`))).not.toContain('.env');
@@ -269,9 +319,20 @@ describe('full-backup.mts: --dry-run', { timeout: 60_000 }, () => {
   it('prints each archive it would write and the invalid states, writes nothing, exits 3 like a real run', async () => {
     const root = await copyFixture();
     const backupDir = await tempDir('ark-backup-');
-    const outcome = await backup(['--root', root, '--backup-dir', backupDir, '--date', '20260316', '--dry-run', '--json']);
+    const outcome = await backup([
+      '--root',
+      root,
+      '--backup-dir',
+      backupDir,
+      '--date',
+      '20260316',
+      '--dry-run',
+      '--json',
+    ]);
     expect(outcome.code, outcome.stderr).toBe(3);
-    expect(outcome.stderr).toMatch(/\[dry run\] would write arkalia_states_20260316\.tar\.gz \(mode 0600, gzip 6\): \.env config\//);
+    expect(outcome.stderr).toMatch(
+      /\[dry run\] would write arkalia_states_20260316\.tar\.gz \(mode 0600, gzip 6\): \.env config\//,
+    );
     expect(outcome.stderr).toMatch(/\[dry run\] would write arkalia_infra_20260316\.tar\.gz .*version\.toml/);
     for (const path of INVALID_STATES) expect(outcome.stderr).toContain(`invalid TOML: ${path}`);
     const result = JSON.parse(outcome.stdout) as { dry_run: boolean; manifest: unknown };
@@ -296,7 +357,9 @@ describe('full-backup.mts: one backup per date, published atomically', { timeout
     const second = await backup(['--date', date], { cwd, env });
     expect(second.code, second.stderr).toBe(1);
     expectNoStackTrace(second);
-    expect(second.stderr).toMatch(new RegExp(`a backup for ${date} already exists: .*arkalia_${date}\\. Pass --replace`));
+    expect(second.stderr).toMatch(
+      new RegExp(`a backup for ${date} already exists: .*arkalia_${date}\\. Pass --replace`),
+    );
     expect((await readFile(join(dir, `backup_manifest_${date}.json`))).equals(firstManifest)).toBe(true);
 
     const changed = 'decision = "changed after the first backup"\n';
@@ -306,7 +369,13 @@ describe('full-backup.mts: one backup per date, published atomically', { timeout
     expect(await readdir(join(backupDir, 'daily'))).toEqual([`arkalia_${date}`]);
     await expectConsistentBackup(dir, date);
     const target = await tempDir('ark-extract-');
-    await run('tar', ['-xzf', join(dir, `arkalia_states_${date}.tar.gz`), '-C', target, 'modules/zeroia/state/zeroia_state.toml']);
+    await run('tar', [
+      '-xzf',
+      join(dir, `arkalia_states_${date}.tar.gz`),
+      '-C',
+      target,
+      'modules/zeroia/state/zeroia_state.toml',
+    ]);
     expect(await readFile(join(target, 'modules', 'zeroia', 'state', 'zeroia_state.toml'), 'utf8')).toBe(changed);
 
     // A --replace run that died between setting the old backup aside and renaming the new one
@@ -331,7 +400,9 @@ describe('full-backup.mts: one backup per date, published atomically', { timeout
     const { child, done } = start(['--root', root, '--backup-dir', backupDir, '--date', date]);
     const partial = await waitFor(
       async () => {
-        const name = (await readdir(daily).catch(() => [] as string[])).find((n) => n.startsWith(`.arkalia_${date}.partial-`));
+        const name = (await readdir(daily).catch(() => [] as string[])).find((n) =>
+          n.startsWith(`.arkalia_${date}.partial-`),
+        );
         if (name === undefined) return undefined;
         const inside = await readdir(join(daily, name)).catch(() => [] as string[]);
         return inside.includes(`arkalia_logs_${date}.tar.gz`) ? name : undefined;
@@ -364,13 +435,24 @@ describe('full-backup.mts: one backup per date, published atomically', { timeout
     const asRoot = process.getuid?.() === 0;
     if (asRoot) await run('chown', ['-R', '65534:65534', dirname(root), backupDir]);
     const date = '20260601';
-    const outcome = await backup(['--root', root, '--backup-dir', backupDir, '--date', date, '--json'], asRoot ? { as: { uid: 65534, checkout: await checkoutReadableBy(65534) } } : {});
+    const outcome = await backup(
+      ['--root', root, '--backup-dir', backupDir, '--date', date, '--json'],
+      asRoot ? { as: { uid: 65534, checkout: await checkoutReadableBy(65534) } } : {},
+    );
     expect(outcome.code, outcome.stderr).toBe(1);
     expectNoStackTrace(outcome);
     expect(outcome.stderr).toMatch(/✓ arkalia_states_20260601\.tar\.gz/); // it failed mid-way, after one archive
-    expect(outcome.stderr).toMatch(new RegExp(`cannot write arkalia_logs_${date}\\.tar\\.gz \\(logs\\): EACCES: permission denied, open '${secret}'\\. Nothing was published`));
+    expect(outcome.stderr).toMatch(
+      new RegExp(
+        `cannot write arkalia_logs_${date}\\.tar\\.gz \\(logs\\): EACCES: permission denied, open '${secret}'\\. Nothing was published`,
+      ),
+    );
     expect(outcome.stderr).not.toMatch(/unexpected error/);
-    expect(JSON.parse(outcome.stdout)).toMatchObject({ ok: false, exit_code: 1, error: { code: 'ARCHIVE_FAILED', archive: 'logs' } });
+    expect(JSON.parse(outcome.stdout)).toMatchObject({
+      ok: false,
+      exit_code: 1,
+      error: { code: 'ARCHIVE_FAILED', archive: 'logs' },
+    });
     expect(await readdir(join(backupDir, 'daily'))).toEqual([]);
   });
 });

@@ -2,7 +2,15 @@
 // Backup encryption keys: generate a key pair, list a keyring, rotate it (the runbook's
 // monthly "rotation clés chiffrement GPG"), optionally re-encrypting existing backups.
 import { resolve } from 'node:path';
-import { generateKeyPair, readKeyring, readRecipientKey, resolvePassphrase, writeKeyPair, DEFAULT_USER_ID, type RecipientKey } from '../lib/crypto/index.ts';
+import {
+  generateKeyPair,
+  readKeyring,
+  readRecipientKey,
+  resolvePassphrase,
+  writeKeyPair,
+  DEFAULT_USER_ID,
+  type RecipientKey,
+} from '../lib/crypto/index.ts';
 import { rotateKeys } from '../lib/pipeline/rotate-keys.ts';
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/index.ts';
@@ -58,7 +66,10 @@ Node 20: npx tsx scripts/keys.mts ...   Node >= 22.18: zx scripts/keys.mts ...`;
 
 const COMMANDS = ['generate', 'list', 'rotate'] as const;
 
-await runScript({ help: HELP, options: {
+await runScript(
+  {
+    help: HELP,
+    options: {
       'out-dir': { type: 'string' },
       name: { type: 'string' },
       'user-id': { type: 'string' },
@@ -70,54 +81,98 @@ await runScript({ help: HELP, options: {
       recipient: { type: 'string', multiple: true },
       'dry-run': { type: 'boolean', default: false },
       'lock-timeout': { type: 'string' },
-    }, positionals: true, scriptUrl: import.meta.url }, async (ctx, { values, positionals, common }) => {
-  const [command, ...extra] = positionals;
-  if (command === undefined || !(COMMANDS as readonly string[]).includes(command)) {
-    throw new UsageError(`expected a command: ${COMMANDS.join(', ')}${command === undefined ? '' : ` (got ${JSON.stringify(command)})`} (see --help)`);
-  }
-  if (extra.length > 0) throw new UsageError(`unexpected argument(s): ${extra.join(' ')} (see --help)`);
-  const env = process.env;
-  const passphrase = await resolvePassphrase({ file: values['passphrase-file'], envValue: env.ARK_PASSPHRASE, envName: 'ARK_PASSPHRASE', flag: '--passphrase-file' });
-  if (passphrase?.warning) ctx.sink({ kind: 'warning', code: 'PASSPHRASE_FILE_MODE', message: passphrase.warning });
+    },
+    positionals: true,
+    scriptUrl: import.meta.url,
+  },
+  async (ctx, { values, positionals, common }) => {
+    const [command, ...extra] = positionals;
+    if (command === undefined || !(COMMANDS as readonly string[]).includes(command)) {
+      throw new UsageError(
+        `expected a command: ${COMMANDS.join(', ')}${command === undefined ? '' : ` (got ${JSON.stringify(command)})`} (see --help)`,
+      );
+    }
+    if (extra.length > 0) throw new UsageError(`unexpected argument(s): ${extra.join(' ')} (see --help)`);
+    const env = process.env;
+    const passphrase = await resolvePassphrase({
+      file: values['passphrase-file'],
+      envValue: env.ARK_PASSPHRASE,
+      envName: 'ARK_PASSPHRASE',
+      flag: '--passphrase-file',
+    });
+    if (passphrase?.warning) ctx.sink({ kind: 'warning', code: 'PASSPHRASE_FILE_MODE', message: passphrase.warning });
 
-  if (command === 'generate') {
-    const outDir = values['out-dir'];
-    if (!outDir) throw new UsageError('generate needs --out-dir DIR');
-    const name = values.name ?? 'arkalia-backup';
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) throw new UsageError(`--name must be a plain file name (letters, digits, . _ -), got ${JSON.stringify(name)}`);
-    const pair = await generateKeyPair({ ...(values['user-id'] ? { userId: values['user-id'] } : {}), ...(passphrase ? { passphrase: passphrase.value } : {}) });
-    const files = await writeKeyPair(resolve(outDir), name, pair);
-    ctx.sink({ kind: 'key-written', fingerprint: pair.info.fingerprint, file: files.publicFile, secret: false });
-    ctx.sink({ kind: 'key-written', fingerprint: pair.info.fingerprint, file: files.secretFile, secret: true });
-    if (!passphrase) ctx.sink({ kind: 'warning', code: 'KEY_UNPROTECTED', path: files.secretFile, message: `${files.secretFile} is not passphrase-protected: keep it offline` });
-    return { exitCode: EXIT.ok, summary: `✅ key pair ${pair.info.fingerprint} (${pair.info.algorithm}, ${pair.info.userIds.join(', ')})`, result: { key: pair.info, public_file: files.publicFile, secret_file: files.secretFile } };
-  }
+    if (command === 'generate') {
+      const outDir = values['out-dir'];
+      if (!outDir) throw new UsageError('generate needs --out-dir DIR');
+      const name = values.name ?? 'arkalia-backup';
+      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name))
+        throw new UsageError(`--name must be a plain file name (letters, digits, . _ -), got ${JSON.stringify(name)}`);
+      const pair = await generateKeyPair({
+        ...(values['user-id'] ? { userId: values['user-id'] } : {}),
+        ...(passphrase ? { passphrase: passphrase.value } : {}),
+      });
+      const files = await writeKeyPair(resolve(outDir), name, pair);
+      ctx.sink({ kind: 'key-written', fingerprint: pair.info.fingerprint, file: files.publicFile, secret: false });
+      ctx.sink({ kind: 'key-written', fingerprint: pair.info.fingerprint, file: files.secretFile, secret: true });
+      if (!passphrase)
+        ctx.sink({
+          kind: 'warning',
+          code: 'KEY_UNPROTECTED',
+          path: files.secretFile,
+          message: `${files.secretFile} is not passphrase-protected: keep it offline`,
+        });
+      return {
+        exitCode: EXIT.ok,
+        summary: `✅ key pair ${pair.info.fingerprint} (${pair.info.algorithm}, ${pair.info.userIds.join(', ')})`,
+        result: { key: pair.info, public_file: files.publicFile, secret_file: files.secretFile },
+      };
+    }
 
-  const keyringOption = values.keyring ?? (env.ARK_KEYRING || undefined);
-  if (!keyringOption) throw new UsageError(`${command} needs --keyring DIR`);
-  const keyringDir = resolve(keyringOption);
-  if (command === 'list') return list(ctx, keyringDir);
-  return rotate(ctx, keyringDir, common.backupDir, values, passphrase?.value);
-});
+    const keyringOption = values.keyring ?? (env.ARK_KEYRING || undefined);
+    if (!keyringOption) throw new UsageError(`${command} needs --keyring DIR`);
+    const keyringDir = resolve(keyringOption);
+    if (command === 'list') return list(ctx, keyringDir);
+    return rotate(ctx, keyringDir, common.backupDir, values, passphrase?.value);
+  },
+);
 
 async function list(ctx: ScriptContext, dir: string): Promise<ScriptOutcome> {
   const keyring = await readKeyring(dir);
   if (keyring.keys.length === 0) ctx.say(`(keyring ${dir} holds no key)`);
   for (const key of keyring.keys) {
-    const secret = key.secretFile ? (key.passphraseProtected ? 'private key present (passphrase)' : 'private key present (no passphrase)') : 'no private key';
-    ctx.say(`${key.status === 'current' ? '* current' : '  retired'}  ${key.fingerprint}  ${key.created.slice(0, 10)}  ${key.algorithm}  ${key.userIds.join(', ')}  [${secret}]  key IDs ${key.keyIds.join(' ')}`);
+    const secret = key.secretFile
+      ? key.passphraseProtected
+        ? 'private key present (passphrase)'
+        : 'private key present (no passphrase)'
+      : 'no private key';
+    ctx.say(
+      `${key.status === 'current' ? '* current' : '  retired'}  ${key.fingerprint}  ${key.created.slice(0, 10)}  ${key.algorithm}  ${key.userIds.join(', ')}  [${secret}]  key IDs ${key.keyIds.join(' ')}`,
+    );
   }
   return { exitCode: EXIT.ok, result: { keyring: dir, current: keyring.current, keys: keyring.keys } };
 }
 
-async function rotate(ctx: ScriptContext, dir: string, backupDir: string, values: Record<string, unknown>, passphrase: string | undefined): Promise<ScriptOutcome> {
+async function rotate(
+  ctx: ScriptContext,
+  dir: string,
+  backupDir: string,
+  values: Record<string, unknown>,
+  passphrase: string | undefined,
+): Promise<ScriptOutcome> {
   const reencrypt = values.reencrypt === true;
-  if (values['no-new-key'] === true && !reencrypt) throw new UsageError('--no-new-key only makes sense with --reencrypt');
+  if (values['no-new-key'] === true && !reencrypt)
+    throw new UsageError('--no-new-key only makes sense with --reencrypt');
   const recipientFiles = (values.recipient as string[] | undefined) ?? [];
   if (recipientFiles.length > 0 && !reencrypt) throw new UsageError('--recipient only makes sense with --reencrypt');
   const extraRecipients: RecipientKey[] = [];
   for (const file of recipientFiles) extraRecipients.push(await readRecipientKey(resolve(file)));
-  const old = await resolvePassphrase({ file: values['old-passphrase-file'] as string | undefined, envValue: process.env.ARK_OLD_PASSPHRASE, envName: 'ARK_OLD_PASSPHRASE', flag: '--old-passphrase-file' });
+  const old = await resolvePassphrase({
+    file: values['old-passphrase-file'] as string | undefined,
+    envValue: process.env.ARK_OLD_PASSPHRASE,
+    envName: 'ARK_OLD_PASSPHRASE',
+    flag: '--old-passphrase-file',
+  });
   if (old?.warning) ctx.sink({ kind: 'warning', code: 'PASSPHRASE_FILE_MODE', message: old.warning });
 
   const report = await rotateKeys({
@@ -139,6 +194,12 @@ async function rotate(ctx: ScriptContext, dir: string, backupDir: string, values
   const summary = report.dryRun
     ? `[dry run] nothing was changed${reencrypt ? `; ${files.filter((f) => f.action === 'would-reencrypt').length} file(s) would be re-encrypted` : ''}`
     : `${failed.length > 0 ? '⚠' : '✅'} ${newKey ? `new current key ${newKey.fingerprint}` : `current key ${report.current}`}${reencrypt ? `; ${counts}` : ''}` +
-      (failed.length > 0 ? `\n${failed.map((f) => `  - ${f.file}: ${f.error?.message}`).join('\n')}\n  once fixed, finish with: keys.mts rotate --keyring ${dir} --reencrypt --no-new-key --backup-dir ${backupDir}` : '');
-  return { exitCode: report.exitCode, summary, result: { keyring: dir, new_key: newKey, current: report.current, dry_run: report.dryRun, files } };
+      (failed.length > 0
+        ? `\n${failed.map((f) => `  - ${f.file}: ${f.error?.message}`).join('\n')}\n  once fixed, finish with: keys.mts rotate --keyring ${dir} --reencrypt --no-new-key --backup-dir ${backupDir}`
+        : '');
+  return {
+    exitCode: report.exitCode,
+    summary,
+    result: { keyring: dir, new_key: newKey, current: report.current, dry_run: report.dryRun, files },
+  };
 }

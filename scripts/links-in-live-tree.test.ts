@@ -11,7 +11,8 @@ import { copyFixture, REPO_ROOT, tempDir } from '../lib/testing.ts';
 import { SAMPLE_ROOT } from '../sample/index.ts';
 import { digestTree, expectNoStackTrace, runScript, type ScriptRun } from './testing.ts';
 
-const script = (name: string, args: string[]) => runScript(join(REPO_ROOT, 'scripts', `${name}.mts`), args, {}, { timeoutMs: 120_000 });
+const script = (name: string, args: string[]) =>
+  runScript(join(REPO_ROOT, 'scripts', `${name}.mts`), args, {}, { timeoutMs: 120_000 });
 const DATE = '20261120';
 const ZEROIA = 'modules/zeroia/state';
 const ZEROIA_STATE = `${ZEROIA}/zeroia_state.toml`;
@@ -30,7 +31,7 @@ async function outsideFolder(near: string): Promise<Outside> {
   await writeFile(join(dir, 'zeroia_state.toml'), 'owner = "someone else"\n');
   await writeFile(join(dir, 'latest_metrics.json'), '{"owner":"someone else"}\n');
   await writeFile(join(dir, 'zeroia_config.toml'), 'owner = "someone else"\n');
-  await writeFile(join(dir, 'keep.txt'), 'not the restore\'s business\n');
+  await writeFile(join(dir, 'keep.txt'), "not the restore's business\n");
   const before = await digestTree(dir);
   return {
     dir,
@@ -74,19 +75,42 @@ describe('emergency-restore with links planted in the live tree', { timeout: 180
     const { root, backupDir, outside } = env;
     await plantFolderLink(root, ZEROIA, outside.dir);
     const live = await digestTree(root);
-    const run = await script('emergency-restore', ['zeroia', '--root', root, '--backup-dir', backupDir, '--services', 'none', '--json']);
+    const run = await script('emergency-restore', [
+      'zeroia',
+      '--root',
+      root,
+      '--backup-dir',
+      backupDir,
+      '--services',
+      'none',
+      '--json',
+    ]);
     expectRefusedNaming(run, ZEROIA, outside.dir);
-    expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, exit_code: 3, error: { code: 'LINK_IN_TREE', links: [{ path: ZEROIA, target: outside.dir }] } });
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      ok: false,
+      exit_code: 3,
+      error: { code: 'LINK_IN_TREE', links: [{ path: ZEROIA, target: outside.dir }] },
+    });
     await outside.unchanged();
     expect(await digestTree(root)).toEqual(live);
     expect(await readlink(join(root, ZEROIA))).toBe(outside.dir);
     // Moved aside as the message says, the next run restores the real folder.
     const moved = join(root, `${ZEROIA}.link`);
     await import('node:fs/promises').then((fs) => fs.rename(join(root, ZEROIA), moved));
-    const again = await script('emergency-restore', ['zeroia', '--root', root, '--backup-dir', backupDir, '--services', 'none']);
+    const again = await script('emergency-restore', [
+      'zeroia',
+      '--root',
+      root,
+      '--backup-dir',
+      backupDir,
+      '--services',
+      'none',
+    ]);
     expect(again.code, again.stderr).toBe(0);
     expect((await lstat(join(root, ZEROIA))).isDirectory()).toBe(true);
-    expect((await readFile(join(root, ZEROIA_STATE))).equals(await readFile(join(SAMPLE_ROOT, ZEROIA_STATE)))).toBe(true);
+    expect((await readFile(join(root, ZEROIA_STATE))).equals(await readFile(join(SAMPLE_ROOT, ZEROIA_STATE)))).toBe(
+      true,
+    );
     await outside.unchanged();
   });
 
@@ -96,7 +120,15 @@ describe('emergency-restore with links planted in the live tree', { timeout: 180
     await import('node:fs/promises').then((fs) => fs.rename(join(root, 'modules'), modules));
     await symlink(modules, join(root, 'modules'));
     const before = await digestTree(modules);
-    const run = await script('emergency-restore', ['zeroia', '--root', root, '--backup-dir', backupDir, '--services', 'none']);
+    const run = await script('emergency-restore', [
+      'zeroia',
+      '--root',
+      root,
+      '--backup-dir',
+      backupDir,
+      '--services',
+      'none',
+    ]);
     expectRefusedNaming(run, 'modules', modules);
     expect(await digestTree(modules)).toEqual(before);
     await outside.unchanged();
@@ -106,12 +138,29 @@ describe('emergency-restore with links planted in the live tree', { timeout: 180
     const { root, backupDir, outside } = await backedUpRoot();
     await rm(join(root, ZEROIA_STATE));
     await symlink(join(outside.dir, 'zeroia_state.toml'), join(root, ZEROIA_STATE));
-    const run = await script('emergency-restore', ['zeroia', '--root', root, '--backup-dir', backupDir, '--services', 'none', '--json']);
+    const run = await script('emergency-restore', [
+      'zeroia',
+      '--root',
+      root,
+      '--backup-dir',
+      backupDir,
+      '--services',
+      'none',
+      '--json',
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout);
-    expect(report.changes).toContainEqual(expect.objectContaining({ path: ZEROIA_STATE, action: 'replace', currentSha256: `symlink:${join(outside.dir, 'zeroia_state.toml')}` }));
+    expect(report.changes).toContainEqual(
+      expect.objectContaining({
+        path: ZEROIA_STATE,
+        action: 'replace',
+        currentSha256: `symlink:${join(outside.dir, 'zeroia_state.toml')}`,
+      }),
+    );
     expect((await lstat(join(root, ZEROIA_STATE))).isFile()).toBe(true);
-    expect((await readFile(join(root, ZEROIA_STATE))).equals(await readFile(join(SAMPLE_ROOT, ZEROIA_STATE)))).toBe(true);
+    expect((await readFile(join(root, ZEROIA_STATE))).equals(await readFile(join(SAMPLE_ROOT, ZEROIA_STATE)))).toBe(
+      true,
+    );
     const kept = join(report.preservedAt, 'zeroia_state.toml');
     expect((await lstat(kept)).isSymbolicLink()).toBe(true);
     expect(await readlink(kept)).toBe(join(outside.dir, 'zeroia_state.toml'));
@@ -120,10 +169,15 @@ describe('emergency-restore with links planted in the live tree', { timeout: 180
 });
 
 describe('disaster-recovery with links planted in the live tree', { timeout: 240_000 }, () => {
-  const dr = (root: string, backupDir: string, extra: string[] = []) => script('disaster-recovery', ['--root', root, '--backup-dir', backupDir, '--services', 'none', ...extra]);
+  const dr = (root: string, backupDir: string, extra: string[] = []) =>
+    script('disaster-recovery', ['--root', root, '--backup-dir', backupDir, '--services', 'none', ...extra]);
 
-  it('a nested state folder (state/sandozia), the root\'s config/, a module\'s state folder: each refused by name (exit 3), nothing changed', async () => {
-    for (const [rel, fileBelow] of [['state/sandozia', 'latest_metrics.json'], ['config', 'zeroia_config.toml'], [ZEROIA, 'zeroia_state.toml']] as const) {
+  it("a nested state folder (state/sandozia), the root's config/, a module's state folder: each refused by name (exit 3), nothing changed", async () => {
+    for (const [rel, fileBelow] of [
+      ['state/sandozia', 'latest_metrics.json'],
+      ['config', 'zeroia_config.toml'],
+      [ZEROIA, 'zeroia_state.toml'],
+    ] as const) {
       const { root, backupDir, outside } = await backedUpRoot();
       await writeFile(join(root, 'state/zeroia_state.toml'), 'damaged = \n'); // something for the restore to do
       await plantFolderLink(root, rel, outside.dir);
@@ -144,7 +198,9 @@ describe('disaster-recovery with links planted in the live tree', { timeout: 240
     const run = await dr(root, backupDir, ['--json']);
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout);
-    expect(report.changes).toContainEqual(expect.objectContaining({ path: 'state/zeroia_state.toml', action: 'replace' }));
+    expect(report.changes).toContainEqual(
+      expect.objectContaining({ path: 'state/zeroia_state.toml', action: 'replace' }),
+    );
     expect((await lstat(join(root, 'state/zeroia_state.toml'))).isFile()).toBe(true);
     expect((await lstat(join(report.preservedAt, 'state/zeroia_state.toml'))).isSymbolicLink()).toBe(true);
     await outside.unchanged();
@@ -169,7 +225,12 @@ describe('disaster-recovery with links planted in the live tree', { timeout: 240
     const run = await dr(root, backupDir, ['--test-mode', '--json']);
     expect(run.code, run.stderr).toBe(0);
     const { diff } = JSON.parse(run.stdout);
-    expect(diff.changed).toContainEqual(expect.objectContaining({ path: 'state/zeroia_state.toml', liveSha256: `symlink:${join(outside.dir, 'zeroia_state.toml')}` }));
+    expect(diff.changed).toContainEqual(
+      expect.objectContaining({
+        path: 'state/zeroia_state.toml',
+        liveSha256: `symlink:${join(outside.dir, 'zeroia_state.toml')}`,
+      }),
+    );
     await outside.unchanged();
 
     const empty = join(dirname(root), 'empty-elsewhere');
@@ -183,7 +244,9 @@ describe('disaster-recovery with links planted in the live tree', { timeout: 240
   });
 });
 
-describe('full-backup and realtime-snapshot never follow a link out of the root, and say so', { timeout: 120_000 }, () => {
+describe('full-backup and realtime-snapshot never follow a link out of the root, and say so', {
+  timeout: 120_000,
+}, () => {
   it('full-backup: a state folder and config/ that are links are not archived (nothing of theirs in the archive), named in the output and the manifest', async () => {
     const root = await copyFixture();
     const outside = await outsideFolder(root);
@@ -193,16 +256,21 @@ describe('full-backup and realtime-snapshot never follow a link out of the root,
     const run = await script('full-backup', ['--root', root, '--backup-dir', backupDir, '--date', DATE, '--json']);
     expect(run.code, run.stderr).toBe(3); // the two conflict-marker files, as always
     expectNoStackTrace(run);
-    for (const rel of [ZEROIA, 'config']) expect(run.stderr).toContain(`(states: ${rel} a link (to ${outside.dir}): never followed, not archived, skipped)`);
+    for (const rel of [ZEROIA, 'config'])
+      expect(run.stderr).toContain(
+        `(states: ${rel} a link (to ${outside.dir}): never followed, not archived, skipped)`,
+      );
     const dir = join(backupDir, 'daily', `arkalia_${DATE}`);
     const members = (await listArchive(join(dir, `arkalia_states_${DATE}.tar.gz`))).map((m) => m.path);
     expect(members.filter((m) => m.startsWith(ZEROIA) || m.startsWith('config'))).toEqual([]);
     expect(members).toContain('modules/cognitive_reactor/state/cognitive_state.json');
     const manifest = JSON.parse(await readFile(join(dir, `backup_manifest_${DATE}.json`), 'utf8'));
-    expect(manifest.skipped).toEqual(expect.arrayContaining([
-      { archive: 'states', path: 'config', reason: `a link (to ${outside.dir}): never followed, not archived` },
-      { archive: 'states', path: ZEROIA, reason: `a link (to ${outside.dir}): never followed, not archived` },
-    ]));
+    expect(manifest.skipped).toEqual(
+      expect.arrayContaining([
+        { archive: 'states', path: 'config', reason: `a link (to ${outside.dir}): never followed, not archived` },
+        { archive: 'states', path: ZEROIA, reason: `a link (to ${outside.dir}): never followed, not archived` },
+      ]),
+    );
     await outside.unchanged();
   });
 
@@ -217,9 +285,13 @@ describe('full-backup and realtime-snapshot never follow a link out of the root,
     expect(run.code, run.stderr).toBe(3); // the two conflict-marker files are never snapshotted
     expectNoStackTrace(run);
     expect(run.stderr).toContain(`${ZEROIA} is a link (to ${outside.dir}): not followed, not snapshotted`);
-    expect(run.stderr).toContain(`state/zeroia_state.toml is a link (to ${join(outside.dir, 'zeroia_state.toml')}): not followed`);
+    expect(run.stderr).toContain(
+      `state/zeroia_state.toml is a link (to ${join(outside.dir, 'zeroia_state.toml')}): not followed`,
+    );
     const snapshotted = (await readdir(join(backupDir, 'realtime'), { recursive: true })).map(String);
-    expect(snapshotted.filter((p) => p.startsWith('modules/zeroia') || p.startsWith('state/zeroia_state.toml'))).toEqual([]);
+    expect(
+      snapshotted.filter((p) => p.startsWith('modules/zeroia') || p.startsWith('state/zeroia_state.toml')),
+    ).toEqual([]);
     expect(snapshotted.some((p) => p.startsWith('global_state/global_context.toml.'))).toBe(true);
     await outside.unchanged();
   });

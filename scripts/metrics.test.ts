@@ -21,7 +21,8 @@ const INVALID_STATES = ['state/global_context.toml', 'state/reflexia_state.toml'
 type RunOptions = ScriptOptions & { env?: Record<string, string> };
 
 // scripts/<name> (name with .mts); not killed before the longest test here may take (120 s).
-const start = (name: string, args: string[], { env, ...options }: RunOptions = {}) => startScript(join(REPO_ROOT, 'scripts', name), args, env, { timeoutMs: 120_000, ...options });
+const start = (name: string, args: string[], { env, ...options }: RunOptions = {}) =>
+  startScript(join(REPO_ROOT, 'scripts', name), args, env, { timeoutMs: 120_000, ...options });
 
 async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   for (const started = Date.now(); !condition(); await new Promise((r) => setTimeout(r, 100))) {
@@ -74,17 +75,27 @@ describe('--metrics-file: every backup-side script merges into one textfile', { 
     const fullSuccess = sampleValue(after, N.lastSuccess.name, { type: 'full' })!;
     expect(Math.abs(fullSuccess * 1000 - Date.now())).toBeLessThan(120_000);
     expect(after.samples.filter((s) => s.name === N.lastSuccess.name)).toHaveLength(1); // type="full" only
-    const manifest = JSON.parse(await readFile(join(backupDir, 'daily', 'arkalia_20261124', 'backup_manifest_20261124.json'), 'utf8')) as { archives: { name: string; size_bytes: number }[] };
-    for (const a of manifest.archives) expect(sampleValue(after, N.size.name, { type: a.name }), a.name).toBe(a.size_bytes);
-    expect(sampleValue(after, N.size.name, { type: 'full' })).toBe(manifest.archives.reduce((n, a) => n + a.size_bytes, 0));
+    const manifest = JSON.parse(
+      await readFile(join(backupDir, 'daily', 'arkalia_20261124', 'backup_manifest_20261124.json'), 'utf8'),
+    ) as { archives: { name: string; size_bytes: number }[] };
+    for (const a of manifest.archives)
+      expect(sampleValue(after, N.size.name, { type: a.name }), a.name).toBe(a.size_bytes);
+    expect(sampleValue(after, N.size.name, { type: 'full' })).toBe(
+      manifest.archives.reduce((n, a) => n + a.size_bytes, 0),
+    );
     const gpg = (await readdir(join(backupDir, 'encrypted'))).filter((n) => n.endsWith('.gpg'));
-    const gpgBytes = (await Promise.all(gpg.map(async (n) => (await readFile(join(backupDir, 'encrypted', n))).length))).reduce((a, b) => a + b, 0);
+    const gpgBytes = (
+      await Promise.all(gpg.map(async (n) => (await readFile(join(backupDir, 'encrypted', n))).length))
+    ).reduce((a, b) => a + b, 0);
     expect(sampleValue(after, N.size.name, { type: 'encrypted' })).toBe(gpgBytes);
     const offsiteFiles = (await readdir(offsite)).filter((n) => n !== 'SHA256SUMS'); // what the remote's SHA256SUMS vouches for
-    const offsiteBytes = (await Promise.all(offsiteFiles.map(async (n) => (await readFile(join(offsite, n))).length))).reduce((a, b) => a + b, 0);
+    const offsiteBytes = (
+      await Promise.all(offsiteFiles.map(async (n) => (await readFile(join(offsite, n))).length))
+    ).reduce((a, b) => a + b, 0);
     expect(offsiteFiles).toEqual(expect.arrayContaining(gpg));
     expect(sampleValue(after, N.size.name, { type: 'offsite' })).toBe(offsiteBytes);
-    for (const type of ['full', 'prune', 'encrypted', 'offsite', 'realtime']) expect(sampleValue(after, `${N.duration.name}_count`, { type }), type).toBe(1);
+    for (const type of ['full', 'prune', 'encrypted', 'offsite', 'realtime'])
+      expect(sampleValue(after, `${N.duration.name}_count`, { type }), type).toBe(1);
     expect(sampleValue(after, N.lastVerified.name)).toBeGreaterThanOrEqual(fullSuccess); // prune, then encrypted-backup verified
     expect(sampleValue(after, N.offsiteLastSync.name)).toBeGreaterThanOrEqual(fullSuccess);
     expect(after.samples.filter((s) => s.name === N.failures.name)).toEqual([]);
@@ -102,7 +113,8 @@ describe('--metrics-file: every backup-side script merges into one textfile', { 
     expect(sampleValue(failed, N.failures.name, { type: 'full', reason: 'policy_invalid' })).toBe(1);
     expect(sampleValue(failed, N.lastSuccess.name, { type: 'full' })).toBe(fullSuccess);
     expect(sampleValue(failed, `${N.duration.name}_count`, { type: 'full' })).toBe(1);
-    for (const s of after.samples.filter((x) => x.name !== N.failures.name)) expect(sampleValue(failed, s.name, s.labels), `${s.name}${JSON.stringify(s.labels)}`).toBe(s.value);
+    for (const s of after.samples.filter((x) => x.name !== N.failures.name))
+      expect(sampleValue(failed, s.name, s.labels), `${s.name}${JSON.stringify(s.labels)}`).toBe(s.value);
 
     // A dry run records nothing.
     const before = await readFile(file, 'utf8');
@@ -125,16 +137,45 @@ describe('--metrics-file: every backup-side script merges into one textfile', { 
     const asRoot = process.getuid?.() === 0;
     if (asRoot) await run('chown', ['-R', '65534:65534', dirname(own), backupDir]);
     const asNobody = asRoot ? { as: { uid: 65534, checkout: await checkoutReadableBy(65534) } } : {};
-    const outcome = await script('full-backup.mts', ['--root', own, '--backup-dir', backupDir, '--date', '20261124', '--json', '--metrics-file', join(readOnly, 'arkalia-dr.prom')], asNobody);
+    const outcome = await script(
+      'full-backup.mts',
+      [
+        '--root',
+        own,
+        '--backup-dir',
+        backupDir,
+        '--date',
+        '20261124',
+        '--json',
+        '--metrics-file',
+        join(readOnly, 'arkalia-dr.prom'),
+      ],
+      asNobody,
+    );
     expect(outcome.code, outcome.stderr).toBe(0);
-    expect(outcome.stderr).toMatch(/⚠ metrics not written to .*textfile\/arkalia-dr\.prom: cannot use the lock file .*EACCES.* \(the run itself is not affected\)/);
+    expect(outcome.stderr).toMatch(
+      /⚠ metrics not written to .*textfile\/arkalia-dr\.prom: cannot use the lock file .*EACCES.* \(the run itself is not affected\)/,
+    );
     expect(outcome.stderr).toMatch(/✅ backup complete/);
     expect(JSON.parse(outcome.stdout)).toMatchObject({ ok: true, exit_code: 0 });
     expect(await readdir(join(backupDir, 'daily'))).toEqual(['arkalia_20261124']);
     expect(await readdir(readOnly)).toEqual([]);
 
     // Same for a failed run: its own exit code, not the metrics problem's.
-    const again = await script('full-backup.mts', ['--root', own, '--backup-dir', backupDir, '--date', '20261124', '--metrics-file', join(parent, 'missing', 'm.prom')], asNobody);
+    const again = await script(
+      'full-backup.mts',
+      [
+        '--root',
+        own,
+        '--backup-dir',
+        backupDir,
+        '--date',
+        '20261124',
+        '--metrics-file',
+        join(parent, 'missing', 'm.prom'),
+      ],
+      asNobody,
+    );
     expect(again.code, again.stderr).toBe(1);
     expect(again.stderr).toMatch(/⚠ metrics not written to .*missing\/m\.prom: the folder .*missing does not exist/);
     expect(again.stderr).toMatch(/✗ a backup for 20261124 already exists/);
@@ -148,18 +189,37 @@ describe('remote-sync takes the backup folder lock', { timeout: 60_000 }, () => 
     const file = join(await tempDir('ark-metrics-lock-textfile-'), 'm.prom');
     await mkdir(join(backupDir, 'encrypted'));
     await writeFile(join(backupDir, 'encrypted', 'SHA256SUMS'), '');
-    const holder = spawn(process.execPath, ['--import', TSX, join(REPO_ROOT, 'lib', 'lock', 'testing', 'hold-lock.ts'), backupDir, 'stdin', join(backupDir, 'hold.log'), '1000', 'test'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const holder = spawn(
+      process.execPath,
+      [
+        '--import',
+        TSX,
+        join(REPO_ROOT, 'lib', 'lock', 'testing', 'hold-lock.ts'),
+        backupDir,
+        'stdin',
+        join(backupDir, 'hold.log'),
+        '1000',
+        'test',
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
     await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
     try {
       const common = ['--root', backupDir, '--backup-dir', backupDir, '--to', offsite, '--metrics-file', file];
       const refused = await script('remote-sync.mts', [...common, '--lock-timeout', '0', '--json']);
       expect(refused.code, refused.stderr).toBe(1);
-      expect(JSON.parse(refused.stdout)).toMatchObject({ ok: false, error: { code: 'LOCK_HELD', holder: { pid: holder.pid, command: 'hold-lock test' } } });
+      expect(JSON.parse(refused.stdout)).toMatchObject({
+        ok: false,
+        error: { code: 'LOCK_HELD', holder: { pid: holder.pid, command: 'hold-lock test' } },
+      });
       expect(sampleValue(await metricsOf(file), N.failures.name, { type: 'offsite', reason: 'lock_held' })).toBe(1);
       const dry = await script('remote-sync.mts', [...common, '--lock-timeout', '0', '--dry-run']);
       expect(dry.code, dry.stderr).toBe(0);
       const waiting = start('remote-sync.mts', [...common, '--lock-timeout', 'PT30S']);
-      await until(() => /in use by .*hold-lock test.*; waiting up to 30 s/.test(waiting.stderr()), 'remote-sync to wait for the lock');
+      await until(
+        () => /in use by .*hold-lock test.*; waiting up to 30 s/.test(waiting.stderr()),
+        'remote-sync to wait for the lock',
+      );
       holder.stdin!.end();
       const done = await waiting.done;
       expect(done.code, done.stderr).toBe(0);
@@ -178,14 +238,29 @@ describe('realtime-snapshot --watch --metrics-file', { timeout: 60_000 }, () => 
     const own = await copyFixture({ withEnv: false }); // two states have conflict markers
     const backupDir = await tempDir('ark-metrics-watch-');
     const file = join(await tempDir('ark-metrics-watch-textfile-'), 'm.prom');
-    const watch = start('realtime-snapshot.mts', ['--root', own, '--backup-dir', backupDir, '--watch', '--metrics-file', file]);
+    const watch = start('realtime-snapshot.mts', [
+      '--root',
+      own,
+      '--backup-dir',
+      backupDir,
+      '--watch',
+      '--metrics-file',
+      file,
+    ]);
     // The first pass reports both invalid files; then stop it as systemd does.
-    await until(() => INVALID_STATES.every((p) => watch.stderr().includes(`invalid TOML: ${p}`)) && /watching \d+ folder/.test(watch.stderr()), 'the first pass');
+    await until(
+      () =>
+        INVALID_STATES.every((p) => watch.stderr().includes(`invalid TOML: ${p}`)) &&
+        /watching \d+ folder/.test(watch.stderr()),
+      'the first pass',
+    );
     watch.child.kill('SIGTERM');
     const outcome = await watch.done;
     expect(outcome.code, outcome.stderr).toBe(0);
     const metrics = await metricsOf(file);
-    expect(sampleValue(metrics, N.failures.name, { type: 'realtime', reason: 'invalid_state' })).toBeGreaterThanOrEqual(2);
+    expect(sampleValue(metrics, N.failures.name, { type: 'realtime', reason: 'invalid_state' })).toBeGreaterThanOrEqual(
+      2,
+    );
     expect(metrics.samples.filter((s) => s.name.startsWith(N.duration.name))).toEqual([]); // no runs to time
   });
 });

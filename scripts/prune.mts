@@ -34,43 +34,73 @@ Exit 3 also when a backup does not verify (it is named; nothing is deleted when 
 
 Node 20: npx tsx scripts/prune.mts ...   Node >= 22.18: zx scripts/prune.mts ...`;
 
-await runScript({ help: HELP, options: { 'dry-run': { type: 'boolean', default: false }, 'lock-timeout': { type: 'string' }, ...METRICS_OPTION }, scriptUrl: import.meta.url }, async (ctx, { values, common }) => {
-  const lockTimeoutMs = parseLockTimeout(values['lock-timeout']);
-  const dryRun = values['dry-run'] ?? false;
-  const metrics = runMetrics(ctx, { flag: values['metrics-file'], type: 'prune', dryRun });
+await runScript(
+  {
+    help: HELP,
+    options: { 'dry-run': { type: 'boolean', default: false }, 'lock-timeout': { type: 'string' }, ...METRICS_OPTION },
+    scriptUrl: import.meta.url,
+  },
+  async (ctx, { values, common }) => {
+    const lockTimeoutMs = parseLockTimeout(values['lock-timeout']);
+    const dryRun = values['dry-run'] ?? false;
+    const metrics = runMetrics(ctx, { flag: values['metrics-file'], type: 'prune', dryRun });
 
-  // Loaded only now, so that --help and usage errors answer at once.
-  const [{ loadPolicy }, { runPrune }] = await Promise.all([import('../lib/policy/index.ts'), import('../lib/pipeline/prune.ts')]);
-  const { policy, source } = await metrics.guard(() => loadPolicy(policyLocation(common)));
-  const r = policy.retention;
-  const rules = [`daily_days ${r.daily_days}`, ...(['keep_daily', 'keep_weekly', 'keep_monthly'] as const).filter((k) => r[k]).map((k) => `${k} ${r[k]}`)].join(', ');
-  ctx.say(`🧹 prune ${common.backupDir}/daily (${rules}; policy: ${source})${dryRun ? ' — dry run' : ''}`);
-  const started = Date.now();
-  const report = await metrics.guard(() => runPrune({ backupDir: common.backupDir, retention: r, sink: ctx.sink, dryRun, lockTimeoutMs }));
-  await metrics.record((facts) => pruneMetrics(report, facts));
+    // Loaded only now, so that --help and usage errors answer at once.
+    const [{ loadPolicy }, { runPrune }] = await Promise.all([
+      import('../lib/policy/index.ts'),
+      import('../lib/pipeline/prune.ts'),
+    ]);
+    const { policy, source } = await metrics.guard(() => loadPolicy(policyLocation(common)));
+    const r = policy.retention;
+    const rules = [
+      `daily_days ${r.daily_days}`,
+      ...(['keep_daily', 'keep_weekly', 'keep_monthly'] as const).filter((k) => r[k]).map((k) => `${k} ${r[k]}`),
+    ].join(', ');
+    ctx.say(`🧹 prune ${common.backupDir}/daily (${rules}; policy: ${source})${dryRun ? ' — dry run' : ''}`);
+    const started = Date.now();
+    const report = await metrics.guard(() =>
+      runPrune({ backupDir: common.backupDir, retention: r, sink: ctx.sink, dryRun, lockTimeoutMs }),
+    );
+    await metrics.record((facts) => pruneMetrics(report, facts));
 
-  const kept = report.backups.length - report.deleted.length;
-  const done = report.dryRun ? `[dry run] would delete ${report.deleted.length} backup(s), keep ${kept}; nothing was changed` : `✅ deleted ${report.deleted.length} backup(s), kept ${kept}`;
-  const corrupt = report.corrupt.map((c) => `  - arkalia_${c.date}: ${c.problem}`).join('\n');
-  const summary = report.corrupt.length > 0 ? `⚠ ${done.replace(/^✅ /, '')}; ${report.corrupt.length} backup(s) do NOT verify:\n${corrupt}` : report.backups.length === 0 ? `✅ no backups in ${common.backupDir}/daily: nothing to do` : done;
-  return {
-    exitCode: report.corrupt.length > 0 ? EXIT.integrity : EXIT.ok,
-    summary,
-    result: {
-      backup_dir: report.backupDir,
-      today: report.today,
-      dry_run: report.dryRun,
-      policy: source,
-      retention: r,
-      newest_verified: report.newestVerified,
-      deleted: report.deleted,
-      corrupt: report.corrupt,
-      backups: report.backups.map((b) => ({ date: b.date, dir: b.dir, action: b.action, age_days: b.ageDays, status: b.status, problem: b.problem, reasons: b.reasons })),
-      trash_removed: report.trashRemoved,
-      ignored: report.ignored,
-      hashed: report.hashed,
-      lock_waited_ms: report.lockWaitedMs,
-      duration_ms: Date.now() - started,
-    },
-  };
-});
+    const kept = report.backups.length - report.deleted.length;
+    const done = report.dryRun
+      ? `[dry run] would delete ${report.deleted.length} backup(s), keep ${kept}; nothing was changed`
+      : `✅ deleted ${report.deleted.length} backup(s), kept ${kept}`;
+    const corrupt = report.corrupt.map((c) => `  - arkalia_${c.date}: ${c.problem}`).join('\n');
+    const summary =
+      report.corrupt.length > 0
+        ? `⚠ ${done.replace(/^✅ /, '')}; ${report.corrupt.length} backup(s) do NOT verify:\n${corrupt}`
+        : report.backups.length === 0
+          ? `✅ no backups in ${common.backupDir}/daily: nothing to do`
+          : done;
+    return {
+      exitCode: report.corrupt.length > 0 ? EXIT.integrity : EXIT.ok,
+      summary,
+      result: {
+        backup_dir: report.backupDir,
+        today: report.today,
+        dry_run: report.dryRun,
+        policy: source,
+        retention: r,
+        newest_verified: report.newestVerified,
+        deleted: report.deleted,
+        corrupt: report.corrupt,
+        backups: report.backups.map((b) => ({
+          date: b.date,
+          dir: b.dir,
+          action: b.action,
+          age_days: b.ageDays,
+          status: b.status,
+          problem: b.problem,
+          reasons: b.reasons,
+        })),
+        trash_removed: report.trashRemoved,
+        ignored: report.ignored,
+        hashed: report.hashed,
+        lock_waited_ms: report.lockWaitedMs,
+        duration_ms: Date.now() - started,
+      },
+    };
+  },
+);

@@ -15,7 +15,8 @@ const PRUNE = join(REPO_ROOT, 'scripts', 'prune.mts');
 const FULL_BACKUP = join(REPO_ROOT, 'scripts', 'full-backup.mts');
 
 // Not killed before the longest test here may take (120 s).
-const start = (script: string, args: string[], options: ScriptOptions = {}) => startScript(script, args, {}, { timeoutMs: 120_000, ...options });
+const start = (script: string, args: string[], options: ScriptOptions = {}) =>
+  startScript(script, args, {}, { timeoutMs: 120_000, ...options });
 const prune = (args: string[], options?: ScriptOptions) => start(PRUNE, args, options).done;
 
 function expectNoStackTrace(outcome: ScriptRun): void {
@@ -43,7 +44,8 @@ async function slowRoot(): Promise<string> {
   return root;
 }
 
-const writing = (backupDir: string) => async () => (await readdir(join(backupDir, 'daily')).catch(() => [] as string[])).some((n) => n.includes('.partial-'));
+const writing = (backupDir: string) => async () =>
+  (await readdir(join(backupDir, 'daily')).catch(() => [] as string[])).some((n) => n.includes('.partial-'));
 
 describe('prune.mts: command line', { timeout: 60_000 }, () => {
   it('--help prints the rules and every flag on stdout, exit 0, also through zx', async () => {
@@ -52,7 +54,19 @@ describe('prune.mts: command line', { timeout: 60_000 }, () => {
       expect(outcome.code, outcome.stderr).toBe(0);
       expect(outcome.stderr).toBe('');
       expect(outcome.stdout).toMatch(/^Usage: prune\.mts/);
-      for (const text of ['--dry-run', '--lock-timeout T', '--root DIR', '--backup-dir DIR', '--policy FILE', '--json', 'daily_days', 'keep_weekly', 'ISO weeks', 'never touched', '.arkalia-dr.lock']) {
+      for (const text of [
+        '--dry-run',
+        '--lock-timeout T',
+        '--root DIR',
+        '--backup-dir DIR',
+        '--policy FILE',
+        '--json',
+        'daily_days',
+        'keep_weekly',
+        'ISO weeks',
+        'never touched',
+        '.arkalia-dr.lock',
+      ]) {
         expect(outcome.stdout).toContain(text);
       }
     }
@@ -70,9 +84,21 @@ describe('prune.mts: command line', { timeout: 60_000 }, () => {
       { args: [...common, '--json', '--bogus'], code: 2, message: /Unknown option '--bogus'/ },
       { args: [...common, 'extra'], code: 2, message: /Unexpected argument 'extra'/ },
       { args: [...common, '--lock-timeout', 'soon'], code: 2, message: /--lock-timeout must be seconds .* got "soon"/ },
-      { args: [...common, '--json', '--policy', join(work, 'negative.toml')], code: 2, message: /negative\.toml: invalid policy:\n\s+- retention\.keep_weekly: / },
-      { args: [...common, '--policy', join(work, 'typo.toml')], code: 2, message: /typo\.toml: invalid policy:[\s\S]*daily_dayz/ },
-      { args: ['--root', work, '--backup-dir', join(work, 'no-such-dir'), '--json'], code: 1, message: /backup folder .*no-such-dir does not exist or is not a folder \(check --backup-dir/ },
+      {
+        args: [...common, '--json', '--policy', join(work, 'negative.toml')],
+        code: 2,
+        message: /negative\.toml: invalid policy:\n\s+- retention\.keep_weekly: /,
+      },
+      {
+        args: [...common, '--policy', join(work, 'typo.toml')],
+        code: 2,
+        message: /typo\.toml: invalid policy:[\s\S]*daily_dayz/,
+      },
+      {
+        args: ['--root', work, '--backup-dir', join(work, 'no-such-dir'), '--json'],
+        code: 1,
+        message: /backup folder .*no-such-dir does not exist or is not a folder \(check --backup-dir/,
+      },
     ];
     const outcomes = await Promise.all(cases.map((c) => prune(c.args)));
     outcomes.forEach((outcome, i) => {
@@ -82,7 +108,12 @@ describe('prune.mts: command line', { timeout: 60_000 }, () => {
       expect(outcome.stderr, label).toMatch(message);
       expect(outcome.stderr, label).toMatch(/^✗ /m);
       expectNoStackTrace(outcome);
-      if (args.includes('--json')) expect(JSON.parse(outcome.stdout), label).toMatchObject({ ok: false, exit_code: code, error: { message: expect.stringMatching(message) } });
+      if (args.includes('--json'))
+        expect(JSON.parse(outcome.stdout), label).toMatchObject({
+          ok: false,
+          exit_code: code,
+          error: { message: expect.stringMatching(message) },
+        });
       else expect(outcome.stdout, label).toBe('');
     });
     expect(await snapshotTree(backupDir)).toEqual(before);
@@ -104,17 +135,29 @@ describe('prune.mts: what it deletes', { timeout: 60_000 }, () => {
     expectNoStackTrace(dry);
     expect(await snapshotTree(backupDir)).toEqual(before);
     const planned = JSON.parse(dry.stdout) as Record<string, unknown>;
-    expect(planned).toMatchObject({ ok: false, exit_code: 3, dry_run: true, deleted: [corrupt, older], newest_verified: good, corrupt: [{ date: corrupt, problem: `arkalia_logs_${corrupt}.tar.gz: sha256 mismatch` }], hashed: 2 });
+    expect(planned).toMatchObject({
+      ok: false,
+      exit_code: 3,
+      dry_run: true,
+      deleted: [corrupt, older],
+      newest_verified: good,
+      corrupt: [{ date: corrupt, problem: `arkalia_logs_${corrupt}.tar.gz: sha256 mismatch` }],
+      hashed: 2,
+    });
     expect(dry.stderr).toContain(`[dry run] would delete ${join(backupDir, 'daily', `arkalia_${older}`)}`);
     expect(dry.stderr).toMatch(/would delete 2 backup\(s\), keep 1; nothing was changed; 1 backup\(s\) do NOT verify/);
 
     const real = await prune(['--backup-dir', backupDir, '--root', backupDir]);
     expect(real.code, real.stderr).toBe(3);
     expect(real.stdout).toBe('');
-    expect(real.stderr).toContain(`✗ ${join(backupDir, 'daily', `arkalia_${corrupt}`)} does not verify: arkalia_logs_${corrupt}.tar.gz: sha256 mismatch`);
+    expect(real.stderr).toContain(
+      `✗ ${join(backupDir, 'daily', `arkalia_${corrupt}`)} does not verify: arkalia_logs_${corrupt}.tar.gz: sha256 mismatch`,
+    );
     expect(real.stderr).toContain(`  keep   arkalia_${good}: newest backup that verifies`);
     expect(real.stderr).toContain(`  delete arkalia_${corrupt} (DOES NOT VERIFY): age 40 day(s) > daily_days 30`);
-    expect(real.stderr).toMatch(new RegExp(`deleted 2 backup\\(s\\), kept 1; 1 backup\\(s\\) do NOT verify:\\n  - arkalia_${corrupt}: `));
+    expect(real.stderr).toMatch(
+      new RegExp(`deleted 2 backup\\(s\\), kept 1; 1 backup\\(s\\) do NOT verify:\\n  - arkalia_${corrupt}: `),
+    );
     expect(await daily(backupDir)).toEqual([`.arkalia_${daysAgo(1)}.partial-1-2`, `arkalia_${good}`]);
 
     const again = await prune(['--backup-dir', backupDir, '--root', backupDir, '--json']);
@@ -122,15 +165,26 @@ describe('prune.mts: what it deletes', { timeout: 60_000 }, () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, deleted: [], newest_verified: good, corrupt: [] });
   });
 
-  it('honours the policy\'s GFS counts (keep_monthly) from --policy', async () => {
+  it("honours the policy's GFS counts (keep_monthly) from --policy", async () => {
     const backupDir = await tempDir('ark-prune-');
     const work = await tempDir('ark-prune-policy-');
     await writeFile(join(work, 'gfs.toml'), '[retention]\ndaily_days = 7\nkeep_monthly = 2\n');
     const dates = [3, 20, 45, 80, 120].map((d) => daysAgo(d));
     for (const date of dates) await makeBackup(backupDir, date);
-    const outcome = await prune(['--backup-dir', backupDir, '--root', work, '--policy', join(work, 'gfs.toml'), '--json']);
+    const outcome = await prune([
+      '--backup-dir',
+      backupDir,
+      '--root',
+      work,
+      '--policy',
+      join(work, 'gfs.toml'),
+      '--json',
+    ]);
     expect(outcome.code, outcome.stderr).toBe(0);
-    const result = JSON.parse(outcome.stdout) as { backups: { date: string; action: string; reasons: string[] }[]; retention: unknown };
+    const result = JSON.parse(outcome.stdout) as {
+      backups: { date: string; action: string; reasons: string[] }[];
+      retention: unknown;
+    };
     expect(result.retention).toEqual({ daily_days: 7, keep_monthly: 2 });
     const keptByMonth = result.backups.filter((b) => b.reasons.some((r) => r.startsWith('monthly'))).map((b) => b.date);
     expect(keptByMonth).toHaveLength(2);
@@ -152,9 +206,15 @@ describe('full-backup.mts and prune.mts share the backup folder lock', { timeout
     const refused = await prune(['--backup-dir', backupDir, '--root', root, '--lock-timeout', '0', '--json']);
     expect(refused.code, refused.stderr).toBe(1);
     expectNoStackTrace(refused);
-    const holder = new RegExp(`is in use by another arkalia-dr run: pid ${backup.child.pid} on host ${hostname()} since \\S+ \\(\\d+ s ago\\), command: full-backup\\.mts --root ${root} --backup-dir ${backupDir} --json; not waiting \\(--lock-timeout 0\\)\\. Wait for it to finish`);
+    const holder = new RegExp(
+      `is in use by another arkalia-dr run: pid ${backup.child.pid} on host ${hostname()} since \\S+ \\(\\d+ s ago\\), command: full-backup\\.mts --root ${root} --backup-dir ${backupDir} --json; not waiting \\(--lock-timeout 0\\)\\. Wait for it to finish`,
+    );
     expect(refused.stderr).toMatch(holder);
-    expect(JSON.parse(refused.stdout)).toMatchObject({ ok: false, exit_code: 1, error: { code: 'LOCK_HELD', holder: { pid: backup.child.pid, host: hostname() } } });
+    expect(JSON.parse(refused.stdout)).toMatchObject({
+      ok: false,
+      exit_code: 1,
+      error: { code: 'LOCK_HELD', holder: { pid: backup.child.pid, host: hostname() } },
+    });
 
     const waiting = start(PRUNE, ['--backup-dir', backupDir, '--root', root, '--lock-timeout', '60', '--json']);
     await waitFor(async () => waiting.stderr().includes('⏳'), waiting.child, 'the prune waits for the lock');
@@ -166,9 +226,17 @@ describe('full-backup.mts and prune.mts share the backup folder lock', { timeout
     expect(backedUp.stderr).toMatch(/🧹 pruned: deleted 1 backup\(s\)/);
 
     expect(waited.code, waited.stderr).toBe(0);
-    expect(waited.stderr).toMatch(new RegExp(`⏳ ${backupDir} is in use by pid ${backup.child.pid} .*command: full-backup\\.mts.*; waiting up to 60 s`));
+    expect(waited.stderr).toMatch(
+      new RegExp(
+        `⏳ ${backupDir} is in use by pid ${backup.child.pid} .*command: full-backup\\.mts.*; waiting up to 60 s`,
+      ),
+    );
     expect(waited.stderr).toMatch(/✓ backup folder lock taken after \d+\.\d s/);
-    const pruned = JSON.parse(waited.stdout) as { deleted: string[]; backups: { date: string }[]; lock_waited_ms: number };
+    const pruned = JSON.parse(waited.stdout) as {
+      deleted: string[];
+      backups: { date: string }[];
+      lock_waited_ms: number;
+    };
     expect(pruned.deleted).toEqual([]);
     expect(pruned.backups.map((b) => b.date)).toEqual([backupResult.date]); // it ran after the backup had finished
     expect(pruned.lock_waited_ms).toBeGreaterThan(0);
@@ -188,7 +256,11 @@ describe('full-backup.mts and prune.mts share the backup folder lock', { timeout
 
     const outcome = await prune(['--backup-dir', backupDir, '--root', root, '--lock-timeout', '0']);
     expect(outcome.code, outcome.stderr).toBe(0);
-    expect(outcome.stderr).toMatch(new RegExp(`⚠ removed a stale lock \\(process ${backup.child.pid} no longer exists\\): pid ${backup.child.pid} on host .*command: full-backup\\.mts`));
+    expect(outcome.stderr).toMatch(
+      new RegExp(
+        `⚠ removed a stale lock \\(process ${backup.child.pid} no longer exists\\): pid ${backup.child.pid} on host .*command: full-backup\\.mts`,
+      ),
+    );
     expect(await daily(backupDir)).toEqual([partial, `arkalia_${daysAgo(2)}`]);
     expect(await readdir(backupDir)).toEqual(['daily']);
   });
@@ -201,17 +273,44 @@ describe('full-backup.mts and prune.mts share the backup folder lock', { timeout
     await makeBackup(backupDir, old2);
     const date = daysAgo(0);
 
-    const kept = await start(FULL_BACKUP, ['--root', root, '--backup-dir', backupDir, '--date', date, '--no-prune', '--json']).done;
+    const kept = await start(FULL_BACKUP, [
+      '--root',
+      root,
+      '--backup-dir',
+      backupDir,
+      '--date',
+      date,
+      '--no-prune',
+      '--json',
+    ]).done;
     expect(kept.code, kept.stderr).toBe(3);
     expect(JSON.parse(kept.stdout)).toMatchObject({ prune: null });
     expect(await daily(backupDir)).toEqual([`arkalia_${old2}`, `arkalia_${old1}`, `arkalia_${date}`].sort());
 
-    const far = { ...currentProcess(), host: 'backup-host-2', token: 'far', since: '2026-11-26T03:00:00.000Z', command: 'prune.mts' };
+    const far = {
+      ...currentProcess(),
+      host: 'backup-host-2',
+      token: 'far',
+      since: '2026-11-26T03:00:00.000Z',
+      command: 'prune.mts',
+    };
     await writeFile(lockPath(backupDir), formatLockRecord(far));
-    const blocked = await start(FULL_BACKUP, ['--root', root, '--backup-dir', backupDir, '--date', date, '--replace', '--lock-timeout', '0']).done;
+    const blocked = await start(FULL_BACKUP, [
+      '--root',
+      root,
+      '--backup-dir',
+      backupDir,
+      '--date',
+      date,
+      '--replace',
+      '--lock-timeout',
+      '0',
+    ]).done;
     expect(blocked.code, blocked.stderr).toBe(1);
     expectNoStackTrace(blocked);
-    expect(blocked.stderr).toMatch(/is in use by another arkalia-dr run: pid \d+ on host backup-host-2 since 2026-11-26T03:00:00\.000Z .*command: prune\.mts; not waiting \(--lock-timeout 0\)\. It runs on another host \(backup-host-2\), so this lock is never removed automatically: if no arkalia-dr run is active there, remove .*\.arkalia-dr\.lock by hand\./);
+    expect(blocked.stderr).toMatch(
+      /is in use by another arkalia-dr run: pid \d+ on host backup-host-2 since 2026-11-26T03:00:00\.000Z .*command: prune\.mts; not waiting \(--lock-timeout 0\)\. It runs on another host \(backup-host-2\), so this lock is never removed automatically: if no arkalia-dr run is active there, remove .*\.arkalia-dr\.lock by hand\./,
+    );
     expect(await daily(backupDir)).toEqual([`arkalia_${old2}`, `arkalia_${old1}`, `arkalia_${date}`].sort()); // no partial either
   });
 });

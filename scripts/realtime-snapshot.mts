@@ -40,99 +40,152 @@ after a clean stop; problems while watching are reported as they happen.
 
 Node 20: npx tsx scripts/realtime-snapshot.mts ...   Node >= 22.18: zx scripts/realtime-snapshot.mts ...`;
 
-await runScript({ help: HELP, options: {
-    watch: { type: 'boolean', default: false },
-    'dry-run': { type: 'boolean', default: false },
-    'debounce-ms': { type: 'string' },
-    'max-wait-ms': { type: 'string' },
-    'rescan-ms': { type: 'string' },
-    ...METRICS_OPTION,
-  }, scriptUrl: import.meta.url }, async (ctx, { values, common }) => {
-  const debounceMs = milliseconds(values['debounce-ms'], '--debounce-ms', 500);
-  const maxWaitMs = milliseconds(values['max-wait-ms'], '--max-wait-ms', Math.max(30_000, debounceMs));
-  const rescanMs = milliseconds(values['rescan-ms'], '--rescan-ms', 30_000);
-  if (!values.watch) {
-    for (const flag of ['debounce-ms', 'max-wait-ms', 'rescan-ms'] as const) {
-      if (values[flag] !== undefined) throw new UsageError(`--${flag} only applies with --watch`);
+await runScript(
+  {
+    help: HELP,
+    options: {
+      watch: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      'debounce-ms': { type: 'string' },
+      'max-wait-ms': { type: 'string' },
+      'rescan-ms': { type: 'string' },
+      ...METRICS_OPTION,
+    },
+    scriptUrl: import.meta.url,
+  },
+  async (ctx, { values, common }) => {
+    const debounceMs = milliseconds(values['debounce-ms'], '--debounce-ms', 500);
+    const maxWaitMs = milliseconds(values['max-wait-ms'], '--max-wait-ms', Math.max(30_000, debounceMs));
+    const rescanMs = milliseconds(values['rescan-ms'], '--rescan-ms', 30_000);
+    if (!values.watch) {
+      for (const flag of ['debounce-ms', 'max-wait-ms', 'rescan-ms'] as const) {
+        if (values[flag] !== undefined) throw new UsageError(`--${flag} only applies with --watch`);
+      }
     }
-  }
-  if (values.watch && values['dry-run']) throw new UsageError('--dry-run cannot be combined with --watch');
-  const metrics = runMetrics(ctx, { flag: values['metrics-file'], type: 'realtime', dryRun: values['dry-run'] });
+    if (values.watch && values['dry-run']) throw new UsageError('--dry-run cannot be combined with --watch');
+    const metrics = runMetrics(ctx, { flag: values['metrics-file'], type: 'realtime', dryRun: values['dry-run'] });
 
-  // Loaded only now, so that --help and usage errors answer at once.
-  const [{ loadPolicy }, pipeline] = await Promise.all([import('../lib/policy/index.ts'), import('../lib/pipeline/realtime-snapshot.ts')]);
-  const { policy, source } = await metrics.guard(() => loadPolicy(policyLocation(common)));
+    // Loaded only now, so that --help and usage errors answer at once.
+    const [{ loadPolicy }, pipeline] = await Promise.all([
+      import('../lib/policy/index.ts'),
+      import('../lib/pipeline/realtime-snapshot.ts'),
+    ]);
+    const { policy, source } = await metrics.guard(() => loadPolicy(policyLocation(common)));
 
-  if (!values.watch) {
-    ctx.say(`📸 real-time snapshot of ${common.root} → ${common.backupDir}/realtime (policy: ${source})`);
-    const report = await metrics.guard(() => pipeline.runRealtimeSnapshot({ root: common.root, backupDir: common.backupDir, policy, sink: ctx.sink, dryRun: values['dry-run'] }));
-    await metrics.record((facts) => realtimeMetrics(report, facts));
-    const exitCode = pipeline.realtimeExitCode(report);
+    if (!values.watch) {
+      ctx.say(`📸 real-time snapshot of ${common.root} → ${common.backupDir}/realtime (policy: ${source})`);
+      const report = await metrics.guard(() =>
+        pipeline.runRealtimeSnapshot({
+          root: common.root,
+          backupDir: common.backupDir,
+          policy,
+          sink: ctx.sink,
+          dryRun: values['dry-run'],
+        }),
+      );
+      await metrics.record((facts) => realtimeMetrics(report, facts));
+      const exitCode = pipeline.realtimeExitCode(report);
+      const t = report.totals;
+      const counts = `${t.written} ${report.dryRun ? 'would be written' : 'written'}, ${t.unchanged} unchanged, ${t.invalid} invalid, ${t.failed} failed, ${t.pruned} ${report.dryRun ? 'would be pruned' : 'pruned'}`;
+      const lines = [
+        `${exitCode === EXIT.ok ? '✅' : '⚠'} ${report.dryRun ? '[dry run] nothing was written; ' : ''}snapshots: ${counts}`,
+      ];
+      if (report.invalid.length > 0)
+        lines.push(
+          `${report.invalid.length} state file(s) are invalid TOML and were not snapshotted:`,
+          ...report.invalid.map((i) => `  - ${i.path}: ${i.reason}`),
+        );
+      if (report.failed.length > 0)
+        lines.push(
+          `${report.failed.length} snapshot(s) could not be written:`,
+          ...report.failed.map((f) => `  - ${f.path}: ${f.message}`),
+        );
+      return {
+        exitCode,
+        summary: lines.join('\n'),
+        result: {
+          mode: 'once',
+          dry_run: report.dryRun,
+          ...runFields(common.backupDir, source, report),
+          written: report.written,
+          invalid_states: report.invalid,
+          failed: report.failed,
+          pruned: report.pruned,
+        },
+      };
+    }
+
+    ctx.say(`📸 watching ${common.root} → ${common.backupDir}/realtime (policy: ${source}; stop with Ctrl-C)`);
+    // Failures seen while watching are counted once a minute, and at the stop.
+    const failures: ArkEvent[] = [];
+    const sink: EventSink = (event) => {
+      ctx.sink(event);
+      if (event.kind === 'snapshot-failed' || event.kind === 'invalid-state') failures.push(event);
+    };
+    const flush = () => metrics.record(() => realtimeEventMetrics(failures.splice(0)));
+    const flusher = metrics.file === null ? null : setInterval(() => void flush(), 60_000).unref();
+    const session = await metrics.guard(() =>
+      pipeline.watchRealtimeSnapshots({
+        root: common.root,
+        backupDir: common.backupDir,
+        policy,
+        sink,
+        debounceMs,
+        maxWaitMs,
+        rescanMs,
+      }),
+    );
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      const onSignal = (s: NodeJS.Signals) => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        // A second signal while finishing: leave at once (a temp file may stay; the next run removes it).
+        const force = () => {
+          ctx.say('✗ stopped without finishing');
+          process.exit(EXIT.failed);
+        };
+        process.once('SIGINT', force);
+        process.once('SIGTERM', force);
+        resolve(s);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    });
+    ctx.say(`▶ ${signal}: finishing pending snapshots…`);
+    const report = await session.stop();
+    if (flusher) clearInterval(flusher);
+    await flush();
     const t = report.totals;
-    const counts = `${t.written} ${report.dryRun ? 'would be written' : 'written'}, ${t.unchanged} unchanged, ${t.invalid} invalid, ${t.failed} failed, ${t.pruned} ${report.dryRun ? 'would be pruned' : 'pruned'}`;
-    const lines = [`${exitCode === EXIT.ok ? '✅' : '⚠'} ${report.dryRun ? '[dry run] nothing was written; ' : ''}snapshots: ${counts}`];
-    if (report.invalid.length > 0) lines.push(`${report.invalid.length} state file(s) are invalid TOML and were not snapshotted:`, ...report.invalid.map((i) => `  - ${i.path}: ${i.reason}`));
-    if (report.failed.length > 0) lines.push(`${report.failed.length} snapshot(s) could not be written:`, ...report.failed.map((f) => `  - ${f.path}: ${f.message}`));
     return {
-      exitCode,
-      summary: lines.join('\n'),
+      exitCode: EXIT.ok,
+      summary: `✅ stopped after ${Math.round(report.durationMs / 1000)} s: ${t.written} snapshot(s) written, ${t.invalid} invalid version(s) refused, ${t.failed} failed, ${t.pruned} pruned`,
       result: {
-        mode: 'once',
-        dry_run: report.dryRun,
+        mode: 'watch',
+        signal,
         ...runFields(common.backupDir, source, report),
-        written: report.written,
         invalid_states: report.invalid,
-        failed: report.failed,
-        pruned: report.pruned,
       },
     };
-  }
-
-  ctx.say(`📸 watching ${common.root} → ${common.backupDir}/realtime (policy: ${source}; stop with Ctrl-C)`);
-  // Failures seen while watching are counted once a minute, and at the stop.
-  const failures: ArkEvent[] = [];
-  const sink: EventSink = (event) => {
-    ctx.sink(event);
-    if (event.kind === 'snapshot-failed' || event.kind === 'invalid-state') failures.push(event);
-  };
-  const flush = () => metrics.record(() => realtimeEventMetrics(failures.splice(0)));
-  const flusher = metrics.file === null ? null : setInterval(() => void flush(), 60_000).unref();
-  const session = await metrics.guard(() => pipeline.watchRealtimeSnapshots({ root: common.root, backupDir: common.backupDir, policy, sink, debounceMs, maxWaitMs, rescanMs }));
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const onSignal = (s: NodeJS.Signals) => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      // A second signal while finishing: leave at once (a temp file may stay; the next run removes it).
-      const force = () => {
-        ctx.say('✗ stopped without finishing');
-        process.exit(EXIT.failed);
-      };
-      process.once('SIGINT', force);
-      process.once('SIGTERM', force);
-      resolve(s);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-  ctx.say(`▶ ${signal}: finishing pending snapshots…`);
-  const report = await session.stop();
-  if (flusher) clearInterval(flusher);
-  await flush();
-  const t = report.totals;
-  return {
-    exitCode: EXIT.ok,
-    summary: `✅ stopped after ${Math.round(report.durationMs / 1000)} s: ${t.written} snapshot(s) written, ${t.invalid} invalid version(s) refused, ${t.failed} failed, ${t.pruned} pruned`,
-    result: {
-      mode: 'watch',
-      signal,
-      ...runFields(common.backupDir, source, report),
-      invalid_states: report.invalid,
-    },
-  };
-});
+  },
+);
 
 /** The --json fields a one-shot run and a --watch session share. */
-function runFields(backupDir: string, policySource: string, report: { startedAt: Date; durationMs: number; totals: { written: number; bytesWritten: number; unchanged: number; invalid: number; failed: number; pruned: number } }) {
+function runFields(
+  backupDir: string,
+  policySource: string,
+  report: {
+    startedAt: Date;
+    durationMs: number;
+    totals: {
+      written: number;
+      bytesWritten: number;
+      unchanged: number;
+      invalid: number;
+      failed: number;
+      pruned: number;
+    };
+  },
+) {
   const t = report.totals;
   return {
     backup_dir: backupDir,
@@ -150,6 +203,9 @@ function runFields(backupDir: string, policySource: string, report: { startedAt:
 
 function milliseconds(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 86_400_000) throw new UsageError(`${flag} must be a whole number of milliseconds between 1 and 86400000, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 86_400_000)
+    throw new UsageError(
+      `${flag} must be a whole number of milliseconds between 1 and 86400000, got ${JSON.stringify(value)}`,
+    );
   return Number(value);
 }

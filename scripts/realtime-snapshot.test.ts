@@ -31,7 +31,9 @@ async function waitFor(what: string, probe: () => Promise<boolean>, child: Child
 async function series(backupDir: string, path: string): Promise<string[]> {
   const dir = join(backupDir, 'realtime', path, '..');
   const base = path.split('/').at(-1)!;
-  return (await readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith(`${base}.`) && STAMPED.test(n)).sort();
+  return (await readdir(dir).catch(() => [] as string[]))
+    .filter((n) => n.startsWith(`${base}.`) && STAMPED.test(n))
+    .sort();
 }
 
 describe('realtime-snapshot.mts: command line', { timeout: 60_000 }, () => {
@@ -40,7 +42,17 @@ describe('realtime-snapshot.mts: command line', { timeout: 60_000 }, () => {
     for (const outcome of outcomes) {
       expect(outcome.code, outcome.stderr).toBe(0);
       expect(outcome.stdout).toMatch(/^Usage: realtime-snapshot\.mts/);
-      for (const flag of ['--watch', '--debounce-ms N', '--dry-run', '--root DIR', '--backup-dir DIR', '--policy FILE', '--json', 'realtime/<path under the root>.<YYYYMMDD_HHMMSS>']) expect(outcome.stdout).toContain(flag);
+      for (const flag of [
+        '--watch',
+        '--debounce-ms N',
+        '--dry-run',
+        '--root DIR',
+        '--backup-dir DIR',
+        '--policy FILE',
+        '--json',
+        'realtime/<path under the root>.<YYYYMMDD_HHMMSS>',
+      ])
+        expect(outcome.stdout).toContain(flag);
       expect(outcome.stderr).toBe('');
     }
   });
@@ -53,11 +65,20 @@ describe('realtime-snapshot.mts: command line', { timeout: 60_000 }, () => {
     const common = ['--root', root, '--backup-dir', backupDir];
     const cases: { args: string[]; message: RegExp }[] = [
       { args: [...common, '--json', '--bogus'], message: /Unknown option '--bogus'/ },
-      { args: [...common, '--watch', '--debounce-ms', 'soon'], message: /--debounce-ms must be a whole number of milliseconds/ },
+      {
+        args: [...common, '--watch', '--debounce-ms', 'soon'],
+        message: /--debounce-ms must be a whole number of milliseconds/,
+      },
       { args: [...common, '--debounce-ms', '100'], message: /--debounce-ms only applies with --watch/ },
       { args: [...common, '--watch', '--dry-run'], message: /--dry-run cannot be combined with --watch/ },
-      { args: [...common, '--json', '--policy', join(work, 'abs.toml')], message: /realtime\.paths entry "\/var\/lib\/x\/\*\.toml" must be relative to the Arkalia root/ },
-      { args: ['--root', join(backupDir, 'no-such-root'), '--backup-dir', backupDir, '--watch'], message: /Arkalia root .*no-such-root is not a folder/ },
+      {
+        args: [...common, '--json', '--policy', join(work, 'abs.toml')],
+        message: /realtime\.paths entry "\/var\/lib\/x\/\*\.toml" must be relative to the Arkalia root/,
+      },
+      {
+        args: ['--root', join(backupDir, 'no-such-root'), '--backup-dir', backupDir, '--watch'],
+        message: /Arkalia root .*no-such-root is not a folder/,
+      },
     ];
     const outcomes = await Promise.all(cases.map((c) => snapshot(c.args)));
     outcomes.forEach((outcome, i) => {
@@ -67,7 +88,12 @@ describe('realtime-snapshot.mts: command line', { timeout: 60_000 }, () => {
       expect(outcome.stderr, label).toMatch(message);
       expect(outcome.stderr, label).toMatch(/^✗ /m);
       expectNoStackTrace(outcome);
-      if (args.includes('--json')) expect(JSON.parse(outcome.stdout), label).toMatchObject({ ok: false, exit_code: 2, error: { message: expect.stringMatching(message) } });
+      if (args.includes('--json'))
+        expect(JSON.parse(outcome.stdout), label).toMatchObject({
+          ok: false,
+          exit_code: 2,
+          error: { message: expect.stringMatching(message) },
+        });
       else expect(outcome.stdout, label).toBe('');
     });
     expect(await readdir(backupDir)).toEqual([]);
@@ -83,10 +109,23 @@ describe('realtime-snapshot.mts: one-shot', { timeout: 60_000 }, () => {
     const first = await snapshot(args);
     expect(first.code, first.stderr).toBe(3);
     expectNoStackTrace(first);
-    for (const path of INVALID_STATES) expect(first.stderr).toMatch(new RegExp(`invalid TOML: ${path} — git merge-conflict markers`));
+    for (const path of INVALID_STATES)
+      expect(first.stderr).toMatch(new RegExp(`invalid TOML: ${path} — git merge-conflict markers`));
     expect(first.stderr).toMatch(/2 state file\(s\) are invalid TOML and were not snapshotted/);
-    const result = JSON.parse(first.stdout) as Record<string, unknown> & { written: { path: string; snapshot: string; bytes: number }[]; invalid_states: { path: string }[] };
-    expect(result).toMatchObject({ ok: false, exit_code: 3, mode: 'once', dry_run: false, snapshots_written: 6, invalid_count: 2, failed_count: 0, unchanged: 0 });
+    const result = JSON.parse(first.stdout) as Record<string, unknown> & {
+      written: { path: string; snapshot: string; bytes: number }[];
+      invalid_states: { path: string }[];
+    };
+    expect(result).toMatchObject({
+      ok: false,
+      exit_code: 3,
+      mode: 'once',
+      dry_run: false,
+      snapshots_written: 6,
+      invalid_count: 2,
+      failed_count: 0,
+      unchanged: 0,
+    });
     expect(result.bytes_written).toBe(result.written.reduce((n, w) => n + w.bytes, 0));
     expect(typeof result.duration_ms).toBe('number');
     expect(result.invalid_states.map((s) => s.path)).toEqual(INVALID_STATES);
@@ -94,7 +133,10 @@ describe('realtime-snapshot.mts: one-shot', { timeout: 60_000 }, () => {
     expect(files.map((f) => f.replace(STAMPED, ''))).toEqual(VALID_STATES);
     for (const path of VALID_STATES) {
       const [name] = await series(backupDir, path);
-      expect((await readFile(join(backupDir, 'realtime', path, '..', name!))).equals(await readFile(join(root, path))), path).toBe(true);
+      expect(
+        (await readFile(join(backupDir, 'realtime', path, '..', name!))).equals(await readFile(join(root, path))),
+        path,
+      ).toBe(true);
     }
 
     const second = await snapshot(args);
@@ -115,7 +157,9 @@ describe('realtime-snapshot.mts: one-shot', { timeout: 60_000 }, () => {
     expect(written).toEqual(['modules/zeroia/state/zeroia_state.toml', ...INVALID_STATES]);
     const zeroia = await series(backupDir, 'modules/zeroia/state/zeroia_state.toml');
     expect(zeroia).toHaveLength(2);
-    expect(await readFile(join(backupDir, 'realtime/modules/zeroia/state', zeroia[1]!), 'utf8')).toBe('[decision]\nlast_decision = "after"\n');
+    expect(await readFile(join(backupDir, 'realtime/modules/zeroia/state', zeroia[1]!), 'utf8')).toBe(
+      '[decision]\nlast_decision = "after"\n',
+    );
   });
 
   it('--dry-run says what it would write and writes nothing (exit 3 like a real run); a full disk is exit 1 naming the file', async () => {
@@ -129,14 +173,23 @@ describe('realtime-snapshot.mts: one-shot', { timeout: 60_000 }, () => {
         snapshot(['--root', root, '--backup-dir', fs.dir, '--json']),
       ]);
       expect(dry.code, dry.stderr).toBe(3);
-      expect(dry.stderr).toMatch(/\[dry run\] would snapshot state\/zeroia_state\.toml → realtime\/state\/zeroia_state\.toml\.\d{8}_\d{6}/);
+      expect(dry.stderr).toMatch(
+        /\[dry run\] would snapshot state\/zeroia_state\.toml → realtime\/state\/zeroia_state\.toml\.\d{8}_\d{6}/,
+      );
       expect(JSON.parse(dry.stdout)).toMatchObject({ dry_run: true, snapshots_written: 7, invalid_count: 2 });
       expect(await readdir(backupDir)).toEqual([]);
 
       expect(full.code, full.stderr).toBe(1);
       expectNoStackTrace(full);
-      expect(full.stderr).toMatch(/✗ no snapshot of state\/big_state\.toml: no space left in .* \(ENOSPC\)\. Nothing was published for it/);
-      expect(JSON.parse(full.stdout)).toMatchObject({ exit_code: 1, snapshots_written: 6, failed_count: 1, failed: [{ path: 'state/big_state.toml', code: 'DISK_FULL' }] });
+      expect(full.stderr).toMatch(
+        /✗ no snapshot of state\/big_state\.toml: no space left in .* \(ENOSPC\)\. Nothing was published for it/,
+      );
+      expect(JSON.parse(full.stdout)).toMatchObject({
+        exit_code: 1,
+        snapshots_written: 6,
+        failed_count: 1,
+        failed: [{ path: 'state/big_state.toml', code: 'DISK_FULL' }],
+      });
       expect((await listFiles(fs.dir)).filter((f) => !STAMPED.test(f))).toEqual([]); // no temp file left
     } finally {
       await fs.unmount();
@@ -151,12 +204,31 @@ describe('realtime-snapshot.mts --watch', { timeout: 60_000 }, () => {
     const backupA = await tempDir('ark-rt-watch-');
     const backupB = await tempDir('ark-rt-watch-');
     const a = start(['--root', rootA, '--backup-dir', backupA, '--watch', '--debounce-ms', '300', '--json']);
-    const b = start(['--root', rootB, '--backup-dir', backupB, '--watch', '--debounce-ms', '5000', '--max-wait-ms', '60000', '--json']);
+    const b = start([
+      '--root',
+      rootB,
+      '--backup-dir',
+      backupB,
+      '--watch',
+      '--debounce-ms',
+      '5000',
+      '--max-wait-ms',
+      '60000',
+      '--json',
+    ]);
     const path = 'state/zeroia_state.toml';
     try {
       await Promise.all([
-        waitFor('the initial snapshots', async () => /watching \d+ folder/.test(a.stderr()) && (await series(backupA, path)).length === 1, a.child),
-        waitFor('the initial snapshots', async () => /watching \d+ folder/.test(b.stderr()) && (await series(backupB, path)).length === 1, b.child),
+        waitFor(
+          'the initial snapshots',
+          async () => /watching \d+ folder/.test(a.stderr()) && (await series(backupA, path)).length === 1,
+          a.child,
+        ),
+        waitFor(
+          'the initial snapshots',
+          async () => /watching \d+ folder/.test(b.stderr()) && (await series(backupB, path)).length === 1,
+          b.child,
+        ),
       ]);
 
       // A: a burst of 15 writes → one more snapshot, of the last version.
@@ -181,7 +253,15 @@ describe('realtime-snapshot.mts --watch', { timeout: 60_000 }, () => {
       expect(outA.code, outA.stderr).toBe(0);
       expectNoStackTrace(outA);
       expect(outA.stderr).toMatch(/SIGTERM: finishing pending snapshots/);
-      expect(JSON.parse(outA.stdout)).toMatchObject({ ok: true, exit_code: 0, mode: 'watch', signal: 'SIGTERM', snapshots_written: 7, failed_count: 0, invalid_states: INVALID_STATES.map((p) => ({ path: p })) });
+      expect(JSON.parse(outA.stdout)).toMatchObject({
+        ok: true,
+        exit_code: 0,
+        mode: 'watch',
+        signal: 'SIGTERM',
+        snapshots_written: 7,
+        failed_count: 0,
+        invalid_states: INVALID_STATES.map((p) => ({ path: p })),
+      });
 
       expect(outB.code, outB.stderr).toBe(0);
       expect(JSON.parse(outB.stdout)).toMatchObject({ mode: 'watch', signal: 'SIGINT', snapshots_written: 7 });

@@ -64,26 +64,52 @@ under it.
 
 Tuning (env): ARK_OFFSITE_RETRIES (default 4), ARK_OFFSITE_RETRY_DELAY_MS (first delay, default 500).`;
 
-await runScript({ help: HELP, options: { to: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, 'lock-timeout': { type: 'string' }, ...METRICS_OPTION }, scriptUrl: import.meta.url }, async (ctx, { values, common }) => {
-  const to = values.to ?? process.env.ARK_OFFSITE;
-  if (to === undefined || to === '') throw new UsageError('missing --to TARGET (or env ARK_OFFSITE): a folder, user@host:/path or s3://bucket/prefix; see --help');
-  const target = parseTarget(to);
-  const retry = retryPolicyFromEnv(process.env);
-  const dryRun = values['dry-run'] === true;
-  const lockTimeoutMs = parseLockTimeout(values['lock-timeout']);
-  const metrics = runMetrics(ctx, { flag: values['metrics-file'], type: 'offsite', dryRun });
-  const remote = await metrics.guard(() => openRemote(target, process.env));
+await runScript(
+  {
+    help: HELP,
+    options: {
+      to: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      'lock-timeout': { type: 'string' },
+      ...METRICS_OPTION,
+    },
+    scriptUrl: import.meta.url,
+  },
+  async (ctx, { values, common }) => {
+    const to = values.to ?? process.env.ARK_OFFSITE;
+    if (to === undefined || to === '')
+      throw new UsageError(
+        'missing --to TARGET (or env ARK_OFFSITE): a folder, user@host:/path or s3://bucket/prefix; see --help',
+      );
+    const target = parseTarget(to);
+    const retry = retryPolicyFromEnv(process.env);
+    const dryRun = values['dry-run'] === true;
+    const lockTimeoutMs = parseLockTimeout(values['lock-timeout']);
+    const metrics = runMetrics(ctx, { flag: values['metrics-file'], type: 'offsite', dryRun });
+    const remote = await metrics.guard(() => openRemote(target, process.env));
 
-  const { source } = await metrics.guard(() => loadPolicy(policyLocation(common)));
-  ctx.say(`🌐 offsite sync of ${encryptedDir(common.backupDir)} → ${remote.target} (policy: ${source})${dryRun ? ' — dry run' : ''}`);
-  const report = await metrics.guard(() => remoteSync({ backupDir: common.backupDir, remote, sink: ctx.sink, dryRun, retry: { policy: retry }, lockTimeoutMs }));
-  await metrics.record((facts) => remoteSyncMetrics(report, facts));
-  const exitCode = report.problems.length > 0 ? EXIT.integrity : EXIT.ok;
-  const counts = `${report.filesUploaded} uploaded (${formatBytes(report.bytesUploaded)}), ${report.plan.filter((a) => a.action === 'skip').length} unchanged, ${report.deleted.length} deleted; the remote vouches for ${report.remote.files} file(s), ${formatBytes(report.remote.bytes)}`;
-  const summary = report.dryRun
-    ? '[dry run] nothing was changed'
-    : exitCode === EXIT.ok
-      ? `✅ offsite copy up to date: ${counts}`
-      : `⚠ offsite sync finished with ${report.problems.length} integrity problem(s): ${counts}\n${report.problems.map((p) => `  - ${p.name}: ${p.message}`).join('\n')}`;
-  return { exitCode, summary, result: { ...report } };
-});
+    const { source } = await metrics.guard(() => loadPolicy(policyLocation(common)));
+    ctx.say(
+      `🌐 offsite sync of ${encryptedDir(common.backupDir)} → ${remote.target} (policy: ${source})${dryRun ? ' — dry run' : ''}`,
+    );
+    const report = await metrics.guard(() =>
+      remoteSync({
+        backupDir: common.backupDir,
+        remote,
+        sink: ctx.sink,
+        dryRun,
+        retry: { policy: retry },
+        lockTimeoutMs,
+      }),
+    );
+    await metrics.record((facts) => remoteSyncMetrics(report, facts));
+    const exitCode = report.problems.length > 0 ? EXIT.integrity : EXIT.ok;
+    const counts = `${report.filesUploaded} uploaded (${formatBytes(report.bytesUploaded)}), ${report.plan.filter((a) => a.action === 'skip').length} unchanged, ${report.deleted.length} deleted; the remote vouches for ${report.remote.files} file(s), ${formatBytes(report.remote.bytes)}`;
+    const summary = report.dryRun
+      ? '[dry run] nothing was changed'
+      : exitCode === EXIT.ok
+        ? `✅ offsite copy up to date: ${counts}`
+        : `⚠ offsite sync finished with ${report.problems.length} integrity problem(s): ${counts}\n${report.problems.map((p) => `  - ${p.name}: ${p.message}`).join('\n')}`;
+    return { exitCode, summary, result: { ...report } };
+  },
+);

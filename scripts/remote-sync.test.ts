@@ -16,9 +16,13 @@ const run = promisify(execFile);
 const states = (date: string) => `arkalia_states_${date}.tar.gz.gpg`;
 const SECRET = 'sekret-never-printed-7f3a';
 
-const sync = (args: string[], env?: Record<string, string>) => runScript('remote-sync', args, env, { timeoutMs: 60_000 });
+const sync = (args: string[], env?: Record<string, string>) =>
+  runScript('remote-sync', args, env, { timeoutMs: 60_000 });
 
-async function backupDirWith(files: Record<string, string>, options?: Parameters<typeof writeEncrypted>[2]): Promise<{ backupDir: string; args: string[] }> {
+async function backupDirWith(
+  files: Record<string, string>,
+  options?: Parameters<typeof writeEncrypted>[2],
+): Promise<{ backupDir: string; args: string[] }> {
   const backupDir = await tempDir('ark-sync-script-');
   await writeEncrypted(backupDir, files, options);
   return { backupDir, args: ['--root', backupDir, '--backup-dir', backupDir] };
@@ -32,7 +36,10 @@ function expectClean(outcome: ScriptRun): void {
 let sshd: TestSshd;
 let s3: TestS3;
 beforeAll(async () => {
-  [sshd, s3] = await Promise.all([startSshd({ lifetimeSec: 240 }), startS3rver({ buckets: ['offsite'], lifetimeMs: 240_000 })]);
+  [sshd, s3] = await Promise.all([
+    startSshd({ lifetimeSec: 240 }),
+    startS3rver({ buckets: ['offsite'], lifetimeMs: 240_000 }),
+  ]);
 }, 30_000);
 afterAll(async () => {
   await Promise.all([sshd?.stop(), s3?.stop()]);
@@ -44,7 +51,15 @@ describe('remote-sync.mts', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Deletion rule \(never delete the last good offsite copy\)/);
     expect(help.stdout).toMatch(/newest copy of each kind\s+is never deleted/);
-    for (const name of ['ARK_OFFSITE', 'ARK_SSH_PORT', 'ARK_SSH_KEY', 'ARK_S3_ENDPOINT', 'AWS_ACCESS_KEY_ID', '--dry-run']) expect(help.stdout).toContain(name);
+    for (const name of [
+      'ARK_OFFSITE',
+      'ARK_SSH_PORT',
+      'ARK_SSH_KEY',
+      'ARK_S3_ENDPOINT',
+      'AWS_ACCESS_KEY_ID',
+      '--dry-run',
+    ])
+      expect(help.stdout).toContain(name);
     const { args } = await backupDirWith({});
     for (const [extra, env, message] of [
       [[], {}, /missing --to/],
@@ -65,7 +80,15 @@ describe('remote-sync.mts', () => {
     const first = await sync([...args, '--to', target, '--json']);
     expect(first.code, first.stderr).toBe(0);
     const result = JSON.parse(first.stdout);
-    expect(result).toMatchObject({ ok: true, exit_code: 0, target, filesUploaded: 2, bytesUploaded: 6, remote: { files: 2, bytes: 6 }, succeededAt: expect.any(String) });
+    expect(result).toMatchObject({
+      ok: true,
+      exit_code: 0,
+      target,
+      filesUploaded: 2,
+      bytesUploaded: 6,
+      remote: { files: 2, bytes: 6 },
+      succeededAt: expect.any(String),
+    });
     expect(first.stderr).toMatch(/✓ verified on the remote: arkalia_states_20261125/);
     const second = JSON.parse((await sync([...args, '--to', target, '--json'])).stdout);
     expect(second).toMatchObject({ ok: true, filesUploaded: 0, deleted: [] });
@@ -81,7 +104,10 @@ describe('remote-sync.mts', () => {
   });
 
   it('a corrupted local archive is not sent: exit 3, named', async () => {
-    const { args } = await backupDirWith({ [states('20261125')]: 'good', [states('20261126')]: 'bad' }, { corrupt: [states('20261126')] });
+    const { args } = await backupDirWith(
+      { [states('20261125')]: 'good', [states('20261126')]: 'bad' },
+      { corrupt: [states('20261126')] },
+    );
     const target = await tempDir('ark-offsite-');
     const outcome = await sync([...args, '--to', target]);
     expect(outcome.code).toBe(3);
@@ -95,22 +121,42 @@ describe('remote-sync.mts', () => {
     const outcome = await sync([...args, '--to', 's3://offsite/arkalia/encrypted'], env);
     expect(outcome.code, outcome.stderr).toBe(0);
     expectClean(outcome);
-    const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: s3.credentials });
+    const client = new S3Client({
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: s3.credentials,
+    });
     const listed = await client.send(new ListObjectsV2Command({ Bucket: 'offsite', Prefix: 'arkalia/encrypted/' }));
-    expect(listed.Contents?.map((o) => o.Key).sort()).toEqual(['arkalia/encrypted/SHA256SUMS', `arkalia/encrypted/${states('20261124')}`, `arkalia/encrypted/${states('20261125')}`]);
+    expect(listed.Contents?.map((o) => o.Key).sort()).toEqual([
+      'arkalia/encrypted/SHA256SUMS',
+      `arkalia/encrypted/${states('20261124')}`,
+      `arkalia/encrypted/${states('20261125')}`,
+    ]);
     client.destroy();
     const again = JSON.parse((await sync([...args, '--to', 's3://offsite/arkalia/encrypted', '--json'], env)).stdout);
     expect(again).toMatchObject({ ok: true, filesUploaded: 0 });
 
-    const denied = await sync([...args, '--to', 's3://offsite/arkalia/encrypted'], { ...env, AWS_ACCESS_KEY_ID: 'NOT-A-KEY' });
+    const denied = await sync([...args, '--to', 's3://offsite/arkalia/encrypted'], {
+      ...env,
+      AWS_ACCESS_KEY_ID: 'NOT-A-KEY',
+    });
     expect(denied.code).toBe(1);
-    expect(denied.stderr).toMatch(/✗ s3:\/\/offsite\/arkalia\/encrypted\/: list: access denied \(InvalidAccessKeyId, HTTP 403\)/);
+    expect(denied.stderr).toMatch(
+      /✗ s3:\/\/offsite\/arkalia\/encrypted\/: list: access denied \(InvalidAccessKeyId, HTTP 403\)/,
+    );
     expectClean(denied);
   });
 
   it('S3 endpoint down: the retries are shown, then exit 1 naming the target', async () => {
     const { args } = await backupDirWith({ [states('20261125')]: 'x' });
-    const env = { ...s3.env, AWS_SECRET_ACCESS_KEY: SECRET, ARK_S3_ENDPOINT: `http://127.0.0.1:${await freePort()}`, ARK_OFFSITE_RETRIES: '2', ARK_OFFSITE_RETRY_DELAY_MS: '10' };
+    const env = {
+      ...s3.env,
+      AWS_SECRET_ACCESS_KEY: SECRET,
+      ARK_S3_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
+      ARK_OFFSITE_RETRIES: '2',
+      ARK_OFFSITE_RETRY_DELAY_MS: '10',
+    };
     const outcome = await sync([...args, '--to', 's3://offsite/x'], env);
     expect(outcome.code).toBe(1);
     expect(outcome.stderr.match(/↻ s3:\/\/offsite\/x\/: list failed \(REMOTE_UNREACHABLE/g)).toHaveLength(2);

@@ -8,7 +8,16 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArkError, EXIT, UsageError } from '../lib/errors.ts';
 import { loadPolicy } from '../lib/policy/index.ts';
-import { CRON_FILE_NAME, parseTimeOfDay, planSchedule, renderCron, renderSystemd, unitsToEnable, type ScheduleEnv, type UnitFile } from '../lib/schedule/index.ts';
+import {
+  CRON_FILE_NAME,
+  parseTimeOfDay,
+  planSchedule,
+  renderCron,
+  renderSystemd,
+  unitsToEnable,
+  type ScheduleEnv,
+  type UnitFile,
+} from '../lib/schedule/index.ts';
 import { writeFileAtomic } from '../lib/state/index.ts';
 import { COMMON_HELP, policyLocation } from './cli/parse-options.ts';
 import { runScript } from './cli/run-script.ts';
@@ -48,83 +57,121 @@ ${COMMON_HELP}
 
 Node 20: npx tsx scripts/schedule.mts ...   Node >= 22.18: zx scripts/schedule.mts ...`;
 
-await runScript({ help: HELP, options: {
-    format: { type: 'string', default: 'cron' },
-    at: { type: 'string', default: '03:00' },
-    user: { type: 'string' },
-    'metrics-file': { type: 'string' },
-    // Not --env-file: Node 20 reads that flag anywhere on its command line, even after the script.
-    'secrets-file': { type: 'string' },
-    recipient: { type: 'string', multiple: true },
-    keyring: { type: 'string' },
-    to: { type: 'string' },
-    install: { type: 'string' },
-    force: { type: 'boolean', default: false },
-  }, scriptUrl: import.meta.url }, async (ctx, { values, common }) => {
-  const format = values.format;
-  if (format !== 'cron' && format !== 'systemd') throw new UsageError(`--format must be cron or systemd, got ${JSON.stringify(format)}`);
-  const at = parseTimeOfDay(values.at);
-  if (values.force && values.install === undefined) throw new UsageError('--force only applies with --install DIR');
-  const abs = (path: string) => resolve(path);
-  const { policy, source } = await loadPolicy(policyLocation(common));
-
-  const plan = planSchedule(policy, {
-    at,
-    args: {
-      common: common.policyFile ? ['--policy', common.policyFile] : [],
-      'encrypted-backup': [...(values.recipient ?? []).flatMap((f) => ['--recipient', abs(f)]), ...(values.keyring ? ['--keyring', abs(values.keyring)] : [])],
-      'remote-sync': values.to ? ['--to', values.to] : [],
+await runScript(
+  {
+    help: HELP,
+    options: {
+      format: { type: 'string', default: 'cron' },
+      at: { type: 'string', default: '03:00' },
+      user: { type: 'string' },
+      'metrics-file': { type: 'string' },
+      // Not --env-file: Node 20 reads that flag anywhere on its command line, even after the script.
+      'secrets-file': { type: 'string' },
+      recipient: { type: 'string', multiple: true },
+      keyring: { type: 'string' },
+      to: { type: 'string' },
+      install: { type: 'string' },
+      force: { type: 'boolean', default: false },
     },
-  });
-  const scriptsDir = dirname(fileURLToPath(import.meta.url));
-  const env: ScheduleEnv = {
-    node: process.execPath,
-    tsx: createRequire(import.meta.url).resolve('tsx'),
-    scriptsDir,
-    user: values.user ?? userInfo().username,
-    root: common.root,
-    backupDir: common.backupDir,
-    metricsFile: abs(values['metrics-file'] ?? (process.env.ARK_METRICS_FILE || DEFAULT_METRICS_FILE)),
-    ...(values['secrets-file'] ? { secretsFile: abs(values['secrets-file']) } : {}),
-    policySource: source,
-  };
-  const files: UnitFile[] = format === 'cron' ? [{ name: CRON_FILE_NAME, content: renderCron(plan, env) }] : renderSystemd(plan, env);
-  const next =
-    format === 'cron'
-      ? [`cron reads ${values.install ?? '/etc/cron.d'}/${CRON_FILE_NAME} by itself: it must belong to root, mode 0644 (no group/other write), its name without dots`]
-      : ['systemctl daemon-reload', `systemctl enable --now ${unitsToEnable(plan).join(' ')}`];
+    scriptUrl: import.meta.url,
+  },
+  async (ctx, { values, common }) => {
+    const format = values.format;
+    if (format !== 'cron' && format !== 'systemd')
+      throw new UsageError(`--format must be cron or systemd, got ${JSON.stringify(format)}`);
+    const at = parseTimeOfDay(values.at);
+    if (values.force && values.install === undefined) throw new UsageError('--force only applies with --install DIR');
+    const abs = (path: string) => resolve(path);
+    const { policy, source } = await loadPolicy(policyLocation(common));
 
-  if (values.install === undefined) {
-    if (!common.json) process.stdout.write(files.map((f) => (format === 'cron' ? f.content : `### ${f.name}\n${f.content}`)).join('\n'));
-    return { exitCode: EXIT.ok, result: { format, policy: source, files, next } };
-  }
-
-  // --install: compare everything first, so that a refusal changes nothing; then write each atomically.
-  const dir = abs(values.install);
-  if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) throw new UsageError(`--install ${dir} is not a folder (e.g. /etc/cron.d or /etc/systemd/system)`);
-  const planned = await Promise.all(
-    files.map(async (f) => {
-      const current = await readFile(join(dir, f.name), 'utf8').catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return null;
-        throw error;
-      });
-      return { ...f, path: join(dir, f.name), action: current === null ? 'created' : current === f.content ? 'unchanged' : values.force ? 'replaced' : 'conflict' };
-    }),
-  );
-  const conflicts = planned.filter((f) => f.action === 'conflict');
-  if (conflicts.length > 0) {
-    throw new ArkError('SCHEDULE_FILE_EXISTS', `${conflicts.map((f) => f.path).join(', ')} already exist${conflicts.length === 1 ? 's' : ''} with other content: nothing was written. Compare (schedule.mts prints what it would write), then run again with --force to replace ${conflicts.length === 1 ? 'it' : 'them'}.`, {
-      details: { conflicts: conflicts.map((f) => f.path) },
+    const plan = planSchedule(policy, {
+      at,
+      args: {
+        common: common.policyFile ? ['--policy', common.policyFile] : [],
+        'encrypted-backup': [
+          ...(values.recipient ?? []).flatMap((f) => ['--recipient', abs(f)]),
+          ...(values.keyring ? ['--keyring', abs(values.keyring)] : []),
+        ],
+        'remote-sync': values.to ? ['--to', values.to] : [],
+      },
     });
-  }
-  for (const f of planned) {
-    if (f.action !== 'unchanged') await writeFileAtomic(f.path, f.content, { mode: 0o644 });
-    ctx.say(`${f.action === 'unchanged' ? ' ' : '✓'} ${f.action.padEnd(9)} ${f.path}`);
-  }
-  const changed = planned.some((f) => f.action !== 'unchanged');
-  return {
-    exitCode: EXIT.ok,
-    summary: `${changed ? '✅ installed' : '✅ already installed'} (${format}) in ${dir}. Next:\n${next.map((n) => `  ${n}`).join('\n')}`,
-    result: { format, policy: source, dir, files: planned.map(({ name, path, action }) => ({ name, path, action })), next },
-  };
-});
+    const scriptsDir = dirname(fileURLToPath(import.meta.url));
+    const env: ScheduleEnv = {
+      node: process.execPath,
+      tsx: createRequire(import.meta.url).resolve('tsx'),
+      scriptsDir,
+      user: values.user ?? userInfo().username,
+      root: common.root,
+      backupDir: common.backupDir,
+      metricsFile: abs(values['metrics-file'] ?? (process.env.ARK_METRICS_FILE || DEFAULT_METRICS_FILE)),
+      ...(values['secrets-file'] ? { secretsFile: abs(values['secrets-file']) } : {}),
+      policySource: source,
+    };
+    const files: UnitFile[] =
+      format === 'cron' ? [{ name: CRON_FILE_NAME, content: renderCron(plan, env) }] : renderSystemd(plan, env);
+    const next =
+      format === 'cron'
+        ? [
+            `cron reads ${values.install ?? '/etc/cron.d'}/${CRON_FILE_NAME} by itself: it must belong to root, mode 0644 (no group/other write), its name without dots`,
+          ]
+        : ['systemctl daemon-reload', `systemctl enable --now ${unitsToEnable(plan).join(' ')}`];
+
+    if (values.install === undefined) {
+      if (!common.json)
+        process.stdout.write(
+          files.map((f) => (format === 'cron' ? f.content : `### ${f.name}\n${f.content}`)).join('\n'),
+        );
+      return { exitCode: EXIT.ok, result: { format, policy: source, files, next } };
+    }
+
+    // --install: compare everything first, so that a refusal changes nothing; then write each atomically.
+    const dir = abs(values.install);
+    if (
+      !(await stat(dir).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ))
+    )
+      throw new UsageError(`--install ${dir} is not a folder (e.g. /etc/cron.d or /etc/systemd/system)`);
+    const planned = await Promise.all(
+      files.map(async (f) => {
+        const current = await readFile(join(dir, f.name), 'utf8').catch((error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return null;
+          throw error;
+        });
+        return {
+          ...f,
+          path: join(dir, f.name),
+          action:
+            current === null ? 'created' : current === f.content ? 'unchanged' : values.force ? 'replaced' : 'conflict',
+        };
+      }),
+    );
+    const conflicts = planned.filter((f) => f.action === 'conflict');
+    if (conflicts.length > 0) {
+      throw new ArkError(
+        'SCHEDULE_FILE_EXISTS',
+        `${conflicts.map((f) => f.path).join(', ')} already exist${conflicts.length === 1 ? 's' : ''} with other content: nothing was written. Compare (schedule.mts prints what it would write), then run again with --force to replace ${conflicts.length === 1 ? 'it' : 'them'}.`,
+        {
+          details: { conflicts: conflicts.map((f) => f.path) },
+        },
+      );
+    }
+    for (const f of planned) {
+      if (f.action !== 'unchanged') await writeFileAtomic(f.path, f.content, { mode: 0o644 });
+      ctx.say(`${f.action === 'unchanged' ? ' ' : '✓'} ${f.action.padEnd(9)} ${f.path}`);
+    }
+    const changed = planned.some((f) => f.action !== 'unchanged');
+    return {
+      exitCode: EXIT.ok,
+      summary: `${changed ? '✅ installed' : '✅ already installed'} (${format}) in ${dir}. Next:\n${next.map((n) => `  ${n}`).join('\n')}`,
+      result: {
+        format,
+        policy: source,
+        dir,
+        files: planned.map(({ name, path, action }) => ({ name, path, action })),
+        next,
+      },
+    };
+  },
+);

@@ -28,7 +28,9 @@ describe('schedule.mts', { timeout: 60_000 }, () => {
     expect(text).toMatch(/^ARK_BACKUP_DIR=\/backup$/m);
     expect(text).toMatch(/^ARK_METRICS_FILE=\/var\/lib\/node-exporter\/ark\.prom$/m);
     expect(text).toContain(`* * * * * root ${cmd('realtime-snapshot.mts')}\n`);
-    expect(text).toContain(`0 3 * * * root ${cmd('full-backup.mts')} --no-prune; ${cmd('prune.mts')}; ${cmd('encrypted-backup.mts')}; ${cmd('remote-sync.mts')}\n`);
+    expect(text).toContain(
+      `0 3 * * * root ${cmd('full-backup.mts')} --no-prune; ${cmd('prune.mts')}; ${cmd('encrypted-backup.mts')}; ${cmd('remote-sync.mts')}\n`,
+    );
     expect(text).toContain(`0 5 * * * root ${cmd('verify.mts')} --daily\n`);
     expect(text).toMatch(/verify\.mts does not exist yet/);
     expect(text).toMatch(/^#   configs +PT6H +NOT honoured/m);
@@ -37,7 +39,19 @@ describe('schedule.mts', { timeout: 60_000 }, () => {
 
   it('--format systemd: units systemd-analyze accepts (when installed); --at moves the chain and the checklist', async () => {
     const dir = await tempDir('ark-units-');
-    const outcome = await schedule([...common, '--format', 'systemd', '--at', '01:30', '--install', dir, '--to', 's3://bucket/arkalia', '--secrets-file', '/etc/arkalia-dr/env']);
+    const outcome = await schedule([
+      ...common,
+      '--format',
+      'systemd',
+      '--at',
+      '01:30',
+      '--install',
+      dir,
+      '--to',
+      's3://bucket/arkalia',
+      '--secrets-file',
+      '/etc/arkalia-dr/env',
+    ]);
     expect(outcome.code, outcome.stderr).toBe(0);
     const names = (await readdir(dir)).sort();
     expect(names).toHaveLength(12);
@@ -46,14 +60,23 @@ describe('schedule.mts', { timeout: 60_000 }, () => {
     expect(timer).toMatch(/^Persistent=true$/m);
     expect(timer).toMatch(/^RandomizedDelaySec=5min$/m);
     const sync = await readFile(join(dir, 'arkalia-dr-remote-sync.service'), 'utf8');
-    expect(sync).toContain(`ExecStart=${process.execPath} --import ${TSX} ${join(REPO_ROOT, 'scripts', 'remote-sync.mts')} --to s3://bucket/arkalia\n`);
+    expect(sync).toContain(
+      `ExecStart=${process.execPath} --import ${TSX} ${join(REPO_ROOT, 'scripts', 'remote-sync.mts')} --to s3://bucket/arkalia\n`,
+    );
     expect(sync).toMatch(/^Type=oneshot$/m);
     expect(sync).toMatch(/^EnvironmentFile=\/etc\/arkalia-dr\/env$/m);
     expect(await readFile(join(dir, 'arkalia-dr-realtime-snapshot.service'), 'utf8')).toMatch(/^Restart=on-failure$/m);
-    expect(await readFile(join(dir, 'arkalia-dr-verify-daily.timer'), 'utf8')).toMatch(/^OnCalendar=\*-\*-\* 03:30:00$/m);
-    expect(outcome.stderr).toContain(`systemctl enable --now arkalia-dr-realtime-snapshot.service arkalia-dr-full-backup.timer arkalia-dr-verify-daily.timer arkalia-dr-verify-weekly.timer arkalia-dr-verify-monthly.timer`);
+    expect(await readFile(join(dir, 'arkalia-dr-verify-daily.timer'), 'utf8')).toMatch(
+      /^OnCalendar=\*-\*-\* 03:30:00$/m,
+    );
+    expect(outcome.stderr).toContain(
+      `systemctl enable --now arkalia-dr-realtime-snapshot.service arkalia-dr-full-backup.timer arkalia-dr-verify-daily.timer arkalia-dr-verify-weekly.timer arkalia-dr-verify-monthly.timer`,
+    );
     expect(outcome.stderr).toMatch(/systemctl daemon-reload/);
-    const analyze = await run('systemd-analyze', ['--version']).then(() => true, () => false);
+    const analyze = await run('systemd-analyze', ['--version']).then(
+      () => true,
+      () => false,
+    );
     if (analyze) {
       const verified = await run('systemd-analyze', ['verify', ...names.map((n) => join(dir, n))]).then(
         (r) => ({ code: 0, stderr: r.stderr }),
@@ -71,7 +94,9 @@ describe('schedule.mts', { timeout: 60_000 }, () => {
     const installed = await readFile(join(dir, 'arkalia-dr'), 'utf8');
     expect((await stat(join(dir, 'arkalia-dr'))).mode & 0o022).toBe(0);
     expect(first.stderr).toMatch(/✓ created +.*\/arkalia-dr\n/);
-    expect(first.stderr).toMatch(/✅ installed \(cron\) in .*\. Next:\n {2}cron reads .*\/arkalia-dr by itself: it must belong to root, mode 0644/);
+    expect(first.stderr).toMatch(
+      /✅ installed \(cron\) in .*\. Next:\n {2}cron reads .*\/arkalia-dr by itself: it must belong to root, mode 0644/,
+    );
 
     const same = await schedule([...common, '--install', dir, '--json']);
     expect(same.code, same.stderr).toBe(0);
@@ -80,7 +105,9 @@ describe('schedule.mts', { timeout: 60_000 }, () => {
     await writeFile(join(dir, 'arkalia-dr'), `${installed}# a local edit\n`);
     const refused = await schedule([...common, '--at', '04:00', '--install', dir]);
     expect(refused.code, refused.stderr).toBe(1);
-    expect(refused.stderr).toMatch(/✗ .*\/arkalia-dr already exists with other content: nothing was written\. .* again with --force/);
+    expect(refused.stderr).toMatch(
+      /✗ .*\/arkalia-dr already exists with other content: nothing was written\. .* again with --force/,
+    );
     expect(await readFile(join(dir, 'arkalia-dr'), 'utf8')).toBe(`${installed}# a local edit\n`);
     expect(await readdir(dir)).toEqual(['arkalia-dr']);
 
@@ -99,8 +126,12 @@ describe('schedule.mts', { timeout: 60_000 }, () => {
     const result = JSON.parse(outcome.stdout) as { policy: string; files: { name: string; content: string }[] };
     expect(result.policy).toBe(policy);
     const cron = result.files[0]!.content;
-    expect(cron).toContain(`0 3 * * 0 root ${cmd('full-backup.mts')} --no-prune --policy ${policy}; ${cmd('prune.mts')} --policy ${policy};`);
-    expect(cron).toMatch(/^#   logs +P7D +full-backup: in the logs archive of the full backup \(weekly on Sunday at 03:00\)$/m);
+    expect(cron).toContain(
+      `0 3 * * 0 root ${cmd('full-backup.mts')} --no-prune --policy ${policy}; ${cmd('prune.mts')} --policy ${policy};`,
+    );
+    expect(cron).toMatch(
+      /^#   logs +P7D +full-backup: in the logs archive of the full backup \(weekly on Sunday at 03:00\)$/m,
+    );
     expect(cron).toMatch(/^#   models +P1D +NOT honoured/m);
   });
 
@@ -117,9 +148,18 @@ describe('schedule.mts', { timeout: 60_000 }, () => {
       [['--user', 'root; rm -rf /'], /--user must be a user name/],
       [['--root', '/srv/a\nb'], /root must not contain a line break/],
       [['--bogus'], /Unknown option '--bogus'/],
-      [['--policy', await write('twice.toml', '[schedule]\nfull = "PT12H"\n')], /schedule\.full = PT12H: full-backup writes one backup per date/],
-      [['--policy', await write('seven.toml', '[schedule]\nfull = "P2D"\n')], /schedule\.full = P2D: every 2 days cannot be scheduled exactly/],
-      [['--policy', await write('typo.toml', '[schedule]\nfull = "daily"\n')], /schedule\.full: expected an ISO-8601 duration/],
+      [
+        ['--policy', await write('twice.toml', '[schedule]\nfull = "PT12H"\n')],
+        /schedule\.full = PT12H: full-backup writes one backup per date/,
+      ],
+      [
+        ['--policy', await write('seven.toml', '[schedule]\nfull = "P2D"\n')],
+        /schedule\.full = P2D: every 2 days cannot be scheduled exactly/,
+      ],
+      [
+        ['--policy', await write('typo.toml', '[schedule]\nfull = "daily"\n')],
+        /schedule\.full: expected an ISO-8601 duration/,
+      ],
       [['--install', await write('a-file', '')], /--install .*a-file is not a folder/],
       [['--install', join(dir, 'missing')], /--install .*missing is not a folder/],
     ];

@@ -52,18 +52,27 @@ export function scriptPath(nameOrPath: string): string {
  * caller's environment minus every ARK_* and AWS_* variable (a test says what the script sees),
  * plus `env`. Killed after `options.timeoutMs` (default 90 s).
  */
-export function startScript(nameOrPath: string, args: readonly string[], env: Record<string, string> = {}, options: ScriptOptions = {}): StartedScript {
+export function startScript(
+  nameOrPath: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+  options: ScriptOptions = {},
+): StartedScript {
   const base: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(base)) if (/^(ARK_|AWS_)/.test(key)) delete base[key];
   const started = Date.now();
   const as = options.as;
   const at = (path: string) => (as ? inCheckout(path, as.checkout) : path);
-  const child = spawn(as ? as.checkout.node : process.execPath, ['--no-warnings', '--import', at(TSX), ...(options.viaZx ? [at(ZX_CLI)] : []), at(scriptPath(nameOrPath)), ...args], {
-    cwd: options.cwd ?? at(REPO_ROOT),
-    env: { ...base, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...(as ? { uid: as.uid, gid: as.uid } : {}),
-  });
+  const child = spawn(
+    as ? as.checkout.node : process.execPath,
+    ['--no-warnings', '--import', at(TSX), ...(options.viaZx ? [at(ZX_CLI)] : []), at(scriptPath(nameOrPath)), ...args],
+    {
+      cwd: options.cwd ?? at(REPO_ROOT),
+      env: { ...base, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(as ? { uid: as.uid, gid: as.uid } : {}),
+    },
+  );
   let stdout = '';
   let stderr = '';
   let onPause: () => void = () => {};
@@ -79,13 +88,21 @@ export function startScript(nameOrPath: string, args: readonly string[], env: Re
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 90_000);
   void done.finally(() => clearTimeout(timer)).catch(() => {});
-  const pausedOrExited = Promise.race([paused, done.then((r) => Promise.reject(new Error(`exited (${r.code}) before pausing:\n${r.stderr}`)))]);
+  const pausedOrExited = Promise.race([
+    paused,
+    done.then((r) => Promise.reject(new Error(`exited (${r.code}) before pausing:\n${r.stderr}`))),
+  ]);
   pausedOrExited.catch(() => {}); // only awaited by tests that pause
   return { child, paused: pausedOrExited, done, stderr: () => stderr };
 }
 
 /** Run an operator script to the end (see startScript). */
-export function runScript(nameOrPath: string, args: readonly string[], env: Record<string, string> = {}, options: ScriptOptions = {}): Promise<ScriptRun> {
+export function runScript(
+  nameOrPath: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+  options: ScriptOptions = {},
+): Promise<ScriptRun> {
   return startScript(nameOrPath, args, env, options).done;
 }
 

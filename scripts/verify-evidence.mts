@@ -17,25 +17,43 @@ Equivalent with GnuPG: gpg --import signer.pub.asc && gpg --verify evidence.json
 
 Exit codes: 0 valid, 1 files missing, 2 usage, 3 signature invalid or signer not the expected one.`;
 
-await runScript({ help: HELP, options: { key: { type: 'string' }, fingerprint: { type: 'string' } }, positionals: true, scriptUrl: import.meta.url }, async (ctx, { values, positionals }) => {
-  const [dirArg, ...extra] = positionals;
-  if (!dirArg || extra.length > 0) throw new UsageError('give exactly one evidence folder (see --help)');
-  const dir = resolve(dirArg);
-  const read = (path: string, what: string) =>
-    readFile(path).catch((error: NodeJS.ErrnoException) => {
-      throw new NotFoundError('EVIDENCE_MISSING', `${what} ${path} cannot be read (${error.code ?? error})`);
-    });
-  const json = await read(join(dir, 'evidence.json'), 'evidence');
-  const signature = (await read(join(dir, 'evidence.json.asc'), 'signature')).toString('utf8');
-  const keyFile = values.key ? resolve(values.key) : join(dir, 'signer.pub.asc');
-  const key = (await read(keyFile, 'public key')).toString('utf8');
-  const result = await verifyDetached(json, signature, key);
-  const expected = values.fingerprint?.replace(/\s/g, '').toUpperCase();
-  const signerOk = result.ok && (expected === undefined || result.fingerprint === expected);
-  const summary = !result.ok
-    ? `✗ signature INVALID: ${result.reason}`
-    : signerOk
-      ? `✓ signature valid: evidence.json is unchanged since it was signed by ${result.fingerprint}${values.key || expected ? '' : ' (key taken from the evidence folder: pass --key or --fingerprint to check who signed)'}`
-      : `✗ signature valid, but the signer ${result.fingerprint} is not the expected ${expected}`;
-  return { exitCode: signerOk ? EXIT.ok : EXIT.integrity, summary, result: { dir, valid: result.ok, signer: result.fingerprint, expected_signer: expected ?? null, reason: result.reason } };
-});
+await runScript(
+  {
+    help: HELP,
+    options: { key: { type: 'string' }, fingerprint: { type: 'string' } },
+    positionals: true,
+    scriptUrl: import.meta.url,
+  },
+  async (ctx, { values, positionals }) => {
+    const [dirArg, ...extra] = positionals;
+    if (!dirArg || extra.length > 0) throw new UsageError('give exactly one evidence folder (see --help)');
+    const dir = resolve(dirArg);
+    const read = (path: string, what: string) =>
+      readFile(path).catch((error: NodeJS.ErrnoException) => {
+        throw new NotFoundError('EVIDENCE_MISSING', `${what} ${path} cannot be read (${error.code ?? error})`);
+      });
+    const json = await read(join(dir, 'evidence.json'), 'evidence');
+    const signature = (await read(join(dir, 'evidence.json.asc'), 'signature')).toString('utf8');
+    const keyFile = values.key ? resolve(values.key) : join(dir, 'signer.pub.asc');
+    const key = (await read(keyFile, 'public key')).toString('utf8');
+    const result = await verifyDetached(json, signature, key);
+    const expected = values.fingerprint?.replace(/\s/g, '').toUpperCase();
+    const signerOk = result.ok && (expected === undefined || result.fingerprint === expected);
+    const summary = !result.ok
+      ? `✗ signature INVALID: ${result.reason}`
+      : signerOk
+        ? `✓ signature valid: evidence.json is unchanged since it was signed by ${result.fingerprint}${values.key || expected ? '' : ' (key taken from the evidence folder: pass --key or --fingerprint to check who signed)'}`
+        : `✗ signature valid, but the signer ${result.fingerprint} is not the expected ${expected}`;
+    return {
+      exitCode: signerOk ? EXIT.ok : EXIT.integrity,
+      summary,
+      result: {
+        dir,
+        valid: result.ok,
+        signer: result.fingerprint,
+        expected_signer: expected ?? null,
+        reason: result.reason,
+      },
+    };
+  },
+);

@@ -43,59 +43,78 @@ unreachable, capacity, evidence), 2 usage (no mode given, bad flag), 3 integrity
 failing its checksum is named).
 Node 20: npx tsx scripts/verify.mts ...   Node >= 22.18: zx scripts/verify.mts ...`;
 
-await runScript({ help: HELP, options: {
-    daily: { type: 'boolean', default: false },
-    weekly: { type: 'boolean', default: false },
-    monthly: { type: 'boolean', default: false },
-    offsite: { type: 'string' },
-    keyring: { type: 'string' },
-    key: { type: 'string' },
-    'passphrase-file': { type: 'string' },
-    'reports-dir': { type: 'string' },
-    ...METRICS_OPTION,
-  }, scriptUrl: import.meta.url }, async (ctx, { values, common }) => {
-  const modes = (['daily', 'weekly', 'monthly'] as const).filter((m) => values[m]);
-  if (modes.length === 0) throw new UsageError('give at least one of --daily, --weekly, --monthly (see --help)');
-  // type is only used by guard(), which verify does not call: its metrics are recorded below.
-  const metrics = runMetrics(ctx, { flag: values['metrics-file'], type: 'prune' });
-  const [{ resolve }, { loadPolicy }, { runChecklist, checklistExitCode }, { resolvePassphrase }] = await Promise.all([
-    import('node:path'),
-    import('../lib/policy/index.ts'),
-    import('../lib/pipeline/verify.ts'),
-    import('../lib/crypto/index.ts'),
-  ]);
-  const { policy, source } = await loadPolicy(policyLocation(common));
-  const offsite = values.offsite || process.env.ARK_OFFSITE || undefined;
-  const passphrase = values.key ? await resolvePassphrase({ file: values['passphrase-file'], envValue: process.env.ARK_PASSPHRASE, envName: 'ARK_PASSPHRASE', flag: '--passphrase-file' }) : undefined;
-  if (passphrase?.warning) ctx.sink({ kind: 'warning', code: 'PASSPHRASE_FILE_MODE', message: passphrase.warning });
-  ctx.say(`🔎 verify ${modes.join(' + ')}: ${common.backupDir} (root ${common.root}; policy: ${source})`);
-  const results = await runChecklist(modes, {
-    root: common.root,
-    backupDir: common.backupDir,
-    policy,
-    sink: ctx.sink,
-    ...(offsite ? { offsite } : {}),
-    ...(values.keyring ? { keyring: resolve(values.keyring) } : {}),
-    ...(values.key ? { key: resolve(values.key) } : {}),
-    passphrases: passphrase ? [passphrase.value] : [],
-    reportsDir: resolve(values['reports-dir'] ?? 'reports'),
-  });
-  const checksums = results.find((r) => r.check === 'checksums');
-  if (checksums) {
-    await metrics.record((facts) => {
-      if (checksums.status === 'integrity') return new MetricsUpdate().inc('failures', { type: 'verify', reason: 'backup_corrupt' });
-      const verified = (checksums.data?.verified as number | undefined) ?? 0;
-      return checksums.status === 'ok' && verified > 0 ? new MetricsUpdate().set('lastVerified', {}, facts.at.getTime() / 1000) : new MetricsUpdate();
+await runScript(
+  {
+    help: HELP,
+    options: {
+      daily: { type: 'boolean', default: false },
+      weekly: { type: 'boolean', default: false },
+      monthly: { type: 'boolean', default: false },
+      offsite: { type: 'string' },
+      keyring: { type: 'string' },
+      key: { type: 'string' },
+      'passphrase-file': { type: 'string' },
+      'reports-dir': { type: 'string' },
+      ...METRICS_OPTION,
+    },
+    scriptUrl: import.meta.url,
+  },
+  async (ctx, { values, common }) => {
+    const modes = (['daily', 'weekly', 'monthly'] as const).filter((m) => values[m]);
+    if (modes.length === 0) throw new UsageError('give at least one of --daily, --weekly, --monthly (see --help)');
+    // type is only used by guard(), which verify does not call: its metrics are recorded below.
+    const metrics = runMetrics(ctx, { flag: values['metrics-file'], type: 'prune' });
+    const [{ resolve }, { loadPolicy }, { runChecklist, checklistExitCode }, { resolvePassphrase }] = await Promise.all(
+      [
+        import('node:path'),
+        import('../lib/policy/index.ts'),
+        import('../lib/pipeline/verify.ts'),
+        import('../lib/crypto/index.ts'),
+      ],
+    );
+    const { policy, source } = await loadPolicy(policyLocation(common));
+    const offsite = values.offsite || process.env.ARK_OFFSITE || undefined;
+    const passphrase = values.key
+      ? await resolvePassphrase({
+          file: values['passphrase-file'],
+          envValue: process.env.ARK_PASSPHRASE,
+          envName: 'ARK_PASSPHRASE',
+          flag: '--passphrase-file',
+        })
+      : undefined;
+    if (passphrase?.warning) ctx.sink({ kind: 'warning', code: 'PASSPHRASE_FILE_MODE', message: passphrase.warning });
+    ctx.say(`🔎 verify ${modes.join(' + ')}: ${common.backupDir} (root ${common.root}; policy: ${source})`);
+    const results = await runChecklist(modes, {
+      root: common.root,
+      backupDir: common.backupDir,
+      policy,
+      sink: ctx.sink,
+      ...(offsite ? { offsite } : {}),
+      ...(values.keyring ? { keyring: resolve(values.keyring) } : {}),
+      ...(values.key ? { key: resolve(values.key) } : {}),
+      passphrases: passphrase ? [passphrase.value] : [],
+      reportsDir: resolve(values['reports-dir'] ?? 'reports'),
     });
-  }
-  const exitCode = checklistExitCode(results);
-  const count = (s: string) => results.filter((r) => r.status === s).length;
-  const tally = `${count('ok')} ok, ${count('warning')} warning(s), ${count('failed')} failed, ${count('integrity')} integrity, ${count('skipped')} skipped`;
-  const summary = exitCode === EXIT.ok ? `✅ checklist passed: ${tally}` : `✗ checklist FAILED: ${tally}`;
-  const modeHints = modes.includes('monthly') ? `\n  full recovery drill (not run by verify): npm run drill` : '';
-  return {
-    exitCode,
-    summary: `${summary}${modeHints}`,
-    result: { modes, backup_dir: common.backupDir, root: common.root, policy: source, checks: results },
-  };
-});
+    const checksums = results.find((r) => r.check === 'checksums');
+    if (checksums) {
+      await metrics.record((facts) => {
+        if (checksums.status === 'integrity')
+          return new MetricsUpdate().inc('failures', { type: 'verify', reason: 'backup_corrupt' });
+        const verified = (checksums.data?.verified as number | undefined) ?? 0;
+        return checksums.status === 'ok' && verified > 0
+          ? new MetricsUpdate().set('lastVerified', {}, facts.at.getTime() / 1000)
+          : new MetricsUpdate();
+      });
+    }
+    const exitCode = checklistExitCode(results);
+    const count = (s: string) => results.filter((r) => r.status === s).length;
+    const tally = `${count('ok')} ok, ${count('warning')} warning(s), ${count('failed')} failed, ${count('integrity')} integrity, ${count('skipped')} skipped`;
+    const summary = exitCode === EXIT.ok ? `✅ checklist passed: ${tally}` : `✗ checklist FAILED: ${tally}`;
+    const modeHints = modes.includes('monthly') ? `\n  full recovery drill (not run by verify): npm run drill` : '';
+    return {
+      exitCode,
+      summary: `${summary}${modeHints}`,
+      result: { modes, backup_dir: common.backupDir, root: common.root, policy: source, checks: results },
+    };
+  },
+);

@@ -7,7 +7,6 @@ import { daysAgo, makeBackup } from '../lib/retention/testing.ts';
 import { tempDir } from '../lib/testing.ts';
 import { runScript } from './testing.ts';
 
-
 const verify = (args: string[]) => runScript('verify', args);
 
 const metricsText = (file: string) => readFile(file, 'utf8').catch(() => '');
@@ -22,7 +21,9 @@ describe('verify.mts', () => {
     await makeBackup(backupDir, daysAgo(0), 'mismatch');
     const bad = await verify(['--daily', '--root', root, '--backup-dir', backupDir, '--metrics-file', metrics]);
     expect(bad.code).toBe(3);
-    expect(bad.stderr).toContain(`✗ daily checksums: 1 archive(s) fail their checksum: arkalia_${daysAgo(0)}/arkalia_logs_${daysAgo(0)}.tar.gz`);
+    expect(bad.stderr).toContain(
+      `✗ daily checksums: 1 archive(s) fail their checksum: arkalia_${daysAgo(0)}/arkalia_logs_${daysAgo(0)}.tar.gz`,
+    );
     expect(await metricsText(metrics)).not.toMatch(/^arkalia_backup_last_verified_timestamp /m);
 
     const good = join(await tempDir('ark-bk-'));
@@ -32,7 +33,12 @@ describe('verify.mts', () => {
     expect(ok.code).toBe(0);
     const json = JSON.parse(ok.stdout) as { ok: boolean; checks: { check: string; status: string; detail: string }[] };
     expect(json.ok).toBe(true);
-    expect(json.checks.map((c) => [c.check, c.status])).toEqual([['schedule', 'ok'], ['sizes', 'ok'], ['checksums', 'ok'], ['offsite', 'skipped']]);
+    expect(json.checks.map((c) => [c.check, c.status])).toEqual([
+      ['schedule', 'ok'],
+      ['sizes', 'ok'],
+      ['checksums', 'ok'],
+      ['offsite', 'skipped'],
+    ]);
     expect(await metricsText(metrics)).toMatch(/^arkalia_backup_last_verified_timestamp \d/m);
   });
 

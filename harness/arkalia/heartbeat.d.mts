@@ -1,5 +1,8 @@
 export declare const HEARTBEAT_MARKER: string;
-export interface Heartbeat { sequence: number; writtenAt: string | null }
+export interface Heartbeat {
+  sequence: number;
+  writtenAt: string | null;
+}
 export declare function stripHeartbeat(text: string): string;
 export declare function readHeartbeat(text: string): Heartbeat | null;
 export declare function withHeartbeat(

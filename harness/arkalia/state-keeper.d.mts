@@ -1,4 +1,7 @@
-export interface HealthReport { code: number; body: Record<string, unknown> }
+export interface HealthReport {
+  code: number;
+  body: Record<string, unknown>;
+}
 export interface StateKeeper {
   start(): Promise<void>;
   stop(): Promise<void>;

@@ -87,7 +87,14 @@ export function createStateKeeper({ service, stateFile, intervalMs, now = () => 
       if (reason !== null) return { code: 503, body: { status: 'unhealthy', service, reason } };
       return {
         code: 200,
-        body: { status: 'ok', service, sequence, written_at: writtenAt, loaded_sha256: loadedSha256, loaded: loadedBeat },
+        body: {
+          status: 'ok',
+          service,
+          sequence,
+          written_at: writtenAt,
+          loaded_sha256: loadedSha256,
+          loaded: loadedBeat,
+        },
       };
     },
   };

@@ -44,7 +44,10 @@ describe('createStateKeeper', () => {
   it('is healthy on a valid file, reports the loaded hash and bumps the sequence', async () => {
     await writeFile(file, ORIGINAL);
     const k = await start();
-    expect(k.health()).toMatchObject({ code: 200, body: { status: 'ok', sequence: 0, loaded_sha256: sha256(ORIGINAL) } });
+    expect(k.health()).toMatchObject({
+      code: 200,
+      body: { status: 'ok', sequence: 0, loaded_sha256: sha256(ORIGINAL) },
+    });
     await until(() => (k.health().body.sequence as number) >= 3);
     const text = await readFile(file, 'utf8');
     expect(stripHeartbeat(text)).toBe(ORIGINAL);

@@ -15,7 +15,8 @@ export interface ArkaliaRootFacts {
   skipped: string[];
 }
 
-const SHAPE = 'an Arkalia root holds modules/<module>/state/, state/, config/, .env, version.toml and docker-compose.yml';
+const SHAPE =
+  'an Arkalia root holds modules/<module>/state/, state/, config/, .env, version.toml and docker-compose.yml';
 
 /**
  * Refuse, by name and before anything starts, a drill source that is not an Arkalia root:
@@ -28,7 +29,10 @@ export async function checkArkaliaRoot(dir: string, flag = '--root-from'): Promi
   if (!info) throw new UsageError(`${flag} ${dir}: no such folder`);
   if (!info.isDirectory()) throw new UsageError(`${flag} ${dir} is not a folder`);
   const root = await realpath(dir);
-  const modules = await lstat(join(root, 'modules')).then((s) => s.isDirectory(), () => false);
+  const modules = await lstat(join(root, 'modules')).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   const compose = await hasComposeFile(root);
   if (!modules || !compose) {
     const lacks = [!modules && 'no modules/ folder', !compose && 'no docker-compose.yml'].filter(Boolean).join(' and ');
@@ -52,7 +56,14 @@ export async function checkArkaliaRoot(dir: string, flag = '--root-from'): Promi
 }
 
 async function hasComposeFile(root: string): Promise<boolean> {
-  for (const name of COMPOSE_FILES) if (await lstat(join(root, name)).then((s) => s.isFile(), () => false)) return true;
+  for (const name of COMPOSE_FILES)
+    if (
+      await lstat(join(root, name)).then(
+        (s) => s.isFile(),
+        () => false,
+      )
+    )
+      return true;
   return false;
 }
 
@@ -70,5 +81,8 @@ export function escapingLinks(flag: string, dir: string, links: readonly RootEnt
 export function unreadable(flag: string, dir: string, error: unknown): UsageError {
   const e = error as NodeJS.ErrnoException;
   const where = e.path ?? dir;
-  return new UsageError(`${flag} ${dir}: cannot read ${where} (${e.code ?? e.message}); a drill needs the whole tree (run as a user who can read it)`, { cause: error });
+  return new UsageError(
+    `${flag} ${dir}: cannot read ${where} (${e.code ?? e.message}); a drill needs the whole tree (run as a user who can read it)`,
+    { cause: error },
+  );
 }

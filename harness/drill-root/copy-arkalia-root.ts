@@ -41,12 +41,20 @@ export async function copyArkaliaRoot(source: string, dest: string, flag = '--ro
     const to = join(dest, entry.rel);
     if (entry.kind === 'dir') {
       await mkdir(to, { mode: 0o700 });
-      folders.push({ path: to, mode: entry.stats.mode | 0o700, atime: entry.stats.atimeMs / 1000, mtime: entry.stats.mtimeMs / 1000 });
-    } else if (entry.kind === 'file') {
-      const done = await copyFile(join(source, entry.rel), to, constants.COPYFILE_FICLONE).then(() => true, (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return false;
-        throw error;
+      folders.push({
+        path: to,
+        mode: entry.stats.mode | 0o700,
+        atime: entry.stats.atimeMs / 1000,
+        mtime: entry.stats.mtimeMs / 1000,
       });
+    } else if (entry.kind === 'file') {
+      const done = await copyFile(join(source, entry.rel), to, constants.COPYFILE_FICLONE).then(
+        () => true,
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return false;
+          throw error;
+        },
+      );
       if (!done) {
         copied.skipped.push(`${entry.rel} (vanished while copying)`);
         continue;
@@ -59,7 +67,11 @@ export async function copyArkaliaRoot(source: string, dest: string, flag = '--ro
       await symlink(entry.target, to);
       await lutimes(to, entry.stats.atimeMs / 1000, entry.stats.mtimeMs / 1000);
     } else {
-      copied.skipped.push(entry.kind === 'vanished' ? `${entry.rel} (vanished while copying)` : `${entry.rel} (not a file, folder or link)`);
+      copied.skipped.push(
+        entry.kind === 'vanished'
+          ? `${entry.rel} (vanished while copying)`
+          : `${entry.rel} (not a file, folder or link)`,
+      );
     }
   }
   // Folder modes and times last: writing into a folder changes its mtime, and a read-only one would refuse.

@@ -10,5 +10,7 @@ export function drillRootSource(env: NodeJS.ProcessEnv = process.env): string {
 /** How journals and evidence name a drill's source: relative when inside the checkout (the sample), else absolute. */
 export function describeRootSource(source: string, repoRoot = REPO_ROOT): string {
   const rel = relative(repoRoot, source);
-  return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !rel.startsWith(sep) ? rel.split(sep).join('/') : source;
+  return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !rel.startsWith(sep)
+    ? rel.split(sep).join('/')
+    : source;
 }

@@ -30,12 +30,25 @@ describe('checkArkaliaRoot: a drill source is refused by name before anything st
 
   it('refuses what is missing, not a folder, or not an Arkalia root (exit 2)', async () => {
     const dir = await tempDir('ark-src-');
-    await expect(checkArkaliaRoot(join(dir, 'nope'))).rejects.toMatchObject({ exitCode: 2, message: `--root-from ${join(dir, 'nope')}: no such folder` });
+    await expect(checkArkaliaRoot(join(dir, 'nope'))).rejects.toMatchObject({
+      exitCode: 2,
+      message: `--root-from ${join(dir, 'nope')}: no such folder`,
+    });
     await writeFile(join(dir, 'file'), 'x');
-    await expect(checkArkaliaRoot(join(dir, 'file'))).rejects.toMatchObject({ exitCode: 2, message: `--root-from ${join(dir, 'file')} is not a folder` });
-    await expect(checkArkaliaRoot(dir)).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/is not an Arkalia root: it has no modules\/ folder and no docker-compose\.yml \(an Arkalia root holds/) });
+    await expect(checkArkaliaRoot(join(dir, 'file'))).rejects.toMatchObject({
+      exitCode: 2,
+      message: `--root-from ${join(dir, 'file')} is not a folder`,
+    });
+    await expect(checkArkaliaRoot(dir)).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringMatching(
+        /is not an Arkalia root: it has no modules\/ folder and no docker-compose\.yml \(an Arkalia root holds/,
+      ),
+    });
     await mkdir(join(dir, 'modules'));
-    await expect(checkArkaliaRoot(dir)).rejects.toMatchObject({ message: expect.stringMatching(/it has no docker-compose\.yml \(/) });
+    await expect(checkArkaliaRoot(dir)).rejects.toMatchObject({
+      message: expect.stringMatching(/it has no docker-compose\.yml \(/),
+    });
     await writeFile(join(dir, 'compose.yaml'), 'services: {}\n');
     await expect(checkArkaliaRoot(dir)).resolves.toMatchObject({ files: 2 });
   });
@@ -79,7 +92,9 @@ describe('copyArkaliaRoot: a fresh, writable, private copy; the source only read
     expect(await fingerprintTree(SAMPLE_ROOT)).toBe(before);
     for (const rel of ['docker-compose.yml', 'version.toml', ...SAMPLE_INVALID_STATES]) {
       expect((await readFile(join(dest, rel))).equals(await readFile(join(SAMPLE_ROOT, rel))), rel).toBe(true);
-      expect(Math.abs((await stat(join(dest, rel))).mtimeMs - (await stat(join(SAMPLE_ROOT, rel))).mtimeMs)).toBeLessThan(1);
+      expect(
+        Math.abs((await stat(join(dest, rel))).mtimeMs - (await stat(join(SAMPLE_ROOT, rel))).mtimeMs),
+      ).toBeLessThan(1);
     }
     expect((await stat(join(dest, '.env'))).mode & 0o777).toBe(0o600);
   });
@@ -107,7 +122,10 @@ describe('copyArkaliaRoot: a fresh, writable, private copy; the source only read
     await mkdir(join(parent, 'outside'));
     await symlink(join(parent, 'outside'), join(root, 'modules', 'zeroia', 'logs'));
     const dest = join(await tempDir('ark-copy-'), 'arkalia');
-    await expect(copyArkaliaRoot(root, dest)).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining(`modules/zeroia/logs -> ${join(parent, 'outside')}`) });
+    await expect(copyArkaliaRoot(root, dest)).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining(`modules/zeroia/logs -> ${join(parent, 'outside')}`),
+    });
     await expect(stat(dest)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

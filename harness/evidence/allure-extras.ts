@@ -17,8 +17,11 @@ export const ALLURE_CATEGORIES = [
 ];
 
 export async function environmentFacts(repoRoot: string): Promise<Record<string, string>> {
-  const quiet = async (cmd: string, args: string[]) => (await run(cmd, args, { cwd: repoRoot, timeout: 10_000 }).catch(() => ({ stdout: 'unknown' }))).stdout.trim();
-  const pkg = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(join(repoRoot, 'package.json'), 'utf8'))) as { version: string };
+  const quiet = async (cmd: string, args: string[]) =>
+    (await run(cmd, args, { cwd: repoRoot, timeout: 10_000 }).catch(() => ({ stdout: 'unknown' }))).stdout.trim();
+  const pkg = JSON.parse(
+    await import('node:fs/promises').then((fs) => fs.readFile(join(repoRoot, 'package.json'), 'utf8')),
+  ) as { version: string };
   return {
     'arkalia-dr': pkg.version,
     'git.commit': await quiet('git', ['rev-parse', 'HEAD']),
@@ -31,7 +34,11 @@ export async function environmentFacts(repoRoot: string): Promise<Record<string,
 }
 
 /** Write categories.json, environment.properties and the previous run's history into the results folder. */
-export async function prepareAllureResults(resultsDir: string, historyDir: string, facts: Record<string, string>): Promise<void> {
+export async function prepareAllureResults(
+  resultsDir: string,
+  historyDir: string,
+  facts: Record<string, string>,
+): Promise<void> {
   await mkdir(resultsDir, { recursive: true });
   await writeFile(join(resultsDir, 'categories.json'), `${JSON.stringify(ALLURE_CATEGORIES, null, 2)}\n`);
   const properties = Object.entries(facts).map(([k, v]) => `${k}=${v.replace(/\n/g, ' ')}`);

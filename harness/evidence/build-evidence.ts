@@ -22,10 +22,26 @@ export interface EvidenceContext {
 
 /** The controls and checklist items a passing drill set is evidence for. */
 export const CONTROLS = [
-  { id: 'ISO/IEC 27001:2022 A.8.13', title: 'Information backup', claim: 'Backups are taken and their restoration is tested regularly.' },
-  { id: 'SOC 2 A1.3', title: 'Recovery plan testing', claim: 'Recovery plan procedures supporting system recovery are tested.' },
-  { id: 'Runbook: weekly', title: 'Test restauration état sur environnement test', claim: 'A state restore was executed and verified on a test environment.' },
-  { id: 'Runbook: monthly', title: 'Exercice disaster recovery complet', claim: 'Recovery scenarios were run end to end against the service stack.' },
+  {
+    id: 'ISO/IEC 27001:2022 A.8.13',
+    title: 'Information backup',
+    claim: 'Backups are taken and their restoration is tested regularly.',
+  },
+  {
+    id: 'SOC 2 A1.3',
+    title: 'Recovery plan testing',
+    claim: 'Recovery plan procedures supporting system recovery are tested.',
+  },
+  {
+    id: 'Runbook: weekly',
+    title: 'Test restauration état sur environnement test',
+    claim: 'A state restore was executed and verified on a test environment.',
+  },
+  {
+    id: 'Runbook: monthly',
+    title: 'Exercice disaster recovery complet',
+    claim: 'Recovery scenarios were run end to end against the service stack.',
+  },
 ] as const;
 
 /** Evidence of a run in which at least one drill ran to the end (nothing to sign otherwise: throws). */
@@ -62,7 +78,16 @@ export function buildEvidence(journals: readonly Journal[], ctx: EvidenceContext
     git: { commit: ctx.gitCommit, dirty: ctx.gitDirty },
     host: ctx.host,
     tool: ctx.tool,
-    summary: { selected: selected.length, scenarios: scenarios.length, completed: count('completed'), failed: count('failed'), deviated: count('deviated'), aborted: count('aborted'), not_run: notRun, passed },
+    summary: {
+      selected: selected.length,
+      scenarios: scenarios.length,
+      completed: count('completed'),
+      failed: count('failed'),
+      deviated: count('deviated'),
+      aborted: count('aborted'),
+      not_run: notRun,
+      passed,
+    },
     scenarios,
     // A control is evidenced only by a passing run; a failing one is evidence of the opposite.
     controls: CONTROLS.map((c) => ({ ...c, evidenced: passed })),

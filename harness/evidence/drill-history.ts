@@ -14,7 +14,13 @@ export interface HistoryLine {
 }
 
 export async function recordDrillHistory(file: string, journal: Journal): Promise<HistoryLine[]> {
-  const line: HistoryLine = { at: journal.ended_at, scenario: journal.scenario, status: journal.status, rto_ms: journal.measurements.rto_ms, rpo_ms: journal.measurements.rpo_ms };
+  const line: HistoryLine = {
+    at: journal.ended_at,
+    scenario: journal.scenario,
+    status: journal.status,
+    rto_ms: journal.measurements.rto_ms,
+    rpo_ms: journal.measurements.rpo_ms,
+  };
   await mkdir(dirname(file), { recursive: true });
   await appendFile(file, `${JSON.stringify(line)}\n`);
   const text = await readFile(file, 'utf8');

@@ -13,10 +13,29 @@ import { writeEvidence } from './write-evidence.ts';
 const run = promisify(execFile);
 
 const journal = (status: Journal['status']): Journal => ({
-  format: 'arkalia-dr-journal/1', scenario: `s-${status}`, title: 'T', file: '/x', run_id: 'r1', tags: ['weekly'], root_from: 'sample/arkalia-luna-pro', status,
-  started_at: '2026-11-26T04:00:00.000Z', ended_at: '2026-11-26T04:00:20.000Z', duration_ms: 20000, phases: [],
+  format: 'arkalia-dr-journal/1',
+  scenario: `s-${status}`,
+  title: 'T',
+  file: '/x',
+  run_id: 'r1',
+  tags: ['weekly'],
+  root_from: 'sample/arkalia-luna-pro',
+  status,
+  started_at: '2026-11-26T04:00:00.000Z',
+  ended_at: '2026-11-26T04:00:20.000Z',
+  duration_ms: 20000,
+  phases: [],
   objectives: { rto: 'PT2M', rpo: 'PT1H' },
-  measurements: { rto_from: 'fault-injection', rto_ms: 12000, rpo_ms: 900, rpo_basis: 'heartbeat', rto_met: true, rpo_met: true, data_loss: [], recovery_point: null },
+  measurements: {
+    rto_from: 'fault-injection',
+    rto_ms: 12000,
+    rpo_ms: 900,
+    rpo_basis: 'heartbeat',
+    rto_met: true,
+    rpo_met: true,
+    data_loss: [],
+    recovery_point: null,
+  },
   recovery: { script: 'emergency-restore', argv: [], exit_code: 0, duration_ms: 4000, result: null },
   backups: [{ dir: '/tmp/b/daily/arkalia_20261126', checksums: `${'a'.repeat(64)}  arkalia_states_20261126.tar.gz\n` }],
   error: null,
@@ -24,7 +43,16 @@ const journal = (status: Journal['status']): Journal => ({
 
 describe('audit evidence', () => {
   it('has a pinned shape and claims controls only when every drill passed', () => {
-    const ctx = { runId: 'run-1', generatedAt: new Date('2026-11-26T05:00:00Z'), operator: 'ops', ci: null, gitCommit: 'c0ffee', gitDirty: false, host: 'h', tool: { name: 'arkalia-dr', version: '0.1.0', node: 'v20' } };
+    const ctx = {
+      runId: 'run-1',
+      generatedAt: new Date('2026-11-26T05:00:00Z'),
+      operator: 'ops',
+      ci: null,
+      gitCommit: 'c0ffee',
+      gitDirty: false,
+      host: 'h',
+      tool: { name: 'arkalia-dr', version: '0.1.0', node: 'v20' },
+    };
     const good = buildEvidence([journal('completed')], ctx);
     expect(good).toMatchSnapshot();
     expect(good.controls.every((c) => c.evidenced)).toBe(true);
@@ -35,24 +63,44 @@ describe('audit evidence', () => {
     expect(() => buildEvidence([], ctx)).toThrow(/no drill ran to the end/);
     // Selected but never finished: not passed, named, and never "0 of 0".
     const partial = buildEvidence([journal('completed')], { ...ctx, selected: ['s-completed', 'lose-disk'] });
-    expect(partial.summary).toMatchObject({ selected: 2, scenarios: 1, completed: 1, not_run: ['lose-disk'], passed: false });
+    expect(partial.summary).toMatchObject({
+      selected: 2,
+      scenarios: 1,
+      completed: 1,
+      not_run: ['lose-disk'],
+      passed: false,
+    });
     expect(partial.controls.some((c) => c.evidenced)).toBe(false);
-    expect(renderEvidenceMarkdown(partial)).toContain('**1 of 2 drills did not pass** (1 did not run to the end: lose-disk)');
+    expect(renderEvidenceMarkdown(partial)).toContain(
+      '**1 of 2 drills did not pass** (1 did not run to the end: lose-disk)',
+    );
     expect(renderEvidenceMarkdown(good)).toContain('- **Result:** the drill passed');
-    expect(renderEvidenceMarkdown(good)).toContain('- **Data:** a fresh copy of `sample/arkalia-luna-pro` for each drill');
+    expect(renderEvidenceMarkdown(good)).toContain(
+      '- **Data:** a fresh copy of `sample/arkalia-luna-pro` for each drill',
+    );
     expect(renderEvidenceMarkdown(bad)).toContain('**1 of 2 drills did not pass**');
   });
 
   it('is signed so that gpg --verify accepts it and any change to evidence.json breaks it', async () => {
     const reportsDir = await tempDir('ark-evidence-');
     const env = { ...process.env, ARK_EVIDENCE_KEY: '', ARK_OPERATOR: 'auditor-test' };
-    const written = await writeEvidence({ reportsDir, repoRoot: REPO_ROOT, runId: 'run-2', journals: [journal('completed')], env });
+    const written = await writeEvidence({
+      reportsDir,
+      repoRoot: REPO_ROOT,
+      runId: 'run-2',
+      journals: [journal('completed')],
+      env,
+    });
     expect(written.oneOffKey).toBe(true);
     const dir = written.dir;
     const md = await readFile(join(dir, 'evidence.md'), 'utf8');
     expect(md).toContain('auditor-test');
     expect(md).toContain('ISO/IEC 27001:2022 A.8.13');
-    const [json, sig, pub] = await Promise.all([readFile(join(dir, 'evidence.json')), readFile(join(dir, 'evidence.json.asc'), 'utf8'), readFile(join(dir, 'signer.pub.asc'), 'utf8')]);
+    const [json, sig, pub] = await Promise.all([
+      readFile(join(dir, 'evidence.json')),
+      readFile(join(dir, 'evidence.json.asc'), 'utf8'),
+      readFile(join(dir, 'signer.pub.asc'), 'utf8'),
+    ]);
     expect(await verifyDetached(json, sig, pub)).toMatchObject({ ok: true, fingerprint: written.fingerprint });
 
     const gnupgHome = await tempDir('ark-gnupg-');
@@ -69,11 +117,19 @@ describe('audit evidence', () => {
         (r) => ({ code: 0, stderr: r.stderr }),
         (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
       );
-    expect(await script([dir, '--fingerprint', written.fingerprint])).toMatchObject({ code: 0, stderr: expect.stringMatching(/signature valid/) });
-    expect(await script([dir, '--fingerprint', 'AAAA'])).toMatchObject({ code: 3, stderr: expect.stringMatching(/not the expected AAAA/) });
+    expect(await script([dir, '--fingerprint', written.fingerprint])).toMatchObject({
+      code: 0,
+      stderr: expect.stringMatching(/signature valid/),
+    });
+    expect(await script([dir, '--fingerprint', 'AAAA'])).toMatchObject({
+      code: 3,
+      stderr: expect.stringMatching(/not the expected AAAA/),
+    });
 
     await writeFile(join(dir, 'evidence.json'), tampered);
-    await expect(gpg(['--verify', join(dir, 'evidence.json.asc'), join(dir, 'evidence.json')])).rejects.toMatchObject({ stderr: expect.stringMatching(/BAD signature/) });
+    await expect(gpg(['--verify', join(dir, 'evidence.json.asc'), join(dir, 'evidence.json')])).rejects.toMatchObject({
+      stderr: expect.stringMatching(/BAD signature/),
+    });
     expect(await script([dir])).toMatchObject({ code: 3, stderr: expect.stringMatching(/signature INVALID/) });
     expect(await script([join(dir, 'nope')])).toMatchObject({ code: 1 });
     expect((await script([])).code).toBe(2);

@@ -27,11 +27,16 @@ export function renderEvidenceMarkdown(e: Evidence): string {
     '',
     '| scenario | result | RTO (objective) | RPO (objective) | recovery |',
     '|---|---|---|---|---|',
-    ...e.scenarios.map((s) => `| ${s.id} | ${s.status} | ${ms(s.rto_ms)} (${s.objectives.rto}, ${met(s.rto_met)}) | ${ms(s.rpo_ms)} (${s.objectives.rpo}, ${met(s.rpo_met)}) | ${s.recovery ? `${s.recovery.script} → exit ${s.recovery.exit_code}` : '—'} |`),
+    ...e.scenarios.map(
+      (s) =>
+        `| ${s.id} | ${s.status} | ${ms(s.rto_ms)} (${s.objectives.rto}, ${met(s.rto_met)}) | ${ms(s.rpo_ms)} (${s.objectives.rpo}, ${met(s.rpo_met)}) | ${s.recovery ? `${s.recovery.script} → exit ${s.recovery.exit_code}` : '—'} |`,
+    ),
     '',
     '## Backups used',
     '',
-    ...e.scenarios.flatMap((s) => s.backups.flatMap((b) => b.checksums.map((c) => `- ${s.id}: \`${b.dir}/${c.file}\` sha256 \`${c.sha256}\``))),
+    ...e.scenarios.flatMap((s) =>
+      s.backups.flatMap((b) => b.checksums.map((c) => `- ${s.id}: \`${b.dir}/${c.file}\` sha256 \`${c.sha256}\``)),
+    ),
     '',
     '## Controls and checklist items',
     '',

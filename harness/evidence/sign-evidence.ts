@@ -13,11 +13,23 @@ export interface EvidenceSigner {
 export async function evidenceSigner(env: NodeJS.ProcessEnv = process.env): Promise<EvidenceSigner> {
   const file = env.ARK_EVIDENCE_KEY;
   if (file) {
-    const unlocked = await readSigningKey(file, { passphrases: env.ARK_EVIDENCE_PASSPHRASE ? [env.ARK_EVIDENCE_PASSPHRASE] : [] });
-    return { key: unlocked.key, publicArmored: unlocked.key.toPublic().armor(), fingerprint: unlocked.key.getFingerprint().toUpperCase(), oneOff: false };
+    const unlocked = await readSigningKey(file, {
+      passphrases: env.ARK_EVIDENCE_PASSPHRASE ? [env.ARK_EVIDENCE_PASSPHRASE] : [],
+    });
+    return {
+      key: unlocked.key,
+      publicArmored: unlocked.key.toPublic().armor(),
+      fingerprint: unlocked.key.getFingerprint().toUpperCase(),
+      oneOff: false,
+    };
   }
   const pair = await generateKeyPair({ userId: 'arkalia-dr drill evidence (one-off) <arkalia-dr@localhost>' });
-  return { key: pair.unlocked, publicArmored: pair.publicKey, fingerprint: pair.unlocked.getFingerprint().toUpperCase(), oneOff: true };
+  return {
+    key: pair.unlocked,
+    publicArmored: pair.publicKey,
+    fingerprint: pair.unlocked.getFingerprint().toUpperCase(),
+    oneOff: true,
+  };
 }
 
 /** A detached, armored OpenPGP signature over the exact bytes (`gpg --verify` checks it). */

@@ -21,15 +21,27 @@ export interface WrittenEvidence {
  * reports/evidence/<run-id>/: evidence.json, evidence.md, a detached signature
  * evidence.json.asc, and the signer's public key signer.pub.asc beside them.
  */
-export async function writeEvidence(options: { reportsDir: string; repoRoot: string; runId: string; journals: readonly Journal[]; selected?: readonly string[]; env?: NodeJS.ProcessEnv; now?: Date }): Promise<WrittenEvidence> {
+export async function writeEvidence(options: {
+  reportsDir: string;
+  repoRoot: string;
+  runId: string;
+  journals: readonly Journal[];
+  selected?: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  now?: Date;
+}): Promise<WrittenEvidence> {
   const env = options.env ?? process.env;
-  const git = async (args: string[]) => (await run('git', args, { cwd: options.repoRoot }).catch(() => ({ stdout: '' }))).stdout.trim();
-  const pkg = JSON.parse(await readFile(join(options.repoRoot, 'package.json'), 'utf8')) as { name: string; version: string };
+  const git = async (args: string[]) =>
+    (await run('git', args, { cwd: options.repoRoot }).catch(() => ({ stdout: '' }))).stdout.trim();
+  const pkg = JSON.parse(await readFile(join(options.repoRoot, 'package.json'), 'utf8')) as {
+    name: string;
+    version: string;
+  };
   const evidence = buildEvidence(options.journals, {
     runId: options.runId,
     generatedAt: options.now ?? new Date(),
     operator: env.ARK_OPERATOR ?? env.GITHUB_ACTOR ?? env.GITLAB_USER_LOGIN ?? safeUser(),
-    ci: env.CI ? (env.GITHUB_RUN_ID ? `github run ${env.GITHUB_RUN_ID}` : env.CI_JOB_URL ?? 'CI') : null,
+    ci: env.CI ? (env.GITHUB_RUN_ID ? `github run ${env.GITHUB_RUN_ID}` : (env.CI_JOB_URL ?? 'CI')) : null,
     gitCommit: (await git(['rev-parse', 'HEAD'])) || 'unknown',
     gitDirty: (await git(['status', '--porcelain', '--untracked-files=no'])) !== '',
     host: hostname(),

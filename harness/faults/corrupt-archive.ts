@@ -10,12 +10,23 @@ import { defineFault, type FaultContext, type InjectedFault } from './fault.ts';
 /** An archive of the newest (or a dated) daily backup damaged, its checksum file left as it was. */
 const schema = z.strictObject({
   kind: z.literal('corrupt-archive'),
-  backup: z.string().regex(/^(newest|\d{8})$/, { message: 'newest or YYYYMMDD' }).default('newest'),
-  archive: z.string().regex(/^[a-z][a-z0-9_]*$/).default('states'),
+  backup: z
+    .string()
+    .regex(/^(newest|\d{8})$/, { message: 'newest or YYYYMMDD' })
+    .default('newest'),
+  archive: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]*$/)
+    .default('states'),
   mode: z.enum(['bit-flip', 'truncate']).default('bit-flip'),
 });
 
-export const corruptArchiveFault = defineFault({ kind: 'corrupt-archive', schema, needsStack: false, inject: injectCorruptArchive });
+export const corruptArchiveFault = defineFault({
+  kind: 'corrupt-archive',
+  schema,
+  needsStack: false,
+  inject: injectCorruptArchive,
+});
 
 type CorruptArchive = z.infer<typeof schema>;
 

@@ -9,9 +9,18 @@ import { expandIn } from './fault-path.ts';
 import { stashAway } from './stash.ts';
 
 /** The configuration breaks: the policy file (ark.policy.toml) or a config/*.toml corrupted, or .env missing. */
-const schema = z.strictObject({ kind: z.literal('corrupt-config'), target: z.enum(['policy', 'config-toml', 'env-missing']), path: inPath.optional() });
+const schema = z.strictObject({
+  kind: z.literal('corrupt-config'),
+  target: z.enum(['policy', 'config-toml', 'env-missing']),
+  path: inPath.optional(),
+});
 
-export const corruptConfigFault = defineFault({ kind: 'corrupt-config', schema, needsStack: false, inject: injectCorruptConfig });
+export const corruptConfigFault = defineFault({
+  kind: 'corrupt-config',
+  schema,
+  needsStack: false,
+  inject: injectCorruptConfig,
+});
 
 type CorruptConfig = z.infer<typeof schema>;
 
@@ -30,10 +39,16 @@ export async function injectCorruptConfig(fault: CorruptConfig, ctx: FaultContex
     const stashed = await stashAway(join(ctx.root, rel), ctx, 'env');
     return { kind: fault.kind, description: `${rel} missing`, revert: async () => void (await stashed.putBack()) };
   }
-  const rel = expandIn(ctx, fault.path ?? (fault.target === 'policy' ? 'ark.policy.toml' : 'config/zeroia_config.toml'));
+  const rel = expandIn(
+    ctx,
+    fault.path ?? (fault.target === 'policy' ? 'ark.policy.toml' : 'config/zeroia_config.toml'),
+  );
   const path = join(ctx.root, rel);
   const original = await readFile(path);
-  const damaged = fault.target === 'policy' ? Buffer.concat([original, Buffer.from(POLICY_TYPO)]) : corruptBytes(original, 'conflict-markers');
+  const damaged =
+    fault.target === 'policy'
+      ? Buffer.concat([original, Buffer.from(POLICY_TYPO)])
+      : corruptBytes(original, 'conflict-markers');
   await writeFileAtomic(path, damaged);
   return {
     kind: fault.kind,

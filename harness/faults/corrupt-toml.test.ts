@@ -23,12 +23,18 @@ describe('corrupt-toml fault', () => {
     const root = await copyFixture();
     const path = join(root, 'modules/zeroia/state/zeroia_state.toml');
     const original = await readFile(path);
-    const injected = await injectFault({ kind: 'corrupt-toml', path: 'modules/zeroia/state/zeroia_state.toml', mode: 'conflict-markers' }, { root, backupDir: root, stack: null });
+    const injected = await injectFault(
+      { kind: 'corrupt-toml', path: 'modules/zeroia/state/zeroia_state.toml', mode: 'conflict-markers' },
+      { root, backupDir: root, stack: null },
+    );
     expect((await readFile(path, 'utf8')).startsWith('<<<<<<< HEAD')).toBe(true);
     await injected.revert();
     expect((await readFile(path)).equals(original)).toBe(true);
 
-    const again = await injectFault({ kind: 'corrupt-toml', path: 'modules/zeroia/state/zeroia_state.toml', mode: 'garbage' }, { root, backupDir: root, stack: null });
+    const again = await injectFault(
+      { kind: 'corrupt-toml', path: 'modules/zeroia/state/zeroia_state.toml', mode: 'garbage' },
+      { root, backupDir: root, stack: null },
+    );
     await writeFile(path, 'restored = true\n');
     await again.revert();
     expect(await readFile(path, 'utf8')).toBe('restored = true\n');

@@ -12,7 +12,12 @@ const schema = z.strictObject({
   mode: z.enum(['conflict-markers', 'truncate', 'garbage', 'bit-flip', 'empty', 'invalid-utf8']),
 });
 
-export const corruptTomlFault = defineFault({ kind: 'corrupt-toml', schema, needsStack: false, inject: injectCorruptToml });
+export const corruptTomlFault = defineFault({
+  kind: 'corrupt-toml',
+  schema,
+  needsStack: false,
+  inject: injectCorruptToml,
+});
 
 type CorruptToml = z.infer<typeof schema>;
 
@@ -22,7 +27,9 @@ export function corruptBytes(original: Buffer, mode: CorruptToml['mode']): Buffe
     case 'conflict-markers': {
       // What Arkalia's repository really held: an unresolved merge in a state file.
       const text = original.toString('utf8');
-      return Buffer.from(`<<<<<<< HEAD\n${text}${text.endsWith('\n') ? '' : '\n'}=======\n${text.replace(/=/, '= "theirs" #')}\n>>>>>>> dev-migration\n`);
+      return Buffer.from(
+        `<<<<<<< HEAD\n${text}${text.endsWith('\n') ? '' : '\n'}=======\n${text.replace(/=/, '= "theirs" #')}\n>>>>>>> dev-migration\n`,
+      );
     }
     case 'truncate': {
       // Cut inside the first string value so what remains cannot parse.

@@ -17,19 +17,25 @@ async function withBackups(dates: string[]) {
 }
 
 describe('delete-backup fault', () => {
-  it.each(['folder', 'checksums', 'manifest'] as const)('deletes the newest backup\'s %s; revert puts it back', async (part) => {
-    const ctx = await withBackups(['20260101', '20260102']);
-    const before = await wholeTree(ctx);
-    const fault = await injectFault({ kind: 'delete-backup', date: 'newest', part }, ctx);
-    const after = await wholeTree(ctx);
-    const gone = [...before.keys()].filter((k) => !after.has(k));
-    expect(gone.length).toBeGreaterThan(0);
-    expect(gone.every((k) => k.includes('20260102'))).toBe(true);
-    if (part !== 'folder') expect(gone).toEqual([`backup/daily/arkalia_20260102/${part === 'checksums' ? 'checksums_20260102.sha256' : 'backup_manifest_20260102.json'}`]);
-    await fault.revert();
-    await fault.revert();
-    expect(await wholeTree(ctx)).toEqual(before);
-  });
+  it.each(['folder', 'checksums', 'manifest'] as const)(
+    "deletes the newest backup's %s; revert puts it back",
+    async (part) => {
+      const ctx = await withBackups(['20260101', '20260102']);
+      const before = await wholeTree(ctx);
+      const fault = await injectFault({ kind: 'delete-backup', date: 'newest', part }, ctx);
+      const after = await wholeTree(ctx);
+      const gone = [...before.keys()].filter((k) => !after.has(k));
+      expect(gone.length).toBeGreaterThan(0);
+      expect(gone.every((k) => k.includes('20260102'))).toBe(true);
+      if (part !== 'folder')
+        expect(gone).toEqual([
+          `backup/daily/arkalia_20260102/${part === 'checksums' ? 'checksums_20260102.sha256' : 'backup_manifest_20260102.json'}`,
+        ]);
+      await fault.revert();
+      await fault.revert();
+      expect(await wholeTree(ctx)).toEqual(before);
+    },
+  );
 
   it('a dated one; and revert does not resurrect a backup that prune deleted since', async () => {
     const ctx = await withBackups(['20260101', '20260102']);
@@ -41,6 +47,8 @@ describe('delete-backup fault', () => {
 
   it('fails, naming what exists, when there is no such backup', async () => {
     const ctx = await withBackups(['20260101']);
-    await expect(injectFault({ kind: 'delete-backup', date: '20250101', part: 'folder' }, ctx)).rejects.toThrow(/no daily backup of 20250101 .* \(has 20260101\)/);
+    await expect(injectFault({ kind: 'delete-backup', date: '20250101', part: 'folder' }, ctx)).rejects.toThrow(
+      /no daily backup of 20250101 .* \(has 20260101\)/,
+    );
   });
 });

@@ -7,9 +7,18 @@ import { stashAway } from './stash.ts';
 import { listDailyBackups } from '../../lib/layout/index.ts';
 
 /** The newest (or a dated) daily backup loses its folder, checksum file or manifest. */
-const schema = z.strictObject({ kind: z.literal('delete-backup'), date: backupDate.default('newest'), part: z.enum(['folder', 'checksums', 'manifest']).default('folder') });
+const schema = z.strictObject({
+  kind: z.literal('delete-backup'),
+  date: backupDate.default('newest'),
+  part: z.enum(['folder', 'checksums', 'manifest']).default('folder'),
+});
 
-export const deleteBackupFault = defineFault({ kind: 'delete-backup', schema, needsStack: false, inject: injectDeleteBackup });
+export const deleteBackupFault = defineFault({
+  kind: 'delete-backup',
+  schema,
+  needsStack: false,
+  inject: injectDeleteBackup,
+});
 
 type DeleteBackup = z.infer<typeof schema>;
 
@@ -21,7 +30,10 @@ type DeleteBackup = z.infer<typeof schema>;
 export async function injectDeleteBackup(fault: DeleteBackup, ctx: FaultContext): Promise<InjectedFault> {
   const date = await resolveBackupDate(ctx.backupDir, expandIn(ctx, fault.date));
   const dir = join(ctx.backupDir, 'daily', `arkalia_${date}`);
-  const target = fault.part === 'folder' ? dir : join(dir, fault.part === 'checksums' ? `checksums_${date}.sha256` : `backup_manifest_${date}.json`);
+  const target =
+    fault.part === 'folder'
+      ? dir
+      : join(dir, fault.part === 'checksums' ? `checksums_${date}.sha256` : `backup_manifest_${date}.json`);
   const stashed = await stashAway(target, ctx, `backup-${fault.part}`);
   return {
     kind: fault.kind,
@@ -35,6 +47,9 @@ export async function resolveBackupDate(backupDir: string, wanted: string): Prom
   const { daily, backups } = await listDailyBackups(backupDir);
   const dates = backups.map((b) => b.date).sort();
   const date = wanted === 'newest' ? dates.at(-1) : dates.find((d) => d === wanted);
-  if (date === undefined) throw new Error(`no daily backup ${wanted === 'newest' ? 'at all' : `of ${wanted}`} in ${daily} (has ${dates.join(', ') || 'none'})`);
+  if (date === undefined)
+    throw new Error(
+      `no daily backup ${wanted === 'newest' ? 'at all' : `of ${wanted}`} in ${daily} (has ${dates.join(', ') || 'none'})`,
+    );
   return date;
 }

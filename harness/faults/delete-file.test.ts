@@ -44,7 +44,11 @@ describe('delete-file fault', () => {
     }, 20);
     let fault;
     try {
-      fault = await injectDeleteFile({ kind: 'delete-file', in: 'root', path: STATE }, { ...ctx, stack: {} as ArkaliaStack }, { settleMs: 200 });
+      fault = await injectDeleteFile(
+        { kind: 'delete-file', in: 'root', path: STATE },
+        { ...ctx, stack: {} as ArkaliaStack },
+        { settleMs: 200 },
+      );
     } finally {
       clearInterval(service);
     }

@@ -9,7 +9,12 @@ import { applyUntilItHolds, type HoldOptions } from './write-damage.ts';
 /** A state file deleted (revert puts its bytes back if it is still missing). */
 const schema = z.strictObject({ kind: z.literal('delete-file'), in: location('root'), path: inPath });
 
-export const deleteFileFault = defineFault({ kind: 'delete-file', schema, needsStack: false, inject: injectDeleteFile });
+export const deleteFileFault = defineFault({
+  kind: 'delete-file',
+  schema,
+  needsStack: false,
+  inject: injectDeleteFile,
+});
 
 type DeleteFile = z.infer<typeof schema>;
 
@@ -18,7 +23,11 @@ type DeleteFile = z.infer<typeof schema>;
  * deletion can recreate it: then the rewrite is removed too (the original stays stashed).
  * Revert puts the original back only if nothing has recreated it since.
  */
-export async function injectDeleteFile(fault: DeleteFile, ctx: FaultContext, hold: Partial<HoldOptions> = {}): Promise<InjectedFault> {
+export async function injectDeleteFile(
+  fault: DeleteFile,
+  ctx: FaultContext,
+  hold: Partial<HoldOptions> = {},
+): Promise<InjectedFault> {
   const path = faultPath(ctx, fault.in, fault.path);
   let stashed: Stashed | null = null;
   await applyUntilItHolds(

@@ -27,6 +27,8 @@ describe('disk-full fault', () => {
     await fault.revert();
     expect(await isMountPoint(ctx.backupDir)).toBe(false);
     expect(await readFile(join(ctx.backupDir, 'small.txt'), 'utf8')).toBe('a recovery wrote this\n');
-    expect(sha256Buffer(await readFile(join(ctx.backupDir, 'old-backup.bin')))).toBe(before.get('backup/old-backup.bin'));
+    expect(sha256Buffer(await readFile(join(ctx.backupDir, 'old-backup.bin')))).toBe(
+      before.get('backup/old-backup.bin'),
+    );
   });
 });

@@ -11,7 +11,12 @@ import { expandIn, faultPath } from './fault-path.ts';
 const run = promisify(execFile);
 
 /** The folder is replaced by a tmpfs holding a copy of it with only `free` bytes left. */
-const schema = z.strictObject({ kind: z.literal('disk-full'), in: location('backup'), path: inPath.default('.'), free: byteSize.default('16KiB') });
+const schema = z.strictObject({
+  kind: z.literal('disk-full'),
+  in: location('backup'),
+  path: inPath.default('.'),
+  free: byteSize.default('16KiB'),
+});
 
 export const diskFullFault = defineFault({ kind: 'disk-full', schema, needsStack: false, inject: injectDiskFull });
 

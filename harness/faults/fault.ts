@@ -41,6 +41,8 @@ export interface FaultDefinition<K extends string = string, S extends FaultSchem
 }
 
 /** Typed by its own schema, so that `inject` gets exactly its fields (and `kind` must match the schema's literal). */
-export function defineFault<K extends string, S extends FaultSchema<K>>(definition: FaultDefinition<K, S>): FaultDefinition<K, S> {
+export function defineFault<K extends string, S extends FaultSchema<K>>(
+  definition: FaultDefinition<K, S>,
+): FaultDefinition<K, S> {
   return definition;
 }

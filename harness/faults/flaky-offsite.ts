@@ -3,9 +3,21 @@ import { startFailingProxy } from './failing-proxy.ts';
 import { defineFault, type FaultContext, type InjectedFault } from './fault.ts';
 
 /** An S3 offsite (s3rver) behind a loopback proxy that fails every nth request with 503 SlowDown. */
-const schema = z.strictObject({ kind: z.literal('flaky-offsite'), bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{2,62}$/).default('arkalia'), fail_every: z.number().int().min(2).max(100).default(3) });
+const schema = z.strictObject({
+  kind: z.literal('flaky-offsite'),
+  bucket: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{2,62}$/)
+    .default('arkalia'),
+  fail_every: z.number().int().min(2).max(100).default(3),
+});
 
-export const flakyOffsiteFault = defineFault({ kind: 'flaky-offsite', schema, needsStack: false, inject: injectFlakyOffsite });
+export const flakyOffsiteFault = defineFault({
+  kind: 'flaky-offsite',
+  schema,
+  needsStack: false,
+  inject: injectFlakyOffsite,
+});
 
 type FlakyOffsite = z.infer<typeof schema>;
 
@@ -38,4 +50,5 @@ export async function injectFlakyOffsite(fault: FlakyOffsite, _ctx: FaultContext
   };
 }
 
-const ordinal = (n: number) => `${n}${n % 100 >= 11 && n % 100 <= 13 ? 'th' : ['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'}`;
+const ordinal = (n: number) =>
+  `${n}${n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th')}`;

@@ -9,9 +9,18 @@ import { defineFault, type FaultContext, type InjectedFault } from './fault.ts';
 import { expandIn, faultPath } from './fault-path.ts';
 
 /** The merge-conflict damage of a real Arkalia file (the sample root's two) reproduced on another file. */
-const schema = z.strictObject({ kind: z.literal('git-conflict'), path: inPath, like: z.enum(['state/reflexia_state.toml', 'state/global_context.toml']).default('state/reflexia_state.toml') });
+const schema = z.strictObject({
+  kind: z.literal('git-conflict'),
+  path: inPath,
+  like: z.enum(['state/reflexia_state.toml', 'state/global_context.toml']).default('state/reflexia_state.toml'),
+});
 
-export const gitConflictFault = defineFault({ kind: 'git-conflict', schema, needsStack: false, inject: injectGitConflict });
+export const gitConflictFault = defineFault({
+  kind: 'git-conflict',
+  schema,
+  needsStack: false,
+  inject: injectGitConflict,
+});
 
 type GitConflict = z.infer<typeof schema>;
 
@@ -73,13 +82,21 @@ export function replayConflict(source: string, target: string): string {
       const start = lines.findIndex((l, i) => tableOf[i] === t && !used.has(i) && KEY_LINE.test(l) && !TABLE.test(l));
       if (start === -1) continue;
       let end = start;
-      while (end + 1 < lines.length && end - start + 1 < hunk.ours.length && tableOf[end + 1] === t && KEY_LINE.test(lines[end + 1]!) && !used.has(end + 1)) end += 1;
+      while (
+        end + 1 < lines.length &&
+        end - start + 1 < hunk.ours.length &&
+        tableOf[end + 1] === t &&
+        KEY_LINE.test(lines[end + 1]!) &&
+        !used.has(end + 1)
+      )
+        end += 1;
       for (let i = start; i <= end; i += 1) used.add(i);
       blocks.push({ start, end, hunk });
       break;
     }
   }
-  if (blocks.length === 0) return `${hunks[0]!.open}\n${target}${target.endsWith('\n') ? '' : '\n'}=======\n${hunks[0]!.theirs.join('\n')}\n${hunks[0]!.close}\n`;
+  if (blocks.length === 0)
+    return `${hunks[0]!.open}\n${target}${target.endsWith('\n') ? '' : '\n'}=======\n${hunks[0]!.theirs.join('\n')}\n${hunks[0]!.close}\n`;
   const out: string[] = [];
   for (let i = 0; i < lines.length; i += 1) {
     const block = blocks.find((b) => b.start === i);
@@ -107,7 +124,9 @@ export function replayConflict(source: string, target: string): string {
 export async function injectGitConflict(fault: GitConflict, ctx: FaultContext): Promise<InjectedFault> {
   const rel = expandIn(ctx, fault.path);
   const path = faultPath(ctx, 'root', fault.path);
-  const source = await readFile(join(ctx.root, fault.like), 'utf8').catch(() => readFile(join(SAMPLE_ROOT, fault.like), 'utf8'));
+  const source = await readFile(join(ctx.root, fault.like), 'utf8').catch(() =>
+    readFile(join(SAMPLE_ROOT, fault.like), 'utf8'),
+  );
   const original = await readFile(path);
   const damaged = Buffer.from(replayConflict(source, original.toString('utf8')));
   await writeDamage(path, damaged, { serviceRunning: ctx.stack !== null });

@@ -10,13 +10,20 @@ describe('hide-path fault', () => {
     const root = await copyFixture();
     const dir = join(root, 'modules/zeroia/state');
     const held = await open(dir, 'r'); // like a container's bind mount: it keeps the folder itself
-    const injected = await injectFault({ kind: 'hide-path', path: 'modules/zeroia/state' }, { root, backupDir: root, stack: null });
+    const injected = await injectFault(
+      { kind: 'hide-path', path: 'modules/zeroia/state' },
+      { root, backupDir: root, stack: null },
+    );
     expect(injected.description).toMatch(/folder emptied and removed, 2 entries kept aside/);
     expect(await stat(dir).catch(() => null)).toBeNull();
     expect((await held.stat()).nlink).toBe(0); // the held folder is the deleted, empty one
     await held.close();
     await injected.revert();
-    expect((await readFile(join(dir, 'zeroia_state.toml'))).equals(await readFile(join(SAMPLE_ROOT, 'modules/zeroia/state/zeroia_state.toml')))).toBe(true);
+    expect(
+      (await readFile(join(dir, 'zeroia_state.toml'))).equals(
+        await readFile(join(SAMPLE_ROOT, 'modules/zeroia/state/zeroia_state.toml')),
+      ),
+    ).toBe(true);
   });
 
   it('never undoes a recovery that rebuilt the folder', async () => {

@@ -32,7 +32,9 @@ export async function injectHidePath(fault: HidePath, ctx: FaultContext): Promis
     // A service may write a new file between our moves: move again until the folder is empty.
     for (let attempt = 0; ; attempt++) {
       for (const name of await readdir(path)) {
-        await rename(join(path, name), join(kept, name)).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+        await rename(join(path, name), join(kept, name)).catch((e: NodeJS.ErrnoException) =>
+          e.code === 'ENOENT' ? undefined : Promise.reject(e),
+        );
         moved += 1;
       }
       try {

@@ -8,8 +8,19 @@ import { faultContext } from './testing.ts';
 describe('kill-script fault', () => {
   it('SIGKILLs full-backup as soon as its partial folder fills: no backup published, the partial and the lock left behind', async () => {
     const ctx = await faultContext();
-    const fault = await injectFault({ kind: 'kill-script', script: 'full-backup', args: ['--date', '{date}'], when: { in: 'backup', glob: 'daily/.arkalia_*.partial-*/*' }, timeout: 'PT60S' }, ctx);
-    expect(fault.description).toMatch(/^full-backup --date \{date\} killed \(SIGKILL\) \d+ ms after its start, when backup:daily\/\.arkalia_\*\.partial-\*\/\* appeared$/);
+    const fault = await injectFault(
+      {
+        kind: 'kill-script',
+        script: 'full-backup',
+        args: ['--date', '{date}'],
+        when: { in: 'backup', glob: 'daily/.arkalia_*.partial-*/*' },
+        timeout: 'PT60S',
+      },
+      ctx,
+    );
+    expect(fault.description).toMatch(
+      /^full-backup --date \{date\} killed \(SIGKILL\) \d+ ms after its start, when backup:daily\/\.arkalia_\*\.partial-\*\/\* appeared$/,
+    );
     const daily = await readdir(join(ctx.backupDir, 'daily'));
     expect(daily.filter((n) => n.startsWith('arkalia_'))).toEqual([]);
     expect(daily.some((n) => n.startsWith('.arkalia_'))).toBe(true);
@@ -20,6 +31,17 @@ describe('kill-script fault', () => {
 
   it('fails when the script ends before the trigger: nothing was interrupted', async () => {
     const ctx = await faultContext();
-    await expect(injectFault({ kind: 'kill-script', script: 'keys', args: ['--help'], when: { in: 'backup', glob: 'never-*' }, timeout: 'PT60S' }, ctx)).rejects.toThrow(/keys finished \(exit 0\) before backup:never-\* appeared: nothing was killed mid-way/);
+    await expect(
+      injectFault(
+        {
+          kind: 'kill-script',
+          script: 'keys',
+          args: ['--help'],
+          when: { in: 'backup', glob: 'never-*' },
+          timeout: 'PT60S',
+        },
+        ctx,
+      ),
+    ).rejects.toThrow(/keys finished \(exit 0\) before backup:never-\* appeared: nothing was killed mid-way/);
   }, 90_000);
 });

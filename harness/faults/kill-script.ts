@@ -18,7 +18,12 @@ const schema = z.strictObject({
   timeout: durationSchema.default('PT60S'),
 });
 
-export const killScriptFault = defineFault({ kind: 'kill-script', schema, needsStack: false, inject: injectKillScript });
+export const killScriptFault = defineFault({
+  kind: 'kill-script',
+  schema,
+  needsStack: false,
+  inject: injectKillScript,
+});
 
 type KillScript = z.infer<typeof schema>;
 
@@ -34,7 +39,10 @@ export async function injectKillScript(fault: KillScript, ctx: FaultContext): Pr
   const args = [...fault.args.map((a) => expandIn(ctx, a)), '--root', ctx.root, '--backup-dir', ctx.backupDir];
   const abort = new AbortController();
   const started = Date.now();
-  const running = runOperatorScript(fault.script, args, { timeoutMs: parseDuration(fault.timeout), signal: abort.signal });
+  const running = runOperatorScript(fault.script, args, {
+    timeoutMs: parseDuration(fault.timeout),
+    signal: abort.signal,
+  });
   let finished: ScriptRunResult | null = null;
   void running.then((r) => (finished = r));
 
@@ -43,7 +51,9 @@ export async function injectKillScript(fault: KillScript, ctx: FaultContext): Pr
   if (!fired) {
     abort.abort();
     const result = await running;
-    throw new Error(`${fault.script} ${result.timedOut ? 'timed out' : `finished (exit ${result.exitCode})`} before ${trigger}: nothing was killed mid-way\n${result.stderr.slice(-2000)}`);
+    throw new Error(
+      `${fault.script} ${result.timedOut ? 'timed out' : `finished (exit ${result.exitCode})`} before ${trigger}: nothing was killed mid-way\n${result.stderr.slice(-2000)}`,
+    );
   }
   abort.abort();
   const result = await running;
@@ -71,7 +81,8 @@ async function waitFor(fault: KillScript, ctx: FaultContext, ended: () => boolea
   const pattern = expandIn(ctx, fault.when!.glob);
   for (;;) {
     if (ended()) return false;
-    if ((await glob(pattern, { cwd, dot: true, onlyFiles: false, expandDirectories: false })).length > 0) return !ended();
+    if ((await glob(pattern, { cwd, dot: true, onlyFiles: false, expandDirectories: false })).length > 0)
+      return !ended();
     await sleep(5);
   }
 }

@@ -7,9 +7,19 @@ import { defineFault, type FaultContext, type InjectedFault } from './fault.ts';
 import { serviceContainer, serviceStateFile, startIfStopped } from './service-state.ts';
 
 /** SIGKILL a service's container while it is writing its state file (frozen mid-write, then killed). */
-const schema = z.strictObject({ kind: z.literal('kill-service'), service: serviceName, during: z.enum(['state-write', 'any']).default('state-write'), attempts: z.number().int().min(1).max(200).default(40) });
+const schema = z.strictObject({
+  kind: z.literal('kill-service'),
+  service: serviceName,
+  during: z.enum(['state-write', 'any']).default('state-write'),
+  attempts: z.number().int().min(1).max(200).default(40),
+});
 
-export const killServiceFault = defineFault({ kind: 'kill-service', schema, needsStack: true, inject: injectKillService });
+export const killServiceFault = defineFault({
+  kind: 'kill-service',
+  schema,
+  needsStack: true,
+  inject: injectKillService,
+});
 
 type KillService = z.infer<typeof schema>;
 
@@ -53,19 +63,31 @@ function freezeMidWrite(pid: number, statePath: string, attempts: number): Promi
       try {
         process.kill(pid, 'SIGSTOP');
       } catch (error) {
-        return finish(new Error(`cannot freeze pid ${pid} from the host (${(error as NodeJS.ErrnoException).code}): is Docker on another machine?`));
+        return finish(
+          new Error(
+            `cannot freeze pid ${pid} from the host (${(error as NodeJS.ErrnoException).code}): is Docker on another machine?`,
+          ),
+        );
       }
       stat(tmp).then(
-        (s) => finish(null, `mid-write: frozen with ${String(name)} (${s.size} bytes) not yet renamed, at write ${tries + 1}`),
+        (s) =>
+          finish(
+            null,
+            `mid-write: frozen with ${String(name)} (${s.size} bytes) not yet renamed, at write ${tries + 1}`,
+          ),
         () => {
           process.kill(pid, 'SIGCONT');
           tries += 1;
           busy = false;
-          if (tries >= attempts) finish(new Error(`no state write of pid ${pid} caught in flight in ${attempts} attempts`));
+          if (tries >= attempts)
+            finish(new Error(`no state write of pid ${pid} caught in flight in ${attempts} attempts`));
         },
       );
     });
-    const timer = setTimeout(() => finish(new Error(`the service wrote no state in ${attempts} s`)), attempts * 1000 + 5000);
+    const timer = setTimeout(
+      () => finish(new Error(`the service wrote no state in ${attempts} s`)),
+      attempts * 1000 + 5000,
+    );
     function finish(error: Error | null, how = '') {
       clearTimeout(timer);
       watcher.close();

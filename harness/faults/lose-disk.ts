@@ -33,7 +33,8 @@ export async function injectLoseDisk(fault: LoseDisk, ctx: FaultContext): Promis
   };
   try {
     for (const dir of [ctx.root, ctx.backupDir]) {
-      for (const name of (await readdir(dir).catch(() => [] as string[])).sort()) stashed.push(await stashAway(join(dir, name), ctx, 'lost-disk'));
+      for (const name of (await readdir(dir).catch(() => [] as string[])).sort())
+        stashed.push(await stashAway(join(dir, name), ctx, 'lost-disk'));
     }
   } catch (error) {
     await revert();

@@ -8,7 +8,10 @@ describe('offsite-unreachable fault', () => {
   it('missing-folder: the offsite folder is gone until revert', async () => {
     const ctx = await faultContext();
     await writeFile(join(ctx.work, 'offsite', 'SHA256SUMS'), 'x\n');
-    const fault = await injectFault({ kind: 'offsite-unreachable', how: 'missing-folder', in: 'work', path: 'offsite' }, ctx);
+    const fault = await injectFault(
+      { kind: 'offsite-unreachable', how: 'missing-folder', in: 'work', path: 'offsite' },
+      ctx,
+    );
     expect(await readdir(ctx.work)).not.toContain('offsite');
     await fault.revert();
     await fault.revert();
@@ -17,7 +20,10 @@ describe('offsite-unreachable fault', () => {
 
   it('closed-port: scripts get an S3 endpoint nobody answers on', async () => {
     const ctx = await faultContext();
-    const fault = await injectFault({ kind: 'offsite-unreachable', how: 'closed-port', in: 'work', path: 'offsite' }, ctx);
+    const fault = await injectFault(
+      { kind: 'offsite-unreachable', how: 'closed-port', in: 'work', path: 'offsite' },
+      ctx,
+    );
     expect(fault.env?.ARK_S3_ENDPOINT).toBe(fault.vars?.offsite_url);
     await expect(fetch(fault.vars!.offsite_url!)).rejects.toThrow();
     await fault.revert();

@@ -28,7 +28,9 @@ export async function startIfStopped(container: Dockerode.Container): Promise<vo
 export async function killStack(ctx: FaultContext): Promise<Dockerode.Container[]> {
   if (!ctx.stack) return [];
   const client = docker();
-  const running = await client.listContainers({ filters: { label: [`${RUN_LABEL}=${ctx.stack.runId}`], status: ['running'] } });
+  const running = await client.listContainers({
+    filters: { label: [`${RUN_LABEL}=${ctx.stack.runId}`], status: ['running'] },
+  });
   const containers = running.map((c) => client.getContainer(c.Id));
   await Promise.all(
     containers.map(async (container) => {

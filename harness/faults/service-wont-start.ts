@@ -11,7 +11,12 @@ import { serviceContainer, serviceStateFile, startIfStopped } from './service-st
 /** A service whose state turned invalid while it was stopped: started again, it never becomes healthy. */
 const schema = z.strictObject({ kind: z.literal('service-wont-start'), service: serviceName });
 
-export const serviceWontStartFault = defineFault({ kind: 'service-wont-start', schema, needsStack: true, inject: injectServiceWontStart });
+export const serviceWontStartFault = defineFault({
+  kind: 'service-wont-start',
+  schema,
+  needsStack: true,
+  inject: injectServiceWontStart,
+});
 
 type ServiceWontStart = z.infer<typeof schema>;
 
@@ -29,7 +34,7 @@ export async function injectServiceWontStart(fault: ServiceWontStart, ctx: Fault
     if (error.statusCode !== 304) throw error; // 304: already stopped
   });
   const original = await readFile(path);
-  const source = await readFile(join(SAMPLE_ROOT, 'state/reflexia_state.toml'), 'utf8') // the damage found in the wild, whatever the drill's root;
+  const source = await readFile(join(SAMPLE_ROOT, 'state/reflexia_state.toml'), 'utf8'); // the damage found in the wild, whatever the drill's root;
   const damaged = Buffer.from(replayConflict(source, original.toString('utf8')));
   await writeFileAtomic(path, damaged);
   await container.start();

@@ -23,8 +23,24 @@ export async function injectStaleLock(fault: StaleLock, ctx: FaultContext): Prom
   const self = currentProcess();
   const record: LockRecord =
     fault.holder === 'dead-process'
-      ? { ...self, pid: await deadPid(), startTicks: null, token: randomBytes(16).toString('hex'), since: new Date(Date.now() - 3_600_000).toISOString(), command: 'full-backup.mts (killed)' }
-      : { pid: 4242, host: 'backup-2.arkalia.invalid', bootId: randomBytes(16).toString('hex'), pidNamespace: null, startTicks: null, token: randomBytes(16).toString('hex'), since: new Date().toISOString(), command: 'full-backup.mts' };
+      ? {
+          ...self,
+          pid: await deadPid(),
+          startTicks: null,
+          token: randomBytes(16).toString('hex'),
+          since: new Date(Date.now() - 3_600_000).toISOString(),
+          command: 'full-backup.mts (killed)',
+        }
+      : {
+          pid: 4242,
+          host: 'backup-2.arkalia.invalid',
+          bootId: randomBytes(16).toString('hex'),
+          pidNamespace: null,
+          startTicks: null,
+          token: randomBytes(16).toString('hex'),
+          since: new Date().toISOString(),
+          command: 'full-backup.mts',
+        };
   const path = join(ctx.backupDir, LOCK_FILE_NAME);
   const text = formatLockRecord(record);
   await writeFile(path, text, { flag: 'wx' });

@@ -40,7 +40,10 @@ export async function stashAway(path: string, ctx: FaultContext, label: string):
 /** Move `kept` to `path` if that place is free (merging into a rebuilt folder); true if anything moved. */
 async function restoreMissing(kept: string, path: string): Promise<boolean> {
   const mine = await lstat(kept).catch(() => null);
-  const parent = await stat(dirname(path)).then((s) => s.isDirectory(), () => false);
+  const parent = await stat(dirname(path)).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   if (!mine || !parent) return false;
   const theirs = await lstat(path).catch(() => null);
   if (!theirs) {

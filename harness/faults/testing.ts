@@ -12,7 +12,13 @@ export async function faultContext(): Promise<Required<Omit<FaultContext, 'stack
   const backupDir = await tempDir('ark-fault-backups-');
   const work = await tempDir('ark-fault-work-');
   await mkdir(join(work, 'offsite'));
-  return { root, backupDir, work, stack: null, expand: (text) => expandPlaceholders(text, { root, backup: backupDir, work, now: new Date() }) };
+  return {
+    root,
+    backupDir,
+    work,
+    stack: null,
+    expand: (text) => expandPlaceholders(text, { root, backup: backupDir, work, now: new Date() }),
+  };
 }
 
 /** sha256 of everything under the root and the backup folder (not the workspace, where faults stash). */

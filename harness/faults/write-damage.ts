@@ -17,7 +17,12 @@ export interface HoldOptions {
  * is still there, and apply it again if it was undone. `again` is the re-application (the
  * first one may differ: a deletion stashes the original, a repeat only removes the rewrite).
  */
-export async function applyUntilItHolds(first: () => Promise<void>, again: () => Promise<void>, holds: () => Promise<boolean>, options: HoldOptions): Promise<void> {
+export async function applyUntilItHolds(
+  first: () => Promise<void>,
+  again: () => Promise<void>,
+  holds: () => Promise<boolean>,
+  options: HoldOptions,
+): Promise<void> {
   const attempts = options.serviceRunning ? (options.attempts ?? 5) : 1;
   for (let i = 0; i < attempts; i += 1) {
     await (i === 0 ? first() : again());
@@ -30,5 +35,10 @@ export async function applyUntilItHolds(first: () => Promise<void>, again: () =>
 /** Write damaged bytes over a file a running service may be rewriting (see applyUntilItHolds). */
 export async function writeDamage(path: string, damaged: Buffer, options: HoldOptions): Promise<void> {
   const write = () => writeFileAtomic(path, damaged);
-  await applyUntilItHolds(write, write, async () => (await readFile(path).catch(() => null))?.equals(damaged) === true, options);
+  await applyUntilItHolds(
+    write,
+    write,
+    async () => (await readFile(path).catch(() => null))?.equals(damaged) === true,
+    options,
+  );
 }

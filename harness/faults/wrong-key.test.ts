@@ -17,11 +17,13 @@ async function keyring() {
 }
 
 describe('wrong-key fault', () => {
-  it('replaces a keyring\'s current private key by another valid key (0600); revert puts the original back', async () => {
+  it("replaces a keyring's current private key by another valid key (0600); revert puts the original back", async () => {
     const { ctx, file } = await keyring();
     const fault = await injectFault({ kind: 'wrong-key', in: 'work', path: 'keyring', mode: 'wrong' }, ctx);
     const other = await readFile(file, 'utf8');
-    expect((await openpgp.readPrivateKey({ armoredKey: other })).getUserIDs()).toEqual(['Not the backup key <wrong-key@arkalia-dr.invalid>']);
+    expect((await openpgp.readPrivateKey({ armoredKey: other })).getUserIDs()).toEqual([
+      'Not the backup key <wrong-key@arkalia-dr.invalid>',
+    ]);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     await fault.revert();
     await fault.revert();
@@ -30,7 +32,10 @@ describe('wrong-key fault', () => {
 
   it('missing: the key file is gone until revert; a key put back by hand is kept', async () => {
     const { ctx, file } = await keyring();
-    const fault = await injectFault({ kind: 'wrong-key', in: 'work', path: `keyring/${FPR}.sec.asc`, mode: 'missing' }, ctx);
+    const fault = await injectFault(
+      { kind: 'wrong-key', in: 'work', path: `keyring/${FPR}.sec.asc`, mode: 'missing' },
+      ctx,
+    );
     await expect(stat(file)).rejects.toThrow(/ENOENT/);
     await fault.revert();
     expect(await readFile(file, 'utf8')).toBe('the real private key\n');
@@ -43,6 +48,8 @@ describe('wrong-key fault', () => {
 
   it('refuses a folder that is not a keyring', async () => {
     const { ctx } = await keyring();
-    await expect(injectFault({ kind: 'wrong-key', in: 'work', path: 'offsite', mode: 'wrong' }, ctx)).rejects.toThrow(/not a keyring/);
+    await expect(injectFault({ kind: 'wrong-key', in: 'work', path: 'offsite', mode: 'wrong' }, ctx)).rejects.toThrow(
+      /not a keyring/,
+    );
   });
 });

@@ -8,7 +8,12 @@ import { expandIn, faultPath } from './fault-path.ts';
 import { stashAway } from './stash.ts';
 
 /** A private key (a .sec.asc file, or a keyring's current key) replaced by another key, or missing. */
-const schema = z.strictObject({ kind: z.literal('wrong-key'), in: location('work'), path: inPath, mode: z.enum(['wrong', 'missing']).default('wrong') });
+const schema = z.strictObject({
+  kind: z.literal('wrong-key'),
+  in: location('work'),
+  path: inPath,
+  mode: z.enum(['wrong', 'missing']).default('wrong'),
+});
 
 export const wrongKeyFault = defineFault({ kind: 'wrong-key', schema, needsStack: false, inject: injectWrongKey });
 
@@ -24,11 +29,17 @@ export async function injectWrongKey(fault: WrongKey, ctx: FaultContext): Promis
   const shown = `${fault.in}:${expandIn(ctx, fault.path)}`;
   if (fault.mode === 'missing') {
     const stashed = await stashAway(file, ctx, 'key');
-    return { kind: fault.kind, description: `${shown}: private key ${file} missing`, revert: async () => void (await stashed.putBack()) };
+    return {
+      kind: fault.kind,
+      description: `${shown}: private key ${file} missing`,
+      revert: async () => void (await stashed.putBack()),
+    };
   }
   const original = await readFile(file);
   const { generateKeyPair } = await import('../../lib/crypto/index.ts'); // openpgp loads only for this fault
-  const other = Buffer.from((await generateKeyPair({ userId: 'Not the backup key <wrong-key@arkalia-dr.invalid>' })).privateKey);
+  const other = Buffer.from(
+    (await generateKeyPair({ userId: 'Not the backup key <wrong-key@arkalia-dr.invalid>' })).privateKey,
+  );
   await writeFileAtomic(file, other, { mode: 0o600 });
   return {
     kind: fault.kind,
@@ -44,6 +55,7 @@ export async function injectWrongKey(fault: WrongKey, ctx: FaultContext): Promis
 async function privateKeyFile(path: string): Promise<string> {
   if (!(await stat(path)).isDirectory()) return path;
   const current = (await readFile(join(path, 'current'), 'utf8').catch(() => '')).trim();
-  if (!/^[0-9A-F]{40}$/.test(current)) throw new Error(`${path} is a folder but not a keyring (no valid "current" file)`);
+  if (!/^[0-9A-F]{40}$/.test(current))
+    throw new Error(`${path} is a folder but not a keyring (no valid "current" file)`);
   return join(path, `${current}.sec.asc`);
 }

@@ -106,5 +106,12 @@ async function pruneOtherStandInTags(docker: Dockerode, keep: string): Promise<v
     ...tagged.flatMap((image) => image.RepoTags ?? []).filter((ref) => ref !== keep),
     ...dangling.map((image) => image.Id),
   ];
-  await Promise.all(stale.map((ref) => docker.getImage(ref).remove().catch(() => undefined)));
+  await Promise.all(
+    stale.map((ref) =>
+      docker
+        .getImage(ref)
+        .remove()
+        .catch(() => undefined),
+    ),
+  );
 }

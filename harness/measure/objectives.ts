@@ -60,7 +60,9 @@ export function measureObjectives(input: {
   }
   let rpo: number | null = null;
   let basis: Objectives['rpo_basis'] = null;
-  const ages = dataLoss.filter((d) => d.writtenAtRestored !== null).map((d) => Date.parse(d.writtenAtFault) - Date.parse(d.writtenAtRestored!));
+  const ages = dataLoss
+    .filter((d) => d.writtenAtRestored !== null)
+    .map((d) => Date.parse(d.writtenAtFault) - Date.parse(d.writtenAtRestored!));
   if (ages.length > 0) {
     rpo = Math.max(0, ...ages);
     basis = 'heartbeat';

@@ -27,17 +27,32 @@ describe('backup-verifies probe (GNU sha256sum -c, tar -tzf)', () => {
     const ctx = await probeContext();
     await gnuBackup(ctx, '20260101');
     const dir = await gnuBackup(ctx, '20260102');
-    expect(await runProbe({ probe: 'backup-verifies', date: 'newest' }, ctx)).toMatchObject({ ok: true, probe: 'backup-verifies newest' });
+    expect(await runProbe({ probe: 'backup-verifies', date: 'newest' }, ctx)).toMatchObject({
+      ok: true,
+      probe: 'backup-verifies newest',
+    });
     const archive = join(dir, 'arkalia_states_20260102.tar.gz');
     const bytes = await readFile(archive);
     await writeFile(archive, Buffer.concat([bytes.subarray(0, 20), Buffer.from([bytes[20]! ^ 1]), bytes.subarray(21)]));
-    expect(await runProbe({ probe: 'backup-verifies', date: 'newest' }, ctx)).toMatchObject({ ok: false, detail: expect.stringMatching(/sha256sum -c .*FAILED/) });
+    expect(await runProbe({ probe: 'backup-verifies', date: 'newest' }, ctx)).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/sha256sum -c .*FAILED/),
+    });
     // Truncated, with a checksum that matches the truncation: only tar can tell.
     await writeFile(archive, bytes.subarray(0, bytes.length - 40));
-    await writeFile(join(dir, 'checksums_20260102.sha256'), (await run('sha256sum', ['arkalia_states_20260102.tar.gz'], { cwd: dir })).stdout);
-    expect(await runProbe({ probe: 'backup-verifies', date: '20260102' }, ctx)).toMatchObject({ ok: false, detail: expect.stringMatching(/^tar -tzf/) });
+    await writeFile(
+      join(dir, 'checksums_20260102.sha256'),
+      (await run('sha256sum', ['arkalia_states_20260102.tar.gz'], { cwd: dir })).stdout,
+    );
+    expect(await runProbe({ probe: 'backup-verifies', date: '20260102' }, ctx)).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/^tar -tzf/),
+    });
     expect((await runProbe({ probe: 'backup-verifies', date: '20260101' }, ctx)).ok).toBe(true);
-    expect(await runProbe({ probe: 'backup-verifies', date: '20250101' }, ctx)).toMatchObject({ ok: false, detail: expect.stringMatching(/no backup of 20250101 .*has 20260102, 20260101/) });
+    expect(await runProbe({ probe: 'backup-verifies', date: '20250101' }, ctx)).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/no backup of 20250101 .*has 20260102, 20260101/),
+    });
   });
 });
 
@@ -52,10 +67,16 @@ describe('checksums-verify and offsite-matches probes (a local offsite folder)',
       await writeFile(join(dir, 'SHA256SUMS'), line);
     }
     expect((await runProbe({ probe: 'checksums-verify', in: 'work', file: 'offsite/SHA256SUMS' }, ctx)).ok).toBe(true);
-    expect(await runProbe({ probe: 'offsite-matches', target: '{work}/offsite' }, ctx)).toMatchObject({ ok: true, detail: expect.stringMatching(/^1 file\(s\) identical on \//) });
+    expect(await runProbe({ probe: 'offsite-matches', target: '{work}/offsite' }, ctx)).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(/^1 file\(s\) identical on \//),
+    });
     await appendFile(join(ctx.work, 'offsite', 'arkalia_states_20260101.tar.gz.gpg'), 'x');
     expect((await runProbe({ probe: 'checksums-verify', in: 'work', file: 'offsite/SHA256SUMS' }, ctx)).ok).toBe(false);
-    expect(await runProbe({ probe: 'offsite-matches', target: '{work}/offsite' }, ctx)).toMatchObject({ ok: false, detail: 'arkalia_states_20260101.tar.gz.gpg: differs on the target' });
+    expect(await runProbe({ probe: 'offsite-matches', target: '{work}/offsite' }, ctx)).toMatchObject({
+      ok: false,
+      detail: 'arkalia_states_20260101.tar.gz.gpg: differs on the target',
+    });
     expect((await runProbe({ probe: 'checksums-verify', in: 'work', file: 'nowhere/SHA256SUMS' }, ctx)).ok).toBe(false);
   });
 });
@@ -69,13 +90,27 @@ describe('snapshot-matches-state probe', () => {
     await writeFile(join(snaps, 'zeroia_state.toml.20260101_000000'), 'old = true\n');
     await writeFile(join(snaps, 'zeroia_state.toml.20260101_000000_001'), live);
     const probe = { probe: 'snapshot-matches-state', glob: STATE } as const;
-    expect(await runProbe(probe, ctx)).toMatchObject({ ok: true, detail: '1 snapshot(s) byte-identical to their state file; 0 invalid file(s) never snapshotted' });
+    expect(await runProbe(probe, ctx)).toMatchObject({
+      ok: true,
+      detail: '1 snapshot(s) byte-identical to their state file; 0 invalid file(s) never snapshotted',
+    });
     await writeFile(join(ctx.root, STATE), '<<<<<<< HEAD\n');
-    expect(await runProbe(probe, ctx)).toMatchObject({ ok: true, detail: '0 snapshot(s) byte-identical to their state file; 1 invalid file(s) never snapshotted' });
+    expect(await runProbe(probe, ctx)).toMatchObject({
+      ok: true,
+      detail: '0 snapshot(s) byte-identical to their state file; 1 invalid file(s) never snapshotted',
+    });
     await writeFile(join(snaps, 'zeroia_state.toml.20260101_000001'), '<<<<<<< HEAD\n');
-    expect(await runProbe(probe, ctx)).toMatchObject({ ok: false, detail: expect.stringMatching(/is not valid TOML.*invalid, yet snapshotted as zeroia_state\.toml\.20260101_000001/) });
+    expect(await runProbe(probe, ctx)).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(
+        /is not valid TOML.*invalid, yet snapshotted as zeroia_state\.toml\.20260101_000001/,
+      ),
+    });
     await writeFile(join(ctx.root, STATE), live);
-    expect(await runProbe(probe, ctx)).toMatchObject({ ok: false, detail: expect.stringMatching(/newest snapshot zeroia_state\.toml\.20260101_000001 differs/) });
+    expect(await runProbe(probe, ctx)).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/newest snapshot zeroia_state\.toml\.20260101_000001 differs/),
+    });
   });
 });
 
@@ -87,15 +122,38 @@ describe('gpg-decrypts probe (GnuPG, not our code)', () => {
     await writeFile(join(ctx.work, 'keys', 'right.sec.asc'), right.privateKey);
     await writeFile(join(ctx.work, 'keys', 'wrong.sec.asc'), wrong.privateKey);
     const plaintext = Buffer.from('the states archive');
-    const encrypted = await openpgp.encrypt({ message: await openpgp.createMessage({ binary: plaintext }), encryptionKeys: await openpgp.readKey({ armoredKey: right.publicKey }), format: 'binary' });
+    const encrypted = await openpgp.encrypt({
+      message: await openpgp.createMessage({ binary: plaintext }),
+      encryptionKeys: await openpgp.readKey({ armoredKey: right.publicKey }),
+      format: 'binary',
+    });
     const dir = join(ctx.work, 'offsite');
     await writeFile(join(dir, 'arkalia_states_20260101.tar.gz.gpg'), encrypted as Uint8Array);
-    const record = (sha: string) => writeFile(join(dir, 'encrypted_manifest.json'), JSON.stringify({ files: { 'arkalia_states_20260101.tar.gz.gpg': { source_sha256: sha } } }));
+    const record = (sha: string) =>
+      writeFile(
+        join(dir, 'encrypted_manifest.json'),
+        JSON.stringify({ files: { 'arkalia_states_20260101.tar.gz.gpg': { source_sha256: sha } } }),
+      );
     await record(sha256Buffer(plaintext));
-    const probe = { probe: 'gpg-decrypts', in: 'work', glob: 'offsite/*.gpg', key_in: 'work', key: 'keys/right.sec.asc' } as const;
-    expect(await runProbe(probe, ctx)).toMatchObject({ ok: true, detail: '1 file(s) decrypted by GnuPG to their recorded sha256' });
-    expect(await runProbe({ ...probe, key: 'keys/wrong.sec.asc' }, ctx)).toMatchObject({ ok: false, detail: expect.stringMatching(/gpg --decrypt exit 2/) });
+    const probe = {
+      probe: 'gpg-decrypts',
+      in: 'work',
+      glob: 'offsite/*.gpg',
+      key_in: 'work',
+      key: 'keys/right.sec.asc',
+    } as const;
+    expect(await runProbe(probe, ctx)).toMatchObject({
+      ok: true,
+      detail: '1 file(s) decrypted by GnuPG to their recorded sha256',
+    });
+    expect(await runProbe({ ...probe, key: 'keys/wrong.sec.asc' }, ctx)).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/gpg --decrypt exit 2/),
+    });
     await record('0'.repeat(64));
-    expect(await runProbe(probe, ctx)).toMatchObject({ ok: false, detail: expect.stringMatching(/the manifest records 0000/) });
+    expect(await runProbe(probe, ctx)).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/the manifest records 0000/),
+    });
   });
 });

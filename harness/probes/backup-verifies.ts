@@ -33,17 +33,32 @@ export async function backupVerifies(date: string, ctx: ProbeContext): Promise<P
   const { daily, backups } = await listDailyBackups(ctx.backupDir);
   const dates = backups.map((b) => b.date);
   const chosen = wanted === 'newest' ? dates[0] : dates.find((d) => d === wanted);
-  if (chosen === undefined) return { probe, ok: false, detail: `no backup ${wanted === 'newest' ? 'at all' : `of ${wanted}`} in ${daily} (has ${dates.join(', ') || 'none'})` };
+  if (chosen === undefined)
+    return {
+      probe,
+      ok: false,
+      detail: `no backup ${wanted === 'newest' ? 'at all' : `of ${wanted}`} in ${daily} (has ${dates.join(', ') || 'none'})`,
+    };
   const dir = join(daily, backupDirName(chosen));
   const sums = checksumFileName(chosen);
-  const listed = (await readFile(join(dir, sums), 'utf8').catch(() => null))?.split('\n').map((l) => /^[0-9a-f]{64} [ *](.+)$/.exec(l)?.[1]).filter((n): n is string => n !== undefined);
+  const listed = (await readFile(join(dir, sums), 'utf8').catch(() => null))
+    ?.split('\n')
+    .map((l) => /^[0-9a-f]{64} [ *](.+)$/.exec(l)?.[1])
+    .filter((n): n is string => n !== undefined);
   if (!listed) return { probe, ok: false, detail: `${dir}: ${sums} is missing` };
-  const check = await run('sha256sum', ['-c', '--strict', sums], { cwd: dir }).then(() => null, (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`.trim());
+  const check = await run('sha256sum', ['-c', '--strict', sums], { cwd: dir }).then(
+    () => null,
+    (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`.trim(),
+  );
   if (check !== null) return { probe, ok: false, detail: `sha256sum -c ${sums}: ${check.slice(0, 400)}` };
   for (const name of listed.filter((n) => n.endsWith('.tar.gz'))) {
-    const listing = await run('tar', ['-tzf', name], { cwd: dir, maxBuffer: 64 * 1024 * 1024 }).then(() => null, (e: { stderr?: string }) => e.stderr ?? 'failed');
+    const listing = await run('tar', ['-tzf', name], { cwd: dir, maxBuffer: 64 * 1024 * 1024 }).then(
+      () => null,
+      (e: { stderr?: string }) => e.stderr ?? 'failed',
+    );
     if (listing !== null) return { probe, ok: false, detail: `tar -tzf ${name}: ${listing.slice(0, 300)}` };
   }
-  if (!listed.some((n) => n.startsWith('arkalia_states_'))) return { probe, ok: false, detail: `${sums} does not list the states archive` };
+  if (!listed.some((n) => n.startsWith('arkalia_states_')))
+    return { probe, ok: false, detail: `${sums} does not list the states archive` };
   return { probe, ok: true, detail: `${dir}: sha256sum -c OK, tar -tzf reads ${listed.length} archive(s)` };
 }

@@ -27,8 +27,16 @@ export async function checksumsVerify(input: { in: Location; file: string }, ctx
   return run('sha256sum', ['-c', '--strict', basename(path)], { cwd: dirname(path) }).then(
     ({ stdout }) => {
       const lines = stdout.trim().split('\n').filter(Boolean);
-      return { probe, ok: lines.length > 0, detail: lines.length > 0 ? `${lines.length} file(s) OK` : 'the checksum file lists nothing' };
+      return {
+        probe,
+        ok: lines.length > 0,
+        detail: lines.length > 0 ? `${lines.length} file(s) OK` : 'the checksum file lists nothing',
+      };
     },
-    (e: { stdout?: string; stderr?: string; code?: string | number }) => ({ probe, ok: false, detail: `${e.code === 'ENOENT' ? 'no such folder' : ''}${e.stdout ?? ''}${e.stderr ?? ''}`.trim().slice(0, 400) }),
+    (e: { stdout?: string; stderr?: string; code?: string | number }) => ({
+      probe,
+      ok: false,
+      detail: `${e.code === 'ENOENT' ? 'no such folder' : ''}${e.stdout ?? ''}${e.stderr ?? ''}`.trim().slice(0, 400),
+    }),
   );
 }

@@ -4,7 +4,10 @@ import { z } from 'zod';
 import { defineProbe } from './probe.ts';
 import type { ProbeContext, ProbeResult } from './probe-context.ts';
 
-const schema = z.strictObject({ probe: z.literal('corrupt-copy-preserved'), module: z.string().regex(/^[a-z][a-z0-9_]*$/) });
+const schema = z.strictObject({
+  probe: z.literal('corrupt-copy-preserved'),
+  module: z.string().regex(/^[a-z][a-z0-9_]*$/),
+});
 
 export const corruptCopyPreservedProbe = defineProbe({
   probe: 'corrupt-copy-preserved',
@@ -18,7 +21,9 @@ export const corruptCopyPreservedProbe = defineProbe({
 async function corruptCopyPreserved(module: string, ctx: ProbeContext): Promise<ProbeResult> {
   const name = `corrupt-copy-preserved ${module}`;
   const dir = join(ctx.backupDir, 'preserved');
-  const copies = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith(`${module}_state_`)).sort();
+  const copies = (await readdir(dir).catch(() => [] as string[]))
+    .filter((n) => n.startsWith(`${module}_state_`))
+    .sort();
   const newest = copies.at(-1);
   if (!newest) return { probe: name, ok: false, detail: `nothing under ${dir} for ${module}` };
   const prefix = `modules/${module}/state/`;
@@ -31,6 +36,9 @@ async function corruptCopyPreserved(module: string, ctx: ProbeContext): Promise<
   return {
     probe: name,
     ok: missing.length === 0,
-    detail: missing.length === 0 ? `${join(dir, newest)} holds the corrupted bytes of ${damaged.map((f) => f.path).join(', ') || 'the state'}` : `not preserved byte for byte: ${missing.join(', ')}`,
+    detail:
+      missing.length === 0
+        ? `${join(dir, newest)} holds the corrupted bytes of ${damaged.map((f) => f.path).join(', ') || 'the state'}`
+        : `not preserved byte for byte: ${missing.join(', ')}`,
   };
 }

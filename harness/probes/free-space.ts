@@ -6,7 +6,12 @@ import type { ProbeContext, ProbeResult } from './probe-context.ts';
 import { defineProbe } from './probe.ts';
 
 /** The file system of a location has at most this much free space. */
-const schema = z.strictObject({ probe: z.literal('free-space'), in: location('backup'), path: inPath.default('.'), at_most: byteSize });
+const schema = z.strictObject({
+  probe: z.literal('free-space'),
+  in: location('backup'),
+  path: inPath.default('.'),
+  at_most: byteSize,
+});
 
 export const freeSpaceProbe = defineProbe({
   probe: 'free-space',
@@ -17,7 +22,10 @@ export const freeSpaceProbe = defineProbe({
 });
 
 /** The file system holding a location's path has at most `atMost` bytes free (a disk-full fault is in place). */
-export async function freeSpace(input: { in: Location; path: string; atMost: string }, ctx: ProbeContext): Promise<ProbeResult> {
+export async function freeSpace(
+  input: { in: Location; path: string; atMost: string },
+  ctx: ProbeContext,
+): Promise<ProbeResult> {
   const probe = `free-space ${input.in}:${input.path} ≤ ${input.atMost}`;
   const stats = await statfs(locate(ctx, input.in, input.path));
   const free = Number(stats.bavail) * Number(stats.bsize);

@@ -3,7 +3,13 @@ import { serviceName } from '../scenario/fields.ts';
 import { defineProbe } from './probe.ts';
 import type { ProbeContext, ProbeResult } from './probe-context.ts';
 
-const schema = z.strictObject({ probe: z.literal('http'), service: serviceName, path: z.string().startsWith('/'), status: z.number().int().min(0).max(599), body_contains: z.string().optional() });
+const schema = z.strictObject({
+  probe: z.literal('http'),
+  service: serviceName,
+  path: z.string().startsWith('/'),
+  status: z.number().int().min(0).max(599),
+  body_contains: z.string().optional(),
+});
 
 export const httpProbe = defineProbe({
   probe: 'http',
@@ -20,9 +26,14 @@ async function getServicePath(probe: Http, ctx: ProbeContext): Promise<ProbeResu
   const name = httpProbe.describe(probe);
   const url = await ctx.stack.url(probe.service, probe.path);
   const response = await fetch(url, { signal: AbortSignal.timeout(3000) }).catch((e: Error) => e);
-  if (response instanceof Error) return { probe: name, ok: probe.status === 0, detail: `GET ${url}: ${response.message}` };
+  if (response instanceof Error)
+    return { probe: name, ok: probe.status === 0, detail: `GET ${url}: ${response.message}` };
   const body = await response.text();
   const statusOk = response.status === probe.status;
   const bodyOk = probe.body_contains === undefined || body.includes(probe.body_contains);
-  return { probe: name, ok: statusOk && bodyOk, detail: `GET ${probe.path} → ${response.status} ${body.slice(0, 300)}` };
+  return {
+    probe: name,
+    ok: statusOk && bodyOk,
+    detail: `GET ${probe.path} → ${response.status} ${body.slice(0, 300)}`,
+  };
 }

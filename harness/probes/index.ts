@@ -56,12 +56,17 @@ type Schemas<T extends readonly ProbeDefinition[]> = { -readonly [I in keyof T]:
 const variants = PROBES.map((p) => p.schema) as Schemas<typeof PROBES>;
 
 /** `{ probe = "not", of = { probe = ... } }` passes when its probe fails (e.g. a state is no longer valid TOML). */
-export const probeSchema = z.discriminatedUnion('probe', [...variants, z.strictObject({ probe: z.literal('not'), of: z.discriminatedUnion('probe', variants) })]);
+export const probeSchema = z.discriminatedUnion('probe', [
+  ...variants,
+  z.strictObject({ probe: z.literal('not'), of: z.discriminatedUnion('probe', variants) }),
+]);
 
 export type Probe = z.infer<typeof probeSchema>;
 
 /** The kinds that talk to the containers: refused in a `stack = false` scenario (also inside `not`). */
-export const PROBES_NEEDING_STACK: ReadonlySet<string> = new Set(PROBES.filter((p) => p.needsStack).map((p) => p.probe));
+export const PROBES_NEEDING_STACK: ReadonlySet<string> = new Set(
+  PROBES.filter((p) => p.needsStack).map((p) => p.probe),
+);
 
 const BY_KIND: ReadonlyMap<string, ProbeDefinition> = new Map(PROBES.map((p) => [p.probe, p]));
 
@@ -84,5 +89,9 @@ async function dispatch(probe: Probe, ctx: ProbeContext): Promise<ProbeResult> {
   if (probe.probe !== 'not') return BY_KIND.get(probe.probe)!.run(probe, ctx);
   // A probe that could not run proves nothing either way: `not` of an error fails.
   const inner = await dispatch(probe.of, ctx);
-  return { probe: describeProbe(probe), ok: !inner.ok, detail: `${inner.ok ? 'holds' : 'does not hold'}: ${inner.detail}` };
+  return {
+    probe: describeProbe(probe),
+    ok: !inner.ok,
+    detail: `${inner.ok ? 'holds' : 'does not hold'}: ${inner.detail}`,
+  };
 }

@@ -10,7 +10,14 @@ import { listDailyBackups, parseBackupDirName, statesArchiveName } from '../../l
 import { defineProbe } from './probe.ts';
 
 /** `date`: the recovery must have used that backup (a fallback drill), and the files must match it. */
-const schema = z.strictObject({ probe: z.literal('matches-backup'), paths: z.array(relPath).min(1), date: z.string().regex(/^\d{8}$/).optional() });
+const schema = z.strictObject({
+  probe: z.literal('matches-backup'),
+  paths: z.array(relPath).min(1),
+  date: z
+    .string()
+    .regex(/^\d{8}$/)
+    .optional(),
+});
 
 export const matchesBackupProbe = defineProbe({
   probe: 'matches-backup',
@@ -27,11 +34,16 @@ export const matchesBackupProbe = defineProbe({
  * new sequence) passes only if (a) the service reports that the bytes it loaded at start
  * have the backup's sha256, and (b) everything but the heartbeat block is byte-identical.
  */
-export async function matchesBackup(paths: readonly string[], ctx: ProbeContext, expectedDate?: string): Promise<ProbeResult> {
+export async function matchesBackup(
+  paths: readonly string[],
+  ctx: ProbeContext,
+  expectedDate?: string,
+): Promise<ProbeResult> {
   const probe = `matches-backup ${paths.join(' ')}${expectedDate ? ` (backup ${expectedDate})` : ''}`;
   const used = ctx.recoveryResult?.backup as { dir?: string; date?: string } | undefined;
   // A fallback drill names the backup the recovery must have fallen back to.
-  if (expectedDate !== undefined && used?.date !== expectedDate) return { probe, ok: false, detail: `the recovery used backup ${used?.date ?? 'unknown'}, not ${expectedDate}` };
+  if (expectedDate !== undefined && used?.date !== expectedDate)
+    return { probe, ok: false, detail: `the recovery used backup ${used?.date ?? 'unknown'}, not ${expectedDate}` };
   const backupDir = used?.dir ?? (await listDailyBackups(ctx.backupDir)).backups[0]?.dir;
   if (!backupDir) return { probe, ok: false, detail: 'no backup found' };
   const date = parseBackupDirName(basename(backupDir)) ?? undefined;
@@ -43,11 +55,25 @@ export async function matchesBackup(paths: readonly string[], ctx: ProbeContext,
   }
 }
 
-async function compareWithBackup(probe: string, paths: readonly string[], ctx: ProbeContext, backupDir: string, date: string | undefined, staging: string): Promise<ProbeResult> {
+async function compareWithBackup(
+  probe: string,
+  paths: readonly string[],
+  ctx: ProbeContext,
+  backupDir: string,
+  date: string | undefined,
+  staging: string,
+): Promise<ProbeResult> {
   const prefixes = paths.map((p) => (p.endsWith('/') ? p : `${p}/`));
   // The restore and archive stages load only when a drill compares with a backup.
-  const [{ extractArchive }, { hashTree }] = await Promise.all([import('../../lib/archive/index.ts'), import('../../lib/restore/index.ts')]);
-  await extractArchive({ file: join(backupDir, statesArchiveName(date!)), cwd: staging, select: (m) => prefixes.some((p) => m.startsWith(p) || `${m}/` === p) });
+  const [{ extractArchive }, { hashTree }] = await Promise.all([
+    import('../../lib/archive/index.ts'),
+    import('../../lib/restore/index.ts'),
+  ]);
+  await extractArchive({
+    file: join(backupDir, statesArchiveName(date!)),
+    cwd: staging,
+    select: (m) => prefixes.some((p) => m.startsWith(p) || `${m}/` === p),
+  });
   const problems: string[] = [];
   let compared = 0;
   for (const prefix of prefixes) {
@@ -66,15 +92,25 @@ async function compareWithBackup(probe: string, paths: readonly string[], ctx: P
     for (const name of live.keys()) if (!fromBackup.has(name)) problems.push(`${prefix}${name}: not in the backup`);
   }
   if (compared === 0) problems.push(`the backup holds nothing under ${paths.join(', ')}`);
-  return { probe, ok: problems.length === 0, detail: problems.length === 0 ? `${compared} file(s) match ${backupDir}` : problems.join('; ') };
+  return {
+    probe,
+    ok: problems.length === 0,
+    detail: problems.length === 0 ? `${compared} file(s) match ${backupDir}` : problems.join('; '),
+  };
 }
 
 /** null when the only difference is a stand-in heartbeat written after it loaded the backup's exact bytes. */
-async function heartbeatOnlyDifference(path: string, backupCopy: string, ctx: ProbeContext, backupSha: string): Promise<string | null> {
+async function heartbeatOnlyDifference(
+  path: string,
+  backupCopy: string,
+  ctx: ProbeContext,
+  backupSha: string,
+): Promise<string | null> {
   const service = /^modules\/([^/]+)\/state\/\1_state\.toml$/.exec(path)?.[1];
   if (!service) return 'differs from the backup';
   const [live, backup] = await Promise.all([readFile(join(ctx.root, path), 'utf8'), readFile(backupCopy, 'utf8')]);
-  if (stripHeartbeat(live) !== stripHeartbeat(backup)) return 'content differs from the backup (beyond the service heartbeat)';
+  if (stripHeartbeat(live) !== stripHeartbeat(backup))
+    return 'content differs from the backup (beyond the service heartbeat)';
   const health = await ctx.stack.health(service).catch(() => null);
   const loaded = (health?.body as { loaded_sha256?: string } | undefined)?.loaded_sha256;
   if (loaded !== backupSha) return `service ${service} loaded sha256 ${loaded ?? 'unknown'}, backup has ${backupSha}`;

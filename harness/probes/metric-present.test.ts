@@ -26,10 +26,19 @@ describe('metric-present probe', () => {
   it('finds a metric by name, labels and minimum value in a metrics file of the workspace', async () => {
     const ctx = await probeContext();
     await writeFile(join(ctx.work, 'metrics.prom'), TEXTFILE);
-    const probe = { probe: 'metric-present', in: 'work', file: 'metrics.prom', metric: 'arkalia_backup_failures_total', labels: { type: 'full' } } as const;
+    const probe = {
+      probe: 'metric-present',
+      in: 'work',
+      file: 'metrics.prom',
+      metric: 'arkalia_backup_failures_total',
+      labels: { type: 'full' },
+    } as const;
     expect((await runProbe(probe, ctx)).ok).toBe(true);
     expect((await runProbe({ ...probe, min: 3 }, ctx)).ok).toBe(false);
     expect((await runProbe({ ...probe, labels: { type: 'states' } }, ctx)).ok).toBe(false);
-    expect(await runProbe({ ...probe, file: 'none.prom' }, ctx)).toMatchObject({ ok: false, detail: 'cannot read the metrics file: ENOENT' });
+    expect(await runProbe({ ...probe, file: 'none.prom' }, ctx)).toMatchObject({
+      ok: false,
+      detail: 'cannot read the metrics file: ENOENT',
+    });
   });
 });

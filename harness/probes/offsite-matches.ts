@@ -31,7 +31,9 @@ export async function offsiteMatches(target: string, ctx: ProbeContext): Promise
   const local = encryptedDir(ctx.backupDir);
   const names = (await readdir(local).catch(() => [] as string[])).filter(isEncryptedName).sort();
   if (names.length === 0) return { probe, ok: false, detail: `nothing to compare: no .gpg in ${local}` };
-  const read = where.startsWith('s3://') ? s3Reader(where, { ...process.env, ...ctx.env }) : (name: string) => readFile(join(where, name));
+  const read = where.startsWith('s3://')
+    ? s3Reader(where, { ...process.env, ...ctx.env })
+    : (name: string) => readFile(join(where, name));
   const sums = (await read(SUMS_FILE).catch(() => null))?.toString('utf8') ?? '';
   const problems: string[] = [];
   for (const name of names) {
@@ -39,9 +41,14 @@ export async function offsiteMatches(target: string, ctx: ProbeContext): Promise
     const remote = await read(name).catch((e: Error) => e);
     if (remote instanceof Error) problems.push(`${name}: not readable on the target (${remote.message})`);
     else if (sha(remote) !== expected) problems.push(`${name}: differs on the target`);
-    else if (!sums.split('\n').includes(`${expected}  ${name}`)) problems.push(`${name}: not vouched for by the target's SHA256SUMS`);
+    else if (!sums.split('\n').includes(`${expected}  ${name}`))
+      problems.push(`${name}: not vouched for by the target's SHA256SUMS`);
   }
-  return { probe, ok: problems.length === 0, detail: problems.length === 0 ? `${names.length} file(s) identical on ${where}` : problems.join('; ') };
+  return {
+    probe,
+    ok: problems.length === 0,
+    detail: problems.length === 0 ? `${names.length} file(s) identical on ${where}` : problems.join('; '),
+  };
 }
 
 function s3Reader(url: string, env: Record<string, string | undefined>): (name: string) => Promise<Buffer> {
@@ -50,16 +57,23 @@ function s3Reader(url: string, env: Record<string, string | undefined>): (name: 
   const endpoint = env.ARK_S3_ENDPOINT ?? env.AWS_ENDPOINT_URL;
   // The AWS SDK loads only when an S3 offsite is probed (half a second of start-up otherwise).
   const sdk = import('@aws-sdk/client-s3');
-  const client = sdk.then(({ S3Client }) => new S3Client({
-    region: env.AWS_REGION ?? 'us-east-1',
-    forcePathStyle: true,
-    maxAttempts: 1,
-    ...(endpoint ? { endpoint } : {}),
-    ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } } : {}),
-  }));
+  const client = sdk.then(
+    ({ S3Client }) =>
+      new S3Client({
+        region: env.AWS_REGION ?? 'us-east-1',
+        forcePathStyle: true,
+        maxAttempts: 1,
+        ...(endpoint ? { endpoint } : {}),
+        ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+          ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } }
+          : {}),
+      }),
+  );
   return async (name) => {
     const { GetObjectCommand } = await sdk;
-    const out = await (await client).send(new GetObjectCommand({ Bucket: bucket, Key: prefix ? `${prefix}/${name}` : name }));
+    const out = await (await client).send(
+      new GetObjectCommand({ Bucket: bucket, Key: prefix ? `${prefix}/${name}` : name }),
+    );
     return Buffer.from(await out.Body!.transformToByteArray());
   };
 }

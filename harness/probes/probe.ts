@@ -17,6 +17,8 @@ export interface ProbeDefinition<K extends string = string, S extends ProbeSchem
 }
 
 /** Typed by its own schema, so that `describe` and `run` get exactly its fields (and `probe` must match the schema's literal). */
-export function defineProbe<K extends string, S extends ProbeSchema<K>>(definition: ProbeDefinition<K, S>): ProbeDefinition<K, S> {
+export function defineProbe<K extends string, S extends ProbeSchema<K>>(
+  definition: ProbeDefinition<K, S>,
+): ProbeDefinition<K, S> {
   return definition;
 }

@@ -18,5 +18,9 @@ type ServiceHealthy = z.infer<typeof schema>;
 /** The service's /health answers 200 (the stand-ins answer 503 while their state is invalid). */
 async function serviceHealthy(probe: ServiceHealthy, ctx: ProbeContext): Promise<ProbeResult> {
   const health = await ctx.stack.health(probe.service);
-  return { probe: serviceHealthyProbe.describe(probe), ok: health.status === 200, detail: `/health → ${health.status} ${JSON.stringify(health.body).slice(0, 300)}` };
+  return {
+    probe: serviceHealthyProbe.describe(probe),
+    ok: health.status === 200,
+    detail: `/health → ${health.status} ${JSON.stringify(health.body).slice(0, 300)}`,
+  };
 }

@@ -9,7 +9,10 @@ import type { ProbeContext, ProbeResult } from './probe-context.ts';
 import { defineProbe } from './probe.ts';
 
 /** The newest real-time snapshot of each valid state file is valid TOML and byte-identical to it; an invalid state file was never snapshotted as it is. */
-const schema = z.strictObject({ probe: z.literal('snapshot-matches-state'), glob: z.union([inPath, z.array(inPath).min(1)]) });
+const schema = z.strictObject({
+  probe: z.literal('snapshot-matches-state'),
+  glob: z.union([inPath, z.array(inPath).min(1)]),
+});
 
 export const snapshotMatchesStateProbe = defineProbe({
   probe: 'snapshot-matches-state',
@@ -37,7 +40,9 @@ export async function snapshotMatchesState(patterns: readonly string[], ctx: Pro
   for (const file of files) {
     const live = await readFile(join(ctx.root, file));
     const snapDir = join(ctx.backupDir, 'realtime', dirname(file));
-    const names = (await readdir(snapDir).catch(() => [] as string[])).filter((n) => SNAPSHOT.exec(n)?.[1] === basename(file)).sort();
+    const names = (await readdir(snapDir).catch(() => [] as string[]))
+      .filter((n) => SNAPSHOT.exec(n)?.[1] === basename(file))
+      .sort();
     for (const name of names) {
       const check = validateToml(await readFile(join(snapDir, name)));
       if (!check.ok) problems.push(`${file}: snapshot ${name} is not valid TOML (${check.reason})`);
@@ -45,16 +50,22 @@ export async function snapshotMatchesState(patterns: readonly string[], ctx: Pro
     const newest = names.at(-1);
     if (validateToml(live).ok) {
       if (newest === undefined) problems.push(`${file}: valid, but never snapshotted`);
-      else if (!(await readFile(join(snapDir, newest))).equals(live)) problems.push(`${file}: newest snapshot ${newest} differs from the live file`);
+      else if (!(await readFile(join(snapDir, newest))).equals(live))
+        problems.push(`${file}: newest snapshot ${newest} differs from the live file`);
       else identical += 1;
     } else {
-      for (const name of names) if ((await readFile(join(snapDir, name))).equals(live)) problems.push(`${file}: invalid, yet snapshotted as ${name}`);
+      for (const name of names)
+        if ((await readFile(join(snapDir, name))).equals(live))
+          problems.push(`${file}: invalid, yet snapshotted as ${name}`);
       refused += 1;
     }
   }
   return {
     probe,
     ok: problems.length === 0,
-    detail: problems.length === 0 ? `${identical} snapshot(s) byte-identical to their state file; ${refused} invalid file(s) never snapshotted` : problems.slice(0, 10).join('; '),
+    detail:
+      problems.length === 0
+        ? `${identical} snapshot(s) byte-identical to their state file; ${refused} invalid file(s) never snapshotted`
+        : problems.slice(0, 10).join('; '),
   };
 }

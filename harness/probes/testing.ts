@@ -11,5 +11,13 @@ export async function probeContext(): Promise<ProbeContext & { work: string }> {
   const backupDir = await tempDir('ark-probe-backups-');
   const work = await tempDir('ark-probe-work-');
   await mkdir(join(work, 'offsite'));
-  return { root, backupDir, work, stack: noStack(root), faults: [], snapshots: {}, expand: (t) => expandPlaceholders(t, { root, backup: backupDir, work, now: new Date() }) };
+  return {
+    root,
+    backupDir,
+    work,
+    stack: noStack(root),
+    faults: [],
+    snapshots: {},
+    expand: (t) => expandPlaceholders(t, { root, backup: backupDir, work, now: new Date() }),
+  };
 }

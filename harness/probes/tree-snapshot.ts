@@ -37,7 +37,10 @@ export async function hashFiles(dir: string): Promise<Map<string, FileFingerprin
       } else if ((await lstat(path).catch(() => null))?.isFile()) {
         const bytes = await readFile(path).catch(() => null);
         if (bytes === null) continue; // vanished while walking (a service's rename)
-        out.set(rel, { sha256: sha(bytes), withoutHeartbeat: sha(Buffer.from(stripHeartbeat(bytes.toString('utf8')))) });
+        out.set(rel, {
+          sha256: sha(bytes),
+          withoutHeartbeat: sha(Buffer.from(stripHeartbeat(bytes.toString('utf8')))),
+        });
       }
     }
   };

@@ -17,18 +17,27 @@ export const placeholderString = z.string().superRefine((text, ctx) => {
 export const relPath = z
   .string()
   .min(1)
-  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), { message: 'must be a path relative to the Arkalia root, without ".."' });
+  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
+    message: 'must be a path relative to the Arkalia root, without ".."',
+  });
 
 /** A path relative to a location (`in`), placeholders allowed. */
 export const inPath = placeholderString.pipe(
-  z.string().min(1).refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), { message: 'must be a path relative to its location (in = root | backup | work), without ".."' }),
+  z
+    .string()
+    .min(1)
+    .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
+      message: 'must be a path relative to its location (in = root | backup | work), without ".."',
+    }),
 );
 
 export const LOCATIONS = ['root', 'backup', 'work'] as const;
 export const location = (fallback: (typeof LOCATIONS)[number]) => z.enum(LOCATIONS).default(fallback);
 
 /** "16KiB", "1MiB", "4096": a size in bytes. */
-export const byteSize = z.string().regex(/^\d+(KiB|MiB)?$/, { message: 'a size in bytes, optionally with KiB or MiB (e.g. "16KiB")' });
+export const byteSize = z
+  .string()
+  .regex(/^\d+(KiB|MiB)?$/, { message: 'a size in bytes, optionally with KiB or MiB (e.g. "16KiB")' });
 
 export function parseByteSize(size: string): number {
   const m = /^(\d+)(KiB|MiB)?$/.exec(size)!;
@@ -36,10 +45,23 @@ export function parseByteSize(size: string): number {
 }
 
 /** A daily backup: newest, YYYYMMDD or {date-Nd}. */
-export const backupDate = placeholderString.pipe(z.string().regex(/^(newest|\d{8}|\{date[-+]?\d*d?\})$/, { message: 'newest, YYYYMMDD or {date-Nd}' }));
+export const backupDate = placeholderString.pipe(
+  z.string().regex(/^(newest|\d{8}|\{date[-+]?\d*d?\})$/, { message: 'newest, YYYYMMDD or {date-Nd}' }),
+);
 
 /** A service of the stack (its container, its state file modules/<name>/state/<name>_state.toml). */
 export const serviceName = z.string().regex(/^[a-z][a-z0-9_-]*$/);
 
 /** The operator scripts a scenario may run (setup, recovery) or kill (kill-script). */
-export const SCRIPT_NAMES = ['full-backup', 'emergency-restore', 'realtime-snapshot', 'prune', 'encrypted-backup', 'keys', 'remote-sync', 'disaster-recovery', 'disk-recovery', 'verify'] as const;
+export const SCRIPT_NAMES = [
+  'full-backup',
+  'emergency-restore',
+  'realtime-snapshot',
+  'prune',
+  'encrypted-backup',
+  'keys',
+  'remote-sync',
+  'disaster-recovery',
+  'disk-recovery',
+  'verify',
+] as const;

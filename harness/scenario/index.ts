@@ -5,4 +5,13 @@
 export { loadScenario, loadScenarios, SCENARIO_DIR } from './load-scenario.ts';
 export { selectByTags, SCHEDULE_TAGS } from './select-by-tags.ts';
 export { expandPlaceholders, placeholderProblem, dateStamp } from './placeholders.ts';
-export { scenarioSchema, probeSchema, faultSchema, SCRIPT_NAMES, type Scenario, type Probe, type Fault, type ScriptRun } from './schema.ts';
+export {
+  scenarioSchema,
+  probeSchema,
+  faultSchema,
+  SCRIPT_NAMES,
+  type Scenario,
+  type Probe,
+  type Fault,
+  type ScriptRun,
+} from './schema.ts';

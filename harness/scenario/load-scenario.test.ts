@@ -33,11 +33,20 @@ describe('scenario files', () => {
 
   it('rejects schema violations by field and reason', async () => {
     const cases: [string, RegExp][] = [
-      [base.replace('script = "emergency-restore"', 'script = "rm-rf"'), /recovery\.script: must name an operator script/],
+      [
+        base.replace('script = "emergency-restore"', 'script = "rm-rf"'),
+        /recovery\.script: must name an operator script/,
+      ],
       [base.replace('mode = "conflict-markers"', 'mode = "gentle"'), /faults\.0\.mode/],
       [base.replace('rto = "PT2M"', 'rto = "2 minutes"'), /objectives\.rto: expected an ISO-8601 duration/],
-      [base.replace('path = "modules/zeroia/state/zeroia_state.toml"', 'path = "../../etc/passwd"'), /faults\.0\.path: must be a path relative/],
-      [base.replace(/detect = \[[\s\S]*?\n\]\n/, 'detect = []\n'), /detect: a drill whose fault is not observed proves nothing/],
+      [
+        base.replace('path = "modules/zeroia/state/zeroia_state.toml"', 'path = "../../etc/passwd"'),
+        /faults\.0\.path: must be a path relative/,
+      ],
+      [
+        base.replace(/detect = \[[\s\S]*?\n\]\n/, 'detect = []\n'),
+        /detect: a drill whose fault is not observed proves nothing/,
+      ],
       [`${base}\nsurprise = 1\n`, /surprise/],
     ];
     for (const [text, pattern] of cases) {
@@ -46,14 +55,18 @@ describe('scenario files', () => {
   });
 
   it('rejects an id that is not the file name', async () => {
-    await expect(loadScenario(await scenarioFile('one.toml', `id = "two"\n${base}`))).rejects.toThrow(/id "two" must equal the file name \("one"\)/);
+    await expect(loadScenario(await scenarioFile('one.toml', `id = "two"\n${base}`))).rejects.toThrow(
+      /id "two" must equal the file name \("one"\)/,
+    );
   });
 
   it('reports every invalid file of a selection together, and unknown ids', async () => {
     const a = await scenarioFile('a.toml', 'nope');
     const error = await loadScenarios([a, 'no-such-scenario']).catch((e: Error) => e);
     expect(error).toMatchObject({ exitCode: 2 });
-    expect((error as Error).message).toMatch(/nothing was run[\s\S]*a\.toml[\s\S]*no-such-scenario\.toml: cannot read scenario \(ENOENT\)/);
+    expect((error as Error).message).toMatch(
+      /nothing was run[\s\S]*a\.toml[\s\S]*no-such-scenario\.toml: cannot read scenario \(ENOENT\)/,
+    );
   });
 });
 

@@ -20,11 +20,15 @@ export async function loadScenario(file: string): Promise<Scenario> {
     raw = parseToml(text);
   } catch (error) {
     const e = error as TomlSyntaxError;
-    throw new UsageError(`${name}: not valid TOML${e.line === undefined ? '' : ` (line ${e.line})`}: ${e.reason ?? e.message}`);
+    throw new UsageError(
+      `${name}: not valid TOML${e.line === undefined ? '' : ` (line ${e.line})`}: ${e.reason ?? e.message}`,
+    );
   }
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(top level)'}: ${i.message}`).join('\n');
+    const problems = parsed.error.issues
+      .map((i) => `  - ${i.path.join('.') || '(top level)'}: ${i.message}`)
+      .join('\n');
     throw new UsageError(`${name}: invalid scenario:\n${problems}`);
   }
   const id = name.replace(/\.toml$/, '');
@@ -39,7 +43,13 @@ export async function loadScenario(file: string): Promise<Scenario> {
  * invalid file is reported together. No selection → every scenarios/*.toml.
  */
 export async function loadScenarios(selection: readonly string[] = [], dir = SCENARIO_DIR): Promise<Scenario[]> {
-  const files = selection.length > 0 ? selection.map((s) => (s.endsWith('.toml') || s.includes('/') ? resolve(s) : join(dir, `${s}.toml`))) : (await readdir(dir)).filter((f) => f.endsWith('.toml')).sort().map((f) => join(dir, f));
+  const files =
+    selection.length > 0
+      ? selection.map((s) => (s.endsWith('.toml') || s.includes('/') ? resolve(s) : join(dir, `${s}.toml`)))
+      : (await readdir(dir))
+          .filter((f) => f.endsWith('.toml'))
+          .sort()
+          .map((f) => join(dir, f));
   const loaded: Scenario[] = [];
   const errors: string[] = [];
   for (const file of files) {

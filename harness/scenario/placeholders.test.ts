@@ -12,7 +12,9 @@ describe('scenario placeholders', () => {
   });
 
   it('takes values that faults provide, and says when one is missing', () => {
-    expect(expandPlaceholders('{offsite_url}/x', { ...values, extra: { offsite_url: 'http://127.0.0.1:9' } })).toBe('http://127.0.0.1:9/x');
+    expect(expandPlaceholders('{offsite_url}/x', { ...values, extra: { offsite_url: 'http://127.0.0.1:9' } })).toBe(
+      'http://127.0.0.1:9/x',
+    );
     expect(() => expandPlaceholders('{offsite_url}', values)).toThrow(/\{offsite_url\} has no value here/);
   });
 

@@ -22,7 +22,8 @@ export interface PlaceholderValues {
 export function placeholderProblem(text: string): string | null {
   for (const m of text.matchAll(PLACEHOLDER)) {
     const [whole, name, offset] = m;
-    if (!NAMES.has(name!)) return `unknown placeholder ${whole} (known: {root}, {backup}, {work}, {date}, {date-Nd}, {offsite_url})`;
+    if (!NAMES.has(name!))
+      return `unknown placeholder ${whole} (known: {root}, {backup}, {work}, {date}, {date-Nd}, {offsite_url})`;
     if (offset !== undefined && name !== 'date') return `only {date} takes a day offset (${whole})`;
   }
   return null;
@@ -33,7 +34,10 @@ export function expandPlaceholders(text: string, values: PlaceholderValues): str
   return text.replace(PLACEHOLDER, (whole, name: string, offset: string | undefined) => {
     if (name === 'date') return dateStamp(values.now, offset === undefined ? 0 : Number(offset.slice(0, -1)));
     const value = name === 'root' || name === 'backup' || name === 'work' ? values[name] : values.extra?.[name];
-    if (value === undefined) throw new Error(`placeholder ${whole} has no value here (is the fault that provides it injected before this step?)`);
+    if (value === undefined)
+      throw new Error(
+        `placeholder ${whole} has no value here (is the fault that provides it injected before this step?)`,
+      );
     return value;
   });
 }

@@ -29,21 +29,66 @@ describe('chaos suite scenario language', () => {
     expect(s.setup[0]!.args).toEqual(['generate', '--out-dir', '{work}/keys']);
     expect(s.detect[0]).toEqual({ probe: 'not', of: { probe: 'backup-verifies', date: '{date}' } });
     expect(s.faults[0]).toEqual({ kind: 'delete-backup', date: 'newest', part: 'checksums' });
-    expect(s.verify[0]).toEqual({ probe: 'matches-snapshot', in: 'backup', paths: ['.'], at: 'recovery', ignore_heartbeat: false });
+    expect(s.verify[0]).toEqual({
+      probe: 'matches-snapshot',
+      in: 'backup',
+      paths: ['.'],
+      at: 'recovery',
+      ignore_heartbeat: false,
+    });
     expect((await loadScenario(join(SCENARIO_DIR, 'corrupt-zeroia-state.toml'))).stack).toBe(true);
   });
 
   it('rejects what cannot work, by field and reason, before anything runs', async () => {
     const cases: [string, RegExp][] = [
-      [`${noStack}`.replace('{ probe = "backup-verifies" }', '{ probe = "http", service = "zeroia", path = "/health", status = 200 }'), /steady_state\.0\.probe: probe http needs the containers/],
-      [noStack.replace('{ kind = "delete-backup", part = "checksums" }', '{ kind = "kill-service", service = "zeroia" }'), /faults\.0\.kind: fault kill-service needs the containers/],
-      [noStack.replace('{ kind = "delete-backup", part = "checksums" }', '{ kind = "kill-script", script = "full-backup" }'), /faults\.0: kill-script needs exactly one of `when`/],
-      [noStack.replace('{ kind = "delete-backup", part = "checksums" }', '{ kind = "kill-script", script = "rm", after = "PT1S" }'), /faults\.0\.script/],
+      [
+        `${noStack}`.replace(
+          '{ probe = "backup-verifies" }',
+          '{ probe = "http", service = "zeroia", path = "/health", status = 200 }',
+        ),
+        /steady_state\.0\.probe: probe http needs the containers/,
+      ],
+      [
+        noStack.replace(
+          '{ kind = "delete-backup", part = "checksums" }',
+          '{ kind = "kill-service", service = "zeroia" }',
+        ),
+        /faults\.0\.kind: fault kill-service needs the containers/,
+      ],
+      [
+        noStack.replace(
+          '{ kind = "delete-backup", part = "checksums" }',
+          '{ kind = "kill-script", script = "full-backup" }',
+        ),
+        /faults\.0: kill-script needs exactly one of `when`/,
+      ],
+      [
+        noStack.replace(
+          '{ kind = "delete-backup", part = "checksums" }',
+          '{ kind = "kill-script", script = "rm", after = "PT1S" }',
+        ),
+        /faults\.0\.script/,
+      ],
       [noStack.replace('{work}/keys', '{wrk}/keys'), /setup\.0\.args\.2: unknown placeholder \{wrk\}/],
       [noStack.replace('in = "backup", at = "recovery"', 'in = "etc"'), /verify\.0\.in/],
-      [noStack.replace('{ kind = "delete-backup", part = "checksums" }', '{ kind = "delete-file", path = "../../etc/passwd" }'), /faults\.0\.path: must be a path relative/],
-      [noStack.replace('{ kind = "delete-backup", part = "checksums" }', '{ kind = "disk-full", free = "a lot" }'), /faults\.0\.free: a size in bytes/],
-      [noStack.replace('{ probe = "not", of = { probe = "backup-verifies", date = "{date}" } }', '{ probe = "not", of = { probe = "not", of = { probe = "backup-verifies" } } }'), /detect\.0\.of/],
+      [
+        noStack.replace(
+          '{ kind = "delete-backup", part = "checksums" }',
+          '{ kind = "delete-file", path = "../../etc/passwd" }',
+        ),
+        /faults\.0\.path: must be a path relative/,
+      ],
+      [
+        noStack.replace('{ kind = "delete-backup", part = "checksums" }', '{ kind = "disk-full", free = "a lot" }'),
+        /faults\.0\.free: a size in bytes/,
+      ],
+      [
+        noStack.replace(
+          '{ probe = "not", of = { probe = "backup-verifies", date = "{date}" } }',
+          '{ probe = "not", of = { probe = "not", of = { probe = "backup-verifies" } } }',
+        ),
+        /detect\.0\.of/,
+      ],
     ];
     for (const [text, pattern] of cases) await expect(load(text)).rejects.toThrow(pattern);
   });

@@ -19,38 +19,63 @@ const scriptRun = z.strictObject({
   timeout: durationSchema.default('PT5M'),
 });
 
-export const scenarioSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).optional(),
-  title: z.string().min(1),
-  description: z.string().optional(),
-  tags: z.array(z.string().regex(/^[a-z0-9-]+$/)).default([]),
-  severity: z.enum(['blocker', 'critical', 'normal', 'minor', 'trivial']).default('normal'),
-  objectives: z.strictObject({ rto: durationSchema, rpo: durationSchema }),
-  setup: z.array(scriptRun).default([]),
-  steady_state: z.array(probeSchema).min(1),
-  faults: z.array(faultSchema).min(1),
-  detect: z.array(probeSchema).min(1, { message: 'a drill whose fault is not observed proves nothing: give at least one detect probe' }),
-  detect_timeout: durationSchema.default('PT30S'),
-  recovery: scriptRun,
-  verify: z.array(probeSchema).min(1),
-  verify_timeout: durationSchema.default('PT60S'),
-  rollback: z.enum(['always', 'on-failure', 'never']).default('always'),
-  /** false: no containers (pure backup, snapshot, key and offsite drills); the scripts still run as subprocesses. */
-  stack: z.boolean().default(true),
-}).superRefine(checkStackUse);
+export const scenarioSchema = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/)
+      .optional(),
+    title: z.string().min(1),
+    description: z.string().optional(),
+    tags: z.array(z.string().regex(/^[a-z0-9-]+$/)).default([]),
+    severity: z.enum(['blocker', 'critical', 'normal', 'minor', 'trivial']).default('normal'),
+    objectives: z.strictObject({ rto: durationSchema, rpo: durationSchema }),
+    setup: z.array(scriptRun).default([]),
+    steady_state: z.array(probeSchema).min(1),
+    faults: z.array(faultSchema).min(1),
+    detect: z
+      .array(probeSchema)
+      .min(1, { message: 'a drill whose fault is not observed proves nothing: give at least one detect probe' }),
+    detect_timeout: durationSchema.default('PT30S'),
+    recovery: scriptRun,
+    verify: z.array(probeSchema).min(1),
+    verify_timeout: durationSchema.default('PT60S'),
+    rollback: z.enum(['always', 'on-failure', 'never']).default('always'),
+    /** false: no containers (pure backup, snapshot, key and offsite drills); the scripts still run as subprocesses. */
+    stack: z.boolean().default(true),
+  })
+  .superRefine(checkStackUse);
 
 /** Cross-field rules: what needs the containers; how a kill-script fault knows when to kill. */
-function checkStackUse(s: { stack: boolean; faults: Fault[]; steady_state: Probe[]; detect: Probe[]; verify: Probe[] }, ctx: z.RefinementCtx): void {
+function checkStackUse(
+  s: { stack: boolean; faults: Fault[]; steady_state: Probe[]; detect: Probe[]; verify: Probe[] },
+  ctx: z.RefinementCtx,
+): void {
   const phases = { steady_state: s.steady_state, detect: s.detect, verify: s.verify };
   for (const [phase, probes] of Object.entries(phases)) {
     probes.forEach((p, i) => {
       const inner = p.probe === 'not' ? p.of : p;
-      if (!s.stack && PROBES_NEEDING_STACK.has(inner.probe)) ctx.addIssue({ code: 'custom', path: [phase, i, 'probe'], message: `probe ${inner.probe} needs the containers: not with stack = false` });
+      if (!s.stack && PROBES_NEEDING_STACK.has(inner.probe))
+        ctx.addIssue({
+          code: 'custom',
+          path: [phase, i, 'probe'],
+          message: `probe ${inner.probe} needs the containers: not with stack = false`,
+        });
     });
   }
   s.faults.forEach((f, i) => {
-    if (!s.stack && FAULTS_NEEDING_STACK.has(f.kind)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'kind'], message: `fault ${f.kind} needs the containers: not with stack = false` });
-    if (f.kind === 'kill-script' && (f.when === undefined) === (f.after === undefined)) ctx.addIssue({ code: 'custom', path: ['faults', i], message: 'kill-script needs exactly one of `when` (kill when a glob matches) or `after` (a delay)' });
+    if (!s.stack && FAULTS_NEEDING_STACK.has(f.kind))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['faults', i, 'kind'],
+        message: `fault ${f.kind} needs the containers: not with stack = false`,
+      });
+    if (f.kind === 'kill-script' && (f.when === undefined) === (f.after === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['faults', i],
+        message: 'kill-script needs exactly one of `when` (kill when a glob matches) or `after` (a delay)',
+      });
   });
 }
 

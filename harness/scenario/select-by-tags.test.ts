@@ -20,13 +20,22 @@ describe('selectByTags', () => {
   });
 
   it('rejects an unknown tag (exit 2), listing the known ones', () => {
-    expect(() => selectByTags(scenarios, ['weekly', 'yearly'])).toThrow(expect.objectContaining({ exitCode: 2, message: 'unknown tag yearly; known tags: backup, daily, disaster, monthly, state, weekly' }));
+    expect(() => selectByTags(scenarios, ['weekly', 'yearly'])).toThrow(
+      expect.objectContaining({
+        exitCode: 2,
+        message: 'unknown tag yearly; known tags: backup, daily, disaster, monthly, state, weekly',
+      }),
+    );
   });
 });
 
 describe('npm run drill --tag', () => {
   it('rejects an unknown tag before anything runs: exit 2, the known tags listed', async () => {
-    const result = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'harness/drill.ts', '--tag', 'weekly', '--tag', 'yearly'], { cwd: REPO_ROOT }).then(
+    const result = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'harness/drill.ts', '--tag', 'weekly', '--tag', 'yearly'],
+      { cwd: REPO_ROOT },
+    ).then(
       () => ({ code: 0, stderr: '' }),
       (e: { code: number; stderr: string }) => e,
     );
@@ -48,14 +57,24 @@ describe('the shipped scenarios', async () => {
   });
 
   it('together run every operator script the drills know, as setup, recovery or a killed script', async () => {
-    const used = new Set(shipped.flatMap((s) => [...s.setup.map((r) => r.script), s.recovery.script, ...s.faults.flatMap((f) => (f.kind === 'kill-script' ? [f.script] : []))]));
+    const used = new Set(
+      shipped.flatMap((s) => [
+        ...s.setup.map((r) => r.script),
+        s.recovery.script,
+        ...s.faults.flatMap((f) => (f.kind === 'kill-script' ? [f.script] : [])),
+      ]),
+    );
     expect(SCRIPT_NAMES.filter((name) => !used.has(name))).toEqual([]);
     // An operator script added to scripts/ must join the drill language. Not drilled: tools that
     // touch no Arkalia data (verify-evidence checks audit evidence; schedule prints cron/systemd
     // units; bench times backups of a generated corpus).
     const notData = new Set(['verify-evidence', 'schedule', 'bench']);
-    const onDisk = (await readdir(join(REPO_ROOT, 'scripts'))).filter((f) => f.endsWith('.mts')).map((f) => f.replace(/\.mts$/, ''));
-    expect(onDisk.filter((name) => !notData.has(name) && !(SCRIPT_NAMES as readonly string[]).includes(name))).toEqual([]);
+    const onDisk = (await readdir(join(REPO_ROOT, 'scripts')))
+      .filter((f) => f.endsWith('.mts'))
+      .map((f) => f.replace(/\.mts$/, ''));
+    expect(onDisk.filter((name) => !notData.has(name) && !(SCRIPT_NAMES as readonly string[]).includes(name))).toEqual(
+      [],
+    );
   });
 
   it('are at least 15', () => {

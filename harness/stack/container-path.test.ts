@@ -9,7 +9,9 @@ const mounts = [
 
 describe('containerPath', () => {
   it('maps a file through the most specific mount', () => {
-    expect(containerPath(mounts, 'modules/zeroia/state/zeroia_state.toml')).toBe('/app/modules/zeroia/state/zeroia_state.toml');
+    expect(containerPath(mounts, 'modules/zeroia/state/zeroia_state.toml')).toBe(
+      '/app/modules/zeroia/state/zeroia_state.toml',
+    );
     expect(containerPath(mounts, 'modules/reflexia/state/r.toml')).toBe('/srv/modules/reflexia/state/r.toml');
   });
 

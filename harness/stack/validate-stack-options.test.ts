@@ -17,8 +17,8 @@ describe('validateStackOptions', () => {
 
   it('rejects unknown names, bad run ids and state files outside the root', () => {
     const services = base.services.map((s) => (s.name === 'zeroia' ? { ...s, stateFile: '../etc/passwd' } : s));
-    expect(() => validateStackOptions({ ...base, runId: 'a b', services, order: [...base.order, ['sandozia']] })).toThrow(
-      /runId "a b".*order names unknown service sandozia.*zeroia: stateFile/,
-    );
+    expect(() =>
+      validateStackOptions({ ...base, runId: 'a b', services, order: [...base.order, ['sandozia']] }),
+    ).toThrow(/runId "a b".*order names unknown service sandozia.*zeroia: stateFile/);
   });
 });

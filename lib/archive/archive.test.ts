@@ -14,7 +14,12 @@ describe('createArchive', () => {
   it('writes a tarball GNU tar lists and extracts byte-identically, hashed while written', async () => {
     const root = await copyFixture();
     const out = join(await tempDir(), 'states.tar.gz');
-    const result = await createArchive({ cwd: root, paths: ['modules/zeroia/state/', 'state/', '.env'], file: out, mode: 0o600 });
+    const result = await createArchive({
+      cwd: root,
+      paths: ['modules/zeroia/state/', 'state/', '.env'],
+      file: out,
+      mode: 0o600,
+    });
     expect(result.sha256).toBe((await sha256File(out)).sha256);
     expect(result.bytes).toBe((await stat(out)).size);
     expect((await stat(out)).mode & 0o777).toBe(0o600);
@@ -27,7 +32,11 @@ describe('createArchive', () => {
     const restored = await treeContents(target);
     const original = await treeContents(root);
     for (const [path, content] of restored) expect(content.equals(original.get(path)!), path).toBe(true);
-    expect(restored.size).toBe([...original.keys()].filter((p) => p.startsWith('modules/zeroia/state/') || p.startsWith('state/') || p === '.env').length);
+    expect(restored.size).toBe(
+      [...original.keys()].filter(
+        (p) => p.startsWith('modules/zeroia/state/') || p.startsWith('state/') || p === '.env',
+      ).length,
+    );
   });
 
   it('fails, and refuses to overwrite, when the output exists', async () => {
@@ -40,7 +49,9 @@ describe('createArchive', () => {
 
   it('fails when a listed path cannot be read', async () => {
     const root = await copyFixture();
-    await expect(createArchive({ cwd: root, paths: ['no-such-dir/'], file: join(await tempDir(), 'y.tar.gz') })).rejects.toThrow(/ENOENT/);
+    await expect(
+      createArchive({ cwd: root, paths: ['no-such-dir/'], file: join(await tempDir(), 'y.tar.gz') }),
+    ).rejects.toThrow(/ENOENT/);
   });
 });
 
@@ -50,7 +61,11 @@ describe('listArchive / extractArchive', () => {
     const out = join(await tempDir(), 's.tar.gz');
     await createArchive({ cwd: root, paths: ['modules/', 'state/'], file: out });
     const target = await tempDir();
-    const { extracted } = await extractArchive({ file: out, cwd: target, select: (p) => p.startsWith('modules/zeroia/state/') });
+    const { extracted } = await extractArchive({
+      file: out,
+      cwd: target,
+      select: (p) => p.startsWith('modules/zeroia/state/'),
+    });
     expect(extracted).toContain('modules/zeroia/state/zeroia_state.toml');
     expect(await readdir(target)).toEqual(['modules']);
     expect(await readdir(join(target, 'modules'))).toEqual(['zeroia']);
@@ -62,7 +77,12 @@ describe('listArchive / extractArchive', () => {
     await createArchive({ cwd: root, paths: ['modules/', 'state/'], file: out });
     const target = await tempDir();
     const reported = new Map<string, { file: ExtractedFile; content: Buffer | null }>();
-    await extractArchive({ file: out, cwd: target, keepContent: (p) => p.endsWith('.toml'), onFile: (path, file, content) => void reported.set(path, { file, content }) });
+    await extractArchive({
+      file: out,
+      cwd: target,
+      keepContent: (p) => p.endsWith('.toml'),
+      onFile: (path, file, content) => void reported.set(path, { file, content }),
+    });
     const onDisk = await treeContents(target);
     expect([...reported.keys()].sort()).toEqual([...onDisk.keys()].sort());
     for (const [path, bytes] of onDisk) {
@@ -74,16 +94,35 @@ describe('listArchive / extractArchive', () => {
   });
 
   it('waits for what onFile returns (backpressure from the caller), and fails with its rejection', async () => {
-    const entries = Array.from({ length: 40 }, (_, i) => tarEntry({ name: `state/s${i}.toml`, type: '0', data: Buffer.from(`n = ${i}\n`) }));
+    const entries = Array.from({ length: 40 }, (_, i) =>
+      tarEntry({ name: `state/s${i}.toml`, type: '0', data: Buffer.from(`n = ${i}\n`) }),
+    );
     const file = join(await tempDir(), 'held.tar.gz');
     await writeFile(file, tarGz(entries));
     let settled = 0;
-    await extractArchive({ file, cwd: await tempDir(), onFile: () => new Promise<void>((resolve) => setTimeout(() => { settled += 1; resolve(); }, 2)) });
+    await extractArchive({
+      file,
+      cwd: await tempDir(),
+      onFile: () =>
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            settled += 1;
+            resolve();
+          }, 2),
+        ),
+    });
     expect(settled).toBe(40);
     // Held back: while one is pending, no more archive bytes reach the parser (only the entries
     // of the chunk already inside it go on), so pending callbacks do not pile up.
     const big = join(await tempDir(), 'many.tar.gz');
-    await writeFile(big, tarGz(Array.from({ length: 200 }, (_, i) => tarEntry({ name: `state/m${i}.json`, type: '0', data: Buffer.alloc(6000, 0x61 + (i % 26)) }))));
+    await writeFile(
+      big,
+      tarGz(
+        Array.from({ length: 200 }, (_, i) =>
+          tarEntry({ name: `state/m${i}.json`, type: '0', data: Buffer.alloc(6000, 0x61 + (i % 26)) }),
+        ),
+      ),
+    );
     let pending = 0;
     let most = 0;
     await extractArchive({
@@ -91,24 +130,48 @@ describe('listArchive / extractArchive', () => {
       cwd: await tempDir(),
       onFile: () => {
         most = Math.max(most, (pending += 1));
-        return new Promise<void>((resolve) => setTimeout(() => { pending -= 1; resolve(); }, 10));
+        return new Promise<void>((resolve) =>
+          setTimeout(() => {
+            pending -= 1;
+            resolve();
+          }, 10),
+        );
       },
     });
     expect(most).toBeLessThanOrEqual(5); // one 16 KiB chunk of inflated tar holds ~3 of these entries
     const refusal = new Error('the worker is gone');
-    await expect(extractArchive({ file, cwd: await tempDir(), onFile: (path) => (path === 'state/s7.toml' ? Promise.reject(refusal) : undefined) })).rejects.toMatchObject({ message: expect.stringContaining('the worker is gone') });
+    await expect(
+      extractArchive({
+        file,
+        cwd: await tempDir(),
+        onFile: (path) => (path === 'state/s7.toml' ? Promise.reject(refusal) : undefined),
+      }),
+    ).rejects.toMatchObject({ message: expect.stringContaining('the worker is gone') });
   });
 
   it('a member held twice (tar -r appends): the last one is on disk, and both are reported in archive order', async () => {
     const first = Buffer.alloc(3 * 1024 * 1024 + 17, 0x61);
     const second = Buffer.from('version = 2\n');
     const file = join(await tempDir(), 'twice.tar.gz');
-    await writeFile(file, tarGz([tarEntry({ name: 'state/s.toml', type: '0', data: first }), tarEntry({ name: 'state/s.toml', type: '0', data: second })]));
+    await writeFile(
+      file,
+      tarGz([
+        tarEntry({ name: 'state/s.toml', type: '0', data: first }),
+        tarEntry({ name: 'state/s.toml', type: '0', data: second }),
+      ]),
+    );
     const target = await tempDir();
     const reported: string[] = [];
-    await extractArchive({ file, cwd: target, onFile: (path, f) => void reported.push(`${path} ${f.bytes} ${f.sha256}`) });
+    await extractArchive({
+      file,
+      cwd: target,
+      onFile: (path, f) => void reported.push(`${path} ${f.bytes} ${f.sha256}`),
+    });
     expect((await readFile(join(target, 'state/s.toml'))).equals(second)).toBe(true);
-    expect(reported).toEqual([`state/s.toml ${first.length} ${sha256Buffer(first)}`, `state/s.toml ${second.length} ${sha256Buffer(second)}`]);
+    expect(reported).toEqual([
+      `state/s.toml ${first.length} ${sha256Buffer(first)}`,
+      `state/s.toml ${second.length} ${sha256Buffer(second)}`,
+    ]);
   });
 
   it('reads archives made by GNU tar (the runbook) with ./ prefixes', async () => {
@@ -125,7 +188,9 @@ describe('listArchive / extractArchive', () => {
     await createArchive({ cwd: root, paths: ['state/', 'config/'], file: out });
     await truncate(out, Math.floor((await stat(out)).size / 2));
     await expect(listArchive(out)).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT', exitCode: 3 });
-    await expect(extractArchive({ file: out, cwd: await tempDir() })).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT' });
+    await expect(extractArchive({ file: out, cwd: await tempDir() })).rejects.toMatchObject({
+      code: 'ARCHIVE_CORRUPT',
+    });
   });
 
   it('refuses .., absolute paths and symlinks, writing nothing outside the target', async () => {
@@ -141,7 +206,11 @@ describe('listArchive / extractArchive', () => {
     await mkdir(target, { recursive: true });
     const { extracted, refused } = await extractArchive({ file: out, cwd: target });
     expect(extracted.sort()).toEqual(['a/', 'a/ok.toml']);
-    expect(refused.map((r) => r.reason).sort()).toEqual(['absolute path', 'entry type SymbolicLink is not restored', 'path escapes the target ("..")']);
+    expect(refused.map((r) => r.reason).sort()).toEqual([
+      'absolute path',
+      'entry type SymbolicLink is not restored',
+      'path escapes the target ("..")',
+    ]);
     expect(await readdir(join(work, 'target'))).toEqual(['inner']);
   });
 
@@ -164,7 +233,10 @@ describe('listArchive / extractArchive', () => {
     const trapped = join(work, 'trapped');
     await mkdir(trapped);
     await symlink(outside, join(trapped, 'a'));
-    await expect(extractArchive({ file: out, cwd: trapped })).rejects.toMatchObject({ code: 'ARCHIVE_UNSAFE', exitCode: 3 });
+    await expect(extractArchive({ file: out, cwd: trapped })).rejects.toMatchObject({
+      code: 'ARCHIVE_UNSAFE',
+      exitCode: 3,
+    });
     expect(await readdir(outside)).toEqual([]);
   });
 

@@ -30,7 +30,11 @@ async function awkwardTree(): Promise<string> {
   return root;
 }
 
-async function archive(root: string, options: Partial<CreateArchiveOptions> & Pick<CreateArchiveOptions, 'paths'>, name = 'a.tar.gz') {
+async function archive(
+  root: string,
+  options: Partial<CreateArchiveOptions> & Pick<CreateArchiveOptions, 'paths'>,
+  name = 'a.tar.gz',
+) {
   const file = join(await tempDir('ark-create-'), name);
   return { file, result: await createArchive({ cwd: root, file, ...options }) };
 }
@@ -47,7 +51,14 @@ describe('createArchive: producers', () => {
     };
     const original = await treeContents(root);
     const expected = (await list(made.gnu.file)).sort();
-    expect(expected).toEqual(expect.arrayContaining([`state/${'a'.repeat(60)}/${'b'.repeat(60)}/${'c'.repeat(120)}.toml`, 'state/été_ζ.toml', 'state/link.toml', 'state/empty/']));
+    expect(expected).toEqual(
+      expect.arrayContaining([
+        `state/${'a'.repeat(60)}/${'b'.repeat(60)}/${'c'.repeat(120)}.toml`,
+        'state/été_ζ.toml',
+        'state/link.toml',
+        'state/empty/',
+      ]),
+    );
     for (const [producer, { file, result }] of Object.entries(made)) {
       expect(result.producer, producer).toBe(producer);
       const members = (await list(file)).sort();
@@ -60,7 +71,8 @@ describe('createArchive: producers', () => {
       const target = await tempDir('ark-x-');
       await run('tar', ['-xzf', file, '-C', target]);
       const restored = await treeContents(target);
-      for (const [path, content] of restored) expect(content.equals(original.get(path)!), `${producer}: ${path}`).toBe(true);
+      for (const [path, content] of restored)
+        expect(content.equals(original.get(path)!), `${producer}: ${path}`).toBe(true);
       expect((await run('readlink', [join(target, 'state', 'link.toml')])).stdout.trim()).toBe('zeroia_state.toml');
     }
   });
@@ -77,7 +89,10 @@ describe('createArchive: producers', () => {
   it('the live packer hands over exactly the bytes it archives, and refuses a FIFO by name', async () => {
     const root = await copyFixture();
     const seen = new Map<string, Buffer | null>();
-    const { file } = await archive(root, { paths: ['state/'], live: { onFile: (member, content) => void seen.set(member, content) } });
+    const { file } = await archive(root, {
+      paths: ['state/'],
+      live: { onFile: (member, content) => void seen.set(member, content) },
+    });
     const target = await tempDir('ark-x-');
     await run('tar', ['-xzf', file, '-C', target]);
     const restored = await treeContents(target);
@@ -85,12 +100,16 @@ describe('createArchive: producers', () => {
     for (const [path, content] of restored) expect(seen.get(path)?.equals(content), path).toBe(true);
 
     await run('mkfifo', [join(root, 'state', 'pipe')]);
-    await expect(archive(root, { paths: ['state/'], live: {} })).rejects.toThrow(/state\/pipe is not a regular file, folder or symlink/);
+    await expect(archive(root, { paths: ['state/'], live: {} })).rejects.toThrow(
+      /state\/pipe is not a regular file, folder or symlink/,
+    );
   });
 
   it('maps GNU tar failures to the errors node-tar gives (ENOENT with the path), and never overwrites', async () => {
     const root = await copyFixture();
-    await expect(archive(root, { paths: ['no-such-dir/'], tar: 'gnu' })).rejects.toThrow(`ENOENT: no such file or directory, stat '${join(root, 'no-such-dir')}'`);
+    await expect(archive(root, { paths: ['no-such-dir/'], tar: 'gnu' })).rejects.toThrow(
+      `ENOENT: no such file or directory, stat '${join(root, 'no-such-dir')}'`,
+    );
     const { file } = await archive(root, { paths: ['state/'] });
     await expect(createArchive({ cwd: root, paths: ['state/'], file })).rejects.toThrow(/EEXIST/);
   });
@@ -113,7 +132,11 @@ describe('createArchive: compression', () => {
 
   it('compression = zstd writes a .tar.zst that zstd verifies and GNU tar lists with the counted members', async () => {
     const root = await copyFixture();
-    const { file, result } = await archive(root, { paths: ['state/', 'config/', 'logs/'], compression: 'zstd', zstdLevel: 3 }, archiveFileName('arkalia_states', '20260101', 'zstd'));
+    const { file, result } = await archive(
+      root,
+      { paths: ['state/', 'config/', 'logs/'], compression: 'zstd', zstdLevel: 3 },
+      archiveFileName('arkalia_states', '20260101', 'zstd'),
+    );
     expect(file).toMatch(/arkalia_states_20260101\.tar\.zst$/);
     expect(result.compression).toBe('zstd');
     await run('zstd', ['-t', '-q', file]);
@@ -131,7 +154,10 @@ describe('createArchive: compression', () => {
   });
 
   it('says how to fix a missing zstd program before anything is written', async () => {
-    await expect(assertZstdAvailable(['logs', 'models'], async () => null)).rejects.toMatchObject({ code: 'ZSTD_NOT_FOUND', message: expect.stringMatching(/logs, models.*apt-get install zstd.*compression = "gzip"/s) });
+    await expect(assertZstdAvailable(['logs', 'models'], async () => null)).rejects.toMatchObject({
+      code: 'ZSTD_NOT_FOUND',
+      message: expect.stringMatching(/logs, models.*apt-get install zstd.*compression = "gzip"/s),
+    });
     await expect(assertZstdAvailable([], async () => null)).resolves.toBeUndefined();
     await expect(assertZstdAvailable(['logs'], async () => 'zstd v1.5')).resolves.toBeUndefined();
   });
@@ -141,7 +167,11 @@ describe('measurePlan', () => {
   it('estimates the tar size and counts files from lstat alone, close to what is written', async () => {
     const root = await awkwardTree();
     const size = await measurePlan(root, ['state/', 'logs/', '.env', 'missing/']);
-    const { result } = await archive(root, { paths: ['state/', 'logs/', '.env'], compression: 'none', tar: 'gnu' }, 'a.tar');
+    const { result } = await archive(
+      root,
+      { paths: ['state/', 'logs/', '.env'], compression: 'none', tar: 'gnu' },
+      'a.tar',
+    );
     expect(size.entries).toBe(result.members);
     expect(Math.abs(size.tarBytes - result.tarBytes) / result.tarBytes).toBeLessThan(0.02);
     expect(size.files).toBe((await list(join(result.file), ['-tvf'])).filter((l) => l.startsWith('-')).length);
@@ -160,7 +190,11 @@ describe('EarlyFlush', () => {
           pending.push(() => (fail ? reject(fail) : resolve()));
         }),
     };
-    return { handle: handle as unknown as import('node:fs/promises').FileHandle, calls: () => calls, finish: () => pending.splice(0).forEach((f) => f()) };
+    return {
+      handle: handle as unknown as import('node:fs/promises').FileHandle,
+      calls: () => calls,
+      finish: () => pending.splice(0).forEach((f) => f()),
+    };
   }
 
   it('flushes every FLUSH_EVERY bytes, one flush at a time, and settles when the last one is done', async () => {

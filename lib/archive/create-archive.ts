@@ -73,15 +73,27 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
   const producer = options.live ? 'live' : await resolveTarProducer(options.tar);
   const handle = await open(options.file, 'wx', options.mode ?? 0o644);
   try {
-    const tar = producer === 'live' ? packerTar({ cwd: options.cwd, paths: options.paths, ...(options.live?.onFile ? { onFile: options.live.onFile } : {}) }) : produceTar(producer, options.cwd, options.paths);
+    const tar =
+      producer === 'live'
+        ? packerTar({
+            cwd: options.cwd,
+            paths: options.paths,
+            ...(options.live?.onFile ? { onFile: options.live.onFile } : {}),
+          })
+        : produceTar(producer, options.cwd, options.paths);
     // A buffer between stages, so each (tar, compression, the disk) runs while the next one works;
     // small, since several archives are written at once and each MiB here counts in the peak RSS.
     const counter = new TarStreamCounter({ highWaterMark: STAGE_BUFFER });
     const hasher = new HashingPassThrough({ highWaterMark: STAGE_BUFFER });
     const zstd = compression === 'zstd' ? zstdCompress(options.zstdLevel ?? 3) : null;
-    const compressor: Transform | Duplex = zstd ? zstd.stream : compression === 'gzip' ? new ParallelGzip({ level: options.gzipLevel ?? 6 }) : new PassThrough();
+    const compressor: Transform | Duplex = zstd
+      ? zstd.stream
+      : compression === 'gzip'
+        ? new ParallelGzip({ level: options.gzipLevel ?? 6 })
+        : new PassThrough();
     if (options.onProgress) {
-      const report = () => options.onProgress!({ bytesIn: counter.bytes, bytesOut: hasher.bytes, files: counter.files });
+      const report = () =>
+        options.onProgress!({ bytesIn: counter.bytes, bytesOut: hasher.bytes, files: counter.files });
       counter.on('data', report);
     }
     const flusher = new EarlyFlush(handle);
@@ -96,7 +108,15 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
     }
     await flusher.settle();
     await handle.sync();
-    return { file: options.file, sha256: hasher.digest(), bytes: hasher.bytes, members: counter.members, tarBytes: counter.bytes, compression, producer };
+    return {
+      file: options.file,
+      sha256: hasher.digest(),
+      bytes: hasher.bytes,
+      members: counter.members,
+      tarBytes: counter.bytes,
+      compression,
+      producer,
+    };
   } finally {
     await handle.close();
   }
@@ -167,6 +187,12 @@ function fileSink(handle: FileHandle, flusher: EarlyFlush): Writable {
 
 /** When the pipeline broke because the producer died, its error (EACCES on a file) says more than EPIPE. */
 async function firstCause(error: unknown, producerDone: Promise<void>): Promise<unknown> {
-  const producerError = await Promise.race([producerDone.then(() => null, (e: unknown) => e), new Promise((r) => setTimeout(() => r(null), 200))]);
+  const producerError = await Promise.race([
+    producerDone.then(
+      () => null,
+      (e: unknown) => e,
+    ),
+    new Promise((r) => setTimeout(() => r(null), 200)),
+  ]);
   return producerError ?? error;
 }

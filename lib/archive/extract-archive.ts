@@ -1,5 +1,17 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lstatSync, mkdirSync, openSync, utimesSync, writeSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  utimesSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, posix } from 'node:path';
 import { Transform } from 'node:stream';
@@ -22,7 +34,13 @@ export interface Refusal {
 
 const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
 // Metadata entries tar itself consumes; they never reach the disk.
-const META_TYPES = new Set(['ExtendedHeader', 'GlobalExtendedHeader', 'NextFileHasLongPath', 'NextFileHasLongLinkpath', 'OldGnuLongPath']);
+const META_TYPES = new Set([
+  'ExtendedHeader',
+  'GlobalExtendedHeader',
+  'NextFileHasLongPath',
+  'NextFileHasLongLinkpath',
+  'OldGnuLongPath',
+]);
 
 /** Member path as GNU tar shows it: no leading "./". */
 export function memberPath(path: string): string {
@@ -228,7 +246,8 @@ async function writeEntry(
   const parts = member.replace(/\/$/, '').split('/');
   ensureRealDirs(cwd, entry.type === 'Directory' ? parts : parts.slice(0, -1), realDirs);
   const mode = (entry.mode ?? 0o644) & 0o777;
-  const owner = sameOwner && entry.uid !== undefined && entry.gid !== undefined ? { uid: entry.uid, gid: entry.gid } : null;
+  const owner =
+    sameOwner && entry.uid !== undefined && entry.gid !== undefined ? { uid: entry.uid, gid: entry.gid } : null;
   if (entry.type === 'Directory') {
     entry.resume();
     if (entry.mtime) {
@@ -251,7 +270,12 @@ async function writeEntry(
   const written = () => ({ file: { sha256: hash.digest('hex'), bytes }, content: keep ? Buffer.concat(kept) : null });
 
   if ((entry.size ?? 0) <= SMALL_FILE) {
-    await Promise.race([(async () => { for await (const chunk of entry) take(chunk as Buffer, true); })(), aborted]);
+    await Promise.race([
+      (async () => {
+        for await (const chunk of entry) take(chunk as Buffer, true);
+      })(),
+      aborted,
+    ]);
     const fd = openSync(target, WRITE_FLAGS, mode);
     try {
       for (const data of kept) for (let at = 0; at < data.length; ) at += writeSync(fd, data, at, data.length - at);
@@ -306,12 +330,15 @@ function ensureRealDirs(cwd: string, parts: string[], realDirs: Set<string>): vo
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
-    } else if (!info.isDirectory()) throw new IntegrityError('ARCHIVE_UNSAFE', `refusing to extract through ${path}: it is not a folder (symlink?)`);
+    } else if (!info.isDirectory())
+      throw new IntegrityError('ARCHIVE_UNSAFE', `refusing to extract through ${path}: it is not a folder (symlink?)`);
     realDirs.add(path);
   }
 }
 
 function corrupt(file: string, error: unknown): IntegrityError {
   const message = error instanceof Error ? error.message : String(error);
-  return new IntegrityError('ARCHIVE_CORRUPT', `${file} cannot be read as a gzip tarball: ${message}`, { cause: error });
+  return new IntegrityError('ARCHIVE_CORRUPT', `${file} cannot be read as a gzip tarball: ${message}`, {
+    cause: error,
+  });
 }

@@ -22,7 +22,11 @@ const GiB = 1024 * MiB;
  * backup, far below a full disk. gzip cannot exceed about 1030:1, so the ratio cap stops a
  * bomb after RATIO_GRACE_BYTES (16 MiB) at the latest.
  */
-export const DEFAULT_EXTRACT_LIMITS: Readonly<ExtractLimits> = Object.freeze({ maxBytes: 4 * GiB, maxEntries: 200_000, maxRatio: 200 });
+export const DEFAULT_EXTRACT_LIMITS: Readonly<ExtractLimits> = Object.freeze({
+  maxBytes: 4 * GiB,
+  maxEntries: 200_000,
+  maxRatio: 200,
+});
 
 /** Below this, small archives of tiny files (tar headers are mostly zeros) may legitimately compress very well. */
 export const RATIO_GRACE_BYTES = 16 * MiB;
@@ -44,7 +48,12 @@ export class ExtractBudget {
       throw limitError(file, entry, 'entries', `more than ${this.limits.maxEntries} entries (--max-entries)`);
     }
     if (this.bytes + declaredSize > this.limits.maxBytes) {
-      throw limitError(file, entry, 'bytes', `it declares ${formatSize(declaredSize)}, which would take the restore past its cap of ${formatSize(this.limits.maxBytes)} decompressed (--max-bytes)`);
+      throw limitError(
+        file,
+        entry,
+        'bytes',
+        `it declares ${formatSize(declaredSize)}, which would take the restore past its cap of ${formatSize(this.limits.maxBytes)} decompressed (--max-bytes)`,
+      );
     }
   }
 
@@ -52,18 +61,32 @@ export class ExtractBudget {
   admitBytes(file: string, entry: string, decompressed: number, compressed: number, archiveTotal: number): void {
     this.bytes += decompressed;
     if (this.bytes > this.limits.maxBytes) {
-      throw limitError(file, entry, 'bytes', `the restore decompressed more than its cap of ${formatSize(this.limits.maxBytes)} (--max-bytes)`);
+      throw limitError(
+        file,
+        entry,
+        'bytes',
+        `the restore decompressed more than its cap of ${formatSize(this.limits.maxBytes)} (--max-bytes)`,
+      );
     }
     if (archiveTotal > RATIO_GRACE_BYTES && archiveTotal > this.limits.maxRatio * Math.max(compressed, 1)) {
-      throw limitError(file, entry, 'ratio', `${formatSize(archiveTotal)} decompressed from ${formatSize(compressed)}: over the ${this.limits.maxRatio}:1 compression ratio cap (--max-ratio)`);
+      throw limitError(
+        file,
+        entry,
+        'ratio',
+        `${formatSize(archiveTotal)} decompressed from ${formatSize(compressed)}: over the ${this.limits.maxRatio}:1 compression ratio cap (--max-ratio)`,
+      );
     }
   }
 }
 
 function limitError(file: string, entry: string, limit: 'bytes' | 'entries' | 'ratio', why: string): IntegrityError {
-  return new IntegrityError('ARCHIVE_LIMIT_EXCEEDED', `${file}: stopped at entry ${JSON.stringify(entry)}: ${why}. Refusing a possible decompression bomb; nothing was restored from it.`, {
-    details: { limit, entry, file },
-  });
+  return new IntegrityError(
+    'ARCHIVE_LIMIT_EXCEEDED',
+    `${file}: stopped at entry ${JSON.stringify(entry)}: ${why}. Refusing a possible decompression bomb; nothing was restored from it.`,
+    {
+      details: { limit, entry, file },
+    },
+  );
 }
 
 export function formatSize(bytes: number): string {

@@ -121,7 +121,10 @@ describe('hostile archives GNU tar will not write (hand-made headers)', () => {
   it('refuses a tarball compressed twice instead of inflating it uncounted', async () => {
     const j = await jail();
     const inner = tarGz([tarEntry({ name: 'a.toml', type: '0', data: Buffer.from('a = 1\n') })]);
-    await expect(extractArchive({ file: await archiveFile(gzipSync(inner)), cwd: j.target })).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT', exitCode: 3 });
+    await expect(extractArchive({ file: await archiveFile(gzipSync(inner)), cwd: j.target })).rejects.toMatchObject({
+      code: 'ARCHIVE_CORRUPT',
+      exitCode: 3,
+    });
     expect(await readdir(j.target)).toEqual([]);
     await nothingOutside(j);
   });
@@ -134,7 +137,11 @@ describe('decompression bombs and caps', () => {
     expect((await stat(file)).size).toBeLessThan(2 * 1024 * 1024);
     const started = Date.now();
     const error = await extractArchive({ file, cwd: j.target }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'ARCHIVE_LIMIT_EXCEEDED', exitCode: 3, details: { limit: 'ratio', entry: 'bomb.bin' } });
+    expect(error).toMatchObject({
+      code: 'ARCHIVE_LIMIT_EXCEEDED',
+      exitCode: 3,
+      details: { limit: 'ratio', entry: 'bomb.bin' },
+    });
     expect((error as Error).message).toMatch(/stopped at entry "bomb\.bin": .* over the 200:1 compression ratio cap/);
     expect(Date.now() - started).toBeLessThan(10_000);
     const written = (await stat(join(j.target, 'bomb.bin')).catch(() => ({ size: 0 }))).size;
@@ -147,15 +154,24 @@ describe('decompression bombs and caps', () => {
     const j = await jail();
     const file = await archiveFile(gzipBomb(64 * 1024 * 1024, 'big.bin'));
     const budget = new ExtractBudget({ maxBytes: 8 * 1024 * 1024 });
-    await expect(extractArchive({ file, cwd: j.target, budget })).rejects.toMatchObject({ code: 'ARCHIVE_LIMIT_EXCEEDED', details: { limit: 'bytes', entry: 'big.bin' } });
+    await expect(extractArchive({ file, cwd: j.target, budget })).rejects.toMatchObject({
+      code: 'ARCHIVE_LIMIT_EXCEEDED',
+      details: { limit: 'bytes', entry: 'big.bin' },
+    });
     expect(await readdir(j.target)).toEqual([]);
     expect(budget.bytes).toBeLessThan(8 * 1024 * 1024);
   });
 
   it('counts entries and bytes over every archive of one restore', async () => {
-    const many = tarGz(Array.from({ length: 30 }, (_, i) => tarEntry({ name: `f${i}.toml`, type: '0', data: Buffer.from(`n = ${i}\n`) })));
+    const many = tarGz(
+      Array.from({ length: 30 }, (_, i) =>
+        tarEntry({ name: `f${i}.toml`, type: '0', data: Buffer.from(`n = ${i}\n`) }),
+      ),
+    );
     const j = await jail();
-    await expect(extractArchive({ file: await archiveFile(many), cwd: j.target, budget: new ExtractBudget({ maxEntries: 10 }) })).rejects.toMatchObject({
+    await expect(
+      extractArchive({ file: await archiveFile(many), cwd: j.target, budget: new ExtractBudget({ maxEntries: 10 }) }),
+    ).rejects.toMatchObject({
       code: 'ARCHIVE_LIMIT_EXCEEDED',
       details: { limit: 'entries', entry: 'f10.toml' },
     });
@@ -163,6 +179,8 @@ describe('decompression bombs and caps', () => {
     const first = await jail();
     await extractArchive({ file: await archiveFile(many), cwd: first.target, budget: shared });
     expect(shared.entries).toBe(30);
-    await expect(extractArchive({ file: await archiveFile(many), cwd: (await jail()).target, budget: shared })).rejects.toMatchObject({ details: { limit: 'entries' } });
+    await expect(
+      extractArchive({ file: await archiveFile(many), cwd: (await jail()).target, budget: shared }),
+    ).rejects.toMatchObject({ details: { limit: 'entries' } });
   });
 });

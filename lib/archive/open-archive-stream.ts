@@ -24,7 +24,11 @@ export interface ArchiveStream {
  * (.tar.zst) or plain tar, told apart by their magic bytes as GNU tar does. A decompressed stream that starts with a compression magic
  * (a tarball compressed twice) is refused: the parser would inflate it again, uncounted.
  */
-export async function openArchiveStream(file: string, budget: ExtractBudget, currentEntry: () => string): Promise<ArchiveStream> {
+export async function openArchiveStream(
+  file: string,
+  budget: ExtractBudget,
+  currentEntry: () => string,
+): Promise<ArchiveStream> {
   const gzip = await startsWith(file, GZIP_MAGIC);
   const zstd = !gzip && (await startsWith(file, ZSTD_MAGIC));
   const compressedInput = gzip || zstd;
@@ -41,10 +45,19 @@ export async function openArchiveStream(file: string, budget: ExtractBudget, cur
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       try {
         if (decompressed === 0 && (hasMagic(chunk, GZIP_MAGIC) || hasMagic(chunk, ZSTD_MAGIC))) {
-          throw new IntegrityError('ARCHIVE_CORRUPT', `${name} holds another compressed stream instead of a tar archive: refusing to inflate it twice`);
+          throw new IntegrityError(
+            'ARCHIVE_CORRUPT',
+            `${name} holds another compressed stream instead of a tar archive: refusing to inflate it twice`,
+          );
         }
         decompressed += chunk.length;
-        budget.admitBytes(name, currentEntry(), chunk.length, compressedInput ? compressed : decompressed, decompressed);
+        budget.admitBytes(
+          name,
+          currentEntry(),
+          chunk.length,
+          compressedInput ? compressed : decompressed,
+          decompressed,
+        );
         callback(null, chunk);
       } catch (error) {
         callback(error as Error);
@@ -63,9 +76,17 @@ function zstdDecompress(name: string): Duplex {
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr = (stderr + t).slice(-2000)));
   const duplex = Duplex.from({ writable: child.stdin, readable: child.stdout });
-  child.on('error', (error) => duplex.destroy(new IntegrityError('ARCHIVE_CORRUPT', `${name} is zstd-compressed and the zstd program cannot run: ${error.message} (install zstd)`)));
+  child.on('error', (error) =>
+    duplex.destroy(
+      new IntegrityError(
+        'ARCHIVE_CORRUPT',
+        `${name} is zstd-compressed and the zstd program cannot run: ${error.message} (install zstd)`,
+      ),
+    ),
+  );
   child.on('close', (code) => {
-    if (code !== 0 && code !== null) duplex.destroy(new IntegrityError('ARCHIVE_CORRUPT', `${name}: zstd -d failed (exit ${code}): ${stderr.trim()}`));
+    if (code !== 0 && code !== null)
+      duplex.destroy(new IntegrityError('ARCHIVE_CORRUPT', `${name}: zstd -d failed (exit ${code}): ${stderr.trim()}`));
   });
   duplex.on('close', () => child.kill());
   return duplex;

@@ -9,7 +9,7 @@ import { isInFlightTemp, packLiveFiles } from './pack-live-files.ts';
 const run = promisify(execFile);
 
 describe('packLiveFiles', () => {
-  it('leaves writers\' in-flight temp files out of the archive (they would be restored as stray copies)', async () => {
+  it("leaves writers' in-flight temp files out of the archive (they would be restored as stray copies)", async () => {
     const cwd = await tempDir();
     await mkdir(join(cwd, 'state'));
     await writeFile(join(cwd, 'state', 'zeroia_state.toml'), 'a = 1\n');
@@ -24,9 +24,16 @@ describe('packLiveFiles', () => {
     expect(listed).toEqual(['state/', 'state/zeroia_state.toml']);
     // As the packer of other archives (not live state) it keeps them, as tar would.
     const all: Buffer[] = [];
-    for await (const chunk of packLiveFiles({ cwd, paths: ['state/'], skipInFlightTemp: false })) all.push(chunk as Buffer);
+    for await (const chunk of packLiveFiles({ cwd, paths: ['state/'], skipInFlightTemp: false }))
+      all.push(chunk as Buffer);
     await writeFile(file, Buffer.concat([...all, Buffer.alloc(1024)]));
-    expect((await run('tar', ['-tf', file])).stdout.trim().split('\n')).toEqual(['state/', 'state/.zeroia_state.toml.tmp-99-ab12', 'state/notes.tmp', 'state/zeroia_state.toml', 'state/zeroia_state.toml.tmp-1']);
+    expect((await run('tar', ['-tf', file])).stdout.trim().split('\n')).toEqual([
+      'state/',
+      'state/.zeroia_state.toml.tmp-99-ab12',
+      'state/notes.tmp',
+      'state/zeroia_state.toml',
+      'state/zeroia_state.toml.tmp-1',
+    ]);
   });
 
   it('streams files above maxBuffered in chunks read off the main thread, and fails by name on a file that shrinks meanwhile', async () => {
@@ -35,7 +42,8 @@ describe('packLiveFiles', () => {
     const big = Buffer.alloc(700 * 1024 + 3, 7);
     await writeFile(join(cwd, 'models', 'w.bin'), big);
     const chunks: Buffer[] = [];
-    for await (const chunk of packLiveFiles({ cwd, paths: ['models/'], maxBuffered: 1024, skipInFlightTemp: false })) chunks.push(chunk as Buffer);
+    for await (const chunk of packLiveFiles({ cwd, paths: ['models/'], maxBuffered: 1024, skipInFlightTemp: false }))
+      chunks.push(chunk as Buffer);
     const file = join(cwd, 'out.tar');
     await writeFile(file, Buffer.concat(chunks));
     const target = join(cwd, 'x');
@@ -48,11 +56,16 @@ describe('packLiveFiles', () => {
     const iterator = reading[Symbol.asyncIterator]();
     await iterator.next(); // the folder and the file's header: its size is known now
     await truncate(join(cwd, 'models', 'w.bin'), 1000);
-    await expect((async () => { for (let r = await iterator.next(); !r.done; r = await iterator.next()); })()).rejects.toThrow(`${join(cwd, 'models', 'w.bin')} shrank while it was read`);
+    await expect(
+      (async () => {
+        for (let r = await iterator.next(); !r.done; r = await iterator.next());
+      })(),
+    ).rejects.toThrow(`${join(cwd, 'models', 'w.bin')} shrank while it was read`);
   });
 
   it('recognises temp names, not real state files', () => {
     for (const t of ['x.toml.tmp-1', '.x.toml.tmp-12-ab', 'y.tmp']) expect(isInFlightTemp(t), t).toBe(true);
-    for (const f of ['zeroia_state.toml', 'tmp.toml', 'template.toml', 'x.tmpl']) expect(isInFlightTemp(f), f).toBe(false);
+    for (const f of ['zeroia_state.toml', 'tmp.toml', 'template.toml', 'x.tmpl'])
+      expect(isInFlightTemp(f), f).toBe(false);
   });
 });

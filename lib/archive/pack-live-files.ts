@@ -1,4 +1,14 @@
-import { closeSync, fstatSync, lstatSync, openSync, read, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  read,
+  readdirSync,
+  readlinkSync,
+  readSync,
+  type Stats,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Header, Pax, type HeaderData } from 'tar';
@@ -73,13 +83,17 @@ async function* entries(options: LiveFileOptions): AsyncGenerator<Buffer> {
     if (info.isDirectory()) {
       const dir = member.endsWith('/') ? member : `${member}/`;
       yield* add(header(dir, info, 'Directory', 0));
-      for (const name of readdirSync(full).sort()) if (!(skipTemp && isInFlightTemp(name))) yield* visit(`${dir}${name}`, true);
+      for (const name of readdirSync(full).sort())
+        if (!(skipTemp && isInFlightTemp(name))) yield* visit(`${dir}${name}`, true);
     } else if (info.isSymbolicLink()) {
       yield* add(header(member.replace(/\/+$/, ''), info, 'SymbolicLink', 0, readlinkSync(full)));
     } else if (info.isFile()) {
       yield* file(member.replace(/\/+$/, ''), full, listed);
     } else {
-      throw Object.assign(new Error(`${full} is not a regular file, folder or symlink (a FIFO, socket or device cannot be archived)`), { code: 'EUNSUPPORTED', path: full });
+      throw Object.assign(
+        new Error(`${full} is not a regular file, folder or symlink (a FIFO, socket or device cannot be archived)`),
+        { code: 'EUNSUPPORTED', path: full },
+      );
     }
   };
 
@@ -128,7 +142,9 @@ async function* entries(options: LiveFileOptions): AsyncGenerator<Buffer> {
 async function readFullyAsync(fd: number, into: Buffer, position: number, length: number, path: string): Promise<void> {
   let got = 0;
   while (got < length) {
-    const n = await new Promise<number>((resolve, reject) => read(fd, into, got, length - got, position + got, (error, bytes) => (error ? reject(error) : resolve(bytes))));
+    const n = await new Promise<number>((resolve, reject) =>
+      read(fd, into, got, length - got, position + got, (error, bytes) => (error ? reject(error) : resolve(bytes))),
+    );
     if (n === 0) throw shrank(path, position + got, position + length);
     got += n;
   }
@@ -144,7 +160,10 @@ function readFully(fd: number, into: Buffer, position: number, length: number, p
 }
 
 function shrank(path: string, at: number, expected: number): Error {
-  return Object.assign(new Error(`${path} shrank while it was read (${at} of ${expected} bytes): archive it again`), { code: 'ESHRANK', path });
+  return Object.assign(new Error(`${path} shrank while it was read (${at} of ${expected} bytes): archive it again`), {
+    code: 'ESHRANK',
+    path,
+  });
 }
 
 function padding(size: number): Buffer {
@@ -152,14 +171,40 @@ function padding(size: number): Buffer {
   return Buffer.alloc(rest === 0 ? 0 : BLOCK - rest);
 }
 
-function header(path: string, info: Stats, type: 'File' | 'Directory' | 'SymbolicLink', size: number, linkpath?: string): Buffer {
-  const data: HeaderData = { path, mode: info.mode & 0o7777, uid: info.uid, gid: info.gid, size, mtime: info.mtime, type, ...(linkpath === undefined ? {} : { linkpath }) };
+function header(
+  path: string,
+  info: Stats,
+  type: 'File' | 'Directory' | 'SymbolicLink',
+  size: number,
+  linkpath?: string,
+): Buffer {
+  const data: HeaderData = {
+    path,
+    mode: info.mode & 0o7777,
+    uid: info.uid,
+    gid: info.gid,
+    size,
+    mtime: info.mtime,
+    type,
+    ...(linkpath === undefined ? {} : { linkpath }),
+  };
   const h = new Header(data);
   const block = Buffer.alloc(BLOCK);
   // A long or non-ASCII name (or a huge number) does not fit ustar: a pax header carries it.
   // node-tar splits a long folder name into ustar's prefix and name without its trailing "/":
   // a pax path keeps it (GNU tar then lists "dir/" like every other folder).
   const longFolder = type === 'Directory' && Buffer.byteLength(path) > 100;
-  if (h.encode(block) || longFolder) return Buffer.concat([new Pax({ path, size, mtime: info.mtime, uid: info.uid, gid: info.gid, ...(linkpath === undefined ? {} : { linkpath }) }).encode(), block]);
+  if (h.encode(block) || longFolder)
+    return Buffer.concat([
+      new Pax({
+        path,
+        size,
+        mtime: info.mtime,
+        uid: info.uid,
+        gid: info.gid,
+        ...(linkpath === undefined ? {} : { linkpath }),
+      }).encode(),
+      block,
+    ]);
   return block;
 }

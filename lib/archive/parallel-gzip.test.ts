@@ -13,10 +13,16 @@ import { ParallelGzip, type ParallelGzipOptions } from './parallel-gzip.ts';
 const run = promisify(execFile);
 const KiB = 1024;
 
-async function gzip(input: Buffer, options: ParallelGzipOptions, chunk = 7919): Promise<{ out: Buffer; gz: ParallelGzip }> {
+async function gzip(
+  input: Buffer,
+  options: ParallelGzipOptions,
+  chunk = 7919,
+): Promise<{ out: Buffer; gz: ParallelGzip }> {
   const parts: Buffer[] = [];
   const gz = new ParallelGzip(options);
-  const chunks = Array.from({ length: Math.ceil(input.length / chunk) }, (_, i) => input.subarray(i * chunk, (i + 1) * chunk));
+  const chunks = Array.from({ length: Math.ceil(input.length / chunk) }, (_, i) =>
+    input.subarray(i * chunk, (i + 1) * chunk),
+  );
   await pipeline(Readable.from(chunks), gz, new Writable({ write: (c: Buffer, _e, cb) => (parts.push(c), cb()) }));
   return { out: Buffer.concat(parts), gz };
 }
@@ -24,7 +30,8 @@ async function gzip(input: Buffer, options: ParallelGzipOptions, chunk = 7919): 
 /** Text that compresses like logs do, reproducibly. */
 function logText(bytes: number): Buffer {
   let text = '';
-  for (let i = 0; text.length < bytes; i += 1) text += `2026-03-01T00:00:${String(i % 60).padStart(2, '0')}Z INFO [zeroia] decision ${i * 7919 % 1000} score=${(i % 97) / 100}\n`;
+  for (let i = 0; text.length < bytes; i += 1)
+    text += `2026-03-01T00:00:${String(i % 60).padStart(2, '0')}Z INFO [zeroia] decision ${(i * 7919) % 1000} score=${(i % 97) / 100}\n`;
   return Buffer.from(text.slice(0, bytes));
 }
 

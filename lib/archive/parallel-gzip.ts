@@ -99,7 +99,10 @@ export class ParallelGzip extends Transform {
     this.#size += length;
     const dictionary = this.#previous;
     // Copied (32 KiB) rather than kept as a view, which would hold its whole chunk in memory for the next block.
-    this.#previous = length >= WINDOW ? tail(parts, WINDOW) : Buffer.concat([dictionary ?? Buffer.alloc(0), ...parts]).subarray(-WINDOW);
+    this.#previous =
+      length >= WINDOW
+        ? tail(parts, WINDOW)
+        : Buffer.concat([dictionary ?? Buffer.alloc(0), ...parts]).subarray(-WINDOW);
     this.#queue.push(this.#compress(parts, length, dictionary));
   }
 
@@ -123,7 +126,16 @@ export class ParallelGzip extends Transform {
     try {
       const deflated = await new Promise<Buffer>((resolve, reject) =>
         // chunkSize: a compressible block's output in one thread-pool round trip, not one per 16 KiB.
-        deflateRaw(block, { level: this.level, finishFlush: constants.Z_SYNC_FLUSH, chunkSize: OUTPUT_CHUNK, ...(dictionary ? { dictionary } : {}) }, (error, out) => (error ? reject(error) : resolve(out))),
+        deflateRaw(
+          block,
+          {
+            level: this.level,
+            finishFlush: constants.Z_SYNC_FLUSH,
+            chunkSize: OUTPUT_CHUNK,
+            ...(dictionary ? { dictionary } : {}),
+          },
+          (error, out) => (error ? reject(error) : resolve(out)),
+        ),
       );
       if (deflated.length < storedSize(length)) {
         this.deflatedBlocks += 1;
@@ -140,7 +152,8 @@ export class ParallelGzip extends Transform {
   /** The block as one buffer for zlib: its only chunk, or the chunks copied into a spare buffer (fewer 1 MiB allocations, less garbage collection). */
   #join(parts: Buffer[], length: number): Buffer {
     if (parts.length === 1) return parts[0]!;
-    const into = length === this.#blockSize ? (this.#spare.pop() ?? Buffer.allocUnsafe(length)) : Buffer.allocUnsafe(length);
+    const into =
+      length === this.#blockSize ? (this.#spare.pop() ?? Buffer.allocUnsafe(length)) : Buffer.allocUnsafe(length);
     let at = 0;
     for (const part of parts) at += part.copy(into, at);
     return into;
@@ -151,7 +164,11 @@ export class ParallelGzip extends Transform {
     if (this.#storeAbove <= 0 || length < 4 * SAMPLE) return false;
     const third = Math.floor(length / 3);
     const slice = SAMPLE / 3;
-    const sample = Buffer.concat([slicePart(parts, 0, slice), slicePart(parts, third, slice), slicePart(parts, length - slice, slice)]);
+    const sample = Buffer.concat([
+      slicePart(parts, 0, slice),
+      slicePart(parts, third, slice),
+      slicePart(parts, length - slice, slice),
+    ]);
     return deflateRawSync(sample, { level: 1 }).length > sample.length * this.#storeAbove;
   }
 }

@@ -34,10 +34,14 @@ export interface ArchivePlan {
 export async function planArchives(policy: Policy, root: string): Promise<ArchivePlan[]> {
   const plans: ArchivePlan[] = [];
   for (const [name, spec] of Object.entries(policy.archives)) {
-    const patterns = Object.values(policy.datasets).filter((d) => d.archive === name).flatMap((d) => d.paths);
+    const patterns = Object.values(policy.datasets)
+      .filter((d) => d.archive === name)
+      .flatMap((d) => d.paths);
     const bases = new Set(patterns.map((p) => (isAbsolute(p) ? dirname(p.replace(/\/+$/, '')) : root)));
     if (bases.size > 1) {
-      throw new UsageError(`policy: archive "${name}" mixes paths under different folders (${[...bases].join(', ')}); give each its own archive`);
+      throw new UsageError(
+        `policy: archive "${name}" mixes paths under different folders (${[...bases].join(', ')}); give each its own archive`,
+      );
     }
     const cwd = [...bases][0] ?? root;
     const found: string[] = [];
@@ -55,7 +59,18 @@ export async function planArchives(policy: Policy, root: string): Promise<Archiv
       if (matches.length === 0 && !expansionHitLink(pattern, links)) unmatched.push(pattern);
       found.push(...matches);
     }
-    plans.push({ name, prefix: spec.prefix, cwd, paths: dedupe(found), sensitive: spec.sensitive, compression: spec.compression, gzipLevel: spec.gzip_level, zstdLevel: spec.zstd_level, unmatched, links: [...links.values()].sort((a, b) => (a.path < b.path ? -1 : 1)) });
+    plans.push({
+      name,
+      prefix: spec.prefix,
+      cwd,
+      paths: dedupe(found),
+      sensitive: spec.sensitive,
+      compression: spec.compression,
+      gzipLevel: spec.gzip_level,
+      zstdLevel: spec.zstd_level,
+      unmatched,
+      links: [...links.values()].sort((a, b) => (a.path < b.path ? -1 : 1)),
+    });
   }
   return plans;
 }
@@ -63,7 +78,13 @@ export async function planArchives(policy: Policy, root: string): Promise<Archiv
 async function expand(cwd: string, pattern: string): Promise<string[]> {
   if (!/[*?[\]{}]/.test(pattern)) return existsSync(`${cwd}/${pattern}`) ? [pattern] : [];
   const wantDirs = pattern.endsWith('/');
-  const matches = await glob(pattern, { cwd, dot: true, onlyFiles: !wantDirs, onlyDirectories: wantDirs, expandDirectories: false });
+  const matches = await glob(pattern, {
+    cwd,
+    dot: true,
+    onlyFiles: !wantDirs,
+    onlyDirectories: wantDirs,
+    expandDirectories: false,
+  });
   return matches.sort();
 }
 

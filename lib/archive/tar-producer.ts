@@ -57,7 +57,9 @@ export function hasGnuTar(): Promise<boolean> {
 /** The producer a choice means; 'gnu' without a GNU tar >= 1.28 on PATH is refused (UsageError), before anything is written. */
 export async function resolveTarProducer(choice: TarChoice = 'auto'): Promise<TarProducerKind> {
   if (choice === 'gnu' && !(await hasGnuTar())) {
-    throw new UsageError('packing with GNU tar (ARK_TAR=gnu) needs GNU tar >= 1.28 on PATH (for --sort=name), and the tar found is not one; unset ARK_TAR to use the built-in packer');
+    throw new UsageError(
+      'packing with GNU tar (ARK_TAR=gnu) needs GNU tar >= 1.28 on PATH (for --sort=name), and the tar found is not one; unset ARK_TAR to use the built-in packer',
+    );
   }
   return choice === 'auto' ? 'builtin' : choice;
 }
@@ -79,10 +81,14 @@ function nodeTar(cwd: string, paths: readonly string[]): TarStream {
 function gnuTar(cwd: string, paths: readonly string[]): TarStream {
   // gnu format (what the runbook's `tar -czf` wrote), names sorted so that the same tree gives
   // the same bytes, `--` so that no path is ever read as an option.
-  const child = spawn('tar', ['--create', '--file=-', '--format=gnu', '--sort=name', '--directory', cwd, '--', ...paths], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LC_ALL: 'C' },
-  });
+  const child = spawn(
+    'tar',
+    ['--create', '--file=-', '--format=gnu', '--sort=name', '--directory', cwd, '--', ...paths],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LC_ALL: 'C' },
+    },
+  );
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (text: string) => {
@@ -91,7 +97,9 @@ function gnuTar(cwd: string, paths: readonly string[]): TarStream {
   const done = new Promise<void>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
-      const problems = stderr.split('\n').filter((line) => line.trim() !== '' && !/: file changed as we read it$/.test(line));
+      const problems = stderr
+        .split('\n')
+        .filter((line) => line.trim() !== '' && !/: file changed as we read it$/.test(line));
       // Exit 1 with only "file changed as we read it": a log appended to while read, archived
       // up to the size it had (node-tar does the same without a word).
       if (code === 0 || (code === 1 && problems.length === 0)) return resolve();
@@ -119,11 +127,14 @@ function tarFailure(cwd: string, problems: string[], code: number | null, signal
     const errno = ERRNO[reason];
     const syscall = op === 'savedir' || op === 'opendir' ? 'scandir' : op;
     const full = join(cwd, path);
-    const error = new Error(errno ? `${errno}: ${reason.toLowerCase()}, ${syscall} '${full}'` : `${reason}: ${syscall} '${full}'`) as NodeJS.ErrnoException;
+    const error = new Error(
+      errno ? `${errno}: ${reason.toLowerCase()}, ${syscall} '${full}'` : `${reason}: ${syscall} '${full}'`,
+    ) as NodeJS.ErrnoException;
     if (errno) error.code = errno;
     error.path = full;
     return error;
   }
-  const why = problems.length > 0 ? problems.slice(0, 3).join('; ') : signal ? `killed by ${signal}` : `exit code ${code}`;
+  const why =
+    problems.length > 0 ? problems.slice(0, 3).join('; ') : signal ? `killed by ${signal}` : `exit code ${code}`;
   return new Error(`GNU tar failed: ${why}`);
 }

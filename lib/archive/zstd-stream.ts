@@ -20,7 +20,10 @@ export function zstdVersion(): Promise<string | null> {
 }
 
 /** Fail before anything is written when an archive asks for zstd and there is none. */
-export async function assertZstdAvailable(archives: readonly string[], probeVersion: () => Promise<string | null> = zstdVersion): Promise<void> {
+export async function assertZstdAvailable(
+  archives: readonly string[],
+  probeVersion: () => Promise<string | null> = zstdVersion,
+): Promise<void> {
   if (archives.length === 0 || (await probeVersion()) !== null) return;
   throw new ArkError(
     'ZSTD_NOT_FOUND',
@@ -45,8 +48,16 @@ export function zstdCompress(level: number, threads = availableParallelism()): Z
   });
   const done = new Promise<void>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(`zstd failed (${signal ?? `exit code ${code}`}): ${stderr.trim() || 'no message'}`))));
+    child.on('close', (code, signal) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`zstd failed (${signal ?? `exit code ${code}`}): ${stderr.trim() || 'no message'}`)),
+    );
   });
   done.catch(() => {});
-  return { stream: Duplex.from({ writable: child.stdin, readable: child.stdout }), done, abort: () => child.kill('SIGTERM') };
+  return {
+    stream: Duplex.from({ writable: child.stdin, readable: child.stdout }),
+    done,
+    abort: () => child.kill('SIGTERM'),
+  };
 }

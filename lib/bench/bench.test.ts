@@ -6,7 +6,15 @@ import { generateCorpus } from './generate-corpus.ts';
 import type { Measurement } from './measure-command.ts';
 import { formatTable, median, parseSize, summarize } from './summarize.ts';
 
-const m = (wallMs: number, extra: Partial<Measurement> = {}): Measurement => ({ wallMs, cpuMs: wallMs / 2, maxRssBytes: 100 * 1024 * 1024, rssSource: 'time', code: 0, stderr: '', ...extra });
+const m = (wallMs: number, extra: Partial<Measurement> = {}): Measurement => ({
+  wallMs,
+  cpuMs: wallMs / 2,
+  maxRssBytes: 100 * 1024 * 1024,
+  rssSource: 'time',
+  code: 0,
+  stderr: '',
+  ...extra,
+});
 
 describe('bench summary', () => {
   it('medians, ratios to the phase baseline, failures kept out of the median', () => {
@@ -14,9 +22,20 @@ describe('bench summary', () => {
     expect(median([4, 1, 2, 3])).toBe(2.5);
     const rows = summarize([
       { phase: 'backup', tool: 'runbook', baseline: true, runs: [m(10_000), m(12_000), m(11_000)], outputBytes: 1 },
-      { phase: 'backup', tool: 'ours', baseline: false, runs: [m(2000), m(3000), m(99_000, { code: 1 })], outputBytes: 1 },
+      {
+        phase: 'backup',
+        tool: 'ours',
+        baseline: false,
+        runs: [m(2000), m(3000), m(99_000, { code: 1 })],
+        outputBytes: 1,
+      },
     ]);
-    expect(rows[1]).toMatchObject({ medianWallMs: 2500, ratio: 2500 / 11_000, failed: 1, maxRssBytes: 100 * 1024 * 1024 });
+    expect(rows[1]).toMatchObject({
+      medianWallMs: 2500,
+      ratio: 2500 / 11_000,
+      failed: 1,
+      maxRssBytes: 100 * 1024 * 1024,
+    });
     // Paired with the baseline's run of the same round: 2000/10000 and 3000/12000 (the failed run has no pair).
     expect(rows[1]!.runRatios).toEqual({ min: 0.2, median: 0.225, max: 0.25 });
     expect(rows[0]!.runRatios).toBeNull();
@@ -46,6 +65,8 @@ describe('generateCorpus', () => {
     const states = [...ta.keys()].filter((p) => /^arkalia\/(modules\/[^/]+\/state|state)\//.test(p));
     expect(states.length).toBeGreaterThan(100);
     expect([...ta.keys()].some((p) => p.startsWith('ollama/models/blobs/sha256-'))).toBe(true);
-    expect(await readFile(join(a.root, 'modules', 'zeroia', 'state', 'zeroia_state.toml'), 'utf8')).toMatch(/^# zeroia state\n\[decision\]/);
+    expect(await readFile(join(a.root, 'modules', 'zeroia', 'state', 'zeroia_state.toml'), 'utf8')).toMatch(
+      /^# zeroia state\n\[decision\]/,
+    );
   });
 });

@@ -30,7 +30,16 @@ export interface Corpus {
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-const MODULES = ['reflexia', 'zeroia', 'helloria', 'assistantia', 'sandozia', 'taskia', 'cognitive_reactor', 'chronalia'];
+const MODULES = [
+  'reflexia',
+  'zeroia',
+  'helloria',
+  'assistantia',
+  'sandozia',
+  'taskia',
+  'cognitive_reactor',
+  'chronalia',
+];
 
 /** Shares of the total: model weights dominate a real Arkalia host, logs come next, states are many but small. */
 export const CORPUS_SHARES = Object.freeze({ models: 0.6, logs: 0.36, states: 0.035 });
@@ -56,13 +65,15 @@ export async function generateCorpus(options: CorpusOptions): Promise<Corpus> {
     const module = MODULES[i % MODULES.length]!;
     const json = i >= MODULES.length && i % 4 === 3;
     const text = json ? stateJson(rand, module, i) : stateToml(rand, module, i);
-    const name = i < MODULES.length ? `${module}_state.toml` : `${module}_${String(i).padStart(5, '0')}.${json ? 'json' : 'toml'}`;
+    const name =
+      i < MODULES.length ? `${module}_state.toml` : `${module}_${String(i).padStart(5, '0')}.${json ? 'json' : 'toml'}`;
     const where = i % 10 === 9 ? join(root, 'state', name) : join(root, 'modules', module, 'state', name);
     await put(where, text);
     states += Buffer.byteLength(text);
   }
   await put(join(root, 'global_state', 'global_context.toml'), stateToml(rand, 'global', 0));
-  for (const module of MODULES.slice(0, 4)) await put(join(root, 'config', `${module}_config.toml`), stateToml(rand, module, 1));
+  for (const module of MODULES.slice(0, 4))
+    await put(join(root, 'config', `${module}_config.toml`), stateToml(rand, module, 1));
   await put(join(root, '.env'), 'ARKALIA_SECRET=bench-not-a-secret\nOLLAMA_HOST=http://127.0.0.1:11434\n');
 
   // Logs: a few large, compressible files (a realistic 6-10:1 with gzip -6).
@@ -71,7 +82,11 @@ export async function generateCorpus(options: CorpusOptions): Promise<Corpus> {
   let logs = 0;
   for (let f = 0; f < logFiles; f += 1) {
     const want = Math.round(logsTarget / logFiles);
-    const path = join(root, f % 3 === 2 ? join('modules', MODULES[f % MODULES.length]!, 'logs') : 'logs', `arkalia_${f}.log`);
+    const path = join(
+      root,
+      f % 3 === 2 ? join('modules', MODULES[f % MODULES.length]!, 'logs') : 'logs',
+      `arkalia_${f}.log`,
+    );
     await mkdir(dirname(path), { recursive: true });
     await pipeline(Readable.from(logLines(rand, want)), createWriteStream(path));
     files += 1;
@@ -87,7 +102,10 @@ export async function generateCorpus(options: CorpusOptions): Promise<Corpus> {
   await pipeline(Readable.from(incompressible(seed, modelsTarget)), createWriteStream(blob));
   files += 1;
   bytes += modelsTarget;
-  await put(join(models, 'manifests', 'registry.ollama.ai', 'library', 'tinyllama', 'latest'), `${JSON.stringify({ schemaVersion: 2, layers: [{ digest: `sha256:${digest}`, size: modelsTarget }] })}\n`);
+  await put(
+    join(models, 'manifests', 'registry.ollama.ai', 'library', 'tinyllama', 'latest'),
+    `${JSON.stringify({ schemaVersion: 2, layers: [{ digest: `sha256:${digest}`, size: modelsTarget }] })}\n`,
+  );
 
   // Infra: the sample root's compose file and version.toml, plus a Dockerfile and a script.
   let infra = 0;
@@ -122,22 +140,50 @@ const pick = <T>(rand: Rand, items: readonly T[]): T => items[Math.floor(rand() 
 const hex = (rand: Rand, n: number) => Array.from({ length: n }, () => Math.floor(rand() * 16).toString(16)).join('');
 
 function stateToml(rand: Rand, module: string, i: number): string {
-  const lines = [`# ${module} state`, '[decision]', `last_decision = "${pick(rand, ['maintain', 'scale_up', 'pause', 'reflect', 'escalate'])}"`, `confidence_score = ${rand().toFixed(4)}`, `timestamp = "2026-03-${String(1 + (i % 28)).padStart(2, '0')}T${String(i % 24).padStart(2, '0')}:00:00"`, ''];
+  const lines = [
+    `# ${module} state`,
+    '[decision]',
+    `last_decision = "${pick(rand, ['maintain', 'scale_up', 'pause', 'reflect', 'escalate'])}"`,
+    `confidence_score = ${rand().toFixed(4)}`,
+    `timestamp = "2026-03-${String(1 + (i % 28)).padStart(2, '0')}T${String(i % 24).padStart(2, '0')}:00:00"`,
+    '',
+  ];
   const sections = 4 + Math.floor(rand() * 20);
   for (let s = 0; s < sections; s += 1) {
-    lines.push(`[metrics.m${s}]`, `value = ${(rand() * 1000).toFixed(3)}`, `trend = "${pick(rand, ['up', 'down', 'flat'])}"`, `id = "${hex(rand, 16)}"`, `samples = [${Array.from({ length: 8 }, () => Math.floor(rand() * 100)).join(', ')}]`, '');
+    lines.push(
+      `[metrics.m${s}]`,
+      `value = ${(rand() * 1000).toFixed(3)}`,
+      `trend = "${pick(rand, ['up', 'down', 'flat'])}"`,
+      `id = "${hex(rand, 16)}"`,
+      `samples = [${Array.from({ length: 8 }, () => Math.floor(rand() * 100)).join(', ')}]`,
+      '',
+    );
   }
   return `${lines.join('\n')}\n`;
 }
 
 function stateJson(rand: Rand, module: string, i: number): string {
-  const entries = Array.from({ length: 10 + Math.floor(rand() * 60) }, (_, k) => ({ k, score: Number(rand().toFixed(4)), tag: pick(rand, ['alpha', 'beta', 'gamma']), id: hex(rand, 12) }));
+  const entries = Array.from({ length: 10 + Math.floor(rand() * 60) }, (_, k) => ({
+    k,
+    score: Number(rand().toFixed(4)),
+    tag: pick(rand, ['alpha', 'beta', 'gamma']),
+    id: hex(rand, 12),
+  }));
   return `${JSON.stringify({ module, index: i, entries }, null, 2)}\n`;
 }
 
 function* logLines(rand: Rand, bytes: number): Generator<string> {
   const levels = ['INFO', 'INFO', 'INFO', 'DEBUG', 'WARNING', 'ERROR'];
-  const messages = ['decision cycle complete', 'health check ok', 'state written atomically', 'request served', 'cache miss, recomputing', 'model reply in', 'retrying upstream call', 'confidence below threshold'];
+  const messages = [
+    'decision cycle complete',
+    'health check ok',
+    'state written atomically',
+    'request served',
+    'cache miss, recomputing',
+    'model reply in',
+    'retrying upstream call',
+    'confidence below threshold',
+  ];
   let written = 0;
   let t = 1_767_225_600;
   while (written < bytes) {

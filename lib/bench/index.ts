@@ -4,5 +4,17 @@
 // GNU tools cannot read is reported as such, never timed as a success.
 export { CORPUS_SHARES, generateCorpus, type Corpus, type CorpusOptions } from './generate-corpus.ts';
 export { type CommandSpec, GNU_TIME, measureCommand } from './measure-command.ts';
-export { BENCH_DATE, type BenchPaths, oursBackup, oursScript, resticBackup, resticEnv, resticRestore, runbookBackup, runbookEncrypt, runbookRecover, runbookRestore } from './scenarios.ts';
+export {
+  BENCH_DATE,
+  type BenchPaths,
+  oursBackup,
+  oursScript,
+  resticBackup,
+  resticEnv,
+  resticRestore,
+  runbookBackup,
+  runbookEncrypt,
+  runbookRecover,
+  runbookRestore,
+} from './scenarios.ts';
 export { formatTable, parseSize, type ScenarioResult, summarize } from './summarize.ts';

@@ -33,14 +33,20 @@ export async function measureCommand(spec: CommandSpec, options: { useTime?: boo
   const timeFile = join(scratch, 'time');
   const argv = useTime ? [GNU_TIME, '-f', '%e %U %S %M', '-o', timeFile, ...spec.argv] : [...spec.argv];
   const started = performance.now();
-  const child = spawn(argv[0]!, argv.slice(1), { cwd: spec.cwd, env: spec.env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(argv[0]!, argv.slice(1), {
+    cwd: spec.cwd,
+    env: spec.env ?? process.env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (text: string) => {
     stderr = (stderr + text).slice(-8000);
   });
   let hwm = 0;
-  const sampler = useTime ? null : setInterval(() => void sampleHwm(child.pid).then((kb) => (hwm = Math.max(hwm, kb))), 20);
+  const sampler = useTime
+    ? null
+    : setInterval(() => void sampleHwm(child.pid).then((kb) => (hwm = Math.max(hwm, kb))), 20);
   const code = await new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (c) => resolve(c));
@@ -58,7 +64,14 @@ export async function measureCommand(spec: CommandSpec, options: { useTime?: boo
     }
   }
   await rm(scratch, { recursive: true, force: true });
-  return { wallMs, cpuMs, maxRssBytes, rssSource: useTime ? 'time' : maxRssBytes === null ? null : 'proc', code, stderr };
+  return {
+    wallMs,
+    cpuMs,
+    maxRssBytes,
+    rssSource: useTime ? 'time' : maxRssBytes === null ? null : 'proc',
+    code,
+    stderr,
+  };
 }
 
 async function sampleHwm(pid: number | undefined): Promise<number> {

@@ -36,7 +36,9 @@ tar "$@" -cf "$out/arkalia_logs_$D.$ext" logs/ modules/*/logs/ 2>/dev/null
 if [ -d "$models/models" ]; then tar "$@" -cf "$out/ollama_models_$D.$ext" -C "$models" models/ 2>/dev/null; fi
 tar "$@" -cf "$out/arkalia_infra_$D.$ext" docker-compose.yml Dockerfile* scripts/ .github/ requirements.txt pyproject.toml 2>/dev/null
 cd "$out" && sha256sum *."$ext" > "checksums_$D.sha256"`;
-  return { argv: ['bash', '-c', script, 'runbook-backup', paths.root, paths.modelsParent, out, BENCH_DATE, ext, ...flag] };
+  return {
+    argv: ['bash', '-c', script, 'runbook-backup', paths.root, paths.modelsParent, out, BENCH_DATE, ext, ...flag],
+  };
 }
 
 /** The disaster-recovery restore: `sha256sum -c`, then `tar -x` of every archive into `target`. */
@@ -69,7 +71,14 @@ for f in arkalia_states_*.tar.gz arkalia_infra_*.tar.gz; do tar -xzf "$f" -C "$t
  * ark_encrypted_backup.sh for each archive: `gpg --encrypt` with gpg's defaults (which
  * compress again) or with `--compress-algo none`, then its "verification" (decrypt | sha256sum).
  */
-export function runbookEncrypt(dir: string, outDir: string, gnupgHome: string, recipient: string, files: readonly string[], compress: boolean): CommandSpec {
+export function runbookEncrypt(
+  dir: string,
+  outDir: string,
+  gnupgHome: string,
+  recipient: string,
+  files: readonly string[],
+  compress: boolean,
+): CommandSpec {
   const script = `
 set -eu
 dir=$1; out=$2; recipient=$3; compress=$4; shift 4
@@ -78,26 +87,56 @@ for f in "$@"; do
   gpg --batch --yes --trust-model always $extra --encrypt --recipient "$recipient" --output "$out/$f.gpg" "$dir/$f"
   gpg --batch --quiet --decrypt "$out/$f.gpg" 2>/dev/null | sha256sum > "$out/$f.verify"
 done`;
-  return { argv: ['bash', '-c', script, 'runbook-encrypt', dir, outDir, recipient, compress ? 'yes' : 'no', ...files], env: { ...process.env, GNUPGHOME: gnupgHome } };
+  return {
+    argv: ['bash', '-c', script, 'runbook-encrypt', dir, outDir, recipient, compress ? 'yes' : 'no', ...files],
+    env: { ...process.env, GNUPGHOME: gnupgHome },
+  };
 }
 
 /** Our operator script, as an operator runs it (Node 20: through tsx). */
-export function oursScript(paths: BenchPaths, script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): CommandSpec {
+export function oursScript(
+  paths: BenchPaths,
+  script: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): CommandSpec {
   const clean = { ...process.env };
   for (const key of ['ARK_ROOT', 'ARK_BACKUP_DIR', 'ARK_DEBUG', 'ARK_TAR']) delete clean[key];
-  return { argv: [process.execPath, '--import', 'tsx', join(paths.repo, 'scripts', script), ...args], cwd: paths.repo, env: { ...clean, ...env } };
+  return {
+    argv: [process.execPath, '--import', 'tsx', join(paths.repo, 'scripts', script), ...args],
+    cwd: paths.repo,
+    env: { ...clean, ...env },
+  };
 }
 
-export function oursBackup(paths: BenchPaths, backupDir: string, env: NodeJS.ProcessEnv = {}, policy = paths.policy): CommandSpec {
-  return oursScript(paths, 'full-backup.mts', ['--root', paths.root, '--backup-dir', backupDir, '--policy', policy, '--date', BENCH_DATE, '--no-prune'], env);
+export function oursBackup(
+  paths: BenchPaths,
+  backupDir: string,
+  env: NodeJS.ProcessEnv = {},
+  policy = paths.policy,
+): CommandSpec {
+  return oursScript(
+    paths,
+    'full-backup.mts',
+    ['--root', paths.root, '--backup-dir', backupDir, '--policy', policy, '--date', BENCH_DATE, '--no-prune'],
+    env,
+  );
 }
 
 export function resticEnv(repo: string, cache: string): NodeJS.ProcessEnv {
-  return { ...process.env, RESTIC_REPOSITORY: repo, RESTIC_PASSWORD: 'arkalia-bench-not-a-secret', RESTIC_CACHE_DIR: cache };
+  return {
+    ...process.env,
+    RESTIC_REPOSITORY: repo,
+    RESTIC_PASSWORD: 'arkalia-bench-not-a-secret',
+    RESTIC_CACHE_DIR: cache,
+  };
 }
 
 export function resticBackup(paths: BenchPaths, env: NodeJS.ProcessEnv): CommandSpec {
-  return { argv: ['restic', 'backup', '--quiet', '--host', 'bench', paths.root, join(paths.modelsParent, 'models')], env };
+  return {
+    argv: ['restic', 'backup', '--quiet', '--host', 'bench', paths.root, join(paths.modelsParent, 'models')],
+    env,
+  };
 }
 
 export function resticRestore(target: string, env: NodeJS.ProcessEnv): CommandSpec {

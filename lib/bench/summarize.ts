@@ -40,7 +40,9 @@ export function median(values: readonly number[]): number {
 }
 
 export function summarize(results: readonly ScenarioResult[]): SummaryRow[] {
-  const baselines = new Map(results.filter((r) => r.baseline).map((r) => [r.phase, median(r.runs.map((m) => m.wallMs))]));
+  const baselines = new Map(
+    results.filter((r) => r.baseline).map((r) => [r.phase, median(r.runs.map((m) => m.wallMs))]),
+  );
   const baselineRuns = new Map(results.filter((r) => r.baseline).map((r) => [r.phase, r.runs]));
   return results.map((r) => {
     const ok = r.runs.filter((m) => m.code === 0);
@@ -59,7 +61,10 @@ export function summarize(results: readonly ScenarioResult[]): SummaryRow[] {
       medianCpuMs: cpus.length > 0 ? median(cpus) : null,
       maxRssBytes: rss.length > 0 ? Math.max(...rss) : null,
       ratio: base && ok.length > 0 ? wall / base : null,
-      runRatios: pairs.length > 0 && !r.baseline ? { min: Math.min(...pairs), median: median(pairs), max: Math.max(...pairs) } : null,
+      runRatios:
+        pairs.length > 0 && !r.baseline
+          ? { min: Math.min(...pairs), median: median(pairs), max: Math.max(...pairs) }
+          : null,
       outputBytes: r.outputBytes,
       failed: r.runs.length - ok.length,
       ...(r.note ? { note: r.note } : {}),
@@ -68,13 +73,24 @@ export function summarize(results: readonly ScenarioResult[]): SummaryRow[] {
 }
 
 export function formatTable(rows: readonly SummaryRow[]): string {
-  const header = ['phase', 'tool', 'median wall', 'vs runbook', 'per run (min–median–max)', 'median CPU', 'peak RSS', 'output'];
+  const header = [
+    'phase',
+    'tool',
+    'median wall',
+    'vs runbook',
+    'per run (min–median–max)',
+    'median CPU',
+    'peak RSS',
+    'output',
+  ];
   const lines = rows.map((r) => [
     r.phase,
     r.tool + (r.failed > 0 ? ` (${r.failed} failed)` : ''),
     Number.isNaN(r.medianWallMs) ? 'failed' : `${(r.medianWallMs / 1000).toFixed(2)} s`,
     r.ratio === null ? '' : `${r.ratio.toFixed(2)}×`,
-    r.runRatios === null ? '' : `${r.runRatios.min.toFixed(2)}–${r.runRatios.median.toFixed(2)}–${r.runRatios.max.toFixed(2)}×`,
+    r.runRatios === null
+      ? ''
+      : `${r.runRatios.min.toFixed(2)}–${r.runRatios.median.toFixed(2)}–${r.runRatios.max.toFixed(2)}×`,
     r.medianCpuMs === null ? '' : `${(r.medianCpuMs / 1000).toFixed(1)} s`,
     r.maxRssBytes === null ? '' : `${Math.round(r.maxRssBytes / 1024 / 1024)} MiB`,
     r.outputBytes === null ? '' : `${Math.round(r.outputBytes / 1024 / 1024)} MiB`,
@@ -82,7 +98,12 @@ export function formatTable(rows: readonly SummaryRow[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => [...l[i]!].length)));
   const row = (cells: string[]) => `| ${cells.map((c, i) => c + ' '.repeat(widths[i]! - [...c].length)).join(' | ')} |`;
   const notes = rows.filter((r) => r.note).map((r) => `  ${r.tool}: ${r.note}`);
-  return [row(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(row), ...(notes.length ? ['', ...notes] : [])].join('\n');
+  return [
+    row(header),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...lines.map(row),
+    ...(notes.length ? ['', ...notes] : []),
+  ].join('\n');
 }
 
 /** "1GiB", "512 MiB", "2g", "300M" -> bytes (powers of 1024). */

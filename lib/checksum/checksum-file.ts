@@ -23,7 +23,10 @@ export function parseChecksumFile(text: string, fileName = 'checksum file'): Che
     const escaped = line.startsWith('\\');
     const m = /^([0-9a-fA-F]{64}) [ *](.+)$/.exec(escaped ? line.slice(1) : line);
     if (!m) {
-      throw new IntegrityError('CHECKSUM_FILE_MALFORMED', `${fileName}: line ${index + 1} is not in sha256sum format: ${JSON.stringify(line.slice(0, 80))}`);
+      throw new IntegrityError(
+        'CHECKSUM_FILE_MALFORMED',
+        `${fileName}: line ${index + 1} is not in sha256sum format: ${JSON.stringify(line.slice(0, 80))}`,
+      );
     }
     const name = escaped ? unescapeName(m[2]!) : m[2]!;
     entries.push({ sha256: m[1]!.toLowerCase(), name });

@@ -3,4 +3,13 @@
 export { HashingPassThrough, sha256File, sha256Buffer } from './hash-stream.ts';
 export { formatChecksumFile, parseChecksumFile, type ChecksumEntry } from './checksum-file.ts';
 export { verifyChecksums, assertChecksumsOk, type ChecksumResult } from './verify-checksums.ts';
-export { buildManifest, parseManifest, isoSeconds, manifestSchema, MANIFEST_FORMAT, type BackupManifest, type ManifestArchive, type ManifestInput } from './manifest.ts';
+export {
+  buildManifest,
+  parseManifest,
+  isoSeconds,
+  manifestSchema,
+  MANIFEST_FORMAT,
+  type BackupManifest,
+  type ManifestArchive,
+  type ManifestInput,
+} from './manifest.ts';

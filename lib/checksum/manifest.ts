@@ -26,7 +26,10 @@ export const manifestSchema = z.object({
   host: z.string(),
   backup_type: z.string(),
   format: z.literal(MANIFEST_FORMAT).optional(),
-  date: z.string().regex(/^\d{8}$/).optional(),
+  date: z
+    .string()
+    .regex(/^\d{8}$/)
+    .optional(),
   archives: z.array(archiveEntry).optional(),
   invalid_states: z.array(z.object({ path: z.string(), reason: z.string() })).optional(),
   skipped: z.array(z.object({ archive: z.string(), path: z.string(), reason: z.string() })).optional(),
@@ -76,7 +79,9 @@ export function parseManifest(text: string, fileName = 'manifest'): BackupManife
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new IntegrityError('MANIFEST_INVALID', `${fileName} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new IntegrityError('MANIFEST_INVALID', `${fileName} is not valid JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {

@@ -18,29 +18,48 @@ export interface ChecksumResult {
  * a name in `only` that the checksum file does not list is an integrity error: an archive
  * nobody vouched for is never trusted.
  */
-export async function verifyChecksums(checksumPath: string, options: { only?: readonly string[] } = {}): Promise<ChecksumResult[]> {
+export async function verifyChecksums(
+  checksumPath: string,
+  options: { only?: readonly string[] } = {},
+): Promise<ChecksumResult[]> {
   let text: string;
   try {
     text = await readFile(checksumPath, 'utf8');
   } catch (error) {
-    throw new IntegrityError('CHECKSUM_FILE_MISSING', `checksum file ${checksumPath} cannot be read, so nothing it should vouch for can be verified: ${(error as NodeJS.ErrnoException).code ?? error}`, { cause: error });
+    throw new IntegrityError(
+      'CHECKSUM_FILE_MISSING',
+      `checksum file ${checksumPath} cannot be read, so nothing it should vouch for can be verified: ${(error as NodeJS.ErrnoException).code ?? error}`,
+      { cause: error },
+    );
   }
   const entries = parseChecksumFile(text, basename(checksumPath));
   const dir = join(checksumPath, '..');
   for (const name of options.only ?? []) {
     if (!entries.some((e) => e.name === name)) {
-      throw new IntegrityError('CHECKSUM_NOT_LISTED', `${basename(checksumPath)} does not list ${name}: refusing to trust an unverified archive`);
+      throw new IntegrityError(
+        'CHECKSUM_NOT_LISTED',
+        `${basename(checksumPath)} does not list ${name}: refusing to trust an unverified archive`,
+      );
     }
   }
   const wanted = options.only ? entries.filter((e) => options.only!.includes(e.name)) : entries;
   const results: ChecksumResult[] = [];
   for (const entry of wanted) {
     if (isAbsolute(entry.name) || entry.name.split('/').includes('..')) {
-      throw new IntegrityError('CHECKSUM_FILE_MALFORMED', `${basename(checksumPath)} names a file outside its folder: ${entry.name}`);
+      throw new IntegrityError(
+        'CHECKSUM_FILE_MALFORMED',
+        `${basename(checksumPath)} names a file outside its folder: ${entry.name}`,
+      );
     }
     try {
       const { sha256 } = await sha256File(join(dir, entry.name));
-      results.push({ name: entry.name, expected: entry.sha256, actual: sha256, ok: sha256 === entry.sha256, ...(sha256 === entry.sha256 ? {} : { problem: 'mismatch' as const }) });
+      results.push({
+        name: entry.name,
+        expected: entry.sha256,
+        actual: sha256,
+        ok: sha256 === entry.sha256,
+        ...(sha256 === entry.sha256 ? {} : { problem: 'mismatch' as const }),
+      });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       results.push({ name: entry.name, expected: entry.sha256, actual: null, ok: false, problem: 'missing' });
@@ -53,8 +72,14 @@ export async function verifyChecksums(checksumPath: string, options: { only?: re
 export function assertChecksumsOk(results: readonly ChecksumResult[], checksumPath: string): void {
   const bad = results.filter((r) => !r.ok);
   if (bad.length === 0) return;
-  const lines = bad.map((r) => `${r.name}: ${r.problem === 'missing' ? 'missing' : `sha256 ${r.actual} != expected ${r.expected}`}`);
-  throw new IntegrityError('CHECKSUM_MISMATCH', `checksum verification failed (${checksumPath}):\n  ${lines.join('\n  ')}`, {
-    details: { failed: bad.map((r) => ({ name: r.name, problem: r.problem })) },
-  });
+  const lines = bad.map(
+    (r) => `${r.name}: ${r.problem === 'missing' ? 'missing' : `sha256 ${r.actual} != expected ${r.expected}`}`,
+  );
+  throw new IntegrityError(
+    'CHECKSUM_MISMATCH',
+    `checksum verification failed (${checksumPath}):\n  ${lines.join('\n  ')}`,
+    {
+      details: { failed: bad.map((r) => ({ name: r.name, problem: r.problem })) },
+    },
+  );
 }

@@ -45,7 +45,13 @@ export interface DecryptedFile {
  */
 export async function decryptFile(options: DecryptFileOptions): Promise<DecryptedFile> {
   const { target } = options;
-  if (!options.replace && (await stat(target).then(() => true, () => false))) {
+  if (
+    !options.replace &&
+    (await stat(target).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     throw new UsageError(`${target} already exists; refusing to overwrite it`);
   }
   const opened = await openDecryption(decryptionSource(options));
@@ -62,7 +68,10 @@ export async function decryptFile(options: DecryptFileOptions): Promise<Decrypte
     const signatures = await checkSignatures(opened, options);
     const sha256 = hasher.digest();
     if (options.expectedSha256 !== undefined && sha256 !== options.expectedSha256) {
-      throw new CiphertextError('PLAINTEXT_MISMATCH', `${basename(options.source)} decrypts to sha256 ${sha256}, not the expected ${options.expectedSha256}: it is not the archive the manifest describes`);
+      throw new CiphertextError(
+        'PLAINTEXT_MISMATCH',
+        `${basename(options.source)} decrypts to sha256 ${sha256}, not the expected ${options.expectedSha256}: it is not the archive the manifest describes`,
+      );
     }
     if (options.replace) {
       await rename(temp, target);
@@ -71,14 +80,24 @@ export async function decryptFile(options: DecryptFileOptions): Promise<Decrypte
       await rm(temp);
     }
     await fsyncDir(dirname(target));
-    return { file: target, bytes: hasher.bytes, sha256, keyId: opened.keyId, recipients: opened.recipients, signatures, compressed: opened.compressed };
+    return {
+      file: target,
+      bytes: hasher.bytes,
+      sha256,
+      keyId: opened.keyId,
+      recipients: opened.recipients,
+      signatures,
+      compressed: opened.compressed,
+    };
   } finally {
     await rm(temp, { force: true });
   }
 }
 
 /** Decrypt and hash without writing anything: for verification. Same errors as decryptFile. */
-export async function hashDecryption(source: DecryptionSource & { expectedSha256?: string; sink?: EventSink }): Promise<DecryptedFile & { file: string }> {
+export async function hashDecryption(
+  source: DecryptionSource & { expectedSha256?: string; sink?: EventSink },
+): Promise<DecryptedFile & { file: string }> {
   const opened = await openDecryption(source);
   warnIfCompressed(opened, source.label ?? source.file, source.sink);
   const hasher = new HashingPassThrough();
@@ -91,13 +110,28 @@ export async function hashDecryption(source: DecryptionSource & { expectedSha256
   const signatures = await checkSignatures(opened, { ...source, file: name });
   const sha256 = hasher.digest();
   if (source.expectedSha256 !== undefined && sha256 !== source.expectedSha256) {
-    throw new CiphertextError('PLAINTEXT_MISMATCH', `${name} decrypts to sha256 ${sha256}, not the expected ${source.expectedSha256}`);
+    throw new CiphertextError(
+      'PLAINTEXT_MISMATCH',
+      `${name} decrypts to sha256 ${sha256}, not the expected ${source.expectedSha256}`,
+    );
   }
-  return { file: source.file, bytes: hasher.bytes, sha256, keyId: opened.keyId, recipients: opened.recipients, signatures, compressed: opened.compressed };
+  return {
+    file: source.file,
+    bytes: hasher.bytes,
+    sha256,
+    keyId: opened.keyId,
+    recipients: opened.recipients,
+    signatures,
+    compressed: opened.compressed,
+  };
 }
 
 function decryptionSource(options: DecryptFileOptions): DecryptionSource {
-  return { file: options.source, keys: options.keys, ...(options.verificationKeys ? { verificationKeys: options.verificationKeys } : {}) };
+  return {
+    file: options.source,
+    keys: options.keys,
+    ...(options.verificationKeys ? { verificationKeys: options.verificationKeys } : {}),
+  };
 }
 
 function warnIfCompressed(opened: OpenedDecryption, file: string, sink?: EventSink): void {
@@ -110,12 +144,18 @@ function warnIfCompressed(opened: OpenedDecryption, file: string, sink?: EventSi
   });
 }
 
-async function checkSignatures(opened: OpenedDecryption, options: { verificationKeys?: readonly openpgp.PublicKey[]; file?: string; source?: string }): Promise<DecryptedFile['signatures']> {
+async function checkSignatures(
+  opened: OpenedDecryption,
+  options: { verificationKeys?: readonly openpgp.PublicKey[]; file?: string; source?: string },
+): Promise<DecryptedFile['signatures']> {
   const checks = await Promise.all(opened.signatures.map(async (s) => ({ keyId: s.keyId, outcome: await s.result })));
-  const signatures = checks.map((c) => (c.outcome === true ? { keyId: c.keyId, valid: true } : { keyId: c.keyId, valid: false, reason: c.outcome }));
+  const signatures = checks.map((c) =>
+    c.outcome === true ? { keyId: c.keyId, valid: true } : { keyId: c.keyId, valid: false, reason: c.outcome },
+  );
   if (options.verificationKeys?.length && !signatures.some((s) => s.valid)) {
     const name = basename(options.source ?? options.file ?? '');
-    const found = signatures.length === 0 ? 'it is not signed' : signatures.map((s) => `${s.keyId}: ${s.reason}`).join('; ');
+    const found =
+      signatures.length === 0 ? 'it is not signed' : signatures.map((s) => `${s.keyId}: ${s.reason}`).join('; ');
     throw new CiphertextError('SIGNATURE_INVALID', `${name} has no valid signature by the expected key(s): ${found}`);
   }
   return signatures;

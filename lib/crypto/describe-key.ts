@@ -21,7 +21,11 @@ export interface KeyInfo {
 export function describeKey(key: openpgp.Key): KeyInfo {
   const subkeys = key.subkeys;
   const primary = algorithmName(key.getAlgorithmInfo());
-  const encryption = [...subkeys].reverse().find((s) => ['ecdh', 'rsaEncrypt', 'rsaEncryptSign', 'elgamal', 'x25519', 'x448'].includes(s.getAlgorithmInfo().algorithm));
+  const encryption = [...subkeys]
+    .reverse()
+    .find((s) =>
+      ['ecdh', 'rsaEncrypt', 'rsaEncryptSign', 'elgamal', 'x25519', 'x448'].includes(s.getAlgorithmInfo().algorithm),
+    );
   const secret = key.isPrivate();
   return {
     fingerprint: key.getFingerprint().toUpperCase(),

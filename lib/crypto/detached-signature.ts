@@ -7,7 +7,11 @@ export async function signDetached(bytes: Uint8Array, key: openpgp.PrivateKey): 
 }
 
 /** Whether `signatureArmored` is a valid detached signature of `bytes` by `publicArmored`'s key; never throws. */
-export async function verifyDetached(bytes: Uint8Array, signatureArmored: string, publicArmored: string): Promise<{ ok: boolean; fingerprint: string | null; reason: string | null }> {
+export async function verifyDetached(
+  bytes: Uint8Array,
+  signatureArmored: string,
+  publicArmored: string,
+): Promise<{ ok: boolean; fingerprint: string | null; reason: string | null }> {
   try {
     const [message, signature, key] = await Promise.all([
       openpgp.createMessage({ binary: bytes }),

@@ -60,7 +60,14 @@ export async function encryptFile(options: EncryptFileOptions): Promise<Encrypte
   try {
     // 1. Encrypt to a temp file beside the target.
     const source = createReadStream(options.source, { highWaterMark: STREAM_CHUNK });
-    const plaintext = options.onProgress ? pipe(source, plainHasher, progressTap(() => options.onProgress!(plainHasher.bytes)), () => {}) : pipe(source, plainHasher, () => {});
+    const plaintext = options.onProgress
+      ? pipe(
+          source,
+          plainHasher,
+          progressTap(() => options.onProgress!(plainHasher.bytes)),
+          () => {},
+        )
+      : pipe(source, plainHasher, () => {});
     const { ciphertext, sessionKey } = await encryptStream({
       input: plaintext,
       recipients: options.recipients,
@@ -74,7 +81,10 @@ export async function encryptFile(options: EncryptFileOptions): Promise<Encrypte
     // 2. What was encrypted is what the checksum file vouched for (it did not change meanwhile).
     const plaintextSha256 = plainHasher.digest();
     if (options.expectedSha256 !== undefined && plaintextSha256 !== options.expectedSha256) {
-      throw new CiphertextError('PLAINTEXT_MISMATCH', `${basename(options.source)} changed while it was encrypted (sha256 ${plaintextSha256}, verified as ${options.expectedSha256}); nothing was published`);
+      throw new CiphertextError(
+        'PLAINTEXT_MISMATCH',
+        `${basename(options.source)} changed while it was encrypted (sha256 ${plaintextSha256}, verified as ${options.expectedSha256}); nothing was published`,
+      );
     }
 
     // 3. Verify the written file with the best key material we hold.

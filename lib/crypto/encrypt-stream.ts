@@ -48,7 +48,11 @@ export async function encryptStream(options: EncryptStreamOptions): Promise<Encr
     });
   } catch (error) {
     options.input.destroy();
-    throw new KeyError('KEY_INCOMPATIBLE', `cannot encrypt to ${options.recipients.map((r) => r.info.fingerprint).join(', ')}${options.signingKey ? ` signed by ${options.signingKey.info.fingerprint}` : ''}: ${errorText(error)}`, { cause: error });
+    throw new KeyError(
+      'KEY_INCOMPATIBLE',
+      `cannot encrypt to ${options.recipients.map((r) => r.info.fingerprint).join(', ')}${options.signingKey ? ` signed by ${options.signingKey.info.fingerprint}` : ''}: ${errorText(error)}`,
+      { cause: error },
+    );
   }
   return { ciphertext: Readable.fromWeb(encrypted as unknown as NodeWebReadableStream<Uint8Array>), sessionKey };
 }

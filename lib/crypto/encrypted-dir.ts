@@ -61,19 +61,36 @@ export async function readEncryptedManifest(dir: string, sink?: EventSink): Prom
   try {
     return encryptedManifestSchema.parse(JSON.parse(text));
   } catch {
-    sink?.({ kind: 'warning', code: 'ENCRYPTED_MANIFEST_INVALID', path: join(dir, ENCRYPTED_MANIFEST_FILE), message: `${ENCRYPTED_MANIFEST_FILE} is not valid; it will be rewritten (files it described are encrypted again)` });
+    sink?.({
+      kind: 'warning',
+      code: 'ENCRYPTED_MANIFEST_INVALID',
+      path: join(dir, ENCRYPTED_MANIFEST_FILE),
+      message: `${ENCRYPTED_MANIFEST_FILE} is not valid; it will be rewritten (files it described are encrypted again)`,
+    });
     return empty;
   }
 }
 
 /** Record one .gpg: the manifest entry, then SHA256SUMS (the .gpg and the manifest), each replaced atomically. */
-export async function recordEncryptedFile(dir: string, name: string, record: EncryptedRecord, sink?: EventSink): Promise<void> {
+export async function recordEncryptedFile(
+  dir: string,
+  name: string,
+  record: EncryptedRecord,
+  sink?: EventSink,
+): Promise<void> {
   const manifest = await readEncryptedManifest(dir, sink);
   manifest.files[name] = record;
   const sorted = Object.fromEntries(Object.entries(manifest.files).sort(([a], [b]) => a.localeCompare(b)));
   const text = `${JSON.stringify({ format: ENCRYPTED_MANIFEST_FORMAT, files: sorted }, null, 2)}\n`;
   await writeFileAtomic(join(dir, ENCRYPTED_MANIFEST_FILE), text);
-  await upsertChecksums(dir, [{ name, sha256: record.sha256 }, { name: ENCRYPTED_MANIFEST_FILE, sha256: sha256Buffer(text) }], sink);
+  await upsertChecksums(
+    dir,
+    [
+      { name, sha256: record.sha256 },
+      { name: ENCRYPTED_MANIFEST_FILE, sha256: sha256Buffer(text) },
+    ],
+    sink,
+  );
 }
 
 export async function readSums(dir: string, sink?: EventSink): Promise<ChecksumEntry[]> {
@@ -87,7 +104,12 @@ export async function readSums(dir: string, sink?: EventSink): Promise<ChecksumE
   try {
     return parseChecksumFile(text, SUMS_FILE);
   } catch (error) {
-    sink?.({ kind: 'warning', code: 'SUMS_INVALID', path: join(dir, SUMS_FILE), message: `${(error as Error).message}; rewriting it` });
+    sink?.({
+      kind: 'warning',
+      code: 'SUMS_INVALID',
+      path: join(dir, SUMS_FILE),
+      message: `${(error as Error).message}; rewriting it`,
+    });
     return [];
   }
 }
@@ -107,6 +129,11 @@ export async function removeStaleTemps(dir: string, sink?: EventSink): Promise<v
     const pid = Number(match[2]);
     if (pid !== process.pid && processExists(pid)) continue;
     await rm(join(dir, name), { force: true });
-    sink?.({ kind: 'warning', code: 'STALE_TEMP_REMOVED', path: join(dir, name), message: `removed ${name}, left by an encryption that did not finish` });
+    sink?.({
+      kind: 'warning',
+      code: 'STALE_TEMP_REMOVED',
+      path: join(dir, name),
+      message: `removed ${name}, left by an encryption that did not finish`,
+    });
   }
 }

@@ -27,27 +27,57 @@ export function parseUserId(text: string): openpgp.UserID {
   const m = /^(.*?)\s*<([^<>\s]+@[^<>\s]+)>$/.exec(trimmed);
   if (m) return { ...(m[1] ? { name: m[1] } : {}), email: m[2]! };
   if (/^[^\s<>]+@[^\s<>]+$/.test(trimmed)) return { email: trimmed };
-  if (trimmed === '' || /[<>]/.test(trimmed)) throw new UsageError(`user id ${JSON.stringify(text)} is not "Name <email>", "email" or "Name"`);
+  if (trimmed === '' || /[<>]/.test(trimmed))
+    throw new UsageError(`user id ${JSON.stringify(text)} is not "Name <email>", "email" or "Name"`);
   return { name: trimmed };
 }
 
-export async function generateKeyPair(options: { userId?: string; passphrase?: string; date?: Date } = {}): Promise<GeneratedKeyPair> {
+export async function generateKeyPair(
+  options: { userId?: string; passphrase?: string; date?: Date } = {},
+): Promise<GeneratedKeyPair> {
   const userIDs = [parseUserId(options.userId ?? DEFAULT_USER_ID)];
   const date = options.date ?? new Date();
-  const { privateKey } = await openpgp.generateKey({ type: 'ecc', curve: 'ed25519Legacy', userIDs, date, format: 'object', config: KEYGEN_CONFIG });
-  const locked = options.passphrase ? await openpgp.encryptKey({ privateKey, passphrase: options.passphrase }) : privateKey;
-  return { publicKey: privateKey.toPublic().armor(), privateKey: locked.armor(), info: describeKey(locked), unlocked: privateKey };
+  const { privateKey } = await openpgp.generateKey({
+    type: 'ecc',
+    curve: 'ed25519Legacy',
+    userIDs,
+    date,
+    format: 'object',
+    config: KEYGEN_CONFIG,
+  });
+  const locked = options.passphrase
+    ? await openpgp.encryptKey({ privateKey, passphrase: options.passphrase })
+    : privateKey;
+  return {
+    publicKey: privateKey.toPublic().armor(),
+    privateKey: locked.armor(),
+    info: describeKey(locked),
+    unlocked: privateKey,
+  };
 }
 
 /**
  * Write `<dir>/<name>.pub.asc` (0644) and `<dir>/<name>.sec.asc` (0600), durably. Refuses to
  * overwrite either: a key file is never replaced (it may be the only way to old backups).
  */
-export async function writeKeyPair(dir: string, name: string, pair: Pick<GeneratedKeyPair, 'publicKey' | 'privateKey'>): Promise<{ publicFile: string; secretFile: string }> {
+export async function writeKeyPair(
+  dir: string,
+  name: string,
+  pair: Pick<GeneratedKeyPair, 'publicKey' | 'privateKey'>,
+): Promise<{ publicFile: string; secretFile: string }> {
   const publicFile = join(dir, `${name}.pub.asc`);
   const secretFile = join(dir, `${name}.sec.asc`);
   for (const file of [publicFile, secretFile]) {
-    if (await stat(file).then(() => true, () => false)) throw new ArkError('KEY_EXISTS', `${file} already exists; refusing to overwrite a key (choose another --name or folder)`);
+    if (
+      await stat(file).then(
+        () => true,
+        () => false,
+      )
+    )
+      throw new ArkError(
+        'KEY_EXISTS',
+        `${file} already exists; refusing to overwrite a key (choose another --name or folder)`,
+      );
   }
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -67,7 +97,8 @@ export async function writeKeyPair(dir: string, name: string, pair: Pick<Generat
 
 export function keyWriteFailed(file: string, error: unknown): ArkError {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EEXIST') return new ArkError('KEY_EXISTS', `${file} already exists; refusing to overwrite a key`, { cause: error });
+  if (code === 'EEXIST')
+    return new ArkError('KEY_EXISTS', `${file} already exists; refusing to overwrite a key`, { cause: error });
   return new ArkError('KEY_WRITE_FAILED', `cannot write ${file}: ${code ?? String(error)}`, { cause: error });
 }
 

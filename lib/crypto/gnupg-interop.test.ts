@@ -33,13 +33,20 @@ describe('GnuPG 2.2 interoperability', { timeout: 60_000 }, () => {
     const key = await ourKeyPair(dir, 'backup', { passphrase: PASS });
     const target = join(dir, 'a.tar.gz.gpg');
     const signer = await readSigningKey(key.secretFile, { passphrases: [PASS] });
-    const encrypted = await encryptFile({ source, target, recipients: [await readRecipientKey(key.publicFile)], signingKey: signer });
+    const encrypted = await encryptFile({
+      source,
+      target,
+      recipients: [await readRecipientKey(key.publicFile)],
+      signingKey: signer,
+    });
     expect(encrypted.verification.level).toBe('full'); // the signing key is also the recipient
     expect(encrypted.signedBy).toBe(key.info.fingerprint);
 
     await gpgHome.gpgOk(['--import', key.secretFile], { passphrase: PASS });
     const out = join(dir, 'by-gpg.tar.gz');
-    const result = await gpgHome.gpgOk(['--status-fd', '2', '--output', out, '--decrypt', target], { passphrase: PASS });
+    const result = await gpgHome.gpgOk(['--status-fd', '2', '--output', out, '--decrypt', target], {
+      passphrase: PASS,
+    });
     expect((await readFile(out)).equals(sourceBytes)).toBe(true);
     // mdc_method 2 (SEIPDv1 + MDC), cipher 9 (AES-256), no AEAD; signature good, by our key.
     expect(result.stderr).toMatch(/\[GNUPG:\] DECRYPTION_INFO 2 9( 0)?\n/);
@@ -60,7 +67,10 @@ describe('GnuPG 2.2 interoperability', { timeout: 60_000 }, () => {
     const protectedFpr = await gpgHome.generate('GPG protected <gpg-protected@system.local>', PASS);
     const plainFpr = await gpgHome.generate('GPG plain <gpg-plain@system.local>', '');
     const files: Record<string, { pub: string; sec: string; passphrase: string }> = {};
-    for (const [fpr, passphrase] of [[protectedFpr, PASS], [plainFpr, '']] as const) {
+    for (const [fpr, passphrase] of [
+      [protectedFpr, PASS],
+      [plainFpr, ''],
+    ] as const) {
       const pub = join(dir, `${fpr}.pub.asc`);
       const sec = join(dir, `${fpr}.sec.asc`);
       await writeFile(pub, (await gpgHome.gpgOk(['--armor', '--export', fpr])).stdout);
@@ -68,7 +78,10 @@ describe('GnuPG 2.2 interoperability', { timeout: 60_000 }, () => {
       files[fpr] = { pub, sec, passphrase };
     }
     // gpg's own export of a protected key stays protected: without the passphrase it is refused.
-    await expect(readPrivateKeys(files[protectedFpr]!.sec)).rejects.toMatchObject({ code: 'PASSPHRASE_REQUIRED', exitCode: 2 });
+    await expect(readPrivateKeys(files[protectedFpr]!.sec)).rejects.toMatchObject({
+      code: 'PASSPHRASE_REQUIRED',
+      exitCode: 2,
+    });
 
     for (const fpr of [protectedFpr, plainFpr]) {
       const { pub, sec, passphrase } = files[fpr]!;
@@ -87,7 +100,18 @@ describe('GnuPG 2.2 interoperability', { timeout: 60_000 }, () => {
 
       // GnuPG encrypts (uncompressed, as recovery expects): our lib decrypts with gpg's exported key.
       const theirs = join(dir, `theirs-${fpr}.gpg`);
-      await gpgHome.gpgOk(['--trust-model', 'always', '--compress-algo', 'none', '--recipient', fpr, '--output', theirs, '--encrypt', source]);
+      await gpgHome.gpgOk([
+        '--trust-model',
+        'always',
+        '--compress-algo',
+        'none',
+        '--recipient',
+        fpr,
+        '--output',
+        theirs,
+        '--encrypt',
+        source,
+      ]);
       const sink = recordingSink();
       const result = await decryptFile({ source: theirs, target: join(dir, `theirs-out-${fpr}`), keys, sink });
       expect((await readFile(result.file)).equals(sourceBytes)).toBe(true);
@@ -116,10 +140,28 @@ describe('GnuPG 2.2 interoperability', { timeout: 60_000 }, () => {
     const result = await decryptFile({ source: compressed, target: join(dir, 'out-compressed'), keys, sink });
     expect((await readFile(result.file)).equals(plainBytes)).toBe(true);
     expect(result.compressed).toBe(true);
-    expect(sink.events).toEqual([expect.objectContaining({ kind: 'warning', code: 'OPENPGP_COMPRESSED', message: expect.stringMatching(/--compress-algo none/) })]);
+    expect(sink.events).toEqual([
+      expect.objectContaining({
+        kind: 'warning',
+        code: 'OPENPGP_COMPRESSED',
+        message: expect.stringMatching(/--compress-algo none/),
+      }),
+    ]);
 
     const armored = join(dir, 'armored.asc');
-    await gpgHome.gpgOk(['--trust-model', 'always', '--armor', '--compress-algo', 'none', '--recipient', fpr, '--output', armored, '--encrypt', source]);
+    await gpgHome.gpgOk([
+      '--trust-model',
+      'always',
+      '--armor',
+      '--compress-algo',
+      'none',
+      '--recipient',
+      fpr,
+      '--output',
+      armored,
+      '--encrypt',
+      source,
+    ]);
     const fromArmor = await decryptFile({ source: armored, target: join(dir, 'out-armored'), keys });
     expect((await readFile(fromArmor.file)).equals(sourceBytes)).toBe(true);
   });
@@ -129,14 +171,29 @@ describe('GnuPG 2.2 interoperability', { timeout: 60_000 }, () => {
     const a = await ourKeyPair(dir, 'a', { passphrase: PASS });
     const b = await ourKeyPair(dir, 'b');
     const target = join(dir, 'two.gpg');
-    const encrypted = await encryptFile({ source, target, recipients: [await readRecipientKey(a.publicFile), await readRecipientKey(b.publicFile)] });
+    const encrypted = await encryptFile({
+      source,
+      target,
+      recipients: [await readRecipientKey(a.publicFile), await readRecipientKey(b.publicFile)],
+    });
     expect(encrypted.verification.encryptedTo).toHaveLength(2);
-    const outA = await decryptFile({ source: target, target: join(dir, 'out-a'), keys: await readPrivateKeys(a.secretFile, { passphrases: [PASS] }) });
-    const outB = await decryptFile({ source: target, target: join(dir, 'out-b'), keys: await readPrivateKeys(b.secretFile) });
+    const outA = await decryptFile({
+      source: target,
+      target: join(dir, 'out-a'),
+      keys: await readPrivateKeys(a.secretFile, { passphrases: [PASS] }),
+    });
+    const outB = await decryptFile({
+      source: target,
+      target: join(dir, 'out-b'),
+      keys: await readPrivateKeys(b.secretFile),
+    });
     expect(outA.keyId).not.toBe(outB.keyId);
     for (const out of [outA, outB]) expect((await readFile(out.file)).equals(sourceBytes)).toBe(true);
     // Each in its own GnuPG home, holding only that one secret key.
-    for (const [key, passphrase] of [[a, PASS], [b, '']] as const) {
+    for (const [key, passphrase] of [
+      [a, PASS],
+      [b, ''],
+    ] as const) {
       const home = await gnupgHome();
       try {
         await home.gpgOk(['--import', key.secretFile], { passphrase });

@@ -9,16 +9,47 @@
 export { KeyError, CiphertextError, type KeyErrorCode, type CiphertextErrorCode } from './crypto-errors.ts';
 export { describeKey, type KeyInfo } from './describe-key.ts';
 export { resolvePassphrase, type Passphrase } from './read-passphrase.ts';
-export { readKeyFile, readRecipientKey, readPrivateKeys, readSigningKey, recipientFromKey, unlockKey, type RecipientKey, type UnlockedKey } from './read-keys.ts';
+export {
+  readKeyFile,
+  readRecipientKey,
+  readPrivateKeys,
+  readSigningKey,
+  recipientFromKey,
+  unlockKey,
+  type RecipientKey,
+  type UnlockedKey,
+} from './read-keys.ts';
 export { encryptStream, type EncryptStreamOptions, type EncryptedStream } from './encrypt-stream.ts';
 export { encryptFile, type EncryptFileOptions, type EncryptedFile } from './encrypt-file.ts';
 export { ciphertextError, openDecryption, type DecryptionSource, type OpenedDecryption } from './open-decryption.ts';
 export { decryptFile, hashDecryption, type DecryptFileOptions, type DecryptedFile } from './decrypt-file.ts';
 export { inspectEncryptedFile, type EncryptedFileInfo, type SessionKeyPacket } from './inspect-encrypted-file.ts';
-export { verifyEncryptedFile, ciphertextBounds, type VerifyEncryptedOptions, type EncryptedVerification, type VerificationLevel } from './verify-encrypted-file.ts';
+export {
+  verifyEncryptedFile,
+  ciphertextBounds,
+  type VerifyEncryptedOptions,
+  type EncryptedVerification,
+  type VerificationLevel,
+} from './verify-encrypted-file.ts';
 export { generateKeyPair, writeKeyPair, parseUserId, DEFAULT_USER_ID, type GeneratedKeyPair } from './generate-key.ts';
-export { readKeyring, currentRecipient, keyringDecryptionKeys, rotateKeyring, CURRENT_FILE, type Keyring, type KeyringKey, type RotateOptions } from './keyring.ts';
+export {
+  readKeyring,
+  currentRecipient,
+  keyringDecryptionKeys,
+  rotateKeyring,
+  CURRENT_FILE,
+  type Keyring,
+  type KeyringKey,
+  type RotateOptions,
+} from './keyring.ts';
 export { signDetached, verifyDetached } from './detached-signature.ts';
-export { readEncryptedManifest, readSums, recordEncryptedFile, removeStaleTemps, type EncryptedRecord, type EncryptedManifest } from './encrypted-dir.ts';
+export {
+  readEncryptedManifest,
+  readSums,
+  recordEncryptedFile,
+  removeStaleTemps,
+  type EncryptedRecord,
+  type EncryptedManifest,
+} from './encrypted-dir.ts';
 export { fsyncFile, tempPathFor } from './temp-file.ts';
 export { ENCRYPTED_MANIFEST_FORMAT, encryptedManifestSchema } from './encrypted-dir.ts';

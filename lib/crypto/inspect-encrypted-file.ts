@@ -7,7 +7,22 @@ import { CiphertextError } from './crypto-errors.ts';
 // fits the file exactly. This is what can be verified of an encrypted file without a key,
 // and it gives clearer errors (truncated at byte N, trailing junk) than a failing decrypt.
 
-export const TAG = { pkesk: 1, signature: 2, skesk: 3, onePass: 4, secretKey: 5, publicKey: 6, secretSubkey: 7, compressed: 8, sed: 9, marker: 10, literal: 11, publicSubkey: 14, seipd: 18, aead: 20 } as const;
+export const TAG = {
+  pkesk: 1,
+  signature: 2,
+  skesk: 3,
+  onePass: 4,
+  secretKey: 5,
+  publicKey: 6,
+  secretSubkey: 7,
+  compressed: 8,
+  sed: 9,
+  marker: 10,
+  literal: 11,
+  publicSubkey: 14,
+  seipd: 18,
+  aead: 20,
+} as const;
 
 export interface SessionKeyPacket {
   /** 16 upper-case hex digits; 0000000000000000 is a hidden ("wildcard") recipient. */
@@ -52,11 +67,19 @@ async function walk(handle: FileHandle, file: string, name: string, size: number
     return buffer;
   };
   const truncated = (what: string, at: number) =>
-    new CiphertextError('CIPHERTEXT_TRUNCATED', `${name} is truncated: ${what} runs past the end of the file (${size} bytes, needed ${at}). The copy is incomplete: take another copy.`);
+    new CiphertextError(
+      'CIPHERTEXT_TRUNCATED',
+      `${name} is truncated: ${what} runs past the end of the file (${size} bytes, needed ${at}). The copy is incomplete: take another copy.`,
+    );
   if (size === 0) throw new CiphertextError('NOT_OPENPGP', `${name} is empty, not an OpenPGP file`);
   const first = await read(0, 32);
-  if (isArmored(first)) throw new CiphertextError('NOT_OPENPGP', `${name} is ASCII-armored; the structure check reads binary OpenPGP files only`);
-  if ((first[0]! & 0x80) === 0) throw new CiphertextError('NOT_OPENPGP', `${name} is not an OpenPGP file (${describeBytes(first)})`);
+  if (isArmored(first))
+    throw new CiphertextError(
+      'NOT_OPENPGP',
+      `${name} is ASCII-armored; the structure check reads binary OpenPGP files only`,
+    );
+  if ((first[0]! & 0x80) === 0)
+    throw new CiphertextError('NOT_OPENPGP', `${name} is not an OpenPGP file (${describeBytes(first)})`);
 
   const recipients: SessionKeyPacket[] = [];
   let passwordPackets = 0;
@@ -64,13 +87,18 @@ async function walk(handle: FileHandle, file: string, name: string, size: number
   while (position < size) {
     const header = await read(position, 6);
     const b0 = header[0]!;
-    if ((b0 & 0x80) === 0) throw new CiphertextError('CIPHERTEXT_CORRUPT', `${name} is damaged: no OpenPGP packet starts at byte ${position}`);
+    if ((b0 & 0x80) === 0)
+      throw new CiphertextError(
+        'CIPHERTEXT_CORRUPT',
+        `${name} is damaged: no OpenPGP packet starts at byte ${position}`,
+      );
     const newFormat = (b0 & 0x40) !== 0;
     const tag = newFormat ? b0 & 0x3f : (b0 >> 2) & 0x0f;
     const field = newFormat ? lengthField(header, 1) : oldLength(header, size - position);
     const { length, partial } = field;
     const headerBytes = newFormat ? 1 + field.bytes : field.bytes;
-    if (headerBytes > header.length) throw truncated(`the header of packet ${tag} at byte ${position}`, position + headerBytes);
+    if (headerBytes > header.length)
+      throw truncated(`the header of packet ${tag} at byte ${position}`, position + headerBytes);
     let bodyStart = position + headerBytes;
     if (data(tag)) {
       if (recipients.length === 0 && passwordPackets === 0) throw notEncrypted(name, tag);
@@ -87,18 +115,34 @@ async function walk(handle: FileHandle, file: string, name: string, size: number
         more = next.partial;
       }
       if (end > size) throw truncated('the encrypted data', end);
-      if (end < size) throw new CiphertextError('CIPHERTEXT_CORRUPT', `${name} is damaged: ${size - end} unexpected byte(s) after the encrypted data (at byte ${end})`);
-      return { file, bytes: size, recipients, passwordPackets, data: { tag, version: tag === TAG.sed ? null : (head[0] ?? null), bodyBytes, head } };
+      if (end < size)
+        throw new CiphertextError(
+          'CIPHERTEXT_CORRUPT',
+          `${name} is damaged: ${size - end} unexpected byte(s) after the encrypted data (at byte ${end})`,
+        );
+      return {
+        file,
+        bytes: size,
+        recipients,
+        passwordPackets,
+        data: { tag, version: tag === TAG.sed ? null : (head[0] ?? null), bodyBytes, head },
+      };
     }
-    if (partial) throw new CiphertextError('CIPHERTEXT_CORRUPT', `${name} is damaged: packet ${tag} at byte ${position} has a partial length`);
+    if (partial)
+      throw new CiphertextError(
+        'CIPHERTEXT_CORRUPT',
+        `${name} is damaged: packet ${tag} at byte ${position} has a partial length`,
+      );
     if (bodyStart + length > size) throw truncated(`packet ${tag} at byte ${position}`, bodyStart + length);
-    if (tag === TAG.pkesk) recipients.push(sessionKeyPacket(await read(bodyStart, Math.min(length, 40)), name, position));
+    if (tag === TAG.pkesk)
+      recipients.push(sessionKeyPacket(await read(bodyStart, Math.min(length, 40)), name, position));
     else if (tag === TAG.skesk) passwordPackets += 1;
     else if (tag !== TAG.marker) throw notEncrypted(name, tag);
     bodyStart += length;
     position = bodyStart;
   }
-  if (recipients.length > 0 || passwordPackets > 0) throw truncated('the message (it ends before its encrypted data)', size + 1);
+  if (recipients.length > 0 || passwordPackets > 0)
+    throw truncated('the message (it ends before its encrypted data)', size + 1);
   throw new CiphertextError('NOT_OPENPGP', `${name} holds no OpenPGP message`);
 }
 
@@ -132,18 +176,30 @@ function oldLength(h: Buffer, remaining: number): { bytes: number; length: numbe
 
 function sessionKeyPacket(body: Buffer, name: string, at: number): SessionKeyPacket {
   const version = body[0] ?? 0;
-  if (version === 3 && body.length >= 10) return { version, keyId: body.subarray(1, 9).toString('hex').toUpperCase(), algorithm: body[9]! };
+  if (version === 3 && body.length >= 10)
+    return { version, keyId: body.subarray(1, 9).toString('hex').toUpperCase(), algorithm: body[9]! };
   if (version === 6) {
     // v6 PKESK: length, key version, fingerprint; the key ID is the fingerprint's first 8 bytes.
     const fingerprint = body.subarray(3, 2 + (body[1] ?? 0));
-    return { version, keyId: fingerprint.subarray(0, 8).toString('hex').toUpperCase().padEnd(16, '0'), algorithm: body[2 + (body[1] ?? 0)] ?? 0 };
+    return {
+      version,
+      keyId: fingerprint.subarray(0, 8).toString('hex').toUpperCase().padEnd(16, '0'),
+      algorithm: body[2 + (body[1] ?? 0)] ?? 0,
+    };
   }
-  throw new CiphertextError('CIPHERTEXT_CORRUPT', `${name} is damaged: unknown session key packet version ${version} at byte ${at}`);
+  throw new CiphertextError(
+    'CIPHERTEXT_CORRUPT',
+    `${name} is damaged: unknown session key packet version ${version} at byte ${at}`,
+  );
 }
 
 function notEncrypted(name: string, tag: number): CiphertextError {
-  if (KEY_TAGS.has(tag)) return new CiphertextError('NOT_ENCRYPTED', `${name} is an OpenPGP key, not an encrypted file`);
-  return new CiphertextError('NOT_ENCRYPTED', `${name} is an OpenPGP message that is not encrypted to a key (first packet: tag ${tag})`);
+  if (KEY_TAGS.has(tag))
+    return new CiphertextError('NOT_ENCRYPTED', `${name} is an OpenPGP key, not an encrypted file`);
+  return new CiphertextError(
+    'NOT_ENCRYPTED',
+    `${name} is an OpenPGP message that is not encrypted to a key (first packet: tag ${tag})`,
+  );
 }
 
 function describeBytes(head: Buffer): string {

@@ -37,7 +37,11 @@ export async function readKeyring(dir: string): Promise<Keyring> {
   try {
     names = await readdir(dir);
   } catch (error) {
-    throw new NotFoundError('KEYRING_MISSING', `no keyring at ${dir} (${(error as NodeJS.ErrnoException).code}); create one with keys.mts rotate --keyring ${dir}`, { cause: error });
+    throw new NotFoundError(
+      'KEYRING_MISSING',
+      `no keyring at ${dir} (${(error as NodeJS.ErrnoException).code}); create one with keys.mts rotate --keyring ${dir}`,
+      { cause: error },
+    );
   }
   const current = await readCurrent(dir);
   const byFingerprint = new Map<string, { pub?: string; sec?: string }>();
@@ -51,11 +55,19 @@ export async function readKeyring(dir: string): Promise<Keyring> {
   const keys: KeyringKey[] = [];
   for (const [fingerprint, files] of byFingerprint) {
     const key = await readKeyringKey(files.sec ?? files.pub!, fingerprint);
-    keys.push({ ...describeKey(key), status: fingerprint === current ? 'current' : 'retired', publicFile: files.pub ?? null, secretFile: files.sec ?? null });
+    keys.push({
+      ...describeKey(key),
+      status: fingerprint === current ? 'current' : 'retired',
+      publicFile: files.pub ?? null,
+      secretFile: files.sec ?? null,
+    });
   }
   keys.sort((a, b) => b.created.localeCompare(a.created) || a.fingerprint.localeCompare(b.fingerprint));
   if (current !== null && !byFingerprint.has(current)) {
-    throw new KeyError('KEYRING_INVALID', `${join(dir, CURRENT_FILE)} names ${current}, but ${current}.pub.asc is not in the keyring`);
+    throw new KeyError(
+      'KEYRING_INVALID',
+      `${join(dir, CURRENT_FILE)} names ${current}, but ${current}.pub.asc is not in the keyring`,
+    );
   }
   return { dir, current, keys };
 }
@@ -64,7 +76,11 @@ export async function readKeyring(dir: string): Promise<Keyring> {
 export async function currentRecipient(dir: string): Promise<RecipientKey> {
   const keyring = await readKeyring(dir);
   const entry = keyring.keys.find((k) => k.status === 'current');
-  if (!entry) throw new KeyError('KEYRING_INVALID', `keyring ${dir} has no current key (${join(dir, CURRENT_FILE)} is missing); run keys.mts rotate --keyring ${dir}`);
+  if (!entry)
+    throw new KeyError(
+      'KEYRING_INVALID',
+      `keyring ${dir} has no current key (${join(dir, CURRENT_FILE)} is missing); run keys.mts rotate --keyring ${dir}`,
+    );
   const file = entry.publicFile ?? entry.secretFile!;
   const key = await readKeyringKey(file, entry.fingerprint);
   return recipientFromKey(key.isPrivate() ? key.toPublic() : key, file);
@@ -75,7 +91,11 @@ export async function currentRecipient(dir: string): Promise<RecipientKey> {
  * `passphrases`. Only the keys needed are unlocked, so a retired key whose passphrase is lost
  * blocks nothing that does not need it.
  */
-export async function keyringDecryptionKeys(dir: string, keyIds: readonly string[], passphrases: readonly string[]): Promise<UnlockedKey[]> {
+export async function keyringDecryptionKeys(
+  dir: string,
+  keyIds: readonly string[],
+  passphrases: readonly string[],
+): Promise<UnlockedKey[]> {
   const keyring = await readKeyring(dir);
   const needed = keyring.keys.filter((k) => k.secretFile && k.keyIds.some((id) => keyIds.includes(id)));
   const unlocked: UnlockedKey[] = [];
@@ -98,7 +118,9 @@ export interface RotateOptions {
  * Make a new key pair the current one. The old keys stay (they still decrypt older backups);
  * a first rotation on an empty or missing folder creates the keyring.
  */
-export async function rotateKeyring(options: RotateOptions): Promise<{ previous: string | null; pair: GeneratedKeyPair }> {
+export async function rotateKeyring(
+  options: RotateOptions,
+): Promise<{ previous: string | null; pair: GeneratedKeyPair }> {
   const { dir, sink } = options;
   await mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
     throw keyWriteFailed(dir, error);
@@ -112,7 +134,10 @@ export async function rotateKeyring(options: RotateOptions): Promise<{ previous:
   const fingerprint = pair.info.fingerprint;
   const secretFile = join(dir, `${fingerprint}.sec.asc`);
   const publicFile = join(dir, `${fingerprint}.pub.asc`);
-  for (const [file, text, mode] of [[secretFile, pair.privateKey, 0o600], [publicFile, pair.publicKey, 0o644]] as const) {
+  for (const [file, text, mode] of [
+    [secretFile, pair.privateKey, 0o600],
+    [publicFile, pair.publicKey, 0o644],
+  ] as const) {
     await writeNew(file, text, mode).catch((error: unknown) => {
       throw keyWriteFailed(file, error);
     });
@@ -134,13 +159,15 @@ async function readCurrent(dir: string): Promise<string | null> {
     throw error;
   }
   const fingerprint = text.trim().toUpperCase();
-  if (!/^[0-9A-F]{40}$/.test(fingerprint)) throw new KeyError('KEYRING_INVALID', `${join(dir, CURRENT_FILE)} does not hold a fingerprint (40 hex digits)`);
+  if (!/^[0-9A-F]{40}$/.test(fingerprint))
+    throw new KeyError('KEYRING_INVALID', `${join(dir, CURRENT_FILE)} does not hold a fingerprint (40 hex digits)`);
   return fingerprint;
 }
 
 async function readKeyringKey(file: string, fingerprint: string): Promise<openpgp.Key> {
   const keys = await readKeyFile(file, 'keyring key');
   const key = keys.find((k) => k.getFingerprint().toUpperCase() === fingerprint);
-  if (!key || keys.length !== 1) throw new KeyError('KEYRING_INVALID', `${file} does not hold exactly the key ${fingerprint} its name says`);
+  if (!key || keys.length !== 1)
+    throw new KeyError('KEYRING_INVALID', `${file} does not hold exactly the key ${fingerprint} its name says`);
   return key;
 }

@@ -16,15 +16,24 @@ const LIMIT_KIB = 256 * 1024;
 // Preloaded into the child: reports its own peak RSS (KiB) on stderr as it exits.
 const REPORT_RSS = `data:text/javascript,process.on('exit',()=>process.stderr.write('ARK_MAXRSS_KIB='+process.resourceUsage().maxRSS+'\\n'))`;
 
-function node(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string; maxRssKiB: number }> {
+function node(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string; maxRssKiB: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, '--import', REPORT_RSS, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', TSX, '--import', REPORT_RSS, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, maxRssKiB: Number(/ARK_MAXRSS_KIB=(\d+)/.exec(stderr)?.[1] ?? NaN) }));
+    child.on('close', (code) =>
+      resolve({ code, stdout, stderr, maxRssKiB: Number(/ARK_MAXRSS_KIB=(\d+)/.exec(stderr)?.[1] ?? NaN) }),
+    );
   });
 }
 
@@ -48,20 +57,40 @@ describe('memory', { timeout: 60_000 }, () => {
       const key = await ourKeyPair(work, 'k');
 
       const started = Date.now();
-      const encrypt = await node([join(REPO_ROOT, 'scripts', 'encrypted-backup.mts'), '--root', work, '--backup-dir', join(work, 'backup'), '--recipient', key.publicFile, '--verify-key', key.secretFile, '--json']);
+      const encrypt = await node([
+        join(REPO_ROOT, 'scripts', 'encrypted-backup.mts'),
+        '--root',
+        work,
+        '--backup-dir',
+        join(work, 'backup'),
+        '--recipient',
+        key.publicFile,
+        '--verify-key',
+        key.secretFile,
+        '--json',
+      ]);
       const encryptMs = Date.now() - started;
       expect(encrypt.code, encrypt.stderr).toBe(0);
       const report = JSON.parse(encrypt.stdout) as { files: { action: string; verification: { level: string } }[] };
-      expect(report.files).toEqual([expect.objectContaining({ action: 'encrypted', verification: expect.objectContaining({ level: 'full' }) })]);
+      expect(report.files).toEqual([
+        expect.objectContaining({ action: 'encrypted', verification: expect.objectContaining({ level: 'full' }) }),
+      ]);
 
       const decryptStarted = Date.now();
       const target = join(work, 'restored.tar.gz');
-      const decrypt = await node(['--input-type=module', '-e', DECRYPT_CHILD], { SEC: key.secretFile, SOURCE: join(work, 'backup', 'encrypted', `${archive}.gpg`), TARGET: target, SHA: sha });
+      const decrypt = await node(['--input-type=module', '-e', DECRYPT_CHILD], {
+        SEC: key.secretFile,
+        SOURCE: join(work, 'backup', 'encrypted', `${archive}.gpg`),
+        TARGET: target,
+        SHA: sha,
+      });
       const decryptMs = Date.now() - decryptStarted;
       expect(decrypt.code, decrypt.stderr).toBe(0);
       expect(JSON.parse(decrypt.stdout)).toEqual({ sha256: sha, bytes: SIZE });
 
-      console.log(`200 MiB: encrypt+verify ${encryptMs} ms, peak ${Math.round(encrypt.maxRssKiB / 1024)} MiB; decrypt ${decryptMs} ms, peak ${Math.round(decrypt.maxRssKiB / 1024)} MiB`);
+      console.log(
+        `200 MiB: encrypt+verify ${encryptMs} ms, peak ${Math.round(encrypt.maxRssKiB / 1024)} MiB; decrypt ${decryptMs} ms, peak ${Math.round(decrypt.maxRssKiB / 1024)} MiB`,
+      );
       expect(encrypt.maxRssKiB).toBeLessThan(LIMIT_KIB);
       expect(decrypt.maxRssKiB).toBeLessThan(LIMIT_KIB);
     } finally {

@@ -54,9 +54,15 @@ export async function openDecryption(source: DecryptionSource): Promise<OpenedDe
   const armored = await startsArmored(source.file);
   const info = armored ? null : await inspectEncryptedFile(source.file, name);
   if (info && info.data.tag !== TAG.seipd) {
-    throw new CiphertextError('CIPHERTEXT_UNSUPPORTED', `${name} uses ${info.data.tag === TAG.sed ? 'the legacy format without integrity protection' : 'the AEAD draft format'}; refusing to decrypt it`);
+    throw new CiphertextError(
+      'CIPHERTEXT_UNSUPPORTED',
+      `${name} uses ${info.data.tag === TAG.sed ? 'the legacy format without integrity protection' : 'the AEAD draft format'}; refusing to decrypt it`,
+    );
   }
-  const input = createReadStream(source.file, armored ? { encoding: 'utf8', highWaterMark: STREAM_CHUNK } : { highWaterMark: STREAM_CHUNK });
+  const input = createReadStream(
+    source.file,
+    armored ? { encoding: 'utf8', highWaterMark: STREAM_CHUNK } : { highWaterMark: STREAM_CHUNK },
+  );
   try {
     return await decryptMessage(source, input, armored, info);
   } catch (error) {
@@ -65,15 +71,24 @@ export async function openDecryption(source: DecryptionSource): Promise<OpenedDe
   }
 }
 
-async function decryptMessage(source: DecryptionSource, input: Readable, armored: boolean, info: EncryptedFileInfo | null): Promise<OpenedDecryption> {
+async function decryptMessage(
+  source: DecryptionSource,
+  input: Readable,
+  armored: boolean,
+  info: EncryptedFileInfo | null,
+): Promise<OpenedDecryption> {
   const name = source.label ?? basename(source.file);
   let message: openpgp.Message<openpgp.WebStream<Uint8Array> | openpgp.WebStream<string>>;
   try {
-    message = armored ? await openpgp.readMessage({ armoredMessage: toWeb<string>(input) }) : await openpgp.readMessage({ binaryMessage: toWeb<Uint8Array>(input) });
+    message = armored
+      ? await openpgp.readMessage({ armoredMessage: toWeb<string>(input) })
+      : await openpgp.readMessage({ binaryMessage: toWeb<Uint8Array>(input) });
   } catch (error) {
     throw ciphertextError(error, name);
   }
-  const recipients = info ? info.recipients.map((r) => r.keyId) : message.getEncryptionKeyIDs().map((id) => id.toHex().toUpperCase());
+  const recipients = info
+    ? info.recipients.map((r) => r.keyId)
+    : message.getEncryptionKeyIDs().map((id) => id.toHex().toUpperCase());
 
   let sessionKeys: openpgp.SessionKey[];
   let keyId: string | null = null;
@@ -81,26 +96,44 @@ async function decryptMessage(source: DecryptionSource, input: Readable, armored
     sessionKeys = [source.sessionKey];
   } else {
     const keys = source.keys ?? [];
-    if (keys.length === 0) throw new KeyError('WRONG_KEY', `${name} is encrypted to key IDs ${recipients.join(', ')}; no private key was given to decrypt it`);
+    if (keys.length === 0)
+      throw new KeyError(
+        'WRONG_KEY',
+        `${name} is encrypted to key IDs ${recipients.join(', ')}; no private key was given to decrypt it`,
+      );
     const matching = keys.filter((k) => k.info.keyIds.some((id) => recipients.includes(id)));
     const candidates = matching.length > 0 ? matching : recipients.includes(WILDCARD) ? keys : [];
     if (candidates.length === 0) {
       const given = keys.map((k) => `${k.info.fingerprint} (key IDs ${k.info.keyIds.join(', ')})`).join('; ');
-      throw new KeyError('WRONG_KEY', `${name} is encrypted to key IDs ${recipients.join(', ')}; the key given is ${given}, which is none of them. Use the private key of one of those recipients (keys.mts list --keyring DIR shows key IDs).`, {
-        details: { encrypted_to: recipients, key_given: keys.map((k) => k.info.fingerprint) },
-      });
+      throw new KeyError(
+        'WRONG_KEY',
+        `${name} is encrypted to key IDs ${recipients.join(', ')}; the key given is ${given}, which is none of them. Use the private key of one of those recipients (keys.mts list --keyring DIR shows key IDs).`,
+        {
+          details: { encrypted_to: recipients, key_given: keys.map((k) => k.info.fingerprint) },
+        },
+      );
     }
     keyId = candidates.flatMap((k) => k.info.keyIds).find((id) => recipients.includes(id)) ?? WILDCARD;
     try {
       const decrypted = await openpgp.decryptSessionKeys({ message, decryptionKeys: candidates.map((k) => k.key) });
       sessionKeys = decrypted.map((k) => ({ data: k.data, algorithm: k.algorithm ?? 'aes256' }));
     } catch (error) {
-      if (keyId === WILDCARD) throw new KeyError('WRONG_KEY', `${name} hides its recipients' key IDs and none of the keys given decrypts it`, { cause: error });
-      throw new CiphertextError('CIPHERTEXT_CORRUPT', `${name}: the session key addressed to key ${keyId} does not decrypt with that key: the file is damaged (${errorText(error)})`, { cause: error });
+      if (keyId === WILDCARD)
+        throw new KeyError(
+          'WRONG_KEY',
+          `${name} hides its recipients' key IDs and none of the keys given decrypts it`,
+          { cause: error },
+        );
+      throw new CiphertextError(
+        'CIPHERTEXT_CORRUPT',
+        `${name}: the session key addressed to key ${keyId} does not decrypt with that key: the file is damaged (${errorText(error)})`,
+        { cause: error },
+      );
     }
   }
 
-  const compressed = info !== null && sessionKeys[0] !== undefined && firstInnerTag(info, sessionKeys[0]) === TAG.compressed;
+  const compressed =
+    info !== null && sessionKeys[0] !== undefined && firstInnerTag(info, sessionKeys[0]) === TAG.compressed;
   let result: Awaited<ReturnType<typeof openpgp.decrypt<openpgp.WebStream<Uint8Array>>>>;
   try {
     result = await openpgp.decrypt({
@@ -132,13 +165,23 @@ export function ciphertextError(error: unknown, name: string): Error {
   if (error instanceof ArkError || isIoError(error)) return error as Error;
   const text = errorText(error);
   if (/unexpected end of packet|unexpected end of (stream|file)/i.test(text)) {
-    return new CiphertextError('CIPHERTEXT_TRUNCATED', `${name} is truncated: the encrypted data ends early. The copy is incomplete: take another copy.`, { cause: error });
+    return new CiphertextError(
+      'CIPHERTEXT_TRUNCATED',
+      `${name} is truncated: the encrypted data ends early. The copy is incomplete: take another copy.`,
+      { cause: error },
+    );
   }
   if (/modification detected/i.test(text)) {
-    return new CiphertextError('CIPHERTEXT_CORRUPT', `${name} is damaged: its integrity check (MDC) failed, the encrypted data was modified. Nothing decrypted from it is kept.`, { cause: error });
+    return new CiphertextError(
+      'CIPHERTEXT_CORRUPT',
+      `${name} is damaged: its integrity check (MDC) failed, the encrypted data was modified. Nothing decrypted from it is kept.`,
+      { cause: error },
+    );
   }
-  if (/error during parsing|does not conform/i.test(text)) return new CiphertextError('NOT_OPENPGP', `${name} is not an OpenPGP encrypted file`, { cause: error });
-  if (/not allowed in this context: (public|secret)(Sub)?key/i.test(text)) return new CiphertextError('NOT_ENCRYPTED', `${name} is an OpenPGP key, not an encrypted file`, { cause: error });
+  if (/error during parsing|does not conform/i.test(text))
+    return new CiphertextError('NOT_OPENPGP', `${name} is not an OpenPGP encrypted file`, { cause: error });
+  if (/not allowed in this context: (public|secret)(Sub)?key/i.test(text))
+    return new CiphertextError('NOT_ENCRYPTED', `${name} is an OpenPGP key, not an encrypted file`, { cause: error });
   return new CiphertextError('CIPHERTEXT_CORRUPT', `${name} is damaged: ${text}`, { cause: error });
 }
 
@@ -161,7 +204,8 @@ async function startsArmored(file: string): Promise<boolean> {
 function firstInnerTag(info: EncryptedFileInfo, sessionKey: openpgp.SessionKey): number | null {
   const bits = { aes128: 128, aes192: 192, aes256: 256 }[sessionKey.algorithm as string];
   const head = info.data.head;
-  if (!bits || info.data.version !== 1 || head.length < 1 + 16 + 2 + 1 || sessionKey.data.length !== bits / 8) return null;
+  if (!bits || info.data.version !== 1 || head.length < 1 + 16 + 2 + 1 || sessionKey.data.length !== bits / 8)
+    return null;
   const decipher = createDecipheriv(`aes-${bits}-cfb`, sessionKey.data, Buffer.alloc(16));
   const plain = decipher.update(head.subarray(1, 1 + 16 + 2 + 1));
   const b0 = plain[18]!;

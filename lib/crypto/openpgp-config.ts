@@ -37,5 +37,16 @@ export function newSessionKey(): openpgp.SessionKey {
 }
 
 /** Public-key algorithms GnuPG 2.2 understands (RFC 4880/6637 + legacy EdDSA/ECDH 25519). */
-export const GNUPG22_ENCRYPTION_ALGORITHMS: ReadonlySet<string> = new Set(['rsaEncryptSign', 'rsaEncrypt', 'elgamal', 'ecdh']);
-export const GNUPG22_SIGNING_ALGORITHMS: ReadonlySet<string> = new Set(['rsaEncryptSign', 'rsaSign', 'dsa', 'ecdsa', 'eddsaLegacy']);
+export const GNUPG22_ENCRYPTION_ALGORITHMS: ReadonlySet<string> = new Set([
+  'rsaEncryptSign',
+  'rsaEncrypt',
+  'elgamal',
+  'ecdh',
+]);
+export const GNUPG22_SIGNING_ALGORITHMS: ReadonlySet<string> = new Set([
+  'rsaEncryptSign',
+  'rsaSign',
+  'dsa',
+  'ecdsa',
+  'eddsaLegacy',
+]);

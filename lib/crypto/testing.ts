@@ -33,7 +33,11 @@ export async function gnupgHome(): Promise<GnupgHome> {
   const gpg = (args: string[], options: { passphrase?: string } = {}): Promise<GpgResult> =>
     new Promise((resolve, reject) => {
       const pass = options.passphrase === undefined ? [] : ['--passphrase', options.passphrase];
-      const child = spawn('gpg', ['--homedir', home, '--batch', '--no-tty', '--yes', '--pinentry-mode', 'loopback', ...pass, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(
+        'gpg',
+        ['--homedir', home, '--batch', '--no-tty', '--yes', '--pinentry-mode', 'loopback', ...pass, ...args],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       const out: Buffer[] = [];
       let stderr = '';
       child.stdout!.on('data', (c: Buffer) => out.push(c));
@@ -87,7 +91,9 @@ export async function payloadFile(path: string, bytes: number): Promise<string> 
 }
 
 export async function sha256Of(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 /** Flip one bit at `offset` (negative: from the end) of a copy of `source` written to `target`. */

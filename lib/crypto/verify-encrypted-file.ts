@@ -66,9 +66,16 @@ export async function verifyEncryptedFile(options: VerifyEncryptedOptions): Prom
   };
   if (fullKeys.length > 0) {
     const decrypted = await hashDecryption({ ...common, keys: fullKeys });
-    return { level: 'full', encryptedTo, sha256: decrypted.sha256, keyId: decrypted.keyId, note: `decrypted with the private key of ${decrypted.keyId}; sha256 matches` };
+    return {
+      level: 'full',
+      encryptedTo,
+      sha256: decrypted.sha256,
+      keyId: decrypted.keyId,
+      note: `decrypted with the private key of ${decrypted.keyId}; sha256 matches`,
+    };
   }
-  const others = encryptedTo.length === 1 ? 'the recipient key packet was' : `the ${encryptedTo.length} recipient key packets were`;
+  const others =
+    encryptedTo.length === 1 ? 'the recipient key packet was' : `the ${encryptedTo.length} recipient key packets were`;
   if (options.sessionKey) {
     const decrypted = await hashDecryption({ ...common, sessionKey: options.sessionKey });
     return {
@@ -79,23 +86,38 @@ export async function verifyEncryptedFile(options: VerifyEncryptedOptions): Prom
       note: `encrypted data decrypted with the session key held in memory; sha256 matches; ${others} checked structurally (a full decrypt-verify needs a recipient's private key: --verify-key FILE)`,
     };
   }
-  return { level: 'structure', encryptedTo, sha256: null, keyId: null, note: 'packet structure, recipients and length checked; not decrypted (no key available)' };
+  return {
+    level: 'structure',
+    encryptedTo,
+    sha256: null,
+    keyId: null,
+    note: 'packet structure, recipients and length checked; not decrypted (no key available)',
+  };
 }
 
 function assertSeipdV1(info: EncryptedFileInfo, name: string): void {
   if (info.data.tag !== TAG.seipd || info.data.version !== 1) {
-    throw new CiphertextError('CIPHERTEXT_UNSUPPORTED', `${name} is not SEIPDv1 (packet ${info.data.tag} version ${info.data.version}): GnuPG 2.2 may not read it`);
+    throw new CiphertextError(
+      'CIPHERTEXT_UNSUPPORTED',
+      `${name} is not SEIPDv1 (packet ${info.data.tag} version ${info.data.version}): GnuPG 2.2 may not read it`,
+    );
   }
 }
 
 function assertAddressedTo(info: EncryptedFileInfo, recipients: readonly RecipientKey[], name: string): void {
   const expected = [...new Set(recipients.map((r) => r.encryptionKeyId))].sort();
   const actual = info.recipients.map((r) => r.keyId).sort();
-  const wrongAlgorithm = info.recipients.filter((p) => recipients.some((r) => r.encryptionKeyId === p.keyId && r.encryptionAlgorithm !== p.algorithm));
+  const wrongAlgorithm = info.recipients.filter((p) =>
+    recipients.some((r) => r.encryptionKeyId === p.keyId && r.encryptionAlgorithm !== p.algorithm),
+  );
   if (expected.join() !== actual.join() || info.passwordPackets > 0 || wrongAlgorithm.length > 0) {
-    throw new CiphertextError('RECIPIENTS_MISMATCH', `${name} is addressed to key IDs ${actual.join(', ') || '(none)'}${info.passwordPackets ? ` and ${info.passwordPackets} password(s)` : ''}, expected exactly ${expected.join(', ')}`, {
-      details: { encrypted_to: actual, expected },
-    });
+    throw new CiphertextError(
+      'RECIPIENTS_MISMATCH',
+      `${name} is addressed to key IDs ${actual.join(', ') || '(none)'}${info.passwordPackets ? ` and ${info.passwordPackets} password(s)` : ''}, expected exactly ${expected.join(', ')}`,
+      {
+        details: { encrypted_to: actual, expected },
+      },
+    );
   }
 }
 
@@ -114,6 +136,9 @@ export function ciphertextBounds(plaintextBytes: number): { min: number; max: nu
 function assertLengthConsistent(info: EncryptedFileInfo, plaintextBytes: number, name: string): void {
   const { min, max } = ciphertextBounds(plaintextBytes);
   if (info.data.bodyBytes < min || info.data.bodyBytes > max) {
-    throw new CiphertextError('CIPHERTEXT_CORRUPT', `${name}: its encrypted data is ${info.data.bodyBytes} bytes, which cannot hold the ${plaintextBytes}-byte archive (expected ${min}..${max})`);
+    throw new CiphertextError(
+      'CIPHERTEXT_CORRUPT',
+      `${name}: its encrypted data is ${info.data.bodyBytes} bytes, which cannot hold the ${plaintextBytes}-byte archive (expected ${min}..${max})`,
+    );
   }
 }

@@ -4,7 +4,11 @@
 export type Compression = 'gzip' | 'zstd' | 'none';
 
 /** File name endings by compression; readers (checksums, restore, encryption) accept all three. */
-export const ARCHIVE_EXTENSIONS: Readonly<Record<Compression, string>> = Object.freeze({ gzip: '.tar.gz', zstd: '.tar.zst', none: '.tar' });
+export const ARCHIVE_EXTENSIONS: Readonly<Record<Compression, string>> = Object.freeze({
+  gzip: '.tar.gz',
+  zstd: '.tar.zst',
+  none: '.tar',
+});
 
 /** `<prefix>_<YYYYMMDD>.tar.gz` (or .tar.zst / .tar). */
 export function archiveFileName(prefix: string, date: string, compression: Compression = 'gzip'): string {
@@ -24,6 +28,8 @@ export const statesArchiveName = (date: string): string => archiveFileName('arka
 
 /** `{ date, extension }` when `name` is an archive of `prefix` (any compression), else null. */
 export function parseArchiveFileName(prefix: string, name: string): { date: string; extension: string } | null {
-  const m = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_(\\d{8})(\\.tar(?:\\.gz|\\.zst)?)$`).exec(name);
+  const m = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_(\\d{8})(\\.tar(?:\\.gz|\\.zst)?)$`).exec(
+    name,
+  );
   return m ? { date: m[1]!, extension: m[2]! } : null;
 }

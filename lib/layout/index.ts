@@ -4,8 +4,26 @@
 // stage that reads or writes a backup folder takes its names from here; nothing else spells
 // `arkalia_<DATE>`.
 export {
-  backupDirName, checksumFileName, dailyDir, isBackupDate, localDateStamp, manifestFileName, parseBackupDirName, partialName, partialOwner, partialPrefix, trashName, TRASH_NAME,
+  backupDirName,
+  checksumFileName,
+  dailyDir,
+  isBackupDate,
+  localDateStamp,
+  manifestFileName,
+  parseBackupDirName,
+  partialName,
+  partialOwner,
+  partialPrefix,
+  trashName,
+  TRASH_NAME,
 } from './backup-names.ts';
-export { ARCHIVE_EXTENSIONS, archiveFileName, archiveFileNames, parseArchiveFileName, statesArchiveName, type Compression } from './archive-names.ts';
+export {
+  ARCHIVE_EXTENSIONS,
+  archiveFileName,
+  archiveFileNames,
+  parseArchiveFileName,
+  statesArchiveName,
+  type Compression,
+} from './archive-names.ts';
 export { ENCRYPTED_MANIFEST_FILE, encryptedDir, encryptedName, isEncryptedName, SUMS_FILE } from './encrypted-names.ts';
 export { listDailyBackups, type DailyBackup, type DailyListing } from './list-daily-backups.ts';

@@ -3,7 +3,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findBackups, selectBackup } from '../restore/index.ts';
 import { tempDir } from '../testing.ts';
-import { archiveFileName, listDailyBackups, parseArchiveFileName, parseBackupDirName, partialName, partialOwner, trashName, TRASH_NAME } from './index.ts';
+import {
+  archiveFileName,
+  listDailyBackups,
+  parseArchiveFileName,
+  parseBackupDirName,
+  partialName,
+  partialOwner,
+  trashName,
+  TRASH_NAME,
+} from './index.ts';
 
 async function backupTree(names: string[]): Promise<string> {
   const dir = await tempDir('ark-find-');
@@ -13,7 +22,15 @@ async function backupTree(names: string[]): Promise<string> {
 
 describe('findBackups / selectBackup', () => {
   it('lists published daily backups newest first, ignoring partial, replaced and foreign folders', async () => {
-    const dir = await backupTree(['arkalia_20260101', 'arkalia_20260315', 'arkalia_20260214', '.arkalia_20260401.partial-123-456', 'arkalia_20261301', 'arkalia_2026031', 'notes']);
+    const dir = await backupTree([
+      'arkalia_20260101',
+      'arkalia_20260315',
+      'arkalia_20260214',
+      '.arkalia_20260401.partial-123-456',
+      'arkalia_20261301',
+      'arkalia_2026031',
+      'notes',
+    ]);
     await writeFile(join(dir, 'daily', 'arkalia_20260501'), 'a file, not a backup');
     const found = await findBackups(dir);
     expect(found.map((b) => b.date)).toEqual(['20260315', '20260214', '20260101']);
@@ -33,20 +50,29 @@ describe('findBackups / selectBackup', () => {
 
   it('fails with exit 1 naming the available dates when the date does not exist', async () => {
     const dir = await backupTree(['arkalia_20260101', 'arkalia_20260315']);
-    await expect(selectBackup(dir, '20260102')).rejects.toMatchObject({ code: 'NO_BACKUP_FOR_DATE', exitCode: 1, message: expect.stringContaining('available: 20260315, 20260101') });
+    await expect(selectBackup(dir, '20260102')).rejects.toMatchObject({
+      code: 'NO_BACKUP_FOR_DATE',
+      exitCode: 1,
+      message: expect.stringContaining('available: 20260315, 20260101'),
+    });
   });
 
   it('fails with exit 1 when there is no backup folder at all', async () => {
     const dir = await tempDir('ark-find-');
     expect(await findBackups(join(dir, 'nowhere'))).toEqual([]);
-    await expect(selectBackup(join(dir, 'nowhere'))).rejects.toMatchObject({ code: 'NO_BACKUP', exitCode: 1, message: expect.stringContaining('no backup found in') });
+    await expect(selectBackup(join(dir, 'nowhere'))).rejects.toMatchObject({
+      code: 'NO_BACKUP',
+      exitCode: 1,
+      message: expect.stringContaining('no backup found in'),
+    });
   });
 });
 
 describe('the names of a backup folder', () => {
   it('daily folders, partial and trash names, archives: made and read back by one place', () => {
     expect(parseBackupDirName('arkalia_20261125')).toBe('20261125');
-    for (const bad of ['arkalia_20261301', 'arkalia_2026112', '.arkalia_20261125', 'arkalia_20261125.old']) expect(parseBackupDirName(bad), bad).toBeNull();
+    for (const bad of ['arkalia_20261301', 'arkalia_2026112', '.arkalia_20261125', 'arkalia_20261125.old'])
+      expect(parseBackupDirName(bad), bad).toBeNull();
     expect(partialName('20261125', 42, 1700)).toBe('.arkalia_20261125.partial-42-1700');
     expect(partialOwner(partialName('20261125', 42, 1700))).toBe(42);
     expect(partialOwner(`${partialName('20261125', 42, 1700)}.replaced`)).toBe(42);
@@ -54,7 +80,10 @@ describe('the names of a backup folder', () => {
     expect(TRASH_NAME.test(trashName('20261125', 7, 'beef'))).toBe(true);
     expect(archiveFileName('arkalia_states', '20261125')).toBe('arkalia_states_20261125.tar.gz');
     expect(archiveFileName('ollama_models', '20261125', 'zstd')).toBe('ollama_models_20261125.tar.zst');
-    expect(parseArchiveFileName('arkalia_states', 'arkalia_states_20261125.tar.zst')).toEqual({ date: '20261125', extension: '.tar.zst' });
+    expect(parseArchiveFileName('arkalia_states', 'arkalia_states_20261125.tar.zst')).toEqual({
+      date: '20261125',
+      extension: '.tar.zst',
+    });
     expect(parseArchiveFileName('arkalia_states', 'arkalia_logs_20261125.tar.gz')).toBeNull();
   });
 });
@@ -69,6 +98,9 @@ describe('one lister, one rule for links: restore and prune agree', () => {
     expect(listing.ignored).toEqual([{ name: 'arkalia_20260102', reason: 'a symbolic link, not a backup folder' }]);
     expect((await findBackups(dir)).map((b) => b.date)).toEqual(['20260101']); // a restore's candidates
     expect((await selectBackup(dir)).date).toBe('20260101');
-    await expect(selectBackup(dir, '20260102')).rejects.toMatchObject({ code: 'NO_BACKUP_FOR_DATE', message: expect.stringContaining('not used: arkalia_20260102, a symbolic link, not a backup folder') });
+    await expect(selectBackup(dir, '20260102')).rejects.toMatchObject({
+      code: 'NO_BACKUP_FOR_DATE',
+      message: expect.stringContaining('not used: arkalia_20260102, a symbolic link, not a backup folder'),
+    });
   });
 });

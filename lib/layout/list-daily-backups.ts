@@ -32,7 +32,8 @@ export async function listDailyBackups(backupDir: string): Promise<DailyListing>
   try {
     entries = await readdir(daily, { withFileTypes: true });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { daily, backups: [], trash: [], ignored: [], exists: false };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      return { daily, backups: [], trash: [], ignored: [], exists: false };
     throw error;
   }
   const backups: DailyBackup[] = [];
@@ -43,7 +44,11 @@ export async function listDailyBackups(backupDir: string): Promise<DailyListing>
     const date = parseBackupDirName(entry.name);
     if (date !== null) {
       if (entry.isDirectory()) backups.push({ date, name: entry.name, dir: join(daily, entry.name) });
-      else ignored.push({ name: entry.name, reason: entry.isSymbolicLink() ? 'a symbolic link, not a backup folder' : 'not a folder' });
+      else
+        ignored.push({
+          name: entry.name,
+          reason: entry.isSymbolicLink() ? 'a symbolic link, not a backup folder' : 'not a folder',
+        });
     } else if (TRASH_NAME.test(entry.name) && entry.isDirectory()) {
       trash.push(join(daily, entry.name));
     }

@@ -5,13 +5,28 @@ import { ArkError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { breakStaleLock, sweepLockLeftovers } from './break-stale-lock.ts';
 import { createExclusive } from './create-exclusive.ts';
-import { describeHolder, formatAgo, formatLockRecord, readLockFile, type LockFileState, type LockRecord } from './lock-record.ts';
+import {
+  describeHolder,
+  formatAgo,
+  formatLockRecord,
+  readLockFile,
+  type LockFileState,
+  type LockRecord,
+} from './lock-record.ts';
 import { DEFAULT_LOCK_TIMEOUT_MS } from './lock-timeout.ts';
-import { currentProcess, processLiveness, systemProbe, type Liveness, type ProcessIdentity, type ProcessProbe } from './process-identity.ts';
+import {
+  currentProcess,
+  processLiveness,
+  systemProbe,
+  type Liveness,
+  type ProcessIdentity,
+  type ProcessProbe,
+} from './process-identity.ts';
 
 export const LOCK_FILE_NAME = '.arkalia-dr.lock';
 
-export const lockPath = (backupDir: string, lockName: string = LOCK_FILE_NAME): string => join(resolve(backupDir), lockName);
+export const lockPath = (backupDir: string, lockName: string = LOCK_FILE_NAME): string =>
+  join(resolve(backupDir), lockName);
 
 export interface LockOptions {
   /** The backup folder (--backup-dir) the lock guards; it must exist. */
@@ -66,7 +81,12 @@ export async function acquireBackupLock(options: LockOptions): Promise<BackupLoc
   const probe = options.probe ?? systemProbe;
   const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const started = now().getTime();
-  const record: LockRecord = { ...self, token: randomBytes(12).toString('hex'), since: now().toISOString(), command: options.command ?? describeCommand(process.argv) };
+  const record: LockRecord = {
+    ...self,
+    token: randomBytes(12).toString('hex'),
+    since: now().toISOString(),
+    command: options.command ?? describeCommand(process.argv),
+  };
 
   let delay = 20;
   let announced = false;
@@ -91,8 +111,16 @@ export async function acquireBackupLock(options: LockOptions): Promise<BackupLoc
     let liveness: Liveness = { state: 'unknown', reason: 'its lock file cannot be read' };
     if (state.kind === 'record') {
       const holder = state.record;
-      if (holder.pid === self.pid && holder.host === self.host && holder.pidNamespace === self.pidNamespace && holder.startTicks === self.startTicks) {
-        throw new ArkError('LOCK_REENTRANT', `this process already holds ${path} (${holder.command}): a pipeline took the backup folder's lock twice`);
+      if (
+        holder.pid === self.pid &&
+        holder.host === self.host &&
+        holder.pidNamespace === self.pidNamespace &&
+        holder.startTicks === self.startTicks
+      ) {
+        throw new ArkError(
+          'LOCK_REENTRANT',
+          `this process already holds ${path} (${holder.command}): a pipeline took the backup folder's lock twice`,
+        );
       }
       liveness = processLiveness(holder, self, probe);
       if (liveness.state === 'dead') {
@@ -100,7 +128,12 @@ export async function acquireBackupLock(options: LockOptions): Promise<BackupLoc
           throw lockIoError(path, error);
         });
         if (outcome === 'broken') {
-          sink({ kind: 'lock-broken', path, holder: holderFacts(holder), reason: `removed a stale lock (${liveness.reason}): ${describeHolder(holder, now())}` });
+          sink({
+            kind: 'lock-broken',
+            path,
+            holder: holderFacts(holder),
+            reason: `removed a stale lock (${liveness.reason}): ${describeHolder(holder, now())}`,
+          });
         }
         if (outcome !== 'busy') continue;
       }
@@ -145,7 +178,10 @@ function heldLock(path: string, backupDir: string, record: LockRecord, waitedMs:
     waitedMs,
     async assertHeld() {
       if (released || !(await stillOurs())) {
-        throw new ArkError('LOCK_LOST', `${path} no longer holds this run's lock (was it removed by hand?): stopping before changing anything else. Check that no other backup or prune is running, then run again.`);
+        throw new ArkError(
+          'LOCK_LOST',
+          `${path} no longer holds this run's lock (was it removed by hand?): stopping before changing anything else. Check that no other backup or prune is running, then run again.`,
+        );
       }
     },
     async release() {
@@ -156,14 +192,29 @@ function heldLock(path: string, backupDir: string, record: LockRecord, waitedMs:
           if (error.code !== 'ENOENT') throw lockIoError(path, error);
         });
       } else {
-        sink({ kind: 'warning', code: 'LOCK_LOST', message: `${path} was removed or replaced while this run held it; left as it is` });
+        sink({
+          kind: 'warning',
+          code: 'LOCK_LOST',
+          message: `${path} was removed or replaced while this run held it; left as it is`,
+        });
       }
     },
   };
 }
 
-function heldError(path: string, backupDir: string, state: LockFileState, liveness: Liveness, waitedMs: number, timeoutMs: number, now: Date): LockHeldError {
-  const waited = timeoutMs === 0 ? 'not waiting (--lock-timeout 0)' : `gave up after waiting ${formatDuration(waitedMs)} (--lock-timeout)`;
+function heldError(
+  path: string,
+  backupDir: string,
+  state: LockFileState,
+  liveness: Liveness,
+  waitedMs: number,
+  timeoutMs: number,
+  now: Date,
+): LockHeldError {
+  const waited =
+    timeoutMs === 0
+      ? 'not waiting (--lock-timeout 0)'
+      : `gave up after waiting ${formatDuration(waitedMs)} (--lock-timeout)`;
   if (state.kind !== 'record') {
     return new LockHeldError(
       `${backupDir} is locked, but its lock file ${path} ${state.kind === 'unreadable' ? state.reason : 'vanished'}; ${waited}. If no backup or prune is running on any host using this folder, remove ${path} by hand.`,
@@ -188,7 +239,11 @@ function holderFacts(record: LockRecord): { pid: number; host: string; since: st
 function lockIoError(path: string, error: unknown): ArkError {
   if (error instanceof ArkError) return error;
   const code = (error as NodeJS.ErrnoException).code;
-  return new ArkError('LOCK_IO', `cannot use the lock file ${path}: ${code ?? (error as Error).message}${code === 'ENOENT' ? ' (does the backup folder exist?)' : ''}`, { cause: error });
+  return new ArkError(
+    'LOCK_IO',
+    `cannot use the lock file ${path}: ${code ?? (error as Error).message}${code === 'ENOENT' ? ' (does the backup folder exist?)' : ''}`,
+    { cause: error },
+  );
 }
 
 /** "full-backup.mts --date 20261126": the script and its arguments (argv never holds secrets). */

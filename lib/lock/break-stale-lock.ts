@@ -65,7 +65,12 @@ export async function breakStaleLock(
 }
 
 /** Claims and temporary files of holdings that are over (see breakStaleLock, createExclusive). */
-export async function sweepLockLeftovers(path: string, currentToken: string, olderThanMs: number, nowMs: number): Promise<void> {
+export async function sweepLockLeftovers(
+  path: string,
+  currentToken: string,
+  olderThanMs: number,
+  nowMs: number,
+): Promise<void> {
   const dir = dirname(path);
   const base = basename(path);
   for (const name of await readdir(dir)) {

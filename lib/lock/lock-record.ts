@@ -13,7 +13,10 @@ export interface LockRecord extends ProcessIdentity {
   command: string;
 }
 
-export type LockFileState = { kind: 'absent' } | { kind: 'record'; record: LockRecord } | { kind: 'unreadable'; reason: string };
+export type LockFileState =
+  | { kind: 'absent' }
+  | { kind: 'record'; record: LockRecord }
+  | { kind: 'unreadable'; reason: string };
 
 const TOOL = 'arkalia-dr';
 
@@ -47,7 +50,16 @@ export function parseLockRecord(text: string): LockRecord | null {
   const token = str(raw.token);
   const since = str(raw.since);
   if (host === null || token === null || since === null) return null;
-  return { pid, host, token, since, command: str(raw.command) ?? '', bootId: str(raw.boot_id), pidNamespace: str(raw.pid_namespace), startTicks: str(raw.process_start_ticks) };
+  return {
+    pid,
+    host,
+    token,
+    since,
+    command: str(raw.command) ?? '',
+    bootId: str(raw.boot_id),
+    pidNamespace: str(raw.pid_namespace),
+    startTicks: str(raw.process_start_ticks),
+  };
 }
 
 export async function readLockFile(path: string): Promise<LockFileState> {
@@ -61,7 +73,10 @@ export async function readLockFile(path: string): Promise<LockFileState> {
   }
   const record = parseLockRecord(text);
   if (record) return { kind: 'record', record };
-  return { kind: 'unreadable', reason: `is not an arkalia-dr lock record (${text.length === 0 ? 'empty' : JSON.stringify(text.slice(0, 60))})` };
+  return {
+    kind: 'unreadable',
+    reason: `is not an arkalia-dr lock record (${text.length === 0 ? 'empty' : JSON.stringify(text.slice(0, 60))})`,
+  };
 }
 
 /** "pid 4242 on host backup-1 since 2026-11-26T03:00:00.000Z (12 min ago), command: full-backup.mts" */

@@ -19,5 +19,7 @@ export function parseLockTimeout(value: string | undefined): number {
       // fall through to the usage error
     }
   }
-  throw new UsageError(`--lock-timeout must be seconds (e.g. 600, 0 to not wait) or an ISO-8601 duration (e.g. PT10M), got ${JSON.stringify(value)}`);
+  throw new UsageError(
+    `--lock-timeout must be seconds (e.g. 600, 0 to not wait) or an ISO-8601 duration (e.g. PT10M), got ${JSON.stringify(value)}`,
+  );
 }

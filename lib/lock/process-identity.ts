@@ -45,7 +45,13 @@ export function processExists(pid: number): boolean {
 }
 
 export function currentProcess(): ProcessIdentity {
-  return { pid: process.pid, host: hostname(), bootId: readTrimmed('/proc/sys/kernel/random/boot_id'), pidNamespace: readLink('/proc/self/ns/pid'), startTicks: readStartTicks(process.pid) };
+  return {
+    pid: process.pid,
+    host: hostname(),
+    bootId: readTrimmed('/proc/sys/kernel/random/boot_id'),
+    pidNamespace: readLink('/proc/self/ns/pid'),
+    startTicks: readStartTicks(process.pid),
+  };
 }
 
 /**
@@ -53,16 +59,25 @@ export function currentProcess(): ProcessIdentity {
  * here: same host, same boot, same pid namespace, and the pid is gone or now names a process
  * that started at another time. Another host or namespace is "unknown": never judged dead.
  */
-export function processLiveness(holder: ProcessIdentity, self: ProcessIdentity, probe: ProcessProbe = systemProbe): Liveness {
+export function processLiveness(
+  holder: ProcessIdentity,
+  self: ProcessIdentity,
+  probe: ProcessProbe = systemProbe,
+): Liveness {
   if (holder.host !== self.host) return { state: 'unknown', reason: `it runs on another host (${holder.host})` };
-  if (holder.bootId && self.bootId && holder.bootId !== self.bootId) return { state: 'dead', reason: `${self.host} has restarted since pid ${holder.pid} took it` };
+  if (holder.bootId && self.bootId && holder.bootId !== self.bootId)
+    return { state: 'dead', reason: `${self.host} has restarted since pid ${holder.pid} took it` };
   if (holder.pidNamespace && self.pidNamespace && holder.pidNamespace !== self.pidNamespace) {
-    return { state: 'unknown', reason: `it runs in another PID namespace on ${holder.host} (a container?), where pid ${holder.pid} cannot be checked from here` };
+    return {
+      state: 'unknown',
+      reason: `it runs in another PID namespace on ${holder.host} (a container?), where pid ${holder.pid} cannot be checked from here`,
+    };
   }
   if (!probe.exists(holder.pid)) return { state: 'dead', reason: `process ${holder.pid} no longer exists` };
   if (holder.startTicks !== null) {
     const now = probe.startTicks(holder.pid);
-    if (now !== null && now !== holder.startTicks) return { state: 'dead', reason: `pid ${holder.pid} now belongs to another process` };
+    if (now !== null && now !== holder.startTicks)
+      return { state: 'dead', reason: `pid ${holder.pid} now belongs to another process` };
   }
   return { state: 'alive' };
 }

@@ -16,7 +16,9 @@ export interface MetricSpec {
  * second, a full backup with models can take hours. Changing them resets the histogram
  * (the previous series are dropped, with a warning): Prometheus treats that as a counter reset.
  */
-export const DURATION_BUCKETS = [0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800] as const;
+export const DURATION_BUCKETS = [
+  0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800,
+] as const;
 
 export const BACKUP_METRICS = {
   // Only type="full": the rules take max() over every series, so a job that succeeds every

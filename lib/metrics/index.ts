@@ -10,7 +10,13 @@ export { BACKUP_METRICS, DURATION_BUCKETS, type MetricKey, type MetricSpec } fro
 export { MetricsUpdate, type MetricChange } from './metrics-update.ts';
 export { familiesOf, mergeFamilies, renderFamilies } from './metric-families.ts';
 export { readMetricsState, type MetricFamily } from './metrics-state.ts';
-export { updateMetricsFile, metricsStatePath, METRICS_LOCK_TIMEOUT_MS, type UpdateMetricsOptions, type UpdateMetricsResult } from './update-metrics-file.ts';
+export {
+  updateMetricsFile,
+  metricsStatePath,
+  METRICS_LOCK_TIMEOUT_MS,
+  type UpdateMetricsOptions,
+  type UpdateMetricsResult,
+} from './update-metrics-file.ts';
 export {
   encryptedBackupMetrics,
   failureMetrics,

@@ -29,7 +29,11 @@ export function failureReason(error: unknown): string {
 
 /** An error code ("ENOSPC", "OFFSITE_VERIFY_MISMATCH") as a reason label. */
 export function reasonOf(code: string): string {
-  const reason = code.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^[^a-z]+/, '').slice(0, 64);
+  const reason = code
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/^[^a-z]+/, '')
+    .slice(0, 64);
   return reason === '' ? 'unexpected' : reason;
 }
 
@@ -43,14 +47,21 @@ export function failureMetrics(type: JobType, reason: string): MetricsUpdate {
  * invalid_state): the backup holds them as they are and the exit code is 3. The prune that
  * follows it counts under type="prune" (see pruneMetrics), without a duration of its own.
  */
-export function fullBackupMetrics(report: Pick<FullBackupReport, 'manifest' | 'invalidStates' | 'prune'>, facts: RunFacts): MetricsUpdate {
+export function fullBackupMetrics(
+  report: Pick<FullBackupReport, 'manifest' | 'invalidStates' | 'prune'>,
+  facts: RunFacts,
+): MetricsUpdate {
   const update = new MetricsUpdate();
   if (report.invalidStates.length > 0) update.merge(failureMetrics('full', 'invalid_state'));
   else if (report.manifest) {
     const archives = report.manifest.archives ?? [];
     update.set('lastSuccess', { type: 'full' }, seconds(facts.at));
     update.observe('duration', { type: 'full' }, facts.durationSeconds);
-    update.set('size', { type: 'full' }, archives.reduce((sum, a) => sum + a.size_bytes, 0));
+    update.set(
+      'size',
+      { type: 'full' },
+      archives.reduce((sum, a) => sum + a.size_bytes, 0),
+    );
     for (const archive of archives) update.set('size', { type: archive.name }, archive.size_bytes);
   }
   if (report.prune?.ok === false) update.merge(failureMetrics('prune', failureReason(report.prune.error)));
@@ -76,7 +87,10 @@ function verificationMetrics(report: Pick<PruneReport, 'corrupt' | 'hashed'>, fa
  * that could not be written fails it with that snapshot's code (e.g. enospc); an invalid state
  * file with invalid_state. No size: bytes written per pass (often 0) is not a backup size.
  */
-export function realtimeMetrics(report: Pick<RealtimeSnapshotReport, 'failed' | 'invalid'>, facts: RunFacts): MetricsUpdate {
+export function realtimeMetrics(
+  report: Pick<RealtimeSnapshotReport, 'failed' | 'invalid'>,
+  facts: RunFacts,
+): MetricsUpdate {
   if (report.failed.length > 0) return failureMetrics('realtime', reasonOf(report.failed[0]!.code));
   if (report.invalid.length > 0) return failureMetrics('realtime', 'invalid_state');
   return new MetricsUpdate().observe('duration', { type: 'realtime' }, facts.durationSeconds);
@@ -96,15 +110,26 @@ export function realtimeEventMetrics(events: readonly ArkEvent[]): MetricsUpdate
 export function encryptedBackupMetrics(report: Pick<EncryptBackupReport, 'files'>, facts: RunFacts): MetricsUpdate {
   const update = new MetricsUpdate().observe('duration', { type: 'encrypted' }, facts.durationSeconds);
   if (report.files.length === 0) return update;
-  update.set('size', { type: 'encrypted' }, report.files.reduce((sum, f) => sum + (f.bytes ?? 0), 0));
+  update.set(
+    'size',
+    { type: 'encrypted' },
+    report.files.reduce((sum, f) => sum + (f.bytes ?? 0), 0),
+  );
   return update.set('lastVerified', {}, seconds(facts.at));
 }
 
 /** remote-sync.mts: a sync that left every remote file verified sets the offsite timestamp; an integrity problem is a failure. */
-export function remoteSyncMetrics(report: Pick<RemoteSyncReport, 'problems' | 'succeededAt' | 'remote'>, facts: RunFacts): MetricsUpdate {
+export function remoteSyncMetrics(
+  report: Pick<RemoteSyncReport, 'problems' | 'succeededAt' | 'remote'>,
+  facts: RunFacts,
+): MetricsUpdate {
   if (report.problems.length > 0) return failureMetrics('offsite', reasonOf(report.problems[0]!.code));
-  const update = new MetricsUpdate().observe('duration', { type: 'offsite' }, facts.durationSeconds).set('size', { type: 'offsite' }, report.remote.bytes);
-  return report.succeededAt === null ? update : update.set('offsiteLastSync', {}, seconds(new Date(report.succeededAt)));
+  const update = new MetricsUpdate()
+    .observe('duration', { type: 'offsite' }, facts.durationSeconds)
+    .set('size', { type: 'offsite' }, report.remote.bytes);
+  return report.succeededAt === null
+    ? update
+    : update.set('offsiteLastSync', {}, seconds(new Date(report.succeededAt)));
 }
 
 function seconds(at: Date): number {

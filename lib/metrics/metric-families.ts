@@ -17,7 +17,9 @@ export async function familiesOf(update: MetricsUpdate): Promise<MetricFamily[]>
     if (spec.kind === 'histogram') return new Histogram({ ...config, buckets: [...(spec.buckets ?? [])] });
     return new Gauge({ ...config, aggregator: 'first' });
   };
-  const metrics = new Map<MetricKey, Counter | Gauge | Histogram>(Object.entries(BACKUP_METRICS).map(([key, spec]) => [key as MetricKey, make(spec)]));
+  const metrics = new Map<MetricKey, Counter | Gauge | Histogram>(
+    Object.entries(BACKUP_METRICS).map(([key, spec]) => [key as MetricKey, make(spec)]),
+  );
   const touched = new Set<string>();
   for (const change of update.changes) {
     const metric = metrics.get(change.metric)!;
@@ -29,7 +31,10 @@ export async function familiesOf(update: MetricsUpdate): Promise<MetricFamily[]>
   const families = (await registry.getMetricsAsJSON()) as unknown as MetricFamily[];
   // prom-client starts label-less gauges and counters at 0: keep only the series this run touched,
   // or a run that did not verify anything would "set" the last verification time to 1970.
-  return families.map((family) => ({ ...family, values: family.values.filter((v) => touched.has(seriesKey(family.name, v.labels))) }));
+  return families.map((family) => ({
+    ...family,
+    values: family.values.filter((v) => touched.has(seriesKey(family.name, v.labels))),
+  }));
 }
 
 export interface MergeResult {
@@ -43,14 +48,26 @@ export interface MergeResult {
  * they are. A previous family of ours whose type or histogram buckets differ from today's
  * definition is dropped (a reset Prometheus handles), with a warning.
  */
-export async function mergeFamilies(previous: readonly MetricFamily[], run: readonly MetricFamily[]): Promise<MergeResult> {
+export async function mergeFamilies(
+  previous: readonly MetricFamily[],
+  run: readonly MetricFamily[],
+): Promise<MergeResult> {
   const warnings: MergeResult['warnings'] = [];
   const specs = new Map<string, MetricSpec>(Object.values(BACKUP_METRICS).map((spec) => [spec.name, spec]));
   const kept = previous.filter((family) => {
     const spec = specs.get(family.name);
     if (!spec) return true;
-    const problem = family.type !== spec.kind ? `it was a ${family.type}, it is now a ${spec.kind}` : spec.kind === 'histogram' && !sameBuckets(family, spec.buckets ?? []) ? 'its buckets changed' : null;
-    if (problem) warnings.push({ code: 'METRICS_RESET', message: `${family.name}: ${problem}; its accumulated values start again from this run` });
+    const problem =
+      family.type !== spec.kind
+        ? `it was a ${family.type}, it is now a ${spec.kind}`
+        : spec.kind === 'histogram' && !sameBuckets(family, spec.buckets ?? [])
+          ? 'its buckets changed'
+          : null;
+    if (problem)
+      warnings.push({
+        code: 'METRICS_RESET',
+        message: `${family.name}: ${problem}; its accumulated values start again from this run`,
+      });
     return problem === null;
   });
   // Run first: the "first" aggregator (gauges) then picks this run's value.
@@ -82,18 +99,22 @@ function sameBuckets(family: MetricFamily, buckets: readonly number[]): boolean 
 
 /** Stable order: families by name; samples by their labels (le aside), then _bucket (by le), _sum, _count. */
 function sortFamilies(families: MetricFamily[]): MetricFamily[] {
-  const suffixRank = (family: MetricFamily, metricName?: string) => ['', '_bucket', '_sum', '_count'].indexOf((metricName ?? family.name).slice(family.name.length));
-  const le = (labels: MetricFamily['values'][number]['labels']) => (labels.le === undefined ? 0 : labels.le === '+Inf' ? Infinity : Number(labels.le));
+  const suffixRank = (family: MetricFamily, metricName?: string) =>
+    ['', '_bucket', '_sum', '_count'].indexOf((metricName ?? family.name).slice(family.name.length));
+  const le = (labels: MetricFamily['values'][number]['labels']) =>
+    labels.le === undefined ? 0 : labels.le === '+Inf' ? Infinity : Number(labels.le);
   return [...families]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((family) => ({
       ...family,
-      values: [...family.values].sort((a, b) => {
-        const ka = seriesKey('', a.labels);
-        const kb = seriesKey('', b.labels);
-        if (ka !== kb) return ka < kb ? -1 : 1;
-        return suffixRank(family, a.metricName) - suffixRank(family, b.metricName) || le(a.labels) - le(b.labels);
-      }).map(leLast),
+      values: [...family.values]
+        .sort((a, b) => {
+          const ka = seriesKey('', a.labels);
+          const kb = seriesKey('', b.labels);
+          if (ka !== kb) return ka < kb ? -1 : 1;
+          return suffixRank(family, a.metricName) - suffixRank(family, b.metricName) || le(a.labels) - le(b.labels);
+        })
+        .map(leLast),
     }));
 }
 

@@ -14,7 +14,10 @@ const labelValue = z.union([z.string(), z.number()]);
 const valueSchema = z.strictObject({
   value: z.number(),
   labels: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/), labelValue),
-  metricName: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/).optional(),
+  metricName: z
+    .string()
+    .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/)
+    .optional(),
 });
 
 export const familySchema = z.object({
@@ -57,7 +60,10 @@ export async function readMetricsState(path: string, now: Date): Promise<LoadedS
   try {
     const parsed = stateSchema.safeParse(JSON.parse(text));
     if (parsed.success) return { families: parsed.data.families, problem: null };
-    reason = parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).slice(0, 3).join('; ');
+    reason = parsed.error.issues
+      .map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`)
+      .slice(0, 3)
+      .join('; ');
   } catch (error) {
     reason = `not JSON: ${(error as Error).message}`;
   }

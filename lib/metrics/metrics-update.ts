@@ -22,7 +22,8 @@ export class MetricsUpdate {
   }
 
   inc(metric: MetricKey, labels: Record<string, string>, value = 1): this {
-    if (!(value >= 0)) throw new ArkError('METRICS_INVALID', `${BACKUP_METRICS[metric].name} is a counter: cannot add ${value}`);
+    if (!(value >= 0))
+      throw new ArkError('METRICS_INVALID', `${BACKUP_METRICS[metric].name} is a counter: cannot add ${value}`);
     return this.add({ op: 'inc', metric, labels, value });
   }
 
@@ -42,14 +43,24 @@ export class MetricsUpdate {
 
   private add(change: MetricChange): this {
     const spec = BACKUP_METRICS[change.metric];
-    if (OP_FOR_KIND[spec.kind] !== change.op) throw new ArkError('METRICS_INVALID', `${spec.name} is a ${spec.kind}: cannot ${change.op} it`);
+    if (OP_FOR_KIND[spec.kind] !== change.op)
+      throw new ArkError('METRICS_INVALID', `${spec.name} is a ${spec.kind}: cannot ${change.op} it`);
     const given = Object.keys(change.labels).sort();
     const wanted = [...spec.labelNames].sort();
-    if (given.join() !== wanted.join()) throw new ArkError('METRICS_INVALID', `${spec.name} takes labels {${wanted.join(', ')}}, got {${given.join(', ')}}`);
+    if (given.join() !== wanted.join())
+      throw new ArkError(
+        'METRICS_INVALID',
+        `${spec.name} takes labels {${wanted.join(', ')}}, got {${given.join(', ')}}`,
+      );
     for (const [name, value] of Object.entries(change.labels)) {
-      if (!LABEL_VALUE.test(value)) throw new ArkError('METRICS_INVALID', `${spec.name}: label ${name}=${JSON.stringify(value)} is not a short lower-case code`);
+      if (!LABEL_VALUE.test(value))
+        throw new ArkError(
+          'METRICS_INVALID',
+          `${spec.name}: label ${name}=${JSON.stringify(value)} is not a short lower-case code`,
+        );
     }
-    if (!Number.isFinite(change.value)) throw new ArkError('METRICS_INVALID', `${spec.name}: ${change.value} is not a finite number`);
+    if (!Number.isFinite(change.value))
+      throw new ArkError('METRICS_INVALID', `${spec.name}: ${change.value} is not a finite number`);
     this.changes.push({ ...change, labels: { ...change.labels } });
     return this;
   }

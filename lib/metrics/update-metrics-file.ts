@@ -45,24 +45,39 @@ export async function updateMetricsFile(options: UpdateMetricsOptions): Promise<
   const stateFile = metricsStatePath(file);
   const now = options.now ?? (() => new Date());
   try {
-    const folder = await stat(dirname(file)).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' || error.code === 'ENOTDIR' ? null : Promise.reject(error)));
+    const folder = await stat(dirname(file)).catch((error: NodeJS.ErrnoException) =>
+      error.code === 'ENOENT' || error.code === 'ENOTDIR' ? null : Promise.reject(error),
+    );
     if (!folder?.isDirectory()) {
-      throw new ArkError('METRICS_DIR_MISSING', `the folder ${dirname(file)} does not exist (it should be node_exporter's textfile collector folder, e.g. /var/lib/prometheus/node-exporter)`);
+      throw new ArkError(
+        'METRICS_DIR_MISSING',
+        `the folder ${dirname(file)} does not exist (it should be node_exporter's textfile collector folder, e.g. /var/lib/prometheus/node-exporter)`,
+      );
     }
     return await withBackupLock(
-      { backupDir: dirname(file), lockName: metricsLockName(file), timeoutMs: options.lockTimeoutMs ?? METRICS_LOCK_TIMEOUT_MS, ...options.lock },
+      {
+        backupDir: dirname(file),
+        lockName: metricsLockName(file),
+        timeoutMs: options.lockTimeoutMs ?? METRICS_LOCK_TIMEOUT_MS,
+        ...options.lock,
+      },
       async () => {
         const at = now();
         const previous = await readMetricsState(stateFile, at);
         const merged = await mergeFamilies(previous.families, await familiesOf(options.update));
         await writeMetricsState(stateFile, merged.families, at);
         await writeFileAtomic(file, await renderFamilies(merged.families));
-        const warnings = previous.problem ? [{ code: 'METRICS_STATE_RESET', message: previous.problem }, ...merged.warnings] : merged.warnings;
+        const warnings = previous.problem
+          ? [{ code: 'METRICS_STATE_RESET', message: previous.problem }, ...merged.warnings]
+          : merged.warnings;
         return { file, stateFile, series: countSeries(merged.families), warnings };
       },
     );
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error); // Node's messages start with the errno code
-    throw new ArkError('METRICS_WRITE_FAILED', `metrics not written to ${file}: ${why}`, { cause: error, details: { metrics_file: file } });
+    throw new ArkError('METRICS_WRITE_FAILED', `metrics not written to ${file}: ${why}`, {
+      cause: error,
+      details: { metrics_file: file },
+    });
   }
 }

@@ -3,7 +3,10 @@ import { pipeline } from 'node:stream/promises';
 import { HashingPassThrough } from '../checksum/index.ts';
 
 /** sha256 and byte count of a stream, through optional transforms; a failure anywhere rejects (never hangs). */
-export async function digestStream(source: Readable, ...transforms: Transform[]): Promise<{ size: number; sha256: string }> {
+export async function digestStream(
+  source: Readable,
+  ...transforms: Transform[]
+): Promise<{ size: number; sha256: string }> {
   const hasher = new HashingPassThrough();
   const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
   await pipeline([source, ...transforms, hasher, discard]);

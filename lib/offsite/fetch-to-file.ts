@@ -25,26 +25,47 @@ export interface FetchedFile {
  * download (retry policy); a mismatch is never retried. Used by disk recovery to fetch the
  * newest offsite backup, with `expected` taken from the remote SHA256SUMS.
  */
-export async function fetchToFile(remote: Remote, name: string, dest: string, expected: { sha256: string; size?: number }, retry: RetryOptions = {}): Promise<FetchedFile> {
+export async function fetchToFile(
+  remote: Remote,
+  name: string,
+  dest: string,
+  expected: { sha256: string; size?: number },
+  retry: RetryOptions = {},
+): Promise<FetchedFile> {
   const tmp = join(dirname(dest), `.${basename(dest)}.part-${randomBytes(4).toString('hex')}`);
   try {
-    const got = await retrying({ target: remote.target, operation: 'get', name }, async () => {
-      const hasher = new HashingPassThrough();
-      try {
-        await pipeline(await remote.get(name), hasher, createWriteStream(tmp, { mode: 0o600, flush: true }));
-      } catch (error) {
-        // A stream that breaks after get() resolved (connection reset) is worth a retry; a local write failure is not.
-        if (error instanceof RemoteError) throw error;
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code && ['ENOSPC', 'EACCES', 'EPERM', 'EROFS', 'EDQUOT'].includes(code)) throw classifyFsError(dirname(dest), 'get', name, error);
-        throw new RemoteError('REMOTE_TRANSIENT', `download interrupted: ${(error as Error).message}`, { target: remote.target, operation: 'get', name, retryable: true, cause: error });
-      }
-      return { size: hasher.bytes, sha256: hasher.digest() };
-    }, retry);
+    const got = await retrying(
+      { target: remote.target, operation: 'get', name },
+      async () => {
+        const hasher = new HashingPassThrough();
+        try {
+          await pipeline(await remote.get(name), hasher, createWriteStream(tmp, { mode: 0o600, flush: true }));
+        } catch (error) {
+          // A stream that breaks after get() resolved (connection reset) is worth a retry; a local write failure is not.
+          if (error instanceof RemoteError) throw error;
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code && ['ENOSPC', 'EACCES', 'EPERM', 'EROFS', 'EDQUOT'].includes(code))
+            throw classifyFsError(dirname(dest), 'get', name, error);
+          throw new RemoteError('REMOTE_TRANSIENT', `download interrupted: ${(error as Error).message}`, {
+            target: remote.target,
+            operation: 'get',
+            name,
+            retryable: true,
+            cause: error,
+          });
+        }
+        return { size: hasher.bytes, sha256: hasher.digest() };
+      },
+      retry,
+    );
     if (got.sha256 !== expected.sha256 || (expected.size !== undefined && got.size !== expected.size)) {
-      throw new IntegrityError('OFFSITE_FETCH_MISMATCH', `${remote.target}: ${name} downloaded as ${got.size} bytes with sha256 ${got.sha256}, expected ${expected.size ?? '?'} bytes with sha256 ${expected.sha256}; nothing was written to ${dest}`, {
-        details: { name, expected, actual: got },
-      });
+      throw new IntegrityError(
+        'OFFSITE_FETCH_MISMATCH',
+        `${remote.target}: ${name} downloaded as ${got.size} bytes with sha256 ${got.sha256}, expected ${expected.size ?? '?'} bytes with sha256 ${expected.sha256}; nothing was written to ${dest}`,
+        {
+          details: { name, expected, actual: got },
+        },
+      );
     }
     await rename(tmp, dest);
     await fsyncDir(dirname(dest));

@@ -16,7 +16,15 @@ export { RemoteError, isRemoteError, type RemoteOperation } from './remote-error
 export { localRemote, UPLOAD_TEMP_PREFIX } from './local-remote.ts';
 export type { RsyncTarget, RsyncRemoteOptions } from './rsync-remote.ts';
 export type { S3RemoteOptions } from './s3-remote.ts';
-export { withRetry, retrying, backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy, type RetryOptions, type RetryInfo } from './with-retry.ts';
+export {
+  withRetry,
+  retrying,
+  backoffDelay,
+  DEFAULT_RETRY_POLICY,
+  type RetryPolicy,
+  type RetryOptions,
+  type RetryInfo,
+} from './with-retry.ts';
 export { withFaults, flipBit, type FaultOptions, type FaultyRemote } from './with-faults.ts';
 export { readOnly } from './read-only.ts';
 export { fetchToFile, type FetchedFile } from './fetch-to-file.ts';

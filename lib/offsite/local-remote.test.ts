@@ -16,7 +16,12 @@ describe('local remote failures', () => {
     try {
       const remote = localRemote(fs.dir);
       await remote.put('old_20261124.gpg', bodyOf('old good copy'));
-      await expect(remote.put('big_20261125.gpg', bodyOf(randomBytes(2 * 1024 * 1024)))).rejects.toMatchObject({ code: 'REMOTE_NO_SPACE', retryable: false, exitCode: 1, message: expect.stringContaining(fs.dir) });
+      await expect(remote.put('big_20261125.gpg', bodyOf(randomBytes(2 * 1024 * 1024)))).rejects.toMatchObject({
+        code: 'REMOTE_NO_SPACE',
+        retryable: false,
+        exitCode: 1,
+        message: expect.stringContaining(fs.dir),
+      });
       expect(await readdir(fs.dir)).toEqual(['old_20261124.gpg']);
     } finally {
       await fs.unmount();
@@ -26,7 +31,10 @@ describe('local remote failures', () => {
   it('a missing target folder (unmounted disk) is refused, never created', async () => {
     const missing = join(await tempDir(), 'not-mounted');
     const remote = localRemote(missing);
-    await expect(remote.put('a.gpg', bodyOf('x'))).rejects.toMatchObject({ code: 'REMOTE_TARGET_MISSING', retryable: false });
+    await expect(remote.put('a.gpg', bodyOf('x'))).rejects.toMatchObject({
+      code: 'REMOTE_TARGET_MISSING',
+      retryable: false,
+    });
     await expect(remote.list()).rejects.toMatchObject({ code: 'REMOTE_TARGET_MISSING' });
     await expect(readdir(missing)).rejects.toMatchObject({ code: 'ENOENT' });
   });
@@ -39,9 +47,14 @@ describe('local remote failures', () => {
       await writeFile(join(fs.dir, 'ro', 'keep.gpg'), 'keep');
       await chmod(join(fs.dir, 'ro'), 0o555);
       const { execFile } = await import('node:child_process');
-      await new Promise<void>((resolve, reject) => execFile('mount', ['-o', 'remount,ro', fs.dir], (error) => (error ? reject(error) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        execFile('mount', ['-o', 'remount,ro', fs.dir], (error) => (error ? reject(error) : resolve())),
+      );
       const remote = localRemote(join(fs.dir, 'ro'));
-      await expect(remote.put('a.gpg', bodyOf('x'))).rejects.toMatchObject({ code: 'REMOTE_ACCESS_DENIED', retryable: false });
+      await expect(remote.put('a.gpg', bodyOf('x'))).rejects.toMatchObject({
+        code: 'REMOTE_ACCESS_DENIED',
+        retryable: false,
+      });
       await expect(remote.delete('keep.gpg')).rejects.toMatchObject({ code: 'REMOTE_ACCESS_DENIED' });
       expect((await remote.list()).map((e) => e.name)).toEqual(['keep.gpg']);
     } finally {

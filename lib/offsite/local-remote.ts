@@ -20,7 +20,8 @@ export const UPLOAD_TEMP_PREFIX = '.ark-upload-';
  */
 export function localRemote(dir: string): Remote {
   const target = dir;
-  const fail = (operation: RemoteOperation, name: string | undefined, error: unknown) => classifyFsError(target, operation, name, error);
+  const fail = (operation: RemoteOperation, name: string | undefined, error: unknown) =>
+    classifyFsError(target, operation, name, error);
   const checked = (operation: RemoteOperation, name: string) => {
     if (!isRemoteName(name)) throw invalidName(target, operation, name);
     return join(dir, name);
@@ -96,16 +97,33 @@ export function localRemote(dir: string): Remote {
 async function assertFolder(target: string, dir: string, operation: RemoteOperation, name: string): Promise<void> {
   const info = await stat(dir).catch(() => null);
   if (!info?.isDirectory()) {
-    throw new RemoteError('REMOTE_TARGET_MISSING', `folder ${dir} does not exist: create it, or mount the offsite disk (nothing is written to a missing mount point)`, { target, operation, name, retryable: false });
+    throw new RemoteError(
+      'REMOTE_TARGET_MISSING',
+      `folder ${dir} does not exist: create it, or mount the offsite disk (nothing is written to a missing mount point)`,
+      { target, operation, name, retryable: false },
+    );
   }
 }
 
 /** errno -> a RemoteError that says what to do. I/O errors and busy files are worth a retry; the rest are not. */
-export function classifyFsError(target: string, operation: RemoteOperation, name: string | undefined, error: unknown): RemoteError {
+export function classifyFsError(
+  target: string,
+  operation: RemoteOperation,
+  name: string | undefined,
+  error: unknown,
+): RemoteError {
   if (error instanceof RemoteError) return error;
   const options = { target, operation, ...(name === undefined ? {} : { name }), cause: error };
-  if (error instanceof BodySizeError) return new RemoteError('REMOTE_BODY_SIZE', `${error.message}; nothing was committed`, { ...options, retryable: false });
-  if (error instanceof BodyReadError) return new RemoteError('REMOTE_BODY_FAILED', `${error.message}; nothing was committed`, { ...options, retryable: false });
+  if (error instanceof BodySizeError)
+    return new RemoteError('REMOTE_BODY_SIZE', `${error.message}; nothing was committed`, {
+      ...options,
+      retryable: false,
+    });
+  if (error instanceof BodyReadError)
+    return new RemoteError('REMOTE_BODY_FAILED', `${error.message}; nothing was committed`, {
+      ...options,
+      retryable: false,
+    });
   const code = (error as NodeJS.ErrnoException).code;
   switch (code) {
     case 'ENOENT':
@@ -114,11 +132,19 @@ export function classifyFsError(target: string, operation: RemoteOperation, name
         : new RemoteError('REMOTE_NOT_FOUND', 'no such file on the remote', { ...options, retryable: false });
     case 'ENOSPC':
     case 'EDQUOT':
-      return new RemoteError('REMOTE_NO_SPACE', `no space left on the target (${code}): free space or use a larger disk; nothing was committed`, { ...options, retryable: false });
+      return new RemoteError(
+        'REMOTE_NO_SPACE',
+        `no space left on the target (${code}): free space or use a larger disk; nothing was committed`,
+        { ...options, retryable: false },
+      );
     case 'EACCES':
     case 'EPERM':
     case 'EROFS':
-      return new RemoteError('REMOTE_ACCESS_DENIED', `permission denied (${code}): check the owner and mode of ${target}`, { ...options, retryable: false });
+      return new RemoteError(
+        'REMOTE_ACCESS_DENIED',
+        `permission denied (${code}): check the owner and mode of ${target}`,
+        { ...options, retryable: false },
+      );
     case 'EIO':
     case 'EBUSY':
     case 'EAGAIN':
@@ -126,6 +152,9 @@ export function classifyFsError(target: string, operation: RemoteOperation, name
     case 'ESTALE':
       return new RemoteError('REMOTE_TRANSIENT', `I/O error (${code})`, { ...options, retryable: true });
     default:
-      return new RemoteError('REMOTE_FAILED', `${(error as Error)?.message ?? String(error)}`, { ...options, retryable: false });
+      return new RemoteError('REMOTE_FAILED', `${(error as Error)?.message ?? String(error)}`, {
+        ...options,
+        retryable: false,
+      });
   }
 }

@@ -24,11 +24,18 @@ export async function openRemote(target: OffsiteTarget, env: NodeJS.ProcessEnv =
       const { rsyncRemote } = await import('./rsync-remote.ts');
       return rsyncRemote({ target, ssh });
     case 's3': {
-      const endpoint = nonEmpty(env.ARK_S3_ENDPOINT) ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
-      if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) throw new UsageError(`the S3 endpoint must be an http(s) URL, got ${JSON.stringify(endpoint)} (ARK_S3_ENDPOINT / AWS_ENDPOINT_URL)`);
+      const endpoint =
+        nonEmpty(env.ARK_S3_ENDPOINT) ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
+      if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint))
+        throw new UsageError(
+          `the S3 endpoint must be an http(s) URL, got ${JSON.stringify(endpoint)} (ARK_S3_ENDPOINT / AWS_ENDPOINT_URL)`,
+        );
       const accessKeyId = nonEmpty(env.AWS_ACCESS_KEY_ID);
       const secretAccessKey = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
-      if (!accessKeyId || !secretAccessKey) throw new UsageError('S3 credentials missing: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment (never on the command line)');
+      if (!accessKeyId || !secretAccessKey)
+        throw new UsageError(
+          'S3 credentials missing: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment (never on the command line)',
+        );
       const sessionToken = nonEmpty(env.AWS_SESSION_TOKEN);
       const { s3Remote } = await import('./s3-remote.ts');
       return s3Remote({
@@ -46,13 +53,22 @@ export async function openRemote(target: OffsiteTarget, env: NodeJS.ProcessEnv =
 
 export function sshOptionsFromEnv(env: NodeJS.ProcessEnv): SshOptions {
   const port = nonEmpty(env.ARK_SSH_PORT);
-  if (port !== undefined && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) throw new UsageError(`ARK_SSH_PORT must be a port number (1-65535), got ${JSON.stringify(port)}`);
+  if (port !== undefined && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535))
+    throw new UsageError(`ARK_SSH_PORT must be a port number (1-65535), got ${JSON.stringify(port)}`);
   const key = nonEmpty(env.ARK_SSH_KEY);
   const knownHosts = nonEmpty(env.ARK_SSH_KNOWN_HOSTS);
-  for (const [name, value] of [['ARK_SSH_KEY', key], ['ARK_SSH_KNOWN_HOSTS', knownHosts]] as const) {
-    if (value !== undefined && /['"\\\n]/.test(value)) throw new UsageError(`${name} must not contain quotes or backslashes`);
+  for (const [name, value] of [
+    ['ARK_SSH_KEY', key],
+    ['ARK_SSH_KNOWN_HOSTS', knownHosts],
+  ] as const) {
+    if (value !== undefined && /['"\\\n]/.test(value))
+      throw new UsageError(`${name} must not contain quotes or backslashes`);
   }
-  return { ...(port ? { port: Number(port) } : {}), ...(key ? { identityFile: key } : {}), ...(knownHosts ? { knownHostsFile: knownHosts } : {}) };
+  return {
+    ...(port ? { port: Number(port) } : {}),
+    ...(key ? { identityFile: key } : {}),
+    ...(knownHosts ? { knownHostsFile: knownHosts } : {}),
+  };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

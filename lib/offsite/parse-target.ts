@@ -17,23 +17,33 @@ export function parseTarget(text: string, cwd: string = process.cwd()): OffsiteT
   if (/[\0\n\r]/.test(text)) throw new UsageError('--to contains a control character');
   if (text.startsWith('s3://')) {
     const [bucket = '', ...rest] = text.slice(5).split('/');
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new UsageError(`--to ${text}: ${JSON.stringify(bucket)} is not a valid S3 bucket name`);
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+      throw new UsageError(`--to ${text}: ${JSON.stringify(bucket)} is not a valid S3 bucket name`);
     const prefix = rest.filter((p) => p !== '').join('/');
-    if (prefix.split('/').some((p) => p === '.' || p === '..')) throw new UsageError(`--to ${text}: the prefix must not contain "." or ".." segments`);
+    if (prefix.split('/').some((p) => p === '.' || p === '..'))
+      throw new UsageError(`--to ${text}: the prefix must not contain "." or ".." segments`);
     return { kind: 's3', bucket, prefix };
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) throw new UsageError(`--to ${text}: unsupported scheme; use a folder, user@host:/path (rsync over ssh) or s3://bucket/prefix`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text))
+    throw new UsageError(
+      `--to ${text}: unsupported scheme; use a folder, user@host:/path (rsync over ssh) or s3://bucket/prefix`,
+    );
   const colon = text.indexOf(':');
   const slash = text.indexOf('/');
   if (colon > 0 && (slash === -1 || colon < slash)) {
-    if (text[colon + 1] === ':') throw new UsageError(`--to ${text}: rsync daemon targets (host::module) are not supported; use user@host:/path (rsync over ssh)`);
+    if (text[colon + 1] === ':')
+      throw new UsageError(
+        `--to ${text}: rsync daemon targets (host::module) are not supported; use user@host:/path (rsync over ssh)`,
+      );
     const login = text.slice(0, colon);
     const path = text.slice(colon + 1);
     const at = login.lastIndexOf('@');
     const user = at === -1 ? undefined : login.slice(0, at);
     const host = at === -1 ? login : login.slice(at + 1);
-    if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(host)) throw new UsageError(`--to ${text}: ${JSON.stringify(host)} is not a host name or IPv4 address`);
-    if (user !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(user)) throw new UsageError(`--to ${text}: ${JSON.stringify(user)} is not a user name`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(host))
+      throw new UsageError(`--to ${text}: ${JSON.stringify(host)} is not a host name or IPv4 address`);
+    if (user !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(user))
+      throw new UsageError(`--to ${text}: ${JSON.stringify(user)} is not a user name`);
     if (path === '') throw new UsageError(`--to ${text}: give the folder on the host, e.g. ${login}:/secure/arkalia/`);
     if (path.startsWith('-')) throw new UsageError(`--to ${text}: the remote path must not start with "-"`);
     return { kind: 'rsync', ...(user === undefined ? {} : { user }), host, path };

@@ -59,12 +59,21 @@ export function planSync(input: SyncPlanInput): SyncAction[] {
   for (const file of input.local) {
     const there = remoteByName.get(file.name);
     const vouched = input.remoteSums.get(file.name);
-    const upload = (reason: string) => actions.push({ name: file.name, action: 'upload', reason, bytes: file.size, sha256: file.sha256 });
+    const upload = (reason: string) =>
+      actions.push({ name: file.name, action: 'upload', reason, bytes: file.size, sha256: file.sha256 });
     if (!there) upload('not on the remote');
     else if (there.size !== file.size) upload(`the remote copy has ${there.size} bytes, the local ${file.size}`);
     else if (vouched === undefined) upload(`the remote ${SUMS_FILE} does not vouch for the remote copy`);
-    else if (vouched !== file.sha256) upload(`the local copy differs (sha256) from what the remote ${SUMS_FILE} vouches for`);
-    else actions.push({ name: file.name, action: 'skip', reason: `same size and sha256 on the remote`, bytes: file.size, sha256: file.sha256 });
+    else if (vouched !== file.sha256)
+      upload(`the local copy differs (sha256) from what the remote ${SUMS_FILE} vouches for`);
+    else
+      actions.push({
+        name: file.name,
+        action: 'skip',
+        reason: `same size and sha256 on the remote`,
+        bytes: file.size,
+        sha256: file.sha256,
+      });
   }
 
   // Copies that will be on the remote and verified once this sync is done, by kind.
@@ -81,11 +90,23 @@ export function planSync(input: SyncPlanInput): SyncAction[] {
   for (const entry of input.remote) {
     if (localNames.has(entry.name)) continue;
     if (entry.name.startsWith(UPLOAD_TEMP_PREFIX)) {
-      actions.push({ name: entry.name, action: 'cleanup', reason: 'leftover of an interrupted upload', bytes: entry.size });
+      actions.push({
+        name: entry.name,
+        action: 'cleanup',
+        reason: 'leftover of an interrupted upload',
+        bytes: entry.size,
+      });
       continue;
     }
     if (isExcluded(entry.name)) continue;
-    const keep = (reason: string) => actions.push({ name: entry.name, action: 'keep', reason, bytes: entry.size, ...(input.remoteSums.has(entry.name) ? { sha256: input.remoteSums.get(entry.name)! } : {}) });
+    const keep = (reason: string) =>
+      actions.push({
+        name: entry.name,
+        action: 'keep',
+        reason,
+        bytes: entry.size,
+        ...(input.remoteSums.has(entry.name) ? { sha256: input.remoteSums.get(entry.name)! } : {}),
+      });
     if (refused.has(entry.name)) {
       keep('the local copy does not verify; the offsite copy is kept');
       continue;
@@ -99,12 +120,20 @@ export function planSync(input: SyncPlanInput): SyncAction[] {
       keep('gone locally, but the local folder holds no verified file: nothing is deleted');
       continue;
     }
-    const newest = (verifiedAfter.get(kind.kind) ?? []).filter((c) => c.stamp > kind.stamp).sort((a, b) => b.stamp.localeCompare(a.stamp))[0];
+    const newest = (verifiedAfter.get(kind.kind) ?? [])
+      .filter((c) => c.stamp > kind.stamp)
+      .sort((a, b) => b.stamp.localeCompare(a.stamp))[0];
     if (!newest) {
       keep(`gone locally, but it is the newest copy of ${kind.kind} offsite`);
       continue;
     }
-    actions.push({ name: entry.name, action: 'delete', reason: `gone locally; a newer verified copy of ${kind.kind} is kept offsite (${newest.name})`, bytes: entry.size, newerCopy: newest.name });
+    actions.push({
+      name: entry.name,
+      action: 'delete',
+      reason: `gone locally; a newer verified copy of ${kind.kind} is kept offsite (${newest.name})`,
+      bytes: entry.size,
+      newerCopy: newest.name,
+    });
   }
   return actions.sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -25,10 +25,18 @@ export interface LocalSource {
  */
 export async function readLocalSource(dir: string): Promise<LocalSource> {
   const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') throw new NotFoundError('ENCRYPTED_DIR_MISSING', `${dir} does not exist: run encrypted-backup first, or check --backup-dir / ARK_BACKUP_DIR`, { cause: error });
+    if (error.code === 'ENOENT')
+      throw new NotFoundError(
+        'ENCRYPTED_DIR_MISSING',
+        `${dir} does not exist: run encrypted-backup first, or check --backup-dir / ARK_BACKUP_DIR`,
+        { cause: error },
+      );
     throw error;
   });
-  const candidates = entries.filter((e) => e.isFile() && !isExcluded(e.name)).map((e) => e.name).sort();
+  const candidates = entries
+    .filter((e) => e.isFile() && !isExcluded(e.name))
+    .map((e) => e.name)
+    .sort();
   let sumsText: string | undefined;
   try {
     sumsText = await readFile(join(dir, SUMS_FILE), 'utf8');
@@ -37,14 +45,21 @@ export async function readLocalSource(dir: string): Promise<LocalSource> {
   }
   if (sumsText === undefined) {
     if (candidates.length === 0) return { dir, files: [], refused: [], missing: [] };
-    throw new IntegrityError('ENCRYPTED_SUMS_MISSING', `${join(dir, SUMS_FILE)} is missing: nothing vouches for the ${candidates.length} file(s) in ${dir}, so none is sent (encrypted-backup writes it; \`sha256sum *.gpg > ${SUMS_FILE}\` in that folder makes one by hand)`);
+    throw new IntegrityError(
+      'ENCRYPTED_SUMS_MISSING',
+      `${join(dir, SUMS_FILE)} is missing: nothing vouches for the ${candidates.length} file(s) in ${dir}, so none is sent (encrypted-backup writes it; \`sha256sum *.gpg > ${SUMS_FILE}\` in that folder makes one by hand)`,
+    );
   }
   const listed = new Map(parseChecksumFile(sumsText, join(dir, SUMS_FILE)).map((e) => [e.name, e.sha256]));
   const files: LocalFile[] = [];
   const refused: LocalSource['refused'] = [];
   for (const name of candidates) {
     if (!isRemoteName(name)) {
-      refused.push({ name, reason: 'its name has characters other than letters, digits and _ . + -', integrity: false });
+      refused.push({
+        name,
+        reason: 'its name has characters other than letters, digits and _ . + -',
+        integrity: false,
+      });
       continue;
     }
     const expected = listed.get(name);
@@ -54,7 +69,11 @@ export async function readLocalSource(dir: string): Promise<LocalSource> {
     }
     const { sha256, bytes } = await sha256File(join(dir, name));
     if (sha256 !== expected) {
-      refused.push({ name, reason: `sha256 ${sha256} does not match ${expected} in ${SUMS_FILE}: the local copy is corrupt`, integrity: true });
+      refused.push({
+        name,
+        reason: `sha256 ${sha256} does not match ${expected} in ${SUMS_FILE}: the local copy is corrupt`,
+        integrity: true,
+      });
       continue;
     }
     files.push({ name, size: bytes, sha256 });
@@ -63,4 +82,3 @@ export async function readLocalSource(dir: string): Promise<LocalSource> {
   const missing = [...listed.keys()].filter((name) => !present.has(name)).sort();
   return { dir, files, refused, missing };
 }
-

@@ -7,7 +7,10 @@ import type { Remote } from './remote.ts';
  */
 export function readOnly(remote: Remote): Remote {
   const refuse = (operation: string, name: string): never => {
-    throw new ArkError('DRY_RUN_WRITE', `${remote.target}: refused ${operation} ${name} during a dry run (this is a bug)`);
+    throw new ArkError(
+      'DRY_RUN_WRITE',
+      `${remote.target}: refused ${operation} ${name} during a dry run (this is a bug)`,
+    );
   };
   return {
     target: remote.target,

@@ -27,7 +27,13 @@ export class RemoteError extends ArkError {
       exitCode: EXIT.failed,
       retryable: options.retryable,
       cause: options.cause,
-      details: { target: options.target, operation: options.operation, ...(options.name ? { name: options.name } : {}), retryable: options.retryable, ...options.details },
+      details: {
+        target: options.target,
+        operation: options.operation,
+        ...(options.name ? { name: options.name } : {}),
+        retryable: options.retryable,
+        ...options.details,
+      },
     });
     this.target = options.target;
     this.operation = options.operation;
@@ -54,5 +60,9 @@ export function isRemoteError(error: unknown): error is RemoteError {
 
 /** An invalid name never reaches a backend (no path traversal, no option injection). */
 export function invalidName(target: string, operation: RemoteOperation, name: string): RemoteError {
-  return new RemoteError('REMOTE_INVALID_NAME', `refusing file name ${JSON.stringify(name)}: only letters, digits and _ . + - are allowed`, { target, operation, retryable: false });
+  return new RemoteError(
+    'REMOTE_INVALID_NAME',
+    `refusing file name ${JSON.stringify(name)}: only letters, digits and _ . + - are allowed`,
+    { target, operation, retryable: false },
+  );
 }

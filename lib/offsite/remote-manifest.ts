@@ -24,16 +24,25 @@ export async function readRemoteManifest(remote: Remote, sink: EventSink): Promi
   for await (const chunk of await remote.get(SUMS_FILE)) chunks.push(Buffer.from(chunk as Buffer));
   const text = Buffer.concat(chunks).toString('utf8');
   try {
-    return { sums: new Map(parseChecksumFile(text, `${remote.target}${SUMS_FILE}`).map((e) => [e.name, e.sha256])), text };
+    return {
+      sums: new Map(parseChecksumFile(text, `${remote.target}${SUMS_FILE}`).map((e) => [e.name, e.sha256])),
+      text,
+    };
   } catch (error) {
     if (!(error instanceof IntegrityError)) throw error;
-    sink({ kind: 'warning', code: 'OFFSITE_MANIFEST_UNREADABLE', message: `${error.message}; it is ignored and rewritten, nothing is deleted on its word` });
+    sink({
+      kind: 'warning',
+      code: 'OFFSITE_MANIFEST_UNREADABLE',
+      message: `${error.message}; it is ignored and rewritten, nothing is deleted on its word`,
+    });
     return { sums: new Map(), text };
   }
 }
 
 export function formatRemoteManifest(sums: ReadonlyMap<string, string>): string {
-  const entries: ChecksumEntry[] = [...sums].sort(([a], [b]) => a.localeCompare(b)).map(([name, sha256]) => ({ name, sha256 }));
+  const entries: ChecksumEntry[] = [...sums]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, sha256]) => ({ name, sha256 }));
   return formatChecksumFile(entries);
 }
 

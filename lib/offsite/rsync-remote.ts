@@ -54,7 +54,12 @@ export function rsyncRemote(options: RsyncRemoteOptions): Remote {
     return remotePath(name);
   };
   const scratch = () => mkdtemp(join(options.tmpDir ?? tmpdir(), 'ark-rsync-'));
-  const rsync = (operation: RemoteOperation, name: string | undefined, args: string[]) => run(options.rsyncPath ?? 'rsync', [...common, ...args], { target, operation, ...(name === undefined ? {} : { name }) });
+  const rsync = (operation: RemoteOperation, name: string | undefined, args: string[]) =>
+    run(options.rsyncPath ?? 'rsync', [...common, ...args], {
+      target,
+      operation,
+      ...(name === undefined ? {} : { name }),
+    });
 
   const listing = async (operation: RemoteOperation, path: string, name?: string): Promise<RemoteEntry[]> => {
     const { stdout } = await rsync(operation, name, ['--list-only', path]);
@@ -98,7 +103,13 @@ export function rsyncRemote(options: RsyncRemoteOptions): Remote {
         let source = body.path;
         if (source !== undefined) {
           const size = (await stat(source)).size;
-          if (size !== body.size) throw new RemoteError('REMOTE_BODY_SIZE', new BodySizeError(body.size, size).message, { target, operation: 'put', name, retryable: false });
+          if (size !== body.size)
+            throw new RemoteError('REMOTE_BODY_SIZE', new BodySizeError(body.size, size).message, {
+              target,
+              operation: 'put',
+              name,
+              retryable: false,
+            });
         } else {
           // rsync sends files, not streams: spool the body to local scratch first.
           source = join(dir, name);
@@ -106,7 +117,13 @@ export function rsyncRemote(options: RsyncRemoteOptions): Remote {
             await pipeline(sized(body.open(), body.size), createWriteStream(source, { mode: 0o600 }));
           } catch (error) {
             const code = error instanceof BodySizeError ? 'REMOTE_BODY_SIZE' : 'REMOTE_BODY_FAILED';
-            throw new RemoteError(code, `${(error as Error).message}; nothing was sent`, { target, operation: 'put', name, retryable: false, cause: error });
+            throw new RemoteError(code, `${(error as Error).message}; nothing was sent`, {
+              target,
+              operation: 'put',
+              name,
+              retryable: false,
+              cause: error,
+            });
           }
         }
         await rsync('put', name, ['-I', '-p', '--chmod=F600', source, dest]);
@@ -123,7 +140,15 @@ export function rsyncRemote(options: RsyncRemoteOptions): Remote {
       // Sync an empty folder onto the target with a filter that lets --delete see only <name>.
       const dir = await scratch();
       try {
-        await rsync('delete', name, ['-d', '--delete', '--existing', `--include=/${name}`, '--exclude=*', `${dir}/`, `${spec}/`]);
+        await rsync('delete', name, [
+          '-d',
+          '--delete',
+          '--existing',
+          `--include=/${name}`,
+          '--exclude=*',
+          `${dir}/`,
+          `${spec}/`,
+        ]);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
@@ -147,7 +172,11 @@ interface RunResult {
 }
 
 /** rsync with an argument array; a non-zero exit becomes a classified RemoteError. */
-function run(command: string, args: string[], where: { target: string; operation: RemoteOperation; name?: string }): Promise<RunResult> {
+function run(
+  command: string,
+  args: string[],
+  where: { target: string; operation: RemoteOperation; name?: string },
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     let stdout = '';

@@ -1,4 +1,14 @@
-import { AbortMultipartUploadCommand, CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -54,7 +64,8 @@ export function s3Remote(options: S3RemoteOptions): Remote {
     if (!isRemoteName(name)) throw invalidName(target, operation, name);
     return `${prefix}${name}`;
   };
-  const fail = (operation: RemoteOperation, name: string | undefined, error: unknown) => classifyS3Error(error, { target, bucket, operation, ...(name === undefined ? {} : { name }) });
+  const fail = (operation: RemoteOperation, name: string | undefined, error: unknown) =>
+    classifyS3Error(error, { target, bucket, operation, ...(name === undefined ? {} : { name }) });
 
   /** One upload of `body` to `Key`: a PUT up to partSize, multipart above. Aborts the request when the body fails. */
   const upload = async (Key: string, body: PutBody) => {
@@ -64,34 +75,50 @@ export function s3Remote(options: S3RemoteOptions): Remote {
     stream.once('error', (error) => abort.abort(error));
     const bodyError = () => (abort.signal.aborted ? abort.signal.reason : undefined);
     if (body.size <= partSize) {
-      await client.send(new PutObjectCommand({
-        Bucket: bucket,
-        Key,
-        Body: stream,
-        ContentLength: body.size,
-        // A store that implements it (AWS) rejects a body corrupted on the way (BadDigest).
-        ...(body.sha256 ? { ChecksumSHA256: Buffer.from(body.sha256, 'hex').toString('base64') } : {}),
-      }), { abortSignal: abort.signal }).catch((error: unknown) => {
-        throw bodyError() ?? error;
-      });
+      await client
+        .send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key,
+            Body: stream,
+            ContentLength: body.size,
+            // A store that implements it (AWS) rejects a body corrupted on the way (BadDigest).
+            ...(body.sha256 ? { ChecksumSHA256: Buffer.from(body.sha256, 'hex').toString('base64') } : {}),
+          }),
+          { abortSignal: abort.signal },
+        )
+        .catch((error: unknown) => {
+          throw bodyError() ?? error;
+        });
       return;
     }
     // Parts stay invisible until CompleteMultipartUpload. On failure we abort the upload
     // ourselves (best effort: a store without AbortMultipartUpload, like s3rver, must not
     // hide the real error); a bucket lifecycle rule should expire stray parts anyway.
-    const multipart = new Upload({ client, params: { Bucket: bucket, Key, Body: stream, ContentLength: body.size }, partSize, queueSize: 2, leavePartsOnError: true });
+    const multipart = new Upload({
+      client,
+      params: { Bucket: bucket, Key, Body: stream, ContentLength: body.size },
+      partSize,
+      queueSize: 2,
+      leavePartsOnError: true,
+    });
     abort.signal.addEventListener('abort', () => void multipart.abort().catch(() => {}));
     try {
       await multipart.done();
     } catch (error) {
-      if (multipart.uploadId) await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId: multipart.uploadId })).catch(() => {});
+      if (multipart.uploadId)
+        await client
+          .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId: multipart.uploadId }))
+          .catch(() => {});
       throw bodyError() ?? error;
     }
   };
 
   const head = async (name: string) => {
     try {
-      return await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key('stat', name), ChecksumMode: 'ENABLED' }));
+      return await client.send(
+        new HeadObjectCommand({ Bucket: bucket, Key: key('stat', name), ChecksumMode: 'ENABLED' }),
+      );
     } catch (error) {
       const failure = fail('stat', name, error);
       if (failure.code === 'REMOTE_NOT_FOUND') return null;
@@ -106,7 +133,14 @@ export function s3Remote(options: S3RemoteOptions): Remote {
       let token: string | undefined;
       try {
         do {
-          const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ...(token ? { ContinuationToken: token } : {}) }));
+          const page = await client.send(
+            new ListObjectsV2Command({
+              Bucket: bucket,
+              Prefix: prefix,
+              Delimiter: '/',
+              ...(token ? { ContinuationToken: token } : {}),
+            }),
+          );
           for (const object of page.Contents ?? []) {
             const name = object.Key!.slice(prefix.length);
             if (name !== '') entries.push({ name, size: object.Size ?? 0 });
@@ -141,7 +175,14 @@ export function s3Remote(options: S3RemoteOptions): Remote {
       try {
         await upload(tempKey, body);
         // ChecksumAlgorithm makes AWS store a full-object sha256 of the copy: digest() then needs no download.
-        await client.send(new CopyObjectCommand({ Bucket: bucket, Key, CopySource: encodeURIComponent(`${bucket}/${tempKey}`).replace(/%2F/g, '/'), ChecksumAlgorithm: 'SHA256' }));
+        await client.send(
+          new CopyObjectCommand({
+            Bucket: bucket,
+            Key,
+            CopySource: encodeURIComponent(`${bucket}/${tempKey}`).replace(/%2F/g, '/'),
+            ChecksumAlgorithm: 'SHA256',
+          }),
+        );
       } catch (error) {
         throw fail('put', name, error);
       } finally {
@@ -158,7 +199,13 @@ export function s3Remote(options: S3RemoteOptions): Remote {
     },
     async digest(name): Promise<RemoteDigest> {
       const info = await head(name);
-      if (!info) throw new RemoteError('REMOTE_NOT_FOUND', 'no such object', { target, operation: 'digest', name, retryable: false });
+      if (!info)
+        throw new RemoteError('REMOTE_NOT_FOUND', 'no such object', {
+          target,
+          operation: 'digest',
+          name,
+          retryable: false,
+        });
       const serverSha = fullObjectSha256(info.ChecksumSHA256, info.ChecksumType);
       if (serverSha) return { size: info.ContentLength ?? 0, sha256: serverSha, method: 'server-checksum' };
       try {

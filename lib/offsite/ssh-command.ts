@@ -19,12 +19,26 @@ export interface SshOptions {
  */
 export function sshCommand(options: SshOptions): string {
   const quote = (value: string) => {
-    if (/['"\\\n]/.test(value)) throw new RangeError(`path ${JSON.stringify(value)} contains a quote or backslash, which rsync's -e cannot carry`);
+    if (/['"\\\n]/.test(value))
+      throw new RangeError(
+        `path ${JSON.stringify(value)} contains a quote or backslash, which rsync's -e cannot carry`,
+      );
     return `'${value}'`;
   };
-  const parts = ['ssh', '-o', 'BatchMode=yes', '-o', `ConnectTimeout=${options.connectTimeoutSec ?? 10}`, '-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=3'];
+  const parts = [
+    'ssh',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    `ConnectTimeout=${options.connectTimeoutSec ?? 10}`,
+    '-o',
+    'ServerAliveInterval=15',
+    '-o',
+    'ServerAliveCountMax=3',
+  ];
   if (options.port !== undefined) parts.push('-p', String(options.port));
   if (options.identityFile !== undefined) parts.push('-i', quote(options.identityFile), '-o', 'IdentitiesOnly=yes');
-  if (options.knownHostsFile !== undefined) parts.push('-o', quote(`UserKnownHostsFile=${options.knownHostsFile}`), '-o', 'StrictHostKeyChecking=yes');
+  if (options.knownHostsFile !== undefined)
+    parts.push('-o', quote(`UserKnownHostsFile=${options.knownHostsFile}`), '-o', 'StrictHostKeyChecking=yes');
   return parts.join(' ');
 }

@@ -14,7 +14,11 @@ export interface FaultOptions {
   flipBitOnPut?: boolean | ((name: string) => boolean);
   flipOffset?: number;
   /** Fail every nth call (counted over `operations`, default all) before it reaches the backend. */
-  failEvery?: { n: number; operations?: readonly RemoteOperation[]; error?: (operation: RemoteOperation, name: string | undefined) => Error };
+  failEvery?: {
+    n: number;
+    operations?: readonly RemoteOperation[];
+    error?: (operation: RemoteOperation, name: string | undefined) => Error;
+  };
 }
 
 export type FaultyRemote = Remote & {
@@ -25,7 +29,8 @@ export type FaultyRemote = Remote & {
 export function withFaults(remote: Remote, options: FaultOptions = {}): FaultyRemote {
   const calls: FaultyRemote['calls'] = [];
   let counted = 0;
-  const wants = (option: FaultOptions['flipBitOnRead'], name: string) => (typeof option === 'function' ? option(name) : option === true);
+  const wants = (option: FaultOptions['flipBitOnRead'], name: string) =>
+    typeof option === 'function' ? option(name) : option === true;
   const offset = options.flipOffset ?? 0;
 
   const enter = (operation: RemoteOperation, name: string | undefined) => {
@@ -36,7 +41,15 @@ export function withFaults(remote: Remote, options: FaultOptions = {}): FaultyRe
     counted += 1;
     if (counted % every.n !== 0) return;
     call.failed = true;
-    throw every.error?.(operation, name) ?? new RemoteError('REMOTE_TRANSIENT', `injected fault (call ${counted})`, { target: remote.target, operation, ...(name === undefined ? {} : { name }), retryable: true });
+    throw (
+      every.error?.(operation, name) ??
+      new RemoteError('REMOTE_TRANSIENT', `injected fault (call ${counted})`, {
+        target: remote.target,
+        operation,
+        ...(name === undefined ? {} : { name }),
+        retryable: true,
+      })
+    );
   };
 
   const faulty: FaultyRemote = {

@@ -19,7 +19,12 @@ export interface RetryPolicy {
 }
 
 /** 5 attempts, waiting ~0.5 s, 1 s, 2 s, 4 s (±25 % jitter): about 8 s before giving up. */
-export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({ retries: 4, minDelayMs: 500, maxDelayMs: 8_000, factor: 2 });
+export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
+  retries: 4,
+  minDelayMs: 500,
+  maxDelayMs: 8_000,
+  factor: 2,
+});
 
 export interface RetryInfo {
   target: string;
@@ -51,7 +56,11 @@ export function backoffDelay(retry: number, policy: RetryPolicy, random: () => n
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Run `fn` under the retry policy. */
-export async function retrying<T>(what: { target: string; operation: RemoteOperation; name?: string }, fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+export async function retrying<T>(
+  what: { target: string; operation: RemoteOperation; name?: string },
+  fn: () => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
   const policy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
   const sleep = options.sleep ?? realSleep;
   let attempts = 0;
@@ -70,7 +79,15 @@ export async function retrying<T>(what: { target: string; operation: RemoteOpera
         onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
           if (!(error instanceof RemoteError && error.retryable) || retriesLeft === 0) return;
           const delayMs = backoffDelay(attemptNumber, policy, options.random);
-          options.onRetry?.({ target: what.target, operation: what.operation, name: what.name ?? null, attempt: attemptNumber, retriesLeft, delayMs, error });
+          options.onRetry?.({
+            target: what.target,
+            operation: what.operation,
+            name: what.name ?? null,
+            attempt: attemptNumber,
+            retriesLeft,
+            delayMs,
+            error,
+          });
           await sleep(delayMs);
         },
       },

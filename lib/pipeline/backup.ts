@@ -1,7 +1,14 @@
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
-import { assertZstdAvailable, measurePlan, planArchives, resolveTarProducer, type ArchivePlan, type TarChoice } from '../archive/index.ts';
+import {
+  assertZstdAvailable,
+  measurePlan,
+  planArchives,
+  resolveTarProducer,
+  type ArchivePlan,
+  type TarChoice,
+} from '../archive/index.ts';
 import { buildManifest, formatChecksumFile, type BackupManifest } from '../checksum/index.ts';
 import { ArkError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
@@ -10,7 +17,16 @@ import { fsyncDir, writeFileAtomic } from '../state/index.ts';
 import { readArkaliaVersion, readGitCommit } from './host-facts.ts';
 import { processExists, withBackupLock } from '../lock/index.ts';
 import { pruneAfterBackup, type PruneOutcome } from './prune.ts';
-import { archiveFileName, backupDirName, checksumFileName, dailyDir, manifestFileName, partialName, partialOwner, partialPrefix } from '../layout/index.ts';
+import {
+  archiveFileName,
+  backupDirName,
+  checksumFileName,
+  dailyDir,
+  manifestFileName,
+  partialName,
+  partialOwner,
+  partialPrefix,
+} from '../layout/index.ts';
 import { ProgressReporter } from './progress-reporter.ts';
 import { checkToml, runInOrder, tomlFilesIn, writeArchive } from './write-archive.ts';
 import { assertRootFolder } from '../tree/index.ts';
@@ -73,7 +89,17 @@ export async function runFullBackup(options: FullBackupOptions): Promise<FullBac
     const report = await writeFullBackup(options);
     if (!options.prune) return report;
     const { backupDir, sink, policy, now } = options;
-    return { ...report, prune: await pruneAfterBackup({ lock, backupDir, date: report.date, retention: policy.retention, sink, ...(now ? { now } : {}) }) };
+    return {
+      ...report,
+      prune: await pruneAfterBackup({
+        lock,
+        backupDir,
+        date: report.date,
+        retention: policy.retention,
+        sink,
+        ...(now ? { now } : {}),
+      }),
+    };
   });
 }
 
@@ -94,9 +120,15 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
   if (options.dryRun) return planOnly(options, finalDir);
   await mkdir(daily, { recursive: true });
   await removeStalePartials(daily, date, finalDir, sink);
-  const exists = await stat(finalDir).then(() => true, () => false);
+  const exists = await stat(finalDir).then(
+    () => true,
+    () => false,
+  );
   if (exists && !options.replace) {
-    throw new ArkError('BACKUP_EXISTS', `a backup for ${date} already exists: ${finalDir}. Pass --replace to replace it (the old one is kept until the new one is complete), or --date for another date.`);
+    throw new ArkError(
+      'BACKUP_EXISTS',
+      `a backup for ${date} already exists: ${finalDir}. Pass --replace to replace it (the old one is kept until the new one is complete), or --date for another date.`,
+    );
   }
 
   // 2. Write into a fresh hidden partial folder beside the final one.
@@ -114,22 +146,48 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
       }
     }
     const work = plans.filter((plan) => plan.paths.length > 0);
-    if (work.length === 0) throw new ArkError('BACKUP_EMPTY', `nothing to back up under ${root}: no path of the policy exists there`);
+    if (work.length === 0)
+      throw new ArkError('BACKUP_EMPTY', `nothing to back up under ${root}: no path of the policy exists there`);
     const sizes = await Promise.all(work.map((plan) => measurePlan(plan.cwd, plan.paths)));
-    const progress = new ProgressReporter({ sink, totalBytes: sizes.reduce((sum, size) => sum + size.tarBytes, 0), ...(options.clock ? { now: options.clock } : {}) });
-    const invalidStates: { path: string; reason: string }[] = [];
-    const archives = await runInOrder(work, options.archiveConcurrency ?? DEFAULT_ARCHIVE_CONCURRENCY, async (plan, i) => {
-      sink({ kind: 'step', step: `archive-${plan.name}`, message: `archiving ${plan.name}: ${plan.paths.join(' ')}` });
-      try {
-        return await writeArchive({ plan, partial, date, policy, root, sink, invalidStates, size: sizes[i]!, progress, ...(options.tar ? { tar: options.tar } : {}) });
-      } catch (error) {
-        throw archiveFailed(plan, date, error);
-      }
+    const progress = new ProgressReporter({
+      sink,
+      totalBytes: sizes.reduce((sum, size) => sum + size.tarBytes, 0),
+      ...(options.clock ? { now: options.clock } : {}),
     });
+    const invalidStates: { path: string; reason: string }[] = [];
+    const archives = await runInOrder(
+      work,
+      options.archiveConcurrency ?? DEFAULT_ARCHIVE_CONCURRENCY,
+      async (plan, i) => {
+        sink({
+          kind: 'step',
+          step: `archive-${plan.name}`,
+          message: `archiving ${plan.name}: ${plan.paths.join(' ')}`,
+        });
+        try {
+          return await writeArchive({
+            plan,
+            partial,
+            date,
+            policy,
+            root,
+            sink,
+            invalidStates,
+            size: sizes[i]!,
+            progress,
+            ...(options.tar ? { tar: options.tar } : {}),
+          });
+        } catch (error) {
+          throw archiveFailed(plan, date, error);
+        }
+      },
+    );
 
     // 4. Checksums in `sha256sum -c` format, then the manifest.
     sink({ kind: 'step', step: 'checksums', message: 'writing checksums and manifest' });
-    const checksumText = formatChecksumFile([...archives].sort((a, b) => a.file.localeCompare(b.file)).map((a) => ({ sha256: a.sha256, name: a.file })));
+    const checksumText = formatChecksumFile(
+      [...archives].sort((a, b) => a.file.localeCompare(b.file)).map((a) => ({ sha256: a.sha256, name: a.file })),
+    );
     await writeFileAtomic(join(partial, checksumFileName(date)), checksumText);
     const manifest = buildManifest({
       date,
@@ -159,19 +217,33 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
 
 /** What a plan leaves out, and why: patterns that matched nothing, links never followed. */
 function skippedOf(plan: ArchivePlan): [path: string, reason: string][] {
-  return [...plan.unmatched.map((p): [string, string] => [p, 'not present']), ...plan.links.map((l): [string, string] => [l.path, `a link (to ${l.target}): never followed, not archived`])];
+  return [
+    ...plan.unmatched.map((p): [string, string] => [p, 'not present']),
+    ...plan.links.map((l): [string, string] => [l.path, `a link (to ${l.target}): never followed, not archived`]),
+  ];
 }
 
 /** --dry-run: what each archive would hold and which states are invalid; nothing is written. */
 async function planOnly(options: FullBackupOptions, finalDir: string): Promise<FullBackupReport> {
   const { root, policy, sink, date } = options;
-  const exists = await stat(finalDir).then(() => true, () => false);
+  const exists = await stat(finalDir).then(
+    () => true,
+    () => false,
+  );
   const invalidStates: { path: string; reason: string }[] = [];
   for (const plan of await planArchives(policy, root)) {
     for (const [path, reason] of skippedOf(plan)) sink({ kind: 'dataset-skipped', archive: plan.name, path, reason });
     if (plan.paths.length === 0) continue;
-    const compression = plan.compression === 'gzip' ? `gzip ${plan.gzipLevel}` : plan.compression === 'zstd' ? `zstd ${plan.zstdLevel}` : 'uncompressed';
-    sink({ kind: 'dry-run', message: `would write ${archiveFileName(plan.prefix, date, plan.compression)} (${plan.sensitive ? 'mode 0600, ' : ''}${compression}): ${plan.paths.join(' ')}` });
+    const compression =
+      plan.compression === 'gzip'
+        ? `gzip ${plan.gzipLevel}`
+        : plan.compression === 'zstd'
+          ? `zstd ${plan.zstdLevel}`
+          : 'uncompressed';
+    sink({
+      kind: 'dry-run',
+      message: `would write ${archiveFileName(plan.prefix, date, plan.compression)} (${plan.sensitive ? 'mode 0600, ' : ''}${compression}): ${plan.paths.join(' ')}`,
+    });
     if (plan.cwd !== root) continue;
     for (const path of [...(await tomlFilesIn(policy, root, plan.paths))].sort()) {
       checkToml(path, await readFile(join(root, path)), (p, reason) => {
@@ -180,20 +252,27 @@ async function planOnly(options: FullBackupOptions, finalDir: string): Promise<F
       });
     }
   }
-  if (exists) sink({ kind: 'dry-run', message: `${finalDir} already exists: ${options.replace ? 'it would be replaced' : 'the run would stop (pass --replace)'}` });
+  if (exists)
+    sink({
+      kind: 'dry-run',
+      message: `${finalDir} already exists: ${options.replace ? 'it would be replaced' : 'the run would stop (pass --replace)'}`,
+    });
   sink({ kind: 'dry-run', message: `would publish ${finalDir}` });
   return { dir: finalDir, date, manifest: null, invalidStates, replaced: false, dryRun: true };
 }
-
 
 /** An unreadable file (EACCES, a FIFO, a file that shrank) fails the whole backup, by name. */
 function archiveFailed(plan: ArchivePlan, date: string, error: unknown): ArkError {
   if (error instanceof ArkError) return error;
   const reason = error instanceof Error ? error.message : String(error);
-  return new ArkError('ARCHIVE_FAILED', `cannot write ${archiveFileName(plan.prefix, date, plan.compression)} (${plan.name}): ${reason}. Nothing was published; fix the file or the policy and run again.`, {
-    cause: error,
-    details: { archive: plan.name },
-  });
+  return new ArkError(
+    'ARCHIVE_FAILED',
+    `cannot write ${archiveFileName(plan.prefix, date, plan.compression)} (${plan.name}): ${reason}. Nothing was published; fix the file or the policy and run again.`,
+    {
+      cause: error,
+      details: { archive: plan.name },
+    },
+  );
 }
 
 async function publish(partial: string, finalDir: string, replacing: boolean): Promise<void> {
@@ -219,13 +298,27 @@ async function removeStalePartials(daily: string, date: string, finalDir: string
     const pid = partialOwner(name);
     if (pid !== null && pid !== process.pid && processExists(pid)) continue;
     // A --replace run that died between its two renames: the set-aside old backup is the only one.
-    if (name.endsWith('.replaced') && !(await stat(finalDir).then(() => true, () => false))) {
+    if (
+      name.endsWith('.replaced') &&
+      !(await stat(finalDir).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       await rename(join(daily, name), finalDir);
       await fsyncDir(daily);
-      sink({ kind: 'warning', code: 'REPLACED_BACKUP_RESTORED', message: `restored ${backupDirName(date)} from ${name}, set aside by a --replace run that crashed` });
+      sink({
+        kind: 'warning',
+        code: 'REPLACED_BACKUP_RESTORED',
+        message: `restored ${backupDirName(date)} from ${name}, set aside by a --replace run that crashed`,
+      });
       continue;
     }
     await rm(join(daily, name), { recursive: true, force: true });
-    sink({ kind: 'warning', code: 'STALE_PARTIAL_REMOVED', message: `removed an unfinished backup left by a crashed run: ${name}` });
+    sink({
+      kind: 'warning',
+      code: 'STALE_PARTIAL_REMOVED',
+      message: `removed an unfinished backup left by a crashed run: ${name}`,
+    });
   }
 }

@@ -21,7 +21,15 @@ beforeAll(async () => {
   const root = await copyFixture();
   original = await digest(root);
   pristine = await tempDir('ark-bk-');
-  await runFullBackup({ root, backupDir: pristine, date: '20260110', policy, sink: () => {}, gitCommit: async () => null, host: 'test' });
+  await runFullBackup({
+    root,
+    backupDir: pristine,
+    date: '20260110',
+    policy,
+    sink: () => {},
+    gitCommit: async () => null,
+    host: 'test',
+  });
 });
 
 async function digest(dir: string): Promise<Record<string, string>> {
@@ -31,7 +39,14 @@ async function digest(dir: string): Promise<Record<string, string>> {
 /** The fixture with its state folders lost and zeroia's config corrupted, beside a copy of its backup. */
 async function disaster() {
   const root = await copyFixture();
-  for (const dir of ['modules/zeroia/state', 'modules/reflexia/state', 'modules/cognitive_reactor/state', 'state', 'global_state']) await rm(join(root, dir), { recursive: true });
+  for (const dir of [
+    'modules/zeroia/state',
+    'modules/reflexia/state',
+    'modules/cognitive_reactor/state',
+    'state',
+    'global_state',
+  ])
+    await rm(join(root, dir), { recursive: true });
   await writeFile(join(root, 'config/zeroia_config.toml'), 'broken = = 1\n');
   const backupDir = await tempDir('ark-bk-');
   await cp(pristine, backupDir, { recursive: true });
@@ -45,20 +60,30 @@ function fakeDocker(timeline: string[], options: { unhealthy?: string; api?: num
     start: async (t) => void timeline.push(`start ${t.name}`),
     async waitHealthy(t) {
       timeline.push(`healthy? ${t.name}`);
-      if (t.name === options.unhealthy) throw new ServiceError('SERVICE_UNHEALTHY', `${t.container} did not become healthy within 60 s (last: health unhealthy)`);
+      if (t.name === options.unhealthy)
+        throw new ServiceError(
+          'SERVICE_UNHEALTHY',
+          `${t.container} did not become healthy within 60 s (last: health unhealthy)`,
+        );
       return { healthy: true, via: 'http', detail: '200' };
     },
     logsTail: async (t) => (timeline.push(`logs ${t.name}`), `${t.name} log\n`),
-    probe: async (t, path) => (timeline.push(`GET ${t.name}${path}`), { url: `http://127.0.0.1:8000${path}`, status: options.api ?? 200 }),
+    probe: async (t, path) => (
+      timeline.push(`GET ${t.name}${path}`), { url: `http://127.0.0.1:8000${path}`, status: options.api ?? 200 }
+    ),
   };
 }
 
 const timed = (timeline: string[]) => {
   const sink = recordingSink();
-  return Object.assign((e: ArkEvent) => {
-    sink(e);
-    if (e.kind === 'state-preserved' || e.kind === 'prestart-check' || e.kind === 'checksum-verified') timeline.push(e.kind);
-  }, { events: sink.events });
+  return Object.assign(
+    (e: ArkEvent) => {
+      sink(e);
+      if (e.kind === 'state-preserved' || e.kind === 'prestart-check' || e.kind === 'checksum-verified')
+        timeline.push(e.kind);
+    },
+    { events: sink.events },
+  );
 };
 
 describe('disasterRecovery', () => {
@@ -69,19 +94,39 @@ describe('disasterRecovery', () => {
     const report = await disasterRecovery({ root, backupDir, policy, services: fakeDocker(timeline), sink });
     expect(await digest(root)).toEqual(original);
     expect(timeline.filter((t) => t !== 'prestart-check')).toEqual([
-      'checksum-verified', 'checksum-verified',
-      'stop assistantia', 'stop zeroia', 'stop helloria', 'stop reflexia',
+      'checksum-verified',
+      'checksum-verified',
+      'stop assistantia',
+      'stop zeroia',
+      'stop helloria',
+      'stop reflexia',
       'state-preserved',
-      'start reflexia', 'healthy? reflexia',
-      'start zeroia', 'start helloria', 'healthy? zeroia', 'healthy? helloria',
-      'start assistantia', 'healthy? assistantia',
+      'start reflexia',
+      'healthy? reflexia',
+      'start zeroia',
+      'start helloria',
+      'healthy? zeroia',
+      'healthy? helloria',
+      'start assistantia',
+      'healthy? assistantia',
       'GET helloria/status',
     ]);
-    expect(report.knownInvalid.map((k) => k.path).sort()).toEqual(['state/global_context.toml', 'state/reflexia_state.toml']);
+    expect(report.knownInvalid.map((k) => k.path).sort()).toEqual([
+      'state/global_context.toml',
+      'state/reflexia_state.toml',
+    ]);
     expect(report.checks.find((c) => c.check === 'toml-known-invalid')).toMatchObject({ severity: 'warning' });
-    expect(report.services.api).toEqual({ service: 'helloria', url: 'http://127.0.0.1:8000/status', status: 200, ok: true, checked: true });
+    expect(report.services.api).toEqual({
+      service: 'helloria',
+      url: 'http://127.0.0.1:8000/status',
+      status: 200,
+      ok: true,
+      checked: true,
+    });
     expect(await readFile(join(report.preservedAt!, 'config/zeroia_config.toml'), 'utf8')).toBe('broken = = 1\n');
-    expect(report.changes.filter((c) => c.action === 'replace').map((c) => c.path)).toEqual(['config/zeroia_config.toml']);
+    expect(report.changes.filter((c) => c.action === 'replace').map((c) => c.path)).toEqual([
+      'config/zeroia_config.toml',
+    ]);
   });
 
   it('stops nothing and changes nothing when no backup passes', async () => {
@@ -89,7 +134,9 @@ describe('disasterRecovery', () => {
     await rm(join(backupDir, 'daily/arkalia_20260110/checksums_20260110.sha256'));
     const before = await digest(root);
     const timeline: string[] = [];
-    await expect(disasterRecovery({ root, backupDir, policy, services: fakeDocker(timeline), sink: recordingSink() })).rejects.toMatchObject({ code: 'CHECKSUM_FILE_MISSING', exitCode: 3 });
+    await expect(
+      disasterRecovery({ root, backupDir, policy, services: fakeDocker(timeline), sink: recordingSink() }),
+    ).rejects.toMatchObject({ code: 'CHECKSUM_FILE_MISSING', exitCode: 3 });
     expect(timeline).toEqual([]);
     expect(await digest(root)).toEqual(before);
   });
@@ -98,7 +145,13 @@ describe('disasterRecovery', () => {
     const { root, backupDir } = await disaster();
     await writeFile(join(root, 'config/local_override.toml'), '<<<<<<< HEAD\n');
     const timeline: string[] = [];
-    const error = await disasterRecovery({ root, backupDir, policy, services: fakeDocker(timeline), sink: recordingSink() }).catch((e: unknown) => e);
+    const error = await disasterRecovery({
+      root,
+      backupDir,
+      policy,
+      services: fakeDocker(timeline),
+      sink: recordingSink(),
+    }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'PRESTART_CHECKS_FAILED', exitCode: 1, details: { stateRestored: true } });
     expect((error as Error).message).toMatch(/toml-valid: not valid TOML: config\/local_override\.toml/);
     expect(timeline.filter((t) => t.startsWith('start'))).toEqual([]);
@@ -108,15 +161,28 @@ describe('disasterRecovery', () => {
   it('a group that does not become healthy stops the start sequence; an API that does not answer 200 fails the recovery (files kept)', async () => {
     const first = await disaster();
     const timeline: string[] = [];
-    const error = await disasterRecovery({ ...first, policy, services: fakeDocker(timeline, { unhealthy: 'zeroia' }), sink: recordingSink() }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'RESTORED_SERVICE_UNHEALTHY', details: { stateRestored: true, serviceError: 'SERVICE_UNHEALTHY' } });
+    const error = await disasterRecovery({
+      ...first,
+      policy,
+      services: fakeDocker(timeline, { unhealthy: 'zeroia' }),
+      sink: recordingSink(),
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'RESTORED_SERVICE_UNHEALTHY',
+      details: { stateRestored: true, serviceError: 'SERVICE_UNHEALTHY' },
+    });
     expect(timeline).not.toContain('start assistantia');
     expect(timeline).toContain('logs zeroia');
     expect(await digest(first.root)).toEqual(original);
 
     const second = await disaster();
     const quickApi = resolvePolicy({ api: { service: 'helloria', timeout: 'PT0.2S' } }, 'test');
-    const api = await disasterRecovery({ ...second, policy: quickApi, services: fakeDocker([], { api: 503 }), sink: recordingSink() }).catch((e: unknown) => e);
+    const api = await disasterRecovery({
+      ...second,
+      policy: quickApi,
+      services: fakeDocker([], { api: 503 }),
+      sink: recordingSink(),
+    }).catch((e: unknown) => e);
     expect(api).toMatchObject({ code: 'RESTORED_API_UNAVAILABLE', exitCode: 1 });
     expect((api as Error).message).toMatch(/the API check failed: GET http:\/\/127\.0\.0\.1:8000\/status answered 503/);
   });
@@ -126,24 +192,73 @@ describe('disasterRecovery', () => {
     const before = await digest(root);
     const timeline: string[] = [];
     const sandbox = join(await tempDir('ark-sandbox-'), 'restore');
-    const report = await disasterRecovery({ root, backupDir, policy, services: fakeDocker(timeline), sink: recordingSink(), sandbox: { dir: sandbox, keep: true } });
+    const report = await disasterRecovery({
+      root,
+      backupDir,
+      policy,
+      services: fakeDocker(timeline),
+      sink: recordingSink(),
+      sandbox: { dir: sandbox, keep: true },
+    });
     expect(timeline).toEqual([]);
     expect(await digest(root)).toEqual(before);
     expect(report).toMatchObject({ mode: 'test', sandbox: { dir: sandbox, kept: true } });
-    expect(report.diff!.changed).toEqual([{ path: 'config/zeroia_config.toml', liveSha256: sha256Buffer('broken = = 1\n'), restoredSha256: original['config/zeroia_config.toml'] }]);
+    expect(report.diff!.changed).toEqual([
+      {
+        path: 'config/zeroia_config.toml',
+        liveSha256: sha256Buffer('broken = = 1\n'),
+        restoredSha256: original['config/zeroia_config.toml'],
+      },
+    ]);
     expect(report.diff!.added.map((a) => a.path)).toContain('state/zeroia_state.toml');
     expect(report.diff!.removed).toEqual([]);
-    expect(await digest(sandbox)).toEqual(Object.fromEntries(Object.entries(original).filter(([p]) => !p.startsWith('logs/') && !/^modules\/[^/]+\/(config|logs)\//.test(p))));
-    await expect(disasterRecovery({ root, backupDir, policy, services: noneController, sink: recordingSink(), sandbox: { dir: join(root, 'x'), keep: true } })).rejects.toMatchObject({ code: 'USAGE' });
-    await expect(disasterRecovery({ root, backupDir, policy, services: noneController, sink: recordingSink(), sandbox: { dir: sandbox, keep: true } })).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining('is not empty') });
+    expect(await digest(sandbox)).toEqual(
+      Object.fromEntries(
+        Object.entries(original).filter(([p]) => !p.startsWith('logs/') && !/^modules\/[^/]+\/(config|logs)\//.test(p)),
+      ),
+    );
+    await expect(
+      disasterRecovery({
+        root,
+        backupDir,
+        policy,
+        services: noneController,
+        sink: recordingSink(),
+        sandbox: { dir: join(root, 'x'), keep: true },
+      }),
+    ).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(
+      disasterRecovery({
+        root,
+        backupDir,
+        policy,
+        services: noneController,
+        sink: recordingSink(),
+        sandbox: { dir: sandbox, keep: true },
+      }),
+    ).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining('is not empty') });
   });
 
   it('takes an already downloaded and decrypted archive with its expected sha256 (how disk-recovery plugs in)', async () => {
     const { root, backupDir } = await disaster();
     const archive = join(backupDir, 'daily/arkalia_20260110/arkalia_states_20260110.tar.gz');
     const { sha256 } = await sha256File(archive);
-    const wrong = archiveCandidate({ archive: 'states', file: archive, sha256: sha256Buffer('not it'), label: 'offsite copy' });
-    await expect(disasterRecovery({ root, backupDir, policy, services: noneController, sink: recordingSink(), candidates: [wrong] })).rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH' });
+    const wrong = archiveCandidate({
+      archive: 'states',
+      file: archive,
+      sha256: sha256Buffer('not it'),
+      label: 'offsite copy',
+    });
+    await expect(
+      disasterRecovery({
+        root,
+        backupDir,
+        policy,
+        services: noneController,
+        sink: recordingSink(),
+        candidates: [wrong],
+      }),
+    ).rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH' });
     const good = archiveCandidate({
       archive: 'states',
       file: archive,
@@ -152,10 +267,22 @@ describe('disasterRecovery', () => {
       recoveryPoint: { display: '2026-01-10T03:00:00+00:00', at: new Date('2026-01-10T03:00:00Z') },
       declaredInvalid: ['state/global_context.toml', 'state/reflexia_state.toml'], // from the offsite manifest
     });
-    const report = await disasterRecovery({ root, backupDir, policy, services: noneController, sink: recordingSink(), candidates: [wrong, good] });
+    const report = await disasterRecovery({
+      root,
+      backupDir,
+      policy,
+      services: noneController,
+      sink: recordingSink(),
+      candidates: [wrong, good],
+    });
     expect(report.rejected).toMatchObject([{ backup: 'offsite copy', code: 'CHECKSUM_MISMATCH' }]);
     expect(report.skippedArchives).toEqual(['infra']);
-    expect(report.backup).toEqual({ dir: null, date: null, label: 'arkalia_states_20260110.tar.gz (offsite)', recoveryPoint: '2026-01-10T03:00:00+00:00' });
+    expect(report.backup).toEqual({
+      dir: null,
+      date: null,
+      label: 'arkalia_states_20260110.tar.gz (offsite)',
+      recoveryPoint: '2026-01-10T03:00:00+00:00',
+    });
     expect(await digest(root)).toEqual(original); // the infra it lacks was not damaged
     expect(await readdir(dirname(root))).toEqual(['arkalia-luna-pro']);
   });

@@ -65,7 +65,13 @@ export async function disasterRecovery(options: DisasterRecoveryOptions): Promis
       policy,
       candidates,
       explicit: options.date !== undefined,
-      services: sandbox ? { controller: noneController, groups: [], skipMessage: { service: '', message: `test restore into ${sandbox.dir}: services untouched` } } : policyServices(policy, options.services),
+      services: sandbox
+        ? {
+            controller: noneController,
+            groups: [],
+            skipMessage: { service: '', message: `test restore into ${sandbox.dir}: services untouched` },
+          }
+        : policyServices(policy, options.services),
       sink: options.sink,
       acceptDeclaredInvalid: true,
       preStartChecks: true,
@@ -74,32 +80,53 @@ export async function disasterRecovery(options: DisasterRecoveryOptions): Promis
     let diff: TreeDiff | null = null;
     if (sandbox && !report.dryRun) {
       diff = await diffTrees(scope, root, sandbox.dir);
-      options.sink({ kind: 'restore-diff', sandbox: sandbox.dir, added: diff.added.length, removed: diff.removed.length, changed: diff.changed.length, unchanged: diff.unchanged });
+      options.sink({
+        kind: 'restore-diff',
+        sandbox: sandbox.dir,
+        added: diff.added.length,
+        removed: diff.removed.length,
+        changed: diff.changed.length,
+        unchanged: diff.unchanged,
+      });
     }
-    return { ...report, mode: sandbox ? 'test' : 'live', sandbox: sandbox ? { dir: sandbox.dir, kept: sandbox.keep } : null, diff };
+    return {
+      ...report,
+      mode: sandbox ? 'test' : 'live',
+      sandbox: sandbox ? { dir: sandbox.dir, kept: sandbox.keep } : null,
+      diff,
+    };
   } finally {
     if (sandbox && !sandbox.keep) await rm(sandbox.dir, { recursive: true, force: true });
   }
 }
 
 /** The sandbox: created empty, never the root, inside it, nor around it. */
-async function prepareSandbox(root: string, wanted: NonNullable<DisasterRecoveryOptions['sandbox']>): Promise<{ dir: string; keep: boolean }> {
+async function prepareSandbox(
+  root: string,
+  wanted: NonNullable<DisasterRecoveryOptions['sandbox']>,
+): Promise<{ dir: string; keep: boolean }> {
   const keep = wanted !== 'temporary' && wanted.keep;
   // A temporary sandbox is made by mkdtemp: a predictable name in /tmp could be a planted link.
   if (wanted === 'temporary') return { dir: await mkdtemp(join(tmpdir(), 'ark-test-restore-')), keep };
   const dir = resolve(wanted.dir);
   const realRoot = await realpath(root);
   const existing = await lstat(dir).catch(() => null);
-  if (existing?.isSymbolicLink()) throw new UsageError(`--sandbox ${dir} is a link (to ${await readlink(dir)}): give the folder itself, a test restore never writes through a link`);
+  if (existing?.isSymbolicLink())
+    throw new UsageError(
+      `--sandbox ${dir} is a link (to ${await readlink(dir)}): give the folder itself, a test restore never writes through a link`,
+    );
   if (existing && !existing.isDirectory()) throw new UsageError(`--sandbox ${dir} is not a folder`);
   const realDir = existing ? await realpath(dir) : dir;
   const inside = (a: string, b: string) => a === b || !relative(b, a).startsWith('..');
-  if (inside(realDir, realRoot) || inside(realRoot, realDir)) throw new UsageError(`--sandbox ${dir} must be outside the Arkalia root ${root} (and not contain it)`);
-  if (existing && (await readdir(dir)).length > 0) throw new UsageError(`--sandbox ${dir} is not empty: give a new or empty folder, so the test restore never mixes with other files`);
+  if (inside(realDir, realRoot) || inside(realRoot, realDir))
+    throw new UsageError(`--sandbox ${dir} must be outside the Arkalia root ${root} (and not contain it)`);
+  if (existing && (await readdir(dir)).length > 0)
+    throw new UsageError(
+      `--sandbox ${dir} is not empty: give a new or empty folder, so the test restore never mixes with other files`,
+    );
   await mkdir(dir, { recursive: true, mode: 0o700 });
   return { dir, keep };
 }
-
 
 function pick<T extends object, K extends keyof T>(object: T, keys: readonly K[]): Partial<Pick<T, K>> {
   const out: Partial<Pick<T, K>> = {};

@@ -38,7 +38,8 @@ let s3: TestS3 | undefined;
 
 beforeAll(async () => {
   const root = await copyFixture();
-  for (const path of ['state/global_context.toml', 'state/reflexia_state.toml']) await writeFile(join(root, path), 'ok = true\n');
+  for (const path of ['state/global_context.toml', 'state/reflexia_state.toml'])
+    await writeFile(join(root, path), 'ok = true\n');
   expected = await statesOf(root);
   const backupDir = (lostBackupDir = await tempDir('ark-dr-lost-'));
   const pair = await generateKeyPair({});
@@ -49,8 +50,18 @@ beforeAll(async () => {
   await copyFile(keys.secretFile, join(keyring, `${fingerprint}.sec.asc`));
   await copyFile(keys.publicFile, join(keyring, `${fingerprint}.pub.asc`));
   await writeFile(join(keyring, 'current'), `${fingerprint}\n`);
-  await runFullBackup({ root, backupDir, date: DATE, policy, sink: silentSink, gitCommit: async () => null, now: () => new Date('2026-11-25T02:59:58Z') });
-  backupDate = JSON.parse(await readFile(join(backupDir, 'daily', `arkalia_${DATE}`, `backup_manifest_${DATE}.json`), 'utf8')).backup_date;
+  await runFullBackup({
+    root,
+    backupDir,
+    date: DATE,
+    policy,
+    sink: silentSink,
+    gitCommit: async () => null,
+    now: () => new Date('2026-11-25T02:59:58Z'),
+  });
+  backupDate = JSON.parse(
+    await readFile(join(backupDir, 'daily', `arkalia_${DATE}`, `backup_manifest_${DATE}.json`), 'utf8'),
+  ).backup_date;
   await encryptBackup({ backupDir, policy, recipients: [await readRecipientKey(keys.publicFile)], sink: silentSink });
   offsite = join(await tempDir('ark-dr-offsite-'), 'offsite');
   await mkdir(offsite);
@@ -68,10 +79,16 @@ function fakeDocker(root: string, unhealthy?: string, bindSources: (t: { name: s
   const controller: ServiceController = {
     kind: 'docker',
     stop: async (t) => (calls.push(`stop ${t.container} (state there: ${stateThere()})`), true),
-    start: async (t) => void calls.push(`start ${t.container} (state there: ${stateThere()}${bindSources(t).map((s) => `, ${s.startsWith(root) ? s.slice(root.length + 1) : s} there: ${existsSync(s)}`).join('')})`),
+    start: async (t) =>
+      void calls.push(
+        `start ${t.container} (state there: ${stateThere()}${bindSources(t)
+          .map((s) => `, ${s.startsWith(root) ? s.slice(root.length + 1) : s} there: ${existsSync(s)}`)
+          .join('')})`,
+      ),
     bindSources: async (t) => bindSources(t),
     waitHealthy: async (t) => {
-      if (t.name === unhealthy) throw new ServiceError('HEALTH_TIMEOUT', `${t.container} did not become healthy within 60 s`);
+      if (t.name === unhealthy)
+        throw new ServiceError('HEALTH_TIMEOUT', `${t.container} did not become healthy within 60 s`);
       return { healthy: true, via: 'http', detail: 'HTTP 200' };
     },
     logsTail: async () => '',
@@ -83,7 +100,18 @@ function fakeDocker(root: string, unhealthy?: string, bindSources: (t: { name: s
 async function recover(root: string, options: Partial<DiskRecoveryOptions> = {}) {
   const sink = recordingSink();
   const backupDir = join(root, '..', 'backup');
-  const report = await diskRecovery({ remote: localRemote(offsite), offsiteDir: offsite, root, backupDir, policy, keys: { keyFiles: [secretFile], passphrases: [] }, services: fakeDocker(root).controller, sink, retry: noWait, ...options });
+  const report = await diskRecovery({
+    remote: localRemote(offsite),
+    offsiteDir: offsite,
+    root,
+    backupDir,
+    policy,
+    keys: { keyFiles: [secretFile], passphrases: [] },
+    services: fakeDocker(root).controller,
+    sink,
+    retry: noWait,
+    ...options,
+  });
   return { report, events: sink.events };
 }
 
@@ -93,7 +121,10 @@ describe('diskRecovery', { timeout: 60_000 }, () => {
     const docker = fakeDocker(root);
     let flips = 0;
     // Every second get fails (transient, retried with backoff); the first download of the archive arrives with a bit flipped.
-    const remote = withFaults(localRemote(offsite), { failEvery: { n: 2, operations: ['get'] }, flipBitOnRead: (name) => name === GPG && flips++ === 0 });
+    const remote = withFaults(localRemote(offsite), {
+      failEvery: { n: 2, operations: ['get'] },
+      flipBitOnRead: (name) => name === GPG && flips++ === 0,
+    });
     const { report, events } = await recover(root, { remote, services: docker.controller });
 
     expect(await statesOf(root)).toEqual(expected);
@@ -126,7 +157,11 @@ describe('diskRecovery', { timeout: 60_000 }, () => {
   it('creates the folders the containers bind-mount from the root that the offsite does not hold (logs/), before starting them; never outside the root', async () => {
     const root = join(await tempDir('ark-dr-'), 'arkalia');
     const elsewhere = join(await tempDir('ark-dr-elsewhere-'), 'models');
-    const docker = fakeDocker(root, undefined, (t) => [join(root, 'logs'), join(root, 'state'), ...(t.name === 'assistantia' ? [join(root, 'modules/assistantia/logs'), elsewhere] : [])]);
+    const docker = fakeDocker(root, undefined, (t) => [
+      join(root, 'logs'),
+      join(root, 'state'),
+      ...(t.name === 'assistantia' ? [join(root, 'modules/assistantia/logs'), elsewhere] : []),
+    ]);
     const { report, events } = await recover(root, { services: docker.controller });
     expect(report.services?.started.map((s) => s.name)).toEqual(['reflexia', 'zeroia', 'helloria', 'assistantia']);
     expect(docker.calls.filter((c) => c.startsWith('start'))).toEqual([
@@ -136,7 +171,11 @@ describe('diskRecovery', { timeout: 60_000 }, () => {
       `start assistantia (state there: true, logs there: true, state there: true, modules/assistantia/logs there: true, ${elsewhere} there: false)`,
     ]);
     expect(await readdir(join(root, 'logs'))).toEqual([]);
-    expect(events.filter((e) => e.kind === 'info' && /bind-mounts it/.test(e.message)).map((e) => (e as { message: string }).message)).toEqual([
+    expect(
+      events
+        .filter((e) => e.kind === 'info' && /bind-mounts it/.test(e.message))
+        .map((e) => (e as { message: string }).message),
+    ).toEqual([
       'created logs/ empty: reflexia bind-mounts it and the recovery did not restore it',
       'created modules/assistantia/logs/ empty: assistantia bind-mounts it and the recovery did not restore it',
     ]);
@@ -146,9 +185,19 @@ describe('diskRecovery', { timeout: 60_000 }, () => {
     const root = join(await tempDir('ark-dr-'), 'arkalia');
     const docker = fakeDocker(root, 'zeroia');
     const failure = await recover(root, { services: docker.controller }).catch((e: unknown) => e);
-    expect(failure).toMatchObject({ code: 'RESTORED_SERVICE_UNHEALTHY', exitCode: 1, details: { stateRestored: true } });
-    expect((failure as Error).message).toMatch(/WAS restored from offsite set 20261125.*zeroia did not become healthy within 60 s.*Not started \(later in the start order\): assistantia/s);
-    expect(docker.calls.filter((c) => c.startsWith('start'))).toEqual(['start reflexia (state there: true)', 'start zeroia (state there: true)', 'start arkalia-api (state there: true)']);
+    expect(failure).toMatchObject({
+      code: 'RESTORED_SERVICE_UNHEALTHY',
+      exitCode: 1,
+      details: { stateRestored: true },
+    });
+    expect((failure as Error).message).toMatch(
+      /WAS restored from offsite set 20261125.*zeroia did not become healthy within 60 s.*Not started \(later in the start order\): assistantia/s,
+    );
+    expect(docker.calls.filter((c) => c.startsWith('start'))).toEqual([
+      'start reflexia (state there: true)',
+      'start zeroia (state there: true)',
+      'start arkalia-api (state there: true)',
+    ]);
     expect(await statesOf(root)).toEqual(expected);
   });
 
@@ -178,7 +227,11 @@ describe('diskRecovery', { timeout: 60_000 }, () => {
     const root = join(parent, 'arkalia');
     const { report, events } = await recover(root, { keys: { keyFiles: [], keyring, passphrases: [] }, dryRun: true });
     expect(report.keys.map((k) => k.fingerprint)).toEqual([fingerprint]);
-    expect(report.plan).toMatchObject({ date: DATE, fetch: [{ name: GPG }], datasets: ['states', 'configs', 'database'] });
+    expect(report.plan).toMatchObject({
+      date: DATE,
+      fetch: [{ name: GPG }],
+      datasets: ['states', 'configs', 'database'],
+    });
     expect(events.filter((e) => e.kind === 'offsite-fetched')).toEqual([]);
     expect(await readdir(parent)).toEqual([]);
   });
@@ -194,7 +247,13 @@ describe('diskRecovery', { timeout: 60_000 }, () => {
     const archive = join(parent, 'backup', 'daily', `arkalia_${DATE}`, `arkalia_states_${DATE}.tar.gz`);
     await writeFile(archive, 'not the archive');
     const failure = await recover(join(parent, 'third')).catch((e: unknown) => e);
-    expect(failure).toMatchObject({ code: 'LOCAL_BACKUP_DIFFERS', exitCode: 1, message: expect.stringMatching(/already exists and is not the offsite copy of 20261125 \(it does not verify.*left alone/) });
+    expect(failure).toMatchObject({
+      code: 'LOCAL_BACKUP_DIFFERS',
+      exitCode: 1,
+      message: expect.stringMatching(
+        /already exists and is not the offsite copy of 20261125 \(it does not verify.*left alone/,
+      ),
+    });
     expect(existsSync(join(parent, 'third'))).toBe(false);
     expect((await readdir(join(parent, 'backup', 'daily'))).sort()).toEqual([`arkalia_${DATE}`]);
   });
@@ -202,10 +261,13 @@ describe('diskRecovery', { timeout: 60_000 }, () => {
     const base = await tempDir('ark-dr-links-');
     const outside = join(base, 'outside');
     await mkdir(outside);
-    await writeFile(join(outside, 'keep.txt'), 'not the recovery\'s\n');
+    await writeFile(join(outside, 'keep.txt'), "not the recovery's\n");
     const linked = join(base, 'arkalia-link');
     await symlink(outside, linked);
-    await expect(recover(linked)).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining(`--root ${linked} is a link (to ${outside})`) });
+    await expect(recover(linked)).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining(`--root ${linked} is a link (to ${outside})`),
+    });
 
     // The tree is built hidden beside the root; something plants modules/ -> outside in it while the archives are staged.
     const root = join(base, 'arkalia');
@@ -216,9 +278,16 @@ describe('diskRecovery', { timeout: 60_000 }, () => {
       await symlink(outside, join(base, build, 'modules'));
       planted.push(build);
     };
-    const refused = await recover(root, { pauseAt }).then(() => null, (e: Error & { exitCode?: number; code?: string }) => e);
+    const refused = await recover(root, { pauseAt }).then(
+      () => null,
+      (e: Error & { exitCode?: number; code?: string }) => e,
+    );
     expect(planted).toHaveLength(1);
-    expect(refused).toMatchObject({ code: 'LINK_IN_TREE', exitCode: 3, message: expect.stringContaining(`modules -> ${outside}`) });
+    expect(refused).toMatchObject({
+      code: 'LINK_IN_TREE',
+      exitCode: 3,
+      message: expect.stringContaining(`modules -> ${outside}`),
+    });
     expect(await readdir(outside)).toEqual(['keep.txt']);
     expect(existsSync(root)).toBe(false);
     expect((await readdir(base)).filter((n) => n.startsWith('.ark-'))).toEqual([]);

@@ -7,13 +7,43 @@ import { readOnly, type Remote, type RetryOptions } from '../offsite/index.ts';
 import type { Policy } from '../policy/index.ts';
 import { systemScope, type CheckResult } from '../restore/index.ts';
 import {
-  allRejected, chooseSets, createBuild, decryptionKeys, discardBuild, isSetDefect, planOffsiteSets, planPlacement, problemError, readOffsiteIndex, rebuildBackup, rebuiltCandidate, renameIntoPlace, withRejections,
-  type DecryptRecord, type FetchRecord, type KeySources, type OffsiteIndex, type OffsiteSet, type Placement, type SetProblem,
+  allRejected,
+  chooseSets,
+  createBuild,
+  decryptionKeys,
+  discardBuild,
+  isSetDefect,
+  planOffsiteSets,
+  planPlacement,
+  problemError,
+  readOffsiteIndex,
+  rebuildBackup,
+  rebuiltCandidate,
+  renameIntoPlace,
+  withRejections,
+  type DecryptRecord,
+  type FetchRecord,
+  type KeySources,
+  type OffsiteIndex,
+  type OffsiteSet,
+  type Placement,
+  type SetProblem,
 } from '../restore-source/index.ts';
 import { createBindSources, noneController, type ServiceController, type ServiceTarget } from '../services/index.ts';
 import { backupDateOf, DISK_RECOVERY_DATASETS, planDiskRecovery } from './disk-recovery-plan.ts';
 import { runRestore } from './restore.ts';
-import { managed, policyServices, prestartChecksFailed, restartAfterFailure, restoredButUnhealthy, runPreStartChecks, startAfterSwap, stopForSwap, type RestoreServices, type ServicesReport } from './restore-services.ts';
+import {
+  managed,
+  policyServices,
+  prestartChecksFailed,
+  restartAfterFailure,
+  restoredButUnhealthy,
+  runPreStartChecks,
+  startAfterSwap,
+  stopForSwap,
+  type RestoreServices,
+  type ServicesReport,
+} from './restore-services.ts';
 
 export interface DiskRecoveryOptions {
   /** The offsite backend (--from). Wrapped read-only here: a recovery never writes to the offsite. */
@@ -47,7 +77,13 @@ export interface DiskRecoveryReport {
    * The set used (dry run: the one that would be tried first). recoveryPoint: when that backup
    * ran, as encrypted-backup recorded it offsite; YYYY-MM-DD for sets encrypted before it did.
    */
-  backup: { date: string; dir: string; recoveryPoint: string | null; encryptedAt: string | null; reused: boolean } | null;
+  backup: {
+    date: string;
+    dir: string;
+    recoveryPoint: string | null;
+    encryptedAt: string | null;
+    reused: boolean;
+  } | null;
   /** Newer sets that could not be used, and why (newest first). */
   rejected: { date: string; code: string; name: string | null; reason: string }[];
   offsiteManifest: OffsiteIndex['manifestFile'];
@@ -63,9 +99,14 @@ export interface DiskRecoveryReport {
   checks: CheckResult[];
   services: ServicesReport | null;
   /** --dry-run: what would be fetched and rebuilt. */
-  plan: { date: string; fetch: { name: string; bytes: number; sha256: string }[]; decrypt: { file: string; bytes: number; sha256: string }[]; rebuild: string; datasets: string[] } | null;
+  plan: {
+    date: string;
+    fetch: { name: string; bytes: number; sha256: string }[];
+    decrypt: { file: string; bytes: number; sha256: string }[];
+    rebuild: string;
+    datasets: string[];
+  } | null;
 }
-
 
 /**
  * The runbook's ark_disk_recovery.sh: everything local is gone; only the offsite copy and a
@@ -82,11 +123,26 @@ export async function diskRecovery(o: DiskRecoveryOptions): Promise<DiskRecovery
   const remote = readOnly(o.remote);
   const retry: RetryOptions = {
     ...o.retry,
-    onRetry: (info) => sink({ kind: 'offsite-retry', target: info.target, operation: info.operation, name: info.name, attempt: info.attempt, retriesLeft: info.retriesLeft, delayMs: info.delayMs, code: info.error.code, reason: info.error.reason }),
+    onRetry: (info) =>
+      sink({
+        kind: 'offsite-retry',
+        target: info.target,
+        operation: info.operation,
+        name: info.name,
+        attempt: info.attempt,
+        retriesLeft: info.retriesLeft,
+        delayMs: info.delayMs,
+        code: info.error.code,
+        reason: info.error.reason,
+      }),
   };
 
   // 1. Keys first: an unreadable key, a missing or wrong passphrase stops before anything is read or written.
-  sink({ kind: 'step', step: 'keys', message: `reading the private key(s): ${[...o.keys.keyFiles, ...(o.keys.keyring ? [`keyring ${o.keys.keyring}`] : [])].join(', ')}` });
+  sink({
+    kind: 'step',
+    step: 'keys',
+    message: `reading the private key(s): ${[...o.keys.keyFiles, ...(o.keys.keyring ? [`keyring ${o.keys.keyring}`] : [])].join(', ')}`,
+  });
   const keys = decryptionKeys(o.keys);
   await keys.load();
 
@@ -96,8 +152,20 @@ export async function diskRecovery(o: DiskRecoveryOptions): Promise<DiskRecovery
   // 3. What the offsite holds and vouches for (SHA256SUMS, and the manifest it vouches for).
   sink({ kind: 'step', step: 'read-offsite', message: `reading ${remote.target}` });
   const index = await readOffsiteIndex(remote, { sink, retry });
-  const required = systemScope(policy, DISK_RECOVERY_DATASETS).archives.filter((a) => a.required).map((a) => a.name);
-  const sets = chooseSets(planOffsiteSets({ listing: index.listing, sums: index.sums, manifest: index.manifest, archives: policy.archives, required }), o.date, index.target);
+  const required = systemScope(policy, DISK_RECOVERY_DATASETS)
+    .archives.filter((a) => a.required)
+    .map((a) => a.name);
+  const sets = chooseSets(
+    planOffsiteSets({
+      listing: index.listing,
+      sums: index.sums,
+      manifest: index.manifest,
+      archives: policy.archives,
+      required,
+    }),
+    o.date,
+    index.target,
+  );
 
   const report = emptyReport(o, index, placement);
   if (o.dryRun) return planDiskRecovery(report, sets, keys, o);
@@ -108,18 +176,29 @@ export async function diskRecovery(o: DiskRecoveryOptions): Promise<DiskRecovery
   const errors: ArkError[] = [];
   try {
     for (const [i, set] of sets.entries()) {
-      const source = o.date ? 'requested date' : i === 0 ? 'newest' : `fallback: the newest that verifies (${i} newer rejected)`;
+      const source = o.date
+        ? 'requested date'
+        : i === 0
+          ? 'newest'
+          : `fallback: the newest that verifies (${i} newer rejected)`;
       sink({ kind: 'backup-selected', dir: `offsite set ${set.date} on ${index.target}`, date: set.date, source });
       try {
         if (set.problem) throw problemError(set.problem);
         return await recoverSet(set, { o, remote, retry, keys, placement, services, stopped, report });
       } catch (error) {
         if (!isSetDefect(error) || o.date !== undefined) throw withRejections(error, report.rejected);
-        const name = set.problem?.name ?? ((error.details.name as string | undefined) ?? null);
+        const name = set.problem?.name ?? (error.details.name as string | undefined) ?? null;
         const rejection = { date: set.date, code: error.code, name, reason: error.message };
         report.rejected.push(rejection);
         errors.push(error);
-        sink({ kind: 'backup-rejected', backup: `offsite set ${set.date}`, dir: null, date: set.date, code: error.code, reason: error.message });
+        sink({
+          kind: 'backup-rejected',
+          backup: `offsite set ${set.date}`,
+          dir: null,
+          date: set.date,
+          code: error.code,
+          reason: error.message,
+        });
       }
     }
     throw allRejected(errors, report.rejected);
@@ -152,12 +231,25 @@ async function recoverSet(set: OffsiteSet, c: SetContext): Promise<DiskRecoveryR
   await mkdir(o.backupDir, { recursive: true });
   const timeout = o.lockTimeoutMs === undefined ? {} : { timeoutMs: o.lockTimeoutMs };
   const rebuilt = await withBackupLock({ backupDir: o.backupDir, sink, ...timeout }, () =>
-    rebuildBackup({ remote: c.remote, set, backupDir: o.backupDir, keysFor: (f) => c.keys.forFile(f.name, f.recipients), sink, retry: c.retry }),
+    rebuildBackup({
+      remote: c.remote,
+      set,
+      backupDir: o.backupDir,
+      keysFor: (f) => c.keys.forFile(f.name, f.recipients),
+      sink,
+      retry: c.retry,
+    }),
   );
-  Object.assign(report, { fetched: [...report.fetched, ...rebuilt.fetched], decrypted: [...report.decrypted, ...rebuilt.decrypted], dropped: rebuilt.dropped });
+  Object.assign(report, {
+    fetched: [...report.fetched, ...rebuilt.fetched],
+    decrypted: [...report.decrypted, ...rebuilt.decrypted],
+    dropped: rebuilt.dropped,
+  });
 
   // c. The shared restore pipeline: verify against the rebuilt checksums, stage, validate, swap into the (hidden) tree.
-  const datasets = DISK_RECOVERY_DATASETS.filter((d) => policy.datasets[d] && rebuilt.archives.some((a) => a.archive === policy.datasets[d]!.archive));
+  const datasets = DISK_RECOVERY_DATASETS.filter(
+    (d) => policy.datasets[d] && rebuilt.archives.some((a) => a.archive === policy.datasets[d]!.archive),
+  );
   const tree = placement.mode === 'rename' ? placement.build : placement.root;
   if (placement.mode === 'rename') await createBuild(placement);
   else stopped.targets ??= await stopForSwap(services, sink); // in place: nothing may write while the files go in
@@ -170,7 +262,14 @@ async function recoverSet(set: OffsiteSet, c: SetContext): Promise<DiskRecoveryR
       policy,
       candidates: [rebuiltCandidate(rebuilt, policy, backupDateOf(set.files))],
       explicit: true,
-      services: { controller: noneController, groups: [], skipMessage: { service: '', message: 'services are stopped and started by disk recovery, around placing the root' } },
+      services: {
+        controller: noneController,
+        groups: [],
+        skipMessage: {
+          service: '',
+          message: 'services are stopped and started by disk recovery, around placing the root',
+        },
+      },
       sink,
       snapshots: false,
       acceptDeclaredInvalid: true,
@@ -192,17 +291,48 @@ async function recoverSet(set: OffsiteSet, c: SetContext): Promise<DiskRecoveryR
       throw error;
     }
   }
-  sink({ kind: 'info', message: `${o.root} restored from offsite set ${set.date} (${placement.mode === 'rename' ? 'built beside it and renamed into place' : 'swapped in place under the restore journal'})` });
-  const notRestored = DISK_RECOVERY_DATASETS.filter((d) => policy.datasets[d] && !datasets.includes(d)).map((d) => ({ dataset: d, archive: policy.datasets[d]!.archive, paths: [...policy.datasets[d]!.paths] }));
+  sink({
+    kind: 'info',
+    message: `${o.root} restored from offsite set ${set.date} (${placement.mode === 'rename' ? 'built beside it and renamed into place' : 'swapped in place under the restore journal'})`,
+  });
+  const notRestored = DISK_RECOVERY_DATASETS.filter((d) => policy.datasets[d] && !datasets.includes(d)).map((d) => ({
+    dataset: d,
+    archive: policy.datasets[d]!.archive,
+    paths: [...policy.datasets[d]!.paths],
+  }));
   Object.assign(report, {
-    backup: { date: set.date, dir: rebuilt.dir, recoveryPoint: restore.backup.recoveryPoint, encryptedAt: set.files.find((f) => f.required)?.encryptedAt ?? null, reused: rebuilt.reused },
-    restored: restore.changes.filter((ch) => ch.backupSha256 !== null && ch.action !== 'remove').map((ch) => ({ path: ch.path, sha256: ch.backupSha256! })),
+    backup: {
+      date: set.date,
+      dir: rebuilt.dir,
+      recoveryPoint: restore.backup.recoveryPoint,
+      encryptedAt: set.files.find((f) => f.required)?.encryptedAt ?? null,
+      reused: rebuilt.reused,
+    },
+    restored: restore.changes
+      .filter((ch) => ch.backupSha256 !== null && ch.action !== 'remove')
+      .map((ch) => ({ path: ch.path, sha256: ch.backupSha256! })),
     knownInvalid: restore.knownInvalid,
     notRestored,
-    keys: [...c.keys.used.values()].map((k) => ({ fingerprint: k.info.fingerprint, keyIds: k.info.keyIds, userIds: k.info.userIds, source: k.source })),
+    keys: [...c.keys.used.values()].map((k) => ({
+      fingerprint: k.info.fingerprint,
+      keyIds: k.info.keyIds,
+      userIds: k.info.userIds,
+      source: k.source,
+    })),
   });
-  for (const n of notRestored) sink({ kind: 'warning', code: 'DATASET_NOT_OFFSITE', message: `${n.dataset} (${n.paths.join(' ')}) is not in the offsite copy (archive ${n.archive} is not sent offsite): take it from the Arkalia repository (runbook: git clone)` });
-  for (const k of restore.knownInvalid) sink({ kind: 'warning', code: 'RESTORED_INVALID_TOML', path: k.path, message: `${k.path} restored as it was in the backup, where it was already invalid TOML (${k.reason}): fix it by hand` });
+  for (const n of notRestored)
+    sink({
+      kind: 'warning',
+      code: 'DATASET_NOT_OFFSITE',
+      message: `${n.dataset} (${n.paths.join(' ')}) is not in the offsite copy (archive ${n.archive} is not sent offsite): take it from the Arkalia repository (runbook: git clone)`,
+    });
+  for (const k of restore.knownInvalid)
+    sink({
+      kind: 'warning',
+      code: 'RESTORED_INVALID_TOML',
+      path: k.path,
+      message: `${k.path} restored as it was in the backup, where it was already invalid TOML (${k.reason}): fix it by hand`,
+    });
 
   // e. Check the restored root before any service starts on it; then start in the policy's order, health-gated.
   report.checks = await checks(o.root, policy, restore.knownInvalid, datasets.includes('infra'), sink);
@@ -210,35 +340,95 @@ async function recoverSet(set: OffsiteSet, c: SetContext): Promise<DiskRecoveryR
   return report;
 }
 
-function checks(root: string, policy: Policy, knownInvalid: readonly { path: string }[], infraRestored: boolean, sink: EventSink): Promise<CheckResult[]> {
+function checks(
+  root: string,
+  policy: Policy,
+  knownInvalid: readonly { path: string }[],
+  infraRestored: boolean,
+  sink: EventSink,
+): Promise<CheckResult[]> {
   return runPreStartChecks({ root, policy, knownInvalid: new Set(knownInvalid.map((k) => k.path)) }, sink, (r) =>
     // version.toml travels in the infra archive; without it offsite, it comes from the repository.
-    r.check === 'version' && !r.ok && !infraRestored ? { ...r, severity: 'warning' as const, detail: `${r.detail} (it is in the infra archive, which the offsite copy does not hold: clone the Arkalia repository — runbook step 2)` } : r,
+    r.check === 'version' && !r.ok && !infraRestored
+      ? {
+          ...r,
+          severity: 'warning' as const,
+          detail: `${r.detail} (it is in the infra archive, which the offsite copy does not hold: clone the Arkalia repository — runbook step 2)`,
+        }
+      : r,
   );
 }
 
-async function startServices(services: RestoreServices, present: ServiceTarget[], report: DiskRecoveryReport, sink: EventSink, date: string, root: string): Promise<ServicesReport | null> {
+async function startServices(
+  services: RestoreServices,
+  present: ServiceTarget[],
+  report: DiskRecoveryReport,
+  sink: EventSink,
+  date: string,
+  root: string,
+): Promise<ServicesReport | null> {
   if (!managed(services)) return null;
-  const absent = services.groups.flat().filter((t) => !present.includes(t)).map((t) => t.container);
-  if (absent.length > 0) sink({ kind: 'warning', code: 'CONTAINERS_ABSENT', message: `no container ${absent.join(', ')} on this host: create them from the restored root (docker compose up -d), then they start on the recovered state` });
+  const absent = services.groups
+    .flat()
+    .filter((t) => !present.includes(t))
+    .map((t) => t.container);
+  if (absent.length > 0)
+    sink({
+      kind: 'warning',
+      code: 'CONTAINERS_ABSENT',
+      message: `no container ${absent.join(', ')} on this host: create them from the restored root (docker compose up -d), then they start on the recovered state`,
+    });
   const failed = report.checks.filter((c) => !c.ok && c.severity === 'error');
-  if (failed.length > 0) throw prestartChecksFailed({ what: report.root, from: `offsite set ${date}`, preservedAt: null, failed, containers: present.map((t) => t.container) });
+  if (failed.length > 0)
+    throw prestartChecksFailed({
+      what: report.root,
+      from: `offsite set ${date}`,
+      preservedAt: null,
+      failed,
+      containers: present.map((t) => t.container),
+    });
   if (present.length === 0) return { stopped: [], started: [], logs: {}, api: null };
   // The containers bind-mount folders of the root that the offsite does not hold (logs/):
   // created by the operator's user, not by Docker as root (see create-bind-sources.ts).
-  await createBindSources(services.controller, services.groups.flat().filter((t) => present.includes(t)), root, sink);
+  await createBindSources(
+    services.controller,
+    services.groups.flat().filter((t) => present.includes(t)),
+    root,
+    sink,
+  );
   try {
     return await startAfterSwap(services, present, sink);
   } catch (error) {
-    throw restoredButUnhealthy(error, { label: 'root', backup: `offsite set ${date}`, preservedAt: null, changes: report.restored, services: null });
+    throw restoredButUnhealthy(error, {
+      label: 'root',
+      backup: `offsite set ${date}`,
+      preservedAt: null,
+      changes: report.restored,
+      services: null,
+    });
   }
 }
 
 function emptyReport(o: DiskRecoveryOptions, index: OffsiteIndex, placement: Placement): DiskRecoveryReport {
   return {
-    offsite: index.target, root: o.root, backupDir: o.backupDir, dryRun: o.dryRun ?? false,
+    offsite: index.target,
+    root: o.root,
+    backupDir: o.backupDir,
+    dryRun: o.dryRun ?? false,
     placement: { mode: placement.mode, reason: placement.mode === 'in-place' ? placement.reason : null },
-    backup: null, rejected: [], offsiteManifest: index.manifestFile, fetched: [], decrypted: [], keys: [], restored: [], knownInvalid: [], notRestored: [], dropped: [], checks: [], services: null, plan: null,
+    backup: null,
+    rejected: [],
+    offsiteManifest: index.manifestFile,
+    fetched: [],
+    decrypted: [],
+    keys: [],
+    restored: [],
+    knownInvalid: [],
+    notRestored: [],
+    dropped: [],
+    checks: [],
+    services: null,
+    plan: null,
   };
 }
 
@@ -253,11 +443,19 @@ async function guardFolders(o: DiskRecoveryOptions): Promise<void> {
   const [root, backup] = await Promise.all([real(o.root), real(o.backupDir)]);
   const within = (a: string, b: string) => a === b || a.startsWith(b.endsWith(sep) ? b : `${b}${sep}`);
   if (within(backup, root) || within(root, backup)) {
-    throw new UsageError(`--backup-dir ${o.backupDir} and --root ${o.root} must be separate folders, neither inside the other: the root is restored as a whole, and a backup inside the data it protects is lost with it`);
+    throw new UsageError(
+      `--backup-dir ${o.backupDir} and --root ${o.root} must be separate folders, neither inside the other: the root is restored as a whole, and a backup inside the data it protects is lost with it`,
+    );
   }
   if (o.offsiteDir === undefined) return;
   const offsite = await real(o.offsiteDir);
-  for (const [flag, path] of [['--backup-dir', backup], ['--root', root]] as const) {
-    if (within(path, offsite) || within(offsite, path)) throw new UsageError(`${flag} ${path} must not be the offsite folder ${o.offsiteDir}, nor inside it or around it: a recovery only ever reads the offsite copy`);
+  for (const [flag, path] of [
+    ['--backup-dir', backup],
+    ['--root', root],
+  ] as const) {
+    if (within(path, offsite) || within(offsite, path))
+      throw new UsageError(
+        `${flag} ${path} must not be the offsite folder ${o.offsiteDir}, nor inside it or around it: a recovery only ever reads the offsite copy`,
+      );
   }
 }

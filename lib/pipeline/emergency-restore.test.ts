@@ -28,12 +28,23 @@ async function corruptedRoot(options: { corruptBeforeBackup?: boolean } = {}) {
   const root = await copyFixture();
   const backupDir = await tempDir('ark-bk-');
   if (options.corruptBeforeBackup) await writeFile(join(root, STATE), CORRUPT);
-  await runFullBackup({ root, backupDir, date: '20260110', policy, sink: () => {}, gitCommit: async () => null, host: 'test' });
+  await runFullBackup({
+    root,
+    backupDir,
+    date: '20260110',
+    policy,
+    sink: () => {},
+    gitCommit: async () => null,
+    host: 'test',
+  });
   await writeFile(join(root, STATE), CORRUPT);
   return { root, backupDir };
 }
 
-function fakeServices(timeline: string[], behaviour: { healthy?: boolean; present?: boolean; atStop?: () => Promise<void>; atStart?: () => Promise<void> } = {}) {
+function fakeServices(
+  timeline: string[],
+  behaviour: { healthy?: boolean; present?: boolean; atStop?: () => Promise<void>; atStart?: () => Promise<void> } = {},
+) {
   const targets: ServiceTarget[] = [];
   const controller: ServiceController = {
     kind: 'docker',
@@ -49,7 +60,11 @@ function fakeServices(timeline: string[], behaviour: { healthy?: boolean; presen
     },
     async waitHealthy(target) {
       timeline.push(`waitHealthy ${target.container}`);
-      if (behaviour.healthy === false) throw new ServiceError('SERVICE_UNHEALTHY', `${target.container} did not become healthy within 60 s (last: health unhealthy)`);
+      if (behaviour.healthy === false)
+        throw new ServiceError(
+          'SERVICE_UNHEALTHY',
+          `${target.container} did not become healthy within 60 s (last: health unhealthy)`,
+        );
       return { healthy: true, via: 'healthcheck', detail: 'health healthy' };
     },
     async logsTail(target, lines) {
@@ -69,7 +84,11 @@ function timedSink(timeline: string[]) {
   return Object.assign(wrapped, { events: sink.events });
 }
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 /** path → sha256 of every file: deep-comparing Buffers of a 2 MB tree is far too slow in expect. */
 async function digest(dir: string): Promise<Record<string, string>> {
@@ -83,13 +102,23 @@ describe('emergencyRestore with a service', () => {
     const seen: Record<string, unknown> = {};
     const { controller, targets } = fakeServices(timeline, {
       atStop: async () => {
-        seen.atStop = { live: await readFile(join(root, STATE), 'utf8'), preserved: await exists(join(backupDir, 'preserved')) };
+        seen.atStop = {
+          live: await readFile(join(root, STATE), 'utf8'),
+          preserved: await exists(join(backupDir, 'preserved')),
+        };
       },
       atStart: async () => {
         seen.atStart = (await readFile(join(root, STATE))).equals(fixtureState);
       },
     });
-    const report = await emergencyRestore({ root, backupDir, module: 'zeroia', policy, services: controller, sink: timedSink(timeline) });
+    const report = await emergencyRestore({
+      root,
+      backupDir,
+      module: 'zeroia',
+      policy,
+      services: controller,
+      sink: timedSink(timeline),
+    });
     expect(timeline).toEqual([
       'event backup-selected',
       'event checksum-verified',
@@ -100,9 +129,21 @@ describe('emergencyRestore with a service', () => {
       'waitHealthy ark-test-zeroia',
       'logs ark-test-zeroia 10',
     ]);
-    expect(targets[0]).toMatchObject({ name: 'zeroia', container: 'ark-test-zeroia', port: 8000, healthPath: '/health', healthTimeoutMs: 60_000 });
+    expect(targets[0]).toMatchObject({
+      name: 'zeroia',
+      container: 'ark-test-zeroia',
+      port: 8000,
+      healthPath: '/health',
+      healthTimeoutMs: 60_000,
+    });
     expect(seen).toEqual({ atStop: { live: CORRUPT, preserved: false }, atStart: true });
-    expect(report.service).toEqual({ name: 'zeroia', container: 'ark-test-zeroia', stopped: true, health: { healthy: true, via: 'healthcheck', detail: 'health healthy' }, logs: 'zeroia: state loaded\n' });
+    expect(report.service).toEqual({
+      name: 'zeroia',
+      container: 'ark-test-zeroia',
+      stopped: true,
+      health: { healthy: true, via: 'healthcheck', detail: 'health healthy' },
+      logs: 'zeroia: state loaded\n',
+    });
   });
 
   it('never stops the service when the backup does not verify or does not validate', async () => {
@@ -116,9 +157,22 @@ describe('emergencyRestore with a service', () => {
       }
       const before = await digest(root);
       const timeline: string[] = [];
-      const error = await emergencyRestore({ root, backupDir, module: 'zeroia', policy, services: fakeServices(timeline).controller, sink: timedSink(timeline) }).catch((e: unknown) => e);
-      expect(error, breakIt).toMatchObject({ exitCode: 3, code: breakIt === 'checksum' ? 'CHECKSUM_MISMATCH' : 'BACKUP_STATE_INVALID' });
-      expect(timeline.filter((t) => !t.startsWith('event')), breakIt).toEqual([]);
+      const error = await emergencyRestore({
+        root,
+        backupDir,
+        module: 'zeroia',
+        policy,
+        services: fakeServices(timeline).controller,
+        sink: timedSink(timeline),
+      }).catch((e: unknown) => e);
+      expect(error, breakIt).toMatchObject({
+        exitCode: 3,
+        code: breakIt === 'checksum' ? 'CHECKSUM_MISMATCH' : 'BACKUP_STATE_INVALID',
+      });
+      expect(
+        timeline.filter((t) => !t.startsWith('event')),
+        breakIt,
+      ).toEqual([]);
       expect(await digest(root)).toEqual(before);
       expect(await exists(join(backupDir, 'preserved'))).toBe(false);
       expect((await readdir(root)).filter((n) => n.startsWith('.ark-restore'))).toEqual([]);
@@ -129,12 +183,29 @@ describe('emergencyRestore with a service', () => {
     const { root, backupDir } = await corruptedRoot();
     const timeline: string[] = [];
     const sink = timedSink(timeline);
-    const error = await emergencyRestore({ root, backupDir, module: 'zeroia', policy, services: fakeServices(timeline, { healthy: false }).controller, sink }).catch((e: unknown) => e);
+    const error = await emergencyRestore({
+      root,
+      backupDir,
+      module: 'zeroia',
+      policy,
+      services: fakeServices(timeline, { healthy: false }).controller,
+      sink,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServiceError);
-    expect(error).toMatchObject({ code: 'RESTORED_SERVICE_UNHEALTHY', exitCode: 1, details: { stateRestored: true, serviceError: 'SERVICE_UNHEALTHY' } });
-    expect((error as Error).message).toMatch(/state of zeroia WAS restored from .*arkalia_20260110 \(previous state preserved in .*preserved\/zeroia_state_.*\), but the service is unhealthy: ark-test-zeroia did not become healthy/);
+    expect(error).toMatchObject({
+      code: 'RESTORED_SERVICE_UNHEALTHY',
+      exitCode: 1,
+      details: { stateRestored: true, serviceError: 'SERVICE_UNHEALTHY' },
+    });
+    expect((error as Error).message).toMatch(
+      /state of zeroia WAS restored from .*arkalia_20260110 \(previous state preserved in .*preserved\/zeroia_state_.*\), but the service is unhealthy: ark-test-zeroia did not become healthy/,
+    );
     expect((await readFile(join(root, STATE))).equals(fixtureState)).toBe(true); // not rolled back to the corrupted state
-    expect(timeline.slice(-3)).toEqual(['start ark-test-zeroia', 'waitHealthy ark-test-zeroia', 'logs ark-test-zeroia 10']);
+    expect(timeline.slice(-3)).toEqual([
+      'start ark-test-zeroia',
+      'waitHealthy ark-test-zeroia',
+      'logs ark-test-zeroia 10',
+    ]);
     expect(sink.events).toContainEqual({ kind: 'service-logs', service: 'zeroia', lines: 'zeroia: state loaded\n' });
     const preservedAt = (error as ServiceError).details.preservedAt as string;
     expect(await readFile(join(preservedAt, 'zeroia_state.toml'), 'utf8')).toBe(CORRUPT);
@@ -150,7 +221,14 @@ describe('emergencyRestore with a service', () => {
     await writeFile(join(root, STATE, 'inner.toml'), 'x = 1\n');
     const before = await digest(root);
     const timeline: string[] = [];
-    const error = await emergencyRestore({ root, backupDir, module: 'zeroia', policy, services: fakeServices(timeline).controller, sink: timedSink(timeline) }).catch((e: unknown) => e);
+    const error = await emergencyRestore({
+      root,
+      backupDir,
+      module: 'zeroia',
+      policy,
+      services: fakeServices(timeline).controller,
+      sink: timedSink(timeline),
+    }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'RESTORE_SWAP_FAILED', exitCode: 1 });
     expect(await digest(root)).toEqual(before);
     expect(timeline.filter((t) => !t.startsWith('event'))).toEqual(['stop ark-test-zeroia', 'start ark-test-zeroia']);
@@ -161,10 +239,19 @@ describe('emergencyRestore with a service', () => {
     const { root, backupDir } = await corruptedRoot();
     const timeline: string[] = [];
     const sink = timedSink(timeline);
-    const report = await emergencyRestore({ root, backupDir, module: 'zeroia', policy, services: fakeServices(timeline, { present: false }).controller, sink });
+    const report = await emergencyRestore({
+      root,
+      backupDir,
+      module: 'zeroia',
+      policy,
+      services: fakeServices(timeline, { present: false }).controller,
+      sink,
+    });
     expect(timeline.filter((t) => !t.startsWith('event'))).toEqual(['stop ark-test-zeroia']);
     expect(report.service).toBeNull();
-    expect(sink.events).toContainEqual(expect.objectContaining({ kind: 'service', action: 'absent', container: 'ark-test-zeroia' }));
+    expect(sink.events).toContainEqual(
+      expect.objectContaining({ kind: 'service', action: 'absent', container: 'ark-test-zeroia' }),
+    );
     expect((await readFile(join(root, STATE))).equals(fixtureState)).toBe(true);
   });
 });
@@ -176,8 +263,18 @@ describe('emergencyRestore files', () => {
     await writeFile(join(liveDir, 'zeroia_cache.toml'), 'stale = true\n');
     await mkdir(join(liveDir, 'tmp'));
     await writeFile(join(liveDir, 'tmp', 'scratch.json'), '{"x":1}');
-    const report = await emergencyRestore({ root, backupDir, module: 'zeroia', policy, services: noneController, sink: recordingSink() });
-    expect(report.changes.filter((c) => c.action === 'remove').map((c) => c.path)).toEqual(['modules/zeroia/state/tmp/scratch.json', 'modules/zeroia/state/zeroia_cache.toml']);
+    const report = await emergencyRestore({
+      root,
+      backupDir,
+      module: 'zeroia',
+      policy,
+      services: noneController,
+      sink: recordingSink(),
+    });
+    expect(report.changes.filter((c) => c.action === 'remove').map((c) => c.path)).toEqual([
+      'modules/zeroia/state/tmp/scratch.json',
+      'modules/zeroia/state/zeroia_cache.toml',
+    ]);
     const live = await treeContents(liveDir);
     expect([...live.keys()].sort()).toEqual(['zeroia_decision_log.toml', 'zeroia_state.toml']);
     const preserved = await treeContents(report.preservedAt!);
@@ -189,7 +286,14 @@ describe('emergencyRestore files', () => {
   it('recreates a state folder that is gone entirely', async () => {
     const { root, backupDir } = await corruptedRoot();
     await rm(join(root, 'modules/zeroia'), { recursive: true });
-    const report = await emergencyRestore({ root, backupDir, module: 'zeroia', policy, services: noneController, sink: recordingSink() });
+    const report = await emergencyRestore({
+      root,
+      backupDir,
+      module: 'zeroia',
+      policy,
+      services: noneController,
+      sink: recordingSink(),
+    });
     expect(report.changes.map((c) => c.action)).toEqual(['create', 'create']);
     expect((await readFile(join(root, STATE))).equals(fixtureState)).toBe(true);
   });
@@ -197,9 +301,21 @@ describe('emergencyRestore files', () => {
   it('refuses hostile module names and a root that is not a folder before touching anything (exit 2)', async () => {
     const backupDir = await tempDir('ark-bk-');
     for (const module of ['../etc', 'zeroia/../../x', 'ZeroIA', '', 'a'.repeat(65)]) {
-      await expect(emergencyRestore({ root: '/', backupDir, module, policy, services: noneController, sink: recordingSink() }), module).rejects.toMatchObject({ code: 'USAGE', exitCode: 2 });
+      await expect(
+        emergencyRestore({ root: '/', backupDir, module, policy, services: noneController, sink: recordingSink() }),
+        module,
+      ).rejects.toMatchObject({ code: 'USAGE', exitCode: 2 });
     }
-    await expect(emergencyRestore({ root: join(backupDir, 'typo'), backupDir, module: 'zeroia', policy, services: noneController, sink: recordingSink() })).rejects.toMatchObject({ code: 'USAGE', exitCode: 2 });
+    await expect(
+      emergencyRestore({
+        root: join(backupDir, 'typo'),
+        backupDir,
+        module: 'zeroia',
+        policy,
+        services: noneController,
+        sink: recordingSink(),
+      }),
+    ).rejects.toMatchObject({ code: 'USAGE', exitCode: 2 });
     expect(await exists(join(backupDir, 'typo'))).toBe(false);
   });
 });

@@ -65,7 +65,10 @@ export async function emergencyRestore(options: EmergencyRestoreOptions): Promis
     services: {
       controller: options.services,
       groups: service ? [[service]] : [],
-      skipMessage: { service: module, message: service ? 'services not managed (--services none)' : `no service owns module ${module} in the policy` },
+      skipMessage: {
+        service: module,
+        message: service ? 'services not managed (--services none)' : `no service owns module ${module} in the policy`,
+      },
       logLines: options.logLines ?? 10,
     },
     sink: options.sink,
@@ -77,7 +80,16 @@ export async function emergencyRestore(options: EmergencyRestoreOptions): Promis
     backup: { dir: report.backup.dir, date: report.backup.date, recoveryPoint: report.backup.recoveryPoint },
     changes: report.changes,
     preservedAt: report.preservedAt,
-    service: service && started ? { name: service.name, container: service.container, stopped: true, health: started.health, logs: report.services.logs[service.name] ?? '' } : null,
+    service:
+      service && started
+        ? {
+            name: service.name,
+            container: service.container,
+            stopped: true,
+            health: started.health,
+            logs: report.services.logs[service.name] ?? '',
+          }
+        : null,
     dryRun: report.dryRun,
     rejected: report.rejected,
     recoveryPoints: report.recoveryPoints,
@@ -85,7 +97,6 @@ export async function emergencyRestore(options: EmergencyRestoreOptions): Promis
     settled: report.settled,
   };
 }
-
 
 function pick<T extends object, K extends keyof T>(object: T, keys: readonly K[]): Partial<Pick<T, K>> {
   const out: Partial<Pick<T, K>> = {};

@@ -8,7 +8,18 @@ import { ProgressReporter } from './progress-reporter.ts';
 import { archiveFileNames, encryptedDir, encryptedName, manifestFileName } from '../layout/index.ts';
 import type { Policy } from '../policy/index.ts';
 import { selectBackup } from '../restore/index.ts';
-import { type EncryptedRecord, encryptFile, KeyError, readEncryptedManifest, readSums, type RecipientKey, recordEncryptedFile, removeStaleTemps, type UnlockedKey, type VerificationLevel } from '../crypto/index.ts';
+import {
+  type EncryptedRecord,
+  encryptFile,
+  KeyError,
+  readEncryptedManifest,
+  readSums,
+  type RecipientKey,
+  recordEncryptedFile,
+  removeStaleTemps,
+  type UnlockedKey,
+  type VerificationLevel,
+} from '../crypto/index.ts';
 
 export interface EncryptBackupOptions {
   backupDir: string;
@@ -69,9 +80,17 @@ export async function encryptBackup(options: EncryptBackupOptions): Promise<Encr
   if (options.dryRun) return encryptUnderLock(options);
   // Held for the whole run: a prune must not remove the backup being encrypted, and
   // SHA256SUMS must have one writer. A missing folder is reported as "no backup" first.
-  if (!(await stat(options.backupDir).then((s) => s.isDirectory(), () => false))) await selectBackup(options.backupDir, options.date);
+  if (
+    !(await stat(options.backupDir).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ))
+  )
+    await selectBackup(options.backupDir, options.date);
   const timeout = options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs };
-  return withBackupLock({ backupDir: options.backupDir, sink: options.sink, ...timeout }, () => encryptUnderLock(options));
+  return withBackupLock({ backupDir: options.backupDir, sink: options.sink, ...timeout }, () =>
+    encryptUnderLock(options),
+  );
 }
 
 async function encryptUnderLock(options: EncryptBackupOptions): Promise<EncryptBackupReport> {
@@ -81,11 +100,20 @@ async function encryptUnderLock(options: EncryptBackupOptions): Promise<EncryptB
 
   // 1. Which backup, which archives (the policy's offsite ones that this backup holds).
   const backup = await selectBackup(options.backupDir, options.date);
-  sink({ kind: 'backup-selected', dir: backup.dir, date: backup.date, source: options.date ? `--date ${options.date}` : 'newest' });
+  sink({
+    kind: 'backup-selected',
+    dir: backup.dir,
+    date: backup.date,
+    source: options.date ? `--date ${options.date}` : 'newest',
+  });
   const wanted = await offsiteArchives(options.policy, backup.dir, backup.date, sink);
 
   // 2. Never encrypt a corrupt archive: verify against the checksum file (and the manifest) first.
-  sink({ kind: 'step', step: 'verify-sources', message: `verifying ${wanted.map((w) => w.file).join(', ')} against ${basename(backup.checksumFile)}` });
+  sink({
+    kind: 'step',
+    step: 'verify-sources',
+    message: `verifying ${wanted.map((w) => w.file).join(', ')} against ${basename(backup.checksumFile)}`,
+  });
   const results = await verifyChecksums(backup.checksumFile, { only: wanted.map((w) => w.file) });
   assertChecksumsOk(results, backup.checksumFile);
   const manifest = await backupManifestFacts(join(backup.dir, manifestFileName(backup.date)));
@@ -94,7 +122,10 @@ async function encryptUnderLock(options: EncryptBackupOptions): Promise<EncryptB
     const sha256 = results.find((r) => r.name === w.file)!.actual!;
     const listed = manifest.sums.get(w.file);
     if (listed !== undefined && listed !== sha256) {
-      throw new IntegrityError('MANIFEST_MISMATCH', `${w.file}: the checksum file says sha256 ${sha256} but ${manifestFileName(backup.date)} says ${listed}; refusing to encrypt an archive its own backup disagrees about`);
+      throw new IntegrityError(
+        'MANIFEST_MISMATCH',
+        `${w.file}: the checksum file says sha256 ${sha256} but ${manifestFileName(backup.date)} says ${listed}; refusing to encrypt an archive its own backup disagrees about`,
+      );
     }
     sink({ kind: 'checksum-verified', file: w.file, sha256 });
     sources.push({ ...w, sha256, bytes: (await stat(w.path)).size, backupDate: manifest.backupDate });
@@ -103,7 +134,11 @@ async function encryptUnderLock(options: EncryptBackupOptions): Promise<EncryptB
   const report: EncryptBackupReport = {
     backup: { dir: backup.dir, date: backup.date },
     encryptedDir: outDir,
-    recipients: options.recipients.map((r) => ({ fingerprint: r.info.fingerprint, keyId: r.encryptionKeyId, source: r.source })),
+    recipients: options.recipients.map((r) => ({
+      fingerprint: r.info.fingerprint,
+      keyId: r.encryptionKeyId,
+      source: r.source,
+    })),
     signedBy: options.signingKey?.info.fingerprint ?? null,
     files: [],
     dryRun: options.dryRun === true,
@@ -116,8 +151,21 @@ async function encryptUnderLock(options: EncryptBackupOptions): Promise<EncryptB
     for (const source of sources) {
       const name = encryptedName(source.file);
       const reason = await unchangedReason(outDir, name, manifest.files[name], source, options);
-      report.files.push({ archive: source.archive, source: source.path, file: join(outDir, name), action: reason ? 'unchanged' : 'would-encrypt', sha256: null, bytes: null, verification: null });
-      sink({ kind: 'dry-run', message: reason ? `${name}: ${reason}, would be left alone` : `would encrypt ${source.file} → ${join(outDir, name)}` });
+      report.files.push({
+        archive: source.archive,
+        source: source.path,
+        file: join(outDir, name),
+        action: reason ? 'unchanged' : 'would-encrypt',
+        sha256: null,
+        bytes: null,
+        verification: null,
+      });
+      sink({
+        kind: 'dry-run',
+        message: reason
+          ? `${name}: ${reason}, would be left alone`
+          : `would encrypt ${source.file} → ${join(outDir, name)}`,
+      });
     }
     return report;
   }
@@ -127,12 +175,26 @@ async function encryptUnderLock(options: EncryptBackupOptions): Promise<EncryptB
   await removeStaleTemps(outDir, sink);
   const progress = new ProgressReporter({ sink, totalBytes: sources.reduce((sum, s) => sum + s.bytes, 0) });
   for (const source of sources) report.files.push(await encryptOne(source, outDir, options, now, progress));
-  const levels = report.files.flatMap((f) => (f.action === 'encrypted' && f.verification ? [f.verification.level] : []));
-  report.verification = levels.includes('structure') ? 'structure' : levels.includes('session-key') ? 'session-key' : levels.length > 0 ? 'full' : null;
+  const levels = report.files.flatMap((f) =>
+    f.action === 'encrypted' && f.verification ? [f.verification.level] : [],
+  );
+  report.verification = levels.includes('structure')
+    ? 'structure'
+    : levels.includes('session-key')
+      ? 'session-key'
+      : levels.length > 0
+        ? 'full'
+        : null;
   return report;
 }
 
-async function encryptOne(source: Source, outDir: string, options: EncryptBackupOptions, now: () => Date, progress: ProgressReporter): Promise<EncryptedArchive> {
+async function encryptOne(
+  source: Source,
+  outDir: string,
+  options: EncryptBackupOptions,
+  now: () => Date,
+  progress: ProgressReporter,
+): Promise<EncryptedArchive> {
   const { sink } = options;
   const name = encryptedName(source.file);
   const target = join(outDir, name);
@@ -140,12 +202,32 @@ async function encryptOne(source: Source, outDir: string, options: EncryptBackup
   const reason = await unchangedReason(outDir, name, previous, source, options);
   if (reason && previous) {
     // The .gpg is good: make sure SHA256SUMS says so too (a crash may have left it stale).
-    if (!(await readSums(outDir, sink)).some((e) => e.name === name && e.sha256 === previous.sha256)) await recordEncryptedFile(outDir, name, previous, sink);
+    if (!(await readSums(outDir, sink)).some((e) => e.name === name && e.sha256 === previous.sha256))
+      await recordEncryptedFile(outDir, name, previous, sink);
     sink({ kind: 'encryption-skipped', archive: source.archive, file: name, reason });
-    return { archive: source.archive, source: source.path, file: target, action: 'unchanged', sha256: previous.sha256, bytes: previous.bytes, verification: null };
+    return {
+      archive: source.archive,
+      source: source.path,
+      file: target,
+      action: 'unchanged',
+      sha256: previous.sha256,
+      bytes: previous.bytes,
+      verification: null,
+    };
   }
-  if (!previous && (await stat(target).then(() => true, () => false))) {
-    sink({ kind: 'warning', code: 'UNRECORDED_REPLACED', path: target, message: `${name} exists but is not in encrypted_manifest.json (made by hand or by the old script?): it is replaced once the new copy verified` });
+  if (
+    !previous &&
+    (await stat(target).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    sink({
+      kind: 'warning',
+      code: 'UNRECORDED_REPLACED',
+      path: target,
+      message: `${name} exists but is not in encrypted_manifest.json (made by hand or by the old script?): it is replaced once the new copy verified`,
+    });
   }
   sink({ kind: 'step', step: `encrypt-${source.archive}`, message: `encrypting ${source.file} → ${target}` });
   const task = progress.task(`encrypt:${source.archive}`, name, { bytes: source.bytes, files: null });
@@ -173,8 +255,21 @@ async function encryptOne(source: Source, outDir: string, options: EncryptBackup
     backup_date: source.backupDate,
   };
   await recordEncryptedFile(outDir, name, record, sink);
-  sink({ kind: 'encrypted-file', archive: source.archive, file: name, bytes: encrypted.bytes, sha256: encrypted.sha256, recipients: record.recipients.map((r) => r.fingerprint), signedBy: encrypted.signedBy });
-  sink({ kind: 'encryption-verified', file: name, level: encrypted.verification.level, note: encrypted.verification.note });
+  sink({
+    kind: 'encrypted-file',
+    archive: source.archive,
+    file: name,
+    bytes: encrypted.bytes,
+    sha256: encrypted.sha256,
+    recipients: record.recipients.map((r) => r.fingerprint),
+    signedBy: encrypted.signedBy,
+  });
+  sink({
+    kind: 'encryption-verified',
+    file: name,
+    level: encrypted.verification.level,
+    note: encrypted.verification.note,
+  });
   return {
     archive: source.archive,
     source: source.path,
@@ -192,35 +287,64 @@ function assertVerifyKeysOpen(options: EncryptBackupOptions): void {
   const opens = (key: UnlockedKey) => options.recipients.some((r) => key.info.keyIds.includes(r.encryptionKeyId));
   if (verifyKeys.length > 0 && !verifyKeys.some(opens)) {
     const given = [...new Set(verifyKeys.map((k) => `${k.source} (${k.info.fingerprint})`))].join(', ');
-    throw new KeyError('WRONG_KEY', `verify key ${given} is not the private key of any recipient (${options.recipients.map((r) => r.info.fingerprint).join(', ')}): it could not decrypt what is written`);
+    throw new KeyError(
+      'WRONG_KEY',
+      `verify key ${given} is not the private key of any recipient (${options.recipients.map((r) => r.info.fingerprint).join(', ')}): it could not decrypt what is written`,
+    );
   }
 }
 
 /** Why the existing .gpg can stay (same archive, same recipients and signer, file intact), or null. */
-async function unchangedReason(outDir: string, name: string, record: EncryptedRecord | undefined, source: Source, options: EncryptBackupOptions): Promise<string | null> {
+async function unchangedReason(
+  outDir: string,
+  name: string,
+  record: EncryptedRecord | undefined,
+  source: Source,
+  options: EncryptBackupOptions,
+): Promise<string | null> {
   if (!record || record.source_sha256 !== source.sha256) return null;
   const recipients = (list: string[]) => [...list].sort().join();
-  if (recipients(record.recipients.map((r) => r.fingerprint)) !== recipients(options.recipients.map((r) => r.info.fingerprint))) return null;
+  if (
+    recipients(record.recipients.map((r) => r.fingerprint)) !==
+    recipients(options.recipients.map((r) => r.info.fingerprint))
+  )
+    return null;
   if (record.signed_by !== (options.signingKey?.info.fingerprint ?? null)) return null;
   const current = await sha256File(join(outDir, name)).catch(() => null);
   if (current?.sha256 !== record.sha256) return null;
   return 'already encrypted, unchanged, to the same recipients';
 }
 
-async function offsiteArchives(policy: Policy, dir: string, date: string, sink: EventSink): Promise<{ archive: string; file: string; path: string }[]> {
+async function offsiteArchives(
+  policy: Policy,
+  dir: string,
+  date: string,
+  sink: EventSink,
+): Promise<{ archive: string; file: string; path: string }[]> {
   const offsite = Object.entries(policy.archives).filter(([, spec]) => spec.offsite);
   const found: { archive: string; file: string; path: string }[] = [];
   for (const [archive, spec] of offsite) {
     // Whatever compression the backup was written with (the policy may have changed since): .tar.gz first.
     const candidates = archiveFileNames(spec.prefix, date, spec.compression);
     let match: string | null = null;
-    for (const file of candidates) if (match === null && (await stat(join(dir, file)).then((s) => s.isFile(), () => false))) match = file;
+    for (const file of candidates)
+      if (
+        match === null &&
+        (await stat(join(dir, file)).then(
+          (s) => s.isFile(),
+          () => false,
+        ))
+      )
+        match = file;
     if (match !== null) found.push({ archive, file: match, path: join(dir, match) });
     else sink({ kind: 'encryption-skipped', archive, file: candidates[0]!, reason: 'not in this backup' });
   }
   if (found.length === 0) {
     const names = offsite.map(([name]) => name).join(', ') || '(none)';
-    throw new NotFoundError('NOTHING_TO_ENCRYPT', `backup ${dir} holds none of the archives the policy marks offsite (${names}); set offsite = true under [archives.<name>] for those to encrypt`);
+    throw new NotFoundError(
+      'NOTHING_TO_ENCRYPT',
+      `backup ${dir} holds none of the archives the policy marks offsite (${names}); set offsite = true under [archives.<name>] for those to encrypt`,
+    );
   }
   return found;
 }

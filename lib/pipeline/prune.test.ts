@@ -39,7 +39,14 @@ describe('runPrune', () => {
     await makeBackup(outside, '20240101');
     await symlink(join(outside, 'daily', 'arkalia_20240101'), join(d, 'arkalia_20240102'));
     await writeFile(join(d, 'arkalia_20240103'), 'a file named like a backup');
-    for (const name of ['.arkalia_20240104.partial-1-2', 'arkalia_20241301', 'arkalia_2024010', 'notes', '.arkalia_20240105.trash-x']) await mkdir(join(d, name));
+    for (const name of [
+      '.arkalia_20240104.partial-1-2',
+      'arkalia_20241301',
+      'arkalia_2024010',
+      'notes',
+      '.arkalia_20240105.trash-x',
+    ])
+      await mkdir(join(d, name));
     const before = await snapshotTree(outside);
 
     const { sink, hashed, run } = prune(dir);
@@ -53,14 +60,32 @@ describe('runPrune', () => {
     ]);
     expect(report.backups[0]!.reasons).toEqual(['age 0 day(s) ≤ daily_days 30', 'newest backup that verifies']);
     expect(hashed).toEqual(['20261126']);
-    expect(report).toMatchObject({ today: '20261126', newestVerified: '20261126', corrupt: [], hashed: 1, dryRun: false });
-    expect(await daily(dir)).toEqual(['.arkalia_20240104.partial-1-2', '.arkalia_20240105.trash-x', 'arkalia_2024010', 'arkalia_20240102', 'arkalia_20240103', 'arkalia_20241301', 'arkalia_20261027', 'arkalia_20261126', 'notes']);
+    expect(report).toMatchObject({
+      today: '20261126',
+      newestVerified: '20261126',
+      corrupt: [],
+      hashed: 1,
+      dryRun: false,
+    });
+    expect(await daily(dir)).toEqual([
+      '.arkalia_20240104.partial-1-2',
+      '.arkalia_20240105.trash-x',
+      'arkalia_2024010',
+      'arkalia_20240102',
+      'arkalia_20240103',
+      'arkalia_20241301',
+      'arkalia_20261027',
+      'arkalia_20261126',
+      'notes',
+    ]);
     expect(await snapshotTree(outside)).toEqual(before); // the link's target is not followed
     expect([...report.ignored].sort((a, b) => a.name.localeCompare(b.name))).toEqual([
       { name: 'arkalia_20240102', reason: 'a symbolic link, not a backup folder' },
       { name: 'arkalia_20240103', reason: 'not a folder' },
     ]);
-    expect(sink.events.filter((e) => e.kind === 'backup-deleted').map((e) => e.kind === 'backup-deleted' && e.date)).toEqual(['20250101', '20261026']); // oldest first
+    expect(
+      sink.events.filter((e) => e.kind === 'backup-deleted').map((e) => e.kind === 'backup-deleted' && e.date),
+    ).toEqual(['20250101', '20261026']); // oldest first
     expect(await readdir(dir)).toEqual(['daily']); // lock released
 
     const again = prune(dir);
@@ -68,7 +93,12 @@ describe('runPrune', () => {
   });
 
   it('a corrupt newest backup does not count: the older good one is kept, the corrupt one goes when expired', async () => {
-    const dir = await backups({ '20260901': 'mismatch', '20260801': 'missing-archive', '20260701': 'ok', '20260601': 'ok' });
+    const dir = await backups({
+      '20260901': 'mismatch',
+      '20260801': 'missing-archive',
+      '20260701': 'ok',
+      '20260601': 'ok',
+    });
     const { sink, hashed, run } = prune(dir);
     const report = await run();
     expect(hashed).toEqual(['20260901', '20260801', '20260701']);
@@ -79,11 +109,23 @@ describe('runPrune', () => {
       { date: '20260901', problem: 'arkalia_logs_20260901.tar.gz: sha256 mismatch' },
       { date: '20260801', problem: 'arkalia_logs_20260801.tar.gz: missing' },
     ]);
-    expect(sink.events).toContainEqual({ kind: 'backup-verification', date: '20260901', dir: join(dir, 'daily', 'arkalia_20260901'), ok: false, problem: 'arkalia_logs_20260901.tar.gz: sha256 mismatch' });
+    expect(sink.events).toContainEqual({
+      kind: 'backup-verification',
+      date: '20260901',
+      dir: join(dir, 'daily', 'arkalia_20260901'),
+      ok: false,
+      problem: 'arkalia_logs_20260901.tar.gz: sha256 mismatch',
+    });
   });
 
   it('a corrupt recent backup stays (by age) and so does the newest good one, however old', async () => {
-    const dir = await backups({ '20261125': 'no-checksum-file', '20261120': 'states-unlisted', '20261110': 'empty-checksum-file', '20250101': 'ok', '20240101': 'ok' });
+    const dir = await backups({
+      '20261125': 'no-checksum-file',
+      '20261120': 'states-unlisted',
+      '20261110': 'empty-checksum-file',
+      '20250101': 'ok',
+      '20240101': 'ok',
+    });
     const report = await prune(dir).run();
     expect(report.deleted).toEqual(['20240101']);
     expect(report.newestVerified).toBe('20250101');
@@ -113,7 +155,11 @@ describe('runPrune', () => {
     const planned = await run();
     await other.release();
     expect(await snapshotTree(dir)).toEqual(before);
-    expect(planned).toMatchObject({ dryRun: true, deleted: ['20260901'], trashRemoved: [join(dir, 'daily', '.arkalia_20250101.trash-99-ab12')] });
+    expect(planned).toMatchObject({
+      dryRun: true,
+      deleted: ['20260901'],
+      trashRemoved: [join(dir, 'daily', '.arkalia_20250101.trash-99-ab12')],
+    });
     expect(sink.events.filter((e) => e.kind === 'dry-run').map((e) => e.kind === 'dry-run' && e.message)).toEqual([
       `would finish removing ${join(dir, 'daily', '.arkalia_20250101.trash-99-ab12')}, left by an interrupted prune`,
       `would delete ${join(dir, 'daily', 'arkalia_20260901')}`,
@@ -141,8 +187,16 @@ describe('runPrune', () => {
       await rm(join(path, 'arkalia_states_20240101.tar.gz'), { force: true }); // some files gone…
       throw Object.assign(new Error('EIO: i/o error, rmdir'), { code: 'EIO' }); // …then the disk fails (or the process dies)
     };
-    const failed = await prune(dir, { removeTree: halfway }).run().catch((e: unknown) => e);
-    expect(failed).toMatchObject({ code: 'PRUNE_DELETE_FAILED', exitCode: 1, message: expect.stringMatching(/^cannot delete .*arkalia_20240101: EIO\. Deleted before it: none\. .*the next prune finishes removing it\.$/) });
+    const failed = await prune(dir, { removeTree: halfway })
+      .run()
+      .catch((e: unknown) => e);
+    expect(failed).toMatchObject({
+      code: 'PRUNE_DELETE_FAILED',
+      exitCode: 1,
+      message: expect.stringMatching(
+        /^cannot delete .*arkalia_20240101: EIO\. Deleted before it: none\. .*the next prune finishes removing it\.$/,
+      ),
+    });
     const left = await daily(dir);
     expect(left.filter((n) => n.startsWith('arkalia_'))).toEqual(['arkalia_20250101', 'arkalia_20261126']); // 20240101 is not visible, half-deleted
     expect(left.filter((n) => n.startsWith('.arkalia_20240101.trash-'))).toHaveLength(1);
@@ -152,15 +206,28 @@ describe('runPrune', () => {
     const report = await run();
     expect(report.trashRemoved).toHaveLength(1);
     expect(report.deleted).toEqual(['20250101']);
-    expect(sink.events.map((e) => e.kind).filter((k) => k === 'trash-removed' || k === 'backup-deleted')).toEqual(['trash-removed', 'backup-deleted']);
+    expect(sink.events.map((e) => e.kind).filter((k) => k === 'trash-removed' || k === 'backup-deleted')).toEqual([
+      'trash-removed',
+      'backup-deleted',
+    ]);
     expect(await daily(dir)).toEqual(['arkalia_20261126']);
   });
 
-  it('waits for the backup folder\'s lock, and names a holder it must not break', async () => {
+  it("waits for the backup folder's lock, and names a holder it must not break", async () => {
     const dir = await backups({ '20261126': 'ok', '20250101': 'ok' });
-    const foreign = { ...currentProcess(), host: `not-${hostname()}`, token: 'far', since: '2026-11-26T03:00:00.000Z', command: 'full-backup.mts' };
+    const foreign = {
+      ...currentProcess(),
+      host: `not-${hostname()}`,
+      token: 'far',
+      since: '2026-11-26T03:00:00.000Z',
+      command: 'full-backup.mts',
+    };
     await writeFile(lockPath(dir), formatLockRecord(foreign));
-    await expect(prune(dir, { lockTimeoutMs: 0 }).run()).rejects.toMatchObject({ code: 'LOCK_HELD', exitCode: 1, message: expect.stringMatching(/pid \d+ on host not-.* command: full-backup\.mts.*another host/) });
+    await expect(prune(dir, { lockTimeoutMs: 0 }).run()).rejects.toMatchObject({
+      code: 'LOCK_HELD',
+      exitCode: 1,
+      message: expect.stringMatching(/pid \d+ on host not-.* command: full-backup\.mts.*another host/),
+    });
     expect(await daily(dir)).toEqual(['arkalia_20250101', 'arkalia_20261126']);
   });
 
@@ -169,21 +236,45 @@ describe('runPrune', () => {
     await makeBackup(dir, '20240615', 'mismatch'); // written by "this run" (a backfill), as full-backup would pass it
     const lock = await acquireBackupLock({ backupDir: dir });
     const sink = recordingSink();
-    const outcome = await pruneAfterBackup({ lock, backupDir: dir, date: '20240615', retention: THIRTY, sink, now: NOW });
+    const outcome = await pruneAfterBackup({
+      lock,
+      backupDir: dir,
+      date: '20240615',
+      retention: THIRTY,
+      sink,
+      now: NOW,
+    });
     await lock.release();
     expect(outcome.ok && outcome.report.backups.map((b) => [b.date, b.action, b.reasons])).toEqual([
       ['20250101', 'keep', ['newest backup that verifies']],
       ['20240615', 'keep', ['written by this run']],
       ['20240101', 'delete', ['age 1060 day(s) > daily_days 30']],
     ]);
-    const failed = await pruneAfterBackup({ lock: { ...lock, backupDir: join(dir, 'other') }, backupDir: join(dir, 'missing'), date: '20240615', retention: THIRTY, sink, now: NOW });
+    const failed = await pruneAfterBackup({
+      lock: { ...lock, backupDir: join(dir, 'other') },
+      backupDir: join(dir, 'missing'),
+      date: '20240615',
+      retention: THIRTY,
+      sink,
+      now: NOW,
+    });
     expect(failed).toMatchObject({ ok: false, error: { code: 'NO_BACKUP_DIR', exitCode: 1 } });
-    expect(sink.events).toContainEqual(expect.objectContaining({ kind: 'warning', code: 'NO_BACKUP_DIR', message: expect.stringMatching(/^pruning after the backup failed \(the backup is complete\)/) }));
+    expect(sink.events).toContainEqual(
+      expect.objectContaining({
+        kind: 'warning',
+        code: 'NO_BACKUP_DIR',
+        message: expect.stringMatching(/^pruning after the backup failed \(the backup is complete\)/),
+      }),
+    );
   });
 
   it('fails clearly (exit 1) when the backup folder does not exist', async () => {
     const dir = await tempDir('ark-prune-');
-    await expect(prune(join(dir, 'nope')).run()).rejects.toMatchObject({ code: 'NO_BACKUP_DIR', exitCode: 1, message: expect.stringMatching(/check --backup-dir/) });
+    await expect(prune(join(dir, 'nope')).run()).rejects.toMatchObject({
+      code: 'NO_BACKUP_DIR',
+      exitCode: 1,
+      message: expect.stringMatching(/check --backup-dir/),
+    });
     const empty = await prune(dir).run(); // a folder without daily/: nothing to do
     expect(empty).toMatchObject({ backups: [], deleted: [], newestVerified: null });
   });

@@ -84,12 +84,18 @@ export async function runPrune(options: PruneOptions): Promise<PruneReport> {
   await assertBackupDir(options.backupDir);
   if (options.dryRun) return prune(options, null);
   if (options.lock) {
-    if (resolve(options.lock.backupDir) !== resolve(options.backupDir)) throw new ArkError('LOCK_MISMATCH', `the lock held is for ${options.lock.backupDir}, not ${options.backupDir}`);
+    if (resolve(options.lock.backupDir) !== resolve(options.backupDir))
+      throw new ArkError('LOCK_MISMATCH', `the lock held is for ${options.lock.backupDir}, not ${options.backupDir}`);
     return prune(options, options.lock);
   }
   return withBackupLock(
     // The lock measures its wait on the real clock; `now` is the calendar date ages count from.
-    { backupDir: options.backupDir, sink: options.sink, ...(options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs }), ...(options.command ? { command: options.command } : {}) },
+    {
+      backupDir: options.backupDir,
+      sink: options.sink,
+      ...(options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs }),
+      ...(options.command ? { command: options.command } : {}),
+    },
     (lock) => prune(options, lock),
   );
 }
@@ -111,15 +117,28 @@ async function prune(options: PruneOptions, lock: BackupLock | null): Promise<Pr
     await removeTree(path);
     sink({ kind: 'trash-removed', path });
   }
-  for (const { name, reason } of listing.ignored) sink({ kind: 'warning', code: 'NOT_A_BACKUP', message: `${name} in ${listing.daily} is ${reason}: left alone`, path: name });
+  for (const { name, reason } of listing.ignored)
+    sink({
+      kind: 'warning',
+      code: 'NOT_A_BACKUP',
+      message: `${name} in ${listing.daily} is ${reason}: left alone`,
+      path: name,
+    });
 
   // 2. Plan, hashing only the backups whose result decides something (newest first).
   const byDate = new Map(listing.backups.map((b) => [b.date, b]));
-  const status = new Map<string, VerifyStatus>(listing.backups.map((b) => [b.date, options.knownGood?.includes(b.date) ? 'verified' : 'unchecked']));
+  const status = new Map<string, VerifyStatus>(
+    listing.backups.map((b) => [b.date, options.knownGood?.includes(b.date) ? 'verified' : 'unchecked']),
+  );
   const problems = new Map<string, string>();
   let hashed = 0;
   const candidates = (): RetentionCandidate[] => [...status].map(([date, s]) => ({ date, status: s }));
-  let plan = planRetention({ backups: candidates(), today, retention: options.retention, protect: options.protect ?? [] });
+  let plan = planRetention({
+    backups: candidates(),
+    today,
+    retention: options.retention,
+    protect: options.protect ?? [],
+  });
   while (plan.kind === 'verify') {
     for (const date of plan.dates) {
       const { dir } = byDate.get(date)!;
@@ -129,16 +148,33 @@ async function prune(options: PruneOptions, lock: BackupLock | null): Promise<Pr
       if (!result.ok) problems.set(date, result.problem);
       sink({ kind: 'backup-verification', date, dir, ok: result.ok, problem: result.ok ? null : result.problem });
     }
-    plan = planRetention({ backups: candidates(), today, retention: options.retention, protect: options.protect ?? [] });
+    plan = planRetention({
+      backups: candidates(),
+      today,
+      retention: options.retention,
+      protect: options.protect ?? [],
+    });
   }
   const backups = plan.decisions.map((d): PrunedBackup => {
     const reasons = d.reasons.map(describeReason);
     const dir = byDate.get(d.date)!.dir;
     sink({ kind: 'retention-decision', date: d.date, dir, action: d.action, status: d.status, reasons });
-    return { date: d.date, dir, action: d.action, ageDays: d.ageDays, status: d.status, problem: problems.get(d.date) ?? null, reasons };
+    return {
+      date: d.date,
+      dir,
+      action: d.action,
+      ageDays: d.ageDays,
+      status: d.status,
+      problem: problems.get(d.date) ?? null,
+      reasons,
+    };
   });
   if (plan.newestVerified === null && backups.length > 0) {
-    sink({ kind: 'warning', code: 'NO_VERIFIED_BACKUP', message: `no backup in ${listing.daily} verifies: nothing is deleted. Check the backups named above and the disk they are on.` });
+    sink({
+      kind: 'warning',
+      code: 'NO_VERIFIED_BACKUP',
+      message: `no backup in ${listing.daily} verifies: nothing is deleted. Check the backups named above and the disk they are on.`,
+    });
   }
 
   // 3. Delete what expired, oldest first: hide it (one atomic rename), then remove it.
@@ -154,10 +190,14 @@ async function prune(options: PruneOptions, lock: BackupLock | null): Promise<Pr
     try {
       await removeTree(await moveToTrash(listing.daily, byDate.get(b.date)!.name, b.date));
     } catch (error) {
-      throw new ArkError('PRUNE_DELETE_FAILED', `cannot delete ${b.dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Deleted before it: ${deleted.join(', ') || 'none'}. If it was already hidden as .arkalia_${b.date}.trash-*, the next prune finishes removing it.`, {
-        cause: error,
-        details: { deleted },
-      });
+      throw new ArkError(
+        'PRUNE_DELETE_FAILED',
+        `cannot delete ${b.dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Deleted before it: ${deleted.join(', ') || 'none'}. If it was already hidden as .arkalia_${b.date}.trash-*, the next prune finishes removing it.`,
+        {
+          cause: error,
+          details: { deleted },
+        },
+      );
     }
     deleted.push(b.date);
     sink({ kind: 'backup-deleted', date: b.date, dir: b.dir });
@@ -180,7 +220,11 @@ async function prune(options: PruneOptions, lock: BackupLock | null): Promise<Pr
 
 async function assertBackupDir(backupDir: string): Promise<void> {
   const info = await stat(backupDir).catch(() => null);
-  if (!info?.isDirectory()) throw new NotFoundError('NO_BACKUP_DIR', `backup folder ${backupDir} does not exist or is not a folder (check --backup-dir / ARK_BACKUP_DIR)`);
+  if (!info?.isDirectory())
+    throw new NotFoundError(
+      'NO_BACKUP_DIR',
+      `backup folder ${backupDir} does not exist or is not a folder (check --backup-dir / ARK_BACKUP_DIR)`,
+    );
 }
 
 export type PruneOutcome = { ok: true; report: PruneReport } | { ok: false; error: ArkError };
@@ -190,14 +234,25 @@ export type PruneOutcome = { ok: true; report: PruneReport } | { ok: false; erro
  * protected and known good (hashed while written). A failure is returned, not thrown: the
  * backup itself succeeded and stays.
  */
-export async function pruneAfterBackup(options: { lock: BackupLock; backupDir: string; date: string; retention: RetentionSettings; sink: EventSink; now?: () => Date }): Promise<PruneOutcome> {
+export async function pruneAfterBackup(options: {
+  lock: BackupLock;
+  backupDir: string;
+  date: string;
+  retention: RetentionSettings;
+  sink: EventSink;
+  now?: () => Date;
+}): Promise<PruneOutcome> {
   options.sink({ kind: 'step', step: 'prune', message: `applying the retention policy to ${options.backupDir}/daily` });
   try {
     const report = await runPrune({ ...options, protect: [options.date], knownGood: [options.date] });
     return { ok: true, report };
   } catch (error) {
     const failure = toArkError(error);
-    options.sink({ kind: 'warning', code: failure.code, message: `pruning after the backup failed (the backup is complete): ${failure.message}` });
+    options.sink({
+      kind: 'warning',
+      code: failure.code,
+      message: `pruning after the backup failed (the backup is complete): ${failure.message}`,
+    });
     return { ok: false, error: failure };
   }
 }

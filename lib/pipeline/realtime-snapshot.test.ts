@@ -19,12 +19,26 @@ describe('runRealtimeSnapshot (one-shot)', () => {
     const first = await runRealtimeSnapshot({ root, backupDir, policy, sink, now: clock.now });
     expect(realtimeExitCode(first)).toBe(3);
     expect(first.invalid.map((i) => i.path)).toEqual(INVALID_STATES);
-    expect(first.totals).toEqual({ written: 6, bytesWritten: first.written.reduce((n, w) => n + w.bytes, 0), unchanged: 0, invalid: 2, failed: 0, pruned: 0 });
+    expect(first.totals).toEqual({
+      written: 6,
+      bytesWritten: first.written.reduce((n, w) => n + w.bytes, 0),
+      unchanged: 0,
+      invalid: 2,
+      failed: 0,
+      pruned: 0,
+    });
     expect(await listFiles(join(backupDir, 'realtime'))).toEqual(VALID_STATES.map((p) => `${p}.20260315_120000`));
     for (const path of VALID_STATES) {
-      expect((await readFile(join(backupDir, 'realtime', `${path}.20260315_120000`))).equals(await readFile(join(root, path))), path).toBe(true);
+      expect(
+        (await readFile(join(backupDir, 'realtime', `${path}.20260315_120000`))).equals(
+          await readFile(join(root, path)),
+        ),
+        path,
+      ).toBe(true);
     }
-    expect(sink.events.filter((e) => e.kind === 'invalid-state').map((e) => e.kind === 'invalid-state' && e.path)).toEqual(INVALID_STATES);
+    expect(
+      sink.events.filter((e) => e.kind === 'invalid-state').map((e) => e.kind === 'invalid-state' && e.path),
+    ).toEqual(INVALID_STATES);
 
     clock.tick(5_000);
     const second = await runRealtimeSnapshot({ root, backupDir, policy, sink: recordingSink(), now: clock.now });
@@ -49,7 +63,13 @@ describe('runRealtimeSnapshot (one-shot)', () => {
       await mkdir(dirname(join(backupDir, rel)), { recursive: true });
       await writeFile(join(backupDir, rel), content);
     }
-    const report = await runRealtimeSnapshot({ root, backupDir, policy: resolvePolicy({ realtime: { keep: 'P7D' } }, 'test'), sink: recordingSink(), now: manualClock().now });
+    const report = await runRealtimeSnapshot({
+      root,
+      backupDir,
+      policy: resolvePolicy({ realtime: { keep: 'P7D' } }, 'test'),
+      sink: recordingSink(),
+      now: manualClock().now,
+    });
     expect(report.pruned).toEqual(['realtime/state/zeroia_state.toml.20260301_000000']);
     const files = await listFiles(join(backupDir, 'realtime'));
     expect(files).toContain('state/gone.toml.20260101_000000');
@@ -64,10 +84,14 @@ describe('runRealtimeSnapshot (one-shot)', () => {
       const sink = recordingSink();
       const report = await runRealtimeSnapshot({ root, backupDir: fs.dir, policy, sink, now: manualClock().now });
       expect(realtimeExitCode(report)).toBe(1);
-      expect(report.failed).toEqual([{ path: 'state/big_state.toml', code: 'DISK_FULL', message: expect.stringMatching(/no space left/) }]);
+      expect(report.failed).toEqual([
+        { path: 'state/big_state.toml', code: 'DISK_FULL', message: expect.stringMatching(/no space left/) },
+      ]);
       expect(report.written.map((w) => w.path)).toEqual(VALID_STATES);
       expect(await listFiles(fs.dir)).toEqual(VALID_STATES.map((p) => `realtime/${p}.20260315_120000`));
-      expect(sink.events).toContainEqual(expect.objectContaining({ kind: 'snapshot-failed', path: 'state/big_state.toml', code: 'DISK_FULL' }));
+      expect(sink.events).toContainEqual(
+        expect.objectContaining({ kind: 'snapshot-failed', path: 'state/big_state.toml', code: 'DISK_FULL' }),
+      );
     } finally {
       await fs.unmount();
     }
@@ -80,16 +104,24 @@ describe('runRealtimeSnapshot (one-shot)', () => {
     const report = await runRealtimeSnapshot({ root, backupDir, policy, sink, now: manualClock().now, dryRun: true });
     expect(report.totals).toMatchObject({ written: 6, invalid: 2 });
     expect(realtimeExitCode(report)).toBe(3);
-    expect(sink.events).toContainEqual({ kind: 'dry-run', message: 'would snapshot state/zeroia_state.toml → realtime/state/zeroia_state.toml.20260315_120000' });
+    expect(sink.events).toContainEqual({
+      kind: 'dry-run',
+      message: 'would snapshot state/zeroia_state.toml → realtime/state/zeroia_state.toml.20260315_120000',
+    });
     expect(await listFiles(backupDir)).toEqual([]);
   });
 
   it('a root that is not a folder, or a realtime path it cannot honour, is a usage error (exit 2) before anything is written', async () => {
     const backupDir = await tempDir('ark-rt-');
-    await expect(runRealtimeSnapshot({ root: join(backupDir, 'nope'), backupDir, policy, sink: recordingSink() })).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/is not a folder/) });
+    await expect(
+      runRealtimeSnapshot({ root: join(backupDir, 'nope'), backupDir, policy, sink: recordingSink() }),
+    ).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/is not a folder/) });
     const root = await copyFixture({ withEnv: false });
     const bad = resolvePolicy({ realtime: { paths: ['/srv/elsewhere/*.toml'] } }, 'p.toml');
-    await expect(runRealtimeSnapshot({ root, backupDir, policy: bad, sink: recordingSink() })).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/must be relative to the Arkalia root/) });
+    await expect(runRealtimeSnapshot({ root, backupDir, policy: bad, sink: recordingSink() })).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringMatching(/must be relative to the Arkalia root/),
+    });
     expect(await listFiles(backupDir)).toEqual([]);
   });
 });
@@ -97,7 +129,17 @@ describe('runRealtimeSnapshot (one-shot)', () => {
 describe('watchRealtimeSnapshots', { timeout: 15_000 }, () => {
   it('refuses a root that is not a folder (exit 2) without watching anything', async () => {
     const backupDir = await tempDir('ark-rt-');
-    await expect(watchRealtimeSnapshots({ root: join(backupDir, 'nope'), backupDir, policy, sink: recordingSink(), debounceMs: 10, maxWaitMs: 10, rescanMs: 10 })).rejects.toMatchObject({
+    await expect(
+      watchRealtimeSnapshots({
+        root: join(backupDir, 'nope'),
+        backupDir,
+        policy,
+        sink: recordingSink(),
+        debounceMs: 10,
+        maxWaitMs: 10,
+        rescanMs: 10,
+      }),
+    ).rejects.toMatchObject({
       exitCode: 2,
       message: expect.stringMatching(/is not a folder/),
     });
@@ -107,8 +149,17 @@ describe('watchRealtimeSnapshots', { timeout: 15_000 }, () => {
     const root = await copyFixture({ withEnv: false });
     const backupDir = await tempDir('ark-rt-');
     const sink = recordingSink();
-    const session = await watchRealtimeSnapshots({ root, backupDir, policy, sink, debounceMs: 250, maxWaitMs: 5000, rescanMs: 60_000 });
-    const series = (path: string) => listFiles(join(backupDir, 'realtime')).then((fs) => fs.filter((f) => f.startsWith(`${path}.`)));
+    const session = await watchRealtimeSnapshots({
+      root,
+      backupDir,
+      policy,
+      sink,
+      debounceMs: 250,
+      maxWaitMs: 5000,
+      rescanMs: 60_000,
+    });
+    const series = (path: string) =>
+      listFiles(join(backupDir, 'realtime')).then((fs) => fs.filter((f) => f.startsWith(`${path}.`)));
     try {
       const path = 'modules/zeroia/state/zeroia_state.toml';
       const deadline = Date.now() + 5000;

@@ -59,14 +59,28 @@ export async function runRealtimeSnapshot(options: RealtimeSnapshotOptions): Pro
   const now = options.now ?? (() => new Date());
   const dryRun = options.dryRun ?? false;
   const startedAt = now();
-  const report: RealtimeSnapshotReport = { totals: emptyTotals(), written: [], invalid: [], failed: [], pruned: [], startedAt, durationMs: 0, dryRun };
+  const report: RealtimeSnapshotReport = {
+    totals: emptyTotals(),
+    written: [],
+    invalid: [],
+    failed: [],
+    pruned: [],
+    startedAt,
+    durationMs: 0,
+    dryRun,
+  };
 
   // 1. Which files: the policy's real-time paths under the root.
   await assertRootFolder(root);
   const patterns = compileStatePatterns(options.policy.realtime.paths);
   const { files, links } = await scanStatePatterns(root, patterns);
-  for (const link of links) sink({ kind: 'warning', code: 'STATE_LINK_SKIPPED', message: describeSkippedLink(link), path: link.path });
-  sink({ kind: 'step', step: 'snapshot', message: `${dryRun ? 'checking' : 'snapshotting'} ${files.length} state file(s) of ${root} → ${backupDir}/realtime` });
+  for (const link of links)
+    sink({ kind: 'warning', code: 'STATE_LINK_SKIPPED', message: describeSkippedLink(link), path: link.path });
+  sink({
+    kind: 'step',
+    step: 'snapshot',
+    message: `${dryRun ? 'checking' : 'snapshotting'} ${files.length} state file(s) of ${root} → ${backupDir}/realtime`,
+  });
 
   // 2. Snapshot each one (read once, validate, dedup, temp + fsync + link).
   const catalog = new SnapshotCatalog(backupDir);
@@ -144,7 +158,9 @@ export async function watchRealtimeSnapshots(options: WatchRealtimeOptions): Pro
     exclusive(async () => {
       await prune({ backupDir, patterns, keep: options.policy.realtime.keep, now, dryRun: false }, sink, tally);
       catalog.forget(); // listings only grow while watching; start them afresh
-    }).catch((error: unknown) => sink({ kind: 'warning', code: 'PRUNE_FAILED', message: `pruning failed: ${toArkError(error).message}` }));
+    }).catch((error: unknown) =>
+      sink({ kind: 'warning', code: 'PRUNE_FAILED', message: `pruning failed: ${toArkError(error).message}` }),
+    );
 
   // 1. Watch, then one full pass over every state file.
   const watcher = await watchStateFiles({
@@ -153,12 +169,17 @@ export async function watchRealtimeSnapshots(options: WatchRealtimeOptions): Pro
     debounceMs: options.debounceMs,
     maxWaitMs: options.maxWaitMs,
     rescanMs: options.rescanMs,
-    onSettled: (path) => exclusive(() => snapshotOne({ root, backupDir, path, catalog, now, dryRun: false }, sink, tally)),
+    onSettled: (path) =>
+      exclusive(() => snapshotOne({ root, backupDir, path, catalog, now, dryRun: false }, sink, tally)),
     onWarning: (code, message) => sink({ kind: 'warning', code, message }),
     timers,
     ...(options.watch ? { watch: options.watch } : {}),
   });
-  sink({ kind: 'step', step: 'watch', message: `watching ${watcher.dirs().length} folder(s) of ${root} (debounce ${options.debounceMs} ms, re-scan every ${options.rescanMs} ms)` });
+  sink({
+    kind: 'step',
+    step: 'watch',
+    message: `watching ${watcher.dirs().length} folder(s) of ${root} (debounce ${options.debounceMs} ms, re-scan every ${options.rescanMs} ms)`,
+  });
 
   // 2. Prune now and then.
   await pruneNow();
@@ -181,7 +202,9 @@ export async function watchRealtimeSnapshots(options: WatchRealtimeOptions): Pro
         timers.clearTimeout(pruneTimer);
         await watcher.stop();
         await turn;
-        const invalid = [...invalidNow].sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, reason]) => ({ path, reason }));
+        const invalid = [...invalidNow]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([path, reason]) => ({ path, reason }));
         return { totals, invalid, startedAt, durationMs: now().getTime() - startedAt.getTime() };
       })();
       return stopped;
@@ -217,13 +240,29 @@ async function snapshotOne(target: Parameters<typeof takeSnapshot>[0], sink: Eve
     case 'written':
       tally.totals.written += 1;
       tally.totals.bytesWritten += outcome.bytes;
-      tally.written?.push({ path: outcome.path, snapshot: outcome.snapshot, bytes: outcome.bytes, sha256: outcome.sha256 });
-      sink({ kind: 'snapshot-written', path: outcome.path, snapshot: outcome.snapshot, bytes: outcome.bytes, sha256: outcome.sha256 });
+      tally.written?.push({
+        path: outcome.path,
+        snapshot: outcome.snapshot,
+        bytes: outcome.bytes,
+        sha256: outcome.sha256,
+      });
+      sink({
+        kind: 'snapshot-written',
+        path: outcome.path,
+        snapshot: outcome.snapshot,
+        bytes: outcome.bytes,
+        sha256: outcome.sha256,
+      });
       return;
     case 'would-write':
       tally.totals.written += 1;
       tally.totals.bytesWritten += outcome.bytes;
-      tally.written?.push({ path: outcome.path, snapshot: outcome.snapshot, bytes: outcome.bytes, sha256: outcome.sha256 });
+      tally.written?.push({
+        path: outcome.path,
+        snapshot: outcome.snapshot,
+        bytes: outcome.bytes,
+        sha256: outcome.sha256,
+      });
       sink({ kind: 'dry-run', message: `would snapshot ${outcome.path} → ${outcome.snapshot}` });
       return;
     case 'unchanged':
@@ -238,23 +277,42 @@ async function snapshotOne(target: Parameters<typeof takeSnapshot>[0], sink: Eve
       sink({ kind: 'invalid-state', path: outcome.path, reason: outcome.reason });
       return;
     case 'skipped':
-      sink({ kind: 'warning', code: 'STATE_FILE_SKIPPED', message: `${outcome.path}: ${outcome.reason}, not snapshotted`, path: outcome.path });
+      sink({
+        kind: 'warning',
+        code: 'STATE_FILE_SKIPPED',
+        message: `${outcome.path}: ${outcome.reason}, not snapshotted`,
+        path: outcome.path,
+      });
       return;
   }
 }
 
-async function prune(options: { backupDir: string; patterns: StatePatterns; keep: string; now: () => Date; dryRun: boolean }, sink: EventSink, tally: Tally): Promise<void> {
-  const result = await pruneSnapshots({ backupDir: options.backupDir, patterns: options.patterns, keepMs: parseDuration(options.keep), now: options.now, dryRun: options.dryRun });
+async function prune(
+  options: { backupDir: string; patterns: StatePatterns; keep: string; now: () => Date; dryRun: boolean },
+  sink: EventSink,
+  tally: Tally,
+): Promise<void> {
+  const result = await pruneSnapshots({
+    backupDir: options.backupDir,
+    patterns: options.patterns,
+    keepMs: parseDuration(options.keep),
+    now: options.now,
+    dryRun: options.dryRun,
+  });
   for (const ref of result.removed) {
     tally.totals.pruned += 1;
     tally.pruned?.push(ref.rel);
     if (options.dryRun) sink({ kind: 'dry-run', message: `would prune ${ref.rel} (older than ${options.keep})` });
     else sink({ kind: 'snapshot-pruned', snapshot: ref.rel, takenAt: ref.takenAt.toISOString() });
   }
-  for (const file of result.staleTemps) sink({ kind: 'warning', code: 'STALE_TEMP_REMOVED', message: `${options.dryRun ? 'would remove' : 'removed'} a temp file left by a crashed run: ${file}` });
+  for (const file of result.staleTemps)
+    sink({
+      kind: 'warning',
+      code: 'STALE_TEMP_REMOVED',
+      message: `${options.dryRun ? 'would remove' : 'removed'} a temp file left by a crashed run: ${file}`,
+    });
 }
 
 function emptyTotals(): SnapshotTotals {
   return { written: 0, bytesWritten: 0, unchanged: 0, invalid: 0, failed: 0, pruned: 0 };
 }
-

@@ -30,43 +30,76 @@ async function setup(faults: FaultOptions = {}) {
 }
 
 const kinds = (events: ArkEvent[], kind: ArkEvent['kind']) => events.filter((e) => e.kind === kind);
-const planOf = (events: ArkEvent[]) => Object.fromEntries(events.flatMap((e) => (e.kind === 'offsite-plan' ? [[e.name, e.action]] : [])));
+const planOf = (events: ArkEvent[]) =>
+  Object.fromEntries(events.flatMap((e) => (e.kind === 'offsite-plan' ? [[e.name, e.action]] : [])));
 const files = async (dir: string) => (await readdir(dir)).sort();
 
 describe('remoteSync', () => {
   it('uploads verified files, checks them on the remote, publishes SHA256SUMS last; a second run changes nothing', async () => {
     const { backupDir, remoteDir, remote, sync } = await setup();
     const a = randomBytes(3000);
-    await writeEncrypted(backupDir, { [states('20261124')]: a, [states('20261125')]: 'b', 'notes.tmp': 'scratch' }, { unlisted: ['notes.tmp'] });
+    await writeEncrypted(
+      backupDir,
+      { [states('20261124')]: a, [states('20261125')]: 'b', 'notes.tmp': 'scratch' },
+      { unlisted: ['notes.tmp'] },
+    );
     const first = await sync();
     expect(first.report.uploaded.map((u) => u.name)).toEqual([states('20261124'), states('20261125')]);
-    expect(first.report).toMatchObject({ filesUploaded: 2, bytesUploaded: 3001, problems: [], remote: { files: 2, bytes: 3001 }, succeededAt: expect.stringMatching(/^\d{4}-/) });
+    expect(first.report).toMatchObject({
+      filesUploaded: 2,
+      bytesUploaded: 3001,
+      problems: [],
+      remote: { files: 2, bytes: 3001 },
+      succeededAt: expect.stringMatching(/^\d{4}-/),
+    });
     expect(kinds(first.events, 'offsite-verified')).toHaveLength(2);
     expect(await files(remoteDir)).toEqual(['SHA256SUMS', states('20261124'), states('20261125')]);
     // The remote SHA256SUMS is what GNU sha256sum checks there; it is written after the uploads.
-    expect((await run('sha256sum', ['-c', 'SHA256SUMS'], { cwd: remoteDir })).stdout).toContain(`${states('20261125')}: OK`);
+    expect((await run('sha256sum', ['-c', 'SHA256SUMS'], { cwd: remoteDir })).stdout).toContain(
+      `${states('20261125')}: OK`,
+    );
     const order = remote.calls.filter((c) => c.operation === 'put').map((c) => c.name);
     expect(order).toEqual([states('20261124'), states('20261125'), 'SHA256SUMS']);
 
-    const mtimes = await Promise.all((await files(remoteDir)).map(async (n) => (await stat(join(remoteDir, n))).mtimeMs));
+    const mtimes = await Promise.all(
+      (await files(remoteDir)).map(async (n) => (await stat(join(remoteDir, n))).mtimeMs),
+    );
     remote.calls.length = 0;
     const second = await sync();
     expect(remote.calls.filter((c) => c.operation === 'put' || c.operation === 'delete')).toEqual([]);
     expect(second.report).toMatchObject({ filesUploaded: 0, bytesUploaded: 0, deleted: [], problems: [] });
     expect(planOf(second.events)).toEqual({ [states('20261124')]: 'skip', [states('20261125')]: 'skip' });
-    expect(await Promise.all((await files(remoteDir)).map(async (n) => (await stat(join(remoteDir, n))).mtimeMs))).toEqual(mtimes);
+    expect(
+      await Promise.all((await files(remoteDir)).map(async (n) => (await stat(join(remoteDir, n))).mtimeMs)),
+    ).toEqual(mtimes);
   });
 
   it('deletes old copies only once a newer copy of the same kind is verified offsite; never the newest, never undated files', async () => {
     const { backupDir, remoteDir, sync } = await setup();
-    await writeEncrypted(backupDir, { [states('20261123')]: '23', [states('20261124')]: '24', 'arkalia_logs_20261120.tar.gz.gpg': 'logs', 'notes.gpg': 'n' });
+    await writeEncrypted(backupDir, {
+      [states('20261123')]: '23',
+      [states('20261124')]: '24',
+      'arkalia_logs_20261120.tar.gz.gpg': 'logs',
+      'notes.gpg': 'n',
+    });
     await sync();
     // Local retention pruned everything but a new states archive.
     await writeEncrypted(backupDir, { [states('20261125')]: '25' });
     const { report, events } = await sync();
-    expect(planOf(events)).toEqual({ [states('20261123')]: 'delete', [states('20261124')]: 'delete', [states('20261125')]: 'upload', 'arkalia_logs_20261120.tar.gz.gpg': 'keep', 'notes.gpg': 'keep' });
+    expect(planOf(events)).toEqual({
+      [states('20261123')]: 'delete',
+      [states('20261124')]: 'delete',
+      [states('20261125')]: 'upload',
+      'arkalia_logs_20261120.tar.gz.gpg': 'keep',
+      'notes.gpg': 'keep',
+    });
     expect(report.deleted).toEqual([states('20261123'), states('20261124')]);
-    expect(await files(remoteDir)).toEqual(['SHA256SUMS', 'arkalia_logs_20261120.tar.gz.gpg', states('20261125'), 'notes.gpg']);
+    expect(await files(remoteDir)).toEqual([
+      'SHA256SUMS',
+      'arkalia_logs_20261120.tar.gz.gpg',
+      states('20261125'),
+      'notes.gpg',
+    ]);
     await run('sha256sum', ['-c', 'SHA256SUMS'], { cwd: remoteDir });
     expect(await readFile(join(remoteDir, 'SHA256SUMS'), 'utf8')).not.toContain(states('20261124'));
 
@@ -76,7 +109,13 @@ describe('remoteSync', () => {
     await writeEncrypted(backupDir, {});
     const wiped = await sync();
     expect(wiped.report.deleted).toEqual([]);
-    expect(await files(remoteDir)).toEqual(['SHA256SUMS', 'arkalia_logs_20261120.tar.gz.gpg', states('20261125'), states('20261126'), 'notes.gpg']);
+    expect(await files(remoteDir)).toEqual([
+      'SHA256SUMS',
+      'arkalia_logs_20261120.tar.gz.gpg',
+      states('20261125'),
+      states('20261126'),
+      'notes.gpg',
+    ]);
   });
 
   it('a newer copy that fails verification on the remote is removed, reported (exit 3), and the old copy is kept', async () => {
@@ -85,10 +124,14 @@ describe('remoteSync', () => {
     await sync();
     await writeEncrypted(backupDir, { [states('20261125')]: 'new copy, corrupted on the way' });
     const { report, events } = await sync();
-    expect(report.problems).toEqual([expect.objectContaining({ name: states('20261125'), code: 'OFFSITE_VERIFY_MISMATCH' })]);
+    expect(report.problems).toEqual([
+      expect.objectContaining({ name: states('20261125'), code: 'OFFSITE_VERIFY_MISMATCH' }),
+    ]);
     expect(report.succeededAt).toBeNull();
     expect(report.deleted).toEqual([]);
-    expect(kinds(events, 'warning').map((e) => (e as { code: string }).code)).toEqual(expect.arrayContaining(['OFFSITE_VERIFY_MISMATCH', 'OFFSITE_DELETE_SKIPPED']));
+    expect(kinds(events, 'warning').map((e) => (e as { code: string }).code)).toEqual(
+      expect.arrayContaining(['OFFSITE_VERIFY_MISMATCH', 'OFFSITE_DELETE_SKIPPED']),
+    );
     expect(await files(remoteDir)).toEqual(['SHA256SUMS', states('20261124')]);
     expect(await readFile(join(remoteDir, states('20261124')), 'utf8')).toBe('good old copy');
   });
@@ -97,9 +140,16 @@ describe('remoteSync', () => {
     const { backupDir, remoteDir, sync } = await setup();
     await writeEncrypted(backupDir, { [states('20261124')]: 'v1', [states('20261125')]: 'v2' });
     await sync();
-    await writeEncrypted(backupDir, { [states('20261124')]: 'v1', [states('20261125')]: 'v2', [states('20261126')]: 'v3' }, { corrupt: [states('20261126')], unlisted: [states('20261125')] });
+    await writeEncrypted(
+      backupDir,
+      { [states('20261124')]: 'v1', [states('20261125')]: 'v2', [states('20261126')]: 'v3' },
+      { corrupt: [states('20261126')], unlisted: [states('20261125')] },
+    );
     const { report, events } = await sync();
-    expect(report.problems.map((p) => [p.name, p.code])).toEqual([[states('20261125'), 'LOCAL_UNVERIFIED'], [states('20261126'), 'LOCAL_UNVERIFIED']]);
+    expect(report.problems.map((p) => [p.name, p.code])).toEqual([
+      [states('20261125'), 'LOCAL_UNVERIFIED'],
+      [states('20261126'), 'LOCAL_UNVERIFIED'],
+    ]);
     expect(planOf(events)).toEqual({ [states('20261124')]: 'skip', [states('20261125')]: 'keep' });
     expect(await readFile(join(remoteDir, states('20261125')), 'utf8')).toBe('v2');
     expect(await files(remoteDir)).not.toContain(states('20261126'));
@@ -115,7 +165,12 @@ describe('remoteSync', () => {
     remote.calls.length = 0;
     const { report, events } = await sync({ dryRun: true });
     expect(report.dryRun).toBe(true);
-    expect(planOf(events)).toEqual({ '.ark-upload-x.gpg.1234': 'cleanup', [states('20261123')]: 'delete', [states('20261124')]: 'delete', [states('20261125')]: 'upload' });
+    expect(planOf(events)).toEqual({
+      '.ark-upload-x.gpg.1234': 'cleanup',
+      [states('20261123')]: 'delete',
+      [states('20261124')]: 'delete',
+      [states('20261125')]: 'upload',
+    });
     expect(kinds(events, 'offsite-plan').every((e) => (e as { reason: string }).reason.length > 10)).toBe(true);
     expect(kinds(events, 'dry-run')).toHaveLength(1);
     expect(remote.calls.filter((c) => c.operation === 'put' || c.operation === 'delete')).toEqual([]);
@@ -125,7 +180,11 @@ describe('remoteSync', () => {
 
   it('a flaky remote (every 3rd call fails): retries are reported as events, and the result is complete and verified', async () => {
     const { backupDir, remoteDir, sync } = await setup({ failEvery: { n: 3 } });
-    await writeEncrypted(backupDir, { [states('20261124')]: 'a', [states('20261125')]: 'b', 'arkalia_infra_20261125.tar.gz.gpg': 'c' });
+    await writeEncrypted(backupDir, {
+      [states('20261124')]: 'a',
+      [states('20261125')]: 'b',
+      'arkalia_infra_20261125.tar.gz.gpg': 'c',
+    });
     const { report, events } = await sync();
     const retries = kinds(events, 'offsite-retry');
     expect(retries.length).toBeGreaterThanOrEqual(3);
@@ -143,8 +202,14 @@ describe('remoteSync', () => {
     remote.calls.length = 0;
     const { report } = await sync();
     expect(report.uploaded.map((u) => u.name)).toEqual([states('20261125')]);
-    expect(remote.calls.filter((c) => c.operation === 'put').map((c) => c.name)).toEqual(['SHA256SUMS', states('20261125'), 'SHA256SUMS']);
-    expect(await readFile(join(remoteDir, 'SHA256SUMS'), 'utf8')).toBe(`${sha256Buffer('second encryption')}  ${states('20261125')}\n`);
+    expect(remote.calls.filter((c) => c.operation === 'put').map((c) => c.name)).toEqual([
+      'SHA256SUMS',
+      states('20261125'),
+      'SHA256SUMS',
+    ]);
+    expect(await readFile(join(remoteDir, 'SHA256SUMS'), 'utf8')).toBe(
+      `${sha256Buffer('second encryption')}  ${states('20261125')}\n`,
+    );
   });
 
   it('disk full on the target: fails clearly (exit 1), nothing half-published, SHA256SUMS still true, old copies kept', async () => {
@@ -154,8 +219,13 @@ describe('remoteSync', () => {
       const sink = recordingSink();
       await writeEncrypted(backupDir, { [states('20261124')]: 'old good copy' });
       await remoteSync({ backupDir, remote: localRemote(fs.dir), sink, retry: noWait });
-      await writeEncrypted(backupDir, { 'a_20261125.gpg': randomBytes(300 * 1024), [states('20261125')]: randomBytes(2 * 1024 * 1024) });
-      const error = await remoteSync({ backupDir, remote: localRemote(fs.dir), sink, retry: noWait }).catch((e: unknown) => e);
+      await writeEncrypted(backupDir, {
+        'a_20261125.gpg': randomBytes(300 * 1024),
+        [states('20261125')]: randomBytes(2 * 1024 * 1024),
+      });
+      const error = await remoteSync({ backupDir, remote: localRemote(fs.dir), sink, retry: noWait }).catch(
+        (e: unknown) => e,
+      );
       expect(error).toMatchObject({ code: 'REMOTE_NO_SPACE', exitCode: 1, message: expect.stringContaining(fs.dir) });
       expect(kinds(sink.events, 'offsite-retry')).toEqual([]);
       expect(await files(fs.dir)).toEqual(['SHA256SUMS', 'a_20261125.gpg', states('20261124')]);
@@ -176,6 +246,8 @@ describe('remoteSync', () => {
     const { rm } = await import('node:fs/promises');
     await rm(join(backupDir, 'encrypted', 'SHA256SUMS'));
     await expect(sync()).rejects.toMatchObject({ code: 'ENCRYPTED_SUMS_MISSING', exitCode: 3 });
-    await expect(remoteSync({ backupDir: join(backupDir, 'nope'), remote: localRemote(remoteDir), sink: () => {} })).rejects.toMatchObject({ code: 'ENCRYPTED_DIR_MISSING', exitCode: 1 });
+    await expect(
+      remoteSync({ backupDir: join(backupDir, 'nope'), remote: localRemote(remoteDir), sink: () => {} }),
+    ).rejects.toMatchObject({ code: 'ENCRYPTED_DIR_MISSING', exitCode: 1 });
   });
 });

@@ -56,7 +56,14 @@ export async function remoteSync(options: RemoteSyncOptions): Promise<RemoteSync
   // Held for the whole run, like encrypted-backup and prune: encrypted/ and its SHA256SUMS
   // do not change while they are verified and sent. A dry run changes nothing and takes no
   // lock; a missing backup folder is reported as the missing encrypted/ folder it implies.
-  if (options.dryRun || !(await stat(options.backupDir).then((s) => s.isDirectory(), () => false))) return syncUnderLock(options);
+  if (
+    options.dryRun ||
+    !(await stat(options.backupDir).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ))
+  )
+    return syncUnderLock(options);
   const timeout = options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs };
   return withBackupLock({ backupDir: options.backupDir, sink: options.sink, ...timeout }, () => syncUnderLock(options));
 }
@@ -69,7 +76,18 @@ async function syncUnderLock(options: RemoteSyncOptions): Promise<RemoteSyncRepo
   const source = encryptedDir(options.backupDir);
   const remote = withRetry(dryRun ? readOnly(options.remote) : options.remote, {
     ...options.retry,
-    onRetry: (info) => sink({ kind: 'offsite-retry', target: info.target, operation: info.operation, name: info.name, attempt: info.attempt, retriesLeft: info.retriesLeft, delayMs: info.delayMs, code: info.error.code, reason: info.error.reason }),
+    onRetry: (info) =>
+      sink({
+        kind: 'offsite-retry',
+        target: info.target,
+        operation: info.operation,
+        name: info.name,
+        attempt: info.attempt,
+        retriesLeft: info.retriesLeft,
+        delayMs: info.delayMs,
+        code: info.error.code,
+        reason: info.error.reason,
+      }),
   });
   const target = remote.target;
   const problems: RemoteSyncReport['problems'] = [];
@@ -78,10 +96,20 @@ async function syncUnderLock(options: RemoteSyncOptions): Promise<RemoteSyncRepo
   sink({ kind: 'step', step: 'verify-local', message: `verifying ${source} against its SHA256SUMS` });
   const local = await readLocalSource(source);
   for (const r of local.refused) {
-    sink({ kind: 'warning', code: r.integrity ? 'LOCAL_UNVERIFIED' : 'LOCAL_NAME_REFUSED', message: `not sent: ${r.name}: ${r.reason}`, path: join(source, r.name) });
+    sink({
+      kind: 'warning',
+      code: r.integrity ? 'LOCAL_UNVERIFIED' : 'LOCAL_NAME_REFUSED',
+      message: `not sent: ${r.name}: ${r.reason}`,
+      path: join(source, r.name),
+    });
     if (r.integrity) problems.push({ name: r.name, code: 'LOCAL_UNVERIFIED', message: r.reason });
   }
-  for (const name of local.missing) sink({ kind: 'warning', code: 'LOCAL_LISTED_MISSING', message: `SHA256SUMS lists ${name}, which is not in ${source}` });
+  for (const name of local.missing)
+    sink({
+      kind: 'warning',
+      code: 'LOCAL_LISTED_MISSING',
+      message: `SHA256SUMS lists ${name}, which is not in ${source}`,
+    });
 
   // 2. What the remote holds, and what its SHA256SUMS vouches for.
   sink({ kind: 'step', step: 'read-remote', message: `reading ${target}` });
@@ -89,14 +117,32 @@ async function syncUnderLock(options: RemoteSyncOptions): Promise<RemoteSyncRepo
   const manifest = await readRemoteManifest(remote, sink);
 
   // 3. The plan, file by file, with reasons (this is all a dry run does).
-  const plan = planSync({ local: local.files, localRefused: local.refused.map((r) => r.name), remote: listing, remoteSums: manifest.sums });
-  for (const a of plan) sink({ kind: 'offsite-plan', target, name: a.name, action: a.action, reason: a.reason, bytes: a.bytes });
-  const sizes = new Map([...listing.map((e) => [e.name, e.size] as const), ...local.files.map((f) => [f.name, f.size] as const)]);
+  const plan = planSync({
+    local: local.files,
+    localRefused: local.refused.map((r) => r.name),
+    remote: listing,
+    remoteSums: manifest.sums,
+  });
+  for (const a of plan)
+    sink({ kind: 'offsite-plan', target, name: a.name, action: a.action, reason: a.reason, bytes: a.bytes });
+  const sizes = new Map([
+    ...listing.map((e) => [e.name, e.size] as const),
+    ...local.files.map((f) => [f.name, f.size] as const),
+  ]);
   const report = (extra: Partial<RemoteSyncReport>, vouched: ReadonlyMap<string, string>): RemoteSyncReport => {
     const uploaded = extra.uploaded ?? [];
     return {
-      target, source, dryRun, plan, uploaded, deleted: [], problems,
-      remote: { files: vouched.size, bytes: [...vouched.keys()].reduce((sum, name) => sum + (sizes.get(name) ?? 0), 0) },
+      target,
+      source,
+      dryRun,
+      plan,
+      uploaded,
+      deleted: [],
+      problems,
+      remote: {
+        files: vouched.size,
+        bytes: [...vouched.keys()].reduce((sum, name) => sum + (sizes.get(name) ?? 0), 0),
+      },
       filesUploaded: uploaded.length,
       bytesUploaded: uploaded.reduce((sum, u) => sum + u.bytes, 0),
       succeededAt: null,
@@ -106,7 +152,10 @@ async function syncUnderLock(options: RemoteSyncOptions): Promise<RemoteSyncRepo
   };
   if (dryRun) {
     const count = (kind: SyncAction['action']) => plan.filter((a) => a.action === kind).length;
-    sink({ kind: 'dry-run', message: `would upload ${count('upload')}, skip ${count('skip')}, delete ${count('delete')}, keep ${count('keep')}, clean up ${count('cleanup')}; nothing was changed` });
+    sink({
+      kind: 'dry-run',
+      message: `would upload ${count('upload')}, skip ${count('skip')}, delete ${count('delete')}, keep ${count('keep')}, clean up ${count('cleanup')}; nothing was changed`,
+    });
     return report({}, manifest.sums);
   }
 
@@ -135,10 +184,20 @@ async function syncUnderLock(options: RemoteSyncOptions): Promise<RemoteSyncRepo
         const message = `${a.name} on ${target} holds ${held.size} bytes with sha256 ${held.sha256} after upload, expected ${a.bytes} bytes with sha256 ${a.sha256}; removed from the remote and not vouched for`;
         sink({ kind: 'warning', code: 'OFFSITE_VERIFY_MISMATCH', message });
         problems.push({ name: a.name, code: 'OFFSITE_VERIFY_MISMATCH', message });
-        await remote.delete(a.name).then(() => sink({ kind: 'offsite-deleted', target, name: a.name, reason: 'failed verification after upload' }), () => {});
+        await remote.delete(a.name).then(
+          () => sink({ kind: 'offsite-deleted', target, name: a.name, reason: 'failed verification after upload' }),
+          () => {},
+        );
         continue;
       }
-      sink({ kind: 'offsite-verified', target, name: a.name, bytes: held.size, sha256: held.sha256, method: held.method });
+      sink({
+        kind: 'offsite-verified',
+        target,
+        name: a.name,
+        bytes: held.size,
+        sha256: held.sha256,
+        method: held.method,
+      });
       uploaded.push({ name: a.name, bytes: held.size, sha256: held.sha256, verification: held.method });
       vouched.set(a.name, held.sha256);
     } catch (error) {
@@ -168,7 +227,11 @@ async function syncUnderLock(options: RemoteSyncOptions): Promise<RemoteSyncRepo
   const deleted: string[] = [];
   for (const a of plan.filter((p) => p.action === 'delete')) {
     if (!manifestOk || !vouched.has(a.newerCopy!) || problems.some((p) => p.name === a.newerCopy)) {
-      sink({ kind: 'warning', code: 'OFFSITE_DELETE_SKIPPED', message: `kept ${a.name}: its newer copy ${a.newerCopy} is not verified on the remote` });
+      sink({
+        kind: 'warning',
+        code: 'OFFSITE_DELETE_SKIPPED',
+        message: `kept ${a.name}: its newer copy ${a.newerCopy} is not verified on the remote`,
+      });
       continue;
     }
     await remote.delete(a.name);
@@ -180,19 +243,39 @@ async function syncUnderLock(options: RemoteSyncOptions): Promise<RemoteSyncRepo
   for (const a of plan.filter((p) => p.action === 'cleanup')) {
     await remote.delete(a.name).then(
       () => sink({ kind: 'offsite-deleted', target, name: a.name, reason: a.reason }),
-      (error: unknown) => sink({ kind: 'warning', code: 'OFFSITE_CLEANUP_FAILED', message: `could not remove ${a.name}: ${isRemoteError(error) ? error.reason : String(error)}` }),
+      (error: unknown) =>
+        sink({
+          kind: 'warning',
+          code: 'OFFSITE_CLEANUP_FAILED',
+          message: `could not remove ${a.name}: ${isRemoteError(error) ? error.reason : String(error)}`,
+        }),
     );
   }
   return report({ uploaded, deleted, succeededAt: problems.length === 0 ? now().toISOString() : null }, vouched);
 }
 
 /** Write SHA256SUMS for `vouched` (atomic put) and check the remote holds exactly that. */
-async function publishManifest(remote: Remote, vouched: ReadonlyMap<string, string>, sizes: ReadonlyMap<string, number>, sink: EventSink): Promise<void> {
+async function publishManifest(
+  remote: Remote,
+  vouched: ReadonlyMap<string, string>,
+  sizes: ReadonlyMap<string, number>,
+  sink: EventSink,
+): Promise<void> {
   const body = textBody(formatRemoteManifest(vouched));
   await remote.put(SUMS_FILE, body);
   const held = await remote.digest(SUMS_FILE);
   if (held.sha256 !== body.sha256 || held.size !== body.size) {
-    throw new IntegrityError('OFFSITE_VERIFY_MISMATCH', `${SUMS_FILE} on ${remote.target} does not read back as written (sha256 ${held.sha256}, expected ${body.sha256}); nothing is deleted`);
+    throw new IntegrityError(
+      'OFFSITE_VERIFY_MISMATCH',
+      `${SUMS_FILE} on ${remote.target} does not read back as written (sha256 ${held.sha256}, expected ${body.sha256}); nothing is deleted`,
+    );
   }
-  sink({ kind: 'offsite-manifest', target: remote.target, name: SUMS_FILE, files: vouched.size, bytes: [...vouched.keys()].reduce((sum, name) => sum + (sizes.get(name) ?? 0), 0), sha256: held.sha256 });
+  sink({
+    kind: 'offsite-manifest',
+    target: remote.target,
+    name: SUMS_FILE,
+    files: vouched.size,
+    bytes: [...vouched.keys()].reduce((sum, name) => sum + (sizes.get(name) ?? 0), 0),
+    sha256: held.sha256,
+  });
 }

@@ -29,7 +29,16 @@ beforeAll(async () => {
   fixtureState = await readFile(join(SAMPLE_ROOT, STATE));
   pristine = await tempDir('ark-bk-');
   const root = await copyFixture();
-  const backup = (date: string) => runFullBackup({ root, backupDir: pristine, date, policy, sink: () => {}, gitCommit: async () => null, host: 'test' });
+  const backup = (date: string) =>
+    runFullBackup({
+      root,
+      backupDir: pristine,
+      date,
+      policy,
+      sink: () => {},
+      gitCommit: async () => null,
+      host: 'test',
+    });
   await backup('20260110');
   await writeFile(join(root, STATE), NEWER);
   await backup('20260111');
@@ -52,34 +61,61 @@ async function rewriteChecksum(backupDir: string, folder: string, archive: strin
   const date = folder.slice(-8);
   const sums = join(backupDir, folder, `checksums_${date}.sha256`);
   const { sha256 } = await sha256File(join(backupDir, folder, archive));
-  await writeFile(sums, (await readFile(sums, 'utf8')).replace(new RegExp(`^[0-9a-f]{64}(?=  ${archive})`, 'm'), sha256));
+  await writeFile(
+    sums,
+    (await readFile(sums, 'utf8')).replace(new RegExp(`^[0-9a-f]{64}(?=  ${archive})`, 'm'), sha256),
+  );
 }
 
 const archiveOf = (folder: string) => `${folder}/arkalia_states_${folder.slice(-8)}.tar.gz`;
 
 /** Every way the newest backup can fail verification, and the code it is rejected with. */
 const DAMAGE: [string, string, (backupDir: string) => Promise<void>][] = [
-  ['a flipped byte (checksum mismatch)', 'CHECKSUM_MISMATCH', async (dir) => {
-    const bytes = await readFile(join(dir, archiveOf(NEW)));
-    bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
-    await writeFile(join(dir, archiveOf(NEW)), bytes);
-  }],
-  ['a truncated archive whose checksum was recomputed', 'ARCHIVE_CORRUPT', async (dir) => {
-    await truncate(join(dir, archiveOf(NEW)), Math.floor((await stat(join(dir, archiveOf(NEW)))).size / 2));
-    await rewriteChecksum(dir, NEW, 'arkalia_states_20260111.tar.gz');
-  }],
+  [
+    'a flipped byte (checksum mismatch)',
+    'CHECKSUM_MISMATCH',
+    async (dir) => {
+      const bytes = await readFile(join(dir, archiveOf(NEW)));
+      bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
+      await writeFile(join(dir, archiveOf(NEW)), bytes);
+    },
+  ],
+  [
+    'a truncated archive whose checksum was recomputed',
+    'ARCHIVE_CORRUPT',
+    async (dir) => {
+      await truncate(join(dir, archiveOf(NEW)), Math.floor((await stat(join(dir, archiveOf(NEW)))).size / 2));
+      await rewriteChecksum(dir, NEW, 'arkalia_states_20260111.tar.gz');
+    },
+  ],
   ['a missing checksum file', 'CHECKSUM_FILE_MISSING', (dir) => rm(join(dir, NEW, 'checksums_20260111.sha256'))],
   ['a missing states archive', 'STATES_ARCHIVE_MISSING', (dir) => rm(join(dir, archiveOf(NEW)))],
-  ['invalid TOML inside (checksums valid)', 'BACKUP_STATE_INVALID', async (dir) => {
-    await rm(join(dir, NEW), { recursive: true });
-    const bad = await copyFixture();
-    await writeFile(join(bad, STATE), CORRUPT);
-    await runFullBackup({ root: bad, backupDir: dir, date: '20260111', policy, sink: () => {}, gitCommit: async () => null, host: 'test' });
-  }],
-  ['a decompression bomb (checksum recomputed)', 'ARCHIVE_LIMIT_EXCEEDED', async (dir) => {
-    await writeFile(join(dir, archiveOf(NEW)), gzipBomb(64 * 1024 * 1024, 'modules/zeroia/state/zeroia_state.toml'));
-    await rewriteChecksum(dir, NEW, 'arkalia_states_20260111.tar.gz');
-  }],
+  [
+    'invalid TOML inside (checksums valid)',
+    'BACKUP_STATE_INVALID',
+    async (dir) => {
+      await rm(join(dir, NEW), { recursive: true });
+      const bad = await copyFixture();
+      await writeFile(join(bad, STATE), CORRUPT);
+      await runFullBackup({
+        root: bad,
+        backupDir: dir,
+        date: '20260111',
+        policy,
+        sink: () => {},
+        gitCommit: async () => null,
+        host: 'test',
+      });
+    },
+  ],
+  [
+    'a decompression bomb (checksum recomputed)',
+    'ARCHIVE_LIMIT_EXCEEDED',
+    async (dir) => {
+      await writeFile(join(dir, archiveOf(NEW)), gzipBomb(64 * 1024 * 1024, 'modules/zeroia/state/zeroia_state.toml'));
+      await rewriteChecksum(dir, NEW, 'arkalia_states_20260111.tar.gz');
+    },
+  ],
 ];
 
 describe.concurrent('fallback past a newest backup that fails verification', () => {
@@ -88,11 +124,25 @@ describe.concurrent('fallback past a newest backup that fails verification', () 
       const { root, backupDir } = await scene();
       await damage(backupDir);
       const sink = recordingSink();
-      const report = await emergencyRestore({ root, backupDir, module: 'zeroia', policy, services: noneController, sink, limits: code === 'ARCHIVE_LIMIT_EXCEEDED' ? { maxBytes: 32 * 1024 * 1024 } : {} });
+      const report = await emergencyRestore({
+        root,
+        backupDir,
+        module: 'zeroia',
+        policy,
+        services: noneController,
+        sink,
+        limits: code === 'ARCHIVE_LIMIT_EXCEEDED' ? { maxBytes: 32 * 1024 * 1024 } : {},
+      });
       expect(report.backup.date).toBe('20260110');
-      expect(report.rejected).toEqual([{ backup: 'arkalia_20260111', dir: join(backupDir, NEW), date: '20260111', code, reason: expect.any(String) }]);
-      expect(sink.events.filter((e) => e.kind === 'backup-selected').map((e) => (e as { source: string }).source)).toEqual(['newest', 'fallback: the newest that passes verification (1 newer rejected)']);
-      expect(sink.events).toContainEqual(expect.objectContaining({ kind: 'backup-rejected', backup: 'arkalia_20260111', code }));
+      expect(report.rejected).toEqual([
+        { backup: 'arkalia_20260111', dir: join(backupDir, NEW), date: '20260111', code, reason: expect.any(String) },
+      ]);
+      expect(
+        sink.events.filter((e) => e.kind === 'backup-selected').map((e) => (e as { source: string }).source),
+      ).toEqual(['newest', 'fallback: the newest that passes verification (1 newer rejected)']);
+      expect(sink.events).toContainEqual(
+        expect.objectContaining({ kind: 'backup-rejected', backup: 'arkalia_20260111', code }),
+      );
       expect((await readFile(join(root, STATE))).equals(fixtureState)).toBe(true);
       expect(await leftovers(root)).toEqual([]);
     });
@@ -104,7 +154,15 @@ describe('choosing the backup', () => {
     const { root, backupDir } = await scene();
     await DAMAGE[0]![2](backupDir);
     const before = { root: await digest(root), backups: await digest(backupDir) };
-    const error = await emergencyRestore({ root, backupDir, module: 'zeroia', date: '20260111', policy, services: noneController, sink: recordingSink() }).catch((e: unknown) => e);
+    const error = await emergencyRestore({
+      root,
+      backupDir,
+      module: 'zeroia',
+      date: '20260111',
+      policy,
+      services: noneController,
+      sink: recordingSink(),
+    }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'CHECKSUM_MISMATCH', exitCode: 3 });
     expect(await digest(root)).toEqual(before.root);
     expect(await digest(backupDir)).toEqual(before.backups);
@@ -115,9 +173,27 @@ describe('choosing the backup', () => {
     await DAMAGE[0]![2](backupDir);
     await rm(join(backupDir, OLD, 'checksums_20260110.sha256'));
     const before = await digest(root);
-    const error = await emergencyRestore({ root, backupDir, module: 'zeroia', policy, services: noneController, sink: recordingSink() }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'NO_VALID_BACKUP', exitCode: 3, details: { rejected: [{ backup: 'arkalia_20260111', code: 'CHECKSUM_MISMATCH' }, { backup: 'arkalia_20260110', code: 'CHECKSUM_FILE_MISSING' }] } });
-    expect((error as Error).message).toMatch(/no backup passes verification; rejected, newest first:\n {2}arkalia_20260111 \(CHECKSUM_MISMATCH\): .*\n {2}arkalia_20260110 \(CHECKSUM_FILE_MISSING\): /);
+    const error = await emergencyRestore({
+      root,
+      backupDir,
+      module: 'zeroia',
+      policy,
+      services: noneController,
+      sink: recordingSink(),
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'NO_VALID_BACKUP',
+      exitCode: 3,
+      details: {
+        rejected: [
+          { backup: 'arkalia_20260111', code: 'CHECKSUM_MISMATCH' },
+          { backup: 'arkalia_20260110', code: 'CHECKSUM_FILE_MISSING' },
+        ],
+      },
+    });
+    expect((error as Error).message).toMatch(
+      /no backup passes verification; rejected, newest first:\n {2}arkalia_20260111 \(CHECKSUM_MISMATCH\): .*\n {2}arkalia_20260110 \(CHECKSUM_FILE_MISSING\): /,
+    );
     expect(await digest(root)).toEqual(before);
   });
 });
@@ -136,19 +212,45 @@ describe('real-time snapshots newer than the backup', () => {
     await snap(STATE, at(120_000), '<<<<<<< HEAD\nbroken\n'); // newer, but invalid: skipped
     await snap('modules/zeroia/state/zeroia_decision_log.toml', '20200101_000000', 'too_old = true\n'); // older than the backup: not used
     const sink = recordingSink();
-    const report = await emergencyRestore({ root, backupDir, module: 'zeroia', policy, services: noneController, sink });
+    const report = await emergencyRestore({
+      root,
+      backupDir,
+      module: 'zeroia',
+      policy,
+      services: noneController,
+      sink,
+    });
     expect(await readFile(join(root, STATE), 'utf8')).toBe('from_snapshot = true\n');
     expect(report.backup.date).toBe('20260111');
     const points = Object.fromEntries(report.recoveryPoints.map((p) => [p.path, p]));
-    expect(points[STATE]).toEqual({ path: STATE, source: 'snapshot', at: expect.any(String), snapshot: `realtime/${STATE}.${stamp}` });
+    expect(points[STATE]).toEqual({
+      path: STATE,
+      source: 'snapshot',
+      at: expect.any(String),
+      snapshot: `realtime/${STATE}.${stamp}`,
+    });
     expect(new Date(points[STATE]!.at!).getTime()).toBeGreaterThan(new Date(report.backup.recoveryPoint!).getTime());
-    expect(points['modules/zeroia/state/zeroia_decision_log.toml']).toEqual({ path: 'modules/zeroia/state/zeroia_decision_log.toml', source: 'backup', at: report.backup.recoveryPoint });
+    expect(points['modules/zeroia/state/zeroia_decision_log.toml']).toEqual({
+      path: 'modules/zeroia/state/zeroia_decision_log.toml',
+      source: 'backup',
+      at: report.backup.recoveryPoint,
+    });
     expect(sink.events).toContainEqual(expect.objectContaining({ kind: 'snapshot-used', path: STATE }));
-    expect(sink.events).toContainEqual(expect.objectContaining({ kind: 'warning', code: 'SNAPSHOT_INVALID', path: STATE }));
+    expect(sink.events).toContainEqual(
+      expect.objectContaining({ kind: 'warning', code: 'SNAPSHOT_INVALID', path: STATE }),
+    );
 
     // A named date means that backup as it was: no snapshots.
     await writeFile(join(root, STATE), CORRUPT);
-    const dated = await emergencyRestore({ root, backupDir, module: 'zeroia', date: '20260111', policy, services: noneController, sink: recordingSink() });
+    const dated = await emergencyRestore({
+      root,
+      backupDir,
+      module: 'zeroia',
+      date: '20260111',
+      policy,
+      services: noneController,
+      sink: recordingSink(),
+    });
     expect(await readFile(join(root, STATE), 'utf8')).toBe(NEWER);
     expect(dated.recoveryPoints.every((p) => p.source === 'backup')).toBe(true);
   });
@@ -163,8 +265,17 @@ describe('dry run', () => {
     const services = spyServices(touched);
     const sink = recordingSink();
     const report = await emergencyRestore({ root, backupDir, module: 'zeroia', policy, services, sink, dryRun: true });
-    expect(report).toMatchObject({ dryRun: true, preservedAt: null, service: null, backup: { date: '20260110' }, rejected: [{ backup: 'arkalia_20260111' }] });
-    expect(sink.events).toContainEqual({ kind: 'dry-run', message: `replace ${STATE} (current sha256 ${sha256Buffer(CORRUPT)}, backup sha256 ${sha256Buffer(fixtureState)})` });
+    expect(report).toMatchObject({
+      dryRun: true,
+      preservedAt: null,
+      service: null,
+      backup: { date: '20260110' },
+      rejected: [{ backup: 'arkalia_20260111' }],
+    });
+    expect(sink.events).toContainEqual({
+      kind: 'dry-run',
+      message: `replace ${STATE} (current sha256 ${sha256Buffer(CORRUPT)}, backup sha256 ${sha256Buffer(fixtureState)})`,
+    });
     expect(sink.events).toContainEqual({ kind: 'dry-run', message: 'would stop and restart container zeroia' });
     expect(touched).toEqual([]);
     expect(await digest(root)).toEqual(before.root);
@@ -192,7 +303,11 @@ describe('SIGTERM during the swap', () => {
         if (at === 'swap:1') controller.abort(new Error('received SIGTERM'));
       },
     }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'RESTORE_INTERRUPTED', exitCode: 1, message: expect.stringContaining('received SIGTERM') });
+    expect(error).toMatchObject({
+      code: 'RESTORE_INTERRUPTED',
+      exitCode: 1,
+      message: expect.stringContaining('received SIGTERM'),
+    });
     expect(await digest(root)).toEqual(before);
     expect(touched).toEqual(['stop zeroia', 'start zeroia']);
     expect(await leftovers(root)).toEqual([]);
@@ -212,7 +327,9 @@ function spyServices(touched: string[]): ServiceController {
 
 /** Journal, workspaces or sidecars left in or beside the root. */
 async function leftovers(root: string): Promise<string[]> {
-  const inside = (await readdir(root, { recursive: true })).filter((n) => n.split('/').some((p) => p.startsWith('.ark-restore')));
+  const inside = (await readdir(root, { recursive: true })).filter((n) =>
+    n.split('/').some((p) => p.startsWith('.ark-restore')),
+  );
   const beside = (await readdir(dirname(root))).filter((n) => n.startsWith('.ark-restore'));
   return [...inside, ...beside];
 }

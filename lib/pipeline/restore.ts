@@ -6,11 +6,40 @@ import type { EventSink } from '../events.ts';
 import { withBackupLock } from '../lock/index.ts';
 import type { Policy } from '../policy/index.ts';
 import {
-  chooseBackup, createWorkspace, hashLive, mirrorDirs, overlaySnapshots, planChanges, planSwap, preservePrevious, readJournal, settleInterrupted, stageBackup, sweepStaleWorkspaces, swapIn,
-  type BackupCandidate, type CheckResult, type FileChange, type Rejection, type RestoreScope, type Settled, type SnapshotUse, type StagedBackup,
+  chooseBackup,
+  createWorkspace,
+  hashLive,
+  mirrorDirs,
+  overlaySnapshots,
+  planChanges,
+  planSwap,
+  preservePrevious,
+  readJournal,
+  settleInterrupted,
+  stageBackup,
+  sweepStaleWorkspaces,
+  swapIn,
+  type BackupCandidate,
+  type CheckResult,
+  type FileChange,
+  type Rejection,
+  type RestoreScope,
+  type Settled,
+  type SnapshotUse,
+  type StagedBackup,
 } from '../restore/index.ts';
 import type { ServiceTarget } from '../services/index.ts';
-import { managed, prestartChecksFailed, restartAfterFailure, restoredButUnhealthy, runPreStartChecks, startAfterSwap, stopForSwap, type RestoreServices, type ServicesReport } from './restore-services.ts';
+import {
+  managed,
+  prestartChecksFailed,
+  restartAfterFailure,
+  restoredButUnhealthy,
+  runPreStartChecks,
+  startAfterSwap,
+  stopForSwap,
+  type RestoreServices,
+  type ServicesReport,
+} from './restore-services.ts';
 import { assertRootFolder } from '../tree/index.ts';
 
 export type { RestoreServices, ServicesReport } from './restore-services.ts';
@@ -75,7 +104,9 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreReport
   const timeout = options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs };
   try {
     if (options.dryRun) return await restoreSteps(options);
-    return await withBackupLock({ backupDir: options.backupDir, sink: options.sink, ...timeout }, () => restoreSteps(options));
+    return await withBackupLock({ backupDir: options.backupDir, sink: options.sink, ...timeout }, () =>
+      restoreSteps(options),
+    );
   } catch (error) {
     // An abort that surfaced as a stream's AbortError (mid-extraction): nothing had changed yet.
     if (options.signal?.aborted && !isArkError(error)) throwIfAborted(options.signal, 'before anything was changed');
@@ -101,11 +132,22 @@ async function restoreSteps(o: RestoreOptions): Promise<RestoreReport> {
       explicit: o.explicit,
       sink,
       stage: (candidate) =>
-        stageBackup({ candidate, scope, stagingDir: workspace.staged, sink, ...(o.limits ? { limits: o.limits } : {}), acceptDeclaredInvalid: o.acceptDeclaredInvalid ?? false, ...(o.signal ? { signal: o.signal } : {}) }),
+        stageBackup({
+          candidate,
+          scope,
+          stagingDir: workspace.staged,
+          sink,
+          ...(o.limits ? { limits: o.limits } : {}),
+          acceptDeclaredInvalid: o.acceptDeclaredInvalid ?? false,
+          ...(o.signal ? { signal: o.signal } : {}),
+        }),
     });
 
     // 3. Smaller data loss: newer valid real-time snapshots replace their files.
-    const snapshots = (o.snapshots ?? !o.explicit) ? await overlaySnapshots({ staged, scope, backupDir: o.backupDir, patterns: o.policy.realtime.paths, sink }) : [];
+    const snapshots =
+      (o.snapshots ?? !o.explicit)
+        ? await overlaySnapshots({ staged, scope, backupDir: o.backupDir, patterns: o.policy.realtime.paths, sink })
+        : [];
     await pause('staged');
 
     // 4. Plan against the live files.
@@ -124,52 +166,112 @@ async function restoreSteps(o: RestoreOptions): Promise<RestoreReport> {
     try {
       throwIfAborted(o.signal, 'before anything was changed');
       changes = planChanges(staged.files, await hashLive(root, staged.files.keys(), mirror), mirror); // services may have written until they stopped
-      const journal = await planSwap({ root, workspace, changes, preserveTo: preserveTarget(o), preserveBase: scope.preserveBase, stoppedServices: present.map((t) => t.container), ...(o.now ? { now: o.now } : {}) });
+      const journal = await planSwap({
+        root,
+        workspace,
+        changes,
+        preserveTo: preserveTarget(o),
+        preserveBase: scope.preserveBase,
+        stoppedServices: present.map((t) => t.container),
+        ...(o.now ? { now: o.now } : {}),
+      });
       const committed = await swapIn(journal, { pauseAt: pause, ...(o.signal ? { signal: o.signal } : {}) });
       await pause('committed');
       const preserved = await preservePrevious(committed);
       preservedAt = preserved.preservedAt ?? preserved.keptAt;
-      if (preserved.problem) sink({ kind: 'warning', code: 'PRESERVE_FAILED', message: `could not write the previous files to ${o.backupDir}/preserved (${preserved.problem}): they are kept in ${preserved.keptAt}` });
+      if (preserved.problem)
+        sink({
+          kind: 'warning',
+          code: 'PRESERVE_FAILED',
+          message: `could not write the previous files to ${o.backupDir}/preserved (${preserved.problem}): they are kept in ${preserved.keptAt}`,
+        });
     } catch (error) {
       keepWorkspace = error instanceof ArkError && error.code === 'RESTORE_ROLLBACK_FAILED';
       if (!keepWorkspace) await restartAfterFailure(o.services, present, sink); // the files are as they were
       throw error;
     }
     if (preservedAt) sink({ kind: 'state-preserved', from: join(root, scope.preserveBase), to: preservedAt });
-    for (const c of changes) if (c.action === 'replace' || c.action === 'create') sink({ kind: 'file-restored', path: c.path, sha256: c.backupSha256!, previousSha256: c.currentSha256 });
+    for (const c of changes)
+      if (c.action === 'replace' || c.action === 'create')
+        sink({ kind: 'file-restored', path: c.path, sha256: c.backupSha256!, previousSha256: c.currentSha256 });
     Object.assign(report, { changes, preservedAt });
 
     // 7. Check the restored tree before any service starts on it.
     if (o.preStartChecks) {
       const knownInvalid = new Set(staged.knownInvalid.map((k) => k.path));
       // Every staged .toml file was validated (the backup's while extracted, snapshots before use), but the known-invalid ones.
-      const validated = new Map([...staged.files].filter(([path]) => path.endsWith('.toml') && !knownInvalid.has(path)).map(([path, f]) => [path, f.sha256]));
+      const validated = new Map(
+        [...staged.files]
+          .filter(([path]) => path.endsWith('.toml') && !knownInvalid.has(path))
+          .map(([path, f]) => [path, f.sha256]),
+      );
       report.checks = await runPreStartChecks({ root, policy: o.policy, knownInvalid, validated }, sink);
       const failed = report.checks.filter((c) => !c.ok && c.severity === 'error');
-      if (failed.length > 0) throw prestartChecksFailed({ what: `the ${o.scope.label}`, from: staged.candidate.dir ?? staged.candidate.label, preservedAt, failed, containers: present.map((t) => t.container) });
+      if (failed.length > 0)
+        throw prestartChecksFailed({
+          what: `the ${o.scope.label}`,
+          from: staged.candidate.dir ?? staged.candidate.label,
+          preservedAt,
+          failed,
+          containers: present.map((t) => t.container),
+        });
     }
 
     // 8. Start in the policy's order, each group healthy before the next; then the API check.
-    throwIfAborted(o.signal, `after the files were restored from ${staged.candidate.label} (committed); services not started: ${present.map((t) => t.container).join(', ') || 'none'}`);
+    throwIfAborted(
+      o.signal,
+      `after the files were restored from ${staged.candidate.label} (committed); services not started: ${present.map((t) => t.container).join(', ') || 'none'}`,
+    );
     try {
       report.services = await startAfterSwap(o.services, present, sink, o.signal);
     } catch (error) {
-      throw restoredButUnhealthy(error, { label: scope.label, backup: staged.candidate.dir ?? staged.candidate.label, preservedAt, changes, services: report.services });
+      throw restoredButUnhealthy(error, {
+        label: scope.label,
+        backup: staged.candidate.dir ?? staged.candidate.label,
+        preservedAt,
+        changes,
+        services: report.services,
+      });
     }
     return report;
   } finally {
-    if (!keepWorkspace) await rm(workspace.dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 }).catch((e: Error) => sink({ kind: 'warning', code: 'STAGING_NOT_REMOVED', message: `could not remove ${workspace.dir}: ${e.message}` }));
+    if (!keepWorkspace)
+      await rm(workspace.dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 }).catch((e: Error) =>
+        sink({
+          kind: 'warning',
+          code: 'STAGING_NOT_REMOVED',
+          message: `could not remove ${workspace.dir}: ${e.message}`,
+        }),
+      );
   }
 }
 
-function baseReport(o: RestoreOptions, staged: StagedBackup, rejected: Rejection[], snapshots: SnapshotUse[], changes: FileChange[], settled: Settled | null, dryRun: boolean): RestoreReport {
+function baseReport(
+  o: RestoreOptions,
+  staged: StagedBackup,
+  rejected: Rejection[],
+  snapshots: SnapshotUse[],
+  changes: FileChange[],
+  settled: Settled | null,
+  dryRun: boolean,
+): RestoreReport {
   const { candidate } = staged;
   return {
     scope: o.scope.label,
     root: o.root,
-    backup: { dir: candidate.dir, date: candidate.date, label: candidate.label, recoveryPoint: staged.recoveryPoint.display },
+    backup: {
+      dir: candidate.dir,
+      date: candidate.date,
+      label: candidate.label,
+      recoveryPoint: staged.recoveryPoint.display,
+    },
     rejected,
-    recoveryPoints: [...staged.files].map(([path, f]) => ({ path, source: f.source, at: f.at, ...(f.snapshot ? { snapshot: f.snapshot } : {}) })),
+    recoveryPoints: [...staged.files].map(([path, f]) => ({
+      path,
+      source: f.source,
+      at: f.at,
+      ...(f.snapshot ? { snapshot: f.snapshot } : {}),
+    })),
     snapshots,
     changes,
     refused: staged.refused,
@@ -185,20 +287,37 @@ function baseReport(o: RestoreOptions, staged: StagedBackup, rejected: Rejection
 
 /** --dry-run: the plan, as events; nothing was changed (staging was in a temp folder, removed). */
 function announcePlan(report: RestoreReport, services: RestoreServices, sink: EventSink): RestoreReport {
-  for (const c of report.changes) sink({ kind: 'dry-run', message: `${c.action} ${c.path} (current sha256 ${c.currentSha256 ?? 'none'}, backup sha256 ${c.backupSha256 ?? 'none'})` });
+  for (const c of report.changes)
+    sink({
+      kind: 'dry-run',
+      message: `${c.action} ${c.path} (current sha256 ${c.currentSha256 ?? 'none'}, backup sha256 ${c.backupSha256 ?? 'none'})`,
+    });
   if (!managed(services)) sink({ kind: 'dry-run', message: 'no service would be stopped' });
-  else if (services.groups.length === 1 && services.groups[0]!.length === 1) sink({ kind: 'dry-run', message: `would stop and restart container ${services.groups[0]![0]!.container}` });
+  else if (services.groups.length === 1 && services.groups[0]!.length === 1)
+    sink({ kind: 'dry-run', message: `would stop and restart container ${services.groups[0]![0]!.container}` });
   else {
     const names = (groups: ServiceTarget[][]) => groups.map((g) => g.map((t) => t.container).join(' + ')).join(' → ');
-    sink({ kind: 'dry-run', message: `would stop ${names([...services.groups].reverse())}, then start ${names(services.groups)}, each group healthy before the next` });
-    if (services.api) sink({ kind: 'dry-run', message: `would then check the API: GET ${services.api.target.container}${services.api.path} = 200 (within ${Math.round(services.api.timeoutMs / 1000)} s)` });
+    sink({
+      kind: 'dry-run',
+      message: `would stop ${names([...services.groups].reverse())}, then start ${names(services.groups)}, each group healthy before the next`,
+    });
+    if (services.api)
+      sink({
+        kind: 'dry-run',
+        message: `would then check the API: GET ${services.api.target.container}${services.api.path} = 200 (within ${Math.round(services.api.timeoutMs / 1000)} s)`,
+      });
   }
   return report;
 }
 
 async function warnInterrupted(root: string, sink: EventSink): Promise<null> {
   const journal = await readJournal(root);
-  if (journal) sink({ kind: 'warning', code: 'RESTORE_INTERRUPTED_EARLIER', message: `an interrupted restore left ${join(root, '.ark-restore-journal.json')} (${journal.state}): a real run settles it first; this plan is against the files as they are now` });
+  if (journal)
+    sink({
+      kind: 'warning',
+      code: 'RESTORE_INTERRUPTED_EARLIER',
+      message: `an interrupted restore left ${join(root, '.ark-restore-journal.json')} (${journal.state}): a real run settles it first; this plan is against the files as they are now`,
+    });
   return null;
 }
 
@@ -214,5 +333,3 @@ function throwIfAborted(signal: AbortSignal | undefined, when: string): void {
   const why = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted');
   throw new ArkError('RESTORE_INTERRUPTED', `restore interrupted (${why}) ${when}`);
 }
-
-

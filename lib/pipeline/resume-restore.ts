@@ -20,20 +20,39 @@ export interface ResumeReport {
  * again, in the policy's order and health-gated, the services it had stopped. Idempotent:
  * nothing to settle is a success that says so.
  */
-export async function resumeRestore(options: { root: string; backupDir: string; policy: Policy; services: ServiceController; sink: EventSink; lockTimeoutMs?: number }): Promise<ResumeReport> {
+export async function resumeRestore(options: {
+  root: string;
+  backupDir: string;
+  policy: Policy;
+  services: ServiceController;
+  sink: EventSink;
+  lockTimeoutMs?: number;
+}): Promise<ResumeReport> {
   const { root, sink } = options;
   await assertRootFolder(root);
   const settle = async (): Promise<ResumeReport> => {
     const settled = await settleInterrupted(root, sink);
     const removed = await sweepStaleWorkspaces(root);
-    for (const dir of removed) sink({ kind: 'warning', code: 'STALE_STAGING_REMOVED', message: `removed the staging folder of a restore killed before its swap: ${dir}` });
+    for (const dir of removed)
+      sink({
+        kind: 'warning',
+        code: 'STALE_STAGING_REMOVED',
+        message: `removed the staging folder of a restore killed before its swap: ${dir}`,
+      });
     if (!settled) sink({ kind: 'info', message: `no interrupted restore of ${root} to settle` });
     const stopped = new Set(settled?.stoppedServices ?? []);
     const groups = serviceGroups(options.policy).map((g) => g.filter((t) => stopped.has(t.container)));
-    const restarted = options.services.kind === 'none' || stopped.size === 0 ? [] : await startServices(options.services, groups, sink);
+    const restarted =
+      options.services.kind === 'none' || stopped.size === 0 ? [] : await startServices(options.services, groups, sink);
     return { settled, removed, restarted };
   };
-  if (!(await stat(options.backupDir).then((s) => s.isDirectory(), () => false))) return settle();
+  if (
+    !(await stat(options.backupDir).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ))
+  )
+    return settle();
   const timeout = options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs };
   return withBackupLock({ backupDir: options.backupDir, sink, ...timeout }, settle);
 }

@@ -1,7 +1,14 @@
 import { ArkError, EXIT, type ExitCode } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { checkReencryption, reencryptBackups, type ReencryptedFile } from './reencrypt-backups.ts';
-import { currentRecipient, keyringDecryptionKeys, readKeyring, type RecipientKey, rotateKeyring, type UnlockedKey } from '../crypto/index.ts';
+import {
+  currentRecipient,
+  keyringDecryptionKeys,
+  readKeyring,
+  type RecipientKey,
+  rotateKeyring,
+  type UnlockedKey,
+} from '../crypto/index.ts';
 
 export interface RotateKeysOptions {
   keyringDir: string;
@@ -38,16 +45,26 @@ export interface RotateKeysReport {
  */
 export async function rotateKeys(options: RotateKeysOptions): Promise<RotateKeysReport> {
   const { keyringDir: dir, sink } = options;
-  if (!options.newKey && !options.reencrypt) throw new ArkError('NOTHING_TO_DO', 'neither a new key nor a re-encryption was asked for', { exitCode: EXIT.usage });
+  if (!options.newKey && !options.reencrypt)
+    throw new ArkError('NOTHING_TO_DO', 'neither a new key nor a re-encryption was asked for', {
+      exitCode: EXIT.usage,
+    });
   const passphrases = [...(options.oldPassphrases ?? []), ...(options.passphrase ? [options.passphrase] : [])];
   const dryRun = options.dryRun === true;
-  const keyringExists = await readKeyring(dir).then(() => true, () => false);
+  const keyringExists = await readKeyring(dir).then(
+    () => true,
+    () => false,
+  );
 
   // 1. Fail before any change when the old keys cannot be unlocked.
   if (options.reencrypt && !dryRun && keyringExists) {
     const check = await checkReencryption({ backupDir: options.backupDir, keyringDir: dir, passphrases });
     if (check.unopenable.length > 0) {
-      sink({ kind: 'warning', code: 'NO_KEY_FOR_SOME_FILES', message: `no private key in ${dir} for key IDs ${check.unopenable.join(', ')}: files encrypted only to those will not be re-encrypted` });
+      sink({
+        kind: 'warning',
+        code: 'NO_KEY_FOR_SOME_FILES',
+        message: `no private key in ${dir} for key IDs ${check.unopenable.join(', ')}: files encrypted only to those will not be re-encrypted`,
+      });
     }
   }
 
@@ -60,10 +77,23 @@ export async function rotateKeys(options: RotateKeysOptions): Promise<RotateKeys
     verifyKeys = await keyringDecryptionKeys(dir, [current.encryptionKeyId], passphrases);
   } else if (dryRun) {
     const previous = keyringExists ? (await readKeyring(dir)).current : null;
-    sink({ kind: 'dry-run', message: `would generate a new key pair in ${dir} and make it current${previous ? ` (${previous} would be retired, and kept)` : ''}` });
+    sink({
+      kind: 'dry-run',
+      message: `would generate a new key pair in ${dir} and make it current${previous ? ` (${previous} would be retired, and kept)` : ''}`,
+    });
   } else {
-    const { previous, pair } = await rotateKeyring({ dir, ...(options.userId ? { userId: options.userId } : {}), ...(options.passphrase ? { passphrase: options.passphrase } : {}), sink });
-    if (!options.passphrase) sink({ kind: 'warning', code: 'KEY_UNPROTECTED', message: `the new private key in ${dir} is not passphrase-protected` });
+    const { previous, pair } = await rotateKeyring({
+      dir,
+      ...(options.userId ? { userId: options.userId } : {}),
+      ...(options.passphrase ? { passphrase: options.passphrase } : {}),
+      sink,
+    });
+    if (!options.passphrase)
+      sink({
+        kind: 'warning',
+        code: 'KEY_UNPROTECTED',
+        message: `the new private key in ${dir} is not passphrase-protected`,
+      });
     newKey = { fingerprint: pair.info.fingerprint, previous };
     current = await currentRecipient(dir);
     verifyKeys = [{ key: pair.unlocked, info: pair.info, source: dir }];
@@ -84,6 +114,9 @@ export async function rotateKeys(options: RotateKeysOptions): Promise<RotateKeys
     : [];
   const failed = files.filter((f) => f.action === 'failed');
   const bySeverity: ExitCode[] = [EXIT.integrity, EXIT.usage, EXIT.failed];
-  const exitCode: ExitCode = failed.length === 0 ? EXIT.ok : (bySeverity.find((c) => failed.some((f) => f.error?.exitCode === c)) ?? EXIT.failed);
+  const exitCode: ExitCode =
+    failed.length === 0
+      ? EXIT.ok
+      : (bySeverity.find((c) => failed.some((f) => f.error?.exitCode === c)) ?? EXIT.failed);
   return { keyring: dir, newKey, current: current?.info.fingerprint ?? null, dryRun, files, exitCode };
 }

@@ -15,18 +15,31 @@ import { copyFixture, tempDir } from '../testing.ts';
 import { checklistExitCode, runChecklist, type ChecklistOptions } from './verify.ts';
 
 const policy = resolvePolicy({}, 'test');
-const base = async (extra: Partial<ChecklistOptions> = {}): Promise<ChecklistOptions> => ({ root: await tempDir('ark-root-'), backupDir: await tempDir('ark-bk-'), policy, sink: recordingSink(), ...extra });
-const byCheck = (results: Awaited<ReturnType<typeof runChecklist>>) => Object.fromEntries(results.map((r) => [r.check, r]));
+const base = async (extra: Partial<ChecklistOptions> = {}): Promise<ChecklistOptions> => ({
+  root: await tempDir('ark-root-'),
+  backupDir: await tempDir('ark-bk-'),
+  policy,
+  sink: recordingSink(),
+  ...extra,
+});
+const byCheck = (results: Awaited<ReturnType<typeof runChecklist>>) =>
+  Object.fromEntries(results.map((r) => [r.check, r]));
 
 describe('daily', () => {
   it('a stale newest backup misses the schedule (exit 1); a size jump is only a warning', async () => {
     const options = await base();
     for (const days of [3, 4, 5]) await makeBackup(options.backupDir, daysAgo(days));
-    await writeFile(join(options.backupDir, 'daily', `arkalia_${daysAgo(3)}`, `ollama_models_${daysAgo(3)}.tar.gz`), Buffer.alloc(4096));
+    await writeFile(
+      join(options.backupDir, 'daily', `arkalia_${daysAgo(3)}`, `ollama_models_${daysAgo(3)}.tar.gz`),
+      Buffer.alloc(4096),
+    );
     const sink = recordingSink();
     const results = await runChecklist(['daily'], { ...options, sink });
     const checks = byCheck(results);
-    expect(checks.schedule).toMatchObject({ status: 'failed', detail: expect.stringContaining(`arkalia_${daysAgo(3)} is 3 days old`) });
+    expect(checks.schedule).toMatchObject({
+      status: 'failed',
+      detail: expect.stringContaining(`arkalia_${daysAgo(3)} is 3 days old`),
+    });
     expect(checks.sizes).toMatchObject({ status: 'warning', detail: expect.stringContaining('not a failure') });
     expect(checks.checksums).toMatchObject({ status: 'ok' });
     expect(checks.offsite?.status).toBe('skipped');
@@ -42,7 +55,9 @@ describe('daily', () => {
     const results = await runChecklist(['daily'], options);
     const checks = byCheck(results);
     expect(checks.checksums?.status).toBe('integrity');
-    expect(checks.checksums?.detail).toContain(`arkalia_${daysAgo(0)}/arkalia_logs_${daysAgo(0)}.tar.gz (sha256 mismatch`);
+    expect(checks.checksums?.detail).toContain(
+      `arkalia_${daysAgo(0)}/arkalia_logs_${daysAgo(0)}.tar.gz (sha256 mismatch`,
+    );
     expect(checks.checksums?.detail).toContain(`arkalia_${daysAgo(2)}/arkalia_logs_${daysAgo(2)}.tar.gz (missing)`);
     expect(checks.schedule?.status).toBe('ok');
     expect(checklistExitCode(results)).toBe(3);
@@ -53,17 +68,33 @@ describe('weekly', () => {
   it('test-restores a real backup into a sandbox and reports the diff, prune dry run, capacity', async () => {
     const root = await copyFixture();
     const backupDir = await tempDir('ark-bk-');
-    await runFullBackup({ root, backupDir, date: localDateStamp(new Date()), policy, sink: () => {}, gitCommit: async () => null, host: 'test' });
+    await runFullBackup({
+      root,
+      backupDir,
+      date: localDateStamp(new Date()),
+      policy,
+      sink: () => {},
+      gitCommit: async () => null,
+      host: 'test',
+    });
     await writeFile(join(root, 'version.toml'), 'version = "changed-since-backup"\n');
     const results = await runChecklist(['weekly'], { root, backupDir, policy, sink: recordingSink() });
     const checks = byCheck(results);
-    expect(checks['test-restore']).toMatchObject({ status: 'ok', data: { diff: { added: 0, removed: 0, changed: 1 } } });
+    expect(checks['test-restore']).toMatchObject({
+      status: 'ok',
+      data: { diff: { added: 0, removed: 0, changed: 1 } },
+    });
     expect(checks['test-restore']?.detail).toMatch(/1 changed/);
-    expect(checks['prune-dry-run']).toMatchObject({ status: 'ok', detail: expect.stringContaining('would delete nothing') });
+    expect(checks['prune-dry-run']).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining('would delete nothing'),
+    });
     expect(checks.capacity?.status).toBe('ok');
     expect(checks['log-audit']).toMatchObject({ status: 'skipped', detail: expect.stringContaining('no backup log') });
     expect(checklistExitCode(results)).toBe(0);
-    const full = byCheck(await runChecklist(['weekly'], { root, backupDir, policy, sink: recordingSink(), freeBytes: async () => 10 }));
+    const full = byCheck(
+      await runChecklist(['weekly'], { root, backupDir, policy, sink: recordingSink(), freeBytes: async () => 10 }),
+    );
     expect(full.capacity?.status).toBe('failed');
   });
 });
@@ -87,9 +118,15 @@ describe('monthly', () => {
     expect(good['key-rotation']).toMatchObject({ status: 'warning', detail: expect.stringContaining('rotation due') });
     expect(good['offsite-decrypt']).toMatchObject({ status: 'skipped', detail: 'skipped: needs --offsite and --key' });
 
-    await writeFile(join(dir, 'evidence.json'), (await readFile(join(dir, 'evidence.json'), 'utf8')).replace('"ok":true', '"ok":false'));
+    await writeFile(
+      join(dir, 'evidence.json'),
+      (await readFile(join(dir, 'evidence.json'), 'utf8')).replace('"ok":true', '"ok":false'),
+    );
     const results = await runChecklist(['monthly'], options);
-    expect(byCheck(results).evidence).toMatchObject({ status: 'failed', detail: expect.stringContaining('does NOT verify') });
+    expect(byCheck(results).evidence).toMatchObject({
+      status: 'failed',
+      detail: expect.stringContaining('does NOT verify'),
+    });
     expect(checklistExitCode(results)).toBe(1);
   });
 });
@@ -98,7 +135,15 @@ describe('offsite', () => {
   it('daily: reachable with SHA256SUMS; monthly: the newest .gpg downloads and decrypts to the manifest sha256; a damaged copy is integrity', async () => {
     const root = await copyFixture();
     const backupDir = await tempDir('ark-bk-');
-    await runFullBackup({ root, backupDir, date: localDateStamp(new Date()), policy, sink: () => {}, gitCommit: async () => null, host: 'test' });
+    await runFullBackup({
+      root,
+      backupDir,
+      date: localDateStamp(new Date()),
+      policy,
+      sink: () => {},
+      gitCommit: async () => null,
+      host: 'test',
+    });
     const pair = await generateKeyPair({});
     const keys = await writeKeyPair(await tempDir('ark-keys-'), 'backup', pair);
     await encryptBackup({ backupDir, policy, recipients: [await readRecipientKey(keys.publicFile)], sink: () => {} });
@@ -109,7 +154,10 @@ describe('offsite', () => {
 
     const checks = byCheck(await runChecklist(['daily', 'monthly'], options));
     expect(checks.offsite).toMatchObject({ status: 'ok', detail: expect.stringContaining('SHA256SUMS present') });
-    expect(checks['offsite-decrypt']).toMatchObject({ status: 'ok', detail: expect.stringContaining('matching encrypted_manifest.json') });
+    expect(checks['offsite-decrypt']).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining('matching encrypted_manifest.json'),
+    });
 
     const gpg = (await readdir(offsite)).filter((n) => n.endsWith('.gpg')).sort();
     const sample = checks['offsite-decrypt']!.data!.file as string;

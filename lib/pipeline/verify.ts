@@ -1,8 +1,21 @@
 import { toArkError } from '../errors.ts';
 import { noneController } from '../services/index.ts';
 import {
-  checkCapacity, checkChecksums, checkEvidence, checkKeyRotation, checkOffsite, checkOffsiteDecrypt, checkPrunePlan, checkSchedule, checkSizes, checkTestRestore, quiet,
-  type CheckResult, type ChecklistOptions, type Outcome, type VerifyMode,
+  checkCapacity,
+  checkChecksums,
+  checkEvidence,
+  checkKeyRotation,
+  checkOffsite,
+  checkOffsiteDecrypt,
+  checkPrunePlan,
+  checkSchedule,
+  checkSizes,
+  checkTestRestore,
+  quiet,
+  type CheckResult,
+  type ChecklistOptions,
+  type Outcome,
+  type VerifyMode,
 } from '../verify/index.ts';
 import { disasterRecovery } from './disaster-recovery.ts';
 import { runPrune } from './prune.ts';
@@ -23,7 +36,13 @@ export async function runChecklist(modes: readonly VerifyMode[], options: Checkl
       result = { mode, check, ...(await work()) };
     } catch (error) {
       const ark = toArkError(error);
-      result = { mode, check, status: ark.exitCode === 3 ? 'integrity' : 'failed', detail: ark.message, data: { code: ark.code } };
+      result = {
+        mode,
+        check,
+        status: ark.exitCode === 3 ? 'integrity' : 'failed',
+        detail: ark.message,
+        data: { code: ark.code },
+      };
     }
     results.push(result);
     options.sink({ kind: 'verify-check', mode, check, status: result.status, detail: result.detail });
@@ -38,12 +57,34 @@ export async function runChecklist(modes: readonly VerifyMode[], options: Checkl
   if (modes.includes('weekly')) {
     // 2. Weekly: a test restore into a temporary sandbox, prune's plan, room for two more backups.
     const sink = quiet(options.sink);
-    await run('weekly', 'test-restore', () => checkTestRestore(() => disasterRecovery({ root: options.root, backupDir: options.backupDir, policy: options.policy, services: noneController, sink, sandbox: 'temporary' })));
-    await run('weekly', 'prune-dry-run', () => checkPrunePlan(() => runPrune({ backupDir: options.backupDir, retention: options.policy.retention, sink, dryRun: true, ...(options.now ? { now: options.now } : {}) })));
+    await run('weekly', 'test-restore', () =>
+      checkTestRestore(() =>
+        disasterRecovery({
+          root: options.root,
+          backupDir: options.backupDir,
+          policy: options.policy,
+          services: noneController,
+          sink,
+          sandbox: 'temporary',
+        }),
+      ),
+    );
+    await run('weekly', 'prune-dry-run', () =>
+      checkPrunePlan(() =>
+        runPrune({
+          backupDir: options.backupDir,
+          retention: options.policy.retention,
+          sink,
+          dryRun: true,
+          ...(options.now ? { now: options.now } : {}),
+        }),
+      ),
+    );
     await run('weekly', 'capacity', () => checkCapacity(options));
     await run('weekly', 'log-audit', async () => ({
       status: 'skipped',
-      detail: 'no backup log exists in arkalia-dr to audit: the scripts report on stderr (cron mail / journal), in --json and in the metrics file; audit arkalia_backup_failures_total instead',
+      detail:
+        'no backup log exists in arkalia-dr to audit: the scripts report on stderr (cron mail / journal), in --json and in the metrics file; audit arkalia_backup_failures_total instead',
     }));
   }
   if (modes.includes('monthly')) {

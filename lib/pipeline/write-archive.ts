@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { escapePath, glob } from 'tinyglobby';
-import { createArchive, type ArchivePlan, type ArchiveProgress, type ArchiveResult, type PlanSize, type TarChoice } from '../archive/index.ts';
+import {
+  createArchive,
+  type ArchivePlan,
+  type ArchiveProgress,
+  type ArchiveResult,
+  type PlanSize,
+  type TarChoice,
+} from '../archive/index.ts';
 import type { ManifestArchive } from '../checksum/index.ts';
 import { archiveFileName } from '../layout/index.ts';
 import type { EventSink } from '../events.ts';
@@ -89,7 +96,14 @@ export async function writeArchive(job: ArchiveJob): Promise<ManifestArchive> {
     await checker?.close();
   }
   task.done({ bytes: result.tarBytes, files: last.files, bytesOut: result.bytes });
-  sink({ kind: 'archive-written', archive: plan.name, file, bytes: result.bytes, members: result.members, sha256: result.sha256 });
+  sink({
+    kind: 'archive-written',
+    archive: plan.name,
+    file,
+    bytes: result.bytes,
+    members: result.members,
+    sha256: result.sha256,
+  });
   return { name: plan.name, file, sha256: result.sha256, size_bytes: result.bytes, members: result.members, sensitive };
 }
 
@@ -114,7 +128,11 @@ const MAX_PENDING_VALIDATION = 4 * 1024 * 1024;
  * item order. After a failure nothing new starts, the ones running finish (their archives
  * are complete, and named), and the first error is thrown.
  */
-export async function runInOrder<T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function runInOrder<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   let failure: { error: unknown } | null = null;
@@ -137,6 +155,9 @@ const SECRET_FILE = /^\.env(\..+)?$/;
 
 async function holdsSecretFile(cwd: string, paths: readonly string[]): Promise<boolean> {
   if (paths.some((p) => SECRET_FILE.test(basename(p)))) return true;
-  const inside = await glob(paths.map((p) => `${escapePath(p.replace(/\/+$/, ''))}/**/.env*`), { cwd, dot: true, onlyFiles: true });
+  const inside = await glob(
+    paths.map((p) => `${escapePath(p.replace(/\/+$/, ''))}/**/.env*`),
+    { cwd, dot: true, onlyFiles: true },
+  );
   return inside.some((f) => SECRET_FILE.test(basename(f)));
 }

@@ -5,7 +5,12 @@ export const DEFAULT_POLICY = {
   version: 1,
   datasets: {
     // États IA — modules/*/state/*.toml — CRITIQUE — temps réel
-    states: { paths: ['modules/*/state/', 'state/', 'global_state/'], archive: 'states', frequency: 'realtime', criticality: 'critical' },
+    states: {
+      paths: ['modules/*/state/', 'state/', 'global_state/'],
+      archive: 'states',
+      frequency: 'realtime',
+      criticality: 'critical',
+    },
     // Configurations — config/*.toml, .env — CRITIQUE — 6h
     configs: { paths: ['config/', '.env'], archive: 'states', frequency: 'PT6H', criticality: 'critical' },
     // Logs audit — logs/*.log — ÉLEVÉE — 12h
@@ -14,13 +19,27 @@ export const DEFAULT_POLICY = {
     models: { paths: ['/var/lib/ollama/models/'], archive: 'models', frequency: 'P1D', criticality: 'high' },
     // Docker configuration and scripts (runbook step 4), plus version.toml and the policy itself.
     infra: {
-      paths: ['docker-compose.yml', 'Dockerfile*', 'scripts/', '.github/', 'requirements.txt', 'pyproject.toml', 'version.toml', 'ark.policy.toml'],
+      paths: [
+        'docker-compose.yml',
+        'Dockerfile*',
+        'scripts/',
+        '.github/',
+        'requirements.txt',
+        'pyproject.toml',
+        'version.toml',
+        'ark.policy.toml',
+      ],
       archive: 'infra',
       frequency: 'P1D',
       criticality: 'medium',
     },
     // Base de données — States JSON/TOML — CRITIQUE — 1h (held in the states archive)
-    database: { paths: ['state/*.json', 'modules/*/state/*.json'], archive: 'states', frequency: 'PT1H', criticality: 'critical' },
+    database: {
+      paths: ['state/*.json', 'modules/*/state/*.json'],
+      archive: 'states',
+      frequency: 'PT1H',
+      criticality: 'critical',
+    },
   },
   archives: {
     states: { prefix: 'arkalia_states', sensitive: true, offsite: true, gzip_level: 6, compression: 'gzip' },
@@ -36,10 +55,28 @@ export const DEFAULT_POLICY = {
   schedule: { full: 'P1D' },
   // Container names as in Arkalia's docker-compose.yml (helloria is the API, "arkalia-api").
   services: {
-    reflexia: { container: 'reflexia', module: 'reflexia', port: 8002, health_path: '/health', health_timeout: 'PT60S' },
+    reflexia: {
+      container: 'reflexia',
+      module: 'reflexia',
+      port: 8002,
+      health_path: '/health',
+      health_timeout: 'PT60S',
+    },
     zeroia: { container: 'zeroia', module: 'zeroia', port: 8000, health_path: '/health', health_timeout: 'PT60S' },
-    helloria: { container: 'arkalia-api', module: 'helloria', port: 8000, health_path: '/health', health_timeout: 'PT60S' },
-    assistantia: { container: 'assistantia', module: 'assistantia', port: 8001, health_path: '/health', health_timeout: 'PT60S' },
+    helloria: {
+      container: 'arkalia-api',
+      module: 'helloria',
+      port: 8000,
+      health_path: '/health',
+      health_timeout: 'PT60S',
+    },
+    assistantia: {
+      container: 'assistantia',
+      module: 'assistantia',
+      port: 8001,
+      health_path: '/health',
+      health_timeout: 'PT60S',
+    },
   },
   // Runbook: reflexia, then zeroia + helloria, then assistantia.
   start_order: [['reflexia'], ['zeroia', 'helloria'], ['assistantia']],

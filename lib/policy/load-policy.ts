@@ -47,7 +47,9 @@ export function resolvePolicy(override: unknown, sourceName: string): Readonly<P
   const merged = deepMerge(DEFAULT_POLICY, override);
   const parsed = policySchema.safeParse(merged);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  - ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `  - ${issue.path.join('.') || '(top level)'}: ${issue.message}`,
+    );
     throw new PolicyError(`${sourceName}: invalid policy:\n${problems.join('\n')}`, {
       details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
     });

@@ -55,10 +55,12 @@ describe('policy', () => {
   });
 
   it('rejects unknown keys (typos) and dangling references', () => {
-    expect(() => resolvePolicy({ retention: { daily_dayz: 3 } }, 'p.toml')).toThrow(/retention.*daily_dayz|Unrecognized/);
-    expect(() => resolvePolicy({ datasets: { extra: { paths: ['x/'], archive: 'nope', frequency: 'P1D' } } }, 'p.toml')).toThrow(
-      /datasets\.extra\.archive: names archive "nope"/,
+    expect(() => resolvePolicy({ retention: { daily_dayz: 3 } }, 'p.toml')).toThrow(
+      /retention.*daily_dayz|Unrecognized/,
     );
+    expect(() =>
+      resolvePolicy({ datasets: { extra: { paths: ['x/'], archive: 'nope', frequency: 'P1D' } } }, 'p.toml'),
+    ).toThrow(/datasets\.extra\.archive: names archive "nope"/);
     expect(() => resolvePolicy({ start_order: [['reflexia', 'ghost']] }, 'p.toml')).toThrow(/names service "ghost"/);
     expect(() => resolvePolicy({ datasets: { logs: { paths: ['../etc/'] } } }, 'p.toml')).toThrow(/"\.\."/);
   });
@@ -69,7 +71,9 @@ describe('policy', () => {
   });
 
   it('fails clearly when --policy names a missing file', async () => {
-    await expect(loadPolicy({ root: await rootWith(), file: '/nonexistent/p.toml' })).rejects.toThrow(/cannot read policy file \/nonexistent\/p\.toml: ENOENT/);
+    await expect(loadPolicy({ root: await rootWith(), file: '/nonexistent/p.toml' })).rejects.toThrow(
+      /cannot read policy file \/nonexistent\/p\.toml: ENOENT/,
+    );
   });
 });
 

@@ -48,7 +48,10 @@ export const archiveSchema = z.strictObject({
 export const serviceSchema = z.strictObject({
   container: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: 'not a valid container name' }),
   /** The module whose `modules/<module>/state/` this service owns, if any. */
-  module: z.string().regex(/^[a-z][a-z0-9_]*$/).optional(),
+  module: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]*$/)
+    .optional(),
   port: z.number().int().min(1).max(65535),
   health_path: z.string().startsWith('/').default('/health'),
   health_timeout: durationSchema.default('PT60S'),
@@ -88,19 +91,32 @@ export const policySchema = z
   .superRefine((policy, ctx) => {
     for (const [name, ds] of Object.entries(policy.datasets)) {
       if (!(ds.archive in policy.archives)) {
-        ctx.addIssue({ code: 'custom', path: ['datasets', name, 'archive'], message: `names archive "${ds.archive}", which is not defined under [archives]` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['datasets', name, 'archive'],
+          message: `names archive "${ds.archive}", which is not defined under [archives]`,
+        });
       }
     }
     if (policy.api && !(policy.api.service in policy.services)) {
-      ctx.addIssue({ code: 'custom', path: ['api', 'service'], message: `names service "${policy.api.service}", which is not defined under [services]` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['api', 'service'],
+        message: `names service "${policy.api.service}", which is not defined under [services]`,
+      });
     }
     const seen = new Set<string>();
     policy.start_order.forEach((group, i) =>
       group.forEach((svc, j) => {
         if (!(svc in policy.services)) {
-          ctx.addIssue({ code: 'custom', path: ['start_order', i, j], message: `names service "${svc}", which is not defined under [services]` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['start_order', i, j],
+            message: `names service "${svc}", which is not defined under [services]`,
+          });
         }
-        if (seen.has(svc)) ctx.addIssue({ code: 'custom', path: ['start_order', i, j], message: `service "${svc}" appears twice` });
+        if (seen.has(svc))
+          ctx.addIssue({ code: 'custom', path: ['start_order', i, j], message: `service "${svc}" appears twice` });
         seen.add(svc);
       }),
     );

@@ -19,17 +19,27 @@ const SET_DEFECTS = new Set(['OFFSITE_OBJECT_MISSING', 'OFFSITE_ARCHIVE_MISSING'
 
 /** The sets to try, newest first: all, or only the one of `date`. NotFoundError naming what the offsite holds otherwise. */
 export function chooseSets(sets: OffsiteSet[], date: string | undefined, target: string): OffsiteSet[] {
-  if (sets.length === 0) throw new NotFoundError('NO_OFFSITE_BACKUP', `${target} holds no backup set (no arkalia_states_<YYYYMMDD>.tar.gz.gpg or other policy archive): is --from the folder remote-sync writes to?`);
+  if (sets.length === 0)
+    throw new NotFoundError(
+      'NO_OFFSITE_BACKUP',
+      `${target} holds no backup set (no arkalia_states_<YYYYMMDD>.tar.gz.gpg or other policy archive): is --from the folder remote-sync writes to?`,
+    );
   if (date === undefined) return sets;
   const match = sets.filter((s) => s.date === date);
-  if (match.length === 0) throw new NotFoundError('NO_OFFSITE_BACKUP_FOR_DATE', `${target} holds no backup set of ${date}; it holds: ${sets.map((s) => s.date).join(', ')}`);
+  if (match.length === 0)
+    throw new NotFoundError(
+      'NO_OFFSITE_BACKUP_FOR_DATE',
+      `${target} holds no backup set of ${date}; it holds: ${sets.map((s) => s.date).join(', ')}`,
+    );
   return match;
 }
 
 /** The error of a set the offsite index already found defective. */
 export function problemError(p: SetProblem): ArkError {
   const options = { details: { name: p.name } };
-  return p.exitCode === EXIT.integrity ? new IntegrityError(p.code, p.reason, options) : new NotFoundError(p.code, p.reason, options);
+  return p.exitCode === EXIT.integrity
+    ? new IntegrityError(p.code, p.reason, options)
+    : new NotFoundError(p.code, p.reason, options);
 }
 
 /** A failure that is this set's fault, so the next older one may be tried. */

@@ -28,14 +28,19 @@ export interface DecryptionKeys {
 export function decryptionKeys(sources: KeySources): DecryptionKeys {
   let loaded: Promise<UnlockedKey[]> | undefined;
   const used = new Map<string, UnlockedKey>();
-  const load = () => (loaded ??= (async () => (await Promise.all(sources.keyFiles.map((file) => readPrivateKeys(file, { passphrases: sources.passphrases })))).flat())());
+  const load = () =>
+    (loaded ??= (async () =>
+      (
+        await Promise.all(sources.keyFiles.map((file) => readPrivateKeys(file, { passphrases: sources.passphrases })))
+      ).flat())());
   return {
     load,
     used,
     async forFile(name, recipients) {
       const keyIds = recipients.map((r) => r.key_id.toUpperCase());
       const fromFiles = (await load()).filter((k) => k.info.keyIds.some((id) => keyIds.includes(id)));
-      const fromKeyring = sources.keyring === undefined ? [] : await keyringDecryptionKeys(sources.keyring, keyIds, sources.passphrases);
+      const fromKeyring =
+        sources.keyring === undefined ? [] : await keyringDecryptionKeys(sources.keyring, keyIds, sources.passphrases);
       const keys = [...fromFiles, ...fromKeyring];
       if (keys.length === 0) throw wrongKey(name, recipients, await load(), sources.keyring);
       for (const k of keys) used.set(k.info.fingerprint, k);
@@ -44,13 +49,22 @@ export function decryptionKeys(sources: KeySources): DecryptionKeys {
   };
 }
 
-function wrongKey(name: string, recipients: readonly { fingerprint: string; key_id: string }[], given: readonly UnlockedKey[], keyring: string | undefined): KeyError {
+function wrongKey(
+  name: string,
+  recipients: readonly { fingerprint: string; key_id: string }[],
+  given: readonly UnlockedKey[],
+  keyring: string | undefined,
+): KeyError {
   const to = recipients.map((r) => `${r.fingerprint} (key ID ${r.key_id})`).join(', ') || 'no recorded recipient';
   const have = [
     ...given.map((k) => `${k.source}: ${k.info.fingerprint} (key IDs ${k.info.keyIds.join(', ')})`),
     ...(keyring === undefined ? [] : [`keyring ${keyring}: no private key of those recipients`]),
   ].join('; ');
-  return new KeyError('WRONG_KEY', `${name} is encrypted to ${to}; the key given is none of them (${have}). Give the private key of one of those recipients (--key FILE, or --keyring DIR).`, {
-    details: { file: name, encrypted_to: recipients, keys_given: given.map((k) => k.info.fingerprint) },
-  });
+  return new KeyError(
+    'WRONG_KEY',
+    `${name} is encrypted to ${to}; the key given is none of them (${have}). Give the private key of one of those recipients (--key FILE, or --keyring DIR).`,
+    {
+      details: { file: name, encrypted_to: recipients, keys_given: given.map((k) => k.info.fingerprint) },
+    },
+  );
 }

@@ -8,12 +8,32 @@
 // pipeline as a daily backup -> place the restored tree so the root is complete or untouched.
 // Failures: a missing or corrupt offsite object (the set is rejected, named, and an older set
 // tried), a wrong key or passphrase (exit 2 at once), an offsite that vouches for nothing.
-export { planOffsiteSets, classify, type OffsiteSet, type OffsiteFile, type SetProblem, type PlanOffsiteSetsInput } from './plan-offsite-sets.ts';
+export {
+  planOffsiteSets,
+  classify,
+  type OffsiteSet,
+  type OffsiteFile,
+  type SetProblem,
+  type PlanOffsiteSetsInput,
+} from './plan-offsite-sets.ts';
 export { readOffsiteIndex, offsitePath, type OffsiteIndex } from './read-offsite-index.ts';
 export { decryptionKeys, type DecryptionKeys, type KeySources } from './decryption-keys.ts';
 export { fetchVerified, type FetchRecord } from './fetch-verified.ts';
 export { scanArchive, type ArchiveScan } from './scan-archive.ts';
-export { rebuildBackup, type RebuildOptions, type RebuiltBackup, type RebuiltArchive, type DecryptRecord } from './rebuild-backup.ts';
+export {
+  rebuildBackup,
+  type RebuildOptions,
+  type RebuiltBackup,
+  type RebuiltArchive,
+  type DecryptRecord,
+} from './rebuild-backup.ts';
 export { rebuiltCandidate } from './rebuilt-candidate.ts';
-export { allRejected, chooseSets, isSetDefect, problemError, withRejections, type SetRejection } from './choose-offsite-sets.ts';
+export {
+  allRejected,
+  chooseSets,
+  isSetDefect,
+  problemError,
+  withRejections,
+  type SetRejection,
+} from './choose-offsite-sets.ts';
 export { planPlacement, createBuild, renameIntoPlace, discardBuild, type Placement } from './place-root.ts';

@@ -26,11 +26,20 @@ const BUILD_PREFIX = '.ark-recovering-';
 const IGNORED = new Set(['lost+found']);
 
 /** Decide, reading only: UsageError when the root is not a folder or not empty. */
-export async function planPlacement(root: string, options: { pid?: number; now?: () => number } = {}): Promise<Placement> {
-  const build = join(dirname(root), `${BUILD_PREFIX}${basename(root)}-${options.pid ?? process.pid}-${(options.now ?? Date.now)()}`);
+export async function planPlacement(
+  root: string,
+  options: { pid?: number; now?: () => number } = {},
+): Promise<Placement> {
+  const build = join(
+    dirname(root),
+    `${BUILD_PREFIX}${basename(root)}-${options.pid ?? process.pid}-${(options.now ?? Date.now)()}`,
+  );
   const info = await lstat(root).catch(() => null);
   if (info === null) return { mode: 'rename', root, build, rootExists: false };
-  if (info.isSymbolicLink()) throw new UsageError(`--root ${root} is a link (to ${await readlink(root).catch(() => '?')}): give the folder itself; disk recovery never writes through a link`);
+  if (info.isSymbolicLink())
+    throw new UsageError(
+      `--root ${root} is a link (to ${await readlink(root).catch(() => '?')}): give the folder itself; disk recovery never writes through a link`,
+    );
   if (!info.isDirectory()) throw new UsageError(`--root ${root} exists and is not a folder`);
   const names = await readdir(root);
   const journal = names.includes(JOURNAL_NAME);
@@ -43,9 +52,19 @@ export async function planPlacement(root: string, options: { pid?: number; now?:
       { details: { root, entries: others.slice(0, 20) } },
     );
   }
-  if (journal) return { mode: 'in-place', root, reason: `an interrupted restore left ${JOURNAL_NAME} in ${root}: it is settled (rolled back) first, then the files are swapped in under a new journal` };
+  if (journal)
+    return {
+      mode: 'in-place',
+      root,
+      reason: `an interrupted restore left ${JOURNAL_NAME} in ${root}: it is settled (rolled back) first, then the files are swapped in under a new journal`,
+    };
   const mountPoint = (await stat(dirname(root))).dev !== info.dev || names.some((n) => IGNORED.has(n));
-  if (mountPoint) return { mode: 'in-place', root, reason: `${root} is a mount point (nothing can be renamed onto it): the files are swapped in under the restore journal, rolled back on failure` };
+  if (mountPoint)
+    return {
+      mode: 'in-place',
+      root,
+      reason: `${root} is a mount point (nothing can be renamed onto it): the files are swapped in under the restore journal, rolled back on failure`,
+    };
   return { mode: 'rename', root, build, rootExists: true };
 }
 
@@ -64,7 +83,11 @@ export async function renameIntoPlace(p: Extract<Placement, { mode: 'rename' }>)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOTEMPTY' || code === 'EEXIST') {
-      throw new ArkError('ROOT_CHANGED', `${p.root} is no longer empty (something was written there during the recovery): it was left as it is, and the recovered tree discarded. Run again once nothing writes there.`, { cause: error });
+      throw new ArkError(
+        'ROOT_CHANGED',
+        `${p.root} is no longer empty (something was written there during the recovery): it was left as it is, and the recovered tree discarded. Run again once nothing writes there.`,
+        { cause: error },
+      );
     }
     throw error;
   }
@@ -79,8 +102,13 @@ export async function discardBuild(p: Placement): Promise<void> {
 async function sweepStaleBuilds(root: string): Promise<void> {
   const prefix = `${BUILD_PREFIX}${basename(root)}-`;
   for (const name of await readdir(dirname(root)).catch(() => [] as string[])) {
-    const rest = name.startsWith(prefix) ? name.slice(prefix.length) : name.startsWith(`.ark-restore-${prefix}`) ? name.slice(`.ark-restore-${prefix}`.length) : null;
+    const rest = name.startsWith(prefix)
+      ? name.slice(prefix.length)
+      : name.startsWith(`.ark-restore-${prefix}`)
+        ? name.slice(`.ark-restore-${prefix}`.length)
+        : null;
     const pid = Number(/^(\d+)-\d+(?:-|$)/.exec(rest ?? '')?.[1]);
-    if (rest !== null && Number.isInteger(pid) && !processExists(pid)) await rm(join(dirname(root), name), { recursive: true, force: true });
+    if (rest !== null && Number.isInteger(pid) && !processExists(pid))
+      await rm(join(dirname(root), name), { recursive: true, force: true });
   }
 }

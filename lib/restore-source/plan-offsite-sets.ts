@@ -78,9 +78,16 @@ export function planOffsiteSets(input: PlanOffsiteSetsInput): OffsiteSet[] {
     for (const archive of input.required) {
       if (archives.has(archive)) continue;
       const prefix = input.archives[archive]?.prefix ?? archive;
-      problem ??= { code: 'OFFSITE_ARCHIVE_MISSING', name: `${prefix}_${date}.tar.gz.gpg`, reason: `the offsite holds no ${prefix}_${date}.*.gpg (the ${archive} archive) for ${date}`, exitCode: EXIT.failed };
+      problem ??= {
+        code: 'OFFSITE_ARCHIVE_MISSING',
+        name: `${prefix}_${date}.tar.gz.gpg`,
+        reason: `the offsite holds no ${prefix}_${date}.*.gpg (the ${archive} archive) for ${date}`,
+        exitCode: EXIT.failed,
+      };
     }
-    const ordered = [...archives].sort(([a], [b]) => Number(input.required.includes(b)) - Number(input.required.includes(a)) || a.localeCompare(b));
+    const ordered = [...archives].sort(
+      ([a], [b]) => Number(input.required.includes(b)) - Number(input.required.includes(a)) || a.localeCompare(b),
+    );
     for (const [archive, { name, archiveFile }] of ordered) {
       const required = input.required.includes(archive);
       const found = checkFile(name, input, present);
@@ -96,26 +103,61 @@ export function planOffsiteSets(input: PlanOffsiteSetsInput): OffsiteSet[] {
   return sets.sort((a, b) => b.date.localeCompare(a.date));
 }
 
-function checkFile(name: string, input: PlanOffsiteSetsInput, present: ReadonlySet<string>): SetProblem | Omit<OffsiteFile, 'name' | 'archive' | 'archiveFile' | 'required'> {
+function checkFile(
+  name: string,
+  input: PlanOffsiteSetsInput,
+  present: ReadonlySet<string>,
+): SetProblem | Omit<OffsiteFile, 'name' | 'archive' | 'archiveFile' | 'required'> {
   const vouched = input.sums.get(name);
   const record = input.manifest[name];
   if (vouched === undefined) {
-    return { code: 'OFFSITE_NOT_VOUCHED', name, reason: `${name} is on the offsite but its SHA256SUMS does not list it: nothing vouches for that copy (an upload that did not verify?)`, exitCode: EXIT.integrity };
+    return {
+      code: 'OFFSITE_NOT_VOUCHED',
+      name,
+      reason: `${name} is on the offsite but its SHA256SUMS does not list it: nothing vouches for that copy (an upload that did not verify?)`,
+      exitCode: EXIT.integrity,
+    };
   }
   if (!present.has(name)) {
-    return { code: 'OFFSITE_OBJECT_MISSING', name, reason: `${name} is listed in the offsite SHA256SUMS but is not on the offsite (deleted, or never uploaded completely)`, exitCode: EXIT.failed };
+    return {
+      code: 'OFFSITE_OBJECT_MISSING',
+      name,
+      reason: `${name} is listed in the offsite SHA256SUMS but is not on the offsite (deleted, or never uploaded completely)`,
+      exitCode: EXIT.failed,
+    };
   }
   if (record === undefined) {
-    return { code: 'OFFSITE_MANIFEST_NO_ENTRY', name, reason: `encrypted_manifest.json does not describe ${name}: the archive it decrypts to could not be verified`, exitCode: EXIT.integrity };
+    return {
+      code: 'OFFSITE_MANIFEST_NO_ENTRY',
+      name,
+      reason: `encrypted_manifest.json does not describe ${name}: the archive it decrypts to could not be verified`,
+      exitCode: EXIT.integrity,
+    };
   }
   if (record.sha256 !== vouched) {
-    return { code: 'OFFSITE_SUMS_DISAGREE', name, reason: `${name}: SHA256SUMS says sha256 ${vouched}, encrypted_manifest.json says ${record.sha256}; neither is trusted over the other`, exitCode: EXIT.integrity };
+    return {
+      code: 'OFFSITE_SUMS_DISAGREE',
+      name,
+      reason: `${name}: SHA256SUMS says sha256 ${vouched}, encrypted_manifest.json says ${record.sha256}; neither is trusted over the other`,
+      exitCode: EXIT.integrity,
+    };
   }
-  return { sha256: vouched, bytes: record.bytes, sourceSha256: record.source_sha256, sourceBytes: record.source_bytes, recipients: record.recipients, encryptedAt: record.encrypted_at, backupDate: record.backup_date ?? null };
+  return {
+    sha256: vouched,
+    bytes: record.bytes,
+    sourceSha256: record.source_sha256,
+    sourceBytes: record.source_bytes,
+    recipients: record.recipients,
+    encryptedAt: record.encrypted_at,
+    backupDate: record.backup_date ?? null,
+  };
 }
 
 /** <prefix>_<YYYYMMDD>.tar[.gz|.zst].gpg -> the archive, its date and its plaintext name. */
-export function classify(name: string, archives: PlanOffsiteSetsInput['archives']): { archive: string; date: string; archiveFile: string } | null {
+export function classify(
+  name: string,
+  archives: PlanOffsiteSetsInput['archives'],
+): { archive: string; date: string; archiveFile: string } | null {
   if (!name.endsWith('.gpg')) return null;
   const archiveFile = name.slice(0, -'.gpg'.length);
   for (const [archive, spec] of Object.entries(archives)) {

@@ -29,49 +29,94 @@ const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 const manifestSchema = encryptedManifestSchema;
 
 /** `remote` is the bare backend (read-only); list and stat are retried here. */
-export async function readOffsiteIndex(remote: Remote, options: { sink: EventSink; retry?: RetryOptions }): Promise<OffsiteIndex> {
+export async function readOffsiteIndex(
+  remote: Remote,
+  options: { sink: EventSink; retry?: RetryOptions },
+): Promise<OffsiteIndex> {
   const retried = withRetry(remote, options.retry);
   const target = remote.target;
   const listing = await retried.list();
   const files = listing.filter((e) => !e.name.startsWith('.'));
-  if (files.length === 0) throw new NotFoundError('OFFSITE_EMPTY', `${target} holds no files: is --from the folder remote-sync writes to?`);
+  if (files.length === 0)
+    throw new NotFoundError('OFFSITE_EMPTY', `${target} holds no files: is --from the folder remote-sync writes to?`);
 
   const { sums, text } = await readRemoteManifest(retried, options.sink);
   if (text === null) {
-    throw new IntegrityError('OFFSITE_SUMS_MISSING', `${target} has no ${SUMS_FILE}: nothing vouches for its files, so none is trusted (is --from the folder remote-sync writes to?)`);
+    throw new IntegrityError(
+      'OFFSITE_SUMS_MISSING',
+      `${target} has no ${SUMS_FILE}: nothing vouches for its files, so none is trusted (is --from the folder remote-sync writes to?)`,
+    );
   }
-  if (sums.size === 0) throw new IntegrityError('OFFSITE_SUMS_INVALID', `${offsitePath(target, SUMS_FILE)} vouches for no file (empty or not in sha256sum format): nothing there can be verified`);
+  if (sums.size === 0)
+    throw new IntegrityError(
+      'OFFSITE_SUMS_INVALID',
+      `${offsitePath(target, SUMS_FILE)} vouches for no file (empty or not in sha256sum format): nothing there can be verified`,
+    );
 
   const expected = sums.get(ENCRYPTED_MANIFEST_FILE);
   if (!listing.some((e) => e.name === ENCRYPTED_MANIFEST_FILE)) {
-    throw new IntegrityError('OFFSITE_MANIFEST_MISSING', `${target} has no ${ENCRYPTED_MANIFEST_FILE}: without it the sha256 of the decrypted archives cannot be verified, so nothing is restored from it`);
+    throw new IntegrityError(
+      'OFFSITE_MANIFEST_MISSING',
+      `${target} has no ${ENCRYPTED_MANIFEST_FILE}: without it the sha256 of the decrypted archives cannot be verified, so nothing is restored from it`,
+    );
   }
   if (expected === undefined) {
-    throw new IntegrityError('OFFSITE_MANIFEST_NOT_VOUCHED', `${offsitePath(target, SUMS_FILE)} does not list ${ENCRYPTED_MANIFEST_FILE}: nothing vouches for it, so it is not trusted`);
+    throw new IntegrityError(
+      'OFFSITE_MANIFEST_NOT_VOUCHED',
+      `${offsitePath(target, SUMS_FILE)} does not list ${ENCRYPTED_MANIFEST_FILE}: nothing vouches for it, so it is not trusted`,
+    );
   }
   const bytes = await fetchSmall(remote, ENCRYPTED_MANIFEST_FILE, expected, options);
   let manifest: z.infer<typeof manifestSchema>;
   try {
     manifest = manifestSchema.parse(JSON.parse(bytes.toString('utf8')));
   } catch (error) {
-    throw new IntegrityError('OFFSITE_MANIFEST_INVALID', `${offsitePath(target, ENCRYPTED_MANIFEST_FILE)} matches SHA256SUMS but is not a valid ${ENCRYPTED_MANIFEST_FORMAT} manifest: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    throw new IntegrityError(
+      'OFFSITE_MANIFEST_INVALID',
+      `${offsitePath(target, ENCRYPTED_MANIFEST_FILE)} matches SHA256SUMS but is not a valid ${ENCRYPTED_MANIFEST_FORMAT} manifest: ${(error as Error).message.split('\n')[0]}`,
+      { cause: error },
+    );
   }
-  return { target, listing, sums, manifest: manifest.files, manifestFile: { name: ENCRYPTED_MANIFEST_FILE, bytes: bytes.length, sha256: expected } };
+  return {
+    target,
+    listing,
+    sums,
+    manifest: manifest.files,
+    manifestFile: { name: ENCRYPTED_MANIFEST_FILE, bytes: bytes.length, sha256: expected },
+  };
 }
 
 /** A small file into memory, retried on transient failures and downloaded once more on a mismatch. */
-async function fetchSmall(remote: Remote, name: string, sha256: string, options: { sink: EventSink; retry?: RetryOptions }): Promise<Buffer> {
+async function fetchSmall(
+  remote: Remote,
+  name: string,
+  sha256: string,
+  options: { sink: EventSink; retry?: RetryOptions },
+): Promise<Buffer> {
   const seen: string[] = [];
   for (let attempt = 1; attempt <= 2; attempt += 1) {
-    const bytes = await retrying({ target: remote.target, operation: 'get', name }, () => readAll(remote, name), options.retry);
+    const bytes = await retrying(
+      { target: remote.target, operation: 'get', name },
+      () => readAll(remote, name),
+      options.retry,
+    );
     const actual = sha256Buffer(bytes);
     if (actual === sha256) return bytes;
     seen.push(actual);
-    if (attempt === 1) options.sink({ kind: 'warning', code: 'OFFSITE_FETCH_MISMATCH', message: `${name} downloaded with sha256 ${actual}, not the ${sha256} SHA256SUMS lists: downloading it again` });
+    if (attempt === 1)
+      options.sink({
+        kind: 'warning',
+        code: 'OFFSITE_FETCH_MISMATCH',
+        message: `${name} downloaded with sha256 ${actual}, not the ${sha256} SHA256SUMS lists: downloading it again`,
+      });
   }
-  throw new IntegrityError('OFFSITE_COPY_CORRUPT', `${offsitePath(remote.target, name)} does not match the offsite SHA256SUMS (downloaded twice: sha256 ${seen.join(', then ')}; expected ${sha256}): the offsite copy is damaged`, {
-    details: { name, expected: sha256, actual: seen },
-  });
+  throw new IntegrityError(
+    'OFFSITE_COPY_CORRUPT',
+    `${offsitePath(remote.target, name)} does not match the offsite SHA256SUMS (downloaded twice: sha256 ${seen.join(', then ')}; expected ${sha256}): the offsite copy is damaged`,
+    {
+      details: { name, expected: sha256, actual: seen },
+    },
+  );
 }
 
 async function readAll(remote: Remote, name: string): Promise<Buffer> {
@@ -80,12 +125,22 @@ async function readAll(remote: Remote, name: string): Promise<Buffer> {
   try {
     for await (const chunk of await remote.get(name)) {
       total += (chunk as Buffer).length;
-      if (total > MAX_MANIFEST_BYTES) throw new IntegrityError('OFFSITE_MANIFEST_TOO_LARGE', `${offsitePath(remote.target, name)} is larger than ${MAX_MANIFEST_BYTES} bytes: not a manifest`);
+      if (total > MAX_MANIFEST_BYTES)
+        throw new IntegrityError(
+          'OFFSITE_MANIFEST_TOO_LARGE',
+          `${offsitePath(remote.target, name)} is larger than ${MAX_MANIFEST_BYTES} bytes: not a manifest`,
+        );
       chunks.push(Buffer.from(chunk as Buffer));
     }
   } catch (error) {
     if (error instanceof ArkError) throw error;
-    throw new RemoteError('REMOTE_TRANSIENT', `download interrupted: ${(error as Error).message}`, { target: remote.target, operation: 'get', name, retryable: true, cause: error });
+    throw new RemoteError('REMOTE_TRANSIENT', `download interrupted: ${(error as Error).message}`, {
+      target: remote.target,
+      operation: 'get',
+      name,
+      retryable: true,
+      cause: error,
+    });
   }
   return Buffer.concat(chunks);
 }

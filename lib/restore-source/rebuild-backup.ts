@@ -79,7 +79,16 @@ export async function rebuildBackup(o: RebuildOptions): Promise<RebuiltBackup> {
   const partial = join(daily, `${partialPrefix(set.date)}${stamp}`);
   const work = join(o.backupDir, `${WORK_PREFIX}${stamp}`);
   await mkdir(partial);
-  const result: RebuiltBackup = { date: set.date, dir: final, checksumFile: join(final, checksumFileName(set.date)), archives: [], fetched: [], decrypted: [], dropped: [...set.dropped], reused: false };
+  const result: RebuiltBackup = {
+    date: set.date,
+    dir: final,
+    checksumFile: join(final, checksumFileName(set.date)),
+    archives: [],
+    fetched: [],
+    decrypted: [],
+    dropped: [...set.dropped],
+    reused: false,
+  };
   try {
     await mkdir(work, { mode: 0o700 });
     for (const file of set.files) {
@@ -89,11 +98,25 @@ export async function rebuildBackup(o: RebuildOptions): Promise<RebuiltBackup> {
         if (isArkError(error)) error.details.name ??= file.name; // every failure names the offsite file
         // A damaged optional archive (logs...) does not cost the states of that day.
         if (file.required || !isOptionalDefect(error)) throw error;
-        result.dropped.push({ code: error.code, name: file.name, reason: error.message, exitCode: error.exitCode === 3 ? 3 : 1 });
-        sink({ kind: 'warning', code: error.code, message: `${file.name} left out of the rebuilt backup: ${error.message}` });
+        result.dropped.push({
+          code: error.code,
+          name: file.name,
+          reason: error.message,
+          exitCode: error.exitCode === 3 ? 3 : 1,
+        });
+        sink({
+          kind: 'warning',
+          code: error.code,
+          message: `${file.name} left out of the rebuilt backup: ${error.message}`,
+        });
       }
     }
-    await writeFileAtomic(join(partial, checksumFileName(set.date)), formatChecksumFile(result.archives.map((a) => ({ name: a.file.slice(a.file.lastIndexOf('/') + 1), sha256: a.sha256 }))));
+    await writeFileAtomic(
+      join(partial, checksumFileName(set.date)),
+      formatChecksumFile(
+        result.archives.map((a) => ({ name: a.file.slice(a.file.lastIndexOf('/') + 1), sha256: a.sha256 })),
+      ),
+    );
     await fsyncDir(partial);
     await rename(partial, final); // fails rather than clobber a folder that appeared meanwhile
     await fsyncDir(daily);
@@ -103,40 +126,94 @@ export async function rebuildBackup(o: RebuildOptions): Promise<RebuiltBackup> {
   } finally {
     await rm(work, { recursive: true, force: true }).catch(() => {});
   }
-  result.archives = result.archives.map((a) => ({ ...a, file: join(final, a.file.slice(a.file.lastIndexOf('/') + 1)) }));
-  sink({ kind: 'backup-rebuilt', dir: final, date: set.date, archives: result.archives.map((a) => a.archive), reused: false });
+  result.archives = result.archives.map((a) => ({
+    ...a,
+    file: join(final, a.file.slice(a.file.lastIndexOf('/') + 1)),
+  }));
+  sink({
+    kind: 'backup-rebuilt',
+    dir: final,
+    date: set.date,
+    archives: result.archives.map((a) => a.archive),
+    reused: false,
+  });
   return result;
 }
 
 const WORK_PREFIX = '.ark-disk-recovery-';
 
-async function rebuildArchive(file: OffsiteFile, o: RebuildOptions & { partial: string; work: string }, result: RebuiltBackup): Promise<void> {
+async function rebuildArchive(
+  file: OffsiteFile,
+  o: RebuildOptions & { partial: string; work: string },
+  result: RebuiltBackup,
+): Promise<void> {
   const keys = await o.keysFor(file); // before the download: a wrong key fails here, having fetched nothing
   const cipher = join(o.work, file.name);
-  o.sink({ kind: 'step', step: `fetch-${file.archive}`, message: `fetching ${file.name} (${file.bytes} bytes) from ${o.remote.target}` });
-  result.fetched.push(await fetchVerified(o.remote, file.name, cipher, { sha256: file.sha256, size: file.bytes }, { sink: o.sink, ...(o.retry ? { retry: o.retry } : {}) }));
+  o.sink({
+    kind: 'step',
+    step: `fetch-${file.archive}`,
+    message: `fetching ${file.name} (${file.bytes} bytes) from ${o.remote.target}`,
+  });
+  result.fetched.push(
+    await fetchVerified(
+      o.remote,
+      file.name,
+      cipher,
+      { sha256: file.sha256, size: file.bytes },
+      { sink: o.sink, ...(o.retry ? { retry: o.retry } : {}) },
+    ),
+  );
   const target = join(o.partial, file.archiveFile);
   const plain = await decryptFile({ source: cipher, target, keys, expectedSha256: file.sourceSha256, sink: o.sink });
   await rm(cipher, { force: true });
-  const fingerprint = keys.find((k) => plain.keyId !== null && k.info.keyIds.includes(plain.keyId))?.info.fingerprint ?? null;
-  result.decrypted.push({ name: file.name, archiveFile: file.archiveFile, bytes: plain.bytes, sha256: plain.sha256, keyId: plain.keyId, fingerprint });
-  o.sink({ kind: 'archive-decrypted', file: file.archiveFile, bytes: plain.bytes, sha256: plain.sha256, keyId: plain.keyId, fingerprint });
-  result.archives.push({ archive: file.archive, file: target, bytes: plain.bytes, sha256: plain.sha256, ...(await scanArchive(target)) });
+  const fingerprint =
+    keys.find((k) => plain.keyId !== null && k.info.keyIds.includes(plain.keyId))?.info.fingerprint ?? null;
+  result.decrypted.push({
+    name: file.name,
+    archiveFile: file.archiveFile,
+    bytes: plain.bytes,
+    sha256: plain.sha256,
+    keyId: plain.keyId,
+    fingerprint,
+  });
+  o.sink({
+    kind: 'archive-decrypted',
+    file: file.archiveFile,
+    bytes: plain.bytes,
+    sha256: plain.sha256,
+    keyId: plain.keyId,
+    fingerprint,
+  });
+  result.archives.push({
+    archive: file.archive,
+    file: target,
+    bytes: plain.bytes,
+    sha256: plain.sha256,
+    ...(await scanArchive(target)),
+  });
 }
 
 /** The folder exists: reuse it only if its checksum file lists this set's archives with the manifest's sha256 and they verify. */
 async function reuseExisting(dir: string, set: OffsiteSet, sink: EventSink): Promise<RebuiltBackup> {
   const checksumFile = join(dir, checksumFileName(set.date));
   const differs = (why: string) =>
-    new ArkError('LOCAL_BACKUP_DIFFERS', `${dir} already exists and is not the offsite copy of ${set.date} (${why}); it was left alone. Move it away (or give another --backup-dir) and run again.`, { details: { dir } });
+    new ArkError(
+      'LOCAL_BACKUP_DIFFERS',
+      `${dir} already exists and is not the offsite copy of ${set.date} (${why}); it was left alone. Move it away (or give another --backup-dir) and run again.`,
+      { details: { dir } },
+    );
   let listed: Map<string, string>;
   try {
-    listed = new Map(parseChecksumFile(await readFile(checksumFile, 'utf8'), checksumFile).map((e) => [e.name, e.sha256]));
+    listed = new Map(
+      parseChecksumFile(await readFile(checksumFile, 'utf8'), checksumFile).map((e) => [e.name, e.sha256]),
+    );
   } catch {
     throw differs(`no readable ${checksumFileName(set.date)}`);
   }
   const files = set.files.filter((f) => f.required || listed.get(f.archiveFile) === f.sourceSha256);
-  for (const f of files) if (listed.get(f.archiveFile) !== f.sourceSha256) throw differs(`${f.archiveFile} is not listed with the sha256 the offsite manifest gives`);
+  for (const f of files)
+    if (listed.get(f.archiveFile) !== f.sourceSha256)
+      throw differs(`${f.archiveFile} is not listed with the sha256 the offsite manifest gives`);
   try {
     assertChecksumsOk(await verifyChecksums(checksumFile, { only: files.map((f) => f.archiveFile) }), checksumFile);
   } catch (error) {
@@ -145,7 +222,13 @@ async function reuseExisting(dir: string, set: OffsiteSet, sink: EventSink): Pro
   const archives: RebuiltArchive[] = [];
   for (const f of files) {
     const path = join(dir, f.archiveFile);
-    archives.push({ archive: f.archive, file: path, bytes: (await stat(path)).size, sha256: f.sourceSha256, ...(await scanArchive(path)) });
+    archives.push({
+      archive: f.archive,
+      file: path,
+      bytes: (await stat(path)).size,
+      sha256: f.sourceSha256,
+      ...(await scanArchive(path)),
+    });
   }
   sink({ kind: 'backup-rebuilt', dir, date: set.date, archives: archives.map((a) => a.archive), reused: true });
   return { date: set.date, dir, checksumFile, archives, fetched: [], decrypted: [], dropped: [], reused: true };
@@ -158,7 +241,11 @@ async function sweepStale(dir: string, prefix: string, sink: EventSink): Promise
     const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
     if (!Number.isInteger(pid) || processExists(pid)) continue;
     await rm(join(dir, name), { recursive: true, force: true });
-    sink({ kind: 'warning', code: 'STALE_PARTIAL_REMOVED', message: `removed ${name}, left unfinished by a run that was killed` });
+    sink({
+      kind: 'warning',
+      code: 'STALE_PARTIAL_REMOVED',
+      message: `removed ${name}, left unfinished by a run that was killed`,
+    });
   }
 }
 
@@ -168,5 +255,8 @@ function isOptionalDefect(error: unknown): error is ArkError {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }

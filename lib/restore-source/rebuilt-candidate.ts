@@ -12,8 +12,20 @@ import type { RebuiltBackup } from './rebuild-backup.ts';
  * and when it ran (`backupDate`, from the offsite manifest: the rebuilt folder has no
  * backup_manifest_<DATE>.json, so without it the recovery point is only the day).
  */
-export function rebuiltCandidate(rebuilt: RebuiltBackup, policy: Policy, backupDate: string | null = null): BackupCandidate {
-  const base = dailyCandidate({ date: rebuilt.date, dir: rebuilt.dir, statesArchive: `${rebuilt.dir}/${statesArchiveName(rebuilt.date)}`, checksumFile: rebuilt.checksumFile }, policy);
+export function rebuiltCandidate(
+  rebuilt: RebuiltBackup,
+  policy: Policy,
+  backupDate: string | null = null,
+): BackupCandidate {
+  const base = dailyCandidate(
+    {
+      date: rebuilt.date,
+      dir: rebuilt.dir,
+      statesArchive: `${rebuilt.dir}/${statesArchiveName(rebuilt.date)}`,
+      checksumFile: rebuilt.checksumFile,
+    },
+    policy,
+  );
   const byFile = new Map(rebuilt.archives.map((a) => [basename(a.file), a]));
   return {
     ...base,
@@ -22,6 +34,9 @@ export function rebuiltCandidate(rebuilt: RebuiltBackup, policy: Policy, backupD
       return file === null ? null : (byFile.get(basename(file))?.members ?? null);
     },
     declaredInvalid: async () => new Set(rebuilt.archives.flatMap((a) => a.invalidToml.map((t) => t.path))),
-    recoveryPoint: async () => (backupDate !== null && !Number.isNaN(Date.parse(backupDate)) ? { display: backupDate, at: new Date(backupDate) } : base.recoveryPoint()),
+    recoveryPoint: async () =>
+      backupDate !== null && !Number.isNaN(Date.parse(backupDate))
+        ? { display: backupDate, at: new Date(backupDate) }
+        : base.recoveryPoint(),
   };
 }

@@ -48,7 +48,11 @@ export async function scanArchive(file: string): Promise<ArchiveScan> {
     await pipeline(stream.source, ...stream.stages, parser);
   } catch (error) {
     if (error instanceof IntegrityError) throw error;
-    throw new IntegrityError('ARCHIVE_CORRUPT', `${file} cannot be read as a tar archive: ${(error as Error).message}`, { cause: error });
+    throw new IntegrityError(
+      'ARCHIVE_CORRUPT',
+      `${file} cannot be read as a tar archive: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   return { members, invalidToml: invalidToml.sort((a, b) => a.path.localeCompare(b.path)) };
 }

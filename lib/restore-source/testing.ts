@@ -10,5 +10,10 @@ export function isStateFile(path: string): boolean {
 /** sha256 of every state file under `root`, by relative path, sorted. */
 export async function statesOf(root: string): Promise<Record<string, string>> {
   const tree = await treeContents(root);
-  return Object.fromEntries([...tree].filter(([p]) => isStateFile(p)).map(([p, bytes]) => [p, sha256Buffer(bytes)] as const).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(
+    [...tree]
+      .filter(([p]) => isStateFile(p))
+      .map(([p, bytes]) => [p, sha256Buffer(bytes)] as const)
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
 }

@@ -1,6 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { assertChecksumsOk, parseManifest, sha256File, verifyChecksums, type BackupManifest } from '../checksum/index.ts';
+import {
+  assertChecksumsOk,
+  parseManifest,
+  sha256File,
+  verifyChecksums,
+  type BackupManifest,
+} from '../checksum/index.ts';
 import { IntegrityError, isArkError, NotFoundError, type ArkError } from '../errors.ts';
 import { archiveFileNames, manifestFileName } from '../layout/index.ts';
 import type { Policy } from '../policy/index.ts';
@@ -41,12 +47,25 @@ export interface BackupCandidate {
 /** A daily backup folder, as full-backup.mts (or the runbook's bash) wrote it. */
 export function dailyCandidate(ref: BackupRef, policy: Policy): BackupCandidate {
   let manifest: Promise<BackupManifest | null> | undefined;
-  const readManifest = () => (manifest ??= readFile(join(ref.dir, manifestFileName(ref.date)), 'utf8').then((t) => parseManifest(t), () => null).catch(() => null));
+  const readManifest = () =>
+    (manifest ??= readFile(join(ref.dir, manifestFileName(ref.date)), 'utf8')
+      .then(
+        (t) => parseManifest(t),
+        () => null,
+      )
+      .catch(() => null));
   const archiveFile = async (archive: string) => {
     const spec = policy.archives[archive];
     if (!spec) return null;
     const names = archiveFileNames(spec.prefix, ref.date).map((name) => join(ref.dir, name));
-    for (const name of names) if (await stat(name).then((i) => i.isFile(), () => false)) return name;
+    for (const name of names)
+      if (
+        await stat(name).then(
+          (i) => i.isFile(),
+          () => false,
+        )
+      )
+        return name;
     return names[0]!;
   };
   return {
@@ -103,13 +122,21 @@ export function archiveCandidate(options: ArchiveCandidateOptions): BackupCandid
     dir: null,
     archiveFile: async (archive) => (archive === options.archive ? options.file : null),
     async verify(archive) {
-      if (archive !== options.archive) throw new NotFoundError('ARCHIVE_MISSING', `${basename(options.file)} is the ${options.archive} archive, not ${archive}`);
+      if (archive !== options.archive)
+        throw new NotFoundError(
+          'ARCHIVE_MISSING',
+          `${basename(options.file)} is the ${options.archive} archive, not ${archive}`,
+        );
       await assertPresent(options.file, null);
       const { sha256 } = await sha256File(options.file);
       if (sha256 !== expected) {
-        throw new IntegrityError('CHECKSUM_MISMATCH', `checksum verification failed:\n  ${basename(options.file)}: sha256 ${sha256} != expected ${expected}`, {
-          details: { failed: [{ name: basename(options.file), problem: 'mismatch' }] },
-        });
+        throw new IntegrityError(
+          'CHECKSUM_MISMATCH',
+          `checksum verification failed:\n  ${basename(options.file)}: sha256 ${sha256} != expected ${expected}`,
+          {
+            details: { failed: [{ name: basename(options.file), problem: 'mismatch' }] },
+          },
+        );
       }
       return sha256;
     },
@@ -123,7 +150,10 @@ async function assertPresent(file: string, dir: string | null): Promise<void> {
   const info = await stat(file).catch(() => null);
   if (info?.isFile()) return;
   const states = basename(file).startsWith('arkalia_states_');
-  throw new NotFoundError(states ? 'STATES_ARCHIVE_MISSING' : 'ARCHIVE_MISSING', `${dir ?? 'the backup'} has no ${basename(file)}`);
+  throw new NotFoundError(
+    states ? 'STATES_ARCHIVE_MISSING' : 'ARCHIVE_MISSING',
+    `${dir ?? 'the backup'} has no ${basename(file)}`,
+  );
 }
 
 /**

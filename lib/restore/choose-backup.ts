@@ -12,7 +12,12 @@ export interface Rejection {
 }
 
 /** Failures that are the backup's fault: another backup may do. Anything else (disk full, EACCES) stops the restore. */
-const BACKUP_DEFECTS = new Set(['STATES_ARCHIVE_MISSING', 'ARCHIVE_MISSING', 'MODULE_NOT_IN_BACKUP', 'NOTHING_IN_BACKUP']);
+const BACKUP_DEFECTS = new Set([
+  'STATES_ARCHIVE_MISSING',
+  'ARCHIVE_MISSING',
+  'MODULE_NOT_IN_BACKUP',
+  'NOTHING_IN_BACKUP',
+]);
 
 export function isBackupDefect(error: unknown): error is ArkError {
   return isArkError(error) && (error.exitCode === EXIT.integrity || BACKUP_DEFECTS.has(error.code));
@@ -35,13 +40,23 @@ export async function chooseBackup(options: {
   const rejected: Rejection[] = [];
   const errors: ArkError[] = [];
   for (const [i, candidate] of candidates.entries()) {
-    const source = options.explicit ? 'requested date' : i === 0 ? 'newest' : `fallback: the newest that passes verification (${i} newer rejected)`;
+    const source = options.explicit
+      ? 'requested date'
+      : i === 0
+        ? 'newest'
+        : `fallback: the newest that passes verification (${i} newer rejected)`;
     sink({ kind: 'backup-selected', dir: candidate.dir ?? candidate.label, date: candidate.date ?? '', source });
     try {
       return { staged: await options.stage(candidate), rejected };
     } catch (error) {
       if (!isBackupDefect(error) || options.explicit) throw withRejections(error, rejected);
-      const rejection = { backup: candidate.label, dir: candidate.dir, date: candidate.date, code: error.code, reason: error.message };
+      const rejection = {
+        backup: candidate.label,
+        dir: candidate.dir,
+        date: candidate.date,
+        code: error.code,
+        reason: error.message,
+      };
       rejected.push(rejection);
       errors.push(error);
       sink({ kind: 'backup-rejected', ...rejection });

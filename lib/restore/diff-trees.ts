@@ -28,7 +28,12 @@ export async function diffTrees(scope: Pick<RestoreScope, 'paths'>, live: string
     const link = guard.linkAbove(path);
     if (link) refused.set(link.path, link);
   }
-  if (refused.size > 0) throw new LinkInTreeError(live, [...refused.values()].sort((x, y) => (x.path < y.path ? -1 : 1)), `the test restore into ${restored} worked, but a real restore would be`);
+  if (refused.size > 0)
+    throw new LinkInTreeError(
+      live,
+      [...refused.values()].sort((x, y) => (x.path < y.path ? -1 : 1)),
+      `the test restore into ${restored} worked, but a real restore would be`,
+    );
   const diff: TreeDiff = { added: [], removed: [], changed: [], unchanged: 0 };
   for (const [path, sha] of b.files) {
     const liveSha = a.files.get(path);
@@ -41,7 +46,10 @@ export async function diffTrees(scope: Pick<RestoreScope, 'paths'>, live: string
 }
 
 /** The scope's files under `root` (path → sha256, or `symlink:<target>` for a link where a file is), and the links that stand for folders. */
-async function scopeFiles(scope: Pick<RestoreScope, 'paths'>, root: string): Promise<{ files: Map<string, string>; folderLinks: LinkFound[] }> {
+async function scopeFiles(
+  scope: Pick<RestoreScope, 'paths'>,
+  root: string,
+): Promise<{ files: Map<string, string>; folderLinks: LinkFound[] }> {
   const files = new Map<string, string>();
   const folderLinks: LinkFound[] = [];
   const skip = (path: string) => path.split('/').some((part) => part.startsWith('.ark-restore'));
@@ -56,16 +64,14 @@ async function scopeFiles(scope: Pick<RestoreScope, 'paths'>, root: string): Pro
       // A link matching a file pattern (`.env`, `Dockerfile*`) stands where a file is; anywhere else, for a folder.
       if (!folder && link.path.split('/').length === depth) {
         if (!skip(link.path)) files.set(link.path, `symlink:${link.target}`);
-      }
-      else folderLinks.push(link);
+      } else folderLinks.push(link);
     }
     for (const match of matches) {
       if (lstatSync(join(root, match)).isDirectory()) {
         for (const entry of walkNoFollow(root, match)) {
           if (entry.kind === 'link') {
             if (!skip(entry.path)) files.set(entry.path, `symlink:${entry.target}`);
-          }
-          else await add(entry.path);
+          } else await add(entry.path);
         }
       } else if (!folder) await add(match);
     }

@@ -17,19 +17,34 @@ export async function findBackups(backupDir: string): Promise<BackupRef[]> {
   return (await listDailyBackups(backupDir)).backups.map(backupRef);
 }
 
-const backupRef = ({ date, dir }: DailyBackup): BackupRef => ({ date, dir, statesArchive: join(dir, statesArchiveName(date)), checksumFile: join(dir, checksumFileName(date)) });
+const backupRef = ({ date, dir }: DailyBackup): BackupRef => ({
+  date,
+  dir,
+  statesArchive: join(dir, statesArchiveName(date)),
+  checksumFile: join(dir, checksumFileName(date)),
+});
 
 /** The dated backup, or the newest one; NotFoundError (exit 1) naming what exists otherwise. */
 export async function selectBackup(backupDir: string, date?: string): Promise<BackupRef> {
   const { backups, ignored } = await listDailyBackups(backupDir);
   const all = backups.map(backupRef);
   const notUsed = ignored.length > 0 ? ` (not used: ${ignored.map((i) => `${i.name}, ${i.reason}`).join('; ')})` : '';
-  if (all.length === 0) throw new NotFoundError('NO_BACKUP', `no backup found in ${dailyDir(backupDir)} (expected folders named arkalia_YYYYMMDD; check --backup-dir / ARK_BACKUP_DIR)${notUsed}`);
+  if (all.length === 0)
+    throw new NotFoundError(
+      'NO_BACKUP',
+      `no backup found in ${dailyDir(backupDir)} (expected folders named arkalia_YYYYMMDD; check --backup-dir / ARK_BACKUP_DIR)${notUsed}`,
+    );
   if (date === undefined) return all[0]!;
   const match = all.find((b) => b.date === date);
   if (!match) {
-    const available = all.slice(0, 10).map((b) => b.date).join(', ');
-    throw new NotFoundError('NO_BACKUP_FOR_DATE', `no backup for ${date} in ${dailyDir(backupDir)}; available: ${available}${all.length > 10 ? ', …' : ''}${notUsed}`);
+    const available = all
+      .slice(0, 10)
+      .map((b) => b.date)
+      .join(', ');
+    throw new NotFoundError(
+      'NO_BACKUP_FOR_DATE',
+      `no backup for ${date} in ${dailyDir(backupDir)}; available: ${available}${all.length > 10 ? ', …' : ''}${notUsed}`,
+    );
   }
   return match;
 }

@@ -13,7 +13,11 @@ import { LinkInTreeError, TreeGuard, walkNoFollow, type LinkFound } from '../tre
  * changes, naming every such link. A folder where a file should be counts as absent (the swap
  * will then fail and roll back, not merge).
  */
-export async function hashLive(root: string, stagedPaths: Iterable<string>, mirrorDirs: readonly string[]): Promise<Map<string, string>> {
+export async function hashLive(
+  root: string,
+  stagedPaths: Iterable<string>,
+  mirrorDirs: readonly string[],
+): Promise<Map<string, string>> {
   const guard = new TreeGuard(root);
   const links = new Map<string, LinkFound>();
   const out = new Map<string, string>();
@@ -23,7 +27,11 @@ export async function hashLive(root: string, stagedPaths: Iterable<string>, mirr
       links.set(link.path, link);
       continue;
     }
-    for (const entry of walkNoFollow(root, dir)) out.set(entry.path, entry.kind === 'link' ? `symlink:${entry.target}` : (await sha256File(join(root, entry.path))).sha256);
+    for (const entry of walkNoFollow(root, dir))
+      out.set(
+        entry.path,
+        entry.kind === 'link' ? `symlink:${entry.target}` : (await sha256File(join(root, entry.path))).sha256,
+      );
   }
   for (const path of stagedPaths) {
     if (out.has(path)) continue;
@@ -39,7 +47,11 @@ export async function hashLive(root: string, stagedPaths: Iterable<string>, mirr
     });
     if (sha !== null) out.set(path, sha);
   }
-  if (links.size > 0) throw new LinkInTreeError(root, [...links.values()].sort((a, b) => (a.path < b.path ? -1 : 1)));
+  if (links.size > 0)
+    throw new LinkInTreeError(
+      root,
+      [...links.values()].sort((a, b) => (a.path < b.path ? -1 : 1)),
+    );
   return out;
 }
 

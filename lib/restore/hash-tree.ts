@@ -3,7 +3,10 @@ import { sha256File } from '../checksum/index.ts';
 import { listFiles } from './stage-backup.ts';
 
 /** name → sha256 of every regular file under `dir` (empty when the folder does not exist). */
-export async function hashTree(dir: string, skip: (name: string) => boolean = () => false): Promise<Map<string, string>> {
+export async function hashTree(
+  dir: string,
+  skip: (name: string) => boolean = () => false,
+): Promise<Map<string, string>> {
   const files = await listFiles(dir).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return [] as string[];
     throw error;

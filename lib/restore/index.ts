@@ -8,8 +8,23 @@
 export { MODULE_NAME, assertModuleName } from './module-name.ts';
 export { findBackups, selectBackup, type BackupRef } from './find-backups.ts';
 export { listCandidates } from './list-candidates.ts';
-export { dailyCandidate, archiveCandidate, type BackupCandidate, type ArchiveCandidateOptions, type RecoveryPoint } from './backup-candidate.ts';
-export { moduleStateScope, moduleStatePrefix, systemScope, inScope, mirrorDirs, matchPrefix, type RestoreScope, type ScopeArchive } from './restore-scope.ts';
+export {
+  dailyCandidate,
+  archiveCandidate,
+  type BackupCandidate,
+  type ArchiveCandidateOptions,
+  type RecoveryPoint,
+} from './backup-candidate.ts';
+export {
+  moduleStateScope,
+  moduleStatePrefix,
+  systemScope,
+  inScope,
+  mirrorDirs,
+  matchPrefix,
+  type RestoreScope,
+  type ScopeArchive,
+} from './restore-scope.ts';
 export { stageBackup, listFiles, type StagedBackup, type StagedFile, type StageOptions } from './stage-backup.ts';
 export { chooseBackup, isBackupDefect, type Rejection } from './choose-backup.ts';
 export { overlaySnapshots, type SnapshotUse } from './overlay-snapshots.ts';

@@ -21,16 +21,30 @@ export interface SnapshotUse {
  * following links, and used only if they still have the sha256 and parse). A backup of
  * unknown time (runbook backup without a manifest) counts as taken at the end of its day.
  */
-export async function overlaySnapshots(options: { staged: StagedBackup; scope: RestoreScope; backupDir: string; patterns: readonly string[]; sink: EventSink }): Promise<SnapshotUse[]> {
+export async function overlaySnapshots(options: {
+  staged: StagedBackup;
+  scope: RestoreScope;
+  backupDir: string;
+  patterns: readonly string[];
+  sink: EventSink;
+}): Promise<SnapshotUse[]> {
   const { staged, sink } = options;
   const backupAt = staged.recoveryPoint.at;
-  const latest = await findLatestSnapshots({ backupDir: options.backupDir, patterns: options.patterns, include: (path) => inScope(options.scope, path) });
+  const latest = await findLatestSnapshots({
+    backupDir: options.backupDir,
+    patterns: options.patterns,
+    include: (path) => inScope(options.scope, path),
+  });
   const used: SnapshotUse[] = [];
   for (const [path, snap] of latest.byPath) {
     if (backupAt !== null && snap.takenAt.getTime() <= backupAt.getTime()) continue;
     const bytes = await readNoFollow(snap.file);
     if (bytes === null || sha256Buffer(bytes) !== snap.sha256 || !validateToml(bytes).ok) {
-      sink({ kind: 'warning', code: 'SNAPSHOT_CHANGED', message: `snapshot ${snap.snapshot} changed while it was being read: not used for ${path}` });
+      sink({
+        kind: 'warning',
+        code: 'SNAPSHOT_CHANGED',
+        message: `snapshot ${snap.snapshot} changed while it was being read: not used for ${path}`,
+      });
       continue;
     }
     const target = join(staged.dir, path);
@@ -40,15 +54,30 @@ export async function overlaySnapshots(options: { staged: StagedBackup; scope: R
     staged.files.set(path, { sha256: snap.sha256, source: 'snapshot', at: takenAt, snapshot: snap.snapshot });
     staged.knownInvalid.splice(0, staged.knownInvalid.length, ...staged.knownInvalid.filter((k) => k.path !== path));
     used.push({ path, snapshot: snap.snapshot, takenAt, sha256: snap.sha256 });
-    sink({ kind: 'snapshot-used', path, snapshot: snap.snapshot, takenAt, backupRecoveryPoint: staged.recoveryPoint.display });
+    sink({
+      kind: 'snapshot-used',
+      path,
+      snapshot: snap.snapshot,
+      takenAt,
+      backupRecoveryPoint: staged.recoveryPoint.display,
+    });
   }
   for (const bad of latest.invalid) {
     const taken = parseSnapshotName(basename(bad.snapshot))?.takenAt;
     if (backupAt !== null && taken !== undefined && taken.getTime() <= backupAt.getTime()) continue;
-    sink({ kind: 'warning', code: 'SNAPSHOT_INVALID', path: bad.livePath, message: `snapshot ${bad.snapshot} is not valid TOML (${bad.reason}): skipped` });
+    sink({
+      kind: 'warning',
+      code: 'SNAPSHOT_INVALID',
+      path: bad.livePath,
+      message: `snapshot ${bad.snapshot} is not valid TOML (${bad.reason}): skipped`,
+    });
   }
   for (const series of latest.ambiguous) {
-    sink({ kind: 'warning', code: 'SNAPSHOT_AMBIGUOUS', message: `runbook snapshots ${series.series}.* could be of ${series.candidates.join(' or ')}: not used` });
+    sink({
+      kind: 'warning',
+      code: 'SNAPSHOT_AMBIGUOUS',
+      message: `runbook snapshots ${series.series}.* could be of ${series.candidates.join(' or ')}: not used`,
+    });
   }
   return used;
 }

@@ -43,7 +43,8 @@ export async function planSwap(options: PlanSwapOptions): Promise<RestoreJournal
       stagedSha256: change.backupSha256,
       previousSha256: change.currentSha256,
     });
-    if (change.action === 'create') for (const dir of missingDirs(root, dirname(change.path), dirExists)) created.add(dir);
+    if (change.action === 'create')
+      for (const dir of missingDirs(root, dirname(change.path), dirExists)) created.add(dir);
   }
   return {
     format: JOURNAL_FORMAT,
@@ -91,7 +92,11 @@ function deviceLookup(root: string): (dir: string) => Promise<number> {
     const hit = cache.get(dir);
     if (hit !== undefined) return hit;
     const info = await stat(dir).catch(() => null);
-    const dev = info ? info.dev : dir === root || dir === dirname(dir) ? (await stat(root)).dev : await lookup(dirname(dir));
+    const dev = info
+      ? info.dev
+      : dir === root || dir === dirname(dir)
+        ? (await stat(root)).dev
+        : await lookup(dirname(dir));
     cache.set(dir, dev);
     return dev;
   };

@@ -50,24 +50,54 @@ export async function preStartChecks(options: {
     // faster without a thread-pool round trip each.
     const bytes = readFileSync(join(root, file));
     const validated = options.validated?.get(file);
-    const check: TomlCheck = validated !== undefined && validated === sha256Buffer(bytes) ? { ok: true } : validateToml(bytes);
+    const check: TomlCheck =
+      validated !== undefined && validated === sha256Buffer(bytes) ? { ok: true } : validateToml(bytes);
     if (!check.ok) (options.knownInvalid.has(file) ? known : invalid).push(`${file} (${check.reason})`);
   }
-  results.push({ check: 'toml-valid', ok: invalid.length === 0, severity: 'error', detail: invalid.length === 0 ? `${files.length - known.length} of ${files.length} state/config file(s) parse` : `not valid TOML: ${invalid.join('; ')}` });
+  results.push({
+    check: 'toml-valid',
+    ok: invalid.length === 0,
+    severity: 'error',
+    detail:
+      invalid.length === 0
+        ? `${files.length - known.length} of ${files.length} state/config file(s) parse`
+        : `not valid TOML: ${invalid.join('; ')}`,
+  });
   if (known.length > 0) {
-    results.push({ check: 'toml-known-invalid', ok: false, severity: 'warning', detail: `already invalid when the backup was taken, restored as they were (fix them by hand): ${known.join('; ')}` });
+    results.push({
+      check: 'toml-known-invalid',
+      ok: false,
+      severity: 'warning',
+      detail: `already invalid when the backup was taken, restored as they were (fix them by hand): ${known.join('; ')}`,
+    });
   }
 
   for (const file of ['version.toml', '.env']) {
     const link = linkAt(root, file);
     if (link) links.set(link.path, link);
   }
-  results.push(links.has('version.toml') ? { check: 'version', ok: false, severity: 'error', detail: `version.toml is a link (to ${links.get('version.toml')!.target}): not read` } : await versionCheck(root));
+  results.push(
+    links.has('version.toml')
+      ? {
+          check: 'version',
+          ok: false,
+          severity: 'error',
+          detail: `version.toml is a link (to ${links.get('version.toml')!.target}): not read`,
+        }
+      : await versionCheck(root),
+  );
 
   const env = links.has('.env') ? null : await lstat(join(root, '.env')).catch(() => null);
   if (env !== null) {
     const open = (env.mode & 0o077) !== 0;
-    results.push({ check: 'env-permissions', ok: !open, severity: 'warning', detail: open ? `.env is readable by group or others (mode ${(env.mode & 0o777).toString(8)}): chmod 600 .env` : '.env is private (0600)' });
+    results.push({
+      check: 'env-permissions',
+      ok: !open,
+      severity: 'warning',
+      detail: open
+        ? `.env is readable by group or others (mode ${(env.mode & 0o777).toString(8)}): chmod 600 .env`
+        : '.env is private (0600)',
+    });
   }
 
   const missing: string[] = [];
@@ -76,12 +106,31 @@ export async function preStartChecks(options: {
     const rel = `modules/${module}/state`;
     const link = linkAt(root, rel);
     if (link) links.set(link.path, link);
-    else if (!(await lstat(join(root, rel)).then((s) => s.isDirectory(), () => false))) missing.push(`${name} (${rel}/)`);
+    else if (
+      !(await lstat(join(root, rel)).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ))
+    )
+      missing.push(`${name} (${rel}/)`);
   }
-  results.push({ check: 'module-states', ok: missing.length === 0, severity: 'warning', detail: missing.length === 0 ? 'every service has its state folder' : `no state folder for ${missing.join(', ')}: those services start from empty state` });
+  results.push({
+    check: 'module-states',
+    ok: missing.length === 0,
+    severity: 'warning',
+    detail:
+      missing.length === 0
+        ? 'every service has its state folder'
+        : `no state folder for ${missing.join(', ')}: those services start from empty state`,
+  });
   if (links.size > 0) {
     const sorted = [...links.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
-    results.push({ check: 'links', ok: false, severity: 'warning', detail: `links in the restored tree, not read (a service would follow them): ${describeLinks(sorted)}` });
+    results.push({
+      check: 'links',
+      ok: false,
+      severity: 'warning',
+      detail: `links in the restored tree, not read (a service would follow them): ${describeLinks(sorted)}`,
+    });
   }
   return results;
 }
@@ -91,10 +140,21 @@ async function versionCheck(root: string): Promise<CheckResult> {
   try {
     text = await readFile(join(root, 'version.toml'), 'utf8');
   } catch (error) {
-    return { check: 'version', ok: false, severity: 'error', detail: `version.toml cannot be read: ${(error as NodeJS.ErrnoException).code ?? error}` };
+    return {
+      check: 'version',
+      ok: false,
+      severity: 'error',
+      detail: `version.toml cannot be read: ${(error as NodeJS.ErrnoException).code ?? error}`,
+    };
   }
   const check = validateToml(text);
-  if (!check.ok) return { check: 'version', ok: false, severity: 'error', detail: `version.toml is not valid TOML: ${check.reason}` };
+  if (!check.ok)
+    return {
+      check: 'version',
+      ok: false,
+      severity: 'error',
+      detail: `version.toml is not valid TOML: ${check.reason}`,
+    };
   const parsed = parseToml(text);
   const version = findKey(parsed, 'current_version');
   return typeof version === 'string'

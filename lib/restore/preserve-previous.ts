@@ -33,7 +33,10 @@ export async function preservePrevious(committed: RestoreJournal): Promise<Prese
     }
     const target = journal.preserved_dir!;
     for (const entry of kept) {
-      const to = join(target, entry.path.startsWith(journal.preserve_base) ? entry.path.slice(journal.preserve_base.length) : entry.path);
+      const to = join(
+        target,
+        entry.path.startsWith(journal.preserve_base) ? entry.path.slice(journal.preserve_base.length) : entry.path,
+      );
       await moveFile(entry.previous!, to);
     }
     await discardWork(journal);
@@ -48,7 +51,13 @@ export async function preservePrevious(committed: RestoreJournal): Promise<Prese
 }
 
 async function moveFile(from: string, to: string): Promise<void> {
-  if (!(await lstat(from).then(() => true, () => false))) return; // moved by an earlier, interrupted run
+  if (
+    !(await lstat(from).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return; // moved by an earlier, interrupted run
   await mkdir(dirname(to), { recursive: true, mode: 0o700 });
   try {
     await rename(from, to);

@@ -13,8 +13,13 @@ export const JOURNAL_FORMAT = 'arkalia-dr/restore-journal/1';
 export const JOURNAL_NAME = '.ark-restore-journal.json';
 export const journalPath = (root: string): string => join(root, JOURNAL_NAME);
 
-const relPath = z.string().min(1).refine((p) => !isAbsolute(p) && !p.split('/').includes('..'), { message: 'must be relative, without ".."' });
-const absPath = z.string().refine((p) => isAbsolute(p) && !p.split('/').includes('..'), { message: 'must be absolute, without ".."' });
+const relPath = z
+  .string()
+  .min(1)
+  .refine((p) => !isAbsolute(p) && !p.split('/').includes('..'), { message: 'must be relative, without ".."' });
+const absPath = z
+  .string()
+  .refine((p) => isAbsolute(p) && !p.split('/').includes('..'), { message: 'must be absolute, without ".."' });
 
 const entrySchema = z.strictObject({
   path: relPath,
@@ -31,7 +36,13 @@ export const journalSchema = z.strictObject({
   format: z.literal(JOURNAL_FORMAT),
   id: z.string(),
   /** The process that swaps: a journal whose process still runs is another restore in progress. */
-  owner: z.strictObject({ pid: z.number().int(), host: z.string(), bootId: z.string().nullable(), pidNamespace: z.string().nullable(), startTicks: z.string().nullable() }),
+  owner: z.strictObject({
+    pid: z.number().int(),
+    host: z.string(),
+    bootId: z.string().nullable(),
+    pidNamespace: z.string().nullable(),
+    startTicks: z.string().nullable(),
+  }),
   started_at: z.string(),
   state: z.enum(['swapping', 'committed']),
   root: absPath,
@@ -60,7 +71,10 @@ export async function createJournal(journal: RestoreJournal): Promise<void> {
     handle = await open(path, 'wx', 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    throw new ArkError('RESTORE_IN_PROGRESS', `${path} exists: another restore of ${journal.root} is swapping files right now. Wait for it to finish (or, if it died, run the restore again with --resume to settle it).`);
+    throw new ArkError(
+      'RESTORE_IN_PROGRESS',
+      `${path} exists: another restore of ${journal.root} is swapping files right now. Wait for it to finish (or, if it died, run the restore again with --resume to settle it).`,
+    );
   }
   try {
     await handle.writeFile(`${JSON.stringify(journal, null, 2)}\n`);

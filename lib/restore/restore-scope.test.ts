@@ -20,15 +20,38 @@ describe('restore scopes', () => {
     expect(inScope(scope, 'modules/zeroia/state/zeroia_state.toml')).toBe(true);
     expect(inScope(scope, 'modules/zeroia_x/state/a.toml')).toBe(false);
     expect(inScope(scope, 'modules/zeroia/config/weights.toml')).toBe(false);
-    expect(mirrorDirs(scope, ['modules/zeroia/state/a.toml', 'modules/zeroia/state/sub/b.toml'])).toEqual(['modules/zeroia/state/']);
-    expect(scope.missing('arkalia_20260110', 'arkalia_states_20260110.tar.gz')).toMatchObject({ code: 'MODULE_NOT_IN_BACKUP', exitCode: 1 });
+    expect(mirrorDirs(scope, ['modules/zeroia/state/a.toml', 'modules/zeroia/state/sub/b.toml'])).toEqual([
+      'modules/zeroia/state/',
+    ]);
+    expect(scope.missing('arkalia_20260110', 'arkalia_states_20260110.tar.gz')).toMatchObject({
+      code: 'MODULE_NOT_IN_BACKUP',
+      exitCode: 1,
+    });
   });
 
   it('disaster recovery: states, configs and infra; only the state folders the backup holds are mirrored', () => {
     const scope = systemScope(resolvePolicy({}, 'test'));
-    expect(scope.archives).toEqual([{ name: 'states', required: true }, { name: 'infra', required: false }]);
-    for (const path of ['modules/zeroia/state/a.toml', 'state/x.toml', 'global_state/g.toml', 'config/c.toml', '.env', 'docker-compose.yml', 'Dockerfile', 'scripts/run.sh', 'version.toml']) expect(inScope(scope, path), path).toBe(true);
-    for (const path of ['logs/a.log', 'modules/zeroia/logs/a.log', 'modules/zeroia/config/w.toml', 'README.md']) expect(inScope(scope, path), path).toBe(false);
-    expect(mirrorDirs(scope, ['modules/zeroia/state/a.toml', 'state/x.toml', 'config/c.toml', '.env'])).toEqual(['modules/zeroia/state/', 'state/']);
+    expect(scope.archives).toEqual([
+      { name: 'states', required: true },
+      { name: 'infra', required: false },
+    ]);
+    for (const path of [
+      'modules/zeroia/state/a.toml',
+      'state/x.toml',
+      'global_state/g.toml',
+      'config/c.toml',
+      '.env',
+      'docker-compose.yml',
+      'Dockerfile',
+      'scripts/run.sh',
+      'version.toml',
+    ])
+      expect(inScope(scope, path), path).toBe(true);
+    for (const path of ['logs/a.log', 'modules/zeroia/logs/a.log', 'modules/zeroia/config/w.toml', 'README.md'])
+      expect(inScope(scope, path), path).toBe(false);
+    expect(mirrorDirs(scope, ['modules/zeroia/state/a.toml', 'state/x.toml', 'config/c.toml', '.env'])).toEqual([
+      'modules/zeroia/state/',
+      'state/',
+    ]);
   });
 });

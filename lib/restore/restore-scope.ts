@@ -46,25 +46,41 @@ export function moduleStateScope(module: string): RestoreScope {
     mirror: [prefix],
     preserveName: `${module}_state`,
     preserveBase: prefix,
-    missing: (backup, archive) => new NotFoundError('MODULE_NOT_IN_BACKUP', `backup ${backup} holds no state for module "${module}" (no ${prefix} in ${archive})`),
+    missing: (backup, archive) =>
+      new NotFoundError(
+        'MODULE_NOT_IN_BACKUP',
+        `backup ${backup} holds no state for module "${module}" (no ${prefix} in ${archive})`,
+      ),
   };
 }
 
 /** disaster-recovery: the given data sets (default states, configs, infra); state folders restored exactly. */
-export function systemScope(policy: Policy, datasets: readonly string[] = ['states', 'configs', 'infra', 'database']): RestoreScope {
+export function systemScope(
+  policy: Policy,
+  datasets: readonly string[] = ['states', 'configs', 'infra', 'database'],
+): RestoreScope {
   const chosen = datasets.map((name) => [name, policy.datasets[name]] as const).filter(([, d]) => d !== undefined);
   const relative = (paths: readonly string[]) => paths.filter((p) => !isAbsolute(p));
   const archives = [...new Set(chosen.map(([, d]) => d!.archive))];
   // A state folder is what the real-time data sets hold (modules/*/state/, state/, global_state/).
-  const mirror = chosen.filter(([, d]) => d!.frequency === 'realtime').flatMap(([, d]) => relative(d!.paths).filter((p) => p.endsWith('/')));
+  const mirror = chosen
+    .filter(([, d]) => d!.frequency === 'realtime')
+    .flatMap(([, d]) => relative(d!.paths).filter((p) => p.endsWith('/')));
   return {
     label: `${chosen.map(([name]) => name).join(', ')}`,
-    archives: archives.map((name) => ({ name, required: chosen.some(([, d]) => d!.archive === name && d!.criticality === 'critical') })),
+    archives: archives.map((name) => ({
+      name,
+      required: chosen.some(([, d]) => d!.archive === name && d!.criticality === 'critical'),
+    })),
     paths: chosen.flatMap(([, d]) => relative(d!.paths)),
     mirror,
     preserveName: 'system',
     preserveBase: '',
-    missing: (backup, archive) => new NotFoundError('NOTHING_IN_BACKUP', `backup ${backup} holds nothing to restore (no ${chosen.map(([n]) => n).join(', ')} data in ${archive})`),
+    missing: (backup, archive) =>
+      new NotFoundError(
+        'NOTHING_IN_BACKUP',
+        `backup ${backup} holds nothing to restore (no ${chosen.map(([n]) => n).join(', ')} data in ${archive})`,
+      ),
   };
 }
 
@@ -77,7 +93,10 @@ const cache = new Map<string, Compiled>();
 function compile(pattern: string): Compiled {
   let compiled = cache.get(pattern);
   if (!compiled) {
-    const segments = pattern.replace(/\/+$/, '').split('/').map((segment) => compileGlobSegment(segment).re);
+    const segments = pattern
+      .replace(/\/+$/, '')
+      .split('/')
+      .map((segment) => compileGlobSegment(segment).re);
     compiled = { segments };
     cache.set(pattern, compiled);
   }

@@ -17,7 +17,8 @@ export interface Workspace {
 }
 
 const inside = /^\.ark-restore-(?:[a-z0-9_]+-)?(\d+)-\d+$/;
-const sibling = (root: string) => new RegExp(`^\\.ark-restore-${basename(root).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)-\\d+$`);
+const sibling = (root: string) =>
+  new RegExp(`^\\.ark-restore-${basename(root).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)-\\d+$`);
 
 /**
  * A new, private (0700) workspace, created exclusively: a name taken by anything (a link
@@ -47,9 +48,15 @@ async function sameFilesystemDir(root: string, id: string): Promise<string> {
 }
 
 /** Remove workspaces that restores killed before their swap left behind (their process is gone). */
-export async function sweepStaleWorkspaces(root: string, isAlive: (pid: number) => boolean = processExists): Promise<string[]> {
+export async function sweepStaleWorkspaces(
+  root: string,
+  isAlive: (pid: number) => boolean = processExists,
+): Promise<string[]> {
   const removed: string[] = [];
-  for (const [dir, pattern] of [[dirname(root), sibling(root)], [root, inside]] as const) {
+  for (const [dir, pattern] of [
+    [dirname(root), sibling(root)],
+    [root, inside],
+  ] as const) {
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       const pid = Number(pattern.exec(name)?.[1]);
       if (!Number.isInteger(pid) || isAlive(pid)) continue;

@@ -27,7 +27,10 @@ export async function rollBack(journal: RestoreJournal, options: { applied?: num
     const live = join(journal.root, entry.path);
     try {
       const link = linkAbove(journal.root, entry.path);
-      if (link) throw new Error(`not put back: ${link.path} is now a link to ${link.target} (a restore never writes through a link; its previous copy is ${entry.previous ?? 'none'})`);
+      if (link)
+        throw new Error(
+          `not put back: ${link.path} is now a link to ${link.target} (a restore never writes through a link; its previous copy is ${entry.previous ?? 'none'})`,
+        );
       if (entry.action === 'create') {
         const info = await lstat(live).catch(() => null);
         if (info?.isFile() && (await sha256File(live)).sha256 === entry.stagedSha256) await unlink(live);
@@ -54,9 +57,11 @@ export async function discardWork(journal: RestoreJournal): Promise<void> {
   const inWorkspace = (path: string) => journal.workspaces.some((w) => path.startsWith(`${w}/`));
   for (const entry of journal.entries) {
     if (linkAbove(journal.root, entry.path)) continue; // its sidecars, if any, stay: never removed through a link
-    for (const extra of [entry.staged, entry.previous]) if (extra !== null && !inWorkspace(extra)) await rm(extra, { force: true });
+    for (const extra of [entry.staged, entry.previous])
+      if (extra !== null && !inWorkspace(extra)) await rm(extra, { force: true });
   }
-  for (const workspace of journal.workspaces) await rm(workspace, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });
+  for (const workspace of journal.workspaces)
+    await rm(workspace, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });
   await removeJournal(journal.root);
 }
 

@@ -20,7 +20,11 @@ export interface Settled {
  * is exactly as before it — or, if it had committed, finish preserving the previous files.
  * Only then does anything else happen. Null when there was nothing to settle.
  */
-export async function settleInterrupted(root: string, sink: EventSink, self: ProcessIdentity = currentProcess()): Promise<Settled | null> {
+export async function settleInterrupted(
+  root: string,
+  sink: EventSink,
+  self: ProcessIdentity = currentProcess(),
+): Promise<Settled | null> {
   const journal = await readJournal(root);
   if (journal === null) return null;
   const path = journalPath(root);
@@ -35,13 +39,23 @@ export async function settleInterrupted(root: string, sink: EventSink, self: Pro
   if (journal.state === 'swapping') {
     const problems = await rollBack(journal);
     if (problems.length > 0) {
-      throw new ArkError('RESTORE_ROLLBACK_FAILED', `an interrupted restore (${path}) could not be rolled back entirely:\n  ${problems.join('\n  ')}\nThe journal is kept; fix the cause and run again with --resume.`, {
-        details: { journal: path, rollbackFailed: problems },
-      });
+      throw new ArkError(
+        'RESTORE_ROLLBACK_FAILED',
+        `an interrupted restore (${path}) could not be rolled back entirely:\n  ${problems.join('\n  ')}\nThe journal is kept; fix the cause and run again with --resume.`,
+        {
+          details: { journal: path, rollbackFailed: problems },
+        },
+      );
     }
     const message = `an interrupted restore (pid ${journal.owner.pid}, ${journal.started_at}) was rolled back: ${files} file(s) put back exactly as they were before it`;
     sink({ kind: 'restore-settled', journal: path, outcome: 'rolled-back', files, message });
-    return { outcome: 'rolled-back', journal: path, files, stoppedServices: journal.stopped_services, preservedAt: null };
+    return {
+      outcome: 'rolled-back',
+      journal: path,
+      files,
+      stoppedServices: journal.stopped_services,
+      preservedAt: null,
+    };
   }
   const preserved = await preservePrevious(journal);
   const where = preserved.preservedAt ?? preserved.keptAt;

@@ -18,26 +18,49 @@ async function stage(entries: [string, string][]) {
   const file = join(dir, 'arkalia_states_20261126.tar.gz');
   await writeFile(file, bytes);
   const candidate = archiveCandidate({ archive: 'states', file, sha256: sha256Buffer(bytes) });
-  return stageBackup({ candidate, scope: moduleStateScope('zeroia'), stagingDir: join(dir, 'staging'), sink: recordingSink() });
+  return stageBackup({
+    candidate,
+    scope: moduleStateScope('zeroia'),
+    stagingDir: join(dir, 'staging'),
+    sink: recordingSink(),
+  });
 }
 
 describe('stageBackup', () => {
   it('hashes every staged file as written, and checks its TOML (on a worker): an invalid state rejects the backup, naming it', async () => {
-    const staged = await stage([[STATE, 'score = 1\n'], ['modules/zeroia/state/notes.json', '{}'], ['modules/zeroia/state/b.toml', 'b = 2\n']]);
+    const staged = await stage([
+      [STATE, 'score = 1\n'],
+      ['modules/zeroia/state/notes.json', '{}'],
+      ['modules/zeroia/state/b.toml', 'b = 2\n'],
+    ]);
     expect([...staged.files.keys()]).toEqual(['modules/zeroia/state/b.toml', 'modules/zeroia/state/notes.json', STATE]);
-    for (const [path, file] of staged.files) expect(file.sha256).toBe(sha256Buffer(await readFile(join(staged.dir, path))));
+    for (const [path, file] of staged.files)
+      expect(file.sha256).toBe(sha256Buffer(await readFile(join(staged.dir, path))));
     await staged.discard();
-    await expect(stage([[STATE, 'score = 1\n'], ['modules/zeroia/state/bad.toml', '<<<<<<< HEAD\n']])).rejects.toMatchObject({
+    await expect(
+      stage([
+        [STATE, 'score = 1\n'],
+        ['modules/zeroia/state/bad.toml', '<<<<<<< HEAD\n'],
+      ]),
+    ).rejects.toMatchObject({
       code: 'BACKUP_STATE_INVALID',
       message: expect.stringContaining('modules/zeroia/state/bad.toml'),
     });
   });
 
   it('a state held twice in the archive counts as its last version, on disk: valid after invalid is staged, invalid after valid is refused', async () => {
-    const staged = await stage([[STATE, '<<<<<<< HEAD\n'], [STATE, 'score = 2\n']]);
+    const staged = await stage([
+      [STATE, '<<<<<<< HEAD\n'],
+      [STATE, 'score = 2\n'],
+    ]);
     expect(await readFile(join(staged.dir, STATE), 'utf8')).toBe('score = 2\n');
     expect(staged.files.get(STATE)?.sha256).toBe(sha256Buffer('score = 2\n'));
     await staged.discard();
-    await expect(stage([[STATE, 'score = 2\n'], [STATE, '<<<<<<< HEAD\n']])).rejects.toMatchObject({ code: 'BACKUP_STATE_INVALID', message: expect.stringContaining(STATE) });
+    await expect(
+      stage([
+        [STATE, 'score = 2\n'],
+        [STATE, '<<<<<<< HEAD\n'],
+      ]),
+    ).rejects.toMatchObject({ code: 'BACKUP_STATE_INVALID', message: expect.stringContaining(STATE) });
   });
 });

@@ -59,7 +59,11 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
     const file = await candidate.archiveFile(name);
     if (!required && (file === null || !(await exists(file)))) {
       skipped.push(name);
-      sink({ kind: 'warning', code: 'ARCHIVE_ABSENT', message: `${candidate.label} has no ${name} archive: that data is left as it is` });
+      sink({
+        kind: 'warning',
+        code: 'ARCHIVE_ABSENT',
+        message: `${candidate.label} has no ${name} archive: that data is left as it is`,
+      });
       continue;
     }
     const sha256 = await candidate.verify(name); // a missing required archive throws here
@@ -69,7 +73,13 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
 
   // 2. Extract the scope's members, every archive under one budget (caps sized from the manifest),
   // hashing each file on its way to the disk and validating each TOML file from those very bytes.
-  const limits = { ...(await defaultLimits(candidate, archives.map((a) => a.name))), ...options.limits };
+  const limits = {
+    ...(await defaultLimits(
+      candidate,
+      archives.map((a) => a.name),
+    )),
+    ...options.limits,
+  };
   const budget = new ExtractBudget(limits);
   const discard = () => rm(options.stagingDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
   const recoveryPoint = await candidate.recoveryPoint();
@@ -102,7 +112,8 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
     }
 
     // 3. What was staged, in path order, and whether its TOML parses.
-    if (staged.size === 0) throw scope.missing(candidate.label, archives.map((a) => basename(a.file)).join(', ') || 'its archives');
+    if (staged.size === 0)
+      throw scope.missing(candidate.label, archives.map((a) => basename(a.file)).join(', ') || 'its archives');
     const declared = await candidate.declaredInvalid();
     const files = new Map([...staged].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     const invalid: string[] = [];
@@ -122,7 +133,11 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
       else invalid.push(`${path}: ${reason}`);
     }
     if (invalid.length > 0) {
-      throw new IntegrityError('BACKUP_STATE_INVALID', `the backup's state is not valid TOML, refusing to restore it:\n  ${invalid.join('\n  ')}`, { details: { invalid } });
+      throw new IntegrityError(
+        'BACKUP_STATE_INVALID',
+        `the backup's state is not valid TOML, refusing to restore it:\n  ${invalid.join('\n  ')}`,
+        { details: { invalid } },
+      );
     }
     return { candidate, recoveryPoint, dir: options.stagingDir, files, refused, knownInvalid, skipped, discard };
   } catch (error) {
@@ -158,5 +173,8 @@ export async function listFiles(dir: string, base = ''): Promise<string[]> {
 }
 
 async function exists(file: string): Promise<boolean> {
-  return stat(file).then(() => true, () => false);
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
 }

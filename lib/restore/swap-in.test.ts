@@ -17,7 +17,10 @@ import { swapIn } from './swap-in.ts';
 const DIR = 'modules/zeroia/state/';
 
 // syncFiles, recorded: which files the swap made durable, and what the live tree was then.
-const syncSpy = vi.hoisted(() => ({ calls: [] as { dir: string; files: string[] }[], onCall: null as (() => Promise<void>) | null }));
+const syncSpy = vi.hoisted(() => ({
+  calls: [] as { dir: string; files: string[] }[],
+  onCall: null as (() => Promise<void>) | null,
+}));
 vi.mock('../state/sync-files.ts', async (importOriginal) => {
   const real = await importOriginal<typeof import('../state/sync-files.ts')>();
   return {
@@ -47,7 +50,14 @@ async function scene(live: Record<string, string>, staged: Record<string, string
     files.set(path, { sha256: sha256Buffer(content) });
   }
   const changes = planChanges(files, await hashLive(root, files.keys(), mirror), mirror);
-  const journal = await planSwap({ root, workspace, changes, preserveTo: join(base, 'backup', 'preserved', 'zeroia_state_x'), preserveBase: DIR, stoppedServices: ['zeroia'] });
+  const journal = await planSwap({
+    root,
+    workspace,
+    changes,
+    preserveTo: join(base, 'backup', 'preserved', 'zeroia_state_x'),
+    preserveBase: DIR,
+    stoppedServices: ['zeroia'],
+  });
   return { base, root, workspace, changes, journal };
 }
 
@@ -62,8 +72,18 @@ async function tree(dir: string): Promise<Record<string, string>> {
 }
 
 /** The kinds of change at once: replace, create (in a new folder), remove, unchanged. */
-const LIVE = { [`${DIR}zeroia_state.toml`]: '<<<<<<< HEAD\n', [`${DIR}extra.toml`]: 'extra = 1\n', [`${DIR}same.toml`]: 'same = 1\n', 'state/keep.toml': 'k = 1\n' };
-const STAGED = { [`${DIR}zeroia_state.toml`]: 'good = true\n', [`${DIR}same.toml`]: 'same = 1\n', [`${DIR}new/nested.toml`]: 'n = 1\n', 'state/new.toml': 'x = 1\n' };
+const LIVE = {
+  [`${DIR}zeroia_state.toml`]: '<<<<<<< HEAD\n',
+  [`${DIR}extra.toml`]: 'extra = 1\n',
+  [`${DIR}same.toml`]: 'same = 1\n',
+  'state/keep.toml': 'k = 1\n',
+};
+const STAGED = {
+  [`${DIR}zeroia_state.toml`]: 'good = true\n',
+  [`${DIR}same.toml`]: 'same = 1\n',
+  [`${DIR}new/nested.toml`]: 'n = 1\n',
+  'state/new.toml': 'x = 1\n',
+};
 
 /** As if the process died there: the swap waits forever at that point, and another "process" settles. */
 const otherProcess = { ...currentProcess(), pid: process.pid + 1, bootId: 'another-boot' };
@@ -96,8 +116,15 @@ describe('swapIn', () => {
     expect((await stat(join(s.root, DIR, 'same.toml'))).ino).toBe(unchanged);
 
     const outcome = await preservePrevious(committed);
-    expect(outcome).toEqual({ preservedAt: join(s.base, 'backup', 'preserved', 'zeroia_state_x'), keptAt: null, problem: null });
-    expect(await tree(outcome.preservedAt!)).toEqual({ 'extra.toml': 'extra = 1\n', 'zeroia_state.toml': '<<<<<<< HEAD\n' });
+    expect(outcome).toEqual({
+      preservedAt: join(s.base, 'backup', 'preserved', 'zeroia_state_x'),
+      keptAt: null,
+      problem: null,
+    });
+    expect(await tree(outcome.preservedAt!)).toEqual({
+      'extra.toml': 'extra = 1\n',
+      'zeroia_state.toml': '<<<<<<< HEAD\n',
+    });
     expect((await stat(join(outcome.preservedAt!, 'zeroia_state.toml'))).ino).toBe(oldInode); // the very file, not a copy
     expect(await readJournal(s.root)).toBeNull();
     expect(await readdir(s.base)).toEqual(['backup', 'root']); // workspace gone
@@ -118,16 +145,30 @@ describe('swapIn', () => {
       syncSpy.onCall = null;
     }
     const staged = (path: string) => join(s.workspace.staged, path);
-    expect(syncSpy.calls).toEqual([{ dir: s.workspace.staged, files: [staged(`${DIR}new/nested.toml`), staged(`${DIR}zeroia_state.toml`), staged('state/new.toml')] }]);
+    expect(syncSpy.calls).toEqual([
+      {
+        dir: s.workspace.staged,
+        files: [staged(`${DIR}new/nested.toml`), staged(`${DIR}zeroia_state.toml`), staged('state/new.toml')],
+      },
+    ]);
     expect(liveAtSync).toEqual(before);
   });
 
   it('rolls back when a step fails midway (a folder where a file must go): the live tree is exactly as before', async () => {
-    const s = await scene({ [`${DIR}aaa.toml`]: 'a = 1\n', [`${DIR}log.toml`]: 'corrupted {[}', [`${DIR}zeroia_state.toml/inner.toml`]: 'odd = 1\n' }, { [`${DIR}log.toml`]: 'log = []\n', [`${DIR}zeroia_state.toml`]: 'good = true\n' });
+    const s = await scene(
+      {
+        [`${DIR}aaa.toml`]: 'a = 1\n',
+        [`${DIR}log.toml`]: 'corrupted {[}',
+        [`${DIR}zeroia_state.toml/inner.toml`]: 'odd = 1\n',
+      },
+      { [`${DIR}log.toml`]: 'log = []\n', [`${DIR}zeroia_state.toml`]: 'good = true\n' },
+    );
     const before = await tree(s.root);
     const error = await swapIn(s.journal).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'RESTORE_SWAP_FAILED', exitCode: 1 });
-    expect((error as Error).message).toMatch(/create modules\/zeroia\/state\/zeroia_state\.toml: .*the live files were put back as they were/);
+    expect((error as Error).message).toMatch(
+      /create modules\/zeroia\/state\/zeroia_state\.toml: .*the live files were put back as they were/,
+    );
     expect(await tree(s.root)).toEqual(before);
     expect(await readdir(s.base)).toEqual(['root']);
   });
@@ -136,19 +177,41 @@ describe('swapIn', () => {
     const s = await scene({}, { 'state/new.toml': 'x = 1\n' });
     await mkdir(join(s.root, 'state'));
     await writeFile(join(s.root, 'state/new.toml'), 'written meanwhile\n');
-    await expect(swapIn(s.journal)).rejects.toMatchObject({ code: 'RESTORE_SWAP_FAILED', message: expect.stringContaining('EEXIST') });
+    await expect(swapIn(s.journal)).rejects.toMatchObject({
+      code: 'RESTORE_SWAP_FAILED',
+      message: expect.stringContaining('EEXIST'),
+    });
     expect(await readFile(join(s.root, 'state/new.toml'), 'utf8')).toBe('written meanwhile\n');
   });
 
   it('replaces a symlink as a file, never writing through it, and puts it back on rollback', async () => {
     const outside = join(await tempDir('ark-outside-'), 'target.toml');
     await writeFile(outside, 'outside = true\n');
-    const s = await scene({}, { [`${DIR}a.toml`]: 'a = 1\n', [`${DIR}link.toml`]: 'restored = 1\n', [`${DIR}z/z.toml`]: 'z = 1\n' });
+    const s = await scene(
+      {},
+      { [`${DIR}a.toml`]: 'a = 1\n', [`${DIR}link.toml`]: 'restored = 1\n', [`${DIR}z/z.toml`]: 'z = 1\n' },
+    );
     await symlink(outside, join(s.root, DIR, 'link.toml'));
     await mkdir(join(s.root, DIR, 'z', 'z.toml'), { recursive: true }); // makes the last step fail
-    const files = new Map(Object.entries({ [`${DIR}a.toml`]: 'a = 1\n', [`${DIR}link.toml`]: 'restored = 1\n', [`${DIR}z/z.toml`]: 'z = 1\n' }).map(([p, c]) => [p, { sha256: sha256Buffer(c) }]));
-    const journal = await planSwap({ root: s.root, workspace: s.workspace, changes: planChanges(files, await hashLive(s.root, files.keys(), [DIR]), [DIR]), preserveTo: join(s.base, 'p'), preserveBase: DIR, stoppedServices: [] });
-    expect(journal.entries.find((e) => e.path.endsWith('link.toml'))).toMatchObject({ action: 'replace', previousSha256: `symlink:${outside}` });
+    const files = new Map(
+      Object.entries({
+        [`${DIR}a.toml`]: 'a = 1\n',
+        [`${DIR}link.toml`]: 'restored = 1\n',
+        [`${DIR}z/z.toml`]: 'z = 1\n',
+      }).map(([p, c]) => [p, { sha256: sha256Buffer(c) }]),
+    );
+    const journal = await planSwap({
+      root: s.root,
+      workspace: s.workspace,
+      changes: planChanges(files, await hashLive(s.root, files.keys(), [DIR]), [DIR]),
+      preserveTo: join(s.base, 'p'),
+      preserveBase: DIR,
+      stoppedServices: [],
+    });
+    expect(journal.entries.find((e) => e.path.endsWith('link.toml'))).toMatchObject({
+      action: 'replace',
+      previousSha256: `symlink:${outside}`,
+    });
     await expect(swapIn(journal)).rejects.toMatchObject({ code: 'RESTORE_SWAP_FAILED' });
     expect(await readFile(outside, 'utf8')).toBe('outside = true\n');
     expect(await readlink(join(s.root, DIR, 'link.toml'))).toBe(outside);
@@ -188,7 +251,10 @@ describe('a swap killed at any point is rolled back exactly by the next run', ()
     const before = await tree(s.root);
     let release!: () => void;
     const reached = new Promise<void>((resolve) => {
-      void swapIn(s.journal, { pauseAt: async (at) => (at === 'swap:3' ? (resolve(), await new Promise<void>((r) => (release = r))) : undefined) });
+      void swapIn(s.journal, {
+        pauseAt: async (at) =>
+          at === 'swap:3' ? (resolve(), await new Promise<void>((r) => (release = r))) : undefined,
+      });
     });
     await reached;
     // Half a rollback by hand: the replaced file is back, the rest is not.
@@ -204,7 +270,10 @@ describe('a swap killed at any point is rolled back exactly by the next run', ()
     const committed: RestoreJournal = await swapIn(s.journal);
     const after = await tree(s.root);
     const settled = await settleInterrupted(s.root, recordingSink(), otherProcess);
-    expect(settled).toMatchObject({ outcome: 'completed', preservedAt: join(s.base, 'backup', 'preserved', 'zeroia_state_x') });
+    expect(settled).toMatchObject({
+      outcome: 'completed',
+      preservedAt: join(s.base, 'backup', 'preserved', 'zeroia_state_x'),
+    });
     delete after['.ark-restore-journal.json'];
     expect(await tree(s.root)).toEqual(after);
     expect(Object.keys(await tree(settled!.preservedAt!)).sort()).toEqual(['extra.toml', 'zeroia_state.toml']);
@@ -224,9 +293,21 @@ describe('a failing step undoes every kind of step already applied', () => {
   it('remove, create and replace are all undone when the last step fails', async () => {
     const s = await scene({ ...LIVE, 'state/zz.toml': 'zz = 1\n' }, STAGED);
     const before = await tree(s.root);
-    const broken = { path: 'state/zz.toml', action: 'replace' as const, staged: join(s.workspace.staged, 'state/zz.toml') /* never staged */, previous: join(s.workspace.previous, 'state/zz.toml'), stagedSha256: 'x', previousSha256: sha256Buffer('zz = 1\n') };
+    const broken = {
+      path: 'state/zz.toml',
+      action: 'replace' as const,
+      staged: join(s.workspace.staged, 'state/zz.toml') /* never staged */,
+      previous: join(s.workspace.previous, 'state/zz.toml'),
+      stagedSha256: 'x',
+      previousSha256: sha256Buffer('zz = 1\n'),
+    };
     const error = await swapIn({ ...s.journal, entries: [...s.journal.entries, broken] }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'RESTORE_SWAP_FAILED', message: expect.stringMatching(/^restore failed \(replace state\/zz\.toml: ENOENT.*the live files were put back as they were$/s) });
+    expect(error).toMatchObject({
+      code: 'RESTORE_SWAP_FAILED',
+      message: expect.stringMatching(
+        /^restore failed \(replace state\/zz\.toml: ENOENT.*the live files were put back as they were$/s,
+      ),
+    });
     expect(await tree(s.root)).toEqual(before);
   });
 
@@ -243,7 +324,9 @@ describe('a failing step undoes every kind of step already applied', () => {
       },
     }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'RESTORE_ROLLBACK_FAILED', exitCode: 1 });
-    expect((error as Error).message).toMatch(/could not all be put back:\n {2}modules\/zeroia\/state\/zeroia_state\.toml: its previous copy .* is missing[\s\S]*--resume/);
+    expect((error as Error).message).toMatch(
+      /could not all be put back:\n {2}modules\/zeroia\/state\/zeroia_state\.toml: its previous copy .* is missing[\s\S]*--resume/,
+    );
     expect((await readJournal(s.root))?.state).toBe('swapping'); // kept, for --resume once the cause is fixed
     expect(await readFile(join(s.root, DIR, 'extra.toml'), 'utf8')).toBe('extra = 1\n'); // the rest was put back
   });
@@ -273,7 +356,8 @@ describe('a folder on another filesystem inside the root (a mount)', () => {
     const mounted = join(root, 'modules/zeroia/state');
     await mkdir(mounted, { recursive: true });
     const { execFile } = await import('node:child_process');
-    const sh = (cmd: string, args: string[]) => new Promise<void>((resolve, reject) => execFile(cmd, args, (e) => (e ? reject(e) : resolve())));
+    const sh = (cmd: string, args: string[]) =>
+      new Promise<void>((resolve, reject) => execFile(cmd, args, (e) => (e ? reject(e) : resolve())));
     await sh('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mounted]);
     try {
       await writeFile(join(mounted, 'zeroia_state.toml'), '<<<<<<< HEAD\n');
@@ -286,13 +370,30 @@ describe('a folder on another filesystem inside the root (a mount)', () => {
         await writeFile(join(workspace.staged, path), content);
         files.set(path, { sha256: sha256Buffer(content) });
       }
-      const plan = async () => planSwap({ root, workspace, changes: planChanges(files, await hashLive(root, files.keys(), [DIR]), [DIR]), preserveTo: join(base, 'preserved'), preserveBase: DIR, stoppedServices: [] });
+      const plan = async () =>
+        planSwap({
+          root,
+          workspace,
+          changes: planChanges(files, await hashLive(root, files.keys(), [DIR]), [DIR]),
+          preserveTo: join(base, 'preserved'),
+          preserveBase: DIR,
+          stoppedServices: [],
+        });
       const journal = await plan();
-      expect(journal.entries.flatMap((e) => [e.staged, e.previous]).filter((p) => p !== null && !p.startsWith(`${mounted}/.ark-restore-${workspace.id}.`))).toEqual([]);
+      expect(
+        journal.entries
+          .flatMap((e) => [e.staged, e.previous])
+          .filter((p) => p !== null && !p.startsWith(`${mounted}/.ark-restore-${workspace.id}.`)),
+      ).toEqual([]);
 
       // Killed mid-swap, rolled back by the next run: exactly as before, no sidecar left.
       const before = await tree(root);
-      await new Promise<void>((resolve) => void swapIn(journal, { pauseAt: async (at) => (at === 'swap:2' ? (resolve(), await new Promise(() => {})) : undefined) }));
+      await new Promise<void>(
+        (resolve) =>
+          void swapIn(journal, {
+            pauseAt: async (at) => (at === 'swap:2' ? (resolve(), await new Promise(() => {})) : undefined),
+          }),
+      );
       expect(await readdir(mounted)).toContain('new.toml'); // really half swapped
       await settleInterrupted(root, recordingSink(), otherProcess);
       expect(await tree(root)).toEqual(before);
@@ -304,10 +405,20 @@ describe('a folder on another filesystem inside the root (a mount)', () => {
         await mkdir(dirname(join(again.staged, path)), { recursive: true });
         await writeFile(join(again.staged, path), content);
       }
-      const journal2 = await planSwap({ root, workspace: again, changes: planChanges(files, await hashLive(root, files.keys(), [DIR]), [DIR]), preserveTo: join(base, 'preserved'), preserveBase: DIR, stoppedServices: [] });
+      const journal2 = await planSwap({
+        root,
+        workspace: again,
+        changes: planChanges(files, await hashLive(root, files.keys(), [DIR]), [DIR]),
+        preserveTo: join(base, 'preserved'),
+        preserveBase: DIR,
+        stoppedServices: [],
+      });
       const outcome = await preservePrevious(await swapIn(journal2));
       expect(await tree(mounted)).toEqual({ 'new.toml': 'n = 1\n', 'zeroia_state.toml': 'good = true\n' });
-      expect(await tree(outcome.preservedAt!)).toEqual({ 'extra.toml': 'extra = 1\n', 'zeroia_state.toml': '<<<<<<< HEAD\n' });
+      expect(await tree(outcome.preservedAt!)).toEqual({
+        'extra.toml': 'extra = 1\n',
+        'zeroia_state.toml': '<<<<<<< HEAD\n',
+      });
     } finally {
       await sh('umount', [mounted]).catch(() => sh('umount', ['-l', mounted]));
     }
@@ -316,11 +427,20 @@ describe('a folder on another filesystem inside the root (a mount)', () => {
 
 describe('swapIn never writes through a link planted in the live tree', () => {
   const SYS = ['modules/zeroia/state/', 'state/sandozia/'];
-  const live = { 'modules/zeroia/state/zeroia_state.toml': 'old = 1\n', 'state/sandozia/latest_metrics.json': '{"old":1}\n' };
-  const staged = { 'modules/zeroia/state/zeroia_state.toml': 'new = 1\n', 'state/sandozia/latest_metrics.json': '{"new":1}\n' };
+  const live = {
+    'modules/zeroia/state/zeroia_state.toml': 'old = 1\n',
+    'state/sandozia/latest_metrics.json': '{"old":1}\n',
+  };
+  const staged = {
+    'modules/zeroia/state/zeroia_state.toml': 'new = 1\n',
+    'state/sandozia/latest_metrics.json': '{"new":1}\n',
+  };
 
   /** Replace the live folder `rel` by a link to a folder outside the root holding a file of the same name. */
-  async function plant(root: string, rel: string): Promise<{ outside: string; contents: () => Promise<Record<string, string>> }> {
+  async function plant(
+    root: string,
+    rel: string,
+  ): Promise<{ outside: string; contents: () => Promise<Record<string, string>> }> {
     const outside = join(dirname(root), `outside-${rel.replace(/\W/g, '_')}`);
     await mkdir(outside);
     await writeFile(join(outside, 'latest_metrics.json'), 'outside\n');
@@ -333,7 +453,11 @@ describe('swapIn never writes through a link planted in the live tree', () => {
     const s = await scene(live, staged, SYS);
     const before = await tree(s.root);
     const planted = await plant(s.root, 'state/sandozia');
-    await expect(swapIn(s.journal)).rejects.toMatchObject({ code: 'LINK_IN_TREE', exitCode: 3, message: expect.stringContaining(`state/sandozia -> ${planted.outside}`) });
+    await expect(swapIn(s.journal)).rejects.toMatchObject({
+      code: 'LINK_IN_TREE',
+      exitCode: 3,
+      message: expect.stringContaining(`state/sandozia -> ${planted.outside}`),
+    });
     expect(await planted.contents()).toEqual({ 'latest_metrics.json': 'outside\n' });
     await rm(join(s.root, 'state/sandozia'));
     await rename(join(s.root, 'state/sandozia.real'), join(s.root, 'state/sandozia'));
@@ -359,7 +483,12 @@ describe('swapIn never writes through a link planted in the live tree', () => {
   it('a rollback never puts a file back through a link: it names the link and keeps the previous copy', async () => {
     const s = await scene(live, staged, SYS);
     // Killed after both steps; then, before the next run, the folder is replaced by a link.
-    await new Promise<void>((resolve) => void swapIn(s.journal, { pauseAt: async (at) => (at === 'swap:2' ? (resolve(), await new Promise(() => {})) : undefined) }));
+    await new Promise<void>(
+      (resolve) =>
+        void swapIn(s.journal, {
+          pauseAt: async (at) => (at === 'swap:2' ? (resolve(), await new Promise(() => {})) : undefined),
+        }),
+    );
     const planted = await plant(s.root, 'state/sandozia');
     const error = await settleInterrupted(s.root, recordingSink(), otherProcess).catch((e: Error) => e);
     expect(error).toMatchObject({ code: expect.stringMatching(/ROLLBACK_FAILED/) });

@@ -4,7 +4,13 @@ import { dirname, join } from 'node:path';
 import { ArkError } from '../errors.ts';
 import { fsyncDir, syncFiles, tempSibling } from '../state/index.ts';
 import { linkAt, LinkInTreeError, TreeGuard, type LinkFound } from '../tree/index.ts';
-import { createJournal, touchedDirs, updateJournal, type JournalEntry, type RestoreJournal } from './restore-journal.ts';
+import {
+  createJournal,
+  touchedDirs,
+  updateJournal,
+  type JournalEntry,
+  type RestoreJournal,
+} from './restore-journal.ts';
 import { rollBack } from './roll-back.ts';
 
 export interface SwapHooks {
@@ -70,8 +76,13 @@ export async function swapIn(journal: RestoreJournal, hooks: SwapHooks = {}): Pr
         { cause: error, details: { preservedAt: join(journal.workspaces[0]!, 'previous'), rollbackFailed: problems } },
       );
     }
-    if (error instanceof ArkError && (error.code === 'RESTORE_INTERRUPTED' || error instanceof LinkInTreeError)) throw error;
-    throw new ArkError('RESTORE_SWAP_FAILED', `restore failed (${step}: ${reason}); the live files were put back as they were`, { cause: error });
+    if (error instanceof ArkError && (error.code === 'RESTORE_INTERRUPTED' || error instanceof LinkInTreeError))
+      throw error;
+    throw new ArkError(
+      'RESTORE_SWAP_FAILED',
+      `restore failed (${step}: ${reason}); the live files were put back as they were`,
+      { cause: error },
+    );
   }
   const committed: RestoreJournal = { ...journal, state: 'committed' };
   await updateJournal(committed);
@@ -80,13 +91,25 @@ export async function swapIn(journal: RestoreJournal, hooks: SwapHooks = {}): Pr
 
 async function prepare(journal: RestoreJournal): Promise<void> {
   const staging = join(journal.workspaces[0]!, 'staged');
-  await syncFiles(staging, journal.entries.flatMap((e) => (e.staged === join(staging, e.path) ? [e.staged] : [])));
+  await syncFiles(
+    staging,
+    journal.entries.flatMap((e) => (e.staged === join(staging, e.path) ? [e.staged] : [])),
+  );
   const synced = new Set<string>();
   const guard = new TreeGuard(journal.root);
-  refuseLinks(journal, journal.entries.flatMap((e) => guard.linkAbove(e.path) ?? []));
-  for (const dir of journal.created_dirs) await mkdir(join(journal.root, dir)).catch((e: NodeJS.ErrnoException) => (e.code === 'EEXIST' ? undefined : Promise.reject(e)));
+  refuseLinks(
+    journal,
+    journal.entries.flatMap((e) => guard.linkAbove(e.path) ?? []),
+  );
+  for (const dir of journal.created_dirs)
+    await mkdir(join(journal.root, dir)).catch((e: NodeJS.ErrnoException) =>
+      e.code === 'EEXIST' ? undefined : Promise.reject(e),
+    );
   // A folder that "already existed" may be a link planted since the plan: look at each again.
-  refuseLinks(journal, journal.created_dirs.flatMap((dir) => linkAt(journal.root, dir) ?? []));
+  refuseLinks(
+    journal,
+    journal.created_dirs.flatMap((dir) => linkAt(journal.root, dir) ?? []),
+  );
   for (const entry of journal.entries) {
     const live = join(journal.root, entry.path);
     if (entry.previous !== null) {
@@ -159,5 +182,8 @@ export async function copyDurably(source: string, target: string): Promise<void>
 
 function interrupted(signal: AbortSignal): ArkError {
   const why = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted');
-  return new ArkError('RESTORE_INTERRUPTED', `restore interrupted during the swap (${why}); the live files were put back as they were`);
+  return new ArkError(
+    'RESTORE_INTERRUPTED',
+    `restore interrupted during the swap (${why}); the live files were put back as they were`,
+  );
 }

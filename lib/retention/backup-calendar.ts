@@ -11,7 +11,8 @@ export function dayNumber(date: string): number {
   const year = Math.floor(n / 10_000);
   const month = Math.floor(n / 100) % 100;
   const day = n % 100;
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) throw new RangeError(`not a calendar date: ${JSON.stringify(date)}`);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month))
+    throw new RangeError(`not a calendar date: ${JSON.stringify(date)}`);
   return civilToDays(year, month, day);
 }
 

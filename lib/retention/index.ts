@@ -4,7 +4,17 @@
 // Failures handled: a backup that does not verify (never counts as the good one), an
 // interrupted delete (finished by the next run), anything not named like a backup (untouched).
 export { planRetention, describeReason, RETENTION_RULES } from './plan-retention.ts';
-export type { RetentionCandidate, RetentionDecision, RetentionInput, RetentionPlan, RetentionReason, RetentionSettings, VerificationNeeded, VerifyStatus, GfsPeriod } from './plan-retention.ts';
+export type {
+  RetentionCandidate,
+  RetentionDecision,
+  RetentionInput,
+  RetentionPlan,
+  RetentionReason,
+  RetentionSettings,
+  VerificationNeeded,
+  VerifyStatus,
+  GfsPeriod,
+} from './plan-retention.ts';
 export { ageInDays, isoWeekKey, monthKey, dayKey } from './backup-calendar.ts';
 export { verifyBackup, type BackupVerification } from './verify-backup.ts';
 export { moveToTrash, emptyTrash } from './trash.ts';

@@ -1,15 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import { ageInDays, isoWeekKey, monthKey } from './backup-calendar.ts';
-import { describeReason, planRetention, type RetentionCandidate, type RetentionInput, type RetentionPlan, type RetentionSettings, type VerifyStatus } from './plan-retention.ts';
+import {
+  describeReason,
+  planRetention,
+  type RetentionCandidate,
+  type RetentionInput,
+  type RetentionPlan,
+  type RetentionSettings,
+  type VerifyStatus,
+} from './plan-retention.ts';
 
 const THIRTY: RetentionSettings = { daily_days: 30 };
 
 /** Shorthand: "20261126" = verified, "20261126!" = corrupt, "20261126?" = unchecked. */
 function candidates(specs: string[]): RetentionCandidate[] {
-  return specs.map((s) => ({ date: s.slice(0, 8), status: (s.endsWith('!') ? 'corrupt' : s.endsWith('?') ? 'unchecked' : 'verified') as VerifyStatus }));
+  return specs.map((s) => ({
+    date: s.slice(0, 8),
+    status: (s.endsWith('!') ? 'corrupt' : s.endsWith('?') ? 'unchecked' : 'verified') as VerifyStatus,
+  }));
 }
 
-function plan(specs: string[], today: string, retention: RetentionSettings = THIRTY, protect: string[] = []): RetentionPlan {
+function plan(
+  specs: string[],
+  today: string,
+  retention: RetentionSettings = THIRTY,
+  protect: string[] = [],
+): RetentionPlan {
   const result = planRetention({ backups: candidates(specs), today, retention, protect });
   if (result.kind !== 'plan') throw new Error(`plan asked to verify ${result.dates.join(', ')}`);
   return result;
@@ -24,13 +40,17 @@ function deleted(p: RetentionPlan): string[] {
 }
 
 function rules(p: RetentionPlan, date: string): string[] {
-  return p.decisions.find((d) => d.date === date)!.reasons.map((r) => (r.rule === 'gfs' ? `${r.period}:${r.key}` : r.rule));
+  return p.decisions
+    .find((d) => d.date === date)!
+    .reasons.map((r) => (r.rule === 'gfs' ? `${r.period}:${r.key}` : r.rule));
 }
 
 /** `n` consecutive dates ending with `last` (newest first). */
 function daysBack(last: string, n: number): string[] {
   const base = Date.UTC(Number(last.slice(0, 4)), Number(last.slice(4, 6)) - 1, Number(last.slice(6, 8)));
-  return Array.from({ length: n }, (_, i) => new Date(base - i * 86_400_000).toISOString().slice(0, 10).replaceAll('-', ''));
+  return Array.from({ length: n }, (_, i) =>
+    new Date(base - i * 86_400_000).toISOString().slice(0, 10).replaceAll('-', ''),
+  );
 }
 
 describe('backup calendar', () => {
@@ -67,14 +87,24 @@ describe('planRetention: daily_days', () => {
     const p = plan(['20261126', '20261028', '20261027', '20261026', '20261025'], '20261126');
     expect(kept(p)).toEqual(['20261126', '20261028', '20261027']);
     expect(deleted(p)).toEqual(['20261026', '20261025']);
-    expect(p.decisions.find((d) => d.date === '20261027')!.reasons).toEqual([{ rule: 'recent', ageDays: 30, dailyDays: 30 }]);
-    expect(p.decisions.find((d) => d.date === '20261026')!.reasons).toEqual([{ rule: 'expired', ageDays: 31, dailyDays: 30 }]);
+    expect(p.decisions.find((d) => d.date === '20261027')!.reasons).toEqual([
+      { rule: 'recent', ageDays: 30, dailyDays: 30 },
+    ]);
+    expect(p.decisions.find((d) => d.date === '20261026')!.reasons).toEqual([
+      { rule: 'expired', ageDays: 31, dailyDays: 30 },
+    ]);
     expect(p.newestVerified).toBe('20261126');
   });
 
-  it('uses the policy\'s daily_days, across a leap day and a year end', () => {
-    expect(kept(plan(['20240301', '20240229', '20240228'], '20240301', { daily_days: 1 }))).toEqual(['20240301', '20240229']);
-    expect(kept(plan(['20270101', '20261231', '20261230'], '20270101', { daily_days: 1 }))).toEqual(['20270101', '20261231']);
+  it("uses the policy's daily_days, across a leap day and a year end", () => {
+    expect(kept(plan(['20240301', '20240229', '20240228'], '20240301', { daily_days: 1 }))).toEqual([
+      '20240301',
+      '20240229',
+    ]);
+    expect(kept(plan(['20270101', '20261231', '20261230'], '20270101', { daily_days: 1 }))).toEqual([
+      '20270101',
+      '20261231',
+    ]);
     const week = plan(daysBack('20261126', 10), '20261126', { daily_days: 7 });
     expect(kept(week)).toEqual(daysBack('20261126', 8));
   });
@@ -133,23 +163,34 @@ describe('planRetention: the newest good backup survives', () => {
 describe('planRetention: GFS on top of daily_days', () => {
   it('keep_weekly keeps the newest good backup of each ISO week, across a year boundary', () => {
     // Sunday 2024-12-29 is 2024-W52; Monday 2024-12-30 to Sunday 2025-01-05 is 2025-W01.
-    const p = plan(['20250107', '20250105', '20250101', '20241230', '20241229', '20241228', '20241222'], '20251201', { daily_days: 1, keep_weekly: 3 });
+    const p = plan(['20250107', '20250105', '20250101', '20241230', '20241229', '20241228', '20241222'], '20251201', {
+      daily_days: 1,
+      keep_weekly: 3,
+    });
     expect(kept(p)).toEqual(['20250107', '20250105', '20241229']);
     expect(rules(p, '20250107')).toEqual(['newest-verified', 'weekly:2025-W02']);
     expect(rules(p, '20250105')).toEqual(['weekly:2025-W01']);
     expect(rules(p, '20241229')).toEqual(['weekly:2024-W52']);
-    expect(p.decisions.find((d) => d.date === '20241229')!.reasons).toEqual([{ rule: 'gfs', period: 'weekly', key: '2024-W52', rank: 3, count: 3 }]);
+    expect(p.decisions.find((d) => d.date === '20241229')!.reasons).toEqual([
+      { rule: 'gfs', period: 'weekly', key: '2024-W52', rank: 3, count: 3 },
+    ]);
   });
 
-  it('a corrupt backup never fills a period: the week\'s next good one does, and a week with none does not count', () => {
-    const p = plan(['20250107', '20250105!', '20250103', '20241229!', '20241222'], '20251201', { daily_days: 1, keep_weekly: 3 });
+  it("a corrupt backup never fills a period: the week's next good one does, and a week with none does not count", () => {
+    const p = plan(['20250107', '20250105!', '20250103', '20241229!', '20241222'], '20251201', {
+      daily_days: 1,
+      keep_weekly: 3,
+    });
     // 2025-W02: 0107 · 2025-W01: 0105 corrupt → 0103 · 2024-W52: only a corrupt one, skipped · 2024-W51: 1222
     expect(kept(p)).toEqual(['20250107', '20250103', '20241222']);
     expect(rules(p, '20241222')).toEqual(['weekly:2024-W51']);
   });
 
   it('the ISO week 53 of 2026 spans the new year, and keeps one backup for both years', () => {
-    const p = plan(['20270104', '20270103', '20270101', '20261231', '20261228', '20261227'], '20280101', { daily_days: 1, keep_weekly: 2 });
+    const p = plan(['20270104', '20270103', '20270101', '20261231', '20261228', '20261227'], '20280101', {
+      daily_days: 1,
+      keep_weekly: 2,
+    });
     expect(kept(p)).toEqual(['20270104', '20270103']);
     expect(rules(p, '20270103')).toEqual(['weekly:2026-W53']);
   });
@@ -175,16 +216,30 @@ describe('planRetention: GFS on top of daily_days', () => {
   });
 
   it('rejects a duplicated date and a date that is not one', () => {
-    expect(() => planRetention({ backups: candidates(['20261126', '20261126']), today: '20261126', retention: THIRTY })).toThrow(/listed twice/);
-    expect(() => planRetention({ backups: candidates(['20261131']), today: '20261126', retention: THIRTY })).toThrow(RangeError);
+    expect(() =>
+      planRetention({ backups: candidates(['20261126', '20261126']), today: '20261126', retention: THIRTY }),
+    ).toThrow(/listed twice/);
+    expect(() => planRetention({ backups: candidates(['20261131']), today: '20261126', retention: THIRTY })).toThrow(
+      RangeError,
+    );
   });
 });
 
 describe('planRetention: verification only where it decides something', () => {
   it('asks for the newest first, then the next only while none verifies', () => {
-    const input = (specs: string[]): RetentionInput => ({ backups: candidates(specs), today: '20261126', retention: THIRTY });
-    expect(planRetention(input(['20261126?', '20261125?', '20260101?']))).toEqual({ kind: 'verify', dates: ['20261126'] });
-    expect(planRetention(input(['20261126!', '20261125?', '20260101?']))).toEqual({ kind: 'verify', dates: ['20261125'] });
+    const input = (specs: string[]): RetentionInput => ({
+      backups: candidates(specs),
+      today: '20261126',
+      retention: THIRTY,
+    });
+    expect(planRetention(input(['20261126?', '20261125?', '20260101?']))).toEqual({
+      kind: 'verify',
+      dates: ['20261126'],
+    });
+    expect(planRetention(input(['20261126!', '20261125?', '20260101?']))).toEqual({
+      kind: 'verify',
+      dates: ['20261125'],
+    });
     const done = planRetention(input(['20261126', '20261125?', '20260101?'])) as RetentionPlan;
     expect(done.kind).toBe('plan');
     expect(done.decisions.map((d) => [d.date, d.action, d.status])).toEqual([
@@ -194,10 +249,18 @@ describe('planRetention: verification only where it decides something', () => {
     ]);
   });
 
-  it('asks for each GFS period\'s candidate in the same round', () => {
-    const r = planRetention({ backups: candidates(['20261126', '20261020?', '20260915?', '20260914?']), today: '20261126', retention: { daily_days: 1, keep_monthly: 3 } });
+  it("asks for each GFS period's candidate in the same round", () => {
+    const r = planRetention({
+      backups: candidates(['20261126', '20261020?', '20260915?', '20260914?']),
+      today: '20261126',
+      retention: { daily_days: 1, keep_monthly: 3 },
+    });
     expect(r).toEqual({ kind: 'verify', dates: ['20261020'] });
-    const r2 = planRetention({ backups: candidates(['20261126', '20261020', '20260915?', '20260914?']), today: '20261126', retention: { daily_days: 1, keep_monthly: 3 } });
+    const r2 = planRetention({
+      backups: candidates(['20261126', '20261020', '20260915?', '20260914?']),
+      today: '20261126',
+      retention: { daily_days: 1, keep_monthly: 3 },
+    });
     expect(r2).toEqual({ kind: 'verify', dates: ['20260915'] });
   });
 
@@ -210,7 +273,9 @@ describe('planRetention: verification only where it decides something', () => {
     for (let round = 0; round < 250; round += 1) {
       const today = pick(['20261126', '20270101', '20250105', '20240301']);
       const pool = daysBack(today, 420).concat(['20991231']);
-      const backups = pool.filter(() => random() < 0.15).map((date) => ({ date, status: (random() < 0.25 ? 'corrupt' : 'verified') as VerifyStatus }));
+      const backups = pool
+        .filter(() => random() < 0.15)
+        .map((date) => ({ date, status: (random() < 0.25 ? 'corrupt' : 'verified') as VerifyStatus }));
       const retention: RetentionSettings = {
         daily_days: pick([1, 7, 30, 90]),
         keep_daily: pick([undefined, 0, 3, 10]),
@@ -218,27 +283,42 @@ describe('planRetention: verification only where it decides something', () => {
         keep_monthly: pick([undefined, 0, 1, 12]),
       };
       const protect = backups.length > 0 && random() < 0.2 ? [pick(backups).date] : [];
-      const full = plan(backups.map((b) => `${b.date}${b.status === 'corrupt' ? '!' : ''}`), today, retention, protect);
+      const full = plan(
+        backups.map((b) => `${b.date}${b.status === 'corrupt' ? '!' : ''}`),
+        today,
+        retention,
+        protect,
+      );
       const where = `round ${round} (today ${today}, ${JSON.stringify(retention)})`;
 
       // Invariants of the complete plan.
-      const good = backups.filter((b) => b.status === 'verified').map((b) => b.date).sort().reverse();
+      const good = backups
+        .filter((b) => b.status === 'verified')
+        .map((b) => b.date)
+        .sort()
+        .reverse();
       if (full.newestVerified !== (good[0] ?? null)) violations.push(`${where}: newestVerified ${full.newestVerified}`);
       for (const d of full.decisions) {
-        const mustKeep = d.ageDays <= retention.daily_days || d.date === good[0] || protect.includes(d.date) || good.length === 0;
+        const mustKeep =
+          d.ageDays <= retention.daily_days || d.date === good[0] || protect.includes(d.date) || good.length === 0;
         if (mustKeep && d.action !== 'keep') violations.push(`${where}: ${d.date} deleted`);
-        if (d.action === 'delete' && d.ageDays <= retention.daily_days) violations.push(`${where}: ${d.date} deleted at age ${d.ageDays}`);
-        if (d.reasons.some((r) => r.rule === 'gfs') && d.status !== 'verified') violations.push(`${where}: ${d.date} (${d.status}) kept by GFS`);
+        if (d.action === 'delete' && d.ageDays <= retention.daily_days)
+          violations.push(`${where}: ${d.date} deleted at age ${d.ageDays}`);
+        if (d.reasons.some((r) => r.rule === 'gfs') && d.status !== 'verified')
+          violations.push(`${where}: ${d.date} (${d.status}) kept by GFS`);
       }
       for (const period of ['daily', 'weekly', 'monthly'] as const) {
-        const n = full.decisions.flatMap((d) => d.reasons).filter((r) => r.rule === 'gfs' && r.period === period).length;
+        const n = full.decisions
+          .flatMap((d) => d.reasons)
+          .filter((r) => r.rule === 'gfs' && r.period === period).length;
         if (n > (retention[`keep_${period}`] ?? 0)) violations.push(`${where}: ${n} ${period} keeps`);
       }
 
       // Lazily: start knowing nothing, verify only what the plan asks for.
       const truth = new Map(backups.map((b) => [b.date, b.status]));
       const known = new Map<string, VerifyStatus>(backups.map((b) => [b.date, 'unchecked']));
-      const ask = () => planRetention({ backups: [...known].map(([date, status]) => ({ date, status })), today, retention, protect });
+      const ask = () =>
+        planRetention({ backups: [...known].map(([date, status]) => ({ date, status })), today, retention, protect });
       let lazy = ask();
       while (lazy.kind === 'verify') {
         for (const date of lazy.dates) {

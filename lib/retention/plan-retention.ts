@@ -86,7 +86,11 @@ name arkalia_YYYYMMDD, in whole calendar days; file times are never looked at):
   Everything else is deleted. Only real folders named arkalia_YYYYMMDD are considered; hidden
   partial folders (.arkalia_*.partial-*), symbolic links and any other name are never touched.`;
 
-const GFS: readonly { period: GfsPeriod; setting: 'keep_daily' | 'keep_weekly' | 'keep_monthly'; key: (date: string) => string }[] = [
+const GFS: readonly {
+  period: GfsPeriod;
+  setting: 'keep_daily' | 'keep_weekly' | 'keep_monthly';
+  key: (date: string) => string;
+}[] = [
   { period: 'daily', setting: 'keep_daily', key: dayKey },
   { period: 'weekly', setting: 'keep_weekly', key: isoWeekKey },
   { period: 'monthly', setting: 'keep_monthly', key: monthKey },
@@ -135,12 +139,19 @@ export function planRetention(input: RetentionInput): RetentionPlan | Verificati
     const reasons: RetentionReason[] = [];
     if (protect.has(b.date)) reasons.push({ rule: 'protected' });
     if (ageDays < 0) reasons.push({ rule: 'future', ageDays });
-    else if (ageDays <= retention.daily_days) reasons.push({ rule: 'recent', ageDays, dailyDays: retention.daily_days });
+    else if (ageDays <= retention.daily_days)
+      reasons.push({ rule: 'recent', ageDays, dailyDays: retention.daily_days });
     if (b.date === newestVerified) reasons.push({ rule: 'newest-verified' });
     reasons.push(...(gfs.get(b.date) ?? []));
     if (newestVerified === null) reasons.push({ rule: 'no-verified-backup' });
     if (reasons.length > 0) return { date: b.date, action: 'keep', status: b.status, ageDays, reasons };
-    return { date: b.date, action: 'delete', status: b.status, ageDays, reasons: [{ rule: 'expired', ageDays, dailyDays: retention.daily_days }] };
+    return {
+      date: b.date,
+      action: 'delete',
+      status: b.status,
+      ageDays,
+      reasons: [{ rule: 'expired', ageDays, dailyDays: retention.daily_days }],
+    };
   });
   return { kind: 'plan', today, decisions, newestVerified };
 }
@@ -149,7 +160,10 @@ export function planRetention(input: RetentionInput): RetentionPlan | Verificati
  * The first verified backup in newest-first order; null when all are corrupt; undefined when an
  * unchecked one comes first (it is added to `needed`, since its result decides the answer).
  */
-function firstVerified(newestFirst: readonly RetentionCandidate[], needed: Set<string>): RetentionCandidate | null | undefined {
+function firstVerified(
+  newestFirst: readonly RetentionCandidate[],
+  needed: Set<string>,
+): RetentionCandidate | null | undefined {
   for (const b of newestFirst) {
     if (b.status === 'verified') return b;
     if (b.status === 'unchecked') {
@@ -160,7 +174,10 @@ function firstVerified(newestFirst: readonly RetentionCandidate[], needed: Set<s
   return null;
 }
 
-function groupInOrder(newestFirst: readonly RetentionCandidate[], key: (date: string) => string): Map<string, RetentionCandidate[]> {
+function groupInOrder(
+  newestFirst: readonly RetentionCandidate[],
+  key: (date: string) => string,
+): Map<string, RetentionCandidate[]> {
   const groups = new Map<string, RetentionCandidate[]>();
   for (const b of newestFirst) {
     const k = key(b.date);

@@ -5,21 +5,33 @@ import { mkdir, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs
 import { join, relative } from 'node:path';
 import { localDateStamp } from '../layout/index.ts';
 
-export type BackupDefect = 'mismatch' | 'missing-archive' | 'no-checksum-file' | 'states-unlisted' | 'empty-checksum-file';
+export type BackupDefect =
+  | 'mismatch'
+  | 'missing-archive'
+  | 'no-checksum-file'
+  | 'states-unlisted'
+  | 'empty-checksum-file';
 
 /** A backup folder daily/arkalia_<date> whose checksum file is true, unless a defect is asked for. */
 export async function makeBackup(backupDir: string, date: string, defect?: BackupDefect): Promise<string> {
   const dir = join(backupDir, 'daily', `arkalia_${date}`);
   await mkdir(dir, { recursive: true });
-  const files: Record<string, string> = { [`arkalia_states_${date}.tar.gz`]: `states of ${date}`, [`arkalia_logs_${date}.tar.gz`]: `logs of ${date}` };
+  const files: Record<string, string> = {
+    [`arkalia_states_${date}.tar.gz`]: `states of ${date}`,
+    [`arkalia_logs_${date}.tar.gz`]: `logs of ${date}`,
+  };
   for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
   const sha = (text: string) => createHash('sha256').update(text).digest('hex');
   let lines = Object.entries(files).map(([name, content]) => `${sha(content)}  ${name}\n`);
   if (defect === 'states-unlisted') lines = lines.filter((l) => !l.includes('arkalia_states_'));
   if (defect === 'empty-checksum-file') lines = [];
   if (defect !== 'no-checksum-file') await writeFile(join(dir, `checksums_${date}.sha256`), lines.join(''));
-  await writeFile(join(dir, `backup_manifest_${date}.json`), `${JSON.stringify({ backup_date: `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6)}T03:00:00+00:00`, backup_type: 'full_daily' })}\n`);
-  if (defect === 'mismatch') await writeFile(join(dir, `arkalia_logs_${date}.tar.gz`), `logs of ${date}, one byte flipped`);
+  await writeFile(
+    join(dir, `backup_manifest_${date}.json`),
+    `${JSON.stringify({ backup_date: `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6)}T03:00:00+00:00`, backup_type: 'full_daily' })}\n`,
+  );
+  if (defect === 'mismatch')
+    await writeFile(join(dir, `arkalia_logs_${date}.tar.gz`), `logs of ${date}, one byte flipped`);
   if (defect === 'missing-archive') await rm(join(dir, `arkalia_logs_${date}.tar.gz`));
   return dir;
 }

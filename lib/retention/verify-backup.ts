@@ -19,7 +19,11 @@ export async function verifyBackup(dir: string, date: string): Promise<BackupVer
       return { ok: false, problem: `${checksumFile} does not list ${statesArchiveName(date)}` };
     }
     const bad = results.filter((r) => !r.ok);
-    if (bad.length > 0) return { ok: false, problem: bad.map((r) => `${r.name}: ${r.problem === 'missing' ? 'missing' : 'sha256 mismatch'}`).join('; ') };
+    if (bad.length > 0)
+      return {
+        ok: false,
+        problem: bad.map((r) => `${r.name}: ${r.problem === 'missing' ? 'missing' : 'sha256 mismatch'}`).join('; '),
+      };
     return { ok: true, files: results.length };
   } catch (error) {
     if (isArkError(error)) return { ok: false, problem: error.message };

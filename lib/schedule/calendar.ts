@@ -57,41 +57,80 @@ export function addHours(at: TimeOfDay, hours: number): TimeOfDay {
  */
 export function durationToCalendar(iso: string, at: TimeOfDay, options: { weekday?: number } = {}): CalendarSpec {
   const m = ISO.exec(iso);
-  if (!m || iso === 'P' || iso.endsWith('T')) throw new ScheduleError(`${JSON.stringify(iso)} is not an ISO-8601 duration such as PT6H or P1D (fractions are not schedulable)`);
-  const [years, months, weeks, days, hours, minutes, secs] = m.slice(1).map((v) => (v === undefined ? 0 : Number(v))) as [number, number, number, number, number, number, number];
+  if (!m || iso === 'P' || iso.endsWith('T'))
+    throw new ScheduleError(
+      `${JSON.stringify(iso)} is not an ISO-8601 duration such as PT6H or P1D (fractions are not schedulable)`,
+    );
+  const [years, months, weeks, days, hours, minutes, secs] = m
+    .slice(1)
+    .map((v) => (v === undefined ? 0 : Number(v))) as [number, number, number, number, number, number, number];
   const time = formatTimeOfDay(at);
   if (years > 0 || months > 0) {
     if (years === 0 && months === 1 && weeks + days + hours + minutes + secs === 0) {
-      return { cron: `${at.minute} ${at.hour} 1 * *`, onCalendar: `*-*-01 ${time}:00`, description: `monthly on the 1st at ${time}` };
+      return {
+        cron: `${at.minute} ${at.hour} 1 * *`,
+        onCalendar: `*-*-01 ${time}:00`,
+        description: `monthly on the 1st at ${time}`,
+      };
     }
-    throw new ScheduleError(`${iso}: only P1M (monthly, on the 1st) is schedulable among durations in months or years; ${USE_INSTEAD}`);
+    throw new ScheduleError(
+      `${iso}: only P1M (monthly, on the 1st) is schedulable among durations in months or years; ${USE_INSTEAD}`,
+    );
   }
-  if (secs % 60 !== 0) throw new ScheduleError(`${iso}: cron and OnCalendar= schedules have a resolution of one minute; ${USE_INSTEAD}`);
+  if (secs % 60 !== 0)
+    throw new ScheduleError(`${iso}: cron and OnCalendar= schedules have a resolution of one minute; ${USE_INSTEAD}`);
   const total = ((weeks * 7 + days) * 24 + hours) * 60 + minutes + secs / 60;
   if (total === 0) throw new ScheduleError(`${iso}: a zero interval cannot be scheduled`);
 
   if (total < 60) {
-    if (!MINUTE_STEPS.includes(total)) throw new ScheduleError(`${iso}: every ${total} min cannot be scheduled exactly (60 is not a multiple of ${total}, so the gap across each hour would differ); ${USE_INSTEAD}`);
+    if (!MINUTE_STEPS.includes(total))
+      throw new ScheduleError(
+        `${iso}: every ${total} min cannot be scheduled exactly (60 is not a multiple of ${total}, so the gap across each hour would differ); ${USE_INSTEAD}`,
+      );
     const start = at.minute % total;
     const cronMinutes = total === 1 ? '*' : start === 0 ? `*/${total}` : `${start}-59/${total}`;
-    return { cron: `${cronMinutes} * * * *`, onCalendar: `*-*-* *:${pad(start)}/${total}:00`, description: total === 1 ? 'every minute' : `every ${total} min (from minute ${start} of each hour)` };
+    return {
+      cron: `${cronMinutes} * * * *`,
+      onCalendar: `*-*-* *:${pad(start)}/${total}:00`,
+      description: total === 1 ? 'every minute' : `every ${total} min (from minute ${start} of each hour)`,
+    };
   }
-  if (total % 60 !== 0) throw new ScheduleError(`${iso}: ${total} min is not a whole number of hours and longer than an hour, which cron and OnCalendar= cannot space evenly; ${USE_INSTEAD}`);
+  if (total % 60 !== 0)
+    throw new ScheduleError(
+      `${iso}: ${total} min is not a whole number of hours and longer than an hour, which cron and OnCalendar= cannot space evenly; ${USE_INSTEAD}`,
+    );
   const step = total / 60;
   if (step < 24) {
-    if (!HOUR_STEPS.includes(step)) throw new ScheduleError(`${iso}: every ${step} h cannot be scheduled exactly (24 h is not a multiple of ${step} h, so the gap across midnight would differ); ${USE_INSTEAD}`);
+    if (!HOUR_STEPS.includes(step))
+      throw new ScheduleError(
+        `${iso}: every ${step} h cannot be scheduled exactly (24 h is not a multiple of ${step} h, so the gap across midnight would differ); ${USE_INSTEAD}`,
+      );
     const hoursList = Array.from({ length: 24 / step }, (_, i) => (at.hour % step) + i * step);
     const cronHours = step === 1 ? '*' : hoursList.join(',');
     const systemdHours = step === 1 ? '*' : hoursList.map(pad).join(',');
-    const description = step === 1 ? `hourly at minute ${at.minute}` : `every ${step} h at ${joinAnd(hoursList.map((h) => `${pad(h)}:${pad(at.minute)}`))}`;
-    return { cron: `${at.minute} ${cronHours} * * *`, onCalendar: `*-*-* ${systemdHours}:${pad(at.minute)}:00`, description };
+    const description =
+      step === 1
+        ? `hourly at minute ${at.minute}`
+        : `every ${step} h at ${joinAnd(hoursList.map((h) => `${pad(h)}:${pad(at.minute)}`))}`;
+    return {
+      cron: `${at.minute} ${cronHours} * * *`,
+      onCalendar: `*-*-* ${systemdHours}:${pad(at.minute)}:00`,
+      description,
+    };
   }
-  if (step === 24) return { cron: `${at.minute} ${at.hour} * * *`, onCalendar: `*-*-* ${time}:00`, description: `daily at ${time}` };
+  if (step === 24)
+    return { cron: `${at.minute} ${at.hour} * * *`, onCalendar: `*-*-* ${time}:00`, description: `daily at ${time}` };
   if (step === 24 * 7) {
     const weekday = options.weekday ?? 0;
-    return { cron: `${at.minute} ${at.hour} * * ${weekday}`, onCalendar: `${WEEKDAYS[weekday]} *-*-* ${time}:00`, description: `weekly on ${DAY_NAMES[weekday]} at ${time}` };
+    return {
+      cron: `${at.minute} ${at.hour} * * ${weekday}`,
+      onCalendar: `${WEEKDAYS[weekday]} *-*-* ${time}:00`,
+      description: `weekly on ${DAY_NAMES[weekday]} at ${time}`,
+    };
   }
-  throw new ScheduleError(`${iso}: every ${step % 24 === 0 ? `${step / 24} days` : `${step} h`} cannot be scheduled exactly (calendar schedules restart each month, and months are not a multiple of it); ${USE_INSTEAD}`);
+  throw new ScheduleError(
+    `${iso}: every ${step % 24 === 0 ? `${step / 24} days` : `${step} h`} cannot be scheduled exactly (calendar schedules restart each month, and months are not a multiple of it); ${USE_INSTEAD}`,
+  );
 }
 
 function pad(n: number): string {

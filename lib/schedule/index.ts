@@ -4,8 +4,31 @@
 // (one backup per date), data sets no existing script can back up as often as the policy
 // asks (said in the generated files, never papered over), values that would break the files
 // (line breaks, relative paths; `%` and quotes escaped for cron and systemd).
-export { addHours, durationToCalendar, formatTimeOfDay, parseTimeOfDay, ScheduleError, type CalendarSpec, type TimeOfDay } from './calendar.ts';
-export { planSchedule, type DatasetCoverage, type JobId, type JobTiming, type ScheduledJob, type SchedulePlan, type ScheduleOptions } from './plan-schedule.ts';
+export {
+  addHours,
+  durationToCalendar,
+  formatTimeOfDay,
+  parseTimeOfDay,
+  ScheduleError,
+  type CalendarSpec,
+  type TimeOfDay,
+} from './calendar.ts';
+export {
+  planSchedule,
+  type DatasetCoverage,
+  type JobId,
+  type JobTiming,
+  type ScheduledJob,
+  type SchedulePlan,
+  type ScheduleOptions,
+} from './plan-schedule.ts';
 export { checkScheduleEnv, jobArgv, type ScheduleEnv } from './schedule-env.ts';
 export { CRON_FILE_NAME, cronQuote, renderCron } from './render-cron.ts';
-export { RANDOMIZED_DELAY, renderSystemd, systemdQuote, unitName, unitsToEnable, type UnitFile } from './render-systemd.ts';
+export {
+  RANDOMIZED_DELAY,
+  renderSystemd,
+  systemdQuote,
+  unitName,
+  unitsToEnable,
+  type UnitFile,
+} from './render-systemd.ts';

@@ -8,7 +8,15 @@ import { addHours, durationToCalendar, ScheduleError, type CalendarSpec, type Ti
 // that needs a backup more often than schedule.full (and is not real time) cannot be honoured
 // by any existing script: the plan says so rather than inventing one.
 
-export type JobId = 'realtime-snapshot' | 'full-backup' | 'prune' | 'encrypted-backup' | 'remote-sync' | 'verify-daily' | 'verify-weekly' | 'verify-monthly';
+export type JobId =
+  | 'realtime-snapshot'
+  | 'full-backup'
+  | 'prune'
+  | 'encrypted-backup'
+  | 'remote-sync'
+  | 'verify-daily'
+  | 'verify-weekly'
+  | 'verify-monthly';
 
 export type JobTiming =
   /** A long-running service (systemd); cron runs `cron.args` on `cron.calendar` instead. */
@@ -70,9 +78,18 @@ export function planSchedule(policy: Readonly<Policy>, options: ScheduleOptions)
   const datasets = Object.entries(policy.datasets).map(([name, ds]): DatasetCoverage => {
     const base = { dataset: name, frequency: ds.frequency, paths: ds.paths };
     if (ds.frequency === 'realtime') {
-      return { ...base, honouredBy: 'realtime-snapshot', note: `real-time snapshots of the [realtime] paths (${policy.realtime.paths.join(', ')}); the rest of ${ds.paths.join(', ')} goes into the full backup` };
+      return {
+        ...base,
+        honouredBy: 'realtime-snapshot',
+        note: `real-time snapshots of the [realtime] paths (${policy.realtime.paths.join(', ')}); the rest of ${ds.paths.join(', ')} goes into the full backup`,
+      };
     }
-    if (parseDuration(ds.frequency) >= fullMs) return { ...base, honouredBy: 'full-backup', note: `in the ${ds.archive} archive of the full backup (${full.description})` };
+    if (parseDuration(ds.frequency) >= fullMs)
+      return {
+        ...base,
+        honouredBy: 'full-backup',
+        note: `in the ${ds.archive} archive of the full backup (${full.description})`,
+      };
     let wanted: string;
     try {
       wanted = durationToCalendar(ds.frequency, at).description;
@@ -95,20 +112,38 @@ export function planSchedule(policy: Readonly<Policy>, options: ScheduleOptions)
       args: ['--watch', ...common],
       timing: { kind: 'daemon', cron: { calendar: durationToCalendar('PT1M', at), args: [...common] } },
       summary: `real-time snapshots of ${realtime.join(', ')}`,
-      notes: ['cron cannot run a daemon: one pass a minute instead of --watch (passes do not lock; two overlapping passes at worst write a duplicate snapshot)'],
+      notes: [
+        'cron cannot run a daemon: one pass a minute instead of --watch (passes do not lock; two overlapping passes at worst write a duplicate snapshot)',
+      ],
     });
   }
 
   // 3. The nightly chain: full backup, then prune, encrypted copy, offsite copy, each after the one before.
-  job({ id: 'full-backup', script: 'full-backup.mts', args: ['--no-prune', ...common], timing: { kind: 'calendar', calendar: full }, summary: `full backup, ${full.description}`, notes: ['--no-prune: prune runs right after, as its own step (its own exit code and metrics)'] });
-  job({ id: 'prune', script: 'prune.mts', args: [...common], timing: { kind: 'after', job: 'full-backup' }, summary: `retention (daily_days ${policy.retention.daily_days}), after the full backup`, notes: [] });
+  job({
+    id: 'full-backup',
+    script: 'full-backup.mts',
+    args: ['--no-prune', ...common],
+    timing: { kind: 'calendar', calendar: full },
+    summary: `full backup, ${full.description}`,
+    notes: ['--no-prune: prune runs right after, as its own step (its own exit code and metrics)'],
+  });
+  job({
+    id: 'prune',
+    script: 'prune.mts',
+    args: [...common],
+    timing: { kind: 'after', job: 'full-backup' },
+    summary: `retention (daily_days ${policy.retention.daily_days}), after the full backup`,
+    notes: [],
+  });
   job({
     id: 'encrypted-backup',
     script: 'encrypted-backup.mts',
     args: [...(options.args?.['encrypted-backup'] ?? []), ...common],
     timing: { kind: 'after', job: 'prune' },
     summary: 'encrypted copy of the offsite archives, after prune',
-    notes: options.args?.['encrypted-backup']?.length ? [] : ['recipients from ARK_RECIPIENTS or ARK_KEYRING in its environment (none was given to schedule.mts)'],
+    notes: options.args?.['encrypted-backup']?.length
+      ? []
+      : ['recipients from ARK_RECIPIENTS or ARK_KEYRING in its environment (none was given to schedule.mts)'],
   });
   job({
     id: 'remote-sync',
@@ -116,7 +151,9 @@ export function planSchedule(policy: Readonly<Policy>, options: ScheduleOptions)
     args: [...(options.args?.['remote-sync'] ?? []), ...common],
     timing: { kind: 'after', job: 'encrypted-backup' },
     summary: 'offsite copy of encrypted/, after encrypted-backup',
-    notes: options.args?.['remote-sync']?.length ? [] : ['target from ARK_OFFSITE in its environment (none was given to schedule.mts)'],
+    notes: options.args?.['remote-sync']?.length
+      ? []
+      : ['target from ARK_OFFSITE in its environment (none was given to schedule.mts)'],
   });
 
   // 4. The runbook's checklist, after the chain has normally finished, staggered so that they never overlap.
@@ -127,20 +164,31 @@ export function planSchedule(policy: Readonly<Policy>, options: ScheduleOptions)
     ['verify-monthly', '--monthly', 'P1M', 2],
   ] as const) {
     const calendar = durationToCalendar(iso, addHours(verifyAt, shift));
-    job({ id, script: 'verify.mts', args: [flag, ...common], timing: { kind: 'calendar', calendar }, summary: `maintenance checklist ${flag}, ${calendar.description}`, notes: [] });
+    job({
+      id,
+      script: 'verify.mts',
+      args: [flag, ...common],
+      timing: { kind: 'calendar', calendar },
+      summary: `maintenance checklist ${flag}, ${calendar.description}`,
+      notes: [],
+    });
   }
   return { jobs, datasets, full };
 }
 
 /** A data set beside real-time state (same archive) whose paths may hold TOML: realtime-snapshot could take it. */
 function snapshottable(policy: Readonly<Policy>, ds: Dataset): boolean {
-  const besideState = Object.values(policy.datasets).some((other) => other.frequency === 'realtime' && other.archive === ds.archive);
+  const besideState = Object.values(policy.datasets).some(
+    (other) => other.frequency === 'realtime' && other.archive === ds.archive,
+  );
   return besideState && ds.paths.some((p) => p.endsWith('/') || p.endsWith('.toml'));
 }
 
 function fullCalendar(iso: string, at: TimeOfDay): CalendarSpec {
   if (parseDuration(iso) < 86_400_000) {
-    throw new ScheduleError(`schedule.full = ${iso}: full-backup writes one backup per date (arkalia_<YYYYMMDD>), so it cannot run more than once a day; use P1D, P7D or P1M`);
+    throw new ScheduleError(
+      `schedule.full = ${iso}: full-backup writes one backup per date (arkalia_<YYYYMMDD>), so it cannot run more than once a day; use P1D, P7D or P1M`,
+    );
   }
   try {
     return durationToCalendar(iso, at);
@@ -148,4 +196,3 @@ function fullCalendar(iso: string, at: TimeOfDay): CalendarSpec {
     throw new ScheduleError(`schedule.full = ${iso}: ${(error as Error).message.replace(/^\S+: /, '')}`);
   }
 }
-

@@ -23,18 +23,33 @@ export interface ScheduleEnv {
 }
 
 /** The command line of a job: node (reading the secrets file when `readSecrets`), tsx, the script, its arguments. */
-export function jobArgv(env: ScheduleEnv, job: Pick<ScheduledJob, 'script'>, args: readonly string[], readSecrets: boolean): string[] {
-  return [env.node, ...(readSecrets && env.secretsFile ? [`--env-file=${env.secretsFile}`] : []), '--import', env.tsx, join(env.scriptsDir, job.script), ...args];
+export function jobArgv(
+  env: ScheduleEnv,
+  job: Pick<ScheduledJob, 'script'>,
+  args: readonly string[],
+  readSecrets: boolean,
+): string[] {
+  return [
+    env.node,
+    ...(readSecrets && env.secretsFile ? [`--env-file=${env.secretsFile}`] : []),
+    '--import',
+    env.tsx,
+    join(env.scriptsDir, job.script),
+    ...args,
+  ];
 }
 
 /** Values that end up in generated files: one line each, and absolute where they are paths. */
 export function checkScheduleEnv(env: ScheduleEnv): void {
   for (const [name, value] of Object.entries(env)) {
-    if (typeof value === 'string' && /[\n\r\0]/.test(value)) throw new UsageError(`${name} must not contain a line break: ${JSON.stringify(value)}`);
+    if (typeof value === 'string' && /[\n\r\0]/.test(value))
+      throw new UsageError(`${name} must not contain a line break: ${JSON.stringify(value)}`);
   }
   for (const name of ['node', 'tsx', 'scriptsDir', 'root', 'backupDir', 'metricsFile', 'secretsFile'] as const) {
     const value = env[name];
-    if (value !== undefined && !value.startsWith('/')) throw new UsageError(`${name} must be an absolute path, got ${JSON.stringify(value)}`);
+    if (value !== undefined && !value.startsWith('/'))
+      throw new UsageError(`${name} must be an absolute path, got ${JSON.stringify(value)}`);
   }
-  if (!/^[a-z_][a-z0-9_-]*[$]?$/i.test(env.user) || env.user.length > 32) throw new UsageError(`--user must be a user name, got ${JSON.stringify(env.user)}`);
+  if (!/^[a-z_][a-z0-9_-]*[$]?$/i.test(env.user) || env.user.length > 32)
+    throw new UsageError(`--user must be a user name, got ${JSON.stringify(env.user)}`);
 }

@@ -2,7 +2,17 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { resolvePolicy } from '../policy/index.ts';
-import { cronQuote, durationToCalendar, parseTimeOfDay, planSchedule, renderCron, renderSystemd, systemdQuote, unitsToEnable, type ScheduleEnv } from './index.ts';
+import {
+  cronQuote,
+  durationToCalendar,
+  parseTimeOfDay,
+  planSchedule,
+  renderCron,
+  renderSystemd,
+  systemdQuote,
+  unitsToEnable,
+  type ScheduleEnv,
+} from './index.ts';
 
 const run = promisify(execFile);
 const AT = { hour: 3, minute: 0 };
@@ -16,7 +26,10 @@ const ENV: ScheduleEnv = {
   metricsFile: '/var/lib/prometheus/node-exporter/arkalia-dr.prom',
   policySource: 'built-in',
 };
-const systemdAnalyze = await run('systemd-analyze', ['--version']).then(() => true, () => false);
+const systemdAnalyze = await run('systemd-analyze', ['--version']).then(
+  () => true,
+  () => false,
+);
 
 /** Does a five-field cron expression fire at `t` (UTC fields)? The forms we write: *, N, a,b, * /n, a-b/n. */
 function cronMatches(expr: string, t: Date): boolean {
@@ -36,14 +49,21 @@ function cronMatches(expr: string, t: Date): boolean {
 /** Minutes between consecutive firings over `days` days from `from`. */
 function cronGaps(expr: string, from: Date, days: number): number[] {
   const fired: number[] = [];
-  for (let minute = 0; minute < days * 1440; minute += 1) if (cronMatches(expr, new Date(from.getTime() + minute * 60_000))) fired.push(minute);
+  for (let minute = 0; minute < days * 1440; minute += 1)
+    if (cronMatches(expr, new Date(from.getTime() + minute * 60_000))) fired.push(minute);
   return fired.slice(1).map((m, i) => m - fired[i]!);
 }
 
 describe('durationToCalendar', () => {
   const cases: [string, { hour: number; minute: number }, string, string, string][] = [
     ['PT1M', AT, '* * * * *', '*-*-* *:00/1:00', 'every minute'],
-    ['PT15M', { hour: 3, minute: 10 }, '10-59/15 * * * *', '*-*-* *:10/15:00', 'every 15 min (from minute 10 of each hour)'],
+    [
+      'PT15M',
+      { hour: 3, minute: 10 },
+      '10-59/15 * * * *',
+      '*-*-* *:10/15:00',
+      'every 15 min (from minute 10 of each hour)',
+    ],
     ['PT30M', AT, '*/30 * * * *', '*-*-* *:00/30:00', 'every 30 min (from minute 0 of each hour)'],
     ['PT1H', { hour: 3, minute: 20 }, '20 * * * *', '*-*-* *:20:00', 'hourly at minute 20'],
     ['PT60M', AT, '0 * * * *', '*-*-* *:00:00', 'hourly at minute 0'],
@@ -73,9 +93,15 @@ describe('durationToCalendar', () => {
       expect(gaps.length, iso).toBeGreaterThan(0);
       expect(new Set(gaps), `${iso}: ${spec.cron}`).toEqual(new Set([minutes]));
       if (systemdAnalyze) {
-        const { stdout } = await run('systemd-analyze', ['calendar', '--iterations=6', spec.onCalendar], { env: { ...process.env, TZ: 'UTC' } });
-        const times = [...stdout.matchAll(/(?:Next elapse|Iter\. #\d+): \w+ (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)/g)].map((m) => Date.parse(`${m[1]}Z`));
-        expect(new Set(times.slice(1).map((t, i) => (t - times[i]!) / 60_000)), `${iso}: ${spec.onCalendar}`).toEqual(new Set([minutes]));
+        const { stdout } = await run('systemd-analyze', ['calendar', '--iterations=6', spec.onCalendar], {
+          env: { ...process.env, TZ: 'UTC' },
+        });
+        const times = [...stdout.matchAll(/(?:Next elapse|Iter\. #\d+): \w+ (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)/g)].map(
+          (m) => Date.parse(`${m[1]}Z`),
+        );
+        expect(new Set(times.slice(1).map((t, i) => (t - times[i]!) / 60_000)), `${iso}: ${spec.onCalendar}`).toEqual(
+          new Set([minutes]),
+        );
       }
     }
     const weekly = cronGaps(durationToCalendar('P7D', AT).cron, from, 29);
@@ -83,7 +109,10 @@ describe('durationToCalendar', () => {
   });
 
   it.each([
-    ['PT7H', /PT7H: every 7 h cannot be scheduled exactly \(24 h is not a multiple of 7 h, so the gap across midnight would differ\); use .*PT6H, PT8H/],
+    [
+      'PT7H',
+      /PT7H: every 7 h cannot be scheduled exactly \(24 h is not a multiple of 7 h, so the gap across midnight would differ\); use .*PT6H, PT8H/,
+    ],
     ['PT5H', /every 5 h cannot be scheduled exactly/],
     ['PT45M', /PT45M: every 45 min cannot be scheduled exactly \(60 is not a multiple of 45/],
     ['PT90M', /PT90M: 90 min is not a whole number of hours/],
@@ -97,13 +126,16 @@ describe('durationToCalendar', () => {
     ['6h', /not an ISO-8601 duration/],
     ['PT1.5H', /not an ISO-8601 duration/],
   ])('refuses %s, saying why and what to use instead', (iso, message) => {
-    expect(() => durationToCalendar(iso, AT)).toThrow(expect.objectContaining({ code: 'SCHEDULE_INEXACT', exitCode: 2, message: expect.stringMatching(message) }));
+    expect(() => durationToCalendar(iso, AT)).toThrow(
+      expect.objectContaining({ code: 'SCHEDULE_INEXACT', exitCode: 2, message: expect.stringMatching(message) }),
+    );
   });
 
   it('reads times of day as HH:MM only', () => {
     expect(parseTimeOfDay('03:00')).toEqual({ hour: 3, minute: 0 });
     expect(parseTimeOfDay('7:05')).toEqual({ hour: 7, minute: 5 });
-    for (const bad of ['24:00', '3', '03:60', '03:00:00', ' 03:00', '3h']) expect(() => parseTimeOfDay(bad), bad).toThrow(/--at must be a time of day as HH:MM/);
+    for (const bad of ['24:00', '3', '03:60', '03:00:00', ' 03:00', '3h'])
+      expect(() => parseTimeOfDay(bad), bad).toThrow(/--at must be a time of day as HH:MM/);
   });
 });
 
@@ -118,7 +150,11 @@ describe('planSchedule', () => {
       ['infra', 'P1D', 'full-backup'],
       ['database', 'PT1H', null],
     ]);
-    expect(plan.jobs.filter((j) => j.missing).map((j) => j.id)).toEqual(['verify-daily', 'verify-weekly', 'verify-monthly']);
+    expect(plan.jobs.filter((j) => j.missing).map((j) => j.id)).toEqual([
+      'verify-daily',
+      'verify-weekly',
+      'verify-monthly',
+    ]);
     expect(renderCron(plan, ENV)).toMatchSnapshot();
     const units = renderSystemd(plan, ENV);
     expect(units.map((u) => u.name)).toEqual([
@@ -149,28 +185,58 @@ describe('planSchedule', () => {
     const policy = resolvePolicy(
       {
         schedule: { full: 'P7D' },
-        datasets: { states: { frequency: 'P1D' }, logs: { frequency: 'P7D' }, models: { frequency: 'P1M' }, configs: { frequency: 'PT7H' } },
+        datasets: {
+          states: { frequency: 'P1D' },
+          logs: { frequency: 'P7D' },
+          models: { frequency: 'P1M' },
+          configs: { frequency: 'PT7H' },
+        },
       },
       'override.toml',
     );
-    const plan = planSchedule(policy, { at: { hour: 22, minute: 30 }, args: { 'remote-sync': ['--to', 's3://bucket/arkalia'], common: ['--policy', '/etc/arkalia/ark.policy.toml'] } });
+    const plan = planSchedule(policy, {
+      at: { hour: 22, minute: 30 },
+      args: { 'remote-sync': ['--to', 's3://bucket/arkalia'], common: ['--policy', '/etc/arkalia/ark.policy.toml'] },
+    });
     const cron = renderCron(plan, { ...ENV, policySource: '/etc/arkalia/ark.policy.toml' });
     expect(plan.jobs.map((j) => j.id)).not.toContain('realtime-snapshot'); // nothing is real time any more
     expect(cron).not.toContain('realtime-snapshot.mts');
-    expect(cron).toMatch(/^30 22 \* \* 0 arkalia \/usr\/bin\/node .*full-backup\.mts --no-prune --policy \/etc\/arkalia\/ark\.policy\.toml; .*prune\.mts --policy \S+; .*encrypted-backup\.mts --policy \S+; .*remote-sync\.mts --to s3:\/\/bucket\/arkalia --policy \S+$/m);
-    expect(cron).toContain('# weekly on Sunday at 22:30: full-backup, then prune, then encrypted-backup, then remote-sync');
-    expect(cron).toMatch(/^#   logs +P7D +full-backup: in the logs archive of the full backup \(weekly on Sunday at 22:30\)$/m);
+    expect(cron).toMatch(
+      /^30 22 \* \* 0 arkalia \/usr\/bin\/node .*full-backup\.mts --no-prune --policy \/etc\/arkalia\/ark\.policy\.toml; .*prune\.mts --policy \S+; .*encrypted-backup\.mts --policy \S+; .*remote-sync\.mts --to s3:\/\/bucket\/arkalia --policy \S+$/m,
+    );
+    expect(cron).toContain(
+      '# weekly on Sunday at 22:30: full-backup, then prune, then encrypted-backup, then remote-sync',
+    );
+    expect(cron).toMatch(
+      /^#   logs +P7D +full-backup: in the logs archive of the full backup \(weekly on Sunday at 22:30\)$/m,
+    );
     expect(cron).toMatch(/^#   models +P1M +full-backup: /m);
-    expect(cron).toMatch(/^#   states +P1D +NOT honoured: wanted every P1D \(daily at 22:30\), but it is in the states archive, which only full-backup writes \(weekly on Sunday at 22:30; one backup per date\)/m);
-    expect(cron).toMatch(/^#   configs +PT7H +NOT honoured: wanted every PT7H \(which has no exact cron form either: PT7H: every 7 h cannot be scheduled exactly/m);
+    expect(cron).toMatch(
+      /^#   states +P1D +NOT honoured: wanted every P1D \(daily at 22:30\), but it is in the states archive, which only full-backup writes \(weekly on Sunday at 22:30; one backup per date\)/m,
+    );
+    expect(cron).toMatch(
+      /^#   configs +PT7H +NOT honoured: wanted every PT7H \(which has no exact cron form either: PT7H: every 7 h cannot be scheduled exactly/m,
+    );
     expect(cron).toMatch(/^30 0 \* \* \* arkalia .*verify\.mts --daily --policy/m); // 22:30 + 2 h wraps to 00:30
     const timer = renderSystemd(plan, ENV).find((u) => u.name === 'arkalia-dr-full-backup.timer')!;
     expect(timer.content).toContain('OnCalendar=Sun *-*-* 22:30:00\n');
   });
 
   it('refuses a full backup more often than daily (one backup per date) or at an interval with no exact form (exit 2)', () => {
-    expect(() => planSchedule(resolvePolicy({ schedule: { full: 'PT12H' } }, 'x'), { at: AT })).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/schedule\.full = PT12H: full-backup writes one backup per date .* use P1D, P7D or P1M/) }));
-    expect(() => planSchedule(resolvePolicy({ schedule: { full: 'P2D' } }, 'x'), { at: AT })).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/schedule\.full = P2D: every 2 days cannot be scheduled exactly/) }));
+    expect(() => planSchedule(resolvePolicy({ schedule: { full: 'PT12H' } }, 'x'), { at: AT })).toThrow(
+      expect.objectContaining({
+        exitCode: 2,
+        message: expect.stringMatching(
+          /schedule\.full = PT12H: full-backup writes one backup per date .* use P1D, P7D or P1M/,
+        ),
+      }),
+    );
+    expect(() => planSchedule(resolvePolicy({ schedule: { full: 'P2D' } }, 'x'), { at: AT })).toThrow(
+      expect.objectContaining({
+        exitCode: 2,
+        message: expect.stringMatching(/schedule\.full = P2D: every 2 days cannot be scheduled exactly/),
+      }),
+    );
   });
 });
 
@@ -181,25 +247,40 @@ describe('quoting in the generated files', () => {
     expect(cronQuote("/srv/it's")).toBe(`'/srv/it'\\''s'`);
     expect(cronQuote('/srv/100%')).toBe('/srv/100\\%');
     expect(cronQuote('/srv/$HOME x')).toBe("'/srv/$HOME x'");
-    const cron = renderCron(planSchedule(resolvePolicy({}, 'x'), { at: AT }), { ...ENV, scriptsDir: '/opt/ark dr%/scripts' });
+    const cron = renderCron(planSchedule(resolvePolicy({}, 'x'), { at: AT }), {
+      ...ENV,
+      scriptsDir: '/opt/ark dr%/scripts',
+    });
     expect(cron).toContain("'/opt/ark dr\\%/scripts/full-backup.mts' --no-prune");
-    const withSecrets = renderCron(planSchedule(resolvePolicy({}, 'x'), { at: AT }), { ...ENV, secretsFile: '/etc/arkalia-dr/secrets' });
+    const withSecrets = renderCron(planSchedule(resolvePolicy({}, 'x'), { at: AT }), {
+      ...ENV,
+      secretsFile: '/etc/arkalia-dr/secrets',
+    });
     expect(withSecrets).toContain('/usr/bin/node --env-file=/etc/arkalia-dr/secrets --import ');
   });
 
   it('systemd: quotes words with spaces, doubles % (specifiers) and, in ExecStart=, $ (variables)', () => {
     expect(systemdQuote('/srv/a b%c')).toBe('"/srv/a b%%c"');
     expect(systemdQuote('say "hi"\\')).toBe('"say \\"hi\\"\\\\"');
-    const units = renderSystemd(planSchedule(resolvePolicy({}, 'x'), { at: AT }), { ...ENV, root: '/srv/a b%c', scriptsDir: '/opt/$ark/scripts', secretsFile: '/etc/arkalia-dr/env' });
+    const units = renderSystemd(planSchedule(resolvePolicy({}, 'x'), { at: AT }), {
+      ...ENV,
+      root: '/srv/a b%c',
+      scriptsDir: '/opt/$ark/scripts',
+      secretsFile: '/etc/arkalia-dr/env',
+    });
     const prune = units.find((u) => u.name === 'arkalia-dr-prune.service')!.content;
     expect(prune).toContain('Environment="ARK_ROOT=/srv/a b%%c"\n');
     expect(prune).toContain('EnvironmentFile=/etc/arkalia-dr/env\n'); // read by systemd as root, not by the job
-    expect(prune).toContain('ExecStart=/usr/bin/node --import /opt/arkalia-dr/node_modules/tsx/dist/loader.mjs "/opt/$$ark/scripts/prune.mts"\n');
+    expect(prune).toContain(
+      'ExecStart=/usr/bin/node --import /opt/arkalia-dr/node_modules/tsx/dist/loader.mjs "/opt/$$ark/scripts/prune.mts"\n',
+    );
   });
 
   it('refuses values that would break a file: line breaks, relative paths, a user that is not a user name', () => {
     const plan = planSchedule(resolvePolicy({}, 'x'), { at: AT });
-    expect(() => renderCron(plan, { ...ENV, root: '/srv/a\n* * * * * root rm -rf /' })).toThrow(/root must not contain a line break/);
+    expect(() => renderCron(plan, { ...ENV, root: '/srv/a\n* * * * * root rm -rf /' })).toThrow(
+      /root must not contain a line break/,
+    );
     expect(() => renderSystemd(plan, { ...ENV, backupDir: 'backup' })).toThrow(/backupDir must be an absolute path/);
     expect(() => renderCron(plan, { ...ENV, user: 'root cat' })).toThrow(/--user must be a user name/);
   });

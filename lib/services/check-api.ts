@@ -15,9 +15,23 @@ export interface ApiCheck {
  * GET the API service's path until it answers 200 or the timeout passes. Not checked when
  * services are not managed. Never throws: the caller decides what a failed check means.
  */
-export async function checkApi(controller: ServiceController, target: ServiceTarget, path: string, timeoutMs: number, sink: EventSink, pollMs = 500): Promise<ApiCheck> {
+export async function checkApi(
+  controller: ServiceController,
+  target: ServiceTarget,
+  path: string,
+  timeoutMs: number,
+  sink: EventSink,
+  pollMs = 500,
+): Promise<ApiCheck> {
   if (!controller.probe || controller.kind === 'none') {
-    sink({ kind: 'api-check', service: target.name, url: null, status: null, ok: true, message: `API check ${target.name}${path} skipped: services not managed` });
+    sink({
+      kind: 'api-check',
+      service: target.name,
+      url: null,
+      status: null,
+      ok: true,
+      message: `API check ${target.name}${path} skipped: services not managed`,
+    });
     return { service: target.name, url: null, status: null, ok: true, checked: false };
   }
   const deadline = Date.now() + timeoutMs;

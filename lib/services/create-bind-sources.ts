@@ -14,7 +14,12 @@ import type { ServiceController, ServiceTarget } from './service-controller.ts';
  * cannot be created, or would be made through a link, is left to Docker, with a warning.
  * Idempotent. Returns what it created.
  */
-export async function createBindSources(controller: ServiceController, targets: readonly ServiceTarget[], root: string, sink: EventSink): Promise<string[]> {
+export async function createBindSources(
+  controller: ServiceController,
+  targets: readonly ServiceTarget[],
+  root: string,
+  sink: EventSink,
+): Promise<string[]> {
   if (!controller.bindSources) return [];
   const roots = [...new Set([resolve(root), await realpath(root).catch(() => resolve(root))])];
   const rootOf = (path: string) => roots.find((r) => path !== r && path.startsWith(r.endsWith(sep) ? r : `${r}${sep}`));
@@ -22,18 +27,37 @@ export async function createBindSources(controller: ServiceController, targets: 
   for (const target of targets) {
     for (const source of await controller.bindSources(target)) {
       const base = rootOf(source);
-      if (base === undefined || created.includes(source) || (await stat(source).then(() => true, () => false))) continue;
+      if (
+        base === undefined ||
+        created.includes(source) ||
+        (await stat(source).then(
+          () => true,
+          () => false,
+        ))
+      )
+        continue;
       const link = linkAt(base, relative(base, source));
       if (link) {
-        sink({ kind: 'warning', code: 'BIND_SOURCE_NOT_CREATED', message: `did not create ${source}, which ${target.container} bind-mounts: ${link.path} is a link (to ${link.target}), never followed` });
+        sink({
+          kind: 'warning',
+          code: 'BIND_SOURCE_NOT_CREATED',
+          message: `did not create ${source}, which ${target.container} bind-mounts: ${link.path} is a link (to ${link.target}), never followed`,
+        });
         continue;
       }
       try {
         await mkdir(source, { recursive: true });
         created.push(source);
-        sink({ kind: 'info', message: `created ${relative(base, source)}/ empty: ${target.container} bind-mounts it and the recovery did not restore it` });
+        sink({
+          kind: 'info',
+          message: `created ${relative(base, source)}/ empty: ${target.container} bind-mounts it and the recovery did not restore it`,
+        });
       } catch (error) {
-        sink({ kind: 'warning', code: 'BIND_SOURCE_NOT_CREATED', message: `could not create ${source}, which ${target.container} bind-mounts (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): Docker will create it, owned by root` });
+        sink({
+          kind: 'warning',
+          code: 'BIND_SOURCE_NOT_CREATED',
+          message: `could not create ${source}, which ${target.container} bind-mounts (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): Docker will create it, owned by root`,
+        });
       }
     }
   }

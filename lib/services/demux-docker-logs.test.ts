@@ -12,14 +12,20 @@ function frame(stream: 1 | 2, payload: Buffer | string): Buffer {
 
 describe('demuxDockerLogs', () => {
   it('joins stdout and stderr frames in order, dropping the 8-byte headers', () => {
-    const raw = Buffer.concat([frame(1, 'zeroia: loading state\n'), frame(2, 'WARN slow disk\n'), frame(1, 'zeroia: healthy\n')]);
+    const raw = Buffer.concat([
+      frame(1, 'zeroia: loading state\n'),
+      frame(2, 'WARN slow disk\n'),
+      frame(1, 'zeroia: healthy\n'),
+    ]);
     expect(demuxDockerLogs(raw)).toBe('zeroia: loading state\nWARN slow disk\nzeroia: healthy\n');
   });
 
   it('keeps a UTF-8 character that the engine split across two frames', () => {
     const text = Buffer.from('état restauré ✅\n');
     const cut = text.indexOf(Buffer.from('✅')) + 1; // inside the 3-byte character
-    expect(demuxDockerLogs(Buffer.concat([frame(1, text.subarray(0, cut)), frame(1, text.subarray(cut))]))).toBe('état restauré ✅\n');
+    expect(demuxDockerLogs(Buffer.concat([frame(1, text.subarray(0, cut)), frame(1, text.subarray(cut))]))).toBe(
+      'état restauré ✅\n',
+    );
   });
 
   it('handles frames of 256 bytes and more (the length is a 32-bit big-endian field)', () => {
@@ -34,6 +40,8 @@ describe('demuxDockerLogs', () => {
   });
 
   it('keeps what follows the frames as text instead of reading a garbage length', () => {
-    expect(demuxDockerLogs(Buffer.concat([frame(1, 'framed\n'), Buffer.from('not a frame header at all\n')]))).toBe('framed\nnot a frame header at all\n');
+    expect(demuxDockerLogs(Buffer.concat([frame(1, 'framed\n'), Buffer.from('not a frame header at all\n')]))).toBe(
+      'framed\nnot a frame header at all\n',
+    );
   });
 });

@@ -20,5 +20,7 @@ export function demuxDockerLogs(buffer: Buffer): string {
 }
 
 function isFrameHeader(buffer: Buffer, at: number): boolean {
-  return at + 8 <= buffer.length && buffer[at]! <= 2 && buffer[at + 1] === 0 && buffer[at + 2] === 0 && buffer[at + 3] === 0;
+  return (
+    at + 8 <= buffer.length && buffer[at]! <= 2 && buffer[at + 1] === 0 && buffer[at + 2] === 0 && buffer[at + 3] === 0
+  );
 }

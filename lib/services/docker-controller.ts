@@ -39,7 +39,11 @@ export function dockerController(options: DockerControllerOptions = {}): Service
       return await (await container(target)).inspect();
     } catch (error) {
       if (statusCode(error) === 404) return null;
-      throw new ServiceError('DOCKER_UNAVAILABLE', `cannot reach the Docker engine to inspect ${target.container}: ${(error as Error).message}`, { cause: error });
+      throw new ServiceError(
+        'DOCKER_UNAVAILABLE',
+        `cannot reach the Docker engine to inspect ${target.container}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   };
 
@@ -54,7 +58,11 @@ export function dockerController(options: DockerControllerOptions = {}): Service
       } catch (error) {
         // 304: it stopped between our inspect and our stop, which is what we wanted.
         if (statusCode(error) !== 304) {
-          throw new ServiceError('SERVICE_STOP_FAILED', `could not stop container ${target.container}: ${(error as Error).message}`, { cause: error });
+          throw new ServiceError(
+            'SERVICE_STOP_FAILED',
+            `could not stop container ${target.container}: ${(error as Error).message}`,
+            { cause: error },
+          );
         }
       }
       return true;
@@ -67,7 +75,9 @@ export function dockerController(options: DockerControllerOptions = {}): Service
         const status = statusCode(error);
         if (status === 304) return;
         const why = status === 404 ? 'no such container' : (error as Error).message;
-        throw new ServiceError('SERVICE_START_FAILED', `could not start container ${target.container}: ${why}`, { cause: error });
+        throw new ServiceError('SERVICE_START_FAILED', `could not start container ${target.container}: ${why}`, {
+          cause: error,
+        });
       }
     },
 
@@ -81,12 +91,19 @@ export function dockerController(options: DockerControllerOptions = {}): Service
         if (result.healthy) return result;
         last = result.detail;
         if (!info.State.Running && info.State.Status === 'exited') {
-          throw new ServiceError('SERVICE_EXITED', `${target.container} exited (code ${info.State.ExitCode}) instead of becoming healthy`);
+          throw new ServiceError(
+            'SERVICE_EXITED',
+            `${target.container} exited (code ${info.State.ExitCode}) instead of becoming healthy`,
+          );
         }
         if (Date.now() >= deadline) {
-          throw new ServiceError('SERVICE_UNHEALTHY', `${target.container} did not become healthy within ${formatSeconds(target.healthTimeoutMs)} (last: ${last})`, {
-            details: { container: target.container, last },
-          });
+          throw new ServiceError(
+            'SERVICE_UNHEALTHY',
+            `${target.container} did not become healthy within ${formatSeconds(target.healthTimeoutMs)} (last: ${last})`,
+            {
+              details: { container: target.container, last },
+            },
+          );
         }
         await new Promise((r) => setTimeout(r, pollMs));
       }
@@ -124,14 +141,23 @@ export function dockerController(options: DockerControllerOptions = {}): Service
     if (info.State.Running && binding?.HostPort) {
       const url = `http://127.0.0.1:${binding.HostPort}${target.healthPath}`;
       const status = await httpStatus(url);
-      if (status === 200 || !health?.Status) return { healthy: status === 200, via: 'http', detail: `GET ${url} → ${status || 'unreachable'}` };
+      if (status === 200 || !health?.Status)
+        return { healthy: status === 200, via: 'http', detail: `GET ${url} → ${status || 'unreachable'}` };
       httpDetail = `; GET ${url} → ${status || 'unreachable'}`;
     }
     if (health?.Status) {
       const lastLog = health.Log?.at(-1)?.Output?.trim();
-      return { healthy: health.Status === 'healthy', via: 'healthcheck', detail: `health ${health.Status}${lastLog ? `: ${lastLog.slice(0, 200)}` : ''}${httpDetail}` };
+      return {
+        healthy: health.Status === 'healthy',
+        via: 'healthcheck',
+        detail: `health ${health.Status}${lastLog ? `: ${lastLog.slice(0, 200)}` : ''}${httpDetail}`,
+      };
     }
-    return { healthy: info.State.Running, via: 'running', detail: `state ${info.State.Status} (no health check or mapped port)` };
+    return {
+      healthy: info.State.Running,
+      via: 'running',
+      detail: `state ${info.State.Status} (no health check or mapped port)`,
+    };
   }
 }
 

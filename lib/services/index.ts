@@ -2,7 +2,13 @@
 // or not at all (`none`); groups started in the policy's order, each gated on health; the
 // API check; the bind-mount folders a rebuilt root lacks, created before a start. Failures: engine unreachable, no such container, health timeout (named, with
 // the timeout), later groups not started.
-export { serviceForModule, serviceTarget, type ServiceController, type ServiceTarget, type HealthResult } from './service-controller.ts';
+export {
+  serviceForModule,
+  serviceTarget,
+  type ServiceController,
+  type ServiceTarget,
+  type HealthResult,
+} from './service-controller.ts';
 export { dockerController, type DockerApi, type DockerControllerOptions } from './docker-controller.ts';
 export { noneController } from './none-controller.ts';
 export { demuxDockerLogs } from './demux-docker-logs.ts';

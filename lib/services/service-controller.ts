@@ -49,5 +49,11 @@ export function serviceTarget(policy: Policy, name: string): ServiceTarget {
 }
 
 function toTarget(name: string, spec: Policy['services'][string]): ServiceTarget {
-  return { name, container: spec.container, port: spec.port, healthPath: spec.health_path, healthTimeoutMs: parseDuration(spec.health_timeout) };
+  return {
+    name,
+    container: spec.container,
+    port: spec.port,
+    healthPath: spec.health_path,
+    healthTimeoutMs: parseDuration(spec.health_timeout),
+  };
 }

@@ -18,7 +18,9 @@ export interface ServiceOutcome {
 export function serviceGroups(policy: Policy): ServiceTarget[][] {
   const listed = new Set(policy.start_order.flat());
   const groups = policy.start_order.map((group) => group.map((name) => serviceTarget(policy, name)));
-  const rest = Object.keys(policy.services).filter((name) => !listed.has(name)).sort();
+  const rest = Object.keys(policy.services)
+    .filter((name) => !listed.has(name))
+    .sort();
   return rest.length > 0 ? [...groups, rest.map((name) => serviceTarget(policy, name))] : groups;
 }
 
@@ -27,7 +29,11 @@ export function serviceGroups(policy: Policy): ServiceTarget[][] {
  * group in parallel. Returns the ones that exist (a missing container has nothing to stop,
  * and nothing to start again later).
  */
-export async function stopServices(controller: ServiceController, groups: readonly ServiceTarget[][], sink: EventSink): Promise<ServiceTarget[]> {
+export async function stopServices(
+  controller: ServiceController,
+  groups: readonly ServiceTarget[][],
+  sink: EventSink,
+): Promise<ServiceTarget[]> {
   const present: ServiceTarget[] = [];
   for (const group of [...groups].reverse()) {
     const stopped = await Promise.allSettled(group.map((target) => controller.stop(target)));
@@ -35,7 +41,15 @@ export async function stopServices(controller: ServiceController, groups: readon
       const result = stopped[i]!;
       if (result.status === 'rejected') return;
       if (result.value) present.push(target);
-      sink({ kind: 'service', service: target.name, container: target.container, action: result.value ? 'stop' : 'absent', message: result.value ? `stopped ${target.container}` : `container ${target.container} not found: nothing to stop or restart` });
+      sink({
+        kind: 'service',
+        service: target.name,
+        container: target.container,
+        action: result.value ? 'stop' : 'absent',
+        message: result.value
+          ? `stopped ${target.container}`
+          : `container ${target.container} not found: nothing to stop or restart`,
+      });
     });
     const failed = stopped.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     // The caller starts again what was stopped: the files have not been touched yet.
@@ -50,35 +64,90 @@ export async function stopServices(controller: ServiceController, groups: readon
  * health gates, not fixed sleeps. A service that does not become healthy stops the sequence
  * (later groups are not started) with a ServiceError naming every failure and its timeout.
  */
-export async function startServices(controller: ServiceController, groups: readonly ServiceTarget[][], sink: EventSink, options: { signal?: AbortSignal } = {}): Promise<ServiceOutcome[]> {
+export async function startServices(
+  controller: ServiceController,
+  groups: readonly ServiceTarget[][],
+  sink: EventSink,
+  options: { signal?: AbortSignal } = {},
+): Promise<ServiceOutcome[]> {
   const outcomes: ServiceOutcome[] = [];
   for (const [i, group] of groups.entries()) {
     if (group.length === 0) continue;
-    if (options.signal?.aborted) throw new ServiceError('SERVICES_INTERRUPTED', `interrupted before starting ${group.map((t) => t.container).join(', ')}`);
+    if (options.signal?.aborted)
+      throw new ServiceError(
+        'SERVICES_INTERRUPTED',
+        `interrupted before starting ${group.map((t) => t.container).join(', ')}`,
+      );
     const results = await Promise.all(group.map((target) => startOne(controller, target, sink, options.signal)));
     outcomes.push(...results);
     const failed = results.filter((r) => r.error !== null);
     if (failed.length > 0) {
-      const later = groups.slice(i + 1).flat().map((t) => t.container);
-      throw new ServiceError('SERVICES_UNHEALTHY', `${failed.map((f) => f.error).join('; ')}${later.length > 0 ? `. Not started (later in the start order): ${later.join(', ')}` : ''}`, {
-        details: { services: outcomes, failed: failed.map((f) => ({ container: f.container, code: f.errorCode, message: f.error })), notStarted: later },
-      });
+      const later = groups
+        .slice(i + 1)
+        .flat()
+        .map((t) => t.container);
+      throw new ServiceError(
+        'SERVICES_UNHEALTHY',
+        `${failed.map((f) => f.error).join('; ')}${later.length > 0 ? `. Not started (later in the start order): ${later.join(', ')}` : ''}`,
+        {
+          details: {
+            services: outcomes,
+            failed: failed.map((f) => ({ container: f.container, code: f.errorCode, message: f.error })),
+            notStarted: later,
+          },
+        },
+      );
     }
   }
   return outcomes;
 }
 
-async function startOne(controller: ServiceController, target: ServiceTarget, sink: EventSink, signal?: AbortSignal): Promise<ServiceOutcome> {
+async function startOne(
+  controller: ServiceController,
+  target: ServiceTarget,
+  sink: EventSink,
+  signal?: AbortSignal,
+): Promise<ServiceOutcome> {
   const started = Date.now();
   try {
     await controller.start(target);
-    sink({ kind: 'service', service: target.name, container: target.container, action: 'start', message: `started ${target.container}, waiting for health (up to ${Math.round(target.healthTimeoutMs / 1000)} s)` });
-    const health = await untilAborted(controller.waitHealthy(target), signal, `interrupted while waiting for ${target.container} to become healthy`);
-    sink({ kind: 'service', service: target.name, container: target.container, action: 'healthy', message: `${target.container} healthy (${health.detail}) after ${((Date.now() - started) / 1000).toFixed(1)} s` });
-    return { name: target.name, container: target.container, health, error: null, errorCode: null, ms: Date.now() - started };
+    sink({
+      kind: 'service',
+      service: target.name,
+      container: target.container,
+      action: 'start',
+      message: `started ${target.container}, waiting for health (up to ${Math.round(target.healthTimeoutMs / 1000)} s)`,
+    });
+    const health = await untilAborted(
+      controller.waitHealthy(target),
+      signal,
+      `interrupted while waiting for ${target.container} to become healthy`,
+    );
+    sink({
+      kind: 'service',
+      service: target.name,
+      container: target.container,
+      action: 'healthy',
+      message: `${target.container} healthy (${health.detail}) after ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    });
+    return {
+      name: target.name,
+      container: target.container,
+      health,
+      error: null,
+      errorCode: null,
+      ms: Date.now() - started,
+    };
   } catch (error) {
     const { code, message } = toArkError(error); // reported by the ServiceError that stops the sequence
-    return { name: target.name, container: target.container, health: null, error: message, errorCode: code, ms: Date.now() - started };
+    return {
+      name: target.name,
+      container: target.container,
+      health: null,
+      error: message,
+      errorCode: code,
+      ms: Date.now() - started,
+    };
   }
 }
 

@@ -34,7 +34,13 @@ describe('KeyedDebouncer', () => {
   it('fires once per key, waitMs after the last touch', () => {
     const clock = manualTimers();
     const fired: string[] = [];
-    const d = new KeyedDebouncer<string>({ waitMs: 100, maxWaitMs: 10_000, fire: (k) => fired.push(`${k}@${clock.now()}`), timers: clock.timers, now: clock.now });
+    const d = new KeyedDebouncer<string>({
+      waitMs: 100,
+      maxWaitMs: 10_000,
+      fire: (k) => fired.push(`${k}@${clock.now()}`),
+      timers: clock.timers,
+      now: clock.now,
+    });
     for (let i = 0; i < 5; i++) {
       d.touch('a');
       clock.advance(50);
@@ -53,7 +59,13 @@ describe('KeyedDebouncer', () => {
   it('fires at maxWaitMs after the first touch when the key never settles', () => {
     const clock = manualTimers();
     const fired: number[] = [];
-    const d = new KeyedDebouncer<string>({ waitMs: 100, maxWaitMs: 250, fire: () => fired.push(clock.now()), timers: clock.timers, now: clock.now });
+    const d = new KeyedDebouncer<string>({
+      waitMs: 100,
+      maxWaitMs: 250,
+      fire: () => fired.push(clock.now()),
+      timers: clock.timers,
+      now: clock.now,
+    });
     for (let i = 0; i < 12; i++) {
       d.touch('a'); // every 60 ms: would never settle with a plain debounce
       clock.advance(60);
@@ -67,7 +79,13 @@ describe('KeyedDebouncer', () => {
   it('flush cancels the timers and returns the waiting keys in order', () => {
     const clock = manualTimers();
     const fired: string[] = [];
-    const d = new KeyedDebouncer<string>({ waitMs: 100, maxWaitMs: 1000, fire: (k) => fired.push(k), timers: clock.timers, now: clock.now });
+    const d = new KeyedDebouncer<string>({
+      waitMs: 100,
+      maxWaitMs: 1000,
+      fire: (k) => fired.push(k),
+      timers: clock.timers,
+      now: clock.now,
+    });
     d.touch('b');
     d.touch('a');
     d.touch('b');

@@ -39,10 +39,13 @@ export class KeyedDebouncer<K> {
     if (entry) this.#timers.clearTimeout(entry.handle);
     const first = entry?.first ?? now;
     const due = Math.min(now + this.#options.waitMs, first + Math.max(this.#options.maxWaitMs, this.#options.waitMs));
-    const handle = this.#timers.setTimeout(() => {
-      this.#pending.delete(key);
-      this.#options.fire(key);
-    }, Math.max(0, due - now));
+    const handle = this.#timers.setTimeout(
+      () => {
+        this.#pending.delete(key);
+        this.#options.fire(key);
+      },
+      Math.max(0, due - now),
+    );
     this.#pending.set(key, { first, handle });
   }
 

@@ -31,7 +31,12 @@ describe('findLatestSnapshots', () => {
     const latest = await findLatestSnapshots({ backupDir, patterns: DEFAULT_PATTERNS });
     expect([...latest.byPath.keys()]).toEqual([...VALID_STATES].sort());
     const z = latest.byPath.get('state/zeroia_state.toml')!;
-    expect(z).toMatchObject({ snapshot: 'realtime/state/zeroia_state.toml.20260315_120130', stamp: '20260315_120130', layout: 'full', sha256: sha256Buffer('newer = true\n') });
+    expect(z).toMatchObject({
+      snapshot: 'realtime/state/zeroia_state.toml.20260315_120130',
+      stamp: '20260315_120130',
+      layout: 'full',
+      sha256: sha256Buffer('newer = true\n'),
+    });
     expect(z.takenAt).toEqual(new Date(2026, 2, 15, 12, 1, 30));
     for (const path of VALID_STATES.filter((p) => p !== 'state/zeroia_state.toml')) {
       const s = latest.byPath.get(path)!;
@@ -54,15 +59,37 @@ describe('findLatestSnapshots', () => {
     });
     const latest = await findLatestSnapshots({ backupDir, patterns: DEFAULT_PATTERNS });
     expect([...latest.byPath.keys()]).toEqual(['modules/zeroia/state/zeroia_state.toml']);
-    expect(latest.byPath.get('modules/zeroia/state/zeroia_state.toml')).toMatchObject({ snapshot: 'realtime/zeroia/state/zeroia_state.toml.20260310_120000', layout: 'legacy' });
-    expect(latest.invalid).toEqual([{ snapshot: 'realtime/modules/zeroia/state/zeroia_state.toml.20260311_000000', livePath: 'modules/zeroia/state/zeroia_state.toml', reason: expect.stringMatching(/conflict markers/) }]);
-    expect(latest.ambiguous).toEqual([{ series: 'global_context.toml', candidates: ['global_state/global_context.toml', 'state/global_context.toml'], newest: 'realtime/global_context.toml.20260312_000000' }]);
+    expect(latest.byPath.get('modules/zeroia/state/zeroia_state.toml')).toMatchObject({
+      snapshot: 'realtime/zeroia/state/zeroia_state.toml.20260310_120000',
+      layout: 'legacy',
+    });
+    expect(latest.invalid).toEqual([
+      {
+        snapshot: 'realtime/modules/zeroia/state/zeroia_state.toml.20260311_000000',
+        livePath: 'modules/zeroia/state/zeroia_state.toml',
+        reason: expect.stringMatching(/conflict markers/),
+      },
+    ]);
+    expect(latest.ambiguous).toEqual([
+      {
+        series: 'global_context.toml',
+        candidates: ['global_state/global_context.toml', 'state/global_context.toml'],
+        newest: 'realtime/global_context.toml.20260312_000000',
+      },
+    ]);
 
     // Limited to one module's files, and with a policy that has only global_state/, the old layout is unambiguous.
-    const zeroiaOnly = await findLatestSnapshots({ backupDir, patterns: DEFAULT_PATTERNS, include: (p) => p.startsWith('modules/zeroia/') });
+    const zeroiaOnly = await findLatestSnapshots({
+      backupDir,
+      patterns: DEFAULT_PATTERNS,
+      include: (p) => p.startsWith('modules/zeroia/'),
+    });
     expect([...zeroiaOnly.byPath.keys()]).toEqual(['modules/zeroia/state/zeroia_state.toml']);
     const globalOnly = await findLatestSnapshots({ backupDir, patterns: ['global_state/*.toml'] });
-    expect(globalOnly.byPath.get('global_state/global_context.toml')).toMatchObject({ layout: 'legacy', stamp: '20260312_000000' });
+    expect(globalOnly.byPath.get('global_state/global_context.toml')).toMatchObject({
+      layout: 'legacy',
+      stamp: '20260312_000000',
+    });
   });
 
   it('no realtime/ folder: nothing, no error', async () => {

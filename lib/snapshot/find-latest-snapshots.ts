@@ -58,7 +58,8 @@ export async function findLatestSnapshots(options: FindLatestSnapshotsOptions): 
   const candidates = new Map<string, { ref: SnapshotRef; layout: 'full' | 'legacy' }[]>();
   for (const [series, refs] of tree.series) {
     const owner = ownerOfSeries(series, patterns);
-    if (owner.kind === 'ambiguous') result.ambiguous.push({ series, candidates: owner.candidates, newest: refs.at(-1)!.rel });
+    if (owner.kind === 'ambiguous')
+      result.ambiguous.push({ series, candidates: owner.candidates, newest: refs.at(-1)!.rel });
     if (owner.kind !== 'live' || !include(owner.livePath)) continue;
     const list = candidates.get(owner.livePath) ?? candidates.set(owner.livePath, []).get(owner.livePath)!;
     for (const ref of refs) list.push({ ref, layout: owner.layout });
@@ -66,7 +67,9 @@ export async function findLatestSnapshots(options: FindLatestSnapshotsOptions): 
 
   // 2. Newest first (ours before a runbook one of the same second); the first that parses wins.
   for (const [livePath, list] of [...candidates].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    list.sort((a, b) => compareSnapshotNames(b.ref, a.ref) || (a.layout === b.layout ? 0 : a.layout === 'full' ? -1 : 1));
+    list.sort(
+      (a, b) => compareSnapshotNames(b.ref, a.ref) || (a.layout === b.layout ? 0 : a.layout === 'full' ? -1 : 1),
+    );
     for (const { ref, layout } of list) {
       const bytes = await readRegularFile(ref.file);
       if (bytes === null) continue;
@@ -75,7 +78,16 @@ export async function findLatestSnapshots(options: FindLatestSnapshotsOptions): 
         result.invalid.push({ snapshot: ref.rel, livePath, reason: check.reason });
         continue;
       }
-      result.byPath.set(livePath, { livePath, snapshot: ref.rel, file: ref.file, takenAt: ref.takenAt, stamp: ref.stamp, layout, sha256: sha256Buffer(bytes), bytes: bytes.length });
+      result.byPath.set(livePath, {
+        livePath,
+        snapshot: ref.rel,
+        file: ref.file,
+        takenAt: ref.takenAt,
+        stamp: ref.stamp,
+        layout,
+        sha256: sha256Buffer(bytes),
+        bytes: bytes.length,
+      });
       break;
     }
   }

@@ -56,7 +56,13 @@ export async function listSnapshotTree(backupDir: string): Promise<SnapshotTree>
       const info = await lstat(join(abs, entry.name)).catch(() => null);
       if (!info?.isFile()) continue;
       const key = relDir === '' ? name.base : `${relDir}/${name.base}`;
-      const ref: SnapshotRef = { ...name, series: key, rel: posix.join(REALTIME_DIR_NAME, rel), file: join(abs, entry.name), bytes: info.size };
+      const ref: SnapshotRef = {
+        ...name,
+        series: key,
+        rel: posix.join(REALTIME_DIR_NAME, rel),
+        file: join(abs, entry.name),
+        bytes: info.size,
+      };
       (series.get(key) ?? series.set(key, []).get(key)!).push(ref);
     }
   }

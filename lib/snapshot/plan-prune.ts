@@ -14,7 +14,10 @@ export interface PrunePlan {
  * file whose service stopped writing (the runbook's `find -mtime +7 -delete` removed it).
  * Series for which `isOurs` is false are not looked at.
  */
-export function planPrune(series: ReadonlyMap<string, readonly SnapshotRef[]>, options: { now: Date; keepMs: number; isOurs: (series: string) => boolean }): PrunePlan {
+export function planPrune(
+  series: ReadonlyMap<string, readonly SnapshotRef[]>,
+  options: { now: Date; keepMs: number; isOurs: (series: string) => boolean },
+): PrunePlan {
   const cutoff = options.now.getTime() - options.keepMs;
   const plan: PrunePlan = { remove: [], keptAsNewest: [] };
   for (const [key, refs] of series) {

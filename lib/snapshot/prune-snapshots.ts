@@ -32,11 +32,14 @@ export interface PruneResult {
 export async function pruneSnapshots(options: PruneOptions): Promise<PruneResult> {
   const now = options.now ?? (() => new Date());
   const tree = await listSnapshotTree(options.backupDir);
-  const isOurs = (series: string) => series.endsWith('.toml') || ownerOfSeries(series, options.patterns).kind !== 'foreign';
+  const isOurs = (series: string) =>
+    series.endsWith('.toml') || ownerOfSeries(series, options.patterns).kind !== 'foreign';
   const plan = planPrune(tree.series, { now: now(), keepMs: options.keepMs, isOurs });
   const isAlive = options.isAlive ?? processExists;
   const staleTemps = tree.temps
-    .filter((t) => t.pid !== process.pid && !isAlive(t.pid) && now().getTime() - t.mtimeMs > (options.staleTempMs ?? 600_000))
+    .filter(
+      (t) => t.pid !== process.pid && !isAlive(t.pid) && now().getTime() - t.mtimeMs > (options.staleTempMs ?? 600_000),
+    )
     .map((t) => t.file);
   if (!options.dryRun) {
     for (const file of [...plan.remove.map((r) => r.file), ...staleTemps]) {

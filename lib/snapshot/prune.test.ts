@@ -34,8 +34,15 @@ describe('planPrune (pure)', () => {
     });
     const { series } = await listSnapshotTree(backupDir);
     const plan = planPrune(series, { now: NOW, keepMs: 7 * DAY, isOurs: () => true });
-    expect(plan.remove.map((r) => r.rel).sort()).toEqual(['realtime/state/a.toml.20260301_000000', 'realtime/state/a.toml.20260308_115959', 'realtime/state/c.toml.20250101_000000']);
-    expect(plan.keptAsNewest.map((r) => r.rel).sort()).toEqual(['realtime/state/b.toml.20250101_000000', 'realtime/state/c.toml.20250101_000000_001']);
+    expect(plan.remove.map((r) => r.rel).sort()).toEqual([
+      'realtime/state/a.toml.20260301_000000',
+      'realtime/state/a.toml.20260308_115959',
+      'realtime/state/c.toml.20250101_000000',
+    ]);
+    expect(plan.keptAsNewest.map((r) => r.rel).sort()).toEqual([
+      'realtime/state/b.toml.20250101_000000',
+      'realtime/state/c.toml.20250101_000000_001',
+    ]);
     expect(planPrune(series, { now: NOW, keepMs: 7 * DAY, isOurs: () => false }).remove).toEqual([]);
   });
 });
@@ -58,15 +65,24 @@ describe('pruneSnapshots', () => {
       'daily/arkalia_20250101/arkalia_states_20250101.tar.gz': 'not under realtime/',
     });
     await symlink('/etc/hostname', join(backupDir, 'realtime/state/link.toml.20250101_000000'));
-    await symlink(join(backupDir, 'realtime/modules/zeroia/state/zeroia_state.toml.20260314_000000'), join(backupDir, 'realtime/state/z.toml.20250101_000000'));
+    await symlink(
+      join(backupDir, 'realtime/modules/zeroia/state/zeroia_state.toml.20260314_000000'),
+      join(backupDir, 'realtime/state/z.toml.20250101_000000'),
+    );
     // A recent mtime on an old snapshot does not save it (the runbook's find -mtime would have kept it).
     const fresh = new Date();
     await utimes(join(backupDir, 'realtime/modules/zeroia/state/zeroia_state.toml.20260301_000000'), fresh, fresh);
     const before = await listFiles(backupDir);
 
     const result = await pruneSnapshots({ backupDir, patterns, keepMs: 7 * DAY, now: () => NOW });
-    expect(result.removed.map((r) => r.rel).sort()).toEqual(['realtime/modules/zeroia/state/zeroia_state.toml.20260301_000000', 'realtime/zeroia/state/zeroia_state.toml.20260101_000000']);
-    expect(result.keptAsNewest.map((r) => r.rel).sort()).toEqual(['realtime/global_state/global_context.toml.20260101_000000', 'realtime/zeroia/state/zeroia_state.toml.20260102_000000']);
+    expect(result.removed.map((r) => r.rel).sort()).toEqual([
+      'realtime/modules/zeroia/state/zeroia_state.toml.20260301_000000',
+      'realtime/zeroia/state/zeroia_state.toml.20260101_000000',
+    ]);
+    expect(result.keptAsNewest.map((r) => r.rel).sort()).toEqual([
+      'realtime/global_state/global_context.toml.20260101_000000',
+      'realtime/zeroia/state/zeroia_state.toml.20260102_000000',
+    ]);
     expect(await listFiles(backupDir)).toEqual(before.filter((f) => !result.removed.some((r) => r.rel === f)));
 
     // Idempotent.
@@ -74,10 +90,16 @@ describe('pruneSnapshots', () => {
   });
 
   it('--dry-run plans the same but deletes nothing', async () => {
-    const backupDir = await tree({ 'realtime/state/a.toml.20260101_000000': '1', 'realtime/state/a.toml.20260314_000000': '2' });
+    const backupDir = await tree({
+      'realtime/state/a.toml.20260101_000000': '1',
+      'realtime/state/a.toml.20260314_000000': '2',
+    });
     const result = await pruneSnapshots({ backupDir, patterns, keepMs: 7 * DAY, now: () => NOW, dryRun: true });
     expect(result.removed.map((r) => r.rel)).toEqual(['realtime/state/a.toml.20260101_000000']);
-    expect(await listFiles(backupDir)).toEqual(['realtime/state/a.toml.20260101_000000', 'realtime/state/a.toml.20260314_000000']);
+    expect(await listFiles(backupDir)).toEqual([
+      'realtime/state/a.toml.20260101_000000',
+      'realtime/state/a.toml.20260314_000000',
+    ]);
   });
 
   it('removes temp files of dead runs once they are old, never a live run’s', async () => {
@@ -90,8 +112,17 @@ describe('pruneSnapshots', () => {
     await utimes(join(backupDir, 'realtime/state/.a.toml.tmp-999999-0123abcd'), old, old);
     await utimes(join(backupDir, `realtime/state/.c.toml.tmp-${process.pid}-0123abcd`), old, old);
     await utimes(join(backupDir, 'realtime/state/.b.toml.tmp-999998-0123abcd'), NOW, NOW);
-    const result = await pruneSnapshots({ backupDir, patterns, keepMs: 7 * DAY, now: () => NOW, isAlive: (pid) => pid === process.pid });
+    const result = await pruneSnapshots({
+      backupDir,
+      patterns,
+      keepMs: 7 * DAY,
+      now: () => NOW,
+      isAlive: (pid) => pid === process.pid,
+    });
     expect(result.staleTemps).toEqual([join(backupDir, 'realtime/state/.a.toml.tmp-999999-0123abcd')]);
-    expect(await listFiles(backupDir)).toEqual([`realtime/state/.b.toml.tmp-999998-0123abcd`, `realtime/state/.c.toml.tmp-${process.pid}-0123abcd`]);
+    expect(await listFiles(backupDir)).toEqual([
+      `realtime/state/.b.toml.tmp-999998-0123abcd`,
+      `realtime/state/.c.toml.tmp-${process.pid}-0123abcd`,
+    ]);
   });
 });

@@ -53,6 +53,7 @@ export function ownerOfSeries(series: string, patterns: StatePatterns): SeriesOw
   }
   const list = [...candidates].sort();
   if (list.length === 0) return { kind: 'foreign' };
-  if (list.length === 1 && !list[0]!.endsWith(' (unknown first folder)')) return { kind: 'live', livePath: list[0]!, layout: 'legacy' };
+  if (list.length === 1 && !list[0]!.endsWith(' (unknown first folder)'))
+    return { kind: 'live', livePath: list[0]!, layout: 'legacy' };
   return { kind: 'ambiguous', candidates: list };
 }

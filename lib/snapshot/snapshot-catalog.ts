@@ -53,7 +53,8 @@ export class SnapshotCatalog {
       }
       if (!info.isFile()) return { name, file, sha256: null };
       const cached = this.#hashes.get(file);
-      if (cached && cached.size === info.size && cached.mtimeMs === info.mtimeMs) return { name, file, sha256: cached.sha256 };
+      if (cached && cached.size === info.size && cached.mtimeMs === info.mtimeMs)
+        return { name, file, sha256: cached.sha256 };
       const bytes = await readFile(file).catch(() => null);
       if (!bytes) return { name, file, sha256: null };
       const sha256 = sha256Buffer(bytes);

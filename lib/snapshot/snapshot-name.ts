@@ -34,12 +34,19 @@ export function parseStamp(stamp: string): Date | null {
   const date = new Date(y, mo - 1, d, h, mi, s);
   // Reject what Date would roll over (Feb 30, 25:00). A local time skipped by a DST jump also
   // rolls over; we never write one (we format a real instant), so refusing it is safe.
-  const ok = date.getFullYear() === y && date.getMonth() === mo - 1 && date.getDate() === d && date.getHours() === h && date.getMinutes() === mi && date.getSeconds() === s;
+  const ok =
+    date.getFullYear() === y &&
+    date.getMonth() === mo - 1 &&
+    date.getDate() === d &&
+    date.getHours() === h &&
+    date.getMinutes() === mi &&
+    date.getSeconds() === s;
   return ok ? date : null;
 }
 
 export function snapshotFileName(base: string, stamp: string, seq = 0): string {
-  if (!Number.isInteger(seq) || seq < 0 || seq > MAX_SEQ) throw new RangeError(`snapshot sequence out of range: ${seq}`);
+  if (!Number.isInteger(seq) || seq < 0 || seq > MAX_SEQ)
+    throw new RangeError(`snapshot sequence out of range: ${seq}`);
   return seq === 0 ? `${base}.${stamp}` : `${base}.${stamp}_${pad(seq, 3)}`;
 }
 
@@ -57,6 +64,9 @@ export function parseSnapshotName(name: string): SnapshotName | null {
 }
 
 /** Order of taking: by stamp, then by sequence. */
-export function compareSnapshotNames(a: Pick<SnapshotName, 'stamp' | 'seq'>, b: Pick<SnapshotName, 'stamp' | 'seq'>): number {
+export function compareSnapshotNames(
+  a: Pick<SnapshotName, 'stamp' | 'seq'>,
+  b: Pick<SnapshotName, 'stamp' | 'seq'>,
+): number {
   return a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : a.seq - b.seq;
 }

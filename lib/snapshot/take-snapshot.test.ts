@@ -18,7 +18,8 @@ async function setup() {
   const backupDir = await tempDir('ark-snap-');
   const clock = manualClock();
   const catalog = new SnapshotCatalog(backupDir);
-  const snap = (path: string, extra: { catalog?: SnapshotCatalog; dryRun?: boolean } = {}) => takeSnapshot({ root, backupDir, path, catalog, now: clock.now, ...extra });
+  const snap = (path: string, extra: { catalog?: SnapshotCatalog; dryRun?: boolean } = {}) =>
+    takeSnapshot({ root, backupDir, path, catalog, now: clock.now, ...extra });
   return { root, backupDir, clock, catalog, snap };
 }
 
@@ -27,7 +28,11 @@ describe('takeSnapshot', () => {
     const { root, backupDir, clock, snap } = await setup();
     const first = await snap(ZEROIA);
     expect(first).toMatchObject({ status: 'written', snapshot: `realtime/${ZEROIA}.20260315_120000` });
-    expect((await readFile(join(backupDir, `realtime/${ZEROIA}.20260315_120000`))).equals(await readFile(join(root, ZEROIA)))).toBe(true);
+    expect(
+      (await readFile(join(backupDir, `realtime/${ZEROIA}.20260315_120000`))).equals(
+        await readFile(join(root, ZEROIA)),
+      ),
+    ).toBe(true);
 
     clock.tick(60_000);
     expect(await snap(ZEROIA)).toMatchObject({ status: 'unchanged', snapshot: `realtime/${ZEROIA}.20260315_120000` });
@@ -37,15 +42,24 @@ describe('takeSnapshot', () => {
     await writeFile(join(root, ZEROIA), '[decision]\nlast_decision = "changed"\n');
     const third = await snap(ZEROIA);
     expect(third).toMatchObject({ status: 'written', snapshot: `realtime/${ZEROIA}.20260315_120100` });
-    expect(await readFile(join(backupDir, `realtime/${ZEROIA}.20260315_120100`), 'utf8')).toBe('[decision]\nlast_decision = "changed"\n');
-    expect(await listFiles(join(backupDir, 'realtime'))).toEqual([`${ZEROIA}.20260315_120000`, `${ZEROIA}.20260315_120100`]);
+    expect(await readFile(join(backupDir, `realtime/${ZEROIA}.20260315_120100`), 'utf8')).toBe(
+      '[decision]\nlast_decision = "changed"\n',
+    );
+    expect(await listFiles(join(backupDir, 'realtime'))).toEqual([
+      `${ZEROIA}.20260315_120000`,
+      `${ZEROIA}.20260315_120100`,
+    ]);
   });
 
   it('never snapshots an invalid file, and says why', async () => {
     const { backupDir, snap } = await setup();
     for (const path of INVALID_STATES) {
       const outcome = await snap(path);
-      expect(outcome).toMatchObject({ status: 'invalid', path, reason: expect.stringMatching(/git merge-conflict markers/) });
+      expect(outcome).toMatchObject({
+        status: 'invalid',
+        path,
+        reason: expect.stringMatching(/git merge-conflict markers/),
+      });
     }
     expect(await listFiles(backupDir)).toEqual([]);
   });
@@ -78,14 +92,21 @@ describe('takeSnapshot', () => {
 
   it('--dry-run decides without writing anything, not even folders', async () => {
     const { backupDir, snap } = await setup();
-    expect(await snap(ZEROIA, { dryRun: true })).toMatchObject({ status: 'would-write', snapshot: `realtime/${ZEROIA}.20260315_120000` });
+    expect(await snap(ZEROIA, { dryRun: true })).toMatchObject({
+      status: 'would-write',
+      snapshot: `realtime/${ZEROIA}.20260315_120000`,
+    });
     expect(await listFiles(backupDir)).toEqual([]);
   });
 
   it('skips what is not a regular file without hanging (a FIFO named like a state file)', async () => {
     const { root, snap } = await setup();
     await run('mkfifo', [join(root, 'state', 'pipe.toml')]);
-    expect(await snap('state/pipe.toml')).toEqual({ status: 'skipped', path: 'state/pipe.toml', reason: 'not a regular file' });
+    expect(await snap('state/pipe.toml')).toEqual({
+      status: 'skipped',
+      path: 'state/pipe.toml',
+      reason: 'not a regular file',
+    });
   });
 
   it('under a writer renaming versions (valid and invalid) over the file, every snapshot is whole, valid and one of the valid versions', async () => {
@@ -93,7 +114,10 @@ describe('takeSnapshot', () => {
     const live = join(root, ZEROIA);
     // Big enough that reads and writes overlap; odd versions are invalid TOML.
     const filler = 'x'.repeat(32 * 1024);
-    const version = (i: number) => (i % 2 === 0 ? `sequence = ${i}\nblob = "${filler}"\n` : `<<<<<<< HEAD\nsequence = ${i}\n=======\nblob = "${filler}"\n>>>>>>> dev\n`);
+    const version = (i: number) =>
+      i % 2 === 0
+        ? `sequence = ${i}\nblob = "${filler}"\n`
+        : `<<<<<<< HEAD\nsequence = ${i}\n=======\nblob = "${filler}"\n>>>>>>> dev\n`;
     const valid = new Set<string>([await readFile(live, 'utf8')]);
     let writing = true;
     const writer = (async () => {
@@ -118,7 +142,10 @@ describe('takeSnapshot', () => {
     }
     const written = outcomes.filter((o) => o.status === 'written');
     expect(written.length, 'the race was exercised').toBeGreaterThanOrEqual(12);
-    expect(outcomes.some((o) => o.status === 'invalid'), 'some invalid version was read and refused').toBe(true);
+    expect(
+      outcomes.some((o) => o.status === 'invalid'),
+      'some invalid version was read and refused',
+    ).toBe(true);
     const files = await listFiles(join(backupDir, 'realtime'));
     expect(files.length).toBe(written.length);
     for (const file of files) {
@@ -138,10 +165,14 @@ describe('takeSnapshot', () => {
       const error = await takeSnapshot({ root, backupDir: fs.dir, path: big, catalog }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ArkError);
       expect(error).toMatchObject({ code: 'DISK_FULL', exitCode: 1, details: { path: big, errno: 'ENOSPC' } });
-      expect((error as Error).message).toMatch(/no space left in .* while writing the snapshot of state\/big_state\.toml \(ENOSPC\)\. Nothing was published for it and its temp file was removed/);
+      expect((error as Error).message).toMatch(
+        /no space left in .* while writing the snapshot of state\/big_state\.toml \(ENOSPC\)\. Nothing was published for it and its temp file was removed/,
+      );
       expect(await listFiles(fs.dir)).toEqual([]);
       // The space the temp file held is free again: a small state still fits.
-      expect(await takeSnapshot({ root, backupDir: fs.dir, path: ZEROIA, catalog })).toMatchObject({ status: 'written' });
+      expect(await takeSnapshot({ root, backupDir: fs.dir, path: ZEROIA, catalog })).toMatchObject({
+        status: 'written',
+      });
       expect((await listFiles(fs.dir)).map((f) => f.replace(/\.\d{8}_\d{6}$/, ''))).toEqual([`realtime/${ZEROIA}`]);
     } finally {
       await fs.unmount();
@@ -151,6 +182,8 @@ describe('takeSnapshot', () => {
   it('a state folder that cannot be read is a clear failure, not a crash', async () => {
     const { root, backupDir } = await setup();
     await mkdir(join(root, 'state', 'dir.toml'));
-    expect(await takeSnapshot({ root, backupDir, path: 'state/dir.toml', catalog: new SnapshotCatalog(backupDir) })).toMatchObject({ status: 'skipped', reason: 'not a regular file' });
+    expect(
+      await takeSnapshot({ root, backupDir, path: 'state/dir.toml', catalog: new SnapshotCatalog(backupDir) }),
+    ).toMatchObject({ status: 'skipped', reason: 'not a regular file' });
   });
 });

@@ -63,7 +63,8 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Snapsh
   const stamp = formatStamp(takenAt);
   const sameSecond = (await catalog.names(path)).filter((n) => n.stamp === stamp);
   let seq = sameSecond.length === 0 ? 0 : Math.max(...sameSecond.map((n) => n.seq)) + 1;
-  if (options.dryRun) return { status: 'would-write', path, snapshot: snapshotRelPath(path, stamp, seq), bytes: bytes.length, sha256 };
+  if (options.dryRun)
+    return { status: 'would-write', path, snapshot: snapshotRelPath(path, stamp, seq), bytes: bytes.length, sha256 };
 
   // 4. Temp file beside the final name, fsynced; then publish without ever replacing a name.
   const dir = snapshotDirFor(options.backupDir, path);
@@ -79,7 +80,13 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Snapsh
     await fsyncDir(dir);
   } catch (error) {
     await rm(tmp, { force: true }).catch(() => {});
-    throw writeFailed(path, options.backupDir, dir, error, published ? join(dir, snapshotFileName(base, stamp, seq)) : null);
+    throw writeFailed(
+      path,
+      options.backupDir,
+      dir,
+      error,
+      published ? join(dir, snapshotFileName(base, stamp, seq)) : null,
+    );
   }
   const file = join(dir, snapshotFileName(base, stamp, seq));
   await catalog.add(path, { base, stamp, seq, takenAt: parseStamp(stamp)! }, file, sha256);
@@ -96,7 +103,11 @@ async function readOnce(abs: string, path: string): Promise<{ bytes: Buffer; mod
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { skipped: 'gone before it could be read' };
     if (code === 'ELOOP') return { skipped: 'it is a link: not followed' };
-    throw new ArkError('SNAPSHOT_READ_FAILED', `cannot read state file ${path}: ${code ?? String(error)}. Fix its permissions; no snapshot of it was taken.`, { cause: error, details: { path } });
+    throw new ArkError(
+      'SNAPSHOT_READ_FAILED',
+      `cannot read state file ${path}: ${code ?? String(error)}. Fix its permissions; no snapshot of it was taken.`,
+      { cause: error, details: { path } },
+    );
   }
   try {
     const info = await handle.stat();
@@ -104,7 +115,11 @@ async function readOnce(abs: string, path: string): Promise<{ bytes: Buffer; mod
     return { bytes: await handle.readFile(), mode: (info.mode & 0o666) | 0o600 };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ArkError('SNAPSHOT_READ_FAILED', `cannot read state file ${path}: ${code ?? String(error)}; no snapshot of it was taken.`, { cause: error, details: { path } });
+    throw new ArkError(
+      'SNAPSHOT_READ_FAILED',
+      `cannot read state file ${path}: ${code ?? String(error)}; no snapshot of it was taken.`,
+      { cause: error, details: { path } },
+    );
   } finally {
     await handle.close();
   }
@@ -141,12 +156,21 @@ async function publishNoReplace(tmp: string, nameFor: (seq: number) => string, f
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') continue;
       if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
-      if (await lstat(target).then(() => true, () => false)) continue;
+      if (
+        await lstat(target).then(
+          () => true,
+          () => false,
+        )
+      )
+        continue;
       await rename(tmp, target);
       return seq;
     }
   }
-  throw new ArkError('SNAPSHOT_NAME_EXHAUSTED', `more than ${MAX_SEQ + 1} snapshots of one file in one second: ${nameFor(0)}`);
+  throw new ArkError(
+    'SNAPSHOT_NAME_EXHAUSTED',
+    `more than ${MAX_SEQ + 1} snapshots of one file in one second: ${nameFor(0)}`,
+  );
 }
 
 function writeFailed(path: string, backupDir: string, dir: string, error: unknown, published: string | null): ArkError {
@@ -154,14 +178,26 @@ function writeFailed(path: string, backupDir: string, dir: string, error: unknow
   if (error instanceof ArkError) return error;
   if (published !== null) {
     // The content was fsynced before the link: the snapshot is complete, only its folder entry may not be durable yet.
-    return new ArkError('SNAPSHOT_NOT_DURABLE', `wrote ${published} (complete and valid) but could not sync its folder: ${code ?? String(error)}. Check the backup disk.`, { cause: error, details: { path } });
+    return new ArkError(
+      'SNAPSHOT_NOT_DURABLE',
+      `wrote ${published} (complete and valid) but could not sync its folder: ${code ?? String(error)}. Check the backup disk.`,
+      { cause: error, details: { path } },
+    );
   }
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new ArkError('DISK_FULL', `no space left in ${backupDir} while writing the snapshot of ${path} (${code}). Nothing was published for it and its temp file was removed; free space there and run again.`, {
-      cause: error,
-      details: { path, errno: code },
-    });
+    return new ArkError(
+      'DISK_FULL',
+      `no space left in ${backupDir} while writing the snapshot of ${path} (${code}). Nothing was published for it and its temp file was removed; free space there and run again.`,
+      {
+        cause: error,
+        details: { path, errno: code },
+      },
+    );
   }
   const reason = error instanceof Error ? error.message : String(error);
-  return new ArkError('SNAPSHOT_WRITE_FAILED', `cannot write the snapshot of ${path} in ${dir}: ${reason}. Nothing was published for it.`, { cause: error, details: { path, ...(code ? { errno: code } : {}) } });
+  return new ArkError(
+    'SNAPSHOT_WRITE_FAILED',
+    `cannot write the snapshot of ${path} in ${dir}: ${reason}. Nothing was published for it.`,
+    { cause: error, details: { path, ...(code ? { errno: code } : {}) } },
+  );
 }

@@ -2,7 +2,6 @@
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
-
 /** A clock that stands still until moved: `at()` is now, `tick(ms)` moves it. */
 export function manualClock(start = new Date(2026, 2, 15, 12, 0, 0)) {
   let t = start.getTime();

@@ -42,7 +42,9 @@ describe('watchStateFiles', { timeout: 15_000 }, () => {
       await until('the initial pass', () => settled.length === 8);
       expect([...settled].sort()).toEqual([...VALID_STATES, ...INVALID_STATES].sort());
       // Every folder on the way to a state file: each module folder may grow a state/ folder.
-      const modules = ['assistantia', 'cognitive_reactor', 'reflexia', 'sandozia', 'taskia', 'zeroia'].map((m) => `modules/${m}`);
+      const modules = ['assistantia', 'cognitive_reactor', 'reflexia', 'sandozia', 'taskia', 'zeroia'].map(
+        (m) => `modules/${m}`,
+      );
       const stateDirs = ['modules/cognitive_reactor/state', 'modules/reflexia/state', 'modules/zeroia/state'];
       expect(watcher.dirs()).toEqual(['', 'global_state', 'modules', ...modules, ...stateDirs, 'state'].sort());
       settled.length = 0;
@@ -126,7 +128,9 @@ describe('watchStateFiles', { timeout: 15_000 }, () => {
     const released = Date.now();
     release();
     await stopping;
-    expect(Date.now() - released, 'the pending change was handed over at once, not after its debounce').toBeLessThan(1500);
+    expect(Date.now() - released, 'the pending change was handed over at once, not after its debounce').toBeLessThan(
+      1500,
+    );
     expect(calls.at(-1)).toBe('global_state/global_context.toml');
     expect(calls.filter((c) => c === 'global_state/global_context.toml')).toHaveLength(2);
 

@@ -5,10 +5,16 @@ import { KeyedDebouncer, realTimers, type Timers } from './debouncer.ts';
 import { describeSkippedLink, scanStatePatterns, type StatePatterns, type WatchedDirRole } from './state-patterns.ts';
 
 /** fs.watch, narrowed to what the watcher needs (tests pass one that never fires). */
-export type WatchDir = (dir: string, onEvent: (filename: string | null) => void, onError: (error: Error) => void) => { close(): void };
+export type WatchDir = (
+  dir: string,
+  onEvent: (filename: string | null) => void,
+  onError: (error: Error) => void,
+) => { close(): void };
 
 export const fsWatchDir: WatchDir = (dir, onEvent, onError) => {
-  const watcher = fsWatch(dir, { persistent: true }, (_type, filename) => onEvent(filename === null ? null : String(filename)));
+  const watcher = fsWatch(dir, { persistent: true }, (_type, filename) =>
+    onEvent(filename === null ? null : String(filename)),
+  );
   watcher.on('error', onError);
   return watcher;
 };
@@ -94,7 +100,13 @@ export async function watchStateFiles(options: WatchStateFilesOptions): Promise<
       }
     }
   }
-  const debouncer = new KeyedDebouncer<string>({ waitMs: options.debounceMs, maxWaitMs: options.maxWaitMs, fire: enqueue, timers, ...(options.now ? { now: options.now } : {}) });
+  const debouncer = new KeyedDebouncer<string>({
+    waitMs: options.debounceMs,
+    maxWaitMs: options.maxWaitMs,
+    fire: enqueue,
+    timers,
+    ...(options.now ? { now: options.now } : {}),
+  });
 
   // --- scanning: folders to watch, files whose signature changed
   let scanning: Promise<void> | null = null;
@@ -108,7 +120,8 @@ export async function watchStateFiles(options: WatchStateFilesOptions): Promise<
     const run = rescan(initial);
     scanning = run
       .catch((error: unknown) => {
-        if (!initial) warn('RESCAN_FAILED', `re-scan of ${options.root} failed: ${(error as Error)?.message ?? String(error)}`);
+        if (!initial)
+          warn('RESCAN_FAILED', `re-scan of ${options.root} failed: ${(error as Error)?.message ?? String(error)}`);
       })
       .finally(() => {
         scanning = null;
@@ -174,18 +187,25 @@ export async function watchStateFiles(options: WatchStateFilesOptions): Promise<
       const info = await stat(abs).catch(() => null);
       if (!info?.isDirectory() || stopped) continue;
       try {
-        const handle = watchDir(abs, (filename) => onEvent(dir, filename), () => {
-          watches.get(dir)?.close();
-          watches.delete(dir);
-          scheduleScanSoon();
-        });
+        const handle = watchDir(
+          abs,
+          (filename) => onEvent(dir, filename),
+          () => {
+            watches.get(dir)?.close();
+            watches.delete(dir);
+            scheduleScanSoon();
+          },
+        );
         watches.set(dir, { close: () => handle.close(), ino: info.ino });
         added += 1;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'ENOSPC' || code === 'EMFILE') {
           watchUnavailable = true;
-          warn('WATCH_LIMIT', `cannot watch more folders (${code}: raise fs.inotify.max_user_watches); changes are found by the re-scan every ${options.rescanMs} ms instead`);
+          warn(
+            'WATCH_LIMIT',
+            `cannot watch more folders (${code}: raise fs.inotify.max_user_watches); changes are found by the re-scan every ${options.rescanMs} ms instead`,
+          );
           return added;
         }
         if (code !== 'ENOENT') warn('WATCH_FAILED', `cannot watch ${abs}: ${code ?? String(error)}`);

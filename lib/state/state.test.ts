@@ -9,7 +9,9 @@ const fixtures = SAMPLE_ROOT;
 
 describe('validateToml', () => {
   it('accepts the valid fixture states and rejects the two real conflict-marker files', async () => {
-    expect(validateToml(await readFile(join(fixtures, 'modules/zeroia/state/zeroia_state.toml')))).toEqual({ ok: true });
+    expect(validateToml(await readFile(join(fixtures, 'modules/zeroia/state/zeroia_state.toml')))).toEqual({
+      ok: true,
+    });
     for (const bad of ['state/global_context.toml', 'state/reflexia_state.toml']) {
       const check = validateToml(await readFile(join(fixtures, bad)));
       expect(check.ok, bad).toBe(false);
@@ -21,7 +23,10 @@ describe('validateToml', () => {
   });
 
   it('rejects invalid UTF-8, truncation and garbage, and accepts an empty file', () => {
-    expect(validateToml(Buffer.from([0x61, 0x20, 0x3d, 0x20, 0x22, 0xff, 0xfe, 0x22]))).toEqual({ ok: false, reason: 'not valid UTF-8' });
+    expect(validateToml(Buffer.from([0x61, 0x20, 0x3d, 0x20, 0x22, 0xff, 0xfe, 0x22]))).toEqual({
+      ok: false,
+      reason: 'not valid UTF-8',
+    });
     expect(validateToml('[decision]\nlast_decision = "red').ok).toBe(false);
     expect(validateToml('invalid toml content {[}').ok).toBe(false);
     expect(validateToml('').ok).toBe(true); // an empty document is valid TOML; emptiness is a separate check
@@ -45,7 +50,12 @@ describe('parseToml', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(TomlSyntaxError);
-    expect(error).toMatchObject({ line: 2, column: 5, reason: 'invalid value', message: 'line 2, column 5: invalid value' });
+    expect(error).toMatchObject({
+      line: 2,
+      column: 5,
+      reason: 'invalid value',
+      message: 'line 2, column 5: invalid value',
+    });
   });
 });
 

@@ -7,14 +7,18 @@ import { syncFiles } from './index.ts';
 describe('syncFiles', () => {
   it('one syncfs of the folder where `sync -f` works; else an fdatasync of each file, which names one that is gone', async () => {
     const dir = await tempDir('ark-sync-');
-    const files = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
-      const file = join(dir, `f${i}.toml`);
-      await writeFile(file, `n = ${i}\n`);
-      return file;
-    }));
+    const files = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const file = join(dir, `f${i}.toml`);
+        await writeFile(file, `n = ${i}\n`);
+        return file;
+      }),
+    );
     expect(await syncFiles(dir, files)).toBe('syncfs');
     expect(await syncFiles(dir, files, { syncfs: false })).toBe('fdatasync');
-    await expect(syncFiles(dir, [...files, join(dir, 'gone.toml')], { syncfs: false })).rejects.toThrow(/ENOENT.*gone\.toml/);
+    await expect(syncFiles(dir, [...files, join(dir, 'gone.toml')], { syncfs: false })).rejects.toThrow(
+      /ENOENT.*gone\.toml/,
+    );
   });
 
   it('falls back to fdatasync where there is no `sync` program', async () => {

@@ -12,7 +12,11 @@ export type SyncMethod = 'syncfs' | 'fdatasync';
  * ~1.4 s for an fdatasync of each. Where `sync -f` is missing or fails, each file is
  * fdatasync'ed, eight at a time. Returns the method used.
  */
-export async function syncFiles(dir: string, files: readonly string[], options: { syncfs?: boolean } = {}): Promise<SyncMethod> {
+export async function syncFiles(
+  dir: string,
+  files: readonly string[],
+  options: { syncfs?: boolean } = {},
+): Promise<SyncMethod> {
   if (files.length === 0) return 'fdatasync';
   if ((options.syncfs ?? true) && (await syncFileSystem(dir))) return 'syncfs';
   let next = 0;
@@ -31,5 +35,7 @@ export async function syncFiles(dir: string, files: readonly string[], options: 
 }
 
 function syncFileSystem(dir: string): Promise<boolean> {
-  return new Promise((resolve) => execFile('sync', ['-f', dir], { timeout: 10 * 60_000 }, (error) => resolve(error === null)));
+  return new Promise((resolve) =>
+    execFile('sync', ['-f', dir], { timeout: 10 * 60_000 }, (error) => resolve(error === null)),
+  );
 }

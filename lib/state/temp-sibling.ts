@@ -11,7 +11,10 @@ import { basename, dirname, join } from 'node:path';
 export function tempSibling(target: string, options: { endsWithTmp?: boolean; pid?: number } = {}): string {
   const pid = options.pid ?? process.pid;
   const tag = randomBytes(4).toString('hex');
-  return join(dirname(target), options.endsWithTmp ? `.${basename(target)}.${pid}-${tag}.tmp` : `.${basename(target)}.tmp-${pid}-${tag}`);
+  return join(
+    dirname(target),
+    options.endsWithTmp ? `.${basename(target)}.${pid}-${tag}.tmp` : `.${basename(target)}.tmp-${pid}-${tag}`,
+  );
 }
 
 /** `.<name>.tmp-<pid>-<8 hex>`: target name and pid in groups 1 and 2. */

@@ -3,7 +3,10 @@ import { validateToml } from './index.ts';
 import { TomlCheckPool } from './toml-check-pool.ts';
 
 const files: [string, Buffer][] = [
-  ...Array.from({ length: 300 }, (_, i) => [`state/ok_${i}.toml`, Buffer.from(`[decision]\nscore = ${i}\nnote = "fine"\n`)] as [string, Buffer]),
+  ...Array.from(
+    { length: 300 },
+    (_, i) => [`state/ok_${i}.toml`, Buffer.from(`[decision]\nscore = ${i}\nnote = "fine"\n`)] as [string, Buffer],
+  ),
   ['state/conflict.toml', Buffer.from('a = 1\n<<<<<<< HEAD\nb = 2\n=======\nb = 3\n>>>>>>> dev\n')],
   ['state/latin1.toml', Buffer.from([0x61, 0x20, 0x3d, 0x20, 0x22, 0xe9, 0x22, 0x0a])],
   ['state/syntax.toml', Buffer.from('[unclosed\n')],
@@ -26,7 +29,9 @@ describe('TomlCheckPool', () => {
       return check.ok ? [] : [{ path, reason: check.reason }];
     });
     expect(expected.map((e) => e.path)).toEqual(['state/conflict.toml', 'state/latin1.toml', 'state/syntax.toml']);
-    const withHuge = [...expected, { path: 'state/huge.toml', reason: 'too large' }].sort((a, b) => a.path.localeCompare(b.path));
+    const withHuge = [...expected, { path: 'state/huge.toml', reason: 'too large' }].sort((a, b) =>
+      a.path.localeCompare(b.path),
+    );
     expect(await invalidOf(true)).toEqual(withHuge);
     expect(await invalidOf(false)).toEqual(withHuge);
   });

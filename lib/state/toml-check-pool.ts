@@ -125,7 +125,11 @@ function startWorker(): Worker | null {
     // MB of it a MB of the backup's peak RSS at worst, but not too small: with 8 MB of old
     // space the worker ran ~160 full collections on 17k files (~1.5 s of CPU; the backup
     // 2-3 s slower); 16 MB runs none, and 32 MB (+16 MB young) cost ~20 MiB more peak RSS.
-    return new Worker(WORKER_SOURCE, { eval: true, workerData: { toml }, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 8 } });
+    return new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { toml },
+      resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 8 },
+    });
   } catch {
     return null;
   }

@@ -27,7 +27,12 @@ export function parseToml(text: string): Record<string, unknown> {
   } catch (error) {
     const e = error as Error & { line?: number; column?: number };
     const reason = firstLine(e.message).replace(/^Invalid TOML document: /, '');
-    throw new TomlSyntaxError(reason, typeof e.line === 'number' ? e.line : undefined, typeof e.column === 'number' ? e.column : undefined, { cause: error });
+    throw new TomlSyntaxError(
+      reason,
+      typeof e.line === 'number' ? e.line : undefined,
+      typeof e.column === 'number' ? e.column : undefined,
+      { cause: error },
+    );
   }
 }
 
@@ -52,7 +57,12 @@ export function validateToml(content: Buffer | string): TomlCheck {
     const marker = /^(<{7}|={7}|>{7})( |$)/m.exec(text);
     if (marker) {
       const markerLine = text.slice(0, marker.index).split('\n').length;
-      return { ok: false, reason: `git merge-conflict markers (line ${markerLine}: ${JSON.stringify(firstLine(text.slice(marker.index)))})`, line: markerLine, column: 1 };
+      return {
+        ok: false,
+        reason: `git merge-conflict markers (line ${markerLine}: ${JSON.stringify(firstLine(text.slice(marker.index)))})`,
+        line: markerLine,
+        column: 1,
+      };
     }
     const e = error as TomlSyntaxError;
     return { ok: false, reason: e.message, line: e.line, column: e.column };

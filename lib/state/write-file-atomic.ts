@@ -7,7 +7,11 @@ import { tempSibling } from './temp-sibling.ts';
  * new one, never a torn one: write a temp file in the same directory, fsync it, rename it
  * over, fsync the directory. Idempotent: writing the same data twice leaves the same file.
  */
-export async function writeFileAtomic(path: string, data: Buffer | string, options: { mode?: number } = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: Buffer | string,
+  options: { mode?: number } = {},
+): Promise<void> {
   const tmp = tempSibling(path);
   const handle = await open(tmp, 'wx', options.mode ?? 0o644);
   try {

@@ -25,7 +25,11 @@ interface Segment {
  */
 export function expandNoFollow(root: string, pattern: string, options: { dot?: boolean } = {}): Expansion {
   const wantDir = pattern.endsWith('/');
-  const segments = pattern.replace(/\/+$/, '').split('/').filter((s) => s !== '' && s !== '.').map((s) => compile(s, options.dot ?? false));
+  const segments = pattern
+    .replace(/\/+$/, '')
+    .split('/')
+    .filter((s) => s !== '' && s !== '.')
+    .map((s) => compile(s, options.dot ?? false));
   const matches = new Set<string>();
   const links = new Map<string, LinkFound>();
 

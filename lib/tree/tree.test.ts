@@ -9,8 +9,17 @@ async function tree(): Promise<{ root: string; outside: string }> {
   const base = await tempDir('ark-tree-');
   const root = join(base, 'root');
   const outside = join(base, 'outside');
-  for (const dir of ['modules/zeroia/state', 'modules/reflexia/state', 'state/sandozia', 'config', outside]) await mkdir(dir.startsWith('/') ? dir : join(root, dir), { recursive: true });
-  for (const file of ['modules/zeroia/state/a.toml', 'modules/reflexia/state/r.toml', 'state/s.toml', 'state/sandozia/m.json', 'config/c.toml', '.env']) await writeFile(join(root, file), `${file}\n`);
+  for (const dir of ['modules/zeroia/state', 'modules/reflexia/state', 'state/sandozia', 'config', outside])
+    await mkdir(dir.startsWith('/') ? dir : join(root, dir), { recursive: true });
+  for (const file of [
+    'modules/zeroia/state/a.toml',
+    'modules/reflexia/state/r.toml',
+    'state/s.toml',
+    'state/sandozia/m.json',
+    'config/c.toml',
+    '.env',
+  ])
+    await writeFile(join(root, file), `${file}\n`);
   await writeFile(join(outside, 'secret.toml'), 'secret = 1\n');
   return { root, outside };
 }
@@ -35,9 +44,23 @@ describe('linkAbove / linkAt / TreeGuard: a link in any component, never followe
   });
 
   it('LinkInTreeError: exit 3, names every link and its target, says nothing changed and what to do', () => {
-    const error = new LinkInTreeError('/srv/ark', [{ path: 'modules/zeroia/state', target: '/tmp/x' }, { path: 'config', target: '/etc' }]);
-    expect(error).toMatchObject({ code: 'LINK_IN_TREE', exitCode: 3, details: { links: [{ path: 'modules/zeroia/state', target: '/tmp/x' }, { path: 'config', target: '/etc' }] } });
-    expect(error.message).toContain('2 links stand where the backup has a folder: modules/zeroia/state -> /tmp/x, config -> /etc');
+    const error = new LinkInTreeError('/srv/ark', [
+      { path: 'modules/zeroia/state', target: '/tmp/x' },
+      { path: 'config', target: '/etc' },
+    ]);
+    expect(error).toMatchObject({
+      code: 'LINK_IN_TREE',
+      exitCode: 3,
+      details: {
+        links: [
+          { path: 'modules/zeroia/state', target: '/tmp/x' },
+          { path: 'config', target: '/etc' },
+        ],
+      },
+    });
+    expect(error.message).toContain(
+      '2 links stand where the backup has a folder: modules/zeroia/state -> /tmp/x, config -> /etc',
+    );
     expect(error.message).toContain('nothing was changed');
     expect(error.message).toContain('mv /srv/ark/modules/zeroia/state /srv/ark/modules/zeroia/state.link');
   });
@@ -61,7 +84,10 @@ describe('walkNoFollow', () => {
 describe('expandNoFollow: data set patterns matched with lstat only', () => {
   it('matches folders, files, wildcards and ** as a shell would, and reports each link instead of following it', async () => {
     const { root, outside } = await tree();
-    expect(expandNoFollow(root, 'modules/*/state/')).toEqual({ matches: ['modules/reflexia/state/', 'modules/zeroia/state/'], links: [] });
+    expect(expandNoFollow(root, 'modules/*/state/')).toEqual({
+      matches: ['modules/reflexia/state/', 'modules/zeroia/state/'],
+      links: [],
+    });
     expect(expandNoFollow(root, 'state/')).toEqual({ matches: ['state/'], links: [] });
     expect(expandNoFollow(root, '.env').matches).toEqual(['.env']);
     expect(expandNoFollow(root, 'config/**/*.toml').matches).toEqual(['config/c.toml']);
@@ -73,9 +99,15 @@ describe('expandNoFollow: data set patterns matched with lstat only', () => {
     await symlink(join(outside, 'secret.toml'), join(root, 'state/planted.toml'));
     expect(expandNoFollow(root, 'modules/*/state/')).toEqual({
       matches: ['modules/reflexia/state/', 'modules/zeroia/state/'],
-      links: [{ path: 'modules/cognitive/state', target: outside }, { path: 'modules/taskia', target: outside }],
+      links: [
+        { path: 'modules/cognitive/state', target: outside },
+        { path: 'modules/taskia', target: outside },
+      ],
     });
-    expect(expandNoFollow(root, 'state/*.toml')).toEqual({ matches: ['state/s.toml'], links: [{ path: 'state/planted.toml', target: join(outside, 'secret.toml') }] });
+    expect(expandNoFollow(root, 'state/*.toml')).toEqual({
+      matches: ['state/s.toml'],
+      links: [{ path: 'state/planted.toml', target: join(outside, 'secret.toml') }],
+    });
   });
 
   it('wildcards skip dot names unless dot is set; a leading dot in the pattern matches them', async () => {

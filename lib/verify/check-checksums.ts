@@ -13,7 +13,12 @@ export interface ChecksumFailure {
 /** Daily: every checksum of every daily backup; every archive that fails is named (integrity, exit 3). */
 export async function checkChecksums(options: ChecklistOptions): Promise<Outcome> {
   const all = await dailyBackups(options);
-  if (all.length === 0) return { status: 'failed', detail: `no daily backup in ${dailyDir(options.backupDir)} to verify`, data: { verified: 0, failed: [] } };
+  if (all.length === 0)
+    return {
+      status: 'failed',
+      detail: `no daily backup in ${dailyDir(options.backupDir)} to verify`,
+      data: { verified: 0, failed: [] },
+    };
   const failed: ChecksumFailure[] = [];
   let verified = 0;
   for (const backup of all) {
@@ -23,7 +28,12 @@ export async function checkChecksums(options: ChecklistOptions): Promise<Outcome
       if (results.length === 0) failed.push({ backup: backup.name, archive: sums, problem: 'lists no file' });
       for (const r of results) {
         if (r.ok) verified += 1;
-        else failed.push({ backup: backup.name, archive: r.name, problem: r.problem === 'missing' ? 'missing' : `sha256 mismatch (expected ${r.expected}, got ${r.actual})` });
+        else
+          failed.push({
+            backup: backup.name,
+            archive: r.name,
+            problem: r.problem === 'missing' ? 'missing' : `sha256 mismatch (expected ${r.expected}, got ${r.actual})`,
+          });
       }
     } catch (error) {
       if (!isArkError(error) && !(error as NodeJS.ErrnoException).code) throw error;
@@ -31,6 +41,11 @@ export async function checkChecksums(options: ChecklistOptions): Promise<Outcome
     }
   }
   const data = { backups: all.length, verified, failed };
-  if (failed.length > 0) return { status: 'integrity', detail: `${failed.length} archive(s) fail their checksum: ${failed.map((f) => `${f.backup}/${f.archive} (${f.problem})`).join('; ')}`, data };
+  if (failed.length > 0)
+    return {
+      status: 'integrity',
+      detail: `${failed.length} archive(s) fail their checksum: ${failed.map((f) => `${f.backup}/${f.archive} (${f.problem})`).join('; ')}`,
+      data,
+    };
   return { status: 'ok', detail: `${verified} archive(s) in ${all.length} backup(s) verify`, data };
 }

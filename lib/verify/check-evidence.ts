@@ -16,11 +16,19 @@ export async function checkEvidence(options: ChecklistOptions): Promise<Outcome>
   const newest = runs[0];
   if (!newest) return { status: 'failed', detail: `no evidence in ${dir}: ${hint}` };
   const json = await readFile(join(newest.dir, 'evidence.json'));
-  const [signature, publicKey] = await Promise.all([readFile(join(newest.dir, 'evidence.json.asc'), 'utf8'), readFile(join(newest.dir, 'signer.pub.asc'), 'utf8')]).catch((error: NodeJS.ErrnoException) => {
+  const [signature, publicKey] = await Promise.all([
+    readFile(join(newest.dir, 'evidence.json.asc'), 'utf8'),
+    readFile(join(newest.dir, 'signer.pub.asc'), 'utf8'),
+  ]).catch((error: NodeJS.ErrnoException) => {
     throw new Error(`${newest.dir}: signature or signer key cannot be read (${error.code ?? error}); ${hint}`);
   });
   const verified = await verifyDetached(json, signature, publicKey);
-  if (!verified.ok) return { status: 'failed', detail: `${join(newest.dir, 'evidence.json')}: signature does NOT verify (${verified.reason}): the evidence was changed after signing; ${hint}`, data: { dir: newest.dir } };
+  if (!verified.ok)
+    return {
+      status: 'failed',
+      detail: `${join(newest.dir, 'evidence.json')}: signature does NOT verify (${verified.reason}): the evidence was changed after signing; ${hint}`,
+      data: { dir: newest.dir },
+    };
   let generated = newest.mtime;
   try {
     const at = Date.parse((JSON.parse(json.toString('utf8')) as { generated_at?: string }).generated_at ?? '');
@@ -30,6 +38,15 @@ export async function checkEvidence(options: ChecklistOptions): Promise<Outcome>
   }
   const age = Math.floor((nowOf(options).getTime() - generated) / 86_400_000);
   const data = { dir: newest.dir, signer: verified.fingerprint, age_days: age };
-  if (age >= EVIDENCE_MAX_DAYS) return { status: 'failed', detail: `newest evidence ${newest.dir} is ${age} days old (signature valid; must be younger than ${EVIDENCE_MAX_DAYS}): ${hint}`, data };
-  return { status: 'ok', detail: `${newest.dir}: signature valid (${verified.fingerprint}), ${age} day(s) old; full drill: ${DRILL_COMMAND}`, data };
+  if (age >= EVIDENCE_MAX_DAYS)
+    return {
+      status: 'failed',
+      detail: `newest evidence ${newest.dir} is ${age} days old (signature valid; must be younger than ${EVIDENCE_MAX_DAYS}): ${hint}`,
+      data,
+    };
+  return {
+    status: 'ok',
+    detail: `${newest.dir}: signature valid (${verified.fingerprint}), ${age} day(s) old; full drill: ${DRILL_COMMAND}`,
+    data,
+  };
 }

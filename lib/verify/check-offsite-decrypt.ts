@@ -16,16 +16,34 @@ export async function checkOffsiteDecrypt(options: ChecklistOptions): Promise<Ou
   if (!options.offsite || !options.key) return { status: 'skipped', detail: 'skipped: needs --offsite and --key' };
   const remote = await openOffsite(options);
   const index = await readOffsiteIndex(remote, { sink: options.sink });
-  const candidates = index.listing.filter((e) => isEncryptedName(e.name) && index.sums.has(e.name) && index.manifest[e.name]).sort((a, b) => gpgDate(b.name).localeCompare(gpgDate(a.name)) || a.name.localeCompare(b.name));
+  const candidates = index.listing
+    .filter((e) => isEncryptedName(e.name) && index.sums.has(e.name) && index.manifest[e.name])
+    .sort((a, b) => gpgDate(b.name).localeCompare(gpgDate(a.name)) || a.name.localeCompare(b.name));
   const sample = candidates[0];
-  if (!sample) return { status: 'failed', detail: `${remote.target} holds no *.gpg that SHA256SUMS and encrypted_manifest.json both describe` };
+  if (!sample)
+    return {
+      status: 'failed',
+      detail: `${remote.target} holds no *.gpg that SHA256SUMS and encrypted_manifest.json both describe`,
+    };
   const record = index.manifest[sample.name]!;
   const keys = await readPrivateKeys(options.key, { passphrases: options.passphrases ?? [], purpose: 'decrypt' });
   const work = await mkdtemp(join(tmpdir(), 'ark-verify-'));
   try {
-    const fetched = await fetchToFile(remote, sample.name, join(work, sample.name), { sha256: index.sums.get(sample.name)!, size: sample.size });
-    const decrypted = await decryptFile({ source: fetched.path, target: join(work, 'plain'), keys, expectedSha256: record.source_sha256 });
-    return { status: 'ok', detail: `${sample.name}: downloaded (${fetched.size} bytes, matches SHA256SUMS), decrypted to ${decrypted.bytes} bytes matching encrypted_manifest.json sha256 ${decrypted.sha256.slice(0, 16)}…`, data: { file: sample.name, sha256: decrypted.sha256, bytes: decrypted.bytes } };
+    const fetched = await fetchToFile(remote, sample.name, join(work, sample.name), {
+      sha256: index.sums.get(sample.name)!,
+      size: sample.size,
+    });
+    const decrypted = await decryptFile({
+      source: fetched.path,
+      target: join(work, 'plain'),
+      keys,
+      expectedSha256: record.source_sha256,
+    });
+    return {
+      status: 'ok',
+      detail: `${sample.name}: downloaded (${fetched.size} bytes, matches SHA256SUMS), decrypted to ${decrypted.bytes} bytes matching encrypted_manifest.json sha256 ${decrypted.sha256.slice(0, 16)}…`,
+      data: { file: sample.name, sha256: decrypted.sha256, bytes: decrypted.bytes },
+    };
   } finally {
     await rm(work, { recursive: true, force: true });
   }

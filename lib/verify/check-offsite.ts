@@ -13,6 +13,11 @@ export async function checkOffsite(options: ChecklistOptions): Promise<Outcome> 
   const remote = await openOffsite(options);
   const listing = await remote.list();
   const data = { target: remote.target, files: listing.length };
-  if (!listing.some((e) => e.name === SUMS_FILE)) return { status: 'failed', detail: `${remote.target} is reachable (${listing.length} file(s)) but has no ${SUMS_FILE}: nothing there is vouched for`, data };
+  if (!listing.some((e) => e.name === SUMS_FILE))
+    return {
+      status: 'failed',
+      detail: `${remote.target} is reachable (${listing.length} file(s)) but has no ${SUMS_FILE}: nothing there is vouched for`,
+      data,
+    };
   return { status: 'ok', detail: `${remote.target} reachable: ${listing.length} file(s), ${SUMS_FILE} present`, data };
 }

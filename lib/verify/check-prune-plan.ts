@@ -13,7 +13,13 @@ export interface PrunePlanReport {
 export async function checkPrunePlan(prunePlan: () => Promise<PrunePlanReport>): Promise<Outcome> {
   const report = await prunePlan();
   const data = { would_delete: report.deleted, corrupt: report.corrupt, newest_verified: report.newestVerified };
-  const would = report.deleted.length > 0 ? `would delete ${report.deleted.map(backupDirName).join(', ')}` : 'would delete nothing';
-  if (report.corrupt.length > 0) return { status: 'integrity', detail: `[dry run] ${would}; backups that do NOT verify: ${report.corrupt.map((c) => `${backupDirName(c.date)} (${c.problem})`).join('; ')}`, data };
+  const would =
+    report.deleted.length > 0 ? `would delete ${report.deleted.map(backupDirName).join(', ')}` : 'would delete nothing';
+  if (report.corrupt.length > 0)
+    return {
+      status: 'integrity',
+      detail: `[dry run] ${would}; backups that do NOT verify: ${report.corrupt.map((c) => `${backupDirName(c.date)} (${c.problem})`).join('; ')}`,
+      data,
+    };
   return { status: 'ok', detail: `[dry run] ${would}, keep ${report.backups.length - report.deleted.length}`, data };
 }

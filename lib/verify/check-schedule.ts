@@ -11,6 +11,11 @@ export async function checkSchedule(options: ChecklistOptions): Promise<Outcome>
   const limitDays = Math.ceil(parseDuration(options.policy.schedule.full) / 86_400_000) + 1;
   const age = ageInDays(newest.date, localDateStamp(nowOf(options)));
   const data = { newest: newest.date, age_days: age, limit_days: limitDays };
-  if (age > limitDays) return { status: 'failed', detail: `newest backup ${newest.name} is ${age} days old (schedule ${options.policy.schedule.full} + 1 day allows ${limitDays}): backups did not run on schedule`, data };
+  if (age > limitDays)
+    return {
+      status: 'failed',
+      detail: `newest backup ${newest.name} is ${age} days old (schedule ${options.policy.schedule.full} + 1 day allows ${limitDays}): backups did not run on schedule`,
+      data,
+    };
   return { status: 'ok', detail: `newest backup ${newest.name} is ${age} day(s) old (limit ${limitDays})`, data };
 }

@@ -11,7 +11,9 @@ export interface TestRestoreReport {
 export async function checkTestRestore(testRestore: () => Promise<TestRestoreReport>): Promise<Outcome> {
   const report = await testRestore();
   const d = report.diff;
-  const counts = d ? { added: d.added.length, removed: d.removed.length, changed: d.changed.length, unchanged: d.unchanged } : null;
+  const counts = d
+    ? { added: d.added.length, removed: d.removed.length, changed: d.changed.length, unchanged: d.unchanged }
+    : null;
   return {
     status: 'ok',
     detail: `backup ${report.backup?.date ?? '?'} restored into a temporary sandbox (services untouched); diff vs live tree: ${counts ? `${counts.added} added, ${counts.removed} removed, ${counts.changed} changed, ${counts.unchanged} unchanged` : 'none'}`,

@@ -5,7 +5,20 @@
 // offsite without SHA256SUMS, a test restore or prune plan that fails, too little free space,
 // a key due for rotation, an offsite copy that does not decrypt to its recorded sha256,
 // missing, stale or tampered drill evidence.
-export { checklistExitCode, DRILL_COMMAND, EVIDENCE_MAX_DAYS, KEY_ROTATION_DAYS, quiet, SIZE_CHANGE_LIMIT, SIZE_HISTORY, type CheckResult, type CheckStatus, type ChecklistOptions, type Outcome, type VerifyMode } from './check-result.ts';
+export {
+  checklistExitCode,
+  DRILL_COMMAND,
+  EVIDENCE_MAX_DAYS,
+  KEY_ROTATION_DAYS,
+  quiet,
+  SIZE_CHANGE_LIMIT,
+  SIZE_HISTORY,
+  type CheckResult,
+  type CheckStatus,
+  type ChecklistOptions,
+  type Outcome,
+  type VerifyMode,
+} from './check-result.ts';
 export { backupSize, type BackupSize } from './backup-size.ts';
 export { checkSchedule } from './check-schedule.ts';
 export { checkSizes } from './check-sizes.ts';

@@ -30,11 +30,17 @@ export interface CommonOptions {
 }
 
 /** parseArgs, but an unknown flag or a missing value is a UsageError (exit 2), not a stack trace. */
-export function parseOptions<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O, allowPositionals = false) {
+export function parseOptions<O extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: O,
+  allowPositionals = false,
+) {
   try {
     return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals, strict: true });
   } catch (error) {
-    throw new UsageError(`${(error as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, '')} (see --help)`, { cause: error });
+    throw new UsageError(`${(error as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, '')} (see --help)`, {
+      cause: error,
+    });
   }
 }
 
@@ -43,7 +49,11 @@ export function policyLocation(common: Pick<CommonOptions, 'root' | 'policyFile'
   return common.policyFile ? { root: common.root, file: common.policyFile } : { root: common.root };
 }
 
-export function commonOptions(values: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): CommonOptions {
+export function commonOptions(
+  values: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): CommonOptions {
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
   const policy = str(values.policy);
   return {

@@ -9,14 +9,32 @@ function fakeStream(isTTY: boolean, columns = 120) {
 }
 
 function event(bytes: number, elapsedMs: number, extra: Partial<ProgressEvent> = {}): ProgressEvent {
-  return { kind: 'progress', task: 'archive:logs', label: 'arkalia_logs_20260101.tar.gz', bytes, totalBytes: 100 * MiB, files: 3, totalFiles: 6, bytesOut: bytes / 5, elapsedMs, done: false, ...extra };
+  return {
+    kind: 'progress',
+    task: 'archive:logs',
+    label: 'arkalia_logs_20260101.tar.gz',
+    bytes,
+    totalBytes: 100 * MiB,
+    files: 3,
+    totalFiles: 6,
+    bytesOut: bytes / 5,
+    elapsedMs,
+    done: false,
+    ...extra,
+  };
 }
 
 describe('formatProgress', () => {
   it('shows bytes of the total, files, rate and ETA, and the whole run when known', () => {
-    const line = formatProgress(event(25 * MiB, 5000, { overall: { bytes: 50 * MiB, totalBytes: 200 * MiB, elapsedMs: 10_000 } }));
-    expect(line).toBe('arkalia_logs_20260101.tar.gz 25.0 MiB / 100.0 MiB (25%), 3/6 files, 5.0 MiB/s, ETA 15 s | all 25%, ETA 30 s');
-    expect(formatProgress(event(1 * MiB, 100, { totalBytes: null, files: null }))).toBe('arkalia_logs_20260101.tar.gz 1.0 MiB, 10.0 MiB/s');
+    const line = formatProgress(
+      event(25 * MiB, 5000, { overall: { bytes: 50 * MiB, totalBytes: 200 * MiB, elapsedMs: 10_000 } }),
+    );
+    expect(line).toBe(
+      'arkalia_logs_20260101.tar.gz 25.0 MiB / 100.0 MiB (25%), 3/6 files, 5.0 MiB/s, ETA 15 s | all 25%, ETA 30 s',
+    );
+    expect(formatProgress(event(1 * MiB, 100, { totalBytes: null, files: null }))).toBe(
+      'arkalia_logs_20260101.tar.gz 1.0 MiB, 10.0 MiB/s',
+    );
     expect(formatDuration(3725)).toBe('1 h 02 min');
     expect(formatDuration(75)).toBe('1 min 15 s');
   });
@@ -36,7 +54,9 @@ describe('ProgressRenderer', () => {
     expect(stream.writes.every((w) => w.startsWith('\r\x1b[2K') && !w.includes('\n'))).toBe(true);
     expect(stream.writes[1]).toContain('20.0 MiB / 100.0 MiB (20%)');
     renderer.line('✓ arkalia_states_20260101.tar.gz: 8.0 MiB');
-    expect(stream.writes[2]).toBe(`\r\x1b[2K✓ arkalia_states_20260101.tar.gz: 8.0 MiB\n${stream.writes[1]!.slice('\r\x1b[2K'.length)}`);
+    expect(stream.writes[2]).toBe(
+      `\r\x1b[2K✓ arkalia_states_20260101.tar.gz: 8.0 MiB\n${stream.writes[1]!.slice('\r\x1b[2K'.length)}`,
+    );
     renderer.progress(event(100 * MiB, 5000, { done: true }));
     expect(stream.writes.at(-1)).toBe('\r\x1b[2K');
     renderer.line('after');

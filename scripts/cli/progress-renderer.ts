@@ -53,7 +53,9 @@ export class ProgressRenderer {
       return;
     }
     const now = this.#now();
-    const percent = event.totalBytes ? Math.floor((100 * event.bytes) / event.totalBytes / this.#step) * this.#step : null;
+    const percent = event.totalBytes
+      ? Math.floor((100 * event.bytes) / event.totalBytes / this.#step) * this.#step
+      : null;
     const crossed = percent !== null && percent > (this.#lastStep.get(event.task) ?? 0);
     if (!crossed && now - this.#lastPlain < this.#plainInterval) return;
     if (percent !== null) this.#lastStep.set(event.task, percent);
@@ -94,9 +96,12 @@ export class ProgressRenderer {
 /** `ollama_models_20261126.tar.gz 120.0 MiB / 368.0 MiB (32%), 3/6 files, 45.2 MiB/s, ETA 6 s | all 41%, ETA 14 s` */
 export function formatProgress(event: ProgressEvent): string {
   const parts: string[] = [];
-  const of = event.totalBytes ? ` / ${formatBytes(event.totalBytes)} (${percentOf(event.bytes, event.totalBytes)}%)` : '';
+  const of = event.totalBytes
+    ? ` / ${formatBytes(event.totalBytes)} (${percentOf(event.bytes, event.totalBytes)}%)`
+    : '';
   parts.push(`${event.label} ${formatBytes(event.bytes)}${of}`);
-  if (event.files !== null) parts.push(`${event.files}${event.totalFiles !== null ? `/${event.totalFiles}` : ''} files`);
+  if (event.files !== null)
+    parts.push(`${event.files}${event.totalFiles !== null ? `/${event.totalFiles}` : ''} files`);
   const rate = event.elapsedMs > 0 ? (event.bytes * 1000) / event.elapsedMs : 0;
   if (rate > 0) parts.push(`${formatBytes(rate)}/s`);
   const eta = etaSeconds(event.bytes, event.totalBytes, event.elapsedMs);

@@ -102,7 +102,9 @@ export function renderEvent(event: ArkEvent): string | null {
     case 'archive-decrypted':
       return `✓ decrypted ${event.file} (${formatBytes(event.bytes)}) with key ${event.fingerprint ?? event.keyId ?? '?'}: sha256 ${event.sha256.slice(0, 16)}… matches encrypted_manifest.json`;
     case 'backup-rebuilt':
-      return event.reused ? `✓ ${event.dir} already holds this offsite backup (verified): nothing downloaded` : `✓ local backup rebuilt: ${event.dir} (${event.archives.join(', ')}; checksums from the verified manifest)`;
+      return event.reused
+        ? `✓ ${event.dir} already holds this offsite backup (verified): nothing downloaded`
+        : `✓ local backup rebuilt: ${event.dir} (${event.archives.join(', ')}; checksums from the verified manifest)`;
   }
 }
 

@@ -48,29 +48,42 @@ export interface RestoreSettings {
   lockTimeoutMs: number | undefined;
 }
 
-export function restoreSettings(values: Record<string, unknown>, parsers: { parseSize: (s: string) => number | null; parseLockTimeout: (s: string | undefined) => number }): RestoreSettings {
+export function restoreSettings(
+  values: Record<string, unknown>,
+  parsers: { parseSize: (s: string) => number | null; parseLockTimeout: (s: string | undefined) => number },
+): RestoreSettings {
   const services = values.services ?? 'docker';
-  if (services !== 'docker' && services !== 'none') throw new UsageError(`--services must be "docker" or "none", got ${JSON.stringify(services)}`);
+  if (services !== 'docker' && services !== 'none')
+    throw new UsageError(`--services must be "docker" or "none", got ${JSON.stringify(services)}`);
   const limits: RestoreSettings['limits'] = {};
   if (typeof values['max-bytes'] === 'string') {
     const size = parsers.parseSize(values['max-bytes']);
-    if (size === null) throw new UsageError(`--max-bytes must be a size such as 512M or 4G, got ${JSON.stringify(values['max-bytes'])}`);
+    if (size === null)
+      throw new UsageError(`--max-bytes must be a size such as 512M or 4G, got ${JSON.stringify(values['max-bytes'])}`);
     limits.maxBytes = size;
   }
-  for (const [flag, key] of [['max-entries', 'maxEntries'], ['max-ratio', 'maxRatio']] as const) {
+  for (const [flag, key] of [
+    ['max-entries', 'maxEntries'],
+    ['max-ratio', 'maxRatio'],
+  ] as const) {
     const text = values[flag];
     if (typeof text !== 'string') continue;
-    if (!/^[1-9]\d*$/.test(text)) throw new UsageError(`--${flag} must be a positive whole number, got ${JSON.stringify(text)}`);
+    if (!/^[1-9]\d*$/.test(text))
+      throw new UsageError(`--${flag} must be a positive whole number, got ${JSON.stringify(text)}`);
     limits[key] = Number(text);
   }
-  if (values.resume === true && values['dry-run'] === true) throw new UsageError('--resume and --dry-run cannot be combined: --resume changes files (it rolls an interrupted swap back)');
+  if (values.resume === true && values['dry-run'] === true)
+    throw new UsageError(
+      '--resume and --dry-run cannot be combined: --resume changes files (it rolls an interrupted swap back)',
+    );
   return {
     services,
     dryRun: values['dry-run'] === true,
     resume: values.resume === true,
     snapshots: values['no-snapshots'] === true ? false : undefined,
     limits,
-    lockTimeoutMs: typeof values['lock-timeout'] === 'string' ? parsers.parseLockTimeout(values['lock-timeout']) : undefined,
+    lockTimeoutMs:
+      typeof values['lock-timeout'] === 'string' ? parsers.parseLockTimeout(values['lock-timeout']) : undefined,
   };
 }
 
@@ -86,7 +99,9 @@ export function abortOnSignals(say: (line: string) => void): AbortSignal {
     process.on(signal, () => {
       if (controller.signal.aborted) {
         // Insisting is safe: a swap in progress is journaled, and the next run rolls it back.
-        say(`✗ ${signal} again: exiting now. If a swap was in progress, the next restore (or --resume) rolls it back first.`);
+        say(
+          `✗ ${signal} again: exiting now. If a swap was in progress, the next restore (or --resume) rolls it back first.`,
+        );
         process.exit(130);
       }
       say(`⏸ ${signal}: stopping at the next safe point (a swap in progress is rolled back first)`);
@@ -102,7 +117,11 @@ export function abortOnSignals(say: (line: string) => void): AbortSignal {
  * it is signalled, so a test can SIGKILL it at an exact point of the swap. Never set it in
  * production: a restore paused there holds the services stopped and the backup folder locked.
  */
-export function testPauseHook(env: NodeJS.ProcessEnv, signal: AbortSignal, say: (line: string) => void): ((point: string) => Promise<void>) | undefined {
+export function testPauseHook(
+  env: NodeJS.ProcessEnv,
+  signal: AbortSignal,
+  say: (line: string) => void,
+): ((point: string) => Promise<void>) | undefined {
   const wanted = env.ARK_TEST_PAUSE_AT;
   if (!wanted) return undefined;
   return async (point) => {
@@ -127,8 +146,15 @@ export interface RestoreRun {
   lock: { lockTimeoutMs?: number };
 }
 
-export async function prepareRestore(common: CommonOptions, settings: RestoreSettings, ctx: Pick<ScriptContext, 'say'>): Promise<RestoreRun> {
-  const [{ loadPolicy }, { serviceController }] = await Promise.all([import('../../lib/policy/index.ts'), import('../../lib/services/index.ts')]);
+export async function prepareRestore(
+  common: CommonOptions,
+  settings: RestoreSettings,
+  ctx: Pick<ScriptContext, 'say'>,
+): Promise<RestoreRun> {
+  const [{ loadPolicy }, { serviceController }] = await Promise.all([
+    import('../../lib/policy/index.ts'),
+    import('../../lib/services/index.ts'),
+  ]);
   const services = serviceController(settings.services);
   const { policy, source } = await loadPolicy(policyLocation(common));
   return {
@@ -141,10 +167,23 @@ export async function prepareRestore(common: CommonOptions, settings: RestoreSet
 }
 
 /** --resume: settle an interrupted restore of the live root from its journal (roll it back or complete it). */
-export async function settleInterruptedRestore(common: CommonOptions, run: RestoreRun, ctx: Pick<ScriptContext, 'say' | 'sink'>): Promise<ScriptOutcome> {
+export async function settleInterruptedRestore(
+  common: CommonOptions,
+  run: RestoreRun,
+  ctx: Pick<ScriptContext, 'say' | 'sink'>,
+): Promise<ScriptOutcome> {
   const { resumeRestore } = await import('../../lib/pipeline/resume-restore.ts');
   ctx.say(`↺ settling any interrupted restore of ${common.root} (policy: ${run.policySource})`);
-  const report = await resumeRestore({ root: common.root, backupDir: common.backupDir, policy: run.policy, services: run.services, sink: ctx.sink, ...run.lock });
-  const summary = report.settled ? `✅ ${report.settled.outcome === 'rolled-back' ? 'rolled back' : 'completed'} the interrupted restore (${report.settled.files} file(s))` : '✅ nothing to resume';
+  const report = await resumeRestore({
+    root: common.root,
+    backupDir: common.backupDir,
+    policy: run.policy,
+    services: run.services,
+    sink: ctx.sink,
+    ...run.lock,
+  });
+  const summary = report.settled
+    ? `✅ ${report.settled.outcome === 'rolled-back' ? 'rolled back' : 'completed'} the interrupted restore (${report.settled.files} file(s))`
+    : '✅ nothing to resume';
   return { exitCode: EXIT.ok, summary, result: { resume: report } };
 }

@@ -10,5 +10,8 @@ export function retryPolicyFromEnv(env: NodeJS.ProcessEnv): { retries?: number; 
   };
   const retries = int('ARK_OFFSITE_RETRIES');
   const minDelayMs = int('ARK_OFFSITE_RETRY_DELAY_MS');
-  return { ...(retries === undefined ? {} : { retries: Math.min(retries, 10) }), ...(minDelayMs === undefined ? {} : { minDelayMs }) };
+  return {
+    ...(retries === undefined ? {} : { retries: Math.min(retries, 10) }),
+    ...(minDelayMs === undefined ? {} : { minDelayMs }),
+  };
 }

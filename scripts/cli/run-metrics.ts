@@ -24,14 +24,26 @@ export interface RunMetrics {
 
 export function runMetrics(
   ctx: Pick<ScriptContext, 'sink'>,
-  options: { flag: string | undefined; type: JobType; dryRun?: boolean; env?: NodeJS.ProcessEnv; cwd?: string; now?: () => Date },
+  options: {
+    flag: string | undefined;
+    type: JobType;
+    dryRun?: boolean;
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    now?: () => Date;
+  },
 ): RunMetrics {
   const value = options.flag ?? (options.env ?? process.env).ARK_METRICS_FILE;
-  const file = options.dryRun || value === undefined || value === '' ? null : resolve(options.cwd ?? process.cwd(), value);
+  const file =
+    options.dryRun || value === undefined || value === '' ? null : resolve(options.cwd ?? process.cwd(), value);
   const now = options.now ?? (() => new Date());
   const started = now();
   if (file !== null && !file.endsWith('.prom')) {
-    ctx.sink({ kind: 'warning', code: 'METRICS_FILE_NAME', message: `--metrics-file ${file}: node_exporter's textfile collector reads only *.prom files` });
+    ctx.sink({
+      kind: 'warning',
+      code: 'METRICS_FILE_NAME',
+      message: `--metrics-file ${file}: node_exporter's textfile collector reads only *.prom files`,
+    });
   }
   // One write at a time per process (--watch flushes while the run goes on).
   let queue: Promise<void> = Promise.resolve();
@@ -47,7 +59,12 @@ export function runMetrics(
         for (const warning of result.warnings) ctx.sink({ kind: 'warning', ...warning });
         ctx.sink({ kind: 'metrics-written', file, series: result.series });
       } catch (error) {
-        ctx.sink({ kind: 'warning', code: 'METRICS_WRITE_FAILED', message: `${(error as Error).message} (the run itself is not affected)`, path: file });
+        ctx.sink({
+          kind: 'warning',
+          code: 'METRICS_WRITE_FAILED',
+          message: `${(error as Error).message} (the run itself is not affected)`,
+          path: file,
+        });
       }
     });
     return queue;

@@ -47,7 +47,10 @@ export interface ScriptOutcome {
  * trace for bad input; ARK_DEBUG=1 shows one), print --json results. A script is its spec and
  * its body.
  */
-export async function runScript<O extends Options>(spec: ScriptSpec<O>, main: (ctx: ScriptContext, args: ScriptArgs<O>) => Promise<ScriptOutcome>): Promise<void> {
+export async function runScript<O extends Options>(
+  spec: ScriptSpec<O>,
+  main: (ctx: ScriptContext, args: ScriptArgs<O>) => Promise<ScriptOutcome>,
+): Promise<void> {
   const argv = scriptArgs(process.argv, spec.scriptUrl); // undefined: zx's __filename, else argv[2..]
   // Known before parsing, so that a usage error under --json is still reported as JSON.
   let json = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length).includes('--json');
@@ -80,7 +83,10 @@ export async function runScript<O extends Options>(spec: ScriptSpec<O>, main: (c
     progress.finish();
     exitCode = outcome.exitCode;
     if (outcome.summary) say(outcome.summary);
-    if (json && outcome.result) process.stdout.write(`${JSON.stringify({ ok: exitCode === EXIT.ok, exit_code: exitCode, ...outcome.result }, null, 2)}\n`);
+    if (json && outcome.result)
+      process.stdout.write(
+        `${JSON.stringify({ ok: exitCode === EXIT.ok, exit_code: exitCode, ...outcome.result }, null, 2)}\n`,
+      );
   } catch (thrown) {
     progress.finish();
     const error = toArkError(thrown);
@@ -89,7 +95,12 @@ export async function runScript<O extends Options>(spec: ScriptSpec<O>, main: (c
     if (error.code === 'UNEXPECTED') say('  (unexpected error: rerun with ARK_DEBUG=1 for details)');
     if (process.env.ARK_DEBUG) say(String((thrown as Error)?.stack ?? thrown));
     if (json) {
-      const payload = { ok: false, exit_code: exitCode, error: { code: error.code, message: error.message, ...error.details }, events: recorder.events };
+      const payload = {
+        ok: false,
+        exit_code: exitCode,
+        error: { code: error.code, message: error.message, ...error.details },
+        events: recorder.events,
+      };
       process.stdout.write(`${JSON.stringify(payload, null, 2)}\n`);
     }
   }

@@ -8,7 +8,10 @@ import { fileURLToPath } from 'node:url';
  * so argv.slice(2) would start with the script path. Find the script in argv instead: from
  * `script` (import.meta.url or a path) or, under zx, the `__filename` global zx sets.
  */
-export function scriptArgs(argv: readonly string[] = process.argv, script: string | undefined = zxScriptPath()): string[] {
+export function scriptArgs(
+  argv: readonly string[] = process.argv,
+  script: string | undefined = zxScriptPath(),
+): string[] {
   if (script !== undefined) {
     const wanted = canonical(script);
     const index = argv.findIndex((arg, i) => i >= 1 && !arg.startsWith('-') && canonical(arg) === wanted);

@@ -9,7 +9,12 @@ import { withBackupLock } from '../backup-lock.ts';
 const [backupDir, hold, logFile, timeout, label] = process.argv.slice(2) as [string, string, string, string, string];
 try {
   await withBackupLock(
-    { backupDir, timeoutMs: Number(timeout), command: `hold-lock ${label}`, sink: (event) => process.stderr.write(`EVENT ${JSON.stringify(event)}\n`) },
+    {
+      backupDir,
+      timeoutMs: Number(timeout),
+      command: `hold-lock ${label}`,
+      sink: (event) => process.stderr.write(`EVENT ${JSON.stringify(event)}\n`),
+    },
     async () => {
       await appendFile(logFile, `start ${label} ${process.pid}\n`);
       process.stdout.write(`acquired ${process.pid}\n`);

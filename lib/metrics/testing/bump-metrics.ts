@@ -8,7 +8,10 @@ import { updateMetricsFile } from '../update-metrics-file.ts';
 const [file, count, type] = process.argv.slice(2) as [string, string, string];
 try {
   for (let i = 0; i < Number(count); i += 1) {
-    const update = new MetricsUpdate().inc('failures', { type, reason: 'lock_held' }).observe('duration', { type }, 0.2 * (i + 1)).set('size', { type }, i);
+    const update = new MetricsUpdate()
+      .inc('failures', { type, reason: 'lock_held' })
+      .observe('duration', { type }, 0.2 * (i + 1))
+      .set('size', { type }, i);
     await updateMetricsFile({ file, update });
   }
 } catch (thrown) {

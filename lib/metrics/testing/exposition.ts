@@ -13,7 +13,8 @@ export interface Exposition {
   samples: Sample[];
 }
 
-const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*)\})? (-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|\+Inf|NaN))$/;
+const SAMPLE =
+  /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*)\})? (-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|\+Inf|NaN))$/;
 
 /** Every line is a HELP, a TYPE, a blank line or a sample of a family whose HELP and TYPE came first; throws otherwise. */
 export function parseExposition(text: string): Exposition {
@@ -35,14 +36,19 @@ export function parseExposition(text: string): Exposition {
     const family = [name, name.replace(/_(bucket|sum|count)$/, '')].find((f) => out.type.has(f));
     if (!family || !out.help.has(family)) throw new Error(`line ${i + 1}: ${name} has no HELP/TYPE before it`);
     const labels: Record<string, string> = {};
-    for (const [, key, value] of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[key!] = value!;
+    for (const [, key, value] of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[key!] = value!;
     out.samples.push({ name, labels, value: m[3] === '+Inf' ? Infinity : Number(m[3]) });
   }
   return out;
 }
 
 /** The value of one sample, or undefined. */
-export function sampleValue(exposition: Exposition, name: string, labels: Record<string, string> = {}): number | undefined {
+export function sampleValue(
+  exposition: Exposition,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   const want = Object.entries(labels).sort().join();
   return exposition.samples.find((s) => s.name === name && Object.entries(s.labels).sort().join() === want)?.value;
 }

@@ -5,7 +5,11 @@ import type { PutBody } from '../remote.ts';
 /** An upload body from bytes in memory. */
 export function bodyOf(data: Buffer | string, hints: { withSha256?: boolean } = {}): PutBody {
   const bytes = Buffer.from(data);
-  return { size: bytes.length, open: () => Readable.from(chunks(bytes)), ...(hints.withSha256 ? { sha256: sha256Buffer(bytes) } : {}) };
+  return {
+    size: bytes.length,
+    open: () => Readable.from(chunks(bytes)),
+    ...(hints.withSha256 ? { sha256: sha256Buffer(bytes) } : {}),
+  };
 }
 
 /** A body that yields `failAfter` bytes, then errors (the source disk failing mid-read). */
@@ -13,10 +17,12 @@ export function failingBody(data: Buffer, failAfter: number): PutBody {
   return {
     size: data.length,
     open: () =>
-      Readable.from((async function* () {
-        yield data.subarray(0, failAfter);
-        throw new Error('injected: source read failed');
-      })()),
+      Readable.from(
+        (async function* () {
+          yield data.subarray(0, failAfter);
+          throw new Error('injected: source read failed');
+        })(),
+      ),
   };
 }
 
@@ -39,12 +45,14 @@ export function pausedBody(data: Buffer): { body: PutBody; halfway: Promise<void
     body: {
       size: data.length,
       open: () =>
-        Readable.from((async function* () {
-          yield data.subarray(0, half);
-          reached();
-          await released;
-          yield data.subarray(half);
-        })()),
+        Readable.from(
+          (async function* () {
+            yield data.subarray(0, half);
+            reached();
+            await released;
+            yield data.subarray(half);
+          })(),
+        ),
     },
     halfway,
     release,

@@ -19,7 +19,11 @@ export interface ConformanceOptions {
  * THE contract of a Remote: every backend (local, rsync, s3) runs this same suite against a
  * real server. `makeRemote` returns a fresh, empty, existing folder each time.
  */
-export function describeRemoteConformance(label: string, makeRemote: () => Promise<Remote>, options: ConformanceOptions = {}): void {
+export function describeRemoteConformance(
+  label: string,
+  makeRemote: () => Promise<Remote>,
+  options: ConformanceOptions = {},
+): void {
   const largeSize = options.largeSize ?? 1024 * 1024;
 
   describe(`Remote conformance: ${label}`, () => {
@@ -77,9 +81,16 @@ export function describeRemoteConformance(label: string, makeRemote: () => Promi
       await remote.put('x.gpg', bodyOf(v1));
       const before = await visible();
       const data = randomBytes(64 * 1024);
-      await expect(remote.put('x.gpg', failingBody(data, 1000))).rejects.toMatchObject({ retryable: false, target: remote.target });
-      await expect(remote.put('x.gpg', lyingBody(data, data.length + 10))).rejects.toMatchObject({ code: 'REMOTE_BODY_SIZE' });
-      await expect(remote.put('y.gpg', lyingBody(data, data.length - 10))).rejects.toMatchObject({ code: 'REMOTE_BODY_SIZE' });
+      await expect(remote.put('x.gpg', failingBody(data, 1000))).rejects.toMatchObject({
+        retryable: false,
+        target: remote.target,
+      });
+      await expect(remote.put('x.gpg', lyingBody(data, data.length + 10))).rejects.toMatchObject({
+        code: 'REMOTE_BODY_SIZE',
+      });
+      await expect(remote.put('y.gpg', lyingBody(data, data.length - 10))).rejects.toMatchObject({
+        code: 'REMOTE_BODY_SIZE',
+      });
       expect(await visible()).toEqual(before);
       expect(await readAll(await remote.get('x.gpg'))).toEqual(v1);
     });
@@ -87,7 +98,10 @@ export function describeRemoteConformance(label: string, makeRemote: () => Promi
     it('refuses names that could leave the folder or read as options', async () => {
       const remote = await makeRemote();
       for (const name of ['../escape', 'a/b', '-rf', '', '.', '..', 'x*', 'sp ace']) {
-        await expect(remote.put(name, bodyOf('x'))).rejects.toMatchObject({ code: 'REMOTE_INVALID_NAME', retryable: false });
+        await expect(remote.put(name, bodyOf('x'))).rejects.toMatchObject({
+          code: 'REMOTE_INVALID_NAME',
+          retryable: false,
+        });
         await expect(remote.stat(name)).rejects.toMatchObject({ code: 'REMOTE_INVALID_NAME' });
         await expect(remote.delete(name)).rejects.toMatchObject({ code: 'REMOTE_INVALID_NAME' });
       }
@@ -111,7 +125,10 @@ export function describeRemoteConformance(label: string, makeRemote: () => Promi
       const dest = join(dir, 'arkalia_states_20261125.tar.gz.gpg');
       const expected = { sha256: sha256Buffer(data), size: data.length };
       const flipped = withFaults(remote, { flipBitOnRead: true, flipOffset: 5000 });
-      await expect(fetchToFile(flipped, 'arkalia_states_20261125.tar.gz.gpg', dest, expected)).rejects.toMatchObject({ code: 'OFFSITE_FETCH_MISMATCH', exitCode: 3 });
+      await expect(fetchToFile(flipped, 'arkalia_states_20261125.tar.gz.gpg', dest, expected)).rejects.toMatchObject({
+        code: 'OFFSITE_FETCH_MISMATCH',
+        exitCode: 3,
+      });
       expect(await readdir(dir)).toEqual([]);
       expect((await flipped.digest('arkalia_states_20261125.tar.gz.gpg')).sha256).not.toBe(expected.sha256);
       expect(await fetchToFile(remote, 'arkalia_states_20261125.tar.gz.gpg', dest, expected)).toMatchObject(expected);

@@ -18,7 +18,13 @@ export interface TestS3 {
  */
 export async function startS3rver(options: { buckets: string[]; lifetimeMs?: number }): Promise<TestS3> {
   const directory = await tempDir('ark-s3rver-');
-  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: options.buckets.map((name) => ({ name })) });
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory,
+    configureBuckets: options.buckets.map((name) => ({ name })),
+  });
   const { port } = await server.run();
   let stopped: Promise<void> | undefined;
   const stop = () => {
@@ -37,7 +43,12 @@ export async function startS3rver(options: { buckets: string[]; lifetimeMs?: num
     endpoint,
     port,
     credentials,
-    env: { ARK_S3_ENDPOINT: endpoint, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_REGION: 'us-east-1' },
+    env: {
+      ARK_S3_ENDPOINT: endpoint,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_REGION: 'us-east-1',
+    },
     stop,
   };
 }

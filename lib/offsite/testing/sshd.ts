@@ -37,34 +37,45 @@ export async function startSshd(options: { lifetimeSec?: number } = {}): Promise
   const root = join(dir, 'remote');
   await mkdir(root);
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation folder sshd insists on
-  await Promise.all(['host_key', 'user_key', 'stranger_key'].map((key) => run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', key, '-f', join(dir, key)])));
+  await Promise.all(
+    ['host_key', 'user_key', 'stranger_key'].map((key) =>
+      run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', key, '-f', join(dir, key)]),
+    ),
+  );
   await writeFile(join(dir, 'authorized_keys'), await readFile(join(dir, 'user_key.pub')));
   const port = await freePort();
   const user = userInfo().username;
-  await writeFile(join(dir, 'sshd_config'), [
-    `Port ${port}`,
-    'ListenAddress 127.0.0.1',
-    `HostKey ${join(dir, 'host_key')}`,
-    `PidFile ${join(dir, 'sshd.pid')}`,
-    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-    'StrictModes no',
-    'UsePAM no',
-    'PubkeyAuthentication yes',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'PermitRootLogin prohibit-password',
-    `AllowUsers ${user}`,
-    'UseDNS no',
-    'PrintMotd no',
-    'MaxStartups 50:30:100',
-    'LogLevel VERBOSE',
-    '',
-  ].join('\n'));
+  await writeFile(
+    join(dir, 'sshd_config'),
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${join(dir, 'host_key')}`,
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      'StrictModes no',
+      'UsePAM no',
+      'PubkeyAuthentication yes',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'PermitRootLogin prohibit-password',
+      `AllowUsers ${user}`,
+      'UseDNS no',
+      'PrintMotd no',
+      'MaxStartups 50:30:100',
+      'LogLevel VERBOSE',
+      '',
+    ].join('\n'),
+  );
   const hostPub = (await readFile(join(dir, 'host_key.pub'), 'utf8')).trim().split(' ').slice(0, 2).join(' ');
   await writeFile(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostPub}\n`);
 
   const lifetime = options.lifetimeSec ?? 180;
-  const child = spawn('timeout', ['--kill-after=5', String(lifetime), SSHD, '-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    'timeout',
+    ['--kill-after=5', String(lifetime), SSHD, '-D', '-e', '-f', join(dir, 'sshd_config')],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     if (log.length < 256 * 1024) log += chunk;
