@@ -10,12 +10,18 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { scriptArgs } from './cli/script-args.ts';
 import { fileURLToPath } from 'node:url';
-import { generateCorpus, type Corpus } from '../lib/bench/index.ts';
-import { GNU_TIME, measureCommand, type CommandSpec } from '../lib/bench/index.ts';
 import {
   BENCH_DATE,
+  type BenchPaths,
+  type CommandSpec,
+  type Corpus,
+  formatTable,
+  generateCorpus,
+  GNU_TIME,
+  measureCommand,
   oursBackup,
   oursScript,
+  parseSize,
   resticBackup,
   resticEnv,
   resticRestore,
@@ -23,9 +29,9 @@ import {
   runbookEncrypt,
   runbookRecover,
   runbookRestore,
-  type BenchPaths,
+  type ScenarioResult,
+  summarize,
 } from '../lib/bench/index.ts';
-import { formatTable, parseSize, summarize, type ScenarioResult } from '../lib/bench/index.ts';
 
 const HELP = `Usage: npm run bench -- [options]
 

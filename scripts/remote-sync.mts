@@ -4,8 +4,7 @@
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/index.ts';
 import { remoteSyncMetrics } from '../lib/metrics/index.ts';
-import { openRemote } from '../lib/offsite/index.ts';
-import { parseTarget } from '../lib/offsite/index.ts';
+import { openRemote, parseTarget } from '../lib/offsite/index.ts';
 import { remoteSync } from '../lib/pipeline/remote-sync.ts';
 import { loadPolicy } from '../lib/policy/index.ts';
 import { formatBytes } from './cli/render-event.ts';

@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { glob } from 'tinyglobby';
 import { z } from 'zod';
-import { parseDuration } from '../../lib/policy/index.ts';
-import { durationSchema } from '../../lib/policy/index.ts';
+import { durationSchema, parseDuration } from '../../lib/policy/index.ts';
 import { runOperatorScript, type ScriptRunResult } from '../run-operator-script.ts';
 import { inPath, location, placeholderString, SCRIPT_NAMES } from '../scenario/fields.ts';
 import { defineFault, type FaultContext, type InjectedFault } from './fault.ts';

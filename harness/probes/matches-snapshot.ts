@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { inPath, location } from '../scenario/fields.ts';
-import type { Location } from './locate.ts';
-import { expand, locationDir } from './locate.ts';
+import { expand, type Location, locationDir } from './locate.ts';
 import type { ProbeContext, ProbeResult } from './probe-context.ts';
 import { hashFiles } from './tree-snapshot.ts';
 import { defineProbe } from './probe.ts';

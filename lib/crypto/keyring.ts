@@ -5,8 +5,7 @@ import { NotFoundError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { fsyncDir, writeFileAtomic } from '../state/index.ts';
 import { KeyError } from './crypto-errors.ts';
-import type { KeyInfo } from './describe-key.ts';
-import { describeKey } from './describe-key.ts';
+import { describeKey, type KeyInfo } from './describe-key.ts';
 import { generateKeyPair, keyWriteFailed, writeNew, type GeneratedKeyPair } from './generate-key.ts';
 import { readKeyFile, recipientFromKey, unlockKey, type RecipientKey, type UnlockedKey } from './read-keys.ts';
 

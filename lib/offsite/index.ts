@@ -18,6 +18,7 @@ export type { RsyncTarget, RsyncRemoteOptions } from './rsync-remote.ts';
 export type { S3RemoteOptions } from './s3-remote.ts';
 export {
   withRetry,
+  retryEvents,
   retrying,
   backoffDelay,
   DEFAULT_RETRY_POLICY,

@@ -1,6 +1,7 @@
 import pRetry from 'p-retry';
 import type { PutBody, Remote } from './remote.ts';
 import { gaveUp, RemoteError, type RemoteOperation } from './remote-error.ts';
+import type { EventSink } from '../events.ts';
 
 // Transient failures (RemoteError.retryable: 5xx, SlowDown, timeouts, dropped connections,
 // nothing listening) are retried with bounded exponential backoff and jitter; permanent ones
@@ -35,6 +36,22 @@ export interface RetryInfo {
   retriesLeft: number;
   delayMs: number;
   error: RemoteError;
+}
+
+/** A pipeline's onRetry: each wait before a retry, as an `offsite-retry` event. */
+export function retryEvents(sink: EventSink): (info: RetryInfo) => void {
+  return (info) =>
+    sink({
+      kind: 'offsite-retry',
+      target: info.target,
+      operation: info.operation,
+      name: info.name,
+      attempt: info.attempt,
+      retriesLeft: info.retriesLeft,
+      delayMs: info.delayMs,
+      code: info.error.code,
+      reason: info.error.reason,
+    });
 }
 
 export interface RetryOptions {

@@ -4,8 +4,7 @@
 // a root that is a fresh mount point (restored in place). The script's own behaviour (exit
 // codes, fallback, what is left behind) is tested in scripts/disk-recovery.test.ts.
 import { existsSync } from 'node:fs';
-import { copyFile } from 'node:fs/promises';
-import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, readRecipientKey, writeKeyPair } from '../crypto/index.ts';

@@ -3,7 +3,7 @@ import { resolve, sep } from 'node:path';
 import { ArkError, isArkError, UsageError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { withBackupLock } from '../lock/index.ts';
-import { readOnly, type Remote, type RetryOptions } from '../offsite/index.ts';
+import { readOnly, retryEvents, type Remote, type RetryOptions } from '../offsite/index.ts';
 import type { Policy } from '../policy/index.ts';
 import { systemScope, type CheckResult } from '../restore/index.ts';
 import {
@@ -123,18 +123,7 @@ export async function diskRecovery(o: DiskRecoveryOptions): Promise<DiskRecovery
   const remote = readOnly(o.remote);
   const retry: RetryOptions = {
     ...o.retry,
-    onRetry: (info) =>
-      sink({
-        kind: 'offsite-retry',
-        target: info.target,
-        operation: info.operation,
-        name: info.name,
-        attempt: info.attempt,
-        retriesLeft: info.retriesLeft,
-        delayMs: info.delayMs,
-        code: info.error.code,
-        reason: info.error.reason,
-      }),
+    onRetry: retryEvents(sink),
   };
 
   // 1. Keys first: an unreadable key, a missing or wrong passphrase stops before anything is read or written.

@@ -4,15 +4,20 @@ import { join } from 'node:path';
 import { IntegrityError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { withBackupLock } from '../lock/index.ts';
-// Imported file by file, not from offsite/index.ts: the S3 and rsync backends (and the AWS
-// SDK) load only when a target needs them.
-import { planSync, type SyncAction } from '../offsite/index.ts';
-import { readLocalSource } from '../offsite/index.ts';
-import { readOnly } from '../offsite/index.ts';
-import type { Remote } from '../offsite/index.ts';
-import { isRemoteError } from '../offsite/index.ts';
-import { formatRemoteManifest, readRemoteManifest, textBody } from '../offsite/index.ts';
-import { withRetry, type RetryOptions } from '../offsite/index.ts';
+import {
+  formatRemoteManifest,
+  isRemoteError,
+  planSync,
+  readLocalSource,
+  readOnly,
+  readRemoteManifest,
+  type Remote,
+  retryEvents,
+  type RetryOptions,
+  type SyncAction,
+  textBody,
+  withRetry,
+} from '../offsite/index.ts';
 import { encryptedDir, SUMS_FILE } from '../layout/index.ts';
 
 export interface RemoteSyncOptions {
@@ -76,18 +81,7 @@ async function syncUnderLock(options: RemoteSyncOptions): Promise<RemoteSyncRepo
   const source = encryptedDir(options.backupDir);
   const remote = withRetry(dryRun ? readOnly(options.remote) : options.remote, {
     ...options.retry,
-    onRetry: (info) =>
-      sink({
-        kind: 'offsite-retry',
-        target: info.target,
-        operation: info.operation,
-        name: info.name,
-        attempt: info.attempt,
-        retriesLeft: info.retriesLeft,
-        delayMs: info.delayMs,
-        code: info.error.code,
-        reason: info.error.reason,
-      }),
+    onRetry: retryEvents(sink),
   });
   const target = remote.target;
   const problems: RemoteSyncReport['problems'] = [];

@@ -1,9 +1,8 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateKeyPair, readRecipientKey, signDetached, writeKeyPair } from '../crypto/index.ts';
+import { generateKeyPair, readRecipientKey, rotateKeyring, signDetached, writeKeyPair } from '../crypto/index.ts';
 import { encryptBackup } from './encrypted-backup.ts';
-import { rotateKeyring } from '../crypto/index.ts';
 import { localRemote } from '../offsite/index.ts';
 import { remoteSync } from '../pipeline/remote-sync.ts';
 import { recordingSink } from '../events.ts';

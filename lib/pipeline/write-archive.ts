@@ -13,9 +13,8 @@ import type { ManifestArchive } from '../checksum/index.ts';
 import { archiveFileName } from '../layout/index.ts';
 import type { EventSink } from '../events.ts';
 import type { Policy } from '../policy/index.ts';
-import { validateToml } from '../state/index.ts';
+import { TomlCheckPool, validateToml } from '../state/index.ts';
 import type { ProgressReporter } from './progress-reporter.ts';
-import { TomlCheckPool } from '../state/index.ts';
 import { expandNoFollow } from '../tree/index.ts';
 
 // One archive of a full backup (pipeline/backup.ts step 3), and the scheduler that writes

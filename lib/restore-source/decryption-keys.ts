@@ -1,6 +1,4 @@
-import { KeyError } from '../crypto/index.ts';
-import { keyringDecryptionKeys } from '../crypto/index.ts';
-import { readPrivateKeys, type UnlockedKey } from '../crypto/index.ts';
+import { KeyError, keyringDecryptionKeys, readPrivateKeys, type UnlockedKey } from '../crypto/index.ts';
 
 // The private keys a disk recovery may use: key files (ours, or exported from GnuPG) and/or a
 // keyring folder, unlocked with the passphrases given. Key files are read and unlocked up

@@ -1,8 +1,6 @@
 import { IntegrityError, isArkError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
-import { fetchToFile } from '../offsite/index.ts';
-import type { Remote } from '../offsite/index.ts';
-import type { RetryOptions } from '../offsite/index.ts';
+import { fetchToFile, type Remote, type RetryOptions } from '../offsite/index.ts';
 import { offsitePath } from './read-offsite-index.ts';
 
 export interface FetchRecord {

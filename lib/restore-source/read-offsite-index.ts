@@ -3,10 +3,15 @@ import { sha256Buffer } from '../checksum/index.ts';
 import { ENCRYPTED_MANIFEST_FORMAT, encryptedManifestSchema, type EncryptedRecord } from '../crypto/index.ts';
 import { ArkError, IntegrityError, NotFoundError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
-import type { Remote, RemoteEntry } from '../offsite/index.ts';
-import { RemoteError } from '../offsite/index.ts';
-import { readRemoteManifest } from '../offsite/index.ts';
-import { retrying, withRetry, type RetryOptions } from '../offsite/index.ts';
+import {
+  readRemoteManifest,
+  type Remote,
+  type RemoteEntry,
+  RemoteError,
+  retrying,
+  type RetryOptions,
+  withRetry,
+} from '../offsite/index.ts';
 import { ENCRYPTED_MANIFEST_FILE, SUMS_FILE } from '../layout/index.ts';
 
 // What an offsite folder says about itself, read without downloading any backup: its files,

@@ -1,12 +1,10 @@
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertChecksumsOk, formatChecksumFile, parseChecksumFile, verifyChecksums } from '../checksum/index.ts';
-import { decryptFile } from '../crypto/index.ts';
-import type { UnlockedKey } from '../crypto/index.ts';
+import { decryptFile, type UnlockedKey } from '../crypto/index.ts';
 import { ArkError, isArkError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
-import type { Remote } from '../offsite/index.ts';
-import type { RetryOptions } from '../offsite/index.ts';
+import type { Remote, RetryOptions } from '../offsite/index.ts';
 import { backupDirName, checksumFileName, dailyDir, partialPrefix } from '../layout/index.ts';
 import { processExists } from '../lock/index.ts';
 import { fsyncDir, writeFileAtomic } from '../state/index.ts';

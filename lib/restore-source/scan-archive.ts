@@ -1,9 +1,6 @@
-import type { ReadEntry } from 'tar';
-import { Parser } from 'tar';
+import { Parser, type ReadEntry } from 'tar';
 import { pipeline } from 'node:stream/promises';
-import { ExtractBudget } from '../archive/index.ts';
-import { memberPath } from '../archive/index.ts';
-import { openArchiveStream } from '../archive/index.ts';
+import { ExtractBudget, memberPath, openArchiveStream } from '../archive/index.ts';
 import { IntegrityError } from '../errors.ts';
 import { validateToml } from '../state/index.ts';
 

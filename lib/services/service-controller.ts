@@ -1,5 +1,4 @@
-import type { Policy } from '../policy/index.ts';
-import { parseDuration } from '../policy/index.ts';
+import { parseDuration, type Policy } from '../policy/index.ts';
 
 // How scripts stop, start and health-check Arkalia services. `docker` drives containers by
 // the names the policy gives; `none` leaves services alone (state files only).

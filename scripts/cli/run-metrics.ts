@@ -1,7 +1,12 @@
 import { resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
-import { failureMetrics, failureReason, type JobType, type RunFacts } from '../../lib/metrics/index.ts';
-import type { MetricsUpdate } from '../../lib/metrics/index.ts';
+import {
+  failureMetrics,
+  failureReason,
+  type JobType,
+  type MetricsUpdate,
+  type RunFacts,
+} from '../../lib/metrics/index.ts';
 import type { ScriptContext } from './run-script.ts';
 
 // --metrics-file for the backup-side scripts. Job metrics come from lib/metrics/job-metrics.ts
