@@ -1,6 +1,5 @@
-import { mkdir, realpath } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
-import { ArkError, isArkError, UsageError } from '../errors.ts';
+import { mkdir } from 'node:fs/promises';
+import { ArkError, isArkError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { withBackupLock } from '../lock/index.ts';
 import { readOnly, retryEvents, type Remote, type RetryOptions } from '../offsite/index.ts';
@@ -12,6 +11,7 @@ import {
   createBuild,
   decryptionKeys,
   discardBuild,
+  guardRecoveryFolders,
   isSetDefect,
   planOffsiteSets,
   planPlacement,
@@ -29,17 +29,13 @@ import {
   type Placement,
   type SetProblem,
 } from '../restore-source/index.ts';
-import { createBindSources, noneController, type ServiceController, type ServiceTarget } from '../services/index.ts';
+import { noneController, type ServiceController, type ServiceTarget } from '../services/index.ts';
+import { checkRecoveredRoot, startOnRecoveredRoot } from './disk-recovery-start.ts';
 import { backupDateOf, DISK_RECOVERY_DATASETS, planDiskRecovery } from './disk-recovery-plan.ts';
 import { runRestore } from './restore.ts';
 import {
-  managed,
   policyServices,
-  prestartChecksFailed,
   restartAfterFailure,
-  restoredButUnhealthy,
-  runPreStartChecks,
-  startAfterSwap,
   stopForSwap,
   type RestoreServices,
   type ServicesReport,
@@ -119,7 +115,7 @@ export interface DiskRecoveryReport {
  */
 export async function diskRecovery(o: DiskRecoveryOptions): Promise<DiskRecoveryReport> {
   const { sink, policy } = o;
-  await guardFolders(o);
+  await guardRecoveryFolders(o);
   const remote = readOnly(o.remote);
   const retry: RetryOptions = {
     ...o.retry,
@@ -324,78 +320,9 @@ async function recoverSet(set: OffsiteSet, c: SetContext): Promise<DiskRecoveryR
     });
 
   // e. Check the restored root before any service starts on it; then start in the policy's order, health-gated.
-  report.checks = await checks(o.root, policy, restore.knownInvalid, datasets.includes('infra'), sink);
-  report.services = await startServices(services, stopped.targets ?? [], report, sink, set.date, o.root);
+  report.checks = await checkRecoveredRoot(o.root, policy, restore.knownInvalid, datasets.includes('infra'), sink);
+  report.services = await startOnRecoveredRoot(services, stopped.targets ?? [], report, sink, set.date, o.root);
   return report;
-}
-
-function checks(
-  root: string,
-  policy: Policy,
-  knownInvalid: readonly { path: string }[],
-  infraRestored: boolean,
-  sink: EventSink,
-): Promise<CheckResult[]> {
-  return runPreStartChecks({ root, policy, knownInvalid: new Set(knownInvalid.map((k) => k.path)) }, sink, (r) =>
-    // version.toml travels in the infra archive; without it offsite, it comes from the repository.
-    r.check === 'version' && !r.ok && !infraRestored
-      ? {
-          ...r,
-          severity: 'warning' as const,
-          detail: `${r.detail} (it is in the infra archive, which the offsite copy does not hold: clone the Arkalia repository — runbook step 2)`,
-        }
-      : r,
-  );
-}
-
-async function startServices(
-  services: RestoreServices,
-  present: ServiceTarget[],
-  report: DiskRecoveryReport,
-  sink: EventSink,
-  date: string,
-  root: string,
-): Promise<ServicesReport | null> {
-  if (!managed(services)) return null;
-  const absent = services.groups
-    .flat()
-    .filter((t) => !present.includes(t))
-    .map((t) => t.container);
-  if (absent.length > 0)
-    sink({
-      kind: 'warning',
-      code: 'CONTAINERS_ABSENT',
-      message: `no container ${absent.join(', ')} on this host: create them from the restored root (docker compose up -d), then they start on the recovered state`,
-    });
-  const failed = report.checks.filter((c) => !c.ok && c.severity === 'error');
-  if (failed.length > 0)
-    throw prestartChecksFailed({
-      what: report.root,
-      from: `offsite set ${date}`,
-      preservedAt: null,
-      failed,
-      containers: present.map((t) => t.container),
-    });
-  if (present.length === 0) return { stopped: [], started: [], logs: {}, api: null };
-  // The containers bind-mount folders of the root that the offsite does not hold (logs/):
-  // created by the operator's user, not by Docker as root (see create-bind-sources.ts).
-  await createBindSources(
-    services.controller,
-    services.groups.flat().filter((t) => present.includes(t)),
-    root,
-    sink,
-  );
-  try {
-    return await startAfterSwap(services, present, sink);
-  } catch (error) {
-    throw restoredButUnhealthy(error, {
-      label: 'root',
-      backup: `offsite set ${date}`,
-      preservedAt: null,
-      changes: report.restored,
-      services: null,
-    });
-  }
 }
 
 function emptyReport(o: DiskRecoveryOptions, index: OffsiteIndex, placement: Placement): DiskRecoveryReport {
@@ -424,27 +351,4 @@ function emptyReport(o: DiskRecoveryOptions, index: OffsiteIndex, placement: Pla
 /** Failures after the root was placed (services unhealthy): the root stays restored. */
 function isCommitted(error: unknown): boolean {
   return isArkError(error) && error.details.stateRestored === true;
-}
-
-/** The backup folder is written, the root replaced as a whole, the offsite only read: none may hold another. */
-async function guardFolders(o: DiskRecoveryOptions): Promise<void> {
-  const real = async (p: string) => realpath(p).catch(() => resolve(p));
-  const [root, backup] = await Promise.all([real(o.root), real(o.backupDir)]);
-  const within = (a: string, b: string) => a === b || a.startsWith(b.endsWith(sep) ? b : `${b}${sep}`);
-  if (within(backup, root) || within(root, backup)) {
-    throw new UsageError(
-      `--backup-dir ${o.backupDir} and --root ${o.root} must be separate folders, neither inside the other: the root is restored as a whole, and a backup inside the data it protects is lost with it`,
-    );
-  }
-  if (o.offsiteDir === undefined) return;
-  const offsite = await real(o.offsiteDir);
-  for (const [flag, path] of [
-    ['--backup-dir', backup],
-    ['--root', root],
-  ] as const) {
-    if (within(path, offsite) || within(offsite, path))
-      throw new UsageError(
-        `${flag} ${path} must not be the offsite folder ${o.offsiteDir}, nor inside it or around it: a recovery only ever reads the offsite copy`,
-      );
-  }
 }

@@ -37,3 +37,4 @@ export {
   type SetRejection,
 } from './choose-offsite-sets.ts';
 export { planPlacement, createBuild, renameIntoPlace, discardBuild, type Placement } from './place-root.ts';
+export { guardRecoveryFolders } from './guard-recovery-folders.ts';
