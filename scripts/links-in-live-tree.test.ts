@@ -3,7 +3,7 @@
 // write or read through it. Each test plants links pointing outside the root, runs the real
 // script as an operator would, and proves that nothing outside changed and that the message
 // names the link (no raw errno text, no stack trace).
-import { lstat, mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listArchive } from '../lib/archive/index.ts';
@@ -14,6 +14,9 @@ import { digestTree, expectNoStackTrace, runScript, type ScriptRun } from './tes
 const script = (name: string, args: string[]) =>
   runScript(join(REPO_ROOT, 'scripts', `${name}.mts`), args, {}, { timeoutMs: 120_000 });
 const DATE = '20261120';
+/** emergency-restore of zeroia's state, services left alone, as an operator types it. */
+const restoreZeroia = (root: string, backupDir: string, ...extra: string[]) =>
+  script('emergency-restore', ['zeroia', '--root', root, '--backup-dir', backupDir, '--services', 'none', ...extra]);
 const ZEROIA = 'modules/zeroia/state';
 const ZEROIA_STATE = `${ZEROIA}/zeroia_state.toml`;
 
@@ -75,16 +78,7 @@ describe('emergency-restore with links planted in the live tree', { timeout: 180
     const { root, backupDir, outside } = env;
     await plantFolderLink(root, ZEROIA, outside.dir);
     const live = await digestTree(root);
-    const run = await script('emergency-restore', [
-      'zeroia',
-      '--root',
-      root,
-      '--backup-dir',
-      backupDir,
-      '--services',
-      'none',
-      '--json',
-    ]);
+    const run = await restoreZeroia(root, backupDir, '--json');
     expectRefusedNaming(run, ZEROIA, outside.dir);
     expect(JSON.parse(run.stdout)).toMatchObject({
       ok: false,
@@ -96,16 +90,8 @@ describe('emergency-restore with links planted in the live tree', { timeout: 180
     expect(await readlink(join(root, ZEROIA))).toBe(outside.dir);
     // Moved aside as the message says, the next run restores the real folder.
     const moved = join(root, `${ZEROIA}.link`);
-    await import('node:fs/promises').then((fs) => fs.rename(join(root, ZEROIA), moved));
-    const again = await script('emergency-restore', [
-      'zeroia',
-      '--root',
-      root,
-      '--backup-dir',
-      backupDir,
-      '--services',
-      'none',
-    ]);
+    await rename(join(root, ZEROIA), moved);
+    const again = await restoreZeroia(root, backupDir);
     expect(again.code, again.stderr).toBe(0);
     expect((await lstat(join(root, ZEROIA))).isDirectory()).toBe(true);
     expect((await readFile(join(root, ZEROIA_STATE))).equals(await readFile(join(SAMPLE_ROOT, ZEROIA_STATE)))).toBe(
@@ -117,18 +103,10 @@ describe('emergency-restore with links planted in the live tree', { timeout: 180
   it('modules/ itself is a link: refused naming it, not the folder below', async () => {
     const { root, backupDir, outside } = await backedUpRoot();
     const modules = join(dirname(root), 'modules-elsewhere');
-    await import('node:fs/promises').then((fs) => fs.rename(join(root, 'modules'), modules));
+    await rename(join(root, 'modules'), modules);
     await symlink(modules, join(root, 'modules'));
     const before = await digestTree(modules);
-    const run = await script('emergency-restore', [
-      'zeroia',
-      '--root',
-      root,
-      '--backup-dir',
-      backupDir,
-      '--services',
-      'none',
-    ]);
+    const run = await restoreZeroia(root, backupDir);
     expectRefusedNaming(run, 'modules', modules);
     expect(await digestTree(modules)).toEqual(before);
     await outside.unchanged();
@@ -138,16 +116,7 @@ describe('emergency-restore with links planted in the live tree', { timeout: 180
     const { root, backupDir, outside } = await backedUpRoot();
     await rm(join(root, ZEROIA_STATE));
     await symlink(join(outside.dir, 'zeroia_state.toml'), join(root, ZEROIA_STATE));
-    const run = await script('emergency-restore', [
-      'zeroia',
-      '--root',
-      root,
-      '--backup-dir',
-      backupDir,
-      '--services',
-      'none',
-      '--json',
-    ]);
+    const run = await restoreZeroia(root, backupDir, '--json');
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout);
     expect(report.changes).toContainEqual(
