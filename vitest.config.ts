@@ -23,7 +23,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'drills',
-          include: ['harness/**/*.drill.test.ts'],
+          include: ['harness/**/*.drill.test.ts', 'lib/**/*.drill.test.ts'],
           setupFiles: ['allure-vitest/setup', 'harness/testing-setup.ts'],
           globalSetup: ['harness/global-setup.ts'],
           fileParallelism: false,

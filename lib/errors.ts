@@ -44,6 +44,13 @@ export class PolicyError extends ArkError {
   }
 }
 
+/** A docker-compose.yml (the root's, or --compose FILE) cannot be read or makes no sense (unknown dependency, a cycle). Exit 2. */
+export class ComposeError extends ArkError {
+  constructor(message: string, options: Omit<ArkErrorOptions, 'exitCode'> = {}) {
+    super('COMPOSE_INVALID', message, { ...options, exitCode: EXIT.usage });
+  }
+}
+
 /** Data does not verify: checksum mismatch, invalid TOML, truncated archive. Exit 3. */
 export class IntegrityError extends ArkError {
   constructor(code: string, message: string, options: Omit<ArkErrorOptions, 'exitCode'> = {}) {
