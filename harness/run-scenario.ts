@@ -336,8 +336,13 @@ async function writeDrillPolicy(root: string, work: string, services: readonly S
       );
     }
   }
+  // Only this run's containers: the root's compose file names the real ones.
+  policy.compose = { enabled: false };
   policy.services = Object.fromEntries(
-    services.map((s) => [s.name, { container: s.container, port: s.port, health_timeout: 'PT60S' }]),
+    services.map((s) => [
+      s.name,
+      { container: s.container, port: s.port, health_path: '/health', health_timeout: 'PT60S' },
+    ]),
   );
   policy.start_order = DEFAULT_START_ORDER;
   delete policy.api;

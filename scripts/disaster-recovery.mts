@@ -72,7 +72,7 @@ await runScript(
       import('../lib/pipeline/disaster-recovery.ts'),
       prepareRestore(common, settings, ctx),
     ]);
-    const { policy, policySource: source, services, signal, lock } = run;
+    const { policy, policySource: source, services, servicesNote, signal, lock } = run;
     if (settings.resume) return settleInterruptedRestore(common, run, ctx);
 
     const what = testMode
@@ -81,6 +81,7 @@ await runScript(
     ctx.say(
       `💥 ${what} of ${common.root} from ${common.backupDir} (policy: ${source})${settings.dryRun ? ' — dry run' : ''}`,
     );
+    ctx.say(`  ${servicesNote}`);
     const pauseAt = testPauseHook(process.env, signal, ctx.say);
     const report = await disasterRecovery({
       root: common.root,

@@ -191,7 +191,7 @@ describe.concurrent('disaster-recovery.mts', { timeout: 120_000 }, () => {
     });
     const podman = await run(DR, [...args, '--services', 'podman']);
     expect(podman.code).toBe(2);
-    expect(podman.stderr).toMatch(/--services must be "docker" or "none", got "podman"/);
+    expect(podman.stderr).toMatch(/--services must be "compose", "docker" or "none", got "podman"/);
     expect(await digest(root)).toEqual(before);
   });
 });

@@ -9,6 +9,7 @@ import { isBackupDate } from '../lib/layout/index.ts';
 import { COMMON_HELP, policyLocation } from './cli/parse-options.ts';
 import { formatBytes } from './cli/render-event.ts';
 import { retryPolicyFromEnv } from './cli/retry-policy-from-env.ts';
+import { SERVICES_HELP, servicesKind } from './cli/restore-options.ts';
 import { runScript } from './cli/run-script.ts';
 
 const HELP = `Usage: disk-recovery.mts --from TARGET --key FILE --root DIR [YYYYMMDD] [options]
@@ -52,7 +53,15 @@ Options:
   --backup-dir DIR         where the local backup is rebuilt (env ARK_BACKUP_DIR; default
                            /backup, where every other script looks for it). Never the
                            offsite folder, never inside --root.
-  --services docker|none   start the services via Docker (default: docker), or leave them
+${SERVICES_HELP}
+  --clone URL              a new host: first clone the Arkalia repository (the runbook's git
+                           clone) and lay it into the new root; its docker-compose.yml gives
+                           the services, and the state from the offsite copy is restored over
+                           it. With --services compose (the default with the Compose CLI) the
+                           containers are created from it
+  --ref REF                the branch, tag or commit of --clone to check out
+  --build                  build the compose file's images first (the runbook's
+                           docker-compose build), for services that have a build section
   --dry-run                say which set would be used, what would be fetched (names, sizes,
                            sha256), rebuilt and restored; reads only SHA256SUMS and the
                            manifest, writes nothing
@@ -73,7 +82,11 @@ await runScript(
       key: { type: 'string', multiple: true },
       keyring: { type: 'string' },
       'passphrase-file': { type: 'string' },
-      services: { type: 'string', default: 'docker' },
+      services: { type: 'string' },
+      compose: { type: 'string' },
+      clone: { type: 'string' },
+      ref: { type: 'string' },
+      build: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
       'lock-timeout': { type: 'string' },
     },
@@ -101,9 +114,9 @@ await runScript(
       throw new UsageError(
         'missing --key FILE (a private key: <name>.sec.asc, or gpg --export-secret-keys --armor KEYID) or --keyring DIR',
       );
-    const kind = values.services ?? 'docker';
-    if (kind !== 'docker' && kind !== 'none')
-      throw new UsageError(`--services must be "docker" or "none", got ${JSON.stringify(kind)}`);
+    const kind = servicesKind(values.services);
+    if (typeof values.ref === 'string' && typeof values.clone !== 'string')
+      throw new UsageError('--ref REF names a branch, tag or commit of --clone URL: give --clone too');
     const dryRun = values['dry-run'] === true;
     const lockTimeoutMs = parseLockTimeout(values['lock-timeout']);
     const retry = retryPolicyFromEnv(env);
@@ -111,15 +124,15 @@ await runScript(
     const [
       { diskRecovery },
       { loadPolicy },
-      { serviceController },
-      { openRemote },
-      { parseTarget },
+      { resolveServices: resolveServicesFor },
+      { noneController },
+      { openRemote, parseTarget },
       { resolvePassphrase },
     ] = await Promise.all([
       import('../lib/pipeline/disk-recovery.ts'),
       import('../lib/policy/index.ts'),
+      import('../lib/pipeline/restore-services.ts'),
       import('../lib/services/index.ts'),
-      import('../lib/offsite/index.ts'),
       import('../lib/offsite/index.ts'),
       import('../lib/crypto/index.ts'),
     ]);
@@ -133,8 +146,18 @@ await runScript(
     if (passphrase?.warning) ctx.sink({ kind: 'warning', code: 'PASSPHRASE_FILE_MODE', message: passphrase.warning });
     const remote = await openRemote(target, env);
     // The root is gone, and its ark.policy.toml with it: --policy FILE, else the built-in policy.
-    const { policy, source } = await loadPolicy(policyLocation(common));
-
+    // Its services: --compose FILE, the cloned repository's compose file (--clone), or the
+    // root's where it is still there; chosen by the pipeline once the repository is cloned.
+    const loaded = await loadPolicy(policyLocation(common));
+    const resolveServices = (readFrom: string | undefined) =>
+      resolveServicesFor({
+        loaded,
+        root: common.root,
+        kind,
+        ...(typeof values.compose === 'string' ? { composeFile: values.compose } : {}),
+        ...(readFrom ? { readFrom } : {}),
+      });
+    const { policy, source } = loaded;
     ctx.say(
       `💽 disk recovery from ${remote.target} into ${common.root} (local backup rebuilt in ${common.backupDir}; policy: ${source})${dryRun ? ' — dry run' : ''}`,
     );
@@ -146,7 +169,12 @@ await runScript(
       policy,
       keys: { keyFiles, ...(keyring ? { keyring } : {}), passphrases: passphrase ? [passphrase.value] : [] },
       ...(date ? { date } : {}),
-      services: serviceController(kind),
+      services: noneController,
+      resolveServices,
+      ...(typeof values.clone === 'string'
+        ? { repository: { url: values.clone, ...(typeof values.ref === 'string' ? { ref: values.ref } : {}) } }
+        : {}),
+      build: values.build === true,
       sink: ctx.sink,
       dryRun,
       retry: { policy: retry },

@@ -173,7 +173,8 @@ describe('disk-recovery.mts', { timeout: 120_000 }, () => {
       'ARK_PASSPHRASE',
       'ARK_OFFSITE',
       '--backup-dir',
-      '--services docker|none',
+      '--services compose|docker|none',
+      '--compose FILE',
       '--dry-run',
       'next older one is tried',
     ])
@@ -419,6 +420,8 @@ describe('disk-recovery.mts', { timeout: 120_000 }, () => {
       d.root,
       '--backup-dir',
       d.backupDir,
+      '--compose',
+      join(SAMPLE_ROOT, 'docker-compose.yml'),
       '--dry-run',
       '--json',
     ]);
@@ -432,7 +435,10 @@ describe('disk-recovery.mts', { timeout: 120_000 }, () => {
       datasets: ['states', 'configs', 'database'],
     });
     expect(outcome.stderr).toMatch(/\[dry run\] would fetch arkalia_states_20261125\.tar\.gz\.gpg/);
-    expect(outcome.stderr).toMatch(/would then start reflexia → zeroia \+ arkalia-api → assistantia/);
+    // The services of --compose FILE, in its depends_on order.
+    expect(outcome.stderr).toContain(
+      'would then start arkalia-api + reflexia → assistantia + zeroia → sandozia → cognitive-reactor, each group healthy before the next',
+    );
     expect(await exists(d.root)).toBe(false);
     expect(await exists(d.backupDir)).toBe(false);
     expect(await exists(join(d.disk, 'srv'))).toBe(false);

@@ -54,12 +54,13 @@ await runScript(
       import('../lib/pipeline/emergency-restore.ts'),
       prepareRestore(common, settings, ctx),
     ]);
-    const { policy, policySource: source, services, signal, lock } = run;
+    const { policy, policySource: source, services, servicesNote, signal, lock } = run;
     if (settings.resume) return settleInterruptedRestore(common, run, ctx);
 
     ctx.say(
       `🔄 emergency restore of ${module} in ${common.root} from ${common.backupDir} (policy: ${source})${settings.dryRun ? ' — dry run' : ''}`,
     );
+    ctx.say(`  ${servicesNote}`);
     const pauseAt = testPauseHook(process.env, signal, ctx.say);
     const report = await emergencyRestore({
       root: common.root,

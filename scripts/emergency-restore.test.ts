@@ -268,7 +268,7 @@ describe('emergency-restore.mts: bad command lines are usage errors (exit 2) tha
       [
         '--services podman',
         ['zeroia', ...common, '--services', 'podman'],
-        /--services must be "docker" or "none", got "podman"/,
+        /--services must be "compose", "docker" or "none", got "podman"/,
       ],
       ['unknown flag', ['zeroia', ...common, '--force'], /Unknown option '--force'/],
     ];

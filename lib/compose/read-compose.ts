@@ -35,6 +35,8 @@ export interface ComposeService {
   /** The healthcheck Docker runs, when there is one (absent, or `disable: true`, is null). */
   healthcheck: { test: string[] } | null;
   binds: ComposeBind[];
+  /** The service's mapping as read (merge keys applied, variables interpolated): what a generated file copies. */
+  raw: Readonly<Record<string, unknown>>;
 }
 
 export interface ComposeProject {
@@ -54,6 +56,11 @@ export interface ReadComposeOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** The project name, as `docker compose -p` would set it. */
   project?: string;
+  /**
+   * Read the file, but interpret it as if it were at this path (relative bind sources, the
+   * project name): a repository cloned beside the root it will become.
+   */
+  as?: string;
 }
 
 /** Reads and interprets a compose file. Any problem is a ComposeError (exit 2) that names the file. */
@@ -130,6 +137,7 @@ export function parseCompose(
       dependsOn: readDependsOn(raw.depends_on, at),
       healthcheck: readHealthcheck(raw.healthcheck, at),
       binds: readBinds(raw.volumes, dir, at),
+      raw,
     };
   }
   const containers = new Map<string, string>();

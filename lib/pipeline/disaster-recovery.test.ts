@@ -4,9 +4,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256Buffer, sha256File } from '../checksum/index.ts';
 import { ServiceError } from '../errors.ts';
 import { recordingSink, type ArkEvent } from '../events.ts';
-import { resolvePolicy } from '../policy/index.ts';
 import { archiveCandidate } from '../restore/index.ts';
 import { noneController, type ServiceController } from '../services/index.ts';
+import { samplePolicy } from '../policy/testing.ts';
 import { copyFixture, tempDir, treeContents } from '../testing.ts';
 import { runFullBackup } from './backup.ts';
 import { disasterRecovery } from './disaster-recovery.ts';
@@ -14,7 +14,7 @@ import { disasterRecovery } from './disaster-recovery.ts';
 // The pipeline called directly with a fake ServiceController: what is stopped, restored,
 // checked and started, in which order. The script itself is tested in scripts/.
 
-const policy = resolvePolicy({}, 'test');
+const policy = samplePolicy();
 let pristine: string;
 let original: Record<string, string>;
 beforeAll(async () => {
@@ -96,20 +96,27 @@ describe('disasterRecovery', () => {
     expect(timeline.filter((t) => t !== 'prestart-check')).toEqual([
       'checksum-verified',
       'checksum-verified',
+      // The compose file's depends_on order, stopped in reverse: every writer, sandozia and cognitive-reactor too.
+      'stop cognitive-reactor',
+      'stop sandozia',
       'stop assistantia',
       'stop zeroia',
-      'stop helloria',
+      'stop arkalia-api',
       'stop reflexia',
       'state-preserved',
+      'start arkalia-api',
       'start reflexia',
+      'healthy? arkalia-api',
       'healthy? reflexia',
-      'start zeroia',
-      'start helloria',
-      'healthy? zeroia',
-      'healthy? helloria',
       'start assistantia',
+      'start zeroia',
       'healthy? assistantia',
-      'GET helloria/status',
+      'healthy? zeroia',
+      'start sandozia',
+      'healthy? sandozia',
+      'start cognitive-reactor',
+      'healthy? cognitive-reactor',
+      'GET arkalia-api/status',
     ]);
     expect(report.knownInvalid.map((k) => k.path).sort()).toEqual([
       'state/global_context.toml',
@@ -117,7 +124,7 @@ describe('disasterRecovery', () => {
     ]);
     expect(report.checks.find((c) => c.check === 'toml-known-invalid')).toMatchObject({ severity: 'warning' });
     expect(report.services.api).toEqual({
-      service: 'helloria',
+      service: 'arkalia-api',
       url: 'http://127.0.0.1:8000/status',
       status: 200,
       ok: true,
@@ -171,12 +178,13 @@ describe('disasterRecovery', () => {
       code: 'RESTORED_SERVICE_UNHEALTHY',
       details: { stateRestored: true, serviceError: 'SERVICE_UNHEALTHY' },
     });
-    expect(timeline).not.toContain('start assistantia');
+    expect(timeline).toContain('start assistantia'); // zeroia's sibling in its group
+    expect(timeline).not.toContain('start sandozia'); // it depends on zeroia
     expect(timeline).toContain('logs zeroia');
     expect(await digest(first.root)).toEqual(original);
 
     const second = await disaster();
-    const quickApi = resolvePolicy({ api: { service: 'helloria', timeout: 'PT0.2S' } }, 'test');
+    const quickApi = samplePolicy({ api: { service: 'arkalia-api', timeout: 'PT0.2S' } });
     const api = await disasterRecovery({
       ...second,
       policy: quickApi,

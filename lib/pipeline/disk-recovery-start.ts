@@ -40,7 +40,7 @@ export function checkRecoveredRoot(
 /** Start the services on the recovered root, in order and health-gated (none when they are not managed); a failed check starts none. */
 export async function startOnRecoveredRoot(
   services: RestoreServices,
-  present: ServiceTarget[],
+  stopped: ServiceTarget[],
   report: DiskRecoveryReport,
   sink: EventSink,
   date: string,
@@ -49,13 +49,18 @@ export async function startOnRecoveredRoot(
   if (!managed(services)) return null;
   const absent = services.groups
     .flat()
-    .filter((t) => !present.includes(t))
+    .filter((t) => !stopped.includes(t))
     .map((t) => t.container);
-  if (absent.length > 0)
+  // Compose creates a container that is gone (a new host): every service is started.
+  const present =
+    services.controller.kind === 'compose'
+      ? [...stopped, ...services.groups.flat().filter((t) => !stopped.includes(t))]
+      : stopped;
+  if (present === stopped && absent.length > 0)
     sink({
       kind: 'warning',
       code: 'CONTAINERS_ABSENT',
-      message: `no container ${absent.join(', ')} on this host: create them from the restored root (docker compose up -d), then they start on the recovered state`,
+      message: `no container ${absent.join(', ')} on this host: create them from the restored root (docker compose up -d, or run with --services compose), then they start on the recovered state`,
     });
   const failed = report.checks.filter((c) => !c.ok && c.severity === 'error');
   if (failed.length > 0)
@@ -76,7 +81,8 @@ export async function startOnRecoveredRoot(
     sink,
   );
   try {
-    return await startAfterSwap(services, present, sink);
+    const started = await startAfterSwap(services, present, sink);
+    return { ...started, stopped: stopped.map((t) => ({ name: t.name, container: t.container })) };
   } catch (error) {
     throw restoredButUnhealthy(error, {
       label: 'root',

@@ -13,9 +13,9 @@ import { ServiceError } from '../errors.ts';
 import { recordingSink, silentSink } from '../events.ts';
 import { localRemote, openRemote, withFaults } from '../offsite/index.ts';
 import { startS3rver, type TestS3 } from '../offsite/testing/s3rver.ts';
-import { resolvePolicy } from '../policy/index.ts';
 import { statesOf } from '../restore-source/testing.ts';
 import { noneController, type ServiceController } from '../services/index.ts';
+import { samplePolicy } from '../policy/testing.ts';
 import { copyFixture, tempDir } from '../testing.ts';
 import { runFullBackup } from './backup.ts';
 import { diskRecovery, type DiskRecoveryOptions } from './disk-recovery.ts';
@@ -23,7 +23,9 @@ import { remoteSync } from './remote-sync.ts';
 
 const DATE = '20261125';
 const GPG = `arkalia_states_${DATE}.tar.gz.gpg`;
-const policy = resolvePolicy({}, 'test');
+const policy = samplePolicy();
+/** The sample compose file's services, in its depends_on order. */
+const SIX = ['arkalia-api', 'reflexia', 'assistantia', 'zeroia', 'sandozia', 'cognitive-reactor'];
 const noWait = { sleep: async () => {}, random: () => 0.5 };
 let offsite: string;
 let secretFile: string;
@@ -131,16 +133,20 @@ describe('diskRecovery', { timeout: 60_000 }, () => {
     expect(events.filter((e) => e.kind === 'offsite-retry').length).toBeGreaterThanOrEqual(2);
     expect(events).toContainEqual(expect.objectContaining({ kind: 'warning', code: 'OFFSITE_FETCH_MISMATCH' }));
     expect(docker.calls).toEqual([
+      'stop cognitive-reactor (state there: false)',
+      'stop sandozia (state there: false)',
       'stop assistantia (state there: false)',
       'stop zeroia (state there: false)',
       'stop arkalia-api (state there: false)',
       'stop reflexia (state there: false)',
-      'start reflexia (state there: true)',
-      'start zeroia (state there: true)',
       'start arkalia-api (state there: true)',
+      'start reflexia (state there: true)',
       'start assistantia (state there: true)',
+      'start zeroia (state there: true)',
+      'start sandozia (state there: true)',
+      'start cognitive-reactor (state there: true)',
     ]);
-    expect(report.services?.started.map((s) => s.name)).toEqual(['reflexia', 'zeroia', 'helloria', 'assistantia']);
+    expect(report.services?.started.map((s) => s.name)).toEqual(SIX);
     expect(report.services?.api).toMatchObject({ ok: true, url: 'http://arkalia-api:8000/status' });
     expect(report.placement).toEqual({ mode: 'rename', reason: null });
   });
@@ -162,12 +168,15 @@ describe('diskRecovery', { timeout: 60_000 }, () => {
       ...(t.name === 'assistantia' ? [join(root, 'modules/assistantia/logs'), elsewhere] : []),
     ]);
     const { report, events } = await recover(root, { services: docker.controller });
-    expect(report.services?.started.map((s) => s.name)).toEqual(['reflexia', 'zeroia', 'helloria', 'assistantia']);
+    expect(report.services?.started.map((s) => s.name)).toEqual(SIX);
+    const shared = 'logs there: true, state there: true';
     expect(docker.calls.filter((c) => c.startsWith('start'))).toEqual([
-      'start reflexia (state there: true, logs there: true, state there: true)',
-      'start zeroia (state there: true, logs there: true, state there: true)',
-      'start arkalia-api (state there: true, logs there: true, state there: true)',
-      `start assistantia (state there: true, logs there: true, state there: true, modules/assistantia/logs there: true, ${elsewhere} there: false)`,
+      `start arkalia-api (state there: true, ${shared})`,
+      `start reflexia (state there: true, ${shared})`,
+      `start assistantia (state there: true, ${shared}, modules/assistantia/logs there: true, ${elsewhere} there: false)`,
+      `start zeroia (state there: true, ${shared})`,
+      `start sandozia (state there: true, ${shared})`,
+      `start cognitive-reactor (state there: true, ${shared})`,
     ]);
     expect(await readdir(join(root, 'logs'))).toEqual([]);
     expect(
@@ -175,7 +184,7 @@ describe('diskRecovery', { timeout: 60_000 }, () => {
         .filter((e) => e.kind === 'info' && /bind-mounts it/.test(e.message))
         .map((e) => (e as { message: string }).message),
     ).toEqual([
-      'created logs/ empty: reflexia bind-mounts it and the recovery did not restore it',
+      'created logs/ empty: arkalia-api bind-mounts it and the recovery did not restore it',
       'created modules/assistantia/logs/ empty: assistantia bind-mounts it and the recovery did not restore it',
     ]);
   });
@@ -190,12 +199,13 @@ describe('diskRecovery', { timeout: 60_000 }, () => {
       details: { stateRestored: true },
     });
     expect((failure as Error).message).toMatch(
-      /WAS restored from offsite set 20261125.*zeroia did not become healthy within 60 s.*Not started \(later in the start order\): assistantia/s,
+      /WAS restored from offsite set 20261125.*zeroia did not become healthy within 60 s.*Not started \(later in the start order\): sandozia, cognitive-reactor/s,
     );
     expect(docker.calls.filter((c) => c.startsWith('start'))).toEqual([
-      'start reflexia (state there: true)',
-      'start zeroia (state there: true)',
       'start arkalia-api (state there: true)',
+      'start reflexia (state there: true)',
+      'start assistantia (state there: true)', // zeroia's sibling in its group
+      'start zeroia (state there: true)',
     ]);
     expect(await statesOf(root)).toEqual(expected);
   });

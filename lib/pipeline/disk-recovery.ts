@@ -1,5 +1,6 @@
-import { mkdir } from 'node:fs/promises';
-import { ArkError, isArkError } from '../errors.ts';
+import { mkdir, rm } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
+import { ArkError, isArkError, UsageError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { withBackupLock } from '../lock/index.ts';
 import { readOnly, retryEvents, type Remote, type RetryOptions } from '../offsite/index.ts';
@@ -8,6 +9,9 @@ import { systemScope, type CheckResult } from '../restore/index.ts';
 import {
   allRejected,
   chooseSets,
+  cloneRepository,
+  layRepository,
+  type ClonedRepository,
   createBuild,
   decryptionKeys,
   discardBuild,
@@ -29,14 +33,23 @@ import {
   type Placement,
   type SetProblem,
 } from '../restore-source/index.ts';
-import { noneController, type ServiceController, type ServiceTarget } from '../services/index.ts';
+import {
+  buildImages,
+  composeCliMissing,
+  composeCliVersion,
+  noneController,
+  type ServiceController,
+  type ServiceTarget,
+} from '../services/index.ts';
 import { checkRecoveredRoot, startOnRecoveredRoot } from './disk-recovery-start.ts';
 import { backupDateOf, DISK_RECOVERY_DATASETS, planDiskRecovery } from './disk-recovery-plan.ts';
 import { runRestore } from './restore.ts';
 import {
   policyServices,
+  managed,
   restartAfterFailure,
   stopForSwap,
+  type ResolvedServices,
   type RestoreServices,
   type ServicesReport,
 } from './restore-services.ts';
@@ -59,6 +72,15 @@ export interface DiskRecoveryOptions {
   dryRun?: boolean;
   retry?: Omit<RetryOptions, 'onRetry'>;
   lockTimeoutMs?: number;
+  /** --clone URL [--ref REF]: the Arkalia repository, laid into the new root before the state is restored over it (runbook: git clone). */
+  repository?: { url: string; ref?: string };
+  /** --build: build the compose file's images before the state is restored (runbook: docker-compose build). */
+  build?: boolean;
+  /**
+   * Chooses the services once the repository is there (its compose file; `readFrom` is the
+   * clone, not yet placed). Without it, `policy` and `services` as given.
+   */
+  resolveServices?: (readFrom: string | undefined) => Promise<ResolvedServices>;
   /** Test-only: passed to the restore pipeline (a test plants a link in the hidden tree at "staged"). */
   pauseAt?: (point: string) => Promise<void>;
 }
@@ -69,6 +91,10 @@ export interface DiskRecoveryReport {
   backupDir: string;
   dryRun: boolean;
   placement: { mode: Placement['mode']; reason: string | null };
+  /** --clone: the repository laid into the root, and the commit. */
+  repository: { url: string; ref: string | null; commit: string } | null;
+  /** --build: the services whose images were built, and how long it took. */
+  built: { services: string[]; ms: number } | null;
   /**
    * The set used (dry run: the one that would be tried first). recoveryPoint: when that backup
    * ran, as encrypted-backup recorded it offsite; YYYY-MM-DD for sets encrypted before it did.
@@ -153,10 +179,107 @@ export async function diskRecovery(o: DiskRecoveryOptions): Promise<DiskRecovery
   );
 
   const report = emptyReport(o, index, placement);
-  if (o.dryRun) return planDiskRecovery(report, sets, keys, o);
+  if (o.dryRun) {
+    const resolved = o.repository || !o.resolveServices ? null : await o.resolveServices(undefined);
+    if (resolved) sink({ kind: 'info', message: resolved.note });
+    if (o.repository)
+      sink({
+        kind: 'dry-run',
+        message: `would clone ${o.repository.url}${o.repository.ref ? ` at ${o.repository.ref}` : ''} and lay it into ${o.root} first`,
+      });
+    if (o.build)
+      sink({ kind: 'dry-run', message: 'would build the images of its compose file (docker compose build)' });
+    return planDiskRecovery(
+      report,
+      sets,
+      keys,
+      resolved ? { ...o, policy: resolved.policy, services: resolved.controller } : o,
+    );
+  }
 
-  // 4. Newest set first; one missing or damaged on the offsite is rejected and the next older one tried.
+  // 4. The runbook's git clone and docker-compose build: the repository beside the root, its images built.
+  const repository = o.repository ? await cloneBeside(o.root, o.repository, sink) : null;
+  try {
+    const resolved = o.resolveServices ? await o.resolveServices(repository?.dir) : null;
+    if (resolved) sink({ kind: 'info', message: resolved.note });
+    if (repository) report.repository = { url: repository.url, ref: repository.ref, commit: repository.commit };
+    if (o.build) report.built = await buildStack(o.root, resolved, repository, sink);
+    const stack = resolved ? { ...o, policy: resolved.policy, services: resolved.controller } : o;
+    return await recoverFromSets(stack, { sets, remote, retry, keys, placement, report, repository });
+  } finally {
+    if (repository) await rm(repository.dir, { recursive: true, force: true });
+  }
+}
+
+async function cloneBeside(
+  root: string,
+  repo: { url: string; ref?: string },
+  sink: EventSink,
+): Promise<ClonedRepository> {
+  const dir = join(dirname(root), `.ark-clone-${basename(root)}-${process.pid}-${Date.now()}`);
+  await mkdir(dirname(root), { recursive: true });
+  sink({
+    kind: 'step',
+    step: 'clone',
+    message: `cloning ${repo.url}${repo.ref ? ` at ${repo.ref}` : ''} (runbook: git clone)`,
+  });
+  const cloned = await cloneRepository({ url: repo.url, dir, ...(repo.ref ? { ref: repo.ref } : {}) });
+  sink({
+    kind: 'info',
+    message: `cloned ${repo.url} at ${cloned.commit.slice(0, 12)}: laid into the root before its state is restored`,
+  });
+  return cloned;
+}
+
+/** --build: the images of the compose file (the clone's, when there is one), under the project name `up` will use. */
+async function buildStack(
+  root: string,
+  resolved: ResolvedServices | null,
+  repository: ClonedRepository | null,
+  sink: EventSink,
+): Promise<{ services: string[]; ms: number }> {
+  const compose = resolved?.compose;
+  if (!compose)
+    throw new UsageError(
+      '--build needs a compose file: the repository (--clone) has none, and no --compose FILE was given',
+    );
+  if ((await composeCliVersion()) === null) throw composeCliMissing();
+  const file = repository ? join(repository.dir, relative(root, compose.file)) : compose.file;
+  sink({
+    kind: 'step',
+    step: 'build',
+    message: `building the images of ${compose.file} (runbook: docker-compose build)`,
+  });
+  const built = await buildImages(compose, { file });
+  sink({
+    kind: 'info',
+    message: `built ${built.services.join(', ') || 'nothing (no service has a build section)'} in ${(built.ms / 1000).toFixed(1)} s`,
+  });
+  return built;
+}
+
+interface SetsContext {
+  sets: OffsiteSet[];
+  remote: Remote;
+  retry: RetryOptions;
+  keys: ReturnType<typeof decryptionKeys>;
+  placement: Placement;
+  report: DiskRecoveryReport;
+  repository: ClonedRepository | null;
+}
+
+async function recoverFromSets(o: DiskRecoveryOptions, c: SetsContext): Promise<DiskRecoveryReport> {
+  const { sink, policy } = o;
+  const { sets, remote, retry, keys, placement, report, repository } = c;
+  // 5. Newest set first; one missing or damaged on the offsite is rejected and the next older one tried.
   const services = policyServices(policy, o.services);
+  if (o.services.kind !== 'none' && !managed(services))
+    sink({
+      kind: 'warning',
+      code: 'NO_SERVICES_KNOWN',
+      message:
+        'no services to start after the recovery: no compose file (the root is new) and no [services] in the policy. Give --compose FILE (your docker-compose.yml) or --clone URL (the Arkalia repository), or start the stack yourself once the root is back',
+    });
   const stopped: { targets: ServiceTarget[] | null } = { targets: null };
   const errors: ArkError[] = [];
   try {
@@ -166,10 +289,10 @@ export async function diskRecovery(o: DiskRecoveryOptions): Promise<DiskRecovery
         : i === 0
           ? 'newest'
           : `fallback: the newest that verifies (${i} newer rejected)`;
-      sink({ kind: 'backup-selected', dir: `offsite set ${set.date} on ${index.target}`, date: set.date, source });
+      sink({ kind: 'backup-selected', dir: `offsite set ${set.date} on ${report.offsite}`, date: set.date, source });
       try {
         if (set.problem) throw problemError(set.problem);
-        return await recoverSet(set, { o, remote, retry, keys, placement, services, stopped, report });
+        return await recoverSet(set, { o, remote, retry, keys, placement, services, stopped, report, repository });
       } catch (error) {
         if (!isSetDefect(error) || o.date !== undefined) throw withRejections(error, report.rejected);
         const name = set.problem?.name ?? (error.details.name as string | undefined) ?? null;
@@ -203,6 +326,7 @@ interface SetContext {
   services: RestoreServices;
   stopped: { targets: ServiceTarget[] | null };
   report: DiskRecoveryReport;
+  repository: ClonedRepository | null;
 }
 
 async function recoverSet(set: OffsiteSet, c: SetContext): Promise<DiskRecoveryReport> {
@@ -237,9 +361,14 @@ async function recoverSet(set: OffsiteSet, c: SetContext): Promise<DiskRecoveryR
   );
   const tree = placement.mode === 'rename' ? placement.build : placement.root;
   if (placement.mode === 'rename') await createBuild(placement);
-  else stopped.targets ??= await stopForSwap(services, sink); // in place: nothing may write while the files go in
+  // in place: nothing may write while the files go in
+  else
+    stopped.targets ??= await stopForSwap(services, sink, { root: o.root, paths: systemScope(policy, datasets).paths });
   let restore;
+  let laid: string[] = [];
   try {
+    // The repository first, the state restored over it (its state folders become the backup's exactly).
+    if (c.repository) laid = await layRepository(c.repository.dir, tree);
     restore = await runRestore({
       root: tree,
       backupDir: o.backupDir,
@@ -263,12 +392,15 @@ async function recoverSet(set: OffsiteSet, c: SetContext): Promise<DiskRecoveryR
     });
   } catch (error) {
     await discardBuild(placement);
+    // In place, the root was empty: what was laid from the repository goes again.
+    if (placement.mode === 'in-place')
+      for (const name of laid) await rm(join(tree, name), { recursive: true, force: true });
     throw error;
   }
 
   // d. The root appears complete, in one rename (in place: it already is, under the journal).
   if (placement.mode === 'rename') {
-    stopped.targets ??= await stopForSwap(services, sink);
+    stopped.targets ??= await stopForSwap(services, sink, { root: o.root, paths: ['.'] }); // the whole root is replaced
     try {
       await renameIntoPlace(placement);
     } catch (error) {
@@ -332,6 +464,8 @@ function emptyReport(o: DiskRecoveryOptions, index: OffsiteIndex, placement: Pla
     backupDir: o.backupDir,
     dryRun: o.dryRun ?? false,
     placement: { mode: placement.mode, reason: placement.mode === 'in-place' ? placement.reason : null },
+    repository: null,
+    built: null,
     backup: null,
     rejected: [],
     offsiteManifest: index.manifestFile,

@@ -132,8 +132,8 @@ describe('emergencyRestore with a service', () => {
     expect(targets[0]).toMatchObject({
       name: 'zeroia',
       container: 'ark-test-zeroia',
-      port: 8000,
-      healthPath: '/health',
+      port: null, // no HTTP health path in the policy: Docker's health status decides
+      healthPath: null,
       healthTimeoutMs: 60_000,
     });
     expect(seen).toEqual({ atStop: { live: CORRUPT, preserved: false }, atStart: true });
@@ -233,6 +233,61 @@ describe('emergencyRestore with a service', () => {
     expect(await digest(root)).toEqual(before);
     expect(timeline.filter((t) => !t.startsWith('event'))).toEqual(['stop ark-test-zeroia', 'start ark-test-zeroia']);
     expect((await readdir(root)).filter((n) => n.startsWith('.ark-restore'))).toEqual([]);
+  });
+
+  it('also stops every running container that bind-mounts the module state (a writer the policy does not name), names it, and starts it after the service', async () => {
+    const { root, backupDir } = await corruptedRoot();
+    const timeline: string[] = [];
+    const sink = timedSink(timeline);
+    const { controller } = fakeServices(timeline);
+    controller.runningContainers = async () => [
+      { name: 'zeroia-sidecar', bindSources: [join(root, 'modules/zeroia/state')] },
+      { name: 'whole-root-backup-agent', bindSources: [root] },
+      { name: 'sandozia', bindSources: [join(root, 'state'), join(root, 'logs')] }, // not under modules/zeroia/state/
+      { name: 'ark-test-zeroia', bindSources: [join(root, 'modules/zeroia/state')] }, // already stopped by name
+    ];
+    await emergencyRestore({ root, backupDir, module: 'zeroia', policy, services: controller, sink });
+    expect(timeline.filter((t) => !t.startsWith('event') && !t.startsWith('logs'))).toEqual([
+      'stop ark-test-zeroia',
+      'stop zeroia-sidecar',
+      'stop whole-root-backup-agent',
+      'start ark-test-zeroia',
+      'waitHealthy ark-test-zeroia',
+      'start zeroia-sidecar',
+      'start whole-root-backup-agent',
+      'waitHealthy zeroia-sidecar',
+      'waitHealthy whole-root-backup-agent',
+    ]);
+    expect(sink.events).toContainEqual(
+      expect.objectContaining({
+        kind: 'service',
+        action: 'stop',
+        container: 'zeroia-sidecar',
+        message: `stopped zeroia-sidecar: the policy does not name it, but it bind-mounts ${join(root, 'modules/zeroia/state')}, which this restore replaces`,
+      }),
+    );
+    expect((await readFile(join(root, STATE))).equals(fixtureState)).toBe(true);
+  });
+
+  it('stops a writer of the module state even when no service of the policy owns the module, and restarts it after a failed swap', async () => {
+    const { root, backupDir } = await corruptedRoot();
+    await rm(join(root, STATE));
+    await mkdir(join(root, STATE)); // the swap cannot put the state file where a folder is
+    await writeFile(join(root, STATE, 'inner.toml'), 'x = 1\n');
+    const timeline: string[] = [];
+    const { controller } = fakeServices(timeline);
+    controller.runningContainers = async () => [{ name: 'writer', bindSources: [join(root, 'modules/zeroia/state')] }];
+    const unowned = resolvePolicy({}, 'test'); // no services at all
+    const error = await emergencyRestore({
+      root,
+      backupDir,
+      module: 'zeroia',
+      policy: unowned,
+      services: controller,
+      sink: timedSink(timeline),
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'RESTORE_SWAP_FAILED' });
+    expect(timeline.filter((t) => !t.startsWith('event'))).toEqual(['stop writer', 'start writer']);
   });
 
   it('goes on without a restart when the container does not exist', async () => {

@@ -1,9 +1,15 @@
+import { realpath } from 'node:fs/promises';
 import { ArkError, ServiceError, toArkError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
-import { parseDuration, type Policy } from '../policy/index.ts';
+import { resolve } from 'node:path';
+import type { ComposeProject } from '../compose/index.ts';
+import { parseDuration, withCompose, type LoadedPolicy, type Policy } from '../policy/index.ts';
 import { preStartChecks, type CheckResult } from '../restore/index.ts';
 import {
   checkApi,
+  chooseServiceController,
+  findWriters,
+  type ServicesKind,
   serviceGroups,
   serviceTarget,
   startServices,
@@ -35,6 +41,42 @@ export interface ServicesReport {
   started: ServiceOutcome[];
   logs: Record<string, string>;
   api: ApiCheck | null;
+}
+
+export interface ResolvedServices {
+  policy: Readonly<Policy>;
+  compose: ComposeProject | null;
+  controller: ServiceController;
+  kind: ServicesKind;
+  /** Said once at the start: how services are managed, why, and which. */
+  note: string;
+}
+
+/**
+ * The policy's services completed from the compose file (--compose FILE, else the policy's
+ * [compose] file in the root, read from `readFrom` when the root is not there yet), and the
+ * controller that drives them (--services, else compose where it can).
+ */
+export async function resolveServices(o: {
+  loaded: LoadedPolicy;
+  root: string;
+  kind: ServicesKind | undefined;
+  composeFile?: string;
+  readFrom?: string;
+}): Promise<ResolvedServices> {
+  const { policy, compose } = await withCompose(o.loaded, {
+    root: o.root,
+    ...(o.composeFile ? { composeFile: resolve(o.composeFile) } : {}),
+    ...(o.readFrom ? { readFrom: o.readFrom } : {}),
+  });
+  const hint = o.loaded.policy.compose.enabled
+    ? `looked for ${resolve(o.root, o.loaded.policy.compose.file)}`
+    : '[compose] enabled = false in the policy';
+  const chosen = await chooseServiceController(o.kind, { compose, composeHint: hint });
+  const ordered = policy.start_order.flat();
+  const names = [...ordered, ...Object.keys(policy.services).filter((n) => !ordered.includes(n))];
+  const note = `services: ${chosen.kind} (${chosen.why})${chosen.kind === 'none' ? '' : `; ${names.length} service(s): ${names.join(', ') || 'none'}`}`;
+  return { policy, compose, controller: chosen.controller, kind: chosen.kind, note };
 }
 
 /** Every service of the policy, in its start order, with its API check: what a full recovery stops and starts. */
@@ -80,19 +122,86 @@ export function prestartChecksFailed(facts: {
 export const managed = (s: RestoreServices): boolean =>
   s.controller.kind !== 'none' && s.groups.some((g) => g.length > 0);
 
-/** Stop before the swap (reverse start order); the ones that exist are started again afterwards. */
-export async function stopForSwap(s: RestoreServices, sink: EventSink): Promise<ServiceTarget[]> {
-  if (!managed(s)) {
+/** What a restore is about to replace: the root and its root-relative patterns (the scope's paths). */
+export interface SwapArea {
+  root: string;
+  paths: readonly string[];
+}
+
+/**
+ * Stop before the swap (reverse start order); the ones that exist are started again afterwards.
+ * Then every other running container that bind-mounts a part of `area` (a writer the policy
+ * does not name) is stopped too, and named: nothing may write while the files go in.
+ */
+export async function stopForSwap(s: RestoreServices, sink: EventSink, area?: SwapArea): Promise<ServiceTarget[]> {
+  if (s.controller.kind === 'none') {
     const skip = s.skipMessage ?? { service: '', message: 'services not managed (--services none)' };
     sink({ kind: 'service', service: skip.service, container: '', action: 'skip', message: skip.message });
     return [];
   }
+  let present: ServiceTarget[] = [];
   try {
-    return await stopServices(s.controller, s.groups, sink);
+    if (managed(s)) present = await stopServices(s.controller, s.groups, sink);
+    else if (s.skipMessage)
+      sink({
+        kind: 'service',
+        service: s.skipMessage.service,
+        container: '',
+        action: 'skip',
+        message: s.skipMessage.message,
+      });
+    if (area) present = [...present, ...(await stopWriters(s, area, present, sink))];
+    return present;
   } catch (error) {
-    await restartAfterFailure(s, (error as { stoppedSoFar?: ServiceTarget[] }).stoppedSoFar ?? [], sink);
+    const stoppedSoFar = (error as { stoppedSoFar?: ServiceTarget[] }).stoppedSoFar ?? present;
+    await restartAfterFailure(s, stoppedSoFar, sink);
     throw error;
   }
+}
+
+async function stopWriters(
+  s: RestoreServices,
+  area: SwapArea,
+  stopped: readonly ServiceTarget[],
+  sink: EventSink,
+): Promise<ServiceTarget[]> {
+  if (!s.controller.runningContainers) return [];
+  const roots = [area.root, await realpath(area.root).catch(() => area.root)];
+  const known = new Set(stopped.map((t) => t.container));
+  const writers = findWriters(await s.controller.runningContainers(), roots, area.paths).filter(
+    (w) => !known.has(w.container),
+  );
+  const targets: ServiceTarget[] = [];
+  for (const writer of writers) {
+    const target = writerTarget(writer.container);
+    try {
+      await s.controller.stop(target);
+    } catch (error) {
+      throw Object.assign(toArkError(error), { stoppedSoFar: [...stopped, ...targets] });
+    }
+    targets.push(target);
+    sink({
+      kind: 'service',
+      service: writer.container,
+      container: writer.container,
+      action: 'stop',
+      message: `stopped ${writer.container}: the policy does not name it, but it bind-mounts ${writer.sources.join(', ')}, which this restore replaces`,
+    });
+  }
+  return targets;
+}
+
+/** A container found by its mounts: started again by name after the swap, after the policy's services, health as Docker sees it. */
+export function writerTarget(container: string): ServiceTarget {
+  return { name: container, container, port: null, healthPath: null, healthTimeoutMs: 60_000, writer: true };
+}
+
+/** The start order for what was stopped: the policy's groups, then the writers it does not name. */
+export function startOrderFor(s: RestoreServices, present: readonly ServiceTarget[]): ServiceTarget[][] {
+  const groups = s.groups.map((g) => g.filter((t) => present.includes(t)));
+  const inGroups = new Set(groups.flat());
+  const rest = present.filter((t) => !inGroups.has(t));
+  return rest.length > 0 ? [...groups, rest] : groups;
 }
 
 /** The swap failed and was rolled back: the files are as they were, so the services run again as before (best effort, no health wait). */
@@ -101,8 +210,8 @@ export async function restartAfterFailure(
   present: readonly ServiceTarget[],
   sink: EventSink,
 ): Promise<void> {
-  for (const group of s.groups) {
-    for (const target of group.filter((t) => present.includes(t))) {
+  for (const group of startOrderFor(s, present)) {
+    for (const target of group) {
       try {
         await s.controller.start(target);
         sink({
@@ -136,7 +245,7 @@ export async function startAfterSwap(
     logs: {},
     api: null,
   };
-  const groups = s.groups.map((g) => g.filter((t) => present.includes(t)));
+  const groups = startOrderFor(s, present);
   try {
     report.started = await startServices(s.controller, groups, sink, signal ? { signal } : {});
   } catch (error) {

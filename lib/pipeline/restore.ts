@@ -158,7 +158,7 @@ async function restoreSteps(o: RestoreOptions): Promise<RestoreReport> {
 
     // 5. Stop the services (reverse start order) so nothing writes while we swap.
     throwIfAborted(o.signal, 'before anything was changed');
-    const present = await stopForSwap(o.services, sink);
+    const present = await stopForSwap(o.services, sink, { root, paths: scope.paths });
     report.services.stopped = present.map((t) => ({ name: t.name, container: t.container }));
 
     // 6. Swap in under the journal; commit; preserve the previous files beside the backups.

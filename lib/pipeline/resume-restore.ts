@@ -3,6 +3,7 @@ import type { EventSink } from '../events.ts';
 import { withBackupLock } from '../lock/index.ts';
 import type { Policy } from '../policy/index.ts';
 import { settleInterrupted, sweepStaleWorkspaces, type Settled } from '../restore/index.ts';
+import { writerTarget } from './restore-services.ts';
 import { serviceGroups, startServices, type ServiceController, type ServiceOutcome } from '../services/index.ts';
 import { assertRootFolder } from '../tree/index.ts';
 
@@ -42,6 +43,10 @@ export async function resumeRestore(options: {
     if (!settled) sink({ kind: 'info', message: `no interrupted restore of ${root} to settle` });
     const stopped = new Set(settled?.stoppedServices ?? []);
     const groups = serviceGroups(options.policy).map((g) => g.filter((t) => stopped.has(t.container)));
+    // Containers it stopped that the policy does not name (writers found by their mounts) start last, by name.
+    const named = new Set(groups.flat().map((t) => t.container));
+    const writers = [...stopped].filter((c) => !named.has(c)).map(writerTarget);
+    if (writers.length > 0) groups.push(writers);
     const restarted =
       options.services.kind === 'none' || stopped.size === 0 ? [] : await startServices(options.services, groups, sink);
     return { settled, removed, restarted };

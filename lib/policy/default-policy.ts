@@ -53,33 +53,12 @@ export const DEFAULT_POLICY = {
   validation: { toml: ['modules/*/state/*.toml', 'state/*.toml', 'global_state/*.toml', 'config/*.toml'] },
   retention: { daily_days: 30 },
   schedule: { full: 'P1D' },
-  // Container names as in Arkalia's docker-compose.yml (helloria is the API, "arkalia-api").
-  services: {
-    reflexia: {
-      container: 'reflexia',
-      module: 'reflexia',
-      port: 8002,
-      health_path: '/health',
-      health_timeout: 'PT60S',
-    },
-    zeroia: { container: 'zeroia', module: 'zeroia', port: 8000, health_path: '/health', health_timeout: 'PT60S' },
-    helloria: {
-      container: 'arkalia-api',
-      module: 'helloria',
-      port: 8000,
-      health_path: '/health',
-      health_timeout: 'PT60S',
-    },
-    assistantia: {
-      container: 'assistantia',
-      module: 'assistantia',
-      port: 8001,
-      health_path: '/health',
-      health_timeout: 'PT60S',
-    },
-  },
-  // Runbook: reflexia, then zeroia + helloria, then assistantia.
-  start_order: [['reflexia'], ['zeroia', 'helloria'], ['assistantia']],
-  // Runbook, end of ark_disaster_recovery.sh: curl -f http://localhost:8000/status (helloria).
-  api: { service: 'helloria', path: '/status', timeout: 'PT60S' },
+  // The services, their containers, start order and health come from the root's
+  // docker-compose.yml (Arkalia's has six: arkalia-api = helloria, assistantia, reflexia,
+  // zeroia, sandozia, cognitive-reactor); [services] and start_order override it.
+  compose: { file: 'docker-compose.yml', enabled: true },
+  services: {},
+  start_order: [],
+  // Runbook, end of ark_disaster_recovery.sh: curl -f http://localhost:8000/status (helloria,
+  // the compose file's arkalia-api). Checked when that service exists; set [api] for another.
 };

@@ -24,7 +24,10 @@ describe('policy', () => {
     expect(policy.retention.daily_days).toBe(30);
     expect(policy.realtime.keep).toBe('P7D');
     expect(policy.archives.states.sensitive).toBe(true);
-    expect(policy.start_order).toEqual([['reflexia'], ['zeroia', 'helloria'], ['assistantia']]);
+    // Services come from the root's docker-compose.yml (withCompose): none are built in.
+    expect(policy.services).toEqual({});
+    expect(policy.start_order).toEqual([]);
+    expect(policy.compose).toEqual({ file: 'docker-compose.yml', enabled: true });
     expect(Object.isFrozen(policy.datasets.states.paths)).toBe(true);
   });
 
@@ -34,8 +37,8 @@ describe('policy', () => {
     expect(source).toBe(join(root, 'ark.policy.toml'));
     expect(policy.retention.daily_days).toBe(14);
     expect(policy.services.zeroia.container).toBe('ark-test-zeroia');
-    expect(policy.services.zeroia.port).toBe(8000); // untouched keys survive the merge
-    expect(policy.services.reflexia.container).toBe('reflexia');
+    expect(policy.services.zeroia.health_timeout).toBe('PT60S'); // defaults fill what the file leaves out
+    expect(policy.datasets.logs.frequency).toBe('PT12H'); // untouched tables survive the merge
   });
 
   it('prefers --policy FILE over the root file', async () => {
@@ -61,7 +64,6 @@ describe('policy', () => {
     expect(() =>
       resolvePolicy({ datasets: { extra: { paths: ['x/'], archive: 'nope', frequency: 'P1D' } } }, 'p.toml'),
     ).toThrow(/datasets\.extra\.archive: names archive "nope"/);
-    expect(() => resolvePolicy({ start_order: [['reflexia', 'ghost']] }, 'p.toml')).toThrow(/names service "ghost"/);
     expect(() => resolvePolicy({ datasets: { logs: { paths: ['../etc/'] } } }, 'p.toml')).toThrow(/"\.\."/);
   });
 

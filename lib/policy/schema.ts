@@ -46,15 +46,23 @@ export const archiveSchema = z.strictObject({
 });
 
 export const serviceSchema = z.strictObject({
-  container: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: 'not a valid container name' }),
-  /** The module whose `modules/<module>/state/` this service owns, if any. */
+  /** The container's name. Taken from docker-compose.yml when the service is defined there. */
+  container: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: 'not a valid container name' })
+    .optional(),
+  /** The module whose `modules/<module>/state/` this service owns, if any (compose: the module state folder it bind-mounts). */
   module: z
     .string()
     .regex(/^[a-z][a-z0-9_]*$/)
     .optional(),
-  port: z.number().int().min(1).max(65535),
-  health_path: z.string().startsWith('/').default('/health'),
+  /** The container port that `health_path` and the API check are asked on (compose: its first published port). */
+  port: z.number().int().min(1).max(65535).optional(),
+  /** An HTTP health path, probed on the published port. Without one, health is the container's own healthcheck (Docker's health status), else "running". */
+  health_path: z.string().startsWith('/').optional(),
   health_timeout: durationSchema.default('PT60S'),
+  /** The parts of the root (or absolute host paths) the service bind-mounts (compose: its bind mounts). */
+  binds: z.array(relOrAbsPath).optional(),
 });
 
 export const policySchema = z
@@ -77,7 +85,19 @@ export const policySchema = z
       keep_monthly: z.number().int().min(0).optional(),
     }),
     schedule: z.strictObject({ full: durationSchema }),
+    /** Where the services come from: the root's compose file, unless disabled (then only [services]). */
+    compose: z.strictObject({
+      /** Relative to the root, or absolute. */
+      file: relOrAbsPath.default('docker-compose.yml'),
+      enabled: z.boolean().default(true),
+      /** The Compose project name (`docker compose -p`); default: the compose file's own rule. */
+      project: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9_-]*$/, { message: 'lowercase letters, digits, "-" and "_", as Compose wants' })
+        .optional(),
+    }),
     services: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), serviceSchema),
+    /** Start groups, in order (each group in parallel). Empty: the compose file's depends_on order. */
     start_order: z.array(z.array(z.string()).min(1)),
     /** The API check that ends a disaster recovery (runbook: curl -f http://localhost:8000/status). */
     api: z
@@ -98,29 +118,42 @@ export const policySchema = z
         });
       }
     }
-    if (policy.api && !(policy.api.service in policy.services)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['api', 'service'],
-        message: `names service "${policy.api.service}", which is not defined under [services]`,
-      });
-    }
-    const seen = new Set<string>();
-    policy.start_order.forEach((group, i) =>
-      group.forEach((svc, j) => {
-        if (!(svc in policy.services)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['start_order', i, j],
-            message: `names service "${svc}", which is not defined under [services]`,
-          });
-        }
-        if (seen.has(svc))
-          ctx.addIssue({ code: 'custom', path: ['start_order', i, j], message: `service "${svc}" appears twice` });
-        seen.add(svc);
-      }),
-    );
   });
+
+/**
+ * The service references of a policy whose services are complete (after docker-compose.yml
+ * filled them in): every service has a container, the API check and the start order name
+ * services that exist, none twice.
+ */
+export function serviceIssues(
+  policy: Pick<Policy, 'services' | 'start_order' | 'api'>,
+): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  for (const [name, spec] of Object.entries(policy.services))
+    if (spec.container === undefined)
+      issues.push({
+        path: ['services', name, 'container'],
+        message: 'no container name: set container, or define the service in docker-compose.yml',
+      });
+  if (policy.api && !(policy.api.service in policy.services))
+    issues.push({
+      path: ['api', 'service'],
+      message: `names service "${policy.api.service}", which is not defined under [services] or in docker-compose.yml`,
+    });
+  const seen = new Set<string>();
+  policy.start_order.forEach((group, i) =>
+    group.forEach((svc, j) => {
+      if (!(svc in policy.services))
+        issues.push({
+          path: ['start_order', i, j],
+          message: `names service "${svc}", which is not defined under [services] or in docker-compose.yml`,
+        });
+      if (seen.has(svc)) issues.push({ path: ['start_order', i, j], message: `service "${svc}" appears twice` });
+      seen.add(svc);
+    }),
+  );
+  return issues;
+}
 
 export type Policy = z.infer<typeof policySchema>;
 export type Dataset = z.infer<typeof datasetSchema>;

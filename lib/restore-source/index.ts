@@ -38,3 +38,4 @@ export {
 } from './choose-offsite-sets.ts';
 export { planPlacement, createBuild, renameIntoPlace, discardBuild, type Placement } from './place-root.ts';
 export { guardRecoveryFolders } from './guard-recovery-folders.ts';
+export { cloneRepository, layRepository, type ClonedRepository } from './clone-repository.ts';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Policy } from '../policy/index.ts';
+import { serviceModule, type Policy } from '../policy/index.ts';
 import { sha256Buffer } from '../checksum/index.ts';
 import { parseToml, validateToml, type TomlCheck } from '../state/index.ts';
 import { describeLinks, expandNoFollow, linkAt, type LinkFound } from '../tree/index.ts';
@@ -102,7 +102,8 @@ export async function preStartChecks(options: {
 
   const missing: string[] = [];
   for (const [name, spec] of Object.entries(policy.services)) {
-    const module = spec.module ?? name;
+    const module = serviceModule(name, spec);
+    if (module === null) continue;
     const rel = `modules/${module}/state`;
     const link = linkAt(root, rel);
     if (link) links.set(link.path, link);

@@ -10,7 +10,8 @@ import type { ServiceController, ServiceTarget } from './service-controller.ts';
  * offsite) are created empty, owned like the restored files. Docker would create them too when
  * the stopped container starts again (it resolves bind sources by path), but as root: a service
  * running as the operator's user could then not write its logs there, and the operator could
- * not put files back into them. Only inside `root` (never elsewhere on the host); a folder that
+ * not put files back into them. A container that does not exist yet (disk recovery on a new
+ * host, where compose creates it) has the bind mounts its compose file gives. Only inside `root` (never elsewhere on the host); a folder that
  * cannot be created, or would be made through a link, is left to Docker, with a warning.
  * Idempotent. Returns what it created.
  */
@@ -20,12 +21,14 @@ export async function createBindSources(
   root: string,
   sink: EventSink,
 ): Promise<string[]> {
-  if (!controller.bindSources) return [];
   const roots = [...new Set([resolve(root), await realpath(root).catch(() => resolve(root))])];
   const rootOf = (path: string) => roots.find((r) => path !== r && path.startsWith(r.endsWith(sep) ? r : `${r}${sep}`));
   const created: string[] = [];
   for (const target of targets) {
-    for (const source of await controller.bindSources(target)) {
+    // The container's mounts; a container that is gone (compose creates it) has the compose file's.
+    const mounted = (await controller.bindSources?.(target)) ?? [];
+    const sources = mounted.length > 0 ? mounted : (target.binds ?? []).map((b) => resolve(root, b));
+    for (const source of sources) {
       const base = rootOf(source);
       if (
         base === undefined ||

@@ -1,7 +1,10 @@
 import type Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { ServiceError } from '../errors.ts';
-import { resolvePolicy } from '../policy/index.ts';
+import { join } from 'node:path';
+import { readCompose } from '../compose/index.ts';
+import { applyCompose, resolvePolicy } from '../policy/index.ts';
+import { SAMPLE_ROOT } from '../../sample/index.ts';
 import { dockerController, type DockerApi } from './docker-controller.ts';
 import { serviceForModule, type ServiceTarget } from './service-controller.ts';
 
@@ -79,9 +82,15 @@ function frame(stream: 1 | 2, text: string): Buffer {
 
 describe('dockerController.stop / start', () => {
   it('stops a running container by the name the policy maps the module to', async () => {
-    const policy = resolvePolicy({ services: { zeroia: { container: 'ark-prod-zeroia' } } }, 'test');
+    const compose = await readCompose(join(SAMPLE_ROOT, 'docker-compose.yml'), { env: {} });
+    const policy = applyCompose(
+      resolvePolicy({ services: { zeroia: { container: 'ark-prod-zeroia' } } }, 'test'),
+      compose,
+      SAMPLE_ROOT,
+    );
     const service = serviceForModule(policy, 'zeroia')!;
-    expect(serviceForModule(policy, 'helloria')?.container).toBe('arkalia-api');
+    expect(serviceForModule(policy, 'cognitive_reactor')?.container).toBe('cognitive-reactor'); // it mounts modules/cognitive_reactor/state
+    expect(serviceForModule(policy, 'helloria')).toBeNull(); // arkalia-api mounts no module state folder
     const { docker, calls } = engine({ 'ark-prod-zeroia': { states: [{ Running: true }] } });
     expect(await dockerController({ docker }).stop(service)).toBe(true);
     expect(calls).toEqual(['inspect ark-prod-zeroia', 'stop ark-prod-zeroia t=10']);

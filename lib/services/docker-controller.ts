@@ -11,6 +11,7 @@ export interface DockerApi {
     start(): Promise<unknown>;
     logs(options: { stdout: boolean; stderr: boolean; tail: number; follow?: false }): Promise<Buffer>;
   };
+  listContainers?(options: { filters: { status: string[] } }): Promise<Docker.ContainerInfo[]>;
 }
 
 export interface DockerControllerOptions {
@@ -121,6 +122,27 @@ export function dockerController(options: DockerControllerOptions = {}): Service
       return (info?.Mounts ?? []).filter((m) => m.Type === 'bind').map((m) => m.Source);
     },
 
+    async runningContainers() {
+      const api = await docker();
+      if (!api.listContainers) return [];
+      let list: Docker.ContainerInfo[];
+      try {
+        list = await api.listContainers({ filters: { status: ['running'] } });
+      } catch (error) {
+        throw new ServiceError(
+          'DOCKER_UNAVAILABLE',
+          `cannot list the running containers: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
+      }
+      return list.map((c) => ({
+        name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
+        bindSources: (c.Mounts ?? []).filter((m) => m.Type === 'bind').map((m) => m.Source),
+      }));
+    },
+
     async logsTail(target, lines) {
       try {
         const buffer = await (await container(target)).logs({ stdout: true, stderr: true, tail: lines, follow: false });
@@ -131,14 +153,15 @@ export function dockerController(options: DockerControllerOptions = {}): Service
     },
   };
 
-  // A published port is probed first: it answers as soon as the service is up, while Docker
-  // runs a HEALTHCHECK only every interval (30 s in Arkalia's compose file). Without a
-  // published port (zeroia in compose has none), the HEALTHCHECK decides; else "running".
+  // Where the policy names an HTTP health path, the published port is probed first: it answers
+  // as soon as the service is up, while Docker runs a HEALTHCHECK only every interval (30 s in
+  // Arkalia's compose file). Otherwise (or without a published port: zeroia has none) the
+  // container's HEALTHCHECK decides, as Compose's service_healthy does; else "running".
   async function judge(info: Docker.ContainerInspectInfo, target: ServiceTarget): Promise<HealthResult> {
     const health = info.State.Health;
-    const binding = info.NetworkSettings?.Ports?.[`${target.port}/tcp`]?.[0];
+    const binding = target.port === null ? undefined : info.NetworkSettings?.Ports?.[`${target.port}/tcp`]?.[0];
     let httpDetail = '';
-    if (info.State.Running && binding?.HostPort) {
+    if (info.State.Running && binding?.HostPort && target.healthPath !== null) {
       const url = `http://127.0.0.1:${binding.HostPort}${target.healthPath}`;
       const status = await httpStatus(url);
       if (status === 200 || !health?.Status)
@@ -163,6 +186,7 @@ export function dockerController(options: DockerControllerOptions = {}): Service
 
 /** The published port on this host, as the runbook's curl http://localhost:8000 used it; else the container's address on its network. */
 function addressOf(info: Docker.ContainerInspectInfo, target: ServiceTarget, path: string): string | null {
+  if (target.port === null) return null;
   const binding = info.NetworkSettings?.Ports?.[`${target.port}/tcp`]?.[0];
   if (binding?.HostPort) return `http://127.0.0.1:${binding.HostPort}${path}`;
   const address = Object.values(info.NetworkSettings?.Networks ?? {}).find((n) => n?.IPAddress)?.IPAddress;

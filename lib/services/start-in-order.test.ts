@@ -1,12 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { recordingSink } from '../events.ts';
 import { ServiceError } from '../errors.ts';
-import { resolvePolicy } from '../policy/index.ts';
+import { applyCompose, resolvePolicy } from '../policy/index.ts';
 import { checkApi } from './check-api.ts';
 import type { ServiceController, ServiceTarget } from './service-controller.ts';
 import { serviceGroups, startServices, stopServices } from './start-in-order.ts';
 
-const policy = resolvePolicy({ services: { extra: { container: 'extra', port: 9000 } } }, 'test');
+const policy = applyCompose(
+  resolvePolicy(
+    {
+      services: {
+        reflexia: { container: 'reflexia', port: 8002 },
+        zeroia: { container: 'zeroia' },
+        helloria: { container: 'arkalia-api', port: 8000 },
+        assistantia: { container: 'assistantia', port: 8001 },
+        extra: { container: 'extra', port: 9000 },
+      },
+      start_order: [['reflexia'], ['zeroia', 'helloria'], ['assistantia']],
+    },
+    'test',
+  ),
+  null,
+  '/srv/arkalia',
+);
 
 /** A controller whose services become healthy after `delays[name]` ms (or never); records a timeline. */
 function fake(delays: Record<string, number | 'never'>, absent: string[] = []) {

@@ -10,7 +10,8 @@ import type { ScriptContext, ScriptOutcome } from './run-script.ts';
 // Only node: and lib/errors imports here (and types): --help and usage errors answer at once.
 
 export const RESTORE_OPTIONS = {
-  services: { type: 'string', default: 'docker' },
+  services: { type: 'string' },
+  compose: { type: 'string' },
   'dry-run': { type: 'boolean', default: false },
   resume: { type: 'boolean', default: false },
   'no-snapshots': { type: 'boolean', default: false },
@@ -20,8 +21,17 @@ export const RESTORE_OPTIONS = {
   'lock-timeout': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
-export const RESTORE_HELP = `  --services docker|none   stop/start containers via Docker (default: docker), or leave
-                           services alone
+export const SERVICES_HELP = `  --services compose|docker|none
+                           how the containers are stopped and started: compose (docker
+                           compose up -d --no-deps, which also recreates a container that is
+                           gone), docker (by container name), or none (leave them alone).
+                           Default: compose when there is a compose file and the Compose v2
+                           CLI, else docker. Either way, every running container that
+                           bind-mounts what is restored is stopped first, and named.
+  --compose FILE           the compose file the services come from (default: the root's
+                           docker-compose.yml, or the policy's [compose] file)`;
+
+export const RESTORE_HELP = `${SERVICES_HELP}
   --dry-run                print the plan (backup, rejected backups, files with current and
                            backup sha256, services) and change nothing
   --resume                 only settle what an interrupted restore left: roll its unfinished
@@ -39,7 +49,10 @@ export const RESTORE_HELP = `  --services docker|none   stop/start containers vi
                            folder (seconds, or PT10M; default PT10M)`;
 
 export interface RestoreSettings {
-  services: 'docker' | 'none';
+  /** undefined: compose when there is a compose file and the Compose CLI, else docker. */
+  services: 'compose' | 'docker' | 'none' | undefined;
+  /** --compose FILE. */
+  compose: string | undefined;
   dryRun: boolean;
   resume: boolean;
   /** undefined: the pipeline's default (snapshots unless a date is named). */
@@ -52,9 +65,7 @@ export function restoreSettings(
   values: Record<string, unknown>,
   parsers: { parseSize: (s: string) => number | null; parseLockTimeout: (s: string | undefined) => number },
 ): RestoreSettings {
-  const services = values.services ?? 'docker';
-  if (services !== 'docker' && services !== 'none')
-    throw new UsageError(`--services must be "docker" or "none", got ${JSON.stringify(services)}`);
+  const services = servicesKind(values.services);
   const limits: RestoreSettings['limits'] = {};
   if (typeof values['max-bytes'] === 'string') {
     const size = parsers.parseSize(values['max-bytes']);
@@ -78,6 +89,7 @@ export function restoreSettings(
     );
   return {
     services,
+    compose: typeof values.compose === 'string' ? values.compose : undefined,
     dryRun: values['dry-run'] === true,
     resume: values.resume === true,
     snapshots: values['no-snapshots'] === true ? false : undefined,
@@ -140,6 +152,8 @@ export interface RestoreRun {
   policy: Policy;
   policySource: string;
   services: ServiceController;
+  /** Why these services, these containers: said once at the start. */
+  servicesNote: string;
   /** Aborted by SIGINT/SIGTERM (see abortOnSignals). */
   signal: AbortSignal;
   /** Spread into the pipeline's options: the --lock-timeout, when given. */
@@ -151,19 +165,45 @@ export async function prepareRestore(
   settings: RestoreSettings,
   ctx: Pick<ScriptContext, 'say'>,
 ): Promise<RestoreRun> {
-  const [{ loadPolicy }, { serviceController }] = await Promise.all([
-    import('../../lib/policy/index.ts'),
-    import('../../lib/services/index.ts'),
-  ]);
-  const services = serviceController(settings.services);
-  const { policy, source } = await loadPolicy(policyLocation(common));
+  const { policy, source, services, note } = await loadServices(common, settings);
   return {
     policy,
     policySource: source,
     services,
+    servicesNote: note,
     signal: abortOnSignals(ctx.say),
     lock: settings.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: settings.lockTimeoutMs },
   };
+}
+
+/**
+ * The policy with its services completed from the compose file (--compose FILE, else the
+ * policy's [compose] file in the root), and the controller that drives them.
+ */
+export async function loadServices(
+  common: CommonOptions,
+  settings: Pick<RestoreSettings, 'services' | 'compose'>,
+): Promise<{ policy: Policy; source: string; services: ServiceController; note: string }> {
+  const [{ loadPolicy }, { resolveServices }] = await Promise.all([
+    import('../../lib/policy/index.ts'),
+    import('../../lib/pipeline/restore-services.ts'),
+  ]);
+  const loaded = await loadPolicy(policyLocation(common));
+  const resolved = await resolveServices({
+    loaded,
+    root: common.root,
+    kind: settings.services,
+    ...(settings.compose === undefined ? {} : { composeFile: settings.compose }),
+  });
+  return { policy: resolved.policy, source: loaded.source, services: resolved.controller, note: resolved.note };
+}
+
+/** --services KIND, checked; undefined when not given. */
+export function servicesKind(value: unknown): RestoreSettings['services'] {
+  if (value === undefined) return undefined;
+  if (value !== 'compose' && value !== 'docker' && value !== 'none')
+    throw new UsageError(`--services must be "compose", "docker" or "none", got ${JSON.stringify(value)}`);
+  return value;
 }
 
 /** --resume: settle an interrupted restore of the live root from its journal (roll it back or complete it). */
