@@ -75,6 +75,24 @@ describe('drills can fail', () => {
     expect(await leftovers(journal.run_id)).toBe(0);
   });
 
+  it('a disaster recovery that leaves the writers running (--services none) fails the unnamed-writer drill: they never started on the restored bytes', async () => {
+    const writers = await loadScenario(join(SCENARIO_DIR, 'unnamed-writer-disaster-recovery.toml'));
+    const journal = await runScenario({
+      ...writers,
+      recovery: { ...writers.recovery, args: ['--services', 'none'] },
+      verify_timeout: 'PT5S',
+    });
+    expect(journal.status).toBe('deviated');
+    expect(journal.phases.find((p) => p.name === 'recovery')?.ok).toBe(true); // the script itself said all was well
+    const verify = journal.phases.find((p) => p.name === 'verify')!;
+    const started = verify.probes!.filter((p) => p.probe.startsWith('started-on-restored'));
+    expect(started.map((p) => p.ok)).toEqual([false, false]);
+    for (const p of started) expect(p.detail).toMatch(/was not restarted by the recovery: it kept running/);
+    // Left running, the writers rewrote the restored files: they no longer match what was restored.
+    expect(verify.probes!.find((p) => p.probe.startsWith('matches-backup'))).toMatchObject({ ok: false });
+    expect(await leftovers(journal.run_id)).toBe(0);
+  });
+
   it('a fault the detect probes cannot see fails the drill before any recovery runs', async () => {
     // zeroia never reads its decision log, so corrupting it leaves /health at 200.
     const unseen = await runScenario({

@@ -21,11 +21,19 @@ import {
   defaultStackServices,
   startArkaliaStack,
   type ArkaliaStack,
+  startComposeStack,
+  type ComposeStack,
   type StackServiceSpec,
 } from './stack/index.ts';
 
-/** Scripts that manage services take --services docker in drills (the stack is Docker), unless the scenario names --services itself. */
+/** Scripts that manage services take --services (scenarioServices) in drills, unless the scenario names --services itself. */
 const MANAGES_SERVICES = new Set(['emergency-restore', 'disaster-recovery', 'disk-recovery']);
+
+/** compose for the Compose stack (docker when the drill's policy lists its own services, compose disabled), docker for the four stand-ins, none without a stack. */
+function scenarioServices(scenario: Scenario): 'compose' | 'docker' | 'none' {
+  if (scenario.stack === 'compose') return scenario.policy_services ? 'docker' : 'compose';
+  return scenario.stack ? 'docker' : 'none';
+}
 
 export interface RunScenarioOptions {
   hooks?: DrillHooks;
@@ -61,6 +69,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   let stack: ArkaliaStack | null = null;
   let recovery: ScriptRunResult | null = null;
   let faultAt: Date | null = null;
+  let recoveryStartedAt: Date | undefined;
   let recoveredAt: Date | null = null;
   let beatsAtFault: Beat[] = [];
   let beatsAfter: Beat[] = [];
@@ -71,6 +80,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   const work = await tempDir('ark-work-');
   await mkdir(join(work, 'offsite'));
   const services = defaultStackServices(runId);
+  /** The services the stack runs: the four careful stand-ins, or the compose file's. */
+  let serviceNames = services.map((s) => s.name);
   // What the tree was before the fault and before the recovery (matches-snapshot probes).
   const snapshots: { fault?: TreeSnapshot; recovery?: TreeSnapshot } = {};
   const treeSnapshot = () => takeTreeSnapshot({ root, backup: backupDir, work });
@@ -88,6 +99,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     snapshots,
     expand,
     env: fromFaults((f) => f.probeEnv ?? f.env),
+    ...(recoveryStartedAt ? { recoveryStartedAt } : {}),
   });
 
   // Each phase is an Allure step and a journal record; a failed phase ends the drill.
@@ -156,12 +168,23 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         output: `root: a copy of ${describeRootSource(rootFrom)} (${copied.files} files, ${copied.bytes} bytes)${skipped}`,
       };
     });
-    await writeDrillPolicy(root, work, services);
+    if (scenario.stack !== 'compose') await writeDrillPolicy(root, work, services);
 
-    // 1. The Arkalia stack, in the runbook's order, each group healthy before the next.
+    // 1. The Arkalia stack, in its start order, each group healthy before the next.
     await phase('stack', async () => {
       if (!scenario.stack)
         return { ok: true, output: 'stack = false: no containers; the scripts run on the root as subprocesses' };
+      if (scenario.stack === 'compose') {
+        const composed = await startComposeStack({ root, runId, work });
+        stack = composed;
+        serviceNames = Object.keys(composed.compose.services);
+        await writeComposeDrillPolicy(root, work, composed, scenario.policy_services);
+        const images = Object.entries(composed.images).map(([n, i]) => `${n}=${i.standIn ? 'stand-in' : i.image}`);
+        return {
+          ok: true,
+          output: `compose project ${composed.project} up (${composed.composeFile}): ${images.join(', ')}${scenario.policy_services ? `; the policy names only ${scenario.policy_services.join(', ')}` : ''}`,
+        };
+      }
       stack = await startArkaliaStack({ root, services, order: DEFAULT_START_ORDER, runId });
       return { ok: true, output: `stack ${runId} up: ${services.map((s) => s.container).join(', ')}` };
     });
@@ -186,10 +209,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     // 4. Inject the faults.
     await phase('fault', async () => {
       snapshots.fault = await treeSnapshot();
-      beatsAtFault = await sampleBeats(
-        ctx().stack,
-        services.map((s) => s.name),
-      );
+      beatsAtFault = await sampleBeats(ctx().stack, serviceNames);
       faultAt = now();
       for (const fault of scenario.faults)
         faults.push(await injectFault(fault, { root, backupDir, stack, work, expand }));
@@ -205,9 +225,10 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     // 6. Recovery: the real operator script, as an operator runs it.
     await phase('recovery', async () => {
       snapshots.recovery = await treeSnapshot();
+      recoveryStartedAt = now();
       const services =
         MANAGES_SERVICES.has(scenario.recovery.script) && !scenario.recovery.args.includes('--services')
-          ? ['--services', scenario.stack ? 'docker' : 'none']
+          ? ['--services', scenarioServices(scenario)]
           : [];
       const { result, ok, output } = await scriptPhase(scenario.recovery, [...services, '--json']);
       recovery = result;
@@ -234,10 +255,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         parseDuration(scenario.verify_timeout),
       );
       recoveredAt = ok ? at : null;
-      beatsAfter = await sampleBeats(
-        ctx().stack,
-        services.map((s) => s.name),
-      );
+      beatsAfter = await sampleBeats(ctx().stack, serviceNames);
       return { ok, probes: results, failure: ['deviated', 'the steady state did not come back after recovery'] };
     });
   } catch (thrown) {
@@ -270,10 +288,10 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       }).catch(() => {});
     }
     if (status !== 'completed' && stack) {
-      for (const s of services)
+      for (const name of serviceNames)
         await hooks.attach(
-          `${s.name} logs`,
-          await (stack as ArkaliaStack).logs(s.name, 50).catch((e: Error) => e.message),
+          `${name} logs`,
+          await (stack as ArkaliaStack).logs(name, 50).catch((e: Error) => e.message),
           'text/plain',
         );
     }
@@ -348,6 +366,53 @@ async function writeDrillPolicy(root: string, work: string, services: readonly S
   delete policy.api;
   const text = `# Written by the arkalia-dr drill harness: ${own === null ? 'the containers of this run' : "the root's own policy, with the containers of this run"}.\n${stringify(policy)}\n`;
   for (const dir of [root, work]) await writeFile(join(dir, 'ark.policy.toml'), text);
+}
+
+/**
+ * The Compose drill's policy: the root's own (data sets, archives, retention kept) with its
+ * services from the generated compose file of this run (its containers, project, order and
+ * health), so the operator scripts drive this run's containers through Compose. With
+ * `names`, [compose] is disabled and only those services are listed: the others still run,
+ * writers the policy does not name. Also in {work}, as in writeDrillPolicy.
+ */
+async function writeComposeDrillPolicy(
+  root: string,
+  work: string,
+  stack: ComposeStack,
+  names: readonly string[] | undefined,
+): Promise<void> {
+  const policy = await readOwnPolicy(root);
+  delete policy.api;
+  delete policy.services;
+  delete policy.start_order;
+  if (names === undefined) {
+    policy.compose = { enabled: true, file: stack.composeFile, project: stack.project };
+  } else {
+    const unknown = names.filter((n) => !(n in stack.compose.services));
+    if (unknown.length > 0)
+      throw new UsageError(`policy_services names ${unknown.join(', ')}: not services of the compose file`);
+    policy.compose = { enabled: false };
+    policy.services = Object.fromEntries(
+      names.map((n) => [n, { container: stack.compose.services[n]!.container, health_timeout: 'PT60S' }]),
+    );
+    policy.start_order = stack.compose.groups
+      .map((g) => g.filter((n) => names.includes(n)))
+      .filter((g) => g.length > 0);
+  }
+  const text = `# Written by the arkalia-dr drill harness: the root's policy, with this run's Compose project.\n${stringify(policy)}\n`;
+  for (const dir of [root, work]) await writeFile(join(dir, 'ark.policy.toml'), text);
+}
+
+async function readOwnPolicy(root: string): Promise<Record<string, unknown>> {
+  const own = await readFile(join(root, 'ark.policy.toml'), 'utf8').catch(() => null);
+  if (own === null) return {};
+  try {
+    return parseToml(own) as Record<string, unknown>;
+  } catch (error) {
+    throw new UsageError(
+      `the drill root's ark.policy.toml is not valid TOML (${(error as Error).message}): the drill cannot give it its containers`,
+    );
+  }
 }
 
 async function listBackupsUsed(backupDir: string): Promise<{ dir: string; checksums: string }[]> {

@@ -2,10 +2,11 @@
 // exit 0 iff GET /health answers 200. A ref'd timer, not AbortSignal.timeout(): with an
 // unref'd one, a pending fetch can leave the loop empty and node exits 13 mid-check.
 const port = process.env.ARK_PORT || '8000';
+const path = process.env.ARK_HEALTH_PATH || '/health';
 const controller = new AbortController();
 const timer = setTimeout(() => controller.abort(), 2000);
 try {
-  const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: controller.signal });
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: controller.signal });
   process.exit(res.status === 200 ? 0 : 1);
 } catch {
   process.exit(1);

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 export { HEARTBEAT_MARKER, readHeartbeat, stripHeartbeat } from './heartbeat.mjs';
 export type { Heartbeat } from './heartbeat.mjs';
+export { SERVICES as STANDIN_SERVICES, TRAITS as STANDIN_TRAITS } from './traits.mjs';
+export { jsonHeartbeat } from './realistic.mjs';
 
 /** Folder holding the stand-in program; its files go to /app in the image. */
 export const STANDIN_APP_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -17,4 +19,6 @@ export const STANDIN_APP_FILES: readonly string[] = [
   'state-file.mjs',
   'heartbeat.mjs',
   'status.mjs',
+  'realistic.mjs',
+  'traits.mjs',
 ];

@@ -1,8 +1,11 @@
-// A stand-in for one Arkalia module (reflexia, zeroia, helloria, assistantia): it keeps
-// its state TOML the way the real service does and answers /health (and /status when it
-// aggregates peers). Runs as PID 1 in a FROM scratch image with node + @iarna/toml only.
+// A stand-in for one Arkalia service. Realistic (ARK_MODE=realistic): it writes what the
+// real service writes, the way it does (traits.mjs). Otherwise the careful stand-in: it
+// keeps its state TOML atomically and answers /health 503 on a bad state (and /status when
+// it aggregates peers). Runs as PID 1 in a FROM scratch image with node + @iarna/toml only.
 import { createServer } from 'node:http';
+import { createRealisticService } from './realistic.mjs';
 import { createStateKeeper } from './state-keeper.mjs';
+import { traitsFor } from './traits.mjs';
 import { aggregateStatus, parsePeers } from './status.mjs';
 
 const env = process.env;
@@ -11,13 +14,32 @@ const port = Number(env.ARK_PORT || 8000);
 const stateFile = env.ARK_STATE_FILE;
 const intervalMs = Number(env.ARK_WRITE_INTERVAL_MS ?? 300);
 const peers = env.ARK_PEERS === undefined ? null : parsePeers(env.ARK_PEERS);
+// ARK_MODE=realistic: the service as the real one behaves (traits.mjs), on the files
+// ARK_FILE_<ROLE> names; otherwise the careful stand-in (atomic writes, 503 on bad state).
+const realistic = env.ARK_MODE === 'realistic';
+const healthPath = env.ARK_HEALTH_PATH || '/health';
 
-if (!stateFile || !stateFile.startsWith('/')) {
+if (!realistic && (!stateFile || !stateFile.startsWith('/'))) {
   console.log(`${service}: ARK_STATE_FILE must be an absolute path (got "${stateFile ?? ''}")`);
   process.exit(2);
 }
 
-const keeper = createStateKeeper({ service, stateFile, intervalMs, log: (line) => console.log(line) });
+const log = (line) => console.log(line);
+const keeper = realistic
+  ? createRealisticService({
+      service,
+      traits: traitsFor(service, env.ARK_TRAITS),
+      files: Object.fromEntries(
+        Object.entries(env)
+          .filter(([k, v]) => k.startsWith('ARK_FILE_') && v)
+          .map(([k, v]) => [k.slice('ARK_FILE_'.length).toLowerCase(), v]),
+      ),
+      cycleMs: intervalMs,
+      tearMs: Number(env.ARK_TEAR_MS ?? 0),
+      log,
+    })
+  : createStateKeeper({ service, stateFile, intervalMs, log });
+const traits = realistic ? traitsFor(service, env.ARK_TRAITS) : new Set();
 
 function send(res, { code, body }) {
   res.writeHead(code, { 'content-type': 'application/json' });
@@ -26,7 +48,9 @@ function send(res, { code, body }) {
 
 const server = createServer((req, res) => {
   const path = (req.url ?? '/').split('?')[0];
-  if (req.method === 'GET' && path === '/health') return send(res, keeper.health());
+  if (req.method === 'GET' && path === healthPath) return send(res, keeper.health());
+  if (req.method === 'GET' && path === '/status' && traits.has('status-always-ok'))
+    return send(res, { code: 200, body: { status: 'ok', service } });
   if (req.method === 'GET' && path === '/status' && peers !== null) {
     aggregateStatus({ self: service, selfReport: keeper.health(), peers }).then(
       (report) => send(res, report),

@@ -22,6 +22,7 @@ import type { ProbeDefinition } from './probe.ts';
 import type { ProbeContext, ProbeResult } from './probe-context.ts';
 import { serviceHealthyProbe } from './service-healthy.ts';
 import { snapshotMatchesStateProbe } from './snapshot-matches-state.ts';
+import { startedOnRestoredProbe } from './started-on-restored.ts';
 import { tomlValidProbe } from './toml-valid.ts';
 import { urlProbe } from './url.ts';
 
@@ -49,6 +50,7 @@ export const PROBES = [
   urlProbe,
   freeSpaceProbe,
   metricPresentProbe,
+  startedOnRestoredProbe,
 ] as const;
 
 // The schemas as a tuple (not an array), so that the union knows each kind's fields.

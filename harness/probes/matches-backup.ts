@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { sha256Buffer } from '../../lib/checksum/index.ts';
 import { tempDir } from '../../lib/testing.ts';
 import { relPath } from '../scenario/fields.ts';
-import { stripHeartbeat } from '../arkalia/index.ts';
+import { STANDIN_SERVICES, stripHeartbeat } from '../arkalia/index.ts';
 import type { ProbeContext, ProbeResult } from './probe-context.ts';
 import { listDailyBackups, parseBackupDirName, statesArchiveName } from '../../lib/layout/index.ts';
 import { defineProbe } from './probe.ts';
@@ -99,20 +99,55 @@ async function compareWithBackup(
   };
 }
 
-/** null when the only difference is a stand-in heartbeat written after it loaded the backup's exact bytes. */
+/**
+ * null when the only difference is what a running service wrote after it started on the
+ * backup's exact bytes: a heartbeat in its state (TOML block, or the `standin` key of a JSON
+ * file), lines appended to a .jsonl or log. For a service's main file, the service must also
+ * report that the bytes it loaded at start have the backup's sha256.
+ */
 async function heartbeatOnlyDifference(
   path: string,
   backupCopy: string,
   ctx: ProbeContext,
   backupSha: string,
 ): Promise<string | null> {
-  const service = /^modules\/([^/]+)\/state\/\1_state\.toml$/.exec(path)?.[1];
-  if (!service) return 'differs from the backup';
+  const owner = writerOf(path);
+  if (!owner) return 'differs from the backup';
   const [live, backup] = await Promise.all([readFile(join(ctx.root, path), 'utf8'), readFile(backupCopy, 'utf8')]);
-  if (stripHeartbeat(live) !== stripHeartbeat(backup))
+  if (owner.role === 'jsonl' || owner.role === 'log') {
+    return live.startsWith(backup)
+      ? null
+      : `${owner.service} did not only append to it: the backup copy is not its start`;
+  }
+  if (path.endsWith('.json')) {
+    if (!sameWithoutStandin(live, backup)) return 'content differs from the backup (beyond the service heartbeat)';
+  } else if (stripHeartbeat(live) !== stripHeartbeat(backup))
     return 'content differs from the backup (beyond the service heartbeat)';
-  const health = await ctx.stack.health(service).catch(() => null);
-  const loaded = (health?.body as { loaded_sha256?: string } | undefined)?.loaded_sha256;
-  if (loaded !== backupSha) return `service ${service} loaded sha256 ${loaded ?? 'unknown'}, backup has ${backupSha}`;
+  if (owner.role === 'state' || owner.role === 'json') {
+    const health = await ctx.stack.health(owner.service).catch(() => null);
+    const loaded = (health?.body as { loaded_sha256?: string } | undefined)?.loaded_sha256;
+    if (loaded !== backupSha)
+      return `service ${owner.service} loaded sha256 ${loaded ?? 'unknown'}, backup has ${backupSha}`;
+  }
   return sha256Buffer(backup) === backupSha ? null : 'backup copy changed while comparing';
+}
+
+/** Which stand-in writes `path` and as what (traits.mjs), or the careful stand-ins' <m>_state.toml. */
+function writerOf(path: string): { service: string; role: string } | null {
+  for (const [service, profile] of Object.entries(STANDIN_SERVICES))
+    for (const [role, file] of Object.entries(profile.files)) if (file === path) return { service, role };
+  const legacy = /^modules\/([^/]+)\/state\/\1_state\.toml$/.exec(path)?.[1];
+  return legacy ? { service: legacy, role: 'state' } : null;
+}
+
+function sameWithoutStandin(a: string, b: string): boolean {
+  try {
+    const strip = (text: string) => {
+      const { standin: _beat, ...rest } = JSON.parse(text) as Record<string, unknown>;
+      return JSON.stringify(rest);
+    };
+    return strip(a) === strip(b);
+  } catch {
+    return false;
+  }
 }

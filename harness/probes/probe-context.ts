@@ -16,6 +16,8 @@ export interface ProbeContext {
   snapshots?: { fault?: TreeSnapshot; recovery?: TreeSnapshot };
   /** Expands placeholders ({date-40d}, {offsite_url}, ...) in probe fields. */
   expand?: (text: string) => string;
+  /** When the recovery script was started (probes that ask whether a service was restarted by it). */
+  recoveryStartedAt?: Date;
   /** Environment the faults set up for scripts (an S3 endpoint), for probes that talk to the same place. */
   env?: Readonly<Record<string, string>>;
 }

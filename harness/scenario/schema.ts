@@ -41,16 +41,39 @@ export const scenarioSchema = z
     verify: z.array(probeSchema).min(1),
     verify_timeout: durationSchema.default('PT60S'),
     rollback: z.enum(['always', 'on-failure', 'never']).default('always'),
-    /** false: no containers (pure backup, snapshot, key and offsite drills); the scripts still run as subprocesses. */
-    stack: z.boolean().default(true),
+    /**
+     * "compose": the drill root's docker-compose.yml run by Docker Compose (six services for
+     * Arkalia's, realistic stand-ins where the real images are not here); true: the four
+     * careful stand-ins; false: no containers (pure backup, snapshot, key and offsite drills;
+     * the scripts still run as subprocesses).
+     */
+    stack: z.union([z.boolean(), z.literal('compose')]).default(true),
+    /**
+     * With stack = "compose": the services the drill's policy names (the operator's
+     * ark.policy.toml, with [compose] disabled). Default: the compose file's, all of them. A
+     * running service left out is a writer the policy does not name.
+     */
+    policy_services: z
+      .array(z.string().regex(/^[a-z][a-z0-9_-]*$/))
+      .min(1)
+      .optional(),
   })
   .superRefine(checkStackUse);
 
 /** Cross-field rules: what needs the containers; how a kill-script fault knows when to kill. */
 function checkStackUse(
-  s: { stack: boolean; faults: Fault[]; steady_state: Probe[]; detect: Probe[]; verify: Probe[] },
+  s: {
+    stack: boolean | 'compose';
+    policy_services?: string[] | undefined;
+    faults: Fault[];
+    steady_state: Probe[];
+    detect: Probe[];
+    verify: Probe[];
+  },
   ctx: z.RefinementCtx,
 ): void {
+  if (s.policy_services && s.stack !== 'compose')
+    ctx.addIssue({ code: 'custom', path: ['policy_services'], message: 'policy_services needs stack = "compose"' });
   const phases = { steady_state: s.steady_state, detect: s.detect, verify: s.verify };
   for (const [phase, probes] of Object.entries(phases)) {
     probes.forEach((p, i) => {
