@@ -14,10 +14,11 @@ import { checkArkaliaRoot, describeRootSource, drillRootSource } from './drill-r
 import { MetricsUpdate, updateMetricsFile } from '../lib/metrics/index.ts';
 import { journalSchema, type Journal } from './journal.ts';
 import { reportsDir } from './reports-dir.ts';
+import { drillImagesToEnv, parseDrillImages } from './drill-images.ts';
 import { loadScenarios, selectByTags, type Scenario } from './scenario/index.ts';
 
 const HELP = `Usage: npm run drill [-- <scenario-id | path/to/scenario.toml> ...] [--tag TAG ...]
-                       [--root-from DIR] [--reports DIR]
+                       [--root-from DIR] [--reports DIR] [--image SERVICE=IMAGE ...]
 
 Runs the recovery drills in scenarios/ against the containerised Arkalia stand-in stack
 (scenarios with stack = false run the scripts without containers). All by default; ids or
@@ -27,6 +28,9 @@ an area: state, backup, offsite, ...); several --tag and ids select their union.
 Each drill works on a fresh copy of an Arkalia root: the sample shipped in
 sample/arkalia-luna-pro, or --root-from DIR (env ARK_DRILL_ROOT), your own installation's
 tree, which is only read (its .env stays 0600 in the copy and never reaches the reports).
+Scenarios with stack = "compose" run that root's docker-compose.yml with Docker Compose:
+each service runs its own image when this host has it, else the realistic stand-in;
+--image SERVICE=IMAGE (repeatable) runs IMAGE for SERVICE.
 
 Writes reports/allure-results, reports/allure-report/index.html and signed audit evidence in
 reports/evidence/<run-id>/ (--reports DIR, env ARK_REPORTS_DIR, to write them elsewhere;
@@ -53,6 +57,8 @@ async function main(): Promise<number> {
   const source = values['root-from'] ?? drillRootSource();
   const root = await checkArkaliaRoot(resolve(source), rootFlag);
   const reports = values.reports !== undefined ? resolve(values.reports) : reportsDir();
+  const images = parseDrillImages(values.image ?? []);
+  await assertImagesPresent(images);
   const skipped = root.skipped.length > 0 ? `; not copied: ${root.skipped.join(', ')}` : '';
   process.stderr.write(`▶ ${scenarios.length} drill(s): ${scenarios.map((s) => s.id).join(', ')}\n`);
   process.stderr.write(
@@ -75,6 +81,7 @@ async function main(): Promise<number> {
       ARK_DRILL_SCENARIOS: scenarios.map((s) => s.file).join(','),
       ARK_DRILL_ROOT: root.root,
       ARK_REPORTS_DIR: reports,
+      ARK_DRILL_IMAGES: drillImagesToEnv(images),
     },
   });
 
@@ -139,6 +146,26 @@ async function main(): Promise<number> {
   return vitest.status === 0 && allRan && reportOk ? 0 : 1;
 }
 
+/** --image names images on this host (nothing can be pulled in a drill): exit 2 for one that is not. */
+async function assertImagesPresent(images: Readonly<Record<string, string>>): Promise<void> {
+  if (Object.keys(images).length === 0) return;
+  const { default: Dockerode } = await import('dockerode');
+  const docker = new Dockerode();
+  for (const [service, image] of Object.entries(images)) {
+    const here = await docker
+      .getImage(image)
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      );
+    if (!here)
+      throw new UsageError(
+        `--image ${service}=${image}: no such image on this host (drills never pull: build or load it first)`,
+      );
+  }
+}
+
 /** Whether allure-commandline can start: Java from JAVA_HOME, else on PATH (as its launcher looks). */
 function javaAvailable(env: NodeJS.ProcessEnv = process.env): boolean {
   const java = env.JAVA_HOME ? join(env.JAVA_HOME, 'bin', 'java') : 'java';
@@ -154,6 +181,7 @@ function parseDrillArgs(args: string[]) {
         tag: { type: 'string', multiple: true },
         'root-from': { type: 'string' },
         reports: { type: 'string' },
+        image: { type: 'string', multiple: true },
       },
       allowPositionals: true,
       strict: true,

@@ -41,6 +41,8 @@ export interface RunScenarioOptions {
   now?: () => Date;
   /** The Arkalia tree this drill works on a fresh copy of (only read): default the sample root. */
   rootFrom?: string;
+  /** --image SERVICE=IMAGE for the Compose stack. */
+  images?: Readonly<Record<string, string>>;
 }
 
 class PhaseFailure extends Error {
@@ -175,7 +177,12 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       if (!scenario.stack)
         return { ok: true, output: 'stack = false: no containers; the scripts run on the root as subprocesses' };
       if (scenario.stack === 'compose') {
-        const composed = await startComposeStack({ root, runId, work });
+        const composed = await startComposeStack({
+          root,
+          runId,
+          work,
+          ...(options.images ? { images: options.images } : {}),
+        });
         stack = composed;
         serviceNames = Object.keys(composed.compose.services);
         await writeComposeDrillPolicy(root, work, composed, scenario.policy_services);
