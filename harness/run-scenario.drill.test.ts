@@ -93,6 +93,23 @@ describe('drills can fail', () => {
     expect(await leftovers(journal.run_id)).toBe(0);
   });
 
+  it('an emergency restore that does not stop zeroia (--services none) fails the torn-write drill: it runs on, never started on the restored state', async () => {
+    const torn = await loadScenario(join(SCENARIO_DIR, 'zeroia-torn-in-place-write.toml'));
+    const journal = await runScenario({
+      ...torn,
+      recovery: { ...torn.recovery, args: ['zeroia', '--services', 'none'] },
+      verify_timeout: 'PT5S',
+    });
+    expect(journal.status).toBe('deviated');
+    expect(journal.phases.find((p) => p.name === 'fault')?.output).toMatch(/torn at [1-9]\d* bytes/);
+    const verify = journal.phases.find((p) => p.name === 'verify')!;
+    expect(verify.probes!.find((p) => p.probe.startsWith('started-on-restored zeroia'))).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/was not restarted by the recovery/),
+    });
+    expect(await leftovers(journal.run_id)).toBe(0);
+  });
+
   it('a fault the detect probes cannot see fails the drill before any recovery runs', async () => {
     // zeroia never reads its decision log, so corrupting it leaves /health at 200.
     const unseen = await runScenario({

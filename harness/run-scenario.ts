@@ -182,6 +182,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           runId,
           work,
           ...(options.images ? { images: options.images } : {}),
+          ...(scenario.standins?.tear_ms !== undefined ? { tearMs: scenario.standins.tear_ms } : {}),
+          ...(scenario.standins?.traits ? { traits: scenario.standins.traits } : {}),
         });
         stack = composed;
         serviceNames = Object.keys(composed.compose.services);

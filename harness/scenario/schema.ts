@@ -57,6 +57,15 @@ export const scenarioSchema = z
       .array(z.string().regex(/^[a-z][a-z0-9_-]*$/))
       .min(1)
       .optional(),
+    /** With stack = "compose": how the stand-ins run (a slow in-place write that a kill can tear). */
+    standins: z
+      .strictObject({
+        /** zeroia's in-place rewrite pauses this long between its two halves (ms; default 0). */
+        tear_ms: z.number().int().min(0).max(5_000).optional(),
+        /** Per service, its traits replaced (names from harness/arkalia/traits.mjs, comma-separated). */
+        traits: z.record(z.string(), z.string()).optional(),
+      })
+      .optional(),
   })
   .superRefine(checkStackUse);
 
@@ -65,6 +74,7 @@ function checkStackUse(
   s: {
     stack: boolean | 'compose';
     policy_services?: string[] | undefined;
+    standins?: unknown;
     faults: Fault[];
     steady_state: Probe[];
     detect: Probe[];
@@ -72,6 +82,8 @@ function checkStackUse(
   },
   ctx: z.RefinementCtx,
 ): void {
+  if (s.standins && s.stack !== 'compose')
+    ctx.addIssue({ code: 'custom', path: ['standins'], message: 'standins needs stack = "compose"' });
   if (s.policy_services && s.stack !== 'compose')
     ctx.addIssue({ code: 'custom', path: ['policy_services'], message: 'policy_services needs stack = "compose"' });
   const phases = { steady_state: s.steady_state, detect: s.detect, verify: s.verify };
