@@ -40,13 +40,26 @@ Options:
                            sandbox restore itself succeeded.
   --sandbox DIR            with --test-mode: restore into DIR (new or empty; kept afterwards).
                            Default: a temporary folder, removed afterwards.
+  --boot                   with --test-mode: then start what was restored as a separate
+                           Compose project (same images, its own network, no published ports,
+                           no fixed container names), wait until every service is healthy,
+                           record each one, and tear it down. The live stack is never
+                           touched. Exit 1 when it does not come up.
+  --boot-timeout T         how long the booted sandbox may take to become healthy (seconds,
+                           or PT5M; default PT3M)
 ${RESTORE_HELP}
 ${COMMON_HELP}`;
 
 await runScript(
   {
     help: HELP,
-    options: { ...RESTORE_OPTIONS, 'test-mode': { type: 'boolean', default: false }, sandbox: { type: 'string' } },
+    options: {
+      ...RESTORE_OPTIONS,
+      'test-mode': { type: 'boolean', default: false },
+      sandbox: { type: 'string' },
+      boot: { type: 'boolean', default: false },
+      'boot-timeout': { type: 'string' },
+    },
     positionals: true,
     scriptUrl: import.meta.url,
   },
@@ -63,6 +76,11 @@ await runScript(
     const testMode = values['test-mode'] === true;
     if (values.sandbox !== undefined && !testMode)
       throw new UsageError('--sandbox is only for --test-mode (a test restore into that folder); see --help');
+    const boot = values.boot === true;
+    if (boot && !testMode)
+      throw new UsageError('--boot starts what a test restore restored: it needs --test-mode; see --help');
+    if (values['boot-timeout'] !== undefined && !boot) throw new UsageError('--boot-timeout is for --boot; see --help');
+    const bootTimeoutMs = boot ? bootTimeout(values['boot-timeout'] ?? 'PT3M', parseLockTimeout) : 0;
     if (testMode && settings.resume)
       throw new UsageError(
         '--resume settles an interrupted restore of the live root; it cannot be combined with --test-mode',
@@ -72,7 +90,11 @@ await runScript(
       import('../lib/pipeline/disaster-recovery.ts'),
       prepareRestore(common, settings, ctx),
     ]);
-    const { policy, policySource: source, services, servicesNote, signal, lock } = run;
+    const { policy, policySource: source, services, servicesNote, signal, lock, compose } = run;
+    if (boot && !compose)
+      throw new UsageError(
+        '--boot needs the compose file the stack runs from: there is none in the root (give --compose FILE)',
+      );
     if (settings.resume) return settleInterruptedRestore(common, run, ctx);
 
     const what = testMode
@@ -94,6 +116,7 @@ await runScript(
       limits: settings.limits,
       signal,
       ...(testMode ? { sandbox: values.sandbox ? { dir: values.sandbox, keep: true } : ('temporary' as const) } : {}),
+      ...(boot && compose ? { boot: { compose, timeoutMs: bootTimeoutMs } } : {}),
       ...(settings.snapshots === false ? { snapshots: false } : {}),
       ...(pauseAt ? { pauseAt } : {}),
       ...lock,
@@ -126,6 +149,34 @@ await runScript(
         `✅ recovered from ${report.backup.dir ?? report.backup.label}: ${changed} file(s) changed; ${report.preservedAt ? `previous files preserved in ${report.preservedAt}` : 'nothing needed preserving'}; ${started.length > 0 ? `started ${started.join(', ')}` : 'no service started'}${api}`,
       );
     }
-    return { exitCode: EXIT.ok, summary: lines.join('\n'), result: { ...report } };
+    if (report.boot) {
+      const b = report.boot;
+      const each = b.services.map((s) => `${s.name} ${s.health}`).join(', ');
+      lines.push(
+        b.ok
+          ? `✅ booted as Compose project ${b.project} on the restored state: ${each} (up ${(b.ms.up / 1000).toFixed(1)} s, torn down ${(b.ms.down / 1000).toFixed(1)} s; live stack untouched)`
+          : `✗ the restored sandbox did not boot: ${b.error} (${each}); torn down, live stack untouched`,
+      );
+    }
+    return {
+      exitCode: report.boot && !report.boot.ok ? EXIT.failed : EXIT.ok,
+      summary: lines.join('\n'),
+      result: { ...report },
+    };
   },
 );
+
+/** --boot-timeout: seconds or an ISO-8601 duration, more than 0. */
+function bootTimeout(value: string, parse: (v: string) => number): number {
+  let ms: number;
+  try {
+    ms = parse(value);
+  } catch {
+    ms = 0;
+  }
+  if (ms <= 0)
+    throw new UsageError(
+      `--boot-timeout must be seconds (e.g. 180) or an ISO-8601 duration (e.g. PT3M), got ${JSON.stringify(value)}`,
+    );
+  return ms;
+}

@@ -17,6 +17,9 @@ The runbook's maintenance checklist. One line per check: ✓ ok, ⚠ warning, �
            offsite: with --offsite, the target lists and holds SHA256SUMS
 --weekly   test-restore: disaster-recovery test mode into a temporary sandbox (services
              untouched), with the diff against the live tree
+             --boot: then booted as its own Compose project (same images, own network, no
+             published ports), health-gated and torn down; failed when it does not come up
+             (the compose file: the root's, the policy's [compose] file, or --compose FILE)
            prune-dry-run: what prune would delete (nothing is deleted)
            capacity: free space on the backup file system >= 2 × the newest backup
            log-audit: arkalia-dr writes no backup log (stderr, --json, metrics): reported as skipped
@@ -55,6 +58,8 @@ await runScript(
       key: { type: 'string' },
       'passphrase-file': { type: 'string' },
       'reports-dir': { type: 'string' },
+      boot: { type: 'boolean', default: false },
+      compose: { type: 'string' },
       ...METRICS_OPTION,
     },
     scriptUrl: import.meta.url,
@@ -72,7 +77,11 @@ await runScript(
         import('../lib/crypto/index.ts'),
       ],
     );
-    const { policy, source } = await loadPolicy(policyLocation(common));
+    if (values.boot === true && !modes.includes('weekly'))
+      throw new UsageError('--boot boots the weekly test restore: give --weekly too (see --help)');
+    const loaded = await loadPolicy(policyLocation(common));
+    const { policy, source } = loaded;
+    const boot = values.boot === true ? await bootCompose(loaded, common.root, values.compose) : undefined;
     const offsite = values.offsite || process.env.ARK_OFFSITE || undefined;
     const passphrase = values.key
       ? await resolvePassphrase({
@@ -94,6 +103,7 @@ await runScript(
       ...(values.key ? { key: resolve(values.key) } : {}),
       passphrases: passphrase ? [passphrase.value] : [],
       reportsDir: resolve(values['reports-dir'] ?? 'reports'),
+      ...(boot ? { boot } : {}),
     });
     const checksums = results.find((r) => r.check === 'checksums');
     if (checksums) {
@@ -118,3 +128,22 @@ await runScript(
     };
   },
 );
+
+/** --boot: the compose file the live stack runs from (exit 2 when there is none). */
+async function bootCompose(
+  loaded: Awaited<ReturnType<typeof import('../lib/policy/index.ts').loadPolicy>>,
+  root: string,
+  composeFile: string | undefined,
+): Promise<{ compose: import('../lib/compose/index.ts').ComposeProject; timeoutMs: number }> {
+  const { withCompose } = await import('../lib/policy/index.ts');
+  const { resolve } = await import('node:path');
+  const { compose } = await withCompose(loaded, {
+    root,
+    ...(composeFile ? { composeFile: resolve(composeFile) } : {}),
+  });
+  if (!compose)
+    throw new UsageError(
+      '--boot needs the compose file the stack runs from: there is none in the root (give --compose FILE)',
+    );
+  return { compose, timeoutMs: 180_000 };
+}

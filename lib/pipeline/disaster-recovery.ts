@@ -6,7 +6,8 @@ import { UsageError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import type { Policy } from '../policy/index.ts';
 import { diffTrees, listCandidates, systemScope, type BackupCandidate, type TreeDiff } from '../restore/index.ts';
-import { noneController, type ServiceController } from '../services/index.ts';
+import type { ComposeProject } from '../compose/index.ts';
+import { bootSandbox, noneController, type BootReport, type ServiceController } from '../services/index.ts';
 import { runRestore, type RestoreReport } from './restore.ts';
 import { policyServices } from './restore-services.ts';
 import { assertRootFolder } from '../tree/index.ts';
@@ -27,6 +28,11 @@ export interface DisasterRecoveryOptions {
    * live tree. `keep: false` removes the sandbox afterwards (it holds .env).
    */
   sandbox?: { dir: string; keep: boolean } | 'temporary';
+  /**
+   * With a sandbox: boot what was restored as a separate Compose project (same images, own
+   * network, no published ports), wait for health, record it, tear it down.
+   */
+  boot?: { compose: ComposeProject; timeoutMs: number };
   /** Where the backups come from when not <backup-dir>/daily (disk-recovery: a downloaded, decrypted archive). */
   candidates?: readonly BackupCandidate[];
   limits?: Partial<ExtractLimits>;
@@ -41,6 +47,10 @@ export interface DisasterRecoveryReport extends RestoreReport {
   /** Test mode: where the backup was restored, whether it was kept, and how it differs from the live tree. */
   sandbox: { dir: string; kept: boolean } | null;
   diff: TreeDiff | null;
+  /** --boot: the sandbox project, each service's health, and how long each step took. */
+  boot: BootReport | null;
+  /** Test mode: how long the restore into the sandbox, and the boot, took. */
+  timings: { restore_ms: number; boot_up_ms: number | null; boot_down_ms: number | null } | null;
 }
 
 /**
@@ -57,6 +67,8 @@ export async function disasterRecovery(options: DisasterRecoveryOptions): Promis
   const candidates = options.candidates ?? (await listCandidates(options.backupDir, policy, options.date));
   const sandbox = options.sandbox === undefined ? null : await prepareSandbox(root, options.sandbox);
   const scope = systemScope(policy);
+  if (options.boot && !options.sandbox) throw new UsageError('--boot boots a test restore: it needs --test-mode');
+  const started = Date.now();
   try {
     const report = await runRestore({
       root: sandbox?.dir ?? root,
@@ -89,11 +101,32 @@ export async function disasterRecovery(options: DisasterRecoveryOptions): Promis
         unchanged: diff.unchanged,
       });
     }
+    const restoreMs = Date.now() - started;
+    let boot: BootReport | null = null;
+    if (sandbox && options.boot && !report.dryRun) {
+      const work = await mkdtemp(join(tmpdir(), 'ark-boot-'));
+      try {
+        boot = await bootSandbox({
+          compose: options.boot.compose,
+          liveRoot: root,
+          sandbox: sandbox.dir,
+          workDir: work,
+          timeoutMs: options.boot.timeoutMs,
+          sink: options.sink,
+        });
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+    }
     return {
       ...report,
       mode: sandbox ? 'test' : 'live',
       sandbox: sandbox ? { dir: sandbox.dir, kept: sandbox.keep } : null,
       diff,
+      boot,
+      timings: sandbox
+        ? { restore_ms: restoreMs, boot_up_ms: boot?.ms.up ?? null, boot_down_ms: boot?.ms.down ?? null }
+        : null,
     };
   } finally {
     if (sandbox && !sandbox.keep) await rm(sandbox.dir, { recursive: true, force: true });

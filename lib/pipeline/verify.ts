@@ -66,6 +66,7 @@ export async function runChecklist(modes: readonly VerifyMode[], options: Checkl
           services: noneController,
           sink,
           sandbox: 'temporary',
+          ...(options.boot ? { boot: options.boot } : {}),
         }),
       ),
     );

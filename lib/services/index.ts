@@ -19,6 +19,7 @@ export { serviceGroups, stopServices, startServices, type ServiceOutcome } from 
 export { checkApi, type ApiCheck } from './check-api.ts';
 export { createBindSources } from './create-bind-sources.ts';
 export { findWriters, type RunningContainer, type Writer } from './find-writers.ts';
+export { bootSandbox, sandboxComposeDocument, BOOT_LABEL, type BootReport } from './boot-sandbox.ts';
 export {
   buildImages,
   composeController,

@@ -1,3 +1,4 @@
+import type { ComposeProject } from '../compose/index.ts';
 import type { ArkEvent, EventSink } from '../events.ts';
 import { listDailyBackups, type DailyBackup } from '../layout/index.ts';
 import type { Policy } from '../policy/index.ts';
@@ -33,6 +34,8 @@ export interface ChecklistOptions {
   passphrases?: readonly string[];
   /** Monthly: the folder holding evidence/<run-id>/ (npm run drill writes reports/). */
   reportsDir?: string;
+  /** Weekly --boot: the test restore is booted as its own Compose project from this compose file. */
+  boot?: { compose: ComposeProject; timeoutMs: number };
   /** Capacity check: free bytes of the backup file system (default: statfs). */
   freeBytes?: (dir: string) => Promise<number>;
 }

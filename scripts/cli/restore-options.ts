@@ -1,5 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
 import { EXIT, UsageError } from '../../lib/errors.ts';
+import type { ComposeProject } from '../../lib/compose/index.ts';
 import type { Policy } from '../../lib/policy/index.ts';
 import type { ServiceController } from '../../lib/services/index.ts';
 import { policyLocation, type CommonOptions } from './parse-options.ts';
@@ -154,6 +155,8 @@ export interface RestoreRun {
   services: ServiceController;
   /** Why these services, these containers: said once at the start. */
   servicesNote: string;
+  /** The compose file the services came from, if any (--boot runs it on the sandbox). */
+  compose: ComposeProject | null;
   /** Aborted by SIGINT/SIGTERM (see abortOnSignals). */
   signal: AbortSignal;
   /** Spread into the pipeline's options: the --lock-timeout, when given. */
@@ -165,12 +168,13 @@ export async function prepareRestore(
   settings: RestoreSettings,
   ctx: Pick<ScriptContext, 'say'>,
 ): Promise<RestoreRun> {
-  const { policy, source, services, note } = await loadServices(common, settings);
+  const { policy, source, services, note, compose } = await loadServices(common, settings);
   return {
     policy,
     policySource: source,
     services,
     servicesNote: note,
+    compose,
     signal: abortOnSignals(ctx.say),
     lock: settings.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: settings.lockTimeoutMs },
   };
@@ -183,7 +187,13 @@ export async function prepareRestore(
 export async function loadServices(
   common: CommonOptions,
   settings: Pick<RestoreSettings, 'services' | 'compose'>,
-): Promise<{ policy: Policy; source: string; services: ServiceController; note: string }> {
+): Promise<{
+  policy: Policy;
+  source: string;
+  services: ServiceController;
+  note: string;
+  compose: ComposeProject | null;
+}> {
   const [{ loadPolicy }, { resolveServices }] = await Promise.all([
     import('../../lib/policy/index.ts'),
     import('../../lib/pipeline/restore-services.ts'),
@@ -195,7 +205,13 @@ export async function loadServices(
     kind: settings.services,
     ...(settings.compose === undefined ? {} : { composeFile: settings.compose }),
   });
-  return { policy: resolved.policy, source: loaded.source, services: resolved.controller, note: resolved.note };
+  return {
+    policy: resolved.policy,
+    source: loaded.source,
+    services: resolved.controller,
+    note: resolved.note,
+    compose: resolved.compose,
+  };
 }
 
 /** --services KIND, checked; undefined when not given. */
