@@ -110,6 +110,24 @@ describe('drills can fail', () => {
     expect(await leftovers(journal.run_id)).toBe(0);
   });
 
+  it('a disk recovery on a new host that cannot create containers (--services docker) fails the new-host drill', async () => {
+    const host = await loadScenario(join(SCENARIO_DIR, 'lose-disk-new-host.toml'));
+    const journal = await runScenario({
+      ...host,
+      recovery: { ...host.recovery, args: [...host.recovery.args, '--services', 'docker'] },
+      verify_timeout: 'PT5S',
+    });
+    expect(journal.status).toBe('deviated');
+    expect(journal.phases.find((p) => p.name === 'recovery')?.output).toMatch(
+      /no container .*arkalia-api.* on this host/,
+    );
+    const verify = journal.phases.find((p) => p.name === 'verify')!;
+    expect(verify.probes!.find((p) => p.probe === 'container-exists arkalia-api = true')).toMatchObject({ ok: false });
+    // The files came back (from the repository and the offsite copy); only the stack did not.
+    expect(verify.probes!.find((p) => p.probe.startsWith('matches-backup'))).toMatchObject({ ok: true });
+    expect(await leftovers(journal.run_id)).toBe(0);
+  });
+
   it('a fault the detect probes cannot see fails the drill before any recovery runs', async () => {
     // zeroia never reads its decision log, so corrupting it leaves /health at 200.
     const unseen = await runScenario({

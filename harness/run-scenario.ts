@@ -184,6 +184,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           ...(options.images ? { images: options.images } : {}),
           ...(scenario.standins?.tear_ms !== undefined ? { tearMs: scenario.standins.tear_ms } : {}),
           ...(scenario.standins?.traits ? { traits: scenario.standins.traits } : {}),
+          ...(scenario.standins?.repository ? { repository: join(work, 'arkalia.git') } : {}),
         });
         stack = composed;
         serviceNames = Object.keys(composed.compose.services);

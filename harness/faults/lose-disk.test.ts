@@ -12,7 +12,7 @@ describe('lose-disk fault', () => {
     await writeFile(join(ctx.backupDir, 'daily', 'arkalia_20260101', 'checksums_20260101.sha256'), 'x\n');
     await writeFile(join(ctx.work, 'offsite', 'SHA256SUMS'), 'offsite\n');
     const before = await wholeTree(ctx);
-    const fault = await injectFault({ kind: 'lose-disk' }, ctx);
+    const fault = await injectFault({ kind: 'lose-disk', new_host: false }, ctx);
     expect(await readdir(ctx.root)).toEqual([]);
     expect(await readdir(ctx.backupDir)).toEqual([]);
     expect([...(await treeContents(join(ctx.work, 'offsite'))).keys()]).toEqual(['SHA256SUMS']);
@@ -23,7 +23,7 @@ describe('lose-disk fault', () => {
 
   it('leaves what a recovery rebuilt in place, and restores only the rest', async () => {
     const ctx = await faultContext();
-    const fault = await injectFault({ kind: 'lose-disk' }, ctx);
+    const fault = await injectFault({ kind: 'lose-disk', new_host: false }, ctx);
     await mkdir(join(ctx.root, 'modules', 'zeroia', 'state'), { recursive: true });
     await writeFile(join(ctx.root, 'modules', 'zeroia', 'state', 'zeroia_state.toml'), 'restored = true\n');
     await fault.revert();

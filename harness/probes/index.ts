@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { backupVerifiesProbe } from './backup-verifies.ts';
 import { checksumsVerifyProbe } from './checksums-verify.ts';
+import { containerExistsProbe } from './container-exists.ts';
 import { corruptCopyPreservedProbe } from './corrupt-copy-preserved.ts';
 import { freeSpaceProbe } from './free-space.ts';
 import { gpgDecryptsProbe } from './gpg-decrypts.ts';
@@ -51,6 +52,7 @@ export const PROBES = [
   freeSpaceProbe,
   metricPresentProbe,
   startedOnRestoredProbe,
+  containerExistsProbe,
 ] as const;
 
 // The schemas as a tuple (not an array), so that the union knows each kind's fields.

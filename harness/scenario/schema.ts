@@ -64,6 +64,12 @@ export const scenarioSchema = z
         tear_ms: z.number().int().min(0).max(5_000).optional(),
         /** Per service, its traits replaced (names from harness/arkalia/traits.mjs, comma-separated). */
         traits: z.record(z.string(), z.string()).optional(),
+        /**
+         * The stack's own repository as a bare git repository at {work}/arkalia.git (its compose
+         * file, a Dockerfile that rebuilds the stand-in offline); the stack runs the image built
+         * from it: what disk-recovery --clone --build starts from on a new host.
+         */
+        repository: z.boolean().optional(),
       })
       .optional(),
   })

@@ -1,7 +1,12 @@
 import './testcontainers-env.ts';
-import { writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { join, relative, resolve } from 'node:path';
 import Dockerode from 'dockerode';
+
+const execFileAsync = promisify(execFile);
 import { type ComposeProject, type ComposeService, readCompose } from '../../lib/compose/index.ts';
 import { composeArgs, dockerCli, type DockerCli } from '../../lib/services/index.ts';
 import { STANDIN_SERVICES } from '../arkalia/index.ts';
@@ -38,6 +43,13 @@ export interface ComposeStackOptions {
   traits?: Readonly<Record<string, string>>;
   /** Until every service is healthy (default 120 s). */
   startTimeoutMs?: number;
+  /**
+   * Also make the stack's own repository, as a bare git repository at this path: its
+   * docker-compose.yml (relative bind mounts) and a Dockerfile that rebuilds the stand-in
+   * image offline (FROM the local stand-in). The stack then runs the image built from it
+   * (ark-<run>-standin:drill), which a new-host drill removes and disk-recovery --build makes again.
+   */
+  repository?: string;
   cli?: DockerCli;
 }
 
@@ -65,8 +77,17 @@ export async function startComposeStack(o: ComposeStackOptions): Promise<Compose
     images[service.name] = { image, standIn: image === standIn };
   }
   const file = join(o.work, `compose.${project}.json`);
-  const generated = composeDocument(source, { ...o, root, project, images });
+  const build = o.repository ? { image: `ark-${o.runId}-standin:drill`, dockerfile: REPO_DOCKERFILE } : undefined;
+  const generated = composeDocument(source, { ...o, root, project, images, ...(build ? { build } : {}) });
   await writeFile(file, `${JSON.stringify(generated, null, 2)}\n`);
+  if (build) {
+    await writeFile(join(o.work, REPO_DOCKERFILE), standInDockerfile(standIn));
+    await makeRepository(o.repository!, {
+      'docker-compose.yml': `${JSON.stringify(composeDocument(source, { ...o, root, project, images, build, relativeTo: root }), null, 2)}\n`,
+      [REPO_DOCKERFILE]: standInDockerfile(standIn),
+      'README.md': `Arkalia-LUNA as its drill ${project} runs it: docker compose build && docker compose up -d\n`,
+    });
+  }
   const compose = await readCompose(file, { env: {} });
 
   const specs: StackServiceSpec[] = Object.values(compose.services).map((s) => ({
@@ -80,6 +101,11 @@ export async function startComposeStack(o: ComposeStackOptions): Promise<Compose
   const stop = async () => {
     await cli(composeArgs(compose, ['down', '--volumes', '--remove-orphans', '--timeout', '5']));
     await removeArkaliaContainers(o.runId, { docker });
+    if (build)
+      await docker
+        .getImage(build.image)
+        .remove()
+        .catch(() => undefined);
   };
   const stack: ComposeStack = {
     ...base,
@@ -106,6 +132,18 @@ export async function startComposeStack(o: ComposeStackOptions): Promise<Compose
     [Symbol.asyncDispose]: stop,
   };
   const timeout = Math.ceil((o.startTimeoutMs ?? 120_000) / 1000);
+  if (build) {
+    const built = await cli(composeArgs(compose, ['build']));
+    if (built.code !== 0) {
+      await stop().catch(() => undefined);
+      throw new StackStartError(
+        project,
+        project,
+        `docker compose build failed (exit ${built.code}): ${built.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+        '',
+      );
+    }
+  }
   const up = await cli(
     composeArgs(compose, ['up', '-d', '--no-build', '--pull', 'never', '--wait', '--wait-timeout', String(timeout)]),
   );
@@ -130,14 +168,23 @@ export function composeDocument(
     root: string;
     project: string;
     images: ComposeStack['images'];
+    /** Stand-ins run this image, built from this Dockerfile beside the compose file. */
+    build?: { image: string; dockerfile: string };
+    /** Bind sources under this folder written relative to it (a repository's compose file). */
+    relativeTo?: string;
   },
 ): Record<string, unknown> {
   const user = `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
   const services: Record<string, unknown> = {};
   for (const service of Object.values(source.services)) {
     const { image, standIn } = o.images[service.name]!;
+    const source = (path: string) => {
+      const rel = o.relativeTo ? relative(o.relativeTo, path) : '';
+      return o.relativeTo && !rel.startsWith('..') ? `./${rel}` : path;
+    };
     services[service.name] = {
-      image,
+      image: standIn && o.build ? o.build.image : image,
+      ...(standIn && o.build ? { build: { context: '.', dockerfile: o.build.dockerfile } } : {}),
       container_name: `ark-${o.runId}-${service.name}`,
       labels: stackLabels(o.runId, service.name),
       user,
@@ -145,7 +192,12 @@ export function composeDocument(
       restart: 'no',
       // Published on loopback, the host port chosen free by Docker.
       ports: service.ports.map((p) => `127.0.0.1::${p.container}`),
-      volumes: service.binds.map((b) => ({ type: 'bind', source: b.source, target: b.target, read_only: b.readOnly })),
+      volumes: service.binds.map((b) => ({
+        type: 'bind',
+        source: source(b.source),
+        target: b.target,
+        read_only: b.readOnly,
+      })),
       ...(service.dependsOn.length > 0
         ? { depends_on: Object.fromEntries(service.dependsOn.map((d) => [d.service, { condition: d.condition }])) }
         : {}),
@@ -249,5 +301,37 @@ async function getJson(url: string): Promise<{ status: number; body: unknown }> 
     }
   } catch {
     return { status: 0, body: null };
+  }
+}
+
+const REPO_DOCKERFILE = 'Dockerfile.arkalia-dr-standin';
+
+/** Rebuilds the stand-in offline: FROM the local image, nothing to pull. */
+function standInDockerfile(standIn: string): string {
+  return `FROM ${standIn}\nLABEL org.arkalia-dr=true\n`;
+}
+
+/** A bare git repository at `path` holding `files` in one commit. */
+async function makeRepository(path: string, files: Record<string, string>): Promise<void> {
+  const tree = await mkdtemp(join(tmpdir(), 'ark-repo-'));
+  try {
+    for (const [name, text] of Object.entries(files)) await writeFile(join(tree, name), text);
+    const git = (cwd: string, ...args: string[]) =>
+      execFileAsync('git', args, {
+        cwd,
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 'arkalia-dr',
+          GIT_AUTHOR_EMAIL: 'drill@arkalia-dr',
+          GIT_COMMITTER_NAME: 'arkalia-dr',
+          GIT_COMMITTER_EMAIL: 'drill@arkalia-dr',
+        },
+      });
+    await git(tree, 'init', '-q', '-b', 'main');
+    await git(tree, 'add', '.');
+    await git(tree, 'commit', '-q', '-m', 'Arkalia-LUNA stack (drill)');
+    await git(tree, 'clone', '-q', '--bare', tree, path);
+  } finally {
+    await rm(tree, { recursive: true, force: true });
   }
 }

@@ -78,7 +78,7 @@ export async function readCompose(file: string, options: ReadComposeOptions = {}
     () => ({}),
   );
   return parseCompose(text, {
-    file: path,
+    file: options.as === undefined ? path : resolve(options.as),
     env: { ...dotEnv, ...(options.env ?? process.env) },
     ...pickProject(options),
   });

@@ -91,6 +91,18 @@ describe('withCompose: services from the root docker-compose.yml', () => {
     expect(Object.keys(off.policy.services)).toEqual(['zeroia']);
   });
 
+  it("read from a clone beside the root (disk-recovery --clone), the compose file is taken as the root's: its paths are the root's", async () => {
+    const root = await sampleRoot();
+    const clone = join(root, '..', 'clone');
+    await cp(join(root, 'docker-compose.yml'), join(clone, 'docker-compose.yml'), { recursive: true });
+    await rm(join(root, 'docker-compose.yml'));
+    const { compose, policy } = await withCompose(await loadPolicy({ root }), { root, env: {}, readFrom: clone });
+    expect(compose?.file).toBe(join(root, 'docker-compose.yml'));
+    expect(compose?.services.zeroia?.binds[0]?.source).toBe(join(root, 'modules/zeroia/state'));
+    expect(compose?.project).toBe('root');
+    expect(policy.services.zeroia?.binds).toEqual(['modules/zeroia/state', 'logs', 'state']);
+  });
+
   it('--compose FILE must exist; a compose file that cannot be read is exit 2 naming it', async () => {
     const root = await sampleRoot();
     const missing = join(root, 'other.yml');
