@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFixture, tempDir } from '../lib/testing.ts';
-import { hashFiles } from './probes/tree-snapshot.ts';
+import { takeTreeSnapshot } from './probes/index.ts';
 import { runOperatorScript } from './run-operator-script.ts';
 import { type ComposeStack, startComposeStack } from './stack/index.ts';
 
@@ -27,7 +27,7 @@ const live = async () =>
   );
 /** The live TOML files without the services' heartbeats (the live services keep writing those). */
 const liveToml = async () =>
-  [...(await hashFiles(root))]
+  [...(await takeTreeSnapshot({ root, backup: backupDir, work: backupDir })).root]
     .filter(([rel]) => rel.endsWith('.toml'))
     .map(([rel, f]) => `${rel} ${f.withoutHeartbeat}`);
 
