@@ -31,25 +31,25 @@ export const killServiceFault = defineFault({
 type KillService = z.infer<typeof schema>;
 
 /**
- * SIGKILL a service's container while it is writing its state (during = "state-write"): the
- * harness watches the bind-mounted state folder; when the service's temp file appears it
- * freezes the process (SIGSTOP, from the host, no round trip) and, if the temp file is still
- * there, the write is in flight: the container is killed through Docker right then. Otherwise
+ * SIGKILL a service's container while it is writing its state: the harness watches the
+ * bind-mounted state folder; when the write shows (during = "state-write": the careful
+ * stand-in's `<state>.tmp-<pid>`, which it renames over the state, so the state must stay
+ * valid whatever the moment of the kill; "in-place-write": a realistic writer's state file
+ * half rewritten, torn) it freezes the process (SIGSTOP, from the host, no round trip) and,
+ * if the write is still in flight, kills the container through Docker right then. Otherwise
  * the process is resumed and the next write is tried, up to `attempts` writes. The fault fails
  * when no write could be caught in flight: the drill would then prove nothing about it.
- * (The stand-in writes `<state>.tmp-<pid>`, renames it over the state: the state must stay
- * valid whatever the moment of the kill.) Revert starts the container if it is still down.
+ * `restart`: started again after the kill, as `unless-stopped` would. Revert starts the
+ * container if it is still down.
  */
 export async function injectKillService(fault: KillService, ctx: FaultContext): Promise<InjectedFault> {
   const container = serviceContainer(ctx, fault.service);
   const statePath = join(ctx.root, serviceStateFile(fault.service));
   let caught = 'no write in flight was looked for';
-  if (fault.during === 'state-write') {
+  if (fault.during !== 'any') {
     const pid = (await container.inspect()).State.Pid;
-    caught = await freezeMidWrite(pid, statePath, fault.attempts);
-  } else if (fault.during === 'in-place-write') {
-    const pid = (await container.inspect()).State.Pid;
-    caught = await freezeMidInPlaceWrite(pid, statePath, fault.attempts);
+    const check = fault.during === 'state-write' ? tempFileOnDisk(statePath) : halfWritten(statePath);
+    caught = await freezeMidWrite(pid, dirname(statePath), fault.attempts, check);
   }
   await container.kill({ signal: 'SIGKILL' });
   await container.wait({ condition: 'not-running' });
@@ -61,17 +61,60 @@ export async function injectKillService(fault: KillService, ctx: FaultContext): 
   };
 }
 
-/** Resolves once `pid` is frozen (SIGSTOP) with its temp state file on disk; describes when. */
-function freezeMidWrite(pid: number, statePath: string, attempts: number): Promise<string> {
-  const dir = dirname(statePath);
+/**
+ * What a change in the watched folder means, looked at with the process frozen: not ours
+ * (`ignore`: resumed, not counted), a write caught in flight (`caught`: stays frozen, with a
+ * description), or a write that was already done (`missed`: resumed, the next one tried).
+ */
+type WriteCheck = (name: string, tries: number) => Promise<{ ignore: true } | { caught: string } | { missed: true }>;
+
+/** The careful stand-in's tmp + rename: caught while `<state>.tmp-*` is still on disk. */
+function tempFileOnDisk(statePath: string): { wants: (name: string) => boolean; check: WriteCheck } {
   const prefix = `${basename(statePath)}.tmp-`;
+  return {
+    wants: (name) => name.startsWith(prefix),
+    check: (name, tries) =>
+      stat(join(dirname(statePath), name)).then(
+        (s) => ({ caught: `mid-write: frozen with ${name} (${s.size} bytes) not yet renamed, at write ${tries + 1}` }),
+        () => ({ missed: true }),
+      ),
+  };
+}
+
+/** A realistic in-place rewrite: caught when the file holds part of it (not empty, not ending with the heartbeat's last line). */
+function halfWritten(statePath: string): { wants: (name: string) => boolean; check: WriteCheck } {
+  const name = basename(statePath);
+  return {
+    wants: (changed) => changed === name,
+    check: async (_changed, tries) => {
+      const text = await readFile(statePath, 'utf8');
+      // Just truncated: the first half comes with the next change event.
+      if (text.length === 0) return { ignore: true };
+      if (/\nwritten_at = "[^"]*"\n$/.test(text)) return { missed: true };
+      return {
+        caught: `mid in-place write: frozen with ${name} torn at ${Buffer.byteLength(text)} bytes, at write ${tries + 1}`,
+      };
+    },
+  };
+}
+
+/**
+ * Resolves once `pid` is frozen (SIGSTOP) in the middle of a write that `mode` recognises in
+ * `dir`; describes when. Each change it wants freezes the process from the host (no round
+ * trip) and is checked; a missed one resumes it, up to `attempts` writes.
+ */
+function freezeMidWrite(
+  pid: number,
+  dir: string,
+  attempts: number,
+  mode: { wants: (name: string) => boolean; check: WriteCheck },
+): Promise<string> {
   return new Promise((resolve, reject) => {
     let tries = 0;
     let busy = false;
-    const watcher = watch(dir, (_event, name) => {
-      if (busy || name === null || !String(name).startsWith(prefix)) return;
+    const watcher = watch(dir, (_event, changed) => {
+      if (busy || changed === null || !mode.wants(String(changed))) return;
       busy = true;
-      const tmp = join(dir, String(name));
       try {
         process.kill(pid, 'SIGSTOP');
       } catch (error) {
@@ -81,83 +124,21 @@ function freezeMidWrite(pid: number, statePath: string, attempts: number): Promi
           ),
         );
       }
-      stat(tmp).then(
-        (s) =>
-          finish(
-            null,
-            `mid-write: frozen with ${String(name)} (${s.size} bytes) not yet renamed, at write ${tries + 1}`,
-          ),
-        () => {
+      mode.check(String(changed), tries).then(
+        (verdict) => {
+          if ('caught' in verdict) return finish(null, verdict.caught);
           process.kill(pid, 'SIGCONT');
-          tries += 1;
           busy = false;
+          if ('ignore' in verdict) return;
+          tries += 1;
           if (tries >= attempts)
             finish(new Error(`no state write of pid ${pid} caught in flight in ${attempts} attempts`));
-        },
-      );
-    });
-    const timer = setTimeout(
-      () => finish(new Error(`the service wrote no state in ${attempts} s`)),
-      attempts * 1000 + 5000,
-    );
-    function finish(error: Error | null, how = '') {
-      clearTimeout(timer);
-      watcher.close();
-      if (error) {
-        try {
-          process.kill(pid, 'SIGCONT');
-        } catch {
-          // gone already
-        }
-        reject(error);
-      } else resolve(how);
-    }
-  });
-}
-
-/**
- * Resolves once `pid` is frozen (SIGSTOP) with `statePath` half rewritten: a change of the
- * file is seen, the process frozen, and the file read; when it does not end with the
- * heartbeat's last line the write is in flight (torn). Otherwise resumed, and the next write tried.
- */
-function freezeMidInPlaceWrite(pid: number, statePath: string, attempts: number): Promise<string> {
-  const dir = dirname(statePath);
-  const name = basename(statePath);
-  return new Promise((resolve, reject) => {
-    let tries = 0;
-    let busy = false;
-    const watcher = watch(dir, (_event, changed) => {
-      if (busy || String(changed) !== name) return;
-      busy = true;
-      try {
-        process.kill(pid, 'SIGSTOP');
-      } catch (error) {
-        return finish(new Error(`cannot freeze pid ${pid} from the host (${(error as NodeJS.ErrnoException).code})`));
-      }
-      readFile(statePath, 'utf8').then(
-        (text) => {
-          if (text.length === 0) {
-            // Just truncated: let it write its first half, which the next change event shows.
-            process.kill(pid, 'SIGCONT');
-            busy = false;
-            return;
-          }
-          if (!/\nwritten_at = "[^"]*"\n$/.test(text))
-            return finish(
-              null,
-              `mid in-place write: frozen with ${name} torn at ${Buffer.byteLength(text)} bytes, at write ${tries + 1}`,
-            );
-          process.kill(pid, 'SIGCONT');
-          tries += 1;
-          busy = false;
-          if (tries >= attempts)
-            finish(new Error(`no in-place write of pid ${pid} caught half done in ${attempts} attempts`));
         },
         (error: Error) => finish(error),
       );
     });
     const timer = setTimeout(
-      () => finish(new Error(`the service rewrote no state in ${attempts} s`)),
+      () => finish(new Error(`the service wrote no state in ${attempts} s`)),
       attempts * 1000 + 5000,
     );
     function finish(error: Error | null, how = '') {

@@ -95,8 +95,38 @@ describe('chaos suite scenario language', () => {
 
   it('lose-disk runs with the containers (killed with the disk) or without', async () => {
     const lost = noStack.replace('{ kind = "delete-backup", part = "checksums" }', '{ kind = "lose-disk" }');
-    expect((await load(lost)).faults).toEqual([{ kind: 'lose-disk' }]);
+    expect((await load(lost)).faults).toEqual([{ kind: 'lose-disk', new_host: false }]);
     expect((await load(lost.replace('stack = false\n', ''))).stack).toBe(true);
+  });
+
+  it('stack = "compose" with its options; policy_services and standins need it', async () => {
+    const composed = noStack
+      .replace(
+        'stack = false\n',
+        'stack = "compose"\npolicy_services = ["zeroia"]\nstandins = { tear_ms = 200, repository = true }\n',
+      )
+      .replace(
+        '{ kind = "delete-backup", part = "checksums" }',
+        '{ kind = "kill-service", service = "zeroia", during = "in-place-write", restart = true }',
+      );
+    const s = await load(composed);
+    expect(s.stack).toBe('compose');
+    expect(s.policy_services).toEqual(['zeroia']);
+    expect(s.standins).toEqual({ tear_ms: 200, repository: true });
+    expect(s.faults[0]).toEqual({
+      kind: 'kill-service',
+      service: 'zeroia',
+      during: 'in-place-write',
+      attempts: 40,
+      restart: true,
+    });
+    await expect(
+      load(noStack.replace('stack = false\n', 'stack = false\npolicy_services = ["zeroia"]\n')),
+    ).rejects.toThrow(/policy_services needs stack = "compose"/);
+    await expect(
+      load(noStack.replace('stack = false\n', 'stack = true\nstandins = { tear_ms = 1 }\n')),
+    ).rejects.toThrow(/standins needs stack = "compose"/);
+    await expect(load(noStack.replace('stack = false\n', 'stack = "swarm"\n'))).rejects.toThrow(/stack/);
   });
 
   it('the shipped example still reads the same after the schema grew', async () => {
