@@ -100,7 +100,7 @@ describe('drills can fail', () => {
       recovery: { ...torn.recovery, args: ['zeroia', '--services', 'none'] },
       verify_timeout: 'PT5S',
     });
-    expect(journal.status).toBe('deviated');
+    expect(journal.status, journal.error ?? '').toBe('deviated');
     expect(journal.phases.find((p) => p.name === 'fault')?.output).toMatch(/torn at [1-9]\d* bytes/);
     const verify = journal.phases.find((p) => p.name === 'verify')!;
     expect(verify.probes!.find((p) => p.probe.startsWith('started-on-restored zeroia'))).toMatchObject({

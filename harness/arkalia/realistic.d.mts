@@ -4,6 +4,7 @@ export interface RealisticService {
   stop(): Promise<void>;
   health(): { code: number; body: Record<string, unknown> };
   cycle(): Promise<void>;
+  slowDown(): void;
 }
 export declare function createRealisticService(o: {
   service: string;

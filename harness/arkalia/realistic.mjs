@@ -27,6 +27,9 @@ export function createRealisticService(o) {
   let inFlight = Promise.resolve();
   let stopped = false;
   let lastError = null;
+  // The slow disk (tearMs) starts only when the harness says so (slowDown): a backup taken
+  // before the fault never catches a write half done.
+  let slow = false;
 
   async function cycle() {
     const beat = { service: o.service, sequence: sequence + 1, writtenAt: now().toISOString() };
@@ -74,7 +77,7 @@ export function createRealisticService(o) {
     const handle = await open(file, 'w');
     try {
       await handle.write(bytes, 0, half, 0);
-      if (o.tearMs) await new Promise((r) => setTimeout(r, o.tearMs));
+      if (slow && o.tearMs) await new Promise((r) => setTimeout(r, o.tearMs));
       await handle.write(bytes, half, bytes.length - half, half);
     } finally {
       await handle.close();
@@ -153,6 +156,11 @@ export function createRealisticService(o) {
       };
     },
     cycle,
+    /** From now on, each in-place write pauses tearMs between its halves. */
+    slowDown() {
+      slow = true;
+      log(`${o.service}: slow disk: in-place writes now take ${o.tearMs ?? 0} ms`);
+    },
   };
 }
 

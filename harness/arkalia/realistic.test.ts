@@ -47,6 +47,8 @@ describe('the realistic stand-ins (traits.mjs)', () => {
 
   it('zeroia: the in-place write is torn while it is in flight (the file holds half of it)', async () => {
     const z = await zeroia('last_decision = "hold"\nconfidence = 0.5\n', 300);
+    await z.service.cycle(); // not slow yet: no pause
+    z.service.slowDown();
     const writing = z.service.cycle();
     await new Promise((r) => setTimeout(r, 100));
     const torn = await readFile(z.state, 'utf8');

@@ -74,6 +74,8 @@ async function shutdown(signal) {
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
+// SIGUSR2 from the harness: the disk turns slow (a realistic writer's in-place write then takes ARK_TEAR_MS).
+process.on('SIGUSR2', () => keeper.slowDown?.());
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
 await keeper.start();

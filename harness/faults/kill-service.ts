@@ -48,6 +48,8 @@ export async function injectKillService(fault: KillService, ctx: FaultContext): 
   let caught = 'no write in flight was looked for';
   if (fault.during !== 'any') {
     const pid = (await container.inspect()).State.Pid;
+    // In place: the disk turns slow now (ARK_TEAR_MS), so that a write can be caught half done.
+    if (fault.during === 'in-place-write') process.kill(pid, 'SIGUSR2');
     const check = fault.during === 'state-write' ? tempFileOnDisk(statePath) : halfWritten(statePath);
     caught = await freezeMidWrite(pid, dirname(statePath), fault.attempts, check);
   }

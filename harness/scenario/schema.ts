@@ -60,7 +60,7 @@ export const scenarioSchema = z
     /** With stack = "compose": how the stand-ins run (a slow in-place write that a kill can tear). */
     standins: z
       .strictObject({
-        /** zeroia's in-place rewrite pauses this long between its two halves (ms; default 0). */
+        /** Once a kill-service in-place-write fault makes the disk slow: zeroia's in-place rewrite pauses this long between its halves (ms; default 0). */
         tear_ms: z.number().int().min(0).max(5_000).optional(),
         /** Per service, its traits replaced (names from harness/arkalia/traits.mjs, comma-separated). */
         traits: z.record(z.string(), z.string()).optional(),

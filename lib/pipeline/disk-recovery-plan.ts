@@ -10,7 +10,8 @@ import {
   type OffsiteSet,
 } from '../restore-source/index.ts';
 import { serviceGroups } from '../services/index.ts';
-import type { DiskRecoveryOptions, DiskRecoveryReport } from './disk-recovery.ts';
+import type { DiskRecoveryOptions } from './disk-recovery.ts';
+import type { DiskRecoveryReport } from './disk-recovery-report.ts';
 import { managed, policyServices } from './restore-services.ts';
 
 /** What disaster recovery restores; disk recovery restores the ones the offsite set holds. */

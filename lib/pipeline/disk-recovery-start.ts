@@ -2,7 +2,7 @@ import type { EventSink } from '../events.ts';
 import type { Policy } from '../policy/index.ts';
 import type { CheckResult } from '../restore/index.ts';
 import { createBindSources, type ServiceTarget } from '../services/index.ts';
-import type { DiskRecoveryReport } from './disk-recovery.ts';
+import type { DiskRecoveryReport } from './disk-recovery-report.ts';
 import {
   managed,
   prestartChecksFailed,

@@ -1,15 +1,14 @@
 import { mkdir, rm } from 'node:fs/promises';
-import { basename, dirname, join, relative } from 'node:path';
-import { ArkError, isArkError, UsageError } from '../errors.ts';
+import { join } from 'node:path';
+import { ArkError, isArkError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { withBackupLock } from '../lock/index.ts';
 import { readOnly, retryEvents, type Remote, type RetryOptions } from '../offsite/index.ts';
 import type { Policy } from '../policy/index.ts';
-import { systemScope, type CheckResult } from '../restore/index.ts';
+import { systemScope } from '../restore/index.ts';
 import {
   allRejected,
   chooseSets,
-  cloneRepository,
   layRepository,
   type ClonedRepository,
   createBuild,
@@ -25,22 +24,15 @@ import {
   rebuiltCandidate,
   renameIntoPlace,
   withRejections,
-  type DecryptRecord,
-  type FetchRecord,
   type KeySources,
-  type OffsiteIndex,
   type OffsiteSet,
   type Placement,
-  type SetProblem,
 } from '../restore-source/index.ts';
-import {
-  buildImages,
-  composeCliMissing,
-  composeCliVersion,
-  noneController,
-  type ServiceController,
-  type ServiceTarget,
-} from '../services/index.ts';
+import { noneController, type ServiceController, type ServiceTarget } from '../services/index.ts';
+import { emptyReport, type DiskRecoveryReport } from './disk-recovery-report.ts';
+import { buildStack, cloneBeside } from './disk-recovery-stack.ts';
+
+export type { DiskRecoveryReport } from './disk-recovery-report.ts';
 import { checkRecoveredRoot, startOnRecoveredRoot } from './disk-recovery-start.ts';
 import { backupDateOf, DISK_RECOVERY_DATASETS, planDiskRecovery } from './disk-recovery-plan.ts';
 import { runRestore } from './restore.ts';
@@ -51,7 +43,6 @@ import {
   stopForSwap,
   type ResolvedServices,
   type RestoreServices,
-  type ServicesReport,
 } from './restore-services.ts';
 
 export interface DiskRecoveryOptions {
@@ -83,51 +74,6 @@ export interface DiskRecoveryOptions {
   resolveServices?: (readFrom: string | undefined) => Promise<ResolvedServices>;
   /** Test-only: passed to the restore pipeline (a test plants a link in the hidden tree at "staged"). */
   pauseAt?: (point: string) => Promise<void>;
-}
-
-export interface DiskRecoveryReport {
-  offsite: string;
-  root: string;
-  backupDir: string;
-  dryRun: boolean;
-  placement: { mode: Placement['mode']; reason: string | null };
-  /** --clone: the repository laid into the root, and the commit. */
-  repository: { url: string; ref: string | null; commit: string } | null;
-  /** --build: the services whose images were built, and how long it took. */
-  built: { services: string[]; ms: number } | null;
-  /**
-   * The set used (dry run: the one that would be tried first). recoveryPoint: when that backup
-   * ran, as encrypted-backup recorded it offsite; YYYY-MM-DD for sets encrypted before it did.
-   */
-  backup: {
-    date: string;
-    dir: string;
-    recoveryPoint: string | null;
-    encryptedAt: string | null;
-    reused: boolean;
-  } | null;
-  /** Newer sets that could not be used, and why (newest first). */
-  rejected: { date: string; code: string; name: string | null; reason: string }[];
-  offsiteManifest: OffsiteIndex['manifestFile'];
-  fetched: FetchRecord[];
-  decrypted: DecryptRecord[];
-  keys: { fingerprint: string; keyIds: string[]; userIds: string[]; source: string }[];
-  restored: { path: string; sha256: string }[];
-  /** Restored as they were: already invalid TOML when the backup ran. */
-  knownInvalid: { path: string; reason: string }[];
-  /** Data sets whose archive the offsite set does not hold (not restored). */
-  notRestored: { dataset: string; archive: string; paths: string[] }[];
-  dropped: SetProblem[];
-  checks: CheckResult[];
-  services: ServicesReport | null;
-  /** --dry-run: what would be fetched and rebuilt. */
-  plan: {
-    date: string;
-    fetch: { name: string; bytes: number; sha256: string }[];
-    decrypt: { file: string; bytes: number; sha256: string }[];
-    rebuild: string;
-    datasets: string[];
-  } | null;
 }
 
 /**
@@ -209,53 +155,6 @@ export async function diskRecovery(o: DiskRecoveryOptions): Promise<DiskRecovery
   } finally {
     if (repository) await rm(repository.dir, { recursive: true, force: true });
   }
-}
-
-async function cloneBeside(
-  root: string,
-  repo: { url: string; ref?: string },
-  sink: EventSink,
-): Promise<ClonedRepository> {
-  const dir = join(dirname(root), `.ark-clone-${basename(root)}-${process.pid}-${Date.now()}`);
-  await mkdir(dirname(root), { recursive: true });
-  sink({
-    kind: 'step',
-    step: 'clone',
-    message: `cloning ${repo.url}${repo.ref ? ` at ${repo.ref}` : ''} (runbook: git clone)`,
-  });
-  const cloned = await cloneRepository({ url: repo.url, dir, ...(repo.ref ? { ref: repo.ref } : {}) });
-  sink({
-    kind: 'info',
-    message: `cloned ${repo.url} at ${cloned.commit.slice(0, 12)}: laid into the root before its state is restored`,
-  });
-  return cloned;
-}
-
-/** --build: the images of the compose file (the clone's, when there is one), under the project name `up` will use. */
-async function buildStack(
-  root: string,
-  resolved: ResolvedServices | null,
-  repository: ClonedRepository | null,
-  sink: EventSink,
-): Promise<{ services: string[]; ms: number }> {
-  const compose = resolved?.compose;
-  if (!compose)
-    throw new UsageError(
-      '--build needs a compose file: the repository (--clone) has none, and no --compose FILE was given',
-    );
-  if ((await composeCliVersion()) === null) throw composeCliMissing();
-  const file = repository ? join(repository.dir, relative(root, compose.file)) : compose.file;
-  sink({
-    kind: 'step',
-    step: 'build',
-    message: `building the images of ${compose.file} (runbook: docker-compose build)`,
-  });
-  const built = await buildImages(compose, { file });
-  sink({
-    kind: 'info',
-    message: `built ${built.services.join(', ') || 'nothing (no service has a build section)'} in ${(built.ms / 1000).toFixed(1)} s`,
-  });
-  return built;
 }
 
 interface SetsContext {
@@ -455,31 +354,6 @@ async function recoverSet(set: OffsiteSet, c: SetContext): Promise<DiskRecoveryR
   report.checks = await checkRecoveredRoot(o.root, policy, restore.knownInvalid, datasets.includes('infra'), sink);
   report.services = await startOnRecoveredRoot(services, stopped.targets ?? [], report, sink, set.date, o.root);
   return report;
-}
-
-function emptyReport(o: DiskRecoveryOptions, index: OffsiteIndex, placement: Placement): DiskRecoveryReport {
-  return {
-    offsite: index.target,
-    root: o.root,
-    backupDir: o.backupDir,
-    dryRun: o.dryRun ?? false,
-    placement: { mode: placement.mode, reason: placement.mode === 'in-place' ? placement.reason : null },
-    repository: null,
-    built: null,
-    backup: null,
-    rejected: [],
-    offsiteManifest: index.manifestFile,
-    fetched: [],
-    decrypted: [],
-    keys: [],
-    restored: [],
-    knownInvalid: [],
-    notRestored: [],
-    dropped: [],
-    checks: [],
-    services: null,
-    plan: null,
-  };
 }
 
 /** Failures after the root was placed (services unhealthy): the root stays restored. */
