@@ -131,7 +131,7 @@ export function dockerController(options: DockerControllerOptions = {}): Service
       } catch (error) {
         throw new ServiceError(
           'DOCKER_UNAVAILABLE',
-          `cannot list the running containers: ${(error as Error).message}`,
+          `cannot list the running containers to find every writer of what is restored (${(error as Error).message}): start the Docker engine, or give --services none if no container runs on this host`,
           {
             cause: error,
           },
