@@ -34,20 +34,7 @@ export function createArkaliaStack(input: {
 
     async health(service): Promise<HealthAnswer> {
       const url = await stack.url(service, '/health').catch(() => undefined);
-      if (url === undefined) return { status: 0, body: null };
-      try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-        const text = await res.text();
-        let body: unknown = text;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          // not JSON: keep the text, it is still worth showing
-        }
-        return { status: res.status, body };
-      } catch {
-        return { status: 0, body: null };
-      }
+      return url === undefined ? { status: 0, body: null } : getHealthAnswer(url);
     },
 
     logs: (service, tail = 50) => containerLogs(docker.getContainer(spec(service).container), tail),
@@ -67,4 +54,19 @@ export function createArkaliaStack(input: {
     [Symbol.asyncDispose]: () => stack.stop(),
   };
   return stack;
+}
+
+/** One GET: the status and the body (JSON when it parses, else the text); status 0 when unreachable. Never throws. */
+export async function getHealthAnswer(url: string): Promise<HealthAnswer> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    const text = await res.text();
+    try {
+      return { status: res.status, body: JSON.parse(text) };
+    } catch {
+      return { status: res.status, body: text }; // not JSON: the text is still worth showing
+    }
+  } catch {
+    return { status: 0, body: null };
+  }
 }

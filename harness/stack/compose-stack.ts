@@ -11,7 +11,7 @@ import { type ComposeProject, type ComposeService, readCompose } from '../../lib
 import { composeArgs, dockerCli, type DockerCli } from '../../lib/services/index.ts';
 import { STANDIN_SERVICES } from '../arkalia/index.ts';
 import { buildStandInImage } from '../image/index.ts';
-import { createArkaliaStack } from './arkalia-stack.ts';
+import { createArkaliaStack, getHealthAnswer } from './arkalia-stack.ts';
 import { containerPath } from './container-path.ts';
 import { removeArkaliaContainers } from './remove-arkalia-containers.ts';
 import { stackLabels } from './labels.ts';
@@ -122,7 +122,7 @@ export async function startComposeStack(o: ComposeStackOptions): Promise<Compose
         const ip = info?.State.Running ? Object.values(info.NetworkSettings.Networks ?? {})[0]?.IPAddress : undefined;
         return ip ? `http://${ip}:${STANDIN_SERVICES[service]?.port ?? spec.port}${path}` : undefined;
       });
-      return url === undefined ? { status: 0, body: null } : getJson(url);
+      return url === undefined ? { status: 0, body: null } : getHealthAnswer(url);
     },
     composeFile: file,
     project,
@@ -288,20 +288,6 @@ async function firstUnhealthy(
     if (rank > 0 && (best === undefined || rank > best.rank)) best = { spec, rank };
   }
   return best?.spec;
-}
-
-async function getJson(url: string): Promise<{ status: number; body: unknown }> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-    const text = await res.text();
-    try {
-      return { status: res.status, body: JSON.parse(text) };
-    } catch {
-      return { status: res.status, body: text };
-    }
-  } catch {
-    return { status: 0, body: null };
-  }
 }
 
 const REPO_DOCKERFILE = 'Dockerfile.arkalia-dr-standin';
