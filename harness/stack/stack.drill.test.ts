@@ -15,6 +15,7 @@ import {
   startArkaliaStack,
 } from './index.ts';
 import { copyFixture } from '../../lib/testing.ts';
+import { writeFileAtomic } from '../../lib/state/write-file-atomic.ts';
 import { SAMPLE_ROOT } from '../../sample/index.ts';
 
 const docker = new Dockerode();
@@ -89,7 +90,9 @@ describe('the default Arkalia stand-in stack on a copy of the sample root', () =
   });
 
   it('notices conflict markers in zeroia state: 503, evidence kept, helloria /status 503', async () => {
-    await writeFile(zeroiaState(), CONFLICT);
+    // Atomically, as the corrupt-toml fault does: a plain writeFile truncates first, and the
+    // stand-in (which keeps the first damage it sees) could latch on the empty moment instead.
+    await writeFileAtomic(zeroiaState(), CONFLICT);
     await vi.waitFor(
       async () => expect(await stack.health('zeroia')).toMatchObject({ status: 503, body: { status: 'unhealthy' } }),
       { timeout: 5_000, interval: 100 },
