@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -67,5 +67,32 @@ describe('packLiveFiles', () => {
     for (const t of ['x.toml.tmp-1', '.x.toml.tmp-12-ab', 'y.tmp']) expect(isInFlightTemp(t), t).toBe(true);
     for (const f of ['zeroia_state.toml', 'tmp.toml', 'template.toml', 'x.tmpl'])
       expect(isInFlightTemp(f), f).toBe(false);
+  });
+
+  it('reads again a file caught mid in-place rewrite (truncated, not yet written), and keeps a settled one as it is', async () => {
+    const cwd = await tempDir();
+    await mkdir(join(cwd, 'state'));
+    const state = join(cwd, 'state', 'zeroia_state.toml');
+    const packed = async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of packLiveFiles({ cwd, paths: ['state/'] })) chunks.push(chunk as Buffer);
+      const file = join(cwd, 'out.tar');
+      await writeFile(file, Buffer.concat(chunks));
+      const target = await tempDir();
+      await run('tar', ['-xf', file, '-C', target]);
+      return readFile(join(target, 'state', 'zeroia_state.toml'), 'utf8');
+    };
+    // The writer has just truncated it, and was descheduled (a loaded machine): its write lands
+    // 200 ms later, while the packer looks.
+    await writeFile(state, '');
+    const writing = new Promise<void>((resolve) =>
+      setTimeout(() => void writeFile(state, 'last_decision = "monitor"\n').then(() => resolve()), 200),
+    );
+    expect(await packed()).toBe('last_decision = "monitor"\n');
+    await writing;
+    // An empty file nobody is writing (it has been empty for a while) is archived empty, at once.
+    await writeFile(state, '');
+    await utimes(state, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    expect(await packed()).toBe('');
   });
 });

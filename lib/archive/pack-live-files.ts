@@ -7,8 +7,10 @@ import {
   readdirSync,
   readlinkSync,
   readSync,
+  statSync,
   type Stats,
 } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Header, Pax, type HeaderData } from 'tar';
@@ -106,11 +108,26 @@ async function* entries(options: LiveFileOptions): AsyncGenerator<Buffer> {
       throw error;
     }
     try {
-      const info = fstatSync(fd);
-      const size = info.size;
-      if (size <= maxBuffered) {
-        const content = Buffer.allocUnsafe(size);
-        readFully(fd, content, 0, size, full);
+      let info = fstatSync(fd);
+      if (info.size <= maxBuffered) {
+        let content = readWhole(fd, info, full);
+        // A writer that rewrites in place (truncate, then write: Arkalia's ZeroIA) may have been
+        // caught in the middle: read again until the file holds still (see changedSince).
+        for (let attempt = 1; attempt < SETTLE_ATTEMPTS && (await changedSince(full, info, content)); attempt += 1) {
+          let again: number;
+          try {
+            again = openSync(full, 'r');
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code === 'ENOENT') break; // renamed away: keep what was read
+            throw error;
+          }
+          closeSync(fd);
+          fd = again;
+          info = fstatSync(fd);
+          if (info.size > maxBuffered) break; // grew past the buffer: keep the consistent read made before
+          content = readWhole(fd, info, full);
+        }
+        const size = content.length;
         const wait = options.onFile?.(member, content);
         if (wait) await wait;
         yield* add(header(member, info, 'File', size));
@@ -118,6 +135,7 @@ async function* entries(options: LiveFileOptions): AsyncGenerator<Buffer> {
         yield* add(padding(size));
         return;
       }
+      const size = info.size;
       const wait = options.onFile?.(member, null);
       if (wait) await wait;
       yield* add(header(member, info, 'File', size));
@@ -136,6 +154,53 @@ async function* entries(options: LiveFileOptions): AsyncGenerator<Buffer> {
   for (const path of options.paths) yield* visit(path);
   yield* add(Buffer.alloc(2 * BLOCK)); // end of archive
   yield* flush();
+}
+
+/** How many times a small file is read before its last read is kept (each one whole, from one descriptor). */
+const SETTLE_ATTEMPTS = 5;
+/**
+ * An empty file modified this recently may be a rewrite between its truncate and its write
+ * (on a loaded machine the writer can be descheduled between the two for tens of ms): it is
+ * watched until it changes or has been empty this long.
+ */
+const FRESH_MS = 1_000;
+const POLL_MS = 20;
+
+function readWhole(fd: number, info: Stats, path: string): Buffer {
+  const content = Buffer.allocUnsafe(info.size);
+  readFully(fd, content, 0, info.size, path);
+  return content;
+}
+
+/**
+ * Did the file change while (or just before) it was read? Its path now names another file or
+ * a different size or time: read it again. An empty file written in the last FRESH_MS is
+ * watched until it is that old: a writer that truncates and then writes shows an empty
+ * file for that moment, and an archive must not keep the moment (an empty TOML parses, so the
+ * validation would not catch it). A file that holds still is kept as read, torn or not: a
+ * writer killed mid-write leaves it so for good, and the backup archives (and reports) it.
+ */
+async function changedSince(path: string, read: Stats, content: Buffer): Promise<boolean> {
+  const moved = (now: Stats | null) =>
+    now === null ||
+    now.ino !== read.ino ||
+    now.size !== read.size ||
+    now.mtimeMs !== read.mtimeMs ||
+    now.ctimeMs !== read.ctimeMs;
+  const stat = () => {
+    try {
+      return statSync(path);
+    } catch {
+      return null;
+    }
+  };
+  if (moved(stat())) return true;
+  if (content.length > 0) return false;
+  while (Date.now() - read.mtimeMs <= FRESH_MS) {
+    await sleep(POLL_MS);
+    if (moved(stat())) return true;
+  }
+  return false;
 }
 
 /** readFully on libuv's pool: a big file's megabytes do not hold up the main thread (or wait on a cold disk there). */
