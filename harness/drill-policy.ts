@@ -3,59 +3,35 @@ import { join } from 'node:path';
 import { stringify } from 'smol-toml';
 import { UsageError } from '../lib/errors.ts';
 import { parseToml } from '../lib/state/index.ts';
-import { type ComposeStack, DEFAULT_START_ORDER, type StackServiceSpec } from './stack/index.ts';
+import type { ComposeStack } from './stack/index.ts';
 
 // The ark.policy.toml a drill's operator scripts read: the root's own, with this run's
 // containers, so that a drill never stops or starts a real container of the host.
 
 /**
- * The policy the operator scripts read from the root: the root's own ark.policy.toml (an
- * operator's data sets, archives and retention stay as they are) with the services, start
- * order and API check replaced by this run's containers, so that a drill can never stop or
- * start a real container of the host it runs on. Also in {work}, as the operator's copy kept
- * with the offline key: after a disk loss the root's copy is gone and the offsite does not
- * hold it (infra archive), so `disk-recovery --policy {work}/ark.policy.toml` is how that
- * drill names the containers to start.
+ * The ark.policy.toml the operator scripts read from the root: the root's own (data sets,
+ * archives and retention stay as they are) with its services taken from this run's generated
+ * compose file (its containers, project, order and health), so the operator scripts drive
+ * this run's containers through Compose and can never stop or start a real container of the
+ * host. With `names`, [compose] is disabled and only those services are listed: the others
+ * still run, writers the policy does not name. Without a stack (null), no services at all.
+ * Also in {work}, as the operator's copy kept with the offline key: after a disk loss the
+ * root's copy is gone and the offsite does not hold it (infra archive), so `disk-recovery
+ * --policy {work}/ark.policy.toml` is how that drill names the containers to start.
  */
 export async function writeDrillPolicy(
   root: string,
   work: string,
-  services: readonly StackServiceSpec[],
-): Promise<void> {
-  const own = await readFile(join(root, 'ark.policy.toml'), 'utf8').catch(() => null);
-  const policy = await readOwnPolicy(root);
-  // Only this run's containers: the root's compose file names the real ones.
-  policy.compose = { enabled: false };
-  policy.services = Object.fromEntries(
-    services.map((s) => [
-      s.name,
-      { container: s.container, port: s.port, health_path: '/health', health_timeout: 'PT60S' },
-    ]),
-  );
-  policy.start_order = DEFAULT_START_ORDER;
-  delete policy.api;
-  const text = `# Written by the arkalia-dr drill harness: ${own === null ? 'the containers of this run' : "the root's own policy, with the containers of this run"}.\n${stringify(policy)}\n`;
-  for (const dir of [root, work]) await writeFile(join(dir, 'ark.policy.toml'), text);
-}
-
-/**
- * The Compose drill's policy: the root's own (data sets, archives, retention kept) with its
- * services from the generated compose file of this run (its containers, project, order and
- * health), so the operator scripts drive this run's containers through Compose. With
- * `names`, [compose] is disabled and only those services are listed: the others still run,
- * writers the policy does not name. Also in {work}, as in writeDrillPolicy.
- */
-export async function writeComposeDrillPolicy(
-  root: string,
-  work: string,
-  stack: ComposeStack,
-  names: readonly string[] | undefined,
+  stack: ComposeStack | null,
+  names?: readonly string[],
 ): Promise<void> {
   const policy = await readOwnPolicy(root);
   delete policy.api;
   delete policy.services;
   delete policy.start_order;
-  if (names === undefined) {
+  if (stack === null) {
+    policy.compose = { enabled: false };
+  } else if (names === undefined) {
     policy.compose = { enabled: true, file: stack.composeFile, project: stack.project };
   } else {
     const unknown = names.filter((n) => !(n in stack.compose.services));
@@ -69,7 +45,8 @@ export async function writeComposeDrillPolicy(
       .map((g) => g.filter((n) => names.includes(n)))
       .filter((g) => g.length > 0);
   }
-  const text = `# Written by the arkalia-dr drill harness: the root's policy, with this run's Compose project.\n${stringify(policy)}\n`;
+  const what = stack === null ? 'no services (this drill runs no containers)' : "this run's Compose project";
+  const text = `# Written by the arkalia-dr drill harness: the root's policy, with ${what}.\n${stringify(policy)}\n`;
   for (const dir of [root, work]) await writeFile(join(dir, 'ark.policy.toml'), text);
 }
 

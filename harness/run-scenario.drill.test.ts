@@ -58,13 +58,10 @@ describe('drills can fail', () => {
     expect(argv.filter((a, i) => argv[i - 1] === '--services')).toEqual(['none']); // the harness did not add --services docker
     expect(journal.phases.find((p) => p.name === 'recovery')?.ok).toBe(true); // the script itself said all was well (exit 3: the known-invalid files)
     const verify = journal.phases.find((p) => p.name === 'verify')!;
-    expect(verify.probes!.filter((p) => p.probe.startsWith('service-healthy')).map((p) => p.ok)).toEqual([
-      false,
-      false,
-      false,
-      false,
-    ]);
-    expect(verify.probes!.find((p) => p.probe.startsWith('http helloria/status'))).toMatchObject({ ok: false });
+    expect(verify.probes!.filter((p) => p.probe.startsWith('service-healthy')).map((p) => p.ok)).toEqual(
+      Array(6).fill(false),
+    );
+    expect(verify.probes!.find((p) => p.probe.startsWith('http arkalia-api/status'))).toMatchObject({ ok: false });
     // The files were restored: only the services are missing, and that alone fails the drill.
     expect(
       verify
@@ -129,11 +126,11 @@ describe('drills can fail', () => {
   });
 
   it('a fault the detect probes cannot see fails the drill before any recovery runs', async () => {
-    // zeroia never reads its decision log, so corrupting it leaves /health at 200.
+    // zeroia never reads its decision log, so corrupting it leaves nothing in its log.
     const unseen = await runScenario({
       ...scenario,
       faults: [{ kind: 'corrupt-toml', path: 'modules/zeroia/state/zeroia_decision_log.toml', mode: 'garbage' }],
-      detect: [{ probe: 'http', service: 'zeroia', path: '/health', status: 503 }],
+      detect: [{ probe: 'log-contains', service: 'zeroia', pattern: 'does not parse', tail: 500 }],
       detect_timeout: 'PT3S',
     });
     expect(unseen.status).toBe('failed');

@@ -11,24 +11,18 @@ import { measureObjectives, sampleBeats, type Beat } from './measure/index.ts';
 import { noStack } from './no-stack.ts';
 import { pollProbes } from './poll-probes.ts';
 import { takeTreeSnapshot, type ProbeContext, type ProbeResult, type TreeSnapshot } from './probes/index.ts';
-import { writeComposeDrillPolicy, writeDrillPolicy } from './drill-policy.ts';
+import { writeDrillPolicy } from './drill-policy.ts';
 import { runOperatorScript, type ScriptRunResult } from './run-operator-script.ts';
 import { expandPlaceholders, type Scenario, type ScriptRun } from './scenario/index.ts';
-import {
-  DEFAULT_START_ORDER,
-  defaultStackServices,
-  startArkaliaStack,
-  type ArkaliaStack,
-  startComposeStack,
-} from './stack/index.ts';
+import { type ArkaliaStack, startComposeStack } from './stack/index.ts';
 
 /** Scripts that manage services take --services (scenarioServices) in drills, unless the scenario names --services itself. */
 const MANAGES_SERVICES = new Set(['emergency-restore', 'disaster-recovery', 'disk-recovery']);
 
-/** compose for the Compose stack (docker when the drill's policy lists its own services, compose disabled), docker for the four stand-ins, none without a stack. */
+/** compose for the Compose stack (docker when the drill's policy lists its own services, compose disabled), none without a stack. */
 function scenarioServices(scenario: Scenario): 'compose' | 'docker' | 'none' {
-  if (scenario.stack === 'compose') return scenario.policy_services ? 'docker' : 'compose';
-  return scenario.stack ? 'docker' : 'none';
+  if (!scenario.stack) return 'none';
+  return scenario.policy_services ? 'docker' : 'compose';
 }
 
 export interface RunScenarioOptions {
@@ -77,9 +71,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   // The drill's workspace ({work}): keys, a local offsite target ({work}/offsite), what faults stash.
   const work = await tempDir('ark-work-');
   await mkdir(join(work, 'offsite'));
-  const services = defaultStackServices(runId);
-  /** The services the stack runs: the four careful stand-ins, or the compose file's. */
-  let serviceNames = services.map((s) => s.name);
+  /** The services the stack runs: the compose file's (none without a stack). */
+  let serviceNames: string[] = [];
   // What the tree was before the fault and before the recovery (matches-snapshot probes).
   const snapshots: { fault?: TreeSnapshot; recovery?: TreeSnapshot } = {};
   const treeSnapshot = () => takeTreeSnapshot({ root, backup: backupDir, work });
@@ -166,33 +159,29 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         output: `root: a copy of ${describeRootSource(rootFrom)} (${copied.files} files, ${copied.bytes} bytes)${skipped}`,
       };
     });
-    if (scenario.stack !== 'compose') await writeDrillPolicy(root, work, services);
+    if (!scenario.stack) await writeDrillPolicy(root, work, null);
 
-    // 1. The Arkalia stack, in its start order, each group healthy before the next.
+    // 1. The Arkalia stack: the root's compose file as one Compose project, each layer healthy before the next.
     await phase('stack', async () => {
       if (!scenario.stack)
         return { ok: true, output: 'stack = false: no containers; the scripts run on the root as subprocesses' };
-      if (scenario.stack === 'compose') {
-        const composed = await startComposeStack({
-          root,
-          runId,
-          work,
-          ...(options.images ? { images: options.images } : {}),
-          ...(scenario.standins?.tear_ms !== undefined ? { tearMs: scenario.standins.tear_ms } : {}),
-          ...(scenario.standins?.traits ? { traits: scenario.standins.traits } : {}),
-          ...(scenario.standins?.repository ? { repository: join(work, 'arkalia.git') } : {}),
-        });
-        stack = composed;
-        serviceNames = Object.keys(composed.compose.services);
-        await writeComposeDrillPolicy(root, work, composed, scenario.policy_services);
-        const images = Object.entries(composed.images).map(([n, i]) => `${n}=${i.standIn ? 'stand-in' : i.image}`);
-        return {
-          ok: true,
-          output: `compose project ${composed.project} up (${composed.composeFile}): ${images.join(', ')}${scenario.policy_services ? `; the policy names only ${scenario.policy_services.join(', ')}` : ''}`,
-        };
-      }
-      stack = await startArkaliaStack({ root, services, order: DEFAULT_START_ORDER, runId });
-      return { ok: true, output: `stack ${runId} up: ${services.map((s) => s.container).join(', ')}` };
+      const composed = await startComposeStack({
+        root,
+        runId,
+        work,
+        ...(options.images ? { images: options.images } : {}),
+        ...(scenario.standins?.tear_ms !== undefined ? { tearMs: scenario.standins.tear_ms } : {}),
+        ...(scenario.standins?.traits ? { traits: scenario.standins.traits } : {}),
+        ...(scenario.standins?.repository ? { repository: join(work, 'arkalia.git') } : {}),
+      });
+      stack = composed;
+      serviceNames = Object.keys(composed.compose.services);
+      await writeDrillPolicy(root, work, composed, scenario.policy_services);
+      const images = Object.entries(composed.images).map(([n, i]) => `${n}=${i.standIn ? 'stand-in' : i.image}`);
+      return {
+        ok: true,
+        output: `compose project ${composed.project} up (${composed.composeFile}): ${images.join(', ')}${scenario.policy_services ? `; the policy names only ${scenario.policy_services.join(', ')}` : ''}`,
+      };
     });
 
     // 2. Setup: operator scripts that must run first (a backup to restore from).

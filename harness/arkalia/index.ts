@@ -3,7 +3,7 @@
 // read a state file's heartbeat (sequence, written_at) to measure data loss.
 import { fileURLToPath } from 'node:url';
 
-export { HEARTBEAT_MARKER, readHeartbeat, stripHeartbeat } from './heartbeat.mjs';
+export { HEARTBEAT_MARKER, readHeartbeat, stripHeartbeat, withHeartbeat } from './heartbeat.mjs';
 export type { Heartbeat } from './heartbeat.mjs';
 export { SERVICES as STANDIN_SERVICES, TRAITS as STANDIN_TRAITS } from './traits.mjs';
 export { jsonHeartbeat } from './realistic.mjs';
@@ -15,10 +15,8 @@ export const STANDIN_APP_DIR = fileURLToPath(new URL('.', import.meta.url));
 export const STANDIN_APP_FILES: readonly string[] = [
   'standin.mjs',
   'healthcheck.mjs',
-  'state-keeper.mjs',
   'state-file.mjs',
   'heartbeat.mjs',
-  'status.mjs',
   'realistic.mjs',
   'traits.mjs',
 ];

@@ -1,45 +1,39 @@
-// A stand-in for one Arkalia service. Realistic (ARK_MODE=realistic): it writes what the
-// real service writes, the way it does (traits.mjs). Otherwise the careful stand-in: it
-// keeps its state TOML atomically and answers /health 503 on a bad state (and /status when
-// it aggregates peers). Runs as PID 1 in a FROM scratch image with node + @iarna/toml only.
+// A stand-in for one Arkalia service: it writes what the real service writes, the way it
+// does (traits.mjs: in place, plain open("w"), appends; a corrupted state overwritten), on
+// the files ARK_FILE_<ROLE> names, and answers its health path the way the real one does
+// (200, whatever its state holds). Runs as PID 1 in a FROM scratch image with node +
+// @iarna/toml only.
 import { createServer } from 'node:http';
 import { createRealisticService } from './realistic.mjs';
-import { createStateKeeper } from './state-keeper.mjs';
 import { traitsFor } from './traits.mjs';
-import { aggregateStatus, parsePeers } from './status.mjs';
 
 const env = process.env;
 const service = env.ARK_SERVICE || 'standin';
 const port = Number(env.ARK_PORT || 8000);
-const stateFile = env.ARK_STATE_FILE;
 const intervalMs = Number(env.ARK_WRITE_INTERVAL_MS ?? 300);
-const peers = env.ARK_PEERS === undefined ? null : parsePeers(env.ARK_PEERS);
-// ARK_MODE=realistic: the service as the real one behaves (traits.mjs), on the files
-// ARK_FILE_<ROLE> names; otherwise the careful stand-in (atomic writes, 503 on bad state).
-const realistic = env.ARK_MODE === 'realistic';
 const healthPath = env.ARK_HEALTH_PATH || '/health';
 
-if (!realistic && (!stateFile || !stateFile.startsWith('/'))) {
-  console.log(`${service}: ARK_STATE_FILE must be an absolute path (got "${stateFile ?? ''}")`);
+let traits;
+try {
+  traits = traitsFor(service, env.ARK_TRAITS);
+} catch (error) {
+  console.log(`${service}: ${error.message}`);
   process.exit(2);
 }
 
 const log = (line) => console.log(line);
-const keeper = realistic
-  ? createRealisticService({
-      service,
-      traits: traitsFor(service, env.ARK_TRAITS),
-      files: Object.fromEntries(
-        Object.entries(env)
-          .filter(([k, v]) => k.startsWith('ARK_FILE_') && v)
-          .map(([k, v]) => [k.slice('ARK_FILE_'.length).toLowerCase(), v]),
-      ),
-      cycleMs: intervalMs,
-      tearMs: Number(env.ARK_TEAR_MS ?? 0),
-      log,
-    })
-  : createStateKeeper({ service, stateFile, intervalMs, log });
-const traits = realistic ? traitsFor(service, env.ARK_TRAITS) : new Set();
+const keeper = createRealisticService({
+  service,
+  traits,
+  files: Object.fromEntries(
+    Object.entries(env)
+      .filter(([k, v]) => k.startsWith('ARK_FILE_') && v)
+      .map(([k, v]) => [k.slice('ARK_FILE_'.length).toLowerCase(), v]),
+  ),
+  cycleMs: intervalMs,
+  tearMs: Number(env.ARK_TEAR_MS ?? 0),
+  log,
+});
 
 function send(res, { code, body }) {
   res.writeHead(code, { 'content-type': 'application/json' });
@@ -51,13 +45,6 @@ const server = createServer((req, res) => {
   if (req.method === 'GET' && path === healthPath) return send(res, keeper.health());
   if (req.method === 'GET' && path === '/status' && traits.has('status-always-ok'))
     return send(res, { code: 200, body: { status: 'ok', service } });
-  if (req.method === 'GET' && path === '/status' && peers !== null) {
-    aggregateStatus({ self: service, selfReport: keeper.health(), peers }).then(
-      (report) => send(res, report),
-      (err) => send(res, { code: 500, body: { status: 'error', error: String(err) } }),
-    );
-    return;
-  }
   send(res, { code: 404, body: { status: 'not found', path } });
 });
 
@@ -74,13 +61,11 @@ async function shutdown(signal) {
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
-// SIGUSR2 from the harness: the disk turns slow (a realistic writer's in-place write then takes ARK_TEAR_MS).
-process.on('SIGUSR2', () => keeper.slowDown?.());
+// SIGUSR2 from the harness: the disk turns slow (an in-place write then takes ARK_TEAR_MS).
+process.on('SIGUSR2', () => keeper.slowDown());
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
 await keeper.start();
 server.listen(port, '0.0.0.0', () => {
-  const report = keeper.health();
-  if (report.code === 200) console.log(`${service} ready on :${port} (sequence ${report.body.sequence})`);
-  else console.log(`${service} serving /health 503 on :${port}`);
+  console.log(`${service} ready on :${port} (sequence ${keeper.health().body.sequence})`);
 });

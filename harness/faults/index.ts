@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { corruptArchiveFault } from './corrupt-archive.ts';
 import { corruptConfigFault } from './corrupt-config.ts';
 import { corruptTomlFault } from './corrupt-toml.ts';
+import { damagedWhileStoppedFault } from './damaged-while-stopped.ts';
 import { deleteBackupFault } from './delete-backup.ts';
 import { deleteFileFault } from './delete-file.ts';
 import { diskFullFault } from './disk-full.ts';
@@ -20,7 +21,6 @@ import { killScriptFault } from './kill-script.ts';
 import { killServiceFault } from './kill-service.ts';
 import { loseDiskFault } from './lose-disk.ts';
 import { offsiteUnreachableFault } from './offsite-unreachable.ts';
-import { serviceWontStartFault } from './service-wont-start.ts';
 import { staleLockFault } from './stale-lock.ts';
 import { wrongKeyFault } from './wrong-key.ts';
 
@@ -43,7 +43,7 @@ export const FAULTS = [
   offsiteUnreachableFault,
   flakyOffsiteFault,
   corruptConfigFault,
-  serviceWontStartFault,
+  damagedWhileStoppedFault,
   gitConflictFault,
   staleLockFault,
 ] as const;

@@ -1,5 +1,5 @@
 import { watch } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { serviceName } from '../scenario/fields.ts';
@@ -10,12 +10,8 @@ import { serviceContainer, serviceStateFile, startIfStopped } from './service-st
 const schema = z.strictObject({
   kind: z.literal('kill-service'),
   service: serviceName,
-  /**
-   * state-write: the careful stand-in's tmp + rename, caught with its temp file on disk;
-   * in-place-write: a realistic writer's in-place rewrite (zeroia), caught with the file half
-   * written; any: whenever.
-   */
-  during: z.enum(['state-write', 'in-place-write', 'any']).default('state-write'),
+  /** in-place-write: a writer's in-place rewrite (zeroia), caught with the file half written; any: whenever. */
+  during: z.enum(['in-place-write', 'any']).default('in-place-write'),
   attempts: z.number().int().min(1).max(200).default(40),
   /** Start it again after the kill, as Docker's `restart: unless-stopped` does (it then runs on what the kill left). */
   restart: z.boolean().default(false),
@@ -32,9 +28,7 @@ type KillService = z.infer<typeof schema>;
 
 /**
  * SIGKILL a service's container while it is writing its state: the harness watches the
- * bind-mounted state folder; when the write shows (during = "state-write": the careful
- * stand-in's `<state>.tmp-<pid>`, which it renames over the state, so the state must stay
- * valid whatever the moment of the kill; "in-place-write": a realistic writer's state file
+ * bind-mounted state folder; when the write shows (during = "in-place-write": the state file
  * half rewritten, torn) it freezes the process (SIGSTOP, from the host, no round trip) and,
  * if the write is still in flight, kills the container through Docker right then. Otherwise
  * the process is resumed and the next write is tried, up to `attempts` writes. The fault fails
@@ -48,10 +42,9 @@ export async function injectKillService(fault: KillService, ctx: FaultContext): 
   let caught = 'no write in flight was looked for';
   if (fault.during !== 'any') {
     const pid = (await container.inspect()).State.Pid;
-    // In place: the disk turns slow now (ARK_TEAR_MS), so that a write can be caught half done.
-    if (fault.during === 'in-place-write') process.kill(pid, 'SIGUSR2');
-    const check = fault.during === 'state-write' ? tempFileOnDisk(statePath) : halfWritten(statePath);
-    caught = await freezeMidWrite(pid, dirname(statePath), fault.attempts, check);
+    // The disk turns slow now (ARK_TEAR_MS), so that a write can be caught half done.
+    process.kill(pid, 'SIGUSR2');
+    caught = await freezeMidWrite(pid, dirname(statePath), fault.attempts, halfWritten(statePath));
   }
   await container.kill({ signal: 'SIGKILL' });
   await container.wait({ condition: 'not-running' });
@@ -69,19 +62,6 @@ export async function injectKillService(fault: KillService, ctx: FaultContext): 
  * description), or a write that was already done (`missed`: resumed, the next one tried).
  */
 type WriteCheck = (name: string, tries: number) => Promise<{ ignore: true } | { caught: string } | { missed: true }>;
-
-/** The careful stand-in's tmp + rename: caught while `<state>.tmp-*` is still on disk. */
-function tempFileOnDisk(statePath: string): { wants: (name: string) => boolean; check: WriteCheck } {
-  const prefix = `${basename(statePath)}.tmp-`;
-  return {
-    wants: (name) => name.startsWith(prefix),
-    check: (name, tries) =>
-      stat(join(dirname(statePath), name)).then(
-        (s) => ({ caught: `mid-write: frozen with ${name} (${s.size} bytes) not yet renamed, at write ${tries + 1}` }),
-        () => ({ missed: true }),
-      ),
-  };
-}
 
 /** A realistic in-place rewrite: caught when the file holds part of it (not empty, not ending with the heartbeat's last line). */
 function halfWritten(statePath: string): { wants: (name: string) => boolean; check: WriteCheck } {

@@ -1,13 +1,15 @@
 import { createRequire } from 'node:module';
 import type Dockerode from 'dockerode';
+import { STANDIN_SERVICES } from '../arkalia/index.ts';
 import { RUN_LABEL } from '../stack/index.ts';
 import type { FaultContext } from './fault.ts';
 
 /** A Docker client, loaded on first use: validating scenarios must not load dockerode. */
 const docker = (): Dockerode => new (createRequire(import.meta.url)('dockerode') as typeof Dockerode)();
 
-/** The stand-in convention (harness/stack/default-services.ts): a service's state file, relative to the root. */
-export const serviceStateFile = (service: string): string => `modules/${service}/state/${service}_state.toml`;
+/** A service's state file, relative to the root: its row of harness/arkalia/traits.mjs, else Arkalia's convention. */
+export const serviceStateFile = (service: string): string =>
+  STANDIN_SERVICES[service]?.files.state ?? `modules/${service}/state/${service}_state.toml`;
 
 /** The service's container, for faults that act on it (stop, kill, start). Needs the stack. */
 export function serviceContainer(ctx: FaultContext, service: string): Dockerode.Container {

@@ -13,6 +13,7 @@ import { corruptCopyPreservedProbe } from './corrupt-copy-preserved.ts';
 import { freeSpaceProbe } from './free-space.ts';
 import { gpgDecryptsProbe } from './gpg-decrypts.ts';
 import { httpProbe } from './http.ts';
+import { logContainsProbe } from './log-contains.ts';
 import { matchesBackupProbe } from './matches-backup.ts';
 import { matchesSnapshotProbe } from './matches-snapshot.ts';
 import { metricPresentProbe } from './metric-present.ts';
@@ -53,6 +54,7 @@ export const PROBES = [
   metricPresentProbe,
   startedOnRestoredProbe,
   containerExistsProbe,
+  logContainsProbe,
 ] as const;
 
 // The schemas as a tuple (not an array), so that the union knows each kind's fields.

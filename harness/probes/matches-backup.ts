@@ -119,10 +119,10 @@ async function heartbeatOnlyDifference(
       ? null
       : `${owner.service} did not only append to it: the backup copy is not its start`;
   }
+  const differs = `content differs from the backup (beyond the service heartbeat): ${Buffer.byteLength(live)} bytes here, ${Buffer.byteLength(backup)} in the backup`;
   if (path.endsWith('.json')) {
-    if (!sameWithoutStandin(live, backup)) return 'content differs from the backup (beyond the service heartbeat)';
-  } else if (stripHeartbeat(live) !== stripHeartbeat(backup))
-    return 'content differs from the backup (beyond the service heartbeat)';
+    if (!sameWithoutStandin(live, backup)) return differs;
+  } else if (stripHeartbeat(live) !== stripHeartbeat(backup)) return differs;
   if (owner.role === 'state' || owner.role === 'json') {
     const health = await ctx.stack.health(owner.service).catch(() => null);
     const loaded = (health?.body as { loaded_sha256?: string } | undefined)?.loaded_sha256;
@@ -132,12 +132,11 @@ async function heartbeatOnlyDifference(
   return sha256Buffer(backup) === backupSha ? null : 'backup copy changed while comparing';
 }
 
-/** Which stand-in writes `path` and as what (traits.mjs), or the careful stand-ins' <m>_state.toml. */
+/** Which stand-in writes `path` and as what (traits.mjs). */
 function writerOf(path: string): { service: string; role: string } | null {
   for (const [service, profile] of Object.entries(STANDIN_SERVICES))
     for (const [role, file] of Object.entries(profile.files)) if (file === path) return { service, role };
-  const legacy = /^modules\/([^/]+)\/state\/\1_state\.toml$/.exec(path)?.[1];
-  return legacy ? { service: legacy, role: 'state' } : null;
+  return null;
 }
 
 function sameWithoutStandin(a: string, b: string): boolean {

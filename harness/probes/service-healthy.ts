@@ -15,7 +15,7 @@ export const serviceHealthyProbe = defineProbe({
 
 type ServiceHealthy = z.infer<typeof schema>;
 
-/** The service's /health answers 200 (the stand-ins answer 503 while their state is invalid). */
+/** The service answers 200 on its health path: it runs and serves (the real services say nothing about their state there). */
 async function serviceHealthy(probe: ServiceHealthy, ctx: ProbeContext): Promise<ProbeResult> {
   const health = await ctx.stack.health(probe.service);
   return {

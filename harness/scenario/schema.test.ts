@@ -99,18 +99,15 @@ describe('chaos suite scenario language', () => {
     expect((await load(lost.replace('stack = false\n', ''))).stack).toBe(true);
   });
 
-  it('stack = "compose" with its options; policy_services and standins need it', async () => {
+  it('the Compose stack (the default) with its options; policy_services and standins need it', async () => {
     const composed = noStack
-      .replace(
-        'stack = false\n',
-        'stack = "compose"\npolicy_services = ["zeroia"]\nstandins = { tear_ms = 200, repository = true }\n',
-      )
+      .replace('stack = false\n', 'policy_services = ["zeroia"]\nstandins = { tear_ms = 200, repository = true }\n')
       .replace(
         '{ kind = "delete-backup", part = "checksums" }',
         '{ kind = "kill-service", service = "zeroia", during = "in-place-write", restart = true }',
       );
     const s = await load(composed);
-    expect(s.stack).toBe('compose');
+    expect(s.stack).toBe(true);
     expect(s.policy_services).toEqual(['zeroia']);
     expect(s.standins).toEqual({ tear_ms: 200, repository: true });
     expect(s.faults[0]).toEqual({
@@ -122,11 +119,12 @@ describe('chaos suite scenario language', () => {
     });
     await expect(
       load(noStack.replace('stack = false\n', 'stack = false\npolicy_services = ["zeroia"]\n')),
-    ).rejects.toThrow(/policy_services needs stack = "compose"/);
+    ).rejects.toThrow(/policy_services needs the stack: not with stack = false/);
     await expect(
-      load(noStack.replace('stack = false\n', 'stack = true\nstandins = { tear_ms = 1 }\n')),
-    ).rejects.toThrow(/standins needs stack = "compose"/);
-    await expect(load(noStack.replace('stack = false\n', 'stack = "swarm"\n'))).rejects.toThrow(/stack/);
+      load(noStack.replace('stack = false\n', 'stack = false\nstandins = { tear_ms = 1 }\n')),
+    ).rejects.toThrow(/standins needs the stack/);
+    // The four careful stand-ins are gone: "compose" (what the Compose stack was first called) is not a value any more.
+    await expect(load(noStack.replace('stack = false\n', 'stack = "compose"\n'))).rejects.toThrow(/stack/);
   });
 
   it('the shipped example still reads the same after the schema grew', async () => {

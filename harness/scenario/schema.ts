@@ -42,14 +42,14 @@ export const scenarioSchema = z
     verify_timeout: durationSchema.default('PT60S'),
     rollback: z.enum(['always', 'on-failure', 'never']).default('always'),
     /**
-     * "compose": the drill root's docker-compose.yml run by Docker Compose (six services for
-     * Arkalia's, realistic stand-ins where the real images are not here); true: the four
-     * careful stand-ins; false: no containers (pure backup, snapshot, key and offsite drills;
-     * the scripts still run as subprocesses).
+     * true (the default): the drill root's docker-compose.yml run by Docker Compose, one
+     * project per drill (six services for Arkalia's; realistic stand-ins where the real images
+     * are not here); false: no containers (pure backup, snapshot, key and offsite drills; the
+     * scripts still run as subprocesses).
      */
-    stack: z.union([z.boolean(), z.literal('compose')]).default(true),
+    stack: z.boolean().default(true),
     /**
-     * With stack = "compose": the services the drill's policy names (the operator's
+     * With the stack: the services the drill's policy names (the operator's
      * ark.policy.toml, with [compose] disabled). Default: the compose file's, all of them. A
      * running service left out is a writer the policy does not name.
      */
@@ -57,7 +57,7 @@ export const scenarioSchema = z
       .array(z.string().regex(/^[a-z][a-z0-9_-]*$/))
       .min(1)
       .optional(),
-    /** With stack = "compose": how the stand-ins run (a slow in-place write that a kill can tear). */
+    /** With the stack: how the stand-ins run (a slow in-place write that a kill can tear). */
     standins: z
       .strictObject({
         /** Once a kill-service in-place-write fault makes the disk slow: zeroia's in-place rewrite pauses this long between its halves (ms; default 0). */
@@ -78,7 +78,7 @@ export const scenarioSchema = z
 /** Cross-field rules: what needs the containers; how a kill-script fault knows when to kill. */
 function checkStackUse(
   s: {
-    stack: boolean | 'compose';
+    stack: boolean;
     policy_services?: string[] | undefined;
     standins?: unknown;
     faults: Fault[];
@@ -88,10 +88,14 @@ function checkStackUse(
   },
   ctx: z.RefinementCtx,
 ): void {
-  if (s.standins && s.stack !== 'compose')
-    ctx.addIssue({ code: 'custom', path: ['standins'], message: 'standins needs stack = "compose"' });
-  if (s.policy_services && s.stack !== 'compose')
-    ctx.addIssue({ code: 'custom', path: ['policy_services'], message: 'policy_services needs stack = "compose"' });
+  if (s.standins && !s.stack)
+    ctx.addIssue({ code: 'custom', path: ['standins'], message: 'standins needs the stack: not with stack = false' });
+  if (s.policy_services && !s.stack)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['policy_services'],
+      message: 'policy_services needs the stack: not with stack = false',
+    });
   const phases = { steady_state: s.steady_state, detect: s.detect, verify: s.verify };
   for (const [phase, probes] of Object.entries(phases)) {
     probes.forEach((p, i) => {

@@ -40,7 +40,6 @@ describe('composeDocument: the compose file a drill runs', () => {
       read_only: false,
     });
     expect(doc.services['cognitive-reactor']?.environment).toMatchObject({
-      ARK_MODE: 'realistic',
       ARK_SERVICE: 'cognitive-reactor',
       ARK_PORT: '8003',
       ARK_FILE_JSON: '/app/modules/cognitive_reactor/state/cognitive_state.json',

@@ -77,6 +77,29 @@ describe('the Compose stack of the sample root: six services as its docker-compo
     );
   });
 
+  it('follows a service across a docker stop + start done behind its back (a new host port), and zeroia on its network address', async () => {
+    const before = await stack.url('assistantia', '/api/v1/health');
+    const container = docker.getContainer(stack.containerName('assistantia'));
+    const t0 = Date.now();
+    await container.stop({ t: 10 });
+    // SIGTERM is handled by the stand-in: docker must not wait out its 10 s grace period.
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(await stack.health('assistantia')).toEqual({ status: 0, body: null });
+    await container.start();
+    await vi.waitFor(
+      async () => expect(await stack.health('assistantia')).toMatchObject({ status: 200, body: { status: 'ok' } }),
+      { timeout: 10_000, interval: 100 },
+    );
+    // Docker hands out host ports round-robin: a cached port would now point at nothing.
+    expect(await stack.url('assistantia', '/api/v1/health')).not.toBe(before);
+    // zeroia publishes no port: it is asked on its address on the project network, and follows a restart too.
+    await docker.getContainer(stack.containerName('zeroia')).restart({ t: 5 });
+    await vi.waitFor(
+      async () => expect(await stack.health('zeroia')).toMatchObject({ status: 200, body: { service: 'zeroia' } }),
+      { timeout: 10_000, interval: 100 },
+    );
+  });
+
   it('removes every container and the network on stop(), idempotently', async () => {
     expect(await leftovers(runId)).toBe(7);
     await stack.stop();

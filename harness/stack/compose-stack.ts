@@ -94,7 +94,6 @@ export async function startComposeStack(o: ComposeStackOptions): Promise<Compose
     name: s.name,
     container: s.container,
     port: s.ports[0]?.container ?? STANDIN_SERVICES[s.name]?.port ?? 8000,
-    stateFile: STANDIN_SERVICES[s.name]?.files.state ?? '',
     mounts: s.binds.map((b) => ({ source: relative(root, b.source) || '.', target: b.target, readOnly: b.readOnly })),
   }));
   const base = createArkaliaStack({ docker, runId: o.runId, root, services: specs });
@@ -220,7 +219,6 @@ function standInPart(
   const mounts = service.binds.map((b) => ({ source: relative(o.root, b.source) || '.', target: b.target }));
   const port = service.ports[0]?.container ?? profile?.port ?? 8000;
   const environment: Record<string, string> = {
-    ARK_MODE: 'realistic',
     ARK_SERVICE: service.name,
     ARK_PORT: String(port),
     ARK_HEALTH_PATH: profile?.health ?? '/health',

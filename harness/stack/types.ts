@@ -1,29 +1,13 @@
+/** One service of a running stack, as the drill handle looks it up. */
 export interface StackServiceSpec {
-  /** 'reflexia' | 'zeroia' | 'helloria' | 'assistantia'; also its alias on the stack network. */
+  /** The compose service name (zeroia, arkalia-api, ...). */
   name: string;
   /** Docker container name, e.g. `ark-${runId}-zeroia`. */
   container: string;
   /** Port inside the container. */
   port: number;
-  /** Path relative to the Arkalia root, e.g. 'modules/zeroia/state/zeroia_state.toml'. */
-  stateFile: string;
   /** source relative to the root, target absolute in the container. */
   mounts: { source: string; target: string; readOnly?: boolean }[];
-  /** Service names this one aggregates on /status (helloria). */
-  peers?: string[];
-}
-
-export interface StackOptions {
-  root: string;
-  services: StackServiceSpec[];
-  /** Start groups, in order; the services of a group start in parallel. */
-  order: string[][];
-  runId: string;
-  /** Defaults to buildStandInImage() (ARK_IMAGE or the offline stand-in). */
-  image?: string;
-  writeIntervalMs?: number;
-  /** Per service, from container start to healthy. */
-  startTimeoutMs?: number;
 }
 
 export interface HealthAnswer {

@@ -8,25 +8,26 @@ import { defineFault, type FaultContext, type InjectedFault } from './fault.ts';
 import { replayConflict } from './git-conflict.ts';
 import { serviceContainer, serviceStateFile, startIfStopped } from './service-state.ts';
 
-/** A service whose state turned invalid while it was stopped: started again, it never becomes healthy. */
-const schema = z.strictObject({ kind: z.literal('service-wont-start'), service: serviceName });
+/** A service whose state turned invalid while it was stopped, started again on it. */
+const schema = z.strictObject({ kind: z.literal('damaged-while-stopped'), service: serviceName });
 
-export const serviceWontStartFault = defineFault({
-  kind: 'service-wont-start',
+export const damagedWhileStoppedFault = defineFault({
+  kind: 'damaged-while-stopped',
   schema,
   needsStack: true,
-  inject: injectServiceWontStart,
+  inject: injectDamagedWhileStopped,
 });
 
-type ServiceWontStart = z.infer<typeof schema>;
+type DamagedWhileStopped = z.infer<typeof schema>;
 
 /**
- * A service that will not start: it is stopped (cleanly), its state gets the real-world
- * merge-conflict damage while it is down (a bad deploy, a botched merge), and it is started
- * again: it runs but never becomes healthy. Revert puts the original state back if the damage
+ * A service started on a state broken while it was down: it is stopped (cleanly), its state
+ * gets the real-world merge-conflict damage (a bad deploy, a botched merge), and it is started
+ * again on it. What then happens is the service's own business: the real ZeroIA comes up
+ * healthy and overwrites the state it cannot parse with a fresh one. Revert puts the original state back if the damage
  * is still there and restarts the service on it; a recovery's work is never undone.
  */
-export async function injectServiceWontStart(fault: ServiceWontStart, ctx: FaultContext): Promise<InjectedFault> {
+export async function injectDamagedWhileStopped(fault: DamagedWhileStopped, ctx: FaultContext): Promise<InjectedFault> {
   const container = serviceContainer(ctx, fault.service);
   const rel = serviceStateFile(fault.service);
   const path = join(ctx.root, rel);
