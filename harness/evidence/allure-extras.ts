@@ -29,7 +29,9 @@ export async function environmentFacts(repoRoot: string): Promise<Record<string,
     os: `${platform()} ${release()}`,
     node: process.version,
     docker: await quiet('docker', ['version', '--format', '{{.Server.Version}}']),
-    image: process.env.ARK_IMAGE ?? 'arkalia-dr-standin (built locally)',
+    images: process.env.ARK_DRILL_IMAGES
+      ? `${process.env.ARK_DRILL_IMAGES} (--image), the built-in stand-in for the others`
+      : 'the built-in stand-in (built locally), where the host has no image of its own',
   };
 }
 

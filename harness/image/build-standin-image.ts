@@ -16,19 +16,16 @@ export interface BuildStandInImageOptions {
   docker?: Dockerode;
   /** Overrides the content-addressed tag. */
   tag?: string;
-  env?: NodeJS.ProcessEnv;
 }
 
 const building = new Map<string, Promise<string>>();
 
 /**
- * The image reference the stack runs: ARK_IMAGE unchanged when set (a user with a
- * registry and the real images), else the stand-in image, built offline on first use.
- * Idempotent: a build is skipped when its content-addressed tag already exists.
+ * The stand-in image, built offline on first use (a service whose own image the host has, or
+ * that --image names, runs that instead: compose-stack.ts). Idempotent: a build is skipped
+ * when its content-addressed tag already exists.
  */
 export async function buildStandInImage(opts: BuildStandInImageOptions = {}): Promise<string> {
-  const env = opts.env ?? process.env;
-  if (env.ARK_IMAGE) return env.ARK_IMAGE;
   const docker = opts.docker ?? new Dockerode();
   const toml = await locateToml();
   const tag =
@@ -51,7 +48,9 @@ export async function buildStandInImage(opts: BuildStandInImageOptions = {}): Pr
 
 async function build(docker: Dockerode, tag: string, tomlPackageDir: string): Promise<string> {
   if (process.platform !== 'linux') {
-    throw new Error(`The stand-in image copies the host's node binary, so it needs a Linux host; else set ARK_IMAGE`);
+    throw new Error(
+      `The stand-in image copies the host's node binary, so it needs a Linux host; elsewhere give each service its own image (--image SERVICE=IMAGE)`,
+    );
   }
   const dir = await mkdtemp(join(tmpdir(), 'arkalia-dr-image-'));
   try {
