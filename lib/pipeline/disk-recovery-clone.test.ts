@@ -137,6 +137,24 @@ describe('diskRecovery --clone (a new host)', { timeout: 60_000 }, () => {
     expect((await readdir(join(root, '..'))).filter((n) => n.startsWith('.ark-'))).toEqual([]);
   });
 
+  it('onto a fresh filesystem mounted at the root (in place): the repository and the state land in it, nothing of the clone or the restore is left', async () => {
+    const root = join(await tempDir('ark-clone-mount-'), 'arkalia');
+    await mkdir(join(root, 'lost+found'), { recursive: true });
+    const { report, calls } = await recover(root, { url: repository });
+    expect(report.placement.mode).toBe('in-place');
+    expect(report.repository).toEqual({ url: repository, ref: null, commit });
+    expect(await readFile(join(root, 'run_arkalia_api.py'), 'utf8')).toBe('print("api")\n');
+    expect(git(root, 'rev-parse', 'HEAD')).toBe(commit);
+    expect(await readFile(join(root, 'modules/zeroia/state/zeroia_state.toml'))).toEqual(
+      await readFile(join(SAMPLE_ROOT, 'modules/zeroia/state/zeroia_state.toml')),
+    );
+    expect(existsSync(join(root, 'modules/zeroia/state/default_only.toml'))).toBe(false);
+    expect(calls.filter((c) => c.startsWith('up'))).toHaveLength(6);
+    // The mount point keeps its lost+found; no workspace, journal or clone remains, in it or beside it.
+    expect((await readdir(root)).filter((n) => n.startsWith('.ark') || n === 'lost+found')).toEqual(['lost+found']);
+    expect((await readdir(join(root, '..'))).filter((n) => n.startsWith('.ark-'))).toEqual([]);
+  });
+
   it('a repository that cannot be cloned, or a ref it does not have, fails before anything is fetched or created', async () => {
     for (const [repo, code, exitCode] of [
       [{ url: join(repository, '..', 'nope.git') }, 'CLONE_FAILED', 1],
