@@ -4,8 +4,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Dockerode from 'dockerode';
 import { buildStandInImage } from './image/index.ts';
-// Importing the stack also sets TESTCONTAINERS_RYUK_DISABLED / _HOST_OVERRIDE, which the
-// test workers inherit.
 import { removeArkaliaContainers } from './stack/index.ts';
 
 export default async function setup(): Promise<() => Promise<void>> {

@@ -2,7 +2,6 @@
 // docker-compose.yml run by Docker Compose (startComposeStack: one project per drill, its own
 // images where the host has them, realistic stand-ins elsewhere), each depends_on layer
 // healthy before the next; cleans up by label, even after a failed start.
-import './testcontainers-env.ts';
 
 export { removeArkaliaContainers } from './remove-arkalia-containers.ts';
 export type { RemoveOptions } from './remove-arkalia-containers.ts';
