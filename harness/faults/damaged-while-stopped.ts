@@ -24,8 +24,9 @@ type DamagedWhileStopped = z.infer<typeof schema>;
  * A service started on a state broken while it was down: it is stopped (cleanly), its state
  * gets the real-world merge-conflict damage (a bad deploy, a botched merge), and it is started
  * again on it. What then happens is the service's own business: the real ZeroIA comes up
- * healthy and overwrites the state it cannot parse with a fresh one. Revert puts the original state back if the damage
- * is still there and restarts the service on it; a recovery's work is never undone.
+ * healthy and overwrites the state it cannot parse with a fresh one. Revert puts the
+ * original state back if the damage is still there and restarts the service on it; a
+ * recovery's work is never undone.
  */
 export async function injectDamagedWhileStopped(fault: DamagedWhileStopped, ctx: FaultContext): Promise<InjectedFault> {
   const container = serviceContainer(ctx, fault.service);

@@ -72,13 +72,15 @@ describe('scenario files', () => {
 
 describe('npm run drill', () => {
   it('rejects an invalid scenario before starting anything: exit 2, the file named, no stack trace', async () => {
-    const file = await scenarioFile('invalid-drill.toml', base.replace('status = 503', 'status = "down"'));
+    const invalid = base.replace('status = 200', 'status = "down"');
+    expect(invalid).not.toBe(base); // else this would run a real drill
+    const file = await scenarioFile('invalid-drill.toml', invalid);
     const result = await run(process.execPath, ['--import', 'tsx', 'harness/drill.ts', file], { cwd: REPO_ROOT }).then(
       () => ({ code: 0, stderr: '' }),
       (e: { code: number; stderr: string }) => e,
     );
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/invalid-drill\.toml: invalid scenario:[\s\S]*detect\.0\.status/);
+    expect(result.stderr).toMatch(/invalid-drill\.toml: invalid scenario:[\s\S]*steady_state\.0\.status/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(result.stderr).not.toMatch(/Test Files|drill\(s\):/); // vitest never started
   });
