@@ -38,6 +38,7 @@ describe('composeDocument: the compose file a drill runs', () => {
       source: join(SAMPLE_ROOT, 'modules/cognitive_reactor/state'),
       target: '/app/modules/cognitive_reactor/state',
       read_only: false,
+      bind: { create_host_path: true }, // the short syntax's, as the root's file has it
     });
     expect(doc.services['cognitive-reactor']?.environment).toMatchObject({
       ARK_SERVICE: 'cognitive-reactor',

@@ -195,6 +195,8 @@ export function composeDocument(
         source: source(b.source),
         target: b.target,
         read_only: b.readOnly,
+        // As the root's own file says (the short syntax implies it): a missing folder is created, not an error.
+        bind: { create_host_path: b.createHostPath },
       })),
       ...(service.dependsOn.length > 0
         ? { depends_on: Object.fromEntries(service.dependsOn.map((d) => [d.service, { condition: d.condition }])) }

@@ -27,7 +27,13 @@ describe('readCompose agrees with `docker compose config`', () => {
           depends_on?: Record<string, { condition: string }>;
           healthcheck?: { test: string[] };
           ports?: { target: number; published?: string }[];
-          volumes?: { type: string; source: string; target: string; read_only?: boolean }[];
+          volumes?: {
+            type: string;
+            source: string;
+            target: string;
+            read_only?: boolean;
+            bind?: { create_host_path?: boolean };
+          }[];
         }
       >;
     };
@@ -49,7 +55,12 @@ describe('readCompose agrees with `docker compose config`', () => {
       expect(mine.binds, name).toEqual(
         (service.volumes ?? [])
           .filter((v) => v.type === 'bind')
-          .map((v) => ({ source: v.source, target: v.target, readOnly: v.read_only === true })),
+          .map((v) => ({
+            source: v.source,
+            target: v.target,
+            readOnly: v.read_only === true,
+            createHostPath: v.bind?.create_host_path === true,
+          })),
       );
     }
     expect(ours.services['arkalia-api']?.ports[0]?.host).toBe(9000);

@@ -109,6 +109,10 @@ services:
         source: ./data
         target: /data
         read_only: true
+      - type: bind
+        source: ./made
+        target: /made
+        bind: { create_host_path: true }
       - type: volume
         source: cache
         target: /cache
@@ -126,8 +130,10 @@ services:
 `);
     expect(c.services.db?.healthcheck).toEqual({ test: ['CMD-SHELL', 'pg_isready'] });
     expect(c.services.db?.binds).toEqual([
-      { source: '/srv/arkalia/data', target: '/data', readOnly: true },
-      { source: '/abs/path', target: '/abs', readOnly: false },
+      // Compose creates a missing source for the short syntax, and for the long one only when asked.
+      { source: '/srv/arkalia/data', target: '/data', readOnly: true, createHostPath: false },
+      { source: '/srv/arkalia/made', target: '/made', readOnly: false, createHostPath: true },
+      { source: '/abs/path', target: '/abs', readOnly: false, createHostPath: true },
     ]);
     expect(c.services.app?.dependsOn).toEqual([{ service: 'db', condition: 'service_started' }]);
     expect(c.services.app?.ports).toEqual([

@@ -18,6 +18,8 @@ export interface ComposeBind {
   /** Path inside the container. */
   target: string;
   readOnly: boolean;
+  /** Compose creates a missing source folder (implied by the short syntax; `bind.create_host_path` in the long one). */
+  createHostPath: boolean;
 }
 
 export interface ComposeService {
@@ -239,7 +241,12 @@ function readBinds(raw: unknown, dir: string, at: At): ComposeBind[] {
       if (entry.type !== 'bind') continue;
       if (typeof entry.source !== 'string' || typeof entry.target !== 'string')
         return at('volumes', `a bind mount needs a source and a target: ${JSON.stringify(entry)}`);
-      binds.push({ source: hostPath(entry.source, dir), target: entry.target, readOnly: entry.read_only === true });
+      binds.push({
+        source: hostPath(entry.source, dir),
+        target: entry.target,
+        readOnly: entry.read_only === true,
+        createHostPath: isObject(entry.bind) && entry.bind.create_host_path === true,
+      });
       continue;
     }
     if (typeof entry !== 'string') return at('volumes', `cannot read volume ${JSON.stringify(entry)}`);
@@ -251,6 +258,7 @@ function readBinds(raw: unknown, dir: string, at: At): ComposeBind[] {
       source: hostPath(source!, dir),
       target,
       readOnly: (mode ?? '').split(',').includes('ro'),
+      createHostPath: true,
     });
   }
   return binds;
