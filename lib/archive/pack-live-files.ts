@@ -7,13 +7,12 @@ import {
   readdirSync,
   readlinkSync,
   readSync,
-  statSync,
   type Stats,
 } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Header, Pax, type HeaderData } from 'tar';
+import { readAgain } from '../state/index.ts';
 
 // A tar stream of files that services rewrite while we read them (the states). Each file is
 // opened once and read from that one descriptor up to the size fstat gave for it, so a new
@@ -112,8 +111,12 @@ async function* entries(options: LiveFileOptions): AsyncGenerator<Buffer> {
       if (info.size <= maxBuffered) {
         let content = readWhole(fd, info, full);
         // A writer that rewrites in place (truncate, then write: Arkalia's ZeroIA) may have been
-        // caught in the middle: read again until the file holds still (see changedSince).
-        for (let attempt = 1; attempt < SETTLE_ATTEMPTS && (await changedSince(full, info, content)); attempt += 1) {
+        // caught in the middle: read again until the file holds still (state/settle-read.ts).
+        for (
+          let attempt = 1;
+          attempt < SETTLE_ATTEMPTS && (await readAgain(full, info, content.length));
+          attempt += 1
+        ) {
           let again: number;
           try {
             again = openSync(full, 'r');
@@ -158,49 +161,11 @@ async function* entries(options: LiveFileOptions): AsyncGenerator<Buffer> {
 
 /** How many times a small file is read before its last read is kept (each one whole, from one descriptor). */
 const SETTLE_ATTEMPTS = 5;
-/**
- * An empty file modified this recently may be a rewrite between its truncate and its write
- * (on a loaded machine the writer can be descheduled between the two for tens of ms): it is
- * watched until it changes or has been empty this long.
- */
-const FRESH_MS = 1_000;
-const POLL_MS = 20;
 
 function readWhole(fd: number, info: Stats, path: string): Buffer {
   const content = Buffer.allocUnsafe(info.size);
   readFully(fd, content, 0, info.size, path);
   return content;
-}
-
-/**
- * Did the file change while (or just before) it was read? Its path now names another file or
- * a different size or time: read it again. An empty file written in the last FRESH_MS is
- * watched until it is that old: a writer that truncates and then writes shows an empty
- * file for that moment, and an archive must not keep the moment (an empty TOML parses, so the
- * validation would not catch it). A file that holds still is kept as read, torn or not: a
- * writer killed mid-write leaves it so for good, and the backup archives (and reports) it.
- */
-async function changedSince(path: string, read: Stats, content: Buffer): Promise<boolean> {
-  const moved = (now: Stats | null) =>
-    now === null ||
-    now.ino !== read.ino ||
-    now.size !== read.size ||
-    now.mtimeMs !== read.mtimeMs ||
-    now.ctimeMs !== read.ctimeMs;
-  const stat = () => {
-    try {
-      return statSync(path);
-    } catch {
-      return null;
-    }
-  };
-  if (moved(stat())) return true;
-  if (content.length > 0) return false;
-  while (Date.now() - read.mtimeMs <= FRESH_MS) {
-    await sleep(POLL_MS);
-    if (moved(stat())) return true;
-  }
-  return false;
 }
 
 /** readFully on libuv's pool: a big file's megabytes do not hold up the main thread (or wait on a cold disk there). */

@@ -64,6 +64,30 @@ describe('takeSnapshot', () => {
     expect(await listFiles(backupDir)).toEqual([]);
   });
 
+  it('never snapshots an empty state (an in-place writer between truncate and write): the last one with content stays newest', async () => {
+    const { root, backupDir, clock, snap } = await setup();
+    expect(await snap(ZEROIA)).toMatchObject({ status: 'written' });
+    await writeFile(join(root, ZEROIA), '');
+    clock.tick(1_000);
+    expect(await snap(ZEROIA)).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringMatching(/^empty \(0 bytes\)/),
+    });
+    expect(await listFiles(backupDir)).toEqual([`realtime/${ZEROIA}.20260315_120000`]);
+
+    // Caught between the truncate and the write of a writer descheduled for 200 ms: it waits, and snapshots the write.
+    const next = 'last_decision = "hold"\n';
+    await writeFile(join(root, ZEROIA), '');
+    const writing = new Promise((resolve) =>
+      setTimeout(() => void writeFile(join(root, ZEROIA), next).then(resolve), 200),
+    );
+    clock.tick(1_000);
+    const outcome = await snap(ZEROIA);
+    await writing;
+    expect(outcome).toMatchObject({ status: 'written', snapshot: `realtime/${ZEROIA}.20260315_120002` });
+    expect(await readFile(join(backupDir, `realtime/${ZEROIA}.20260315_120002`), 'utf8')).toBe(next);
+  });
+
   it('two versions in one second get _001, and a name taken meanwhile by another writer is never replaced', async () => {
     const { root, backupDir, clock, catalog, snap } = await setup();
     await snap(ZEROIA);

@@ -3,7 +3,7 @@ import { link, lstat, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { sha256Buffer } from '../checksum/index.ts';
 import { ArkError } from '../errors.ts';
-import { fsyncDir, tempSibling, validateToml } from '../state/index.ts';
+import { fsyncDir, readAgain, type SeenFile, tempSibling, validateToml } from '../state/index.ts';
 import { linkAbove } from '../tree/index.ts';
 import { snapshotDirFor, snapshotRelPath } from './realtime-layout.ts';
 import type { SnapshotCatalog } from './snapshot-catalog.ts';
@@ -44,9 +44,25 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Snapsh
   // 1. One read, one descriptor, never through a link (the scan found none; one may be planted since).
   const link = linkAbove(options.root, path);
   if (link) return { status: 'skipped', path, reason: `${link.path} is a link (to ${link.target}): not followed` };
-  const read = await readOnce(join(options.root, path), path);
+  const abs = join(options.root, path);
+  let read = await readOnce(abs, path);
+  // A service rewriting it in place may have been caught mid-rewrite: read again until it holds still.
+  for (let attempt = 1; attempt < 5 && !('skipped' in read); attempt += 1) {
+    if (!(await readAgain(abs, read.seen, read.bytes.length))) break;
+    read = await readOnce(abs, path);
+  }
   if ('skipped' in read) return { status: 'skipped', path, reason: read.skipped };
   const { bytes, mode } = read;
+  // Still empty: it parses as TOML but holds nothing (a writer killed between its truncate and
+  // its write, or a lost state). It never becomes the newest snapshot, which a restore would
+  // lay over the backup; the next change is snapshotted.
+  if (bytes.length === 0)
+    return {
+      status: 'skipped',
+      path,
+      reason:
+        'empty (0 bytes): a writer caught between truncating and writing it, or a lost state; the newest snapshot stays the last one with content',
+    };
   const takenAt = now();
 
   // 2. Validate and hash the bytes we hold; these and only these get written.
@@ -93,7 +109,10 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<Snapsh
   return { status: 'written', path, snapshot: snapshotRelPath(path, stamp, seq), bytes: bytes.length, sha256, takenAt };
 }
 
-async function readOnce(abs: string, path: string): Promise<{ bytes: Buffer; mode: number } | { skipped: string }> {
+async function readOnce(
+  abs: string,
+  path: string,
+): Promise<{ bytes: Buffer; mode: number; seen: SeenFile } | { skipped: string }> {
   let handle;
   try {
     // O_NONBLOCK: a FIFO planted where a state file should be must not hang the run.
@@ -112,7 +131,7 @@ async function readOnce(abs: string, path: string): Promise<{ bytes: Buffer; mod
   try {
     const info = await handle.stat();
     if (!info.isFile()) return { skipped: 'not a regular file' };
-    return { bytes: await handle.readFile(), mode: (info.mode & 0o666) | 0o600 };
+    return { bytes: await handle.readFile(), mode: (info.mode & 0o666) | 0o600, seen: info };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ArkError(
