@@ -6,6 +6,7 @@ import * as openpgp from 'openpgp';
 import { describe, expect, it } from 'vitest';
 import { sha256Buffer } from '../../lib/checksum/index.ts';
 import { generateKeyPair } from '../../lib/crypto/index.ts';
+import { withHeartbeat } from '../arkalia/index.ts';
 import { runProbe } from './index.ts';
 import { probeContext } from './testing.ts';
 
@@ -110,6 +111,26 @@ describe('snapshot-matches-state probe', () => {
     expect(await runProbe(probe, ctx)).toMatchObject({
       ok: false,
       detail: expect.stringMatching(/newest snapshot zeroia_state\.toml\.20260101_000001 differs/),
+    });
+  });
+
+  it("a running service's newer heartbeat is not a difference; anything else is", async () => {
+    const ctx = await probeContext();
+    const snaps = join(ctx.backupDir, 'realtime', 'modules/zeroia/state');
+    await mkdir(snaps, { recursive: true });
+    const base = await readFile(join(ctx.root, STATE), 'utf8');
+    const beat = (sequence: number) => ({ service: 'zeroia', sequence, writtenAt: `2026-12-01T00:00:0${sequence}Z` });
+    await writeFile(join(snaps, 'zeroia_state.toml.20260101_000000'), withHeartbeat(base, beat(1)));
+    await writeFile(join(ctx.root, STATE), withHeartbeat(base, beat(4)));
+    const probe = { probe: 'snapshot-matches-state', glob: STATE } as const;
+    expect(await runProbe(probe, ctx)).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(/1 equal to it but for the heartbeat its service wrote since/),
+    });
+    await writeFile(join(ctx.root, STATE), withHeartbeat(`${base}extra = 1\n`, beat(5)));
+    expect(await runProbe(probe, ctx)).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/differs from the live file/),
     });
   });
 });
