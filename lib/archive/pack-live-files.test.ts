@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, truncate, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -82,17 +82,25 @@ describe('packLiveFiles', () => {
       await run('tar', ['-xf', file, '-C', target]);
       return readFile(join(target, 'state', 'zeroia_state.toml'), 'utf8');
     };
-    // The writer has just truncated it, and was descheduled (a loaded machine): its write lands
-    // 200 ms later, while the packer looks.
+    const writeLater = (text: string, ms: number) =>
+      new Promise<void>((resolve) => setTimeout(() => void writeFile(state, text).then(() => resolve()), ms));
+    // The state exists; the writer has just truncated it, and was descheduled (a loaded
+    // machine): its write lands 200 ms later, while the packer looks.
+    await writeFile(state, 'last_decision = "init"\n');
+    await new Promise((r) => setTimeout(r, 100));
     await writeFile(state, '');
-    const writing = new Promise<void>((resolve) =>
-      setTimeout(() => void writeFile(state, 'last_decision = "monitor"\n').then(() => resolve()), 200),
-    );
+    const writing = writeLater('last_decision = "monitor"\n', 200);
     expect(await packed()).toBe('last_decision = "monitor"\n');
     await writing;
-    // An empty file nobody is writing (it has been empty for a while) is archived empty, at once.
+    // An empty file nobody is writing (it has been empty for a while) is archived empty.
     await writeFile(state, '');
     await utimes(state, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
     expect(await packed()).toBe('');
+    // A file just created empty (a fresh copy's .gitkeep) is not a truncated one: archived as it is, no wait.
+    await rm(state);
+    await writeFile(state, '');
+    const created = writeLater('written = "later"\n', 200);
+    expect(await packed()).toBe('');
+    await created;
   });
 });

@@ -67,6 +67,7 @@ describe('takeSnapshot', () => {
   it('never snapshots an empty state (an in-place writer between truncate and write): the last one with content stays newest', async () => {
     const { root, backupDir, clock, snap } = await setup();
     expect(await snap(ZEROIA)).toMatchObject({ status: 'written' });
+    await new Promise((r) => setTimeout(r, 100)); // an existing state, emptied later
     await writeFile(join(root, ZEROIA), '');
     clock.tick(1_000);
     expect(await snap(ZEROIA)).toMatchObject({
