@@ -1,7 +1,7 @@
 import type Dockerode from 'dockerode';
 
 /** http URL of a container port as published on the host, from an inspect result. */
-export function publishedUrl(info: Dockerode.ContainerInspectInfo, port: number, path = '/'): string {
+function publishedUrl(info: Dockerode.ContainerInspectInfo, port: number, path = '/'): string {
   const bindings = info.NetworkSettings.Ports?.[`${port}/tcp`] ?? [];
   const binding = bindings.find((b) => b.HostIp === '0.0.0.0' || b.HostIp === '') ?? bindings[0];
   if (!info.State.Running || binding === undefined) {

@@ -124,10 +124,14 @@ async function* entries(options: LiveFileOptions): AsyncGenerator<Buffer> {
             if ((error as NodeJS.ErrnoException).code === 'ENOENT') break; // renamed away: keep what was read
             throw error;
           }
+          const next = fstatSync(again);
+          if (next.size > maxBuffered) {
+            closeSync(again);
+            break; // grew past the buffer: keep the consistent read made before, with its own stat
+          }
           closeSync(fd);
           fd = again;
-          info = fstatSync(fd);
-          if (info.size > maxBuffered) break; // grew past the buffer: keep the consistent read made before
+          info = next;
           content = readWhole(fd, info, full);
         }
         const size = content.length;

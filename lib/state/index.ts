@@ -5,4 +5,4 @@ export { writeFileAtomic, fsyncDir } from './write-file-atomic.ts';
 export { tempSibling, TEMP_SIBLING, TEMP_SIBLING_TMP } from './temp-sibling.ts';
 export { syncFiles, type SyncMethod } from './sync-files.ts';
 export { TomlCheckPool, type InvalidToml } from './toml-check-pool.ts';
-export { changedFrom, FRESH_EMPTY_MS, readAgain, type SeenFile } from './settle-read.ts';
+export { readAgain, type SeenFile } from './settle-read.ts';
