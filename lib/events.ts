@@ -8,6 +8,17 @@ export type ArkEvent =
   | { kind: 'invalid-state'; path: string; reason: string }
   | { kind: 'dataset-skipped'; archive: string; path: string; reason: string }
   | { kind: 'archive-written'; archive: string; file: string; bytes: number; members: number; sha256: string }
+  | {
+      kind: 'archive-reused';
+      archive: string;
+      file: string;
+      /** The previous point's file it is a link to (or a copy of). */
+      from: string;
+      how: 'link' | 'copy';
+      /** Changed but not due: the point keeps the older capture. */
+      carried: boolean;
+      capturedAt: string;
+    }
   | { kind: 'backup-published'; dir: string; date: string }
   | { kind: 'backup-selected'; dir: string; date: string; source: string }
   | { kind: 'checksum-verified'; file: string; sha256: string }

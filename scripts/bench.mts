@@ -25,6 +25,8 @@ import {
   resticBackup,
   resticEnv,
   resticRestore,
+  runPointsPhase,
+  type PointsSpace,
   runbookBackup,
   runbookEncrypt,
   runbookRecover,
@@ -51,7 +53,10 @@ Options:
                   the same --size and --seed
   --encrypt-all   encrypt every archive (default: only those the policy marks offsite,
                   the states, as the runbook's ark_encrypted_backup.sh does)
-  --only LIST     phases to run, comma-separated: backup,encrypt,restore,recover (default all)
+  --only LIST     phases to run, comma-separated: backup,encrypt,restore,recover,points
+                  (default all). points: a backup right after a backup (nothing changed),
+                  an hourly point after a database change, restic's second backup, and
+                  what seven unchanged points use on disk (du) against one
   --json FILE     also write the results as JSON
   --keep          keep the corpus and outputs
   -h, --help      show this help`;
@@ -76,7 +81,7 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1' },
       dir: { type: 'string' },
       'encrypt-all': { type: 'boolean', default: false },
-      only: { type: 'string', default: 'backup,encrypt,restore,recover' },
+      only: { type: 'string', default: 'backup,encrypt,restore,recover,points' },
       json: { type: 'string' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -88,9 +93,11 @@ async function main(): Promise<void> {
   if (size === null) throw new Error(`--size: expected a size such as 1GiB or 300MiB, got ${values.size}`);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a positive integer, got ${values.runs}`);
   const phases = new Set(values.only.split(','));
-  const unknown = [...phases].filter((p) => !['backup', 'encrypt', 'restore', 'recover'].includes(p));
+  const unknown = [...phases].filter((p) => !['backup', 'encrypt', 'restore', 'recover', 'points'].includes(p));
   if (unknown.length > 0)
-    throw new Error(`--only: unknown phase(s) ${unknown.join(', ')} (expected backup, encrypt, restore, recover)`);
+    throw new Error(
+      `--only: unknown phase(s) ${unknown.join(', ')} (expected backup, encrypt, restore, recover, points)`,
+    );
   const say = (line: string) => process.stderr.write(`${line}\n`);
 
   const tools = {
@@ -211,6 +218,7 @@ async function main(): Promise<void> {
     };
     const oursDaily = (dir: string) => join(dir, 'daily', `arkalia_${BENCH_DATE}`);
     let recoveredSame: string | null = null;
+    let pointsSpace: PointsSpace | null = null;
 
     for (let run = 1; run <= runs; run += 1) {
       say(
@@ -286,6 +294,16 @@ async function main(): Promise<void> {
             );
           }
         }
+      }
+      if (phases.has('points')) {
+        pointsSpace =
+          (await runPointsPhase({
+            paths,
+            dir: out('points'),
+            record,
+            restic: tools.restic ? { cache: resticCache } : null,
+            run,
+          })) ?? pointsSpace;
       }
       if (phases.has('recover')) {
         // Each run into a new empty root, all removed only at the end: files created right after
@@ -417,6 +435,26 @@ async function main(): Promise<void> {
     const ours = rows.filter((r) => r.tool.startsWith('arkalia-dr'));
     const backup = rows.find((r) => r.phase === 'backup' && r.tool === 'arkalia-dr full-backup');
     const encrypt = rows.find((r) => r.phase === 'encrypt' && r.tool.startsWith('arkalia-dr'));
+    const point = (prefix: string) => rows.find((r) => r.phase === 'points' && r.tool.startsWith(prefix));
+    const again = point('arkalia-dr full-backup right after');
+    const resticAgain = point('restic backup right after');
+    const hourly = point('arkalia-dr full-backup --point');
+    const pointTargets = !phases.has('points')
+      ? ['  recovery points: not measured']
+      : [
+          again?.ratio != null
+            ? `  backup right after a backup, nothing changed ≤ 0.1× the first: ${again.ratio.toFixed(3)}× (${(again.medianWallMs / 1000).toFixed(2)} s) — ${again.ratio <= 0.1 ? 'met' : 'NOT met'}`
+            : '  backup right after a backup: not measured',
+          again && resticAgain
+            ? `  … and no slower than restic's second backup (${(resticAgain.medianWallMs / 1000).toFixed(2)} s): ${(again.medianWallMs / resticAgain.medianWallMs).toFixed(2)}× restic — ${again.medianWallMs <= resticAgain.medianWallMs ? 'met' : 'NOT met'}`
+            : "  … restic's second backup: not measured (restic not installed)",
+          hourly?.ratio != null
+            ? `  hourly database point ≤ 0.3× a full backup: ${hourly.ratio.toFixed(3)}× (${(hourly.medianWallMs / 1000).toFixed(2)} s) — ${hourly.ratio <= 0.3 ? 'met' : 'NOT met'}`
+            : '  hourly database point: not measured',
+          pointsSpace
+            ? `  ${pointsSpace.points} unchanged points ≤ 1.1× the space of one (du): ${mib(pointsSpace.allBytes)} for ${pointsSpace.points}, ${mib(pointsSpace.oneBytes)} for one: ${(pointsSpace.allBytes / pointsSpace.oneBytes).toFixed(3)}× — ${pointsSpace.allBytes <= 1.1 * pointsSpace.oneBytes ? 'met' : 'NOT met'}`
+            : '  space of seven points: not measured',
+        ];
     const report = [
       `arkalia-dr bench — corpus ${mib(corpus.bytes)} in ${corpus.files} files (seed ${values.seed}), ${runs} run(s), medians`,
       `machine: ${availableParallelism()} cores, Node ${process.version}, ${firstLine(version('tar'))}, load average at end ${loadavg()
@@ -434,6 +472,7 @@ async function main(): Promise<void> {
         ? `  encryption adds ≤ 20%: +${((100 * encrypt.medianWallMs) / backup.medianWallMs).toFixed(0)}% (${values['encrypt-all'] ? 'every archive' : 'offsite archives only'}) — ${encrypt.medianWallMs <= 0.2 * backup.medianWallMs ? 'met' : 'NOT met'}`
         : '  encryption: not measured',
       `  peak RSS ≤ 256 MiB: ${ours.map((r) => `${r.phase}/${r.tool.replace('arkalia-dr', '').replace(/^[,:\s]+/, '') || 'default'} ${r.maxRssBytes === null ? '?' : mib(r.maxRssBytes)}`).join(', ')} — ${ours.every((r) => r.maxRssBytes !== null && r.maxRssBytes <= 256 * 1024 * 1024) ? 'met' : 'NOT met'}`,
+      ...pointTargets,
       `  gzip-compatible (GNU tar -tzf and gzip -t on every archive): ${gnuReadable}`,
       ...(recoveredSame === null ? [] : [`  recovered root identical to the runbook's (diff -r): ${recoveredSame}`]),
     ].join('\n');
@@ -441,7 +480,7 @@ async function main(): Promise<void> {
     if (values.json)
       await writeFile(
         values.json,
-        `${JSON.stringify({ size: corpus.bytes, files: corpus.files, runs, rows, tools }, null, 2)}\n`,
+        `${JSON.stringify({ size: corpus.bytes, files: corpus.files, runs, rows, tools, pointsSpace }, null, 2)}\n`,
       );
   } finally {
     if (existsSync(gnupgHomeOf(base)))

@@ -4,8 +4,9 @@
 // order with health gates, then the API check. --test-mode restores into a sandbox instead.
 // Only what argument checking needs is imported up front: a usage error answers at once.
 import { EXIT, UsageError } from '../lib/errors.ts';
-import { isBackupDate } from '../lib/layout/index.ts';
+import { isBackupStamp } from '../lib/layout/index.ts';
 import { COMMON_HELP } from './cli/parse-options.ts';
+import { otherRecoveryPoints } from './cli/recovery-points.ts';
 import {
   RESTORE_HELP,
   RESTORE_OPTIONS,
@@ -16,7 +17,7 @@ import {
 } from './cli/restore-options.ts';
 import { runScript } from './cli/run-script.ts';
 
-const HELP = `Usage: disaster-recovery.mts [YYYYMMDD] [options]
+const HELP = `Usage: disaster-recovery.mts [YYYYMMDD | YYYYMMDD_HHMM] [options]
 
 Restores the states (modules/*/state/, state/, global_state/), configs (config/, .env) and
 infra (docker-compose.yml, Dockerfile*, scripts/, version.toml, ...) of the newest daily
@@ -71,8 +72,10 @@ await runScript(
     const settings = restoreSettings(values, { parseSize, parseLockTimeout });
     const [date, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}; see --help`);
-    if (date !== undefined && !isBackupDate(date))
-      throw new UsageError(`backup date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
+    if (date !== undefined && !isBackupStamp(date))
+      throw new UsageError(
+        `backup date must be a calendar date as YYYYMMDD, or a recovery point as YYYYMMDD_HHMM, got ${JSON.stringify(date)}`,
+      );
     const testMode = values['test-mode'] === true;
     if (values.sandbox !== undefined && !testMode)
       throw new UsageError('--sandbox is only for --test-mode (a test restore into that folder); see --help');
@@ -126,9 +129,9 @@ await runScript(
     const lines: string[] = [];
     if (report.rejected.length > 0)
       lines.push(`⚠ newer backup(s) rejected: ${report.rejected.map((r) => `${r.backup} (${r.code})`).join(', ')}`);
-    const fromSnapshots = report.recoveryPoints.filter((p) => p.source === 'snapshot');
+    const others = otherRecoveryPoints(report);
     lines.push(
-      `  recovery point: ${report.backup.recoveryPoint ?? 'unknown'} (${report.backup.label})${fromSnapshots.length > 0 ? `; ${fromSnapshots.length} file(s) from newer snapshots: ${fromSnapshots.map((p) => `${p.path} @ ${p.at}`).join(', ')}` : ''}`,
+      `  recovery point: ${report.backup.recoveryPoint ?? 'unknown'} (${report.backup.label})${others ? `; ${others}` : ''}`,
     );
     if (report.knownInvalid.length > 0)
       lines.push(

@@ -174,7 +174,10 @@ describe.concurrent('disaster-recovery.mts', { timeout: 120_000 }, () => {
     const { root, args } = await disaster();
     const before = await digest(root);
     const cases: [string[], RegExp][] = [
-      [['2026-11-10'], /backup date must be a calendar date as YYYYMMDD, got "2026-11-10"/],
+      [
+        ['2026-11-10'],
+        /backup date must be a calendar date as YYYYMMDD, or a recovery point as YYYYMMDD_HHMM, got "2026-11-10"/,
+      ],
       [['20261110', 'extra'], /unexpected arguments: extra/],
       [['--force'], /Unknown option '--force'/],
       [['--sandbox', '/tmp/x'], /--sandbox is only for --test-mode/],

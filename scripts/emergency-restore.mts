@@ -4,9 +4,10 @@
 // under a journal, preserve the corrupted state, restart.
 // Only what argument checking needs is imported up front: a usage error answers at once.
 import { EXIT, UsageError } from '../lib/errors.ts';
-import { isBackupDate } from '../lib/layout/index.ts';
+import { isBackupStamp } from '../lib/layout/index.ts';
 import { assertModuleName } from '../lib/restore/index.ts';
 import { COMMON_HELP } from './cli/parse-options.ts';
+import { otherRecoveryPoints } from './cli/recovery-points.ts';
 import {
   RESTORE_HELP,
   RESTORE_OPTIONS,
@@ -17,7 +18,7 @@ import {
 } from './cli/restore-options.ts';
 import { runScript } from './cli/run-script.ts';
 
-const HELP = `Usage: emergency-restore.mts <module> [YYYYMMDD] [options]
+const HELP = `Usage: emergency-restore.mts <module> [YYYYMMDD | YYYYMMDD_HHMM] [options]
 
 Restores modules/<module>/state/ from the newest daily backup that passes verification (a
 newer one that does not is named with the reason), or from the one of YYYYMMDD (never
@@ -47,8 +48,10 @@ await runScript(
       throw new UsageError('missing <module> (for example: emergency-restore.mts zeroia); see --help');
     if (module !== undefined) assertModuleName(module);
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}; see --help`);
-    if (date !== undefined && !isBackupDate(date))
-      throw new UsageError(`backup date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
+    if (date !== undefined && !isBackupStamp(date))
+      throw new UsageError(
+        `backup date must be a calendar date as YYYYMMDD, or a recovery point as YYYYMMDD_HHMM, got ${JSON.stringify(date)}`,
+      );
 
     const [{ emergencyRestore }, run] = await Promise.all([
       import('../lib/pipeline/emergency-restore.ts'),
@@ -82,11 +85,8 @@ await runScript(
       report.rejected.length > 0
         ? ` (newer backup(s) rejected: ${report.rejected.map((r) => `${r.backup}: ${r.code}`).join(', ')})`
         : '';
-    const snapshots = report.recoveryPoints.filter((p) => p.source === 'snapshot');
-    const point =
-      snapshots.length > 0
-        ? `${report.backup.recoveryPoint}; newer snapshots for ${snapshots.map((s) => `${s.path} (${s.at})`).join(', ')}`
-        : report.backup.recoveryPoint;
+    const others = otherRecoveryPoints(report);
+    const point = others ? `${report.backup.recoveryPoint}; ${others}` : report.backup.recoveryPoint;
     const summary = report.dryRun
       ? `[dry run] ${changed} file(s) would change; nothing was modified`
       : `✅ ${module} restored from ${report.backup.dir}${fallback} (recovery point ${point}); ${changed} file(s) changed; ${report.preservedAt ? `previous state preserved in ${report.preservedAt}` : 'nothing needed preserving'}`;

@@ -262,7 +262,7 @@ describe('emergency-restore.mts: bad command lines are usage errors (exit 2) tha
       [
         'date 2026-01-01',
         ['zeroia', '2026-01-01', ...common],
-        /backup date must be a calendar date as YYYYMMDD, got "2026-01-01"/,
+        /backup date must be a calendar date as YYYYMMDD, or a recovery point as YYYYMMDD_HHMM, got "2026-01-01"/,
       ],
       ['date 20260231', ['zeroia', '20260231', ...common], /backup date must be a calendar date/],
       [

@@ -13,7 +13,7 @@ import {
 } from '../lib/crypto/index.ts';
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/index.ts';
-import { isBackupDate } from '../lib/layout/index.ts';
+import { isBackupStamp } from '../lib/layout/index.ts';
 import { encryptedBackupMetrics } from '../lib/metrics/index.ts';
 import { encryptBackup } from '../lib/pipeline/encrypted-backup.ts';
 import { loadPolicy } from '../lib/policy/index.ts';
@@ -50,7 +50,7 @@ Options:
   --verify-key FILE         a recipient's private key, for a full decrypt-verify
   --verify-passphrase-file FILE
                             passphrase of --verify-key if it differs (env ARK_VERIFY_PASSPHRASE)
-  --date YYYYMMDD           which daily backup (default: the newest)
+  --date YYYYMMDD[_HHMM]    which backup or recovery point (default: the newest)
   --dry-run                 verify the archives and say what would be encrypted; write nothing
 ${LOCK_TIMEOUT_HELP}
 ${METRICS_HELP}
@@ -82,8 +82,10 @@ await runScript(
   async (ctx, { values, common }) => {
     const env = process.env;
     const date = values.date;
-    if (date !== undefined && !isBackupDate(date))
-      throw new UsageError(`--date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
+    if (date !== undefined && !isBackupStamp(date))
+      throw new UsageError(
+        `--date must be a calendar date as YYYYMMDD, or a recovery point as YYYYMMDD_HHMM, got ${JSON.stringify(date)}`,
+      );
     const lockTimeoutMs = parseLockTimeout(values['lock-timeout']);
 
     const metrics = runMetrics(ctx, { flag: values['metrics-file'], type: 'encrypted', dryRun: values['dry-run'] });
@@ -151,9 +153,10 @@ await runScript(
     await metrics.record((facts) => encryptedBackupMetrics(report, facts));
     const written = report.files.filter((f) => f.action === 'encrypted').length;
     const unchanged = report.files.filter((f) => f.action === 'unchanged').length;
+    const linked = report.files.filter((f) => f.action === 'linked').length;
     const summary = report.dryRun
       ? `[dry run] ${report.files.filter((f) => f.action === 'would-encrypt').length} archive(s) would be encrypted, ${unchanged} unchanged; nothing was written`
-      : `✅ ${written} archive(s) encrypted, ${unchanged} unchanged, in ${report.encryptedDir}` +
+      : `✅ ${written} archive(s) encrypted, ${unchanged} unchanged${linked ? `, ${linked} linked (already encrypted for another recovery point)` : ''}, in ${report.encryptedDir}` +
         (report.verification === 'session-key'
           ? '\n  note: verified with the session key; a full decrypt-verify needs a recipient private key (--verify-key FILE)'
           : '');

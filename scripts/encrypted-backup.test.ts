@@ -1,7 +1,7 @@
 // scripts/encrypted-backup.mts, run as an operator runs it: a subprocess, its exit code, its
 // output, the files it leaves in <backup-dir>/encrypted/, checked with gpg and sha256sum.
 import { execFile } from 'node:child_process';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -276,9 +276,13 @@ describe.concurrent('encrypted-backup.mts: what it writes', { timeout: 90_000 },
       'encrypted_manifest.json: OK',
     ]);
 
-    // A copy damaged on disk is noticed and replaced; what a crashed run left is removed.
+    // The two backups hold the same states archive (hard-linked), so 20260310's .gpg is a link
+    // to 20260311's: encrypted once. A copy damaged on disk (written anew under that one name)
+    // is noticed and replaced; what a crashed run left is removed.
+    expect(older.stderr).toMatch(/already encrypted as arkalia_states_20260311\.tar\.gz\.gpg: hard-linked/);
     const file = gpgOf(backupDir, '20260310');
-    await flipByte(file, file, 500);
+    await flipByte(file, `${file}.damaged`, 500);
+    await rename(`${file}.damaged`, file);
     const crashed = join(encryptedDir, '.arkalia_states_20260310.tar.gz.gpg.999999999-0badc0de.tmp');
     await writeFile(crashed, 'half-written');
     const repaired = await encrypted([
@@ -293,7 +297,8 @@ describe.concurrent('encrypted-backup.mts: what it writes', { timeout: 90_000 },
       '--json',
     ]);
     expect(repaired.code, repaired.stderr).toBe(0);
-    expect(JSON.parse(repaired.stdout).files).toEqual([expect.objectContaining({ action: 'encrypted' })]);
+    // Repaired from the intact twin (20260311's .gpg of the same archive): linked again, not re-encrypted.
+    expect(JSON.parse(repaired.stdout).files).toEqual([expect.objectContaining({ action: 'linked' })]);
     expect(repaired.stderr).toContain('removed .arkalia_states_20260310.tar.gz.gpg.999999999-0badc0de.tmp');
     expect((await readdir(encryptedDir)).sort()).toEqual([
       'SHA256SUMS',

@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
 // Daily full backup (the runbook's ark_full_backup.sh): states, logs, models, infra,
-// checksums and a manifest, published atomically under <backup-dir>/daily/arkalia_<DATE>/.
+// checksums and a manifest, published atomically under <backup-dir>/daily/arkalia_<DATE>/;
+// with --point, a recovery point at the data sets' own frequencies (arkalia_<DATE>_<HHMM>/).
 import type { TarChoice } from '../lib/archive/index.ts';
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { isBackupDate, localDateStamp } from '../lib/layout/index.ts';
@@ -19,7 +20,20 @@ backup_manifest_<DATE>.json. Nothing appears under that name until the backup is
 Invalid TOML state files are archived anyway (they are what is on disk), named, and the
 exit code is 3.
 
+Si modifiés: an archive whose members (path, size, mode, mtime, ctime, inode) did not change
+since the previous backup is not written again: after its checksum is verified, the new
+backup holds a hard link to it (same bytes, no new space; a verified copy, said so, where a
+link is impossible). Every backup stays complete: sha256sum -c and tar -xzf work on each.
+
+Recovery points (--point; the schedule runs it every hour): arkalia_<DATE>/ when the day has
+no backup yet, else arkalia_<DATE>_<HHMM>/ (local time), also complete. Only the archives
+that are due are looked at: an archive is due when the most frequent of its data sets
+(policy [datasets] frequency: realtime, PT1H, PT6H, PT12H, P1D) has elapsed since it was
+captured (a run up to a sixth of that early, at most 10 minutes, counts). The others are carried from the previous point as they were captured; the
+manifest gives each archive's captured_at, its recovery point.
+
 Options:
+  --point            a recovery point of the data sets that are due (see above)
   --date YYYYMMDD    date of the backup (default: today)
   --replace          replace an existing backup of that date (kept until the new one is complete)
   --dry-run          print what each archive would hold and which states are invalid; write nothing
@@ -50,6 +64,7 @@ await runScript(
     help: HELP,
     options: {
       date: { type: 'string' },
+      point: { type: 'boolean', default: false },
       replace: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
       'no-prune': { type: 'boolean', default: false },
@@ -81,6 +96,7 @@ await runScript(
         policy,
         sink: ctx.sink,
         replace: values.replace,
+        point: values.point,
         dryRun: values['dry-run'],
         prune: !values['no-prune'],
         lockTimeoutMs,
@@ -97,7 +113,11 @@ await runScript(
         : pruned?.ok === false
           ? pruned.error.exitCode
           : EXIT.ok;
-    const done = report.dryRun ? '[dry run] nothing was written' : `backup complete: ${report.dir}`;
+    const reusedNote =
+      report.reused.length === 0
+        ? ''
+        : ` (${report.reused.length} of ${report.manifest?.archives?.length ?? report.reused.length} archive(s) unchanged or not due: reused from arkalia_${report.reused[0]!.from})`;
+    const done = report.dryRun ? '[dry run] nothing was written' : `backup complete: ${report.dir}${reusedNote}`;
     const summary =
       invalid.length > 0
         ? `⚠ ${done}, but ${invalid.length} state file(s) are invalid TOML${report.dryRun ? ' and would be' : ' and were'} archived as they are:\n${invalid.map((i) => `  - ${i.path}: ${i.reason}`).join('\n')}`
@@ -125,6 +145,8 @@ await runScript(
       result: {
         backup_dir: report.dir,
         date,
+        stamp: report.date,
+        reused: report.reused,
         duration_ms: Date.now() - started,
         invalid_states: invalid,
         manifest: report.manifest,

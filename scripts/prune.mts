@@ -5,6 +5,7 @@
 import { EXIT } from '../lib/errors.ts';
 import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/index.ts';
 import { RETENTION_RULES } from '../lib/retention/index.ts';
+import { formatBytes } from './cli/render-event.ts';
 import { pruneMetrics } from '../lib/metrics/index.ts';
 import { COMMON_HELP, policyLocation } from './cli/parse-options.ts';
 import { runScript } from './cli/run-script.ts';
@@ -54,7 +55,9 @@ await runScript(
     const r = policy.retention;
     const rules = [
       `daily_days ${r.daily_days}`,
-      ...(['keep_daily', 'keep_weekly', 'keep_monthly'] as const).filter((k) => r[k]).map((k) => `${k} ${r[k]}`),
+      ...(['keep_daily', 'keep_weekly', 'keep_monthly', 'points_hours'] as const)
+        .filter((k) => r[k])
+        .map((k) => `${k} ${r[k]}`),
     ].join(', ');
     ctx.say(`🧹 prune ${common.backupDir}/daily (${rules}; policy: ${source})${dryRun ? ' — dry run' : ''}`);
     const started = Date.now();
@@ -64,6 +67,8 @@ await runScript(
     await metrics.record((facts) => pruneMetrics(report, facts));
 
     const kept = report.backups.length - report.deleted.length;
+    const { space } = report;
+    const sizes = `${report.dryRun ? 'would free' : 'freed'} ${formatBytes(space.freedBytes)}; the kept ones use ${formatBytes(space.keptBytes)} on disk (${formatBytes(space.keptApparentBytes)} by names: unchanged archives are shared as hard links)`;
     const done = report.dryRun
       ? `[dry run] would delete ${report.deleted.length} backup(s), keep ${kept}; nothing was changed`
       : `✅ deleted ${report.deleted.length} backup(s), kept ${kept}`;
@@ -74,9 +79,10 @@ await runScript(
         : report.backups.length === 0
           ? `✅ no backups in ${common.backupDir}/daily: nothing to do`
           : done;
+    const spaceLine = report.backups.length === 0 ? '' : `\n💾 ${sizes}`;
     return {
       exitCode: report.corrupt.length > 0 ? EXIT.integrity : EXIT.ok,
-      summary,
+      summary: summary + spaceLine,
       result: {
         backup_dir: report.backupDir,
         today: report.today,
@@ -98,6 +104,11 @@ await runScript(
         trash_removed: report.trashRemoved,
         ignored: report.ignored,
         hashed: report.hashed,
+        space: {
+          freed_bytes: space.freedBytes,
+          kept_bytes: space.keptBytes,
+          kept_apparent_bytes: space.keptApparentBytes,
+        },
         lock_waited_ms: report.lockWaitedMs,
         duration_ms: Date.now() - started,
       },

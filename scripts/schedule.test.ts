@@ -29,11 +29,14 @@ describe('schedule.mts', { timeout: 60_000 }, () => {
     expect(text).toMatch(/^ARK_METRICS_FILE=\/var\/lib\/node-exporter\/ark\.prom$/m);
     expect(text).toContain(`* * * * * root ${cmd('realtime-snapshot.mts')}\n`);
     expect(text).toContain(
-      `0 3 * * * root ${cmd('full-backup.mts')} --no-prune; ${cmd('prune.mts')}; ${cmd('encrypted-backup.mts')}; ${cmd('remote-sync.mts')}\n`,
+      `0 * * * * root ${cmd('full-backup.mts')} --point --no-prune; ${cmd('prune.mts')}; ${cmd('encrypted-backup.mts')}; ${cmd('remote-sync.mts')}\n`,
     );
     expect(text).toContain(`0 5 * * * root ${cmd('verify.mts')} --daily\n`);
     expect(text).toMatch(/verify\.mts does not exist yet/);
-    expect(text).toMatch(/^#   configs +PT6H +NOT honoured/m);
+    expect(text).toMatch(
+      /^#   database +PT1H +full-backup: in the states archive of every recovery point \(hourly at minute 0\)/m,
+    );
+    expect(text).not.toMatch(/NOT honoured/); // the runbook's whole table, at its own frequencies
     expect(text).not.toMatch(/^[^#].*flock/m); // the scripts lock themselves
   });
 
@@ -56,7 +59,7 @@ describe('schedule.mts', { timeout: 60_000 }, () => {
     const names = (await readdir(dir)).sort();
     expect(names).toHaveLength(12);
     const timer = await readFile(join(dir, 'arkalia-dr-full-backup.timer'), 'utf8');
-    expect(timer).toMatch(/^OnCalendar=\*-\*-\* 01:30:00$/m);
+    expect(timer).toMatch(/^OnCalendar=\*-\*-\* \*:30:00$/m); // hourly points, at the minute of --at
     expect(timer).toMatch(/^Persistent=true$/m);
     expect(timer).toMatch(/^RandomizedDelaySec=5min$/m);
     const sync = await readFile(join(dir, 'arkalia-dr-remote-sync.service'), 'utf8');
@@ -114,7 +117,7 @@ describe('schedule.mts', { timeout: 60_000 }, () => {
     const forced = await schedule([...common, '--at', '04:00', '--install', dir, '--force']);
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stderr).toMatch(/✓ replaced +.*\/arkalia-dr\n/);
-    expect(await readFile(join(dir, 'arkalia-dr'), 'utf8')).toMatch(/^0 4 \* \* \* root /m);
+    expect(await readFile(join(dir, 'arkalia-dr'), 'utf8')).toMatch(/^0 6 \* \* \* root .*verify\.mts --daily/m);
   });
 
   it('follows the policy (--policy FILE, passed on to every job): a weekly full backup, new frequencies', async () => {
@@ -126,13 +129,14 @@ describe('schedule.mts', { timeout: 60_000 }, () => {
     const result = JSON.parse(outcome.stdout) as { policy: string; files: { name: string; content: string }[] };
     expect(result.policy).toBe(policy);
     const cron = result.files[0]!.content;
+    // The database (PT1H) still needs a point an hour; the logs are archived again once a week.
     expect(cron).toContain(
-      `0 3 * * 0 root ${cmd('full-backup.mts')} --no-prune --policy ${policy}; ${cmd('prune.mts')} --policy ${policy};`,
+      `0 * * * * root ${cmd('full-backup.mts')} --point --no-prune --policy ${policy}; ${cmd('prune.mts')} --policy ${policy};`,
     );
     expect(cron).toMatch(
-      /^#   logs +P7D +full-backup: in the logs archive of the full backup \(weekly on Sunday at 03:00\)$/m,
+      /^#   logs +P7D +full-backup: in the logs archive of every recovery point \(hourly at minute 0\): archived again when P7D has elapsed/m,
     );
-    expect(cron).toMatch(/^#   models +P1D +NOT honoured/m);
+    expect(cron).toMatch(/^#   models +P1D +full-backup: /m);
   });
 
   it('bad input: exit 2, the reason, no stack trace, nothing written', async () => {

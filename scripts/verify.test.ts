@@ -1,6 +1,6 @@
 // scripts/verify.mts as an operator runs it: exit codes, the archive named, the metrics file.
 // (The checks themselves are tested in-process in lib/pipeline/verify.test.ts.)
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { daysAgo, makeBackup } from '../lib/retention/testing.ts';
@@ -29,12 +29,28 @@ describe('verify.mts', () => {
     const good = join(await tempDir('ark-bk-'));
     await makeBackup(good, daysAgo(0));
     await makeBackup(good, daysAgo(1));
-    const ok = await verify(['--daily', '--root', root, '--backup-dir', good, '--metrics-file', metrics, '--json']);
+    // Daily backups only: a policy that asks for nothing more often (the built-in one wants hourly points).
+    const daily = join(good, 'daily.policy.toml');
+    await writeFile(daily, ['configs', 'logs', 'database'].map((d) => `[datasets.${d}]\nfrequency = "P1D"\n`).join(''));
+    const ok = await verify([
+      '--daily',
+      '--root',
+      root,
+      '--backup-dir',
+      good,
+      '--policy',
+      daily,
+      '--metrics-file',
+      metrics,
+      '--json',
+    ]);
     expect(ok.code).toBe(0);
     const json = JSON.parse(ok.stdout) as { ok: boolean; checks: { check: string; status: string; detail: string }[] };
     expect(json.ok).toBe(true);
     expect(json.checks.map((c) => [c.check, c.status])).toEqual([
       ['schedule', 'ok'],
+      ['frequencies', 'ok'],
+      ['media', 'warning'], // the test's root and backups share /tmp, and no offsite is given
       ['sizes', 'ok'],
       ['checksums', 'ok'],
       ['offsite', 'skipped'],

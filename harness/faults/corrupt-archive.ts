@@ -1,4 +1,4 @@
-import { copyFile, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { sha256Buffer } from '../../lib/checksum/index.ts';
@@ -33,8 +33,9 @@ type CorruptArchive = z.infer<typeof schema>;
 /**
  * Damage an archive of the newest (or a dated) daily backup, as bit rot or an interrupted
  * copy would: flip one byte in its middle, or cut it in half. Its checksum file is left as it
- * was, so a restore must notice before reading it. Revert puts the original bytes back only
- * if the file still holds the damage.
+ * was, so a restore must notice before reading it. The damaged file replaces the name (a new
+ * inode): points that hard-link the same archive keep the good bytes, so only the point
+ * named is damaged. Revert puts the original bytes back only if the file still holds the damage.
  */
 export async function injectCorruptArchive(fault: CorruptArchive, ctx: FaultContext): Promise<InjectedFault> {
   const date = await resolveBackupDate(ctx.backupDir, fault.backup);
@@ -44,19 +45,24 @@ export async function injectCorruptArchive(fault: CorruptArchive, ctx: FaultCont
   const file = join(ctx.backupDir, 'daily', `arkalia_${date}`, `${prefix}_${date}.tar.gz`);
   const original = join(await tempDir('ark-fault-archive-'), 'original');
   await copyFile(file, original);
-  const size = (await stat(file)).size;
+  const info = await stat(file);
+  const size = info.size;
+  const bytes = await readFile(file);
+  let damagedBytes: Buffer;
   let what: string;
   if (fault.mode === 'truncate') {
-    await truncate(file, Math.floor(size / 2));
+    damagedBytes = bytes.subarray(0, Math.floor(size / 2));
     what = `truncated from ${size} to ${Math.floor(size / 2)} bytes`;
   } else {
-    const bytes = await readFile(file);
     const at = Math.floor(bytes.length / 2);
     bytes[at]! ^= 0x01;
-    await writeFile(file, bytes);
+    damagedBytes = bytes;
     what = `bit flipped at byte ${at} of ${size}`;
   }
-  const damaged = sha256Buffer(await readFile(file));
+  const temp = `${file}.ark-fault`;
+  await writeFile(temp, damagedBytes, { mode: info.mode & 0o777 });
+  await rename(temp, file);
+  const damaged = sha256Buffer(damagedBytes);
   return {
     kind: fault.kind,
     description: `${file}: ${what} (checksum file untouched)`,

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -175,6 +175,29 @@ describe('measurePlan', () => {
     expect(size.entries).toBe(result.members);
     expect(Math.abs(size.tarBytes - result.tarBytes) / result.tarBytes).toBeLessThan(0.02);
     expect(size.files).toBe((await list(join(result.file), ['-tvf'])).filter((l) => l.startsWith('-')).length);
+  });
+
+  it('fingerprints the members: the same until a file is rewritten, renamed, re-moded or added, even with its mtime set back', async () => {
+    const root = await awkwardTree();
+    const paths = ['state/', 'logs/', '.env'];
+    const first = (await measurePlan(root, paths)).fingerprint;
+    expect(first).toMatch(/^[0-9a-f]{64}$/);
+    expect((await measurePlan(root, paths)).fingerprint).toBe(first);
+    const file = join(root, '.env');
+    const before = await stat(file);
+    const same = await readFile(file);
+    await writeFile(file, Buffer.from(same.toString('latin1').replace(/./, 'X'), 'latin1'));
+    await utimes(file, before.atime, before.mtime); // same size, same mtime: only the ctime tells
+    const rewritten = (await measurePlan(root, paths)).fingerprint;
+    expect(rewritten).not.toBe(first);
+    await chmod(file, 0o640);
+    const remoded = (await measurePlan(root, paths)).fingerprint;
+    expect(remoded).not.toBe(rewritten);
+    await writeFile(join(root, 'logs', 'new.log'), '');
+    expect((await measurePlan(root, paths)).fingerprint).not.toBe(remoded);
+    expect((await measurePlan(root, ['state/', 'logs/'])).fingerprint).not.toBe(
+      (await measurePlan(root, ['state/', 'logs/', 'missing/'])).fingerprint,
+    );
   });
 });
 

@@ -17,4 +17,5 @@ export {
   runbookRecover,
   runbookRestore,
 } from './scenarios.ts';
+export { type PointsSpace, runPointsPhase } from './points-phase.ts';
 export { formatTable, parseSize, type ScenarioResult, summarize } from './summarize.ts';

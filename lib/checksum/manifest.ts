@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { IntegrityError } from '../errors.ts';
 
-// backup_manifest_<DATE>.json: the runbook's fields (kept so existing tooling still reads
-// it) plus what a restore and an auditor need: every archive with its sha256, size and
-// member count, and the state files that were archived although they do not parse.
+// backup_manifest_<STAMP>.json: the runbook's fields (kept so existing tooling still reads
+// it) plus what a restore and an auditor need: every archive with its sha256, size, member
+// count, recovery point and fingerprint (what lets the next point reuse it), and the state
+// files that were archived although they do not parse.
 
 export const MANIFEST_FORMAT = 'arkalia-dr/1';
 
@@ -14,6 +15,16 @@ const archiveEntry = z.object({
   size_bytes: z.number().int().nonnegative(),
   members: z.number().int().nonnegative(),
   sensitive: z.boolean(),
+  /** When this archive's content was last confirmed to be the live data: its recovery point. */
+  captured_at: z.string().optional(),
+  /** measurePlan's fingerprint of the members when they were read (see lib/archive/measure-plan.ts). */
+  fingerprint: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  /** Reused from an earlier point (the same bytes): its stamp, and whether the file is a hard link or a copy. */
+  reused_from: z.string().optional(),
+  reuse: z.enum(['link', 'copy']).optional(),
 });
 
 /** Runbook fields are required; ours are optional so that runbook-written manifests parse. */
@@ -28,10 +39,12 @@ export const manifestSchema = z.object({
   format: z.literal(MANIFEST_FORMAT).optional(),
   date: z
     .string()
-    .regex(/^\d{8}$/)
+    .regex(/^\d{8}(?:_\d{4})?$/)
     .optional(),
   archives: z.array(archiveEntry).optional(),
-  invalid_states: z.array(z.object({ path: z.string(), reason: z.string() })).optional(),
+  invalid_states: z
+    .array(z.object({ path: z.string(), reason: z.string(), archive: z.string().optional() }))
+    .optional(),
   skipped: z.array(z.object({ archive: z.string(), path: z.string(), reason: z.string() })).optional(),
   tool: z.string().optional(),
 });
@@ -49,9 +62,11 @@ export interface ManifestInput {
   /** Bytes of every other file in the backup folder (the checksum file). */
   otherBytes: number;
   otherFiles: number;
-  invalidStates: { path: string; reason: string }[];
+  invalidStates: { path: string; reason: string; archive?: string }[];
   skipped: { archive: string; path: string; reason: string }[];
   tool: string;
+  /** 'full_daily' (the runbook's, default) or 'full_point' for a later point of the day. */
+  backupType?: string;
 }
 
 /** Pure: the manifest for a backup. Sizes as `du -sm` would round them (up, in MiB). */
@@ -64,7 +79,7 @@ export function buildManifest(input: ManifestInput): BackupManifest {
     files_count: input.archives.length + input.otherFiles + 1, // + the manifest itself
     git_commit: input.gitCommit,
     host: input.host,
-    backup_type: 'full_daily',
+    backup_type: input.backupType ?? 'full_daily',
     format: MANIFEST_FORMAT,
     date: input.date,
     archives: input.archives,

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
 import { IntegrityError } from '../errors.ts';
 import { parseChecksumFile } from './checksum-file.ts';
@@ -20,7 +20,14 @@ export interface ChecksumResult {
  */
 export async function verifyChecksums(
   checksumPath: string,
-  options: { only?: readonly string[] } = {},
+  options: {
+    only?: readonly string[];
+    /**
+     * sha256 by inode, shared across calls: a file hard-linked into several recovery points is
+     * read once per run (same device, inode, size, mtime and ctime: the same bytes).
+     */
+    inodeHashes?: Map<string, string>;
+  } = {},
 ): Promise<ChecksumResult[]> {
   let text: string;
   try {
@@ -52,7 +59,7 @@ export async function verifyChecksums(
       );
     }
     try {
-      const { sha256 } = await sha256File(join(dir, entry.name));
+      const sha256 = await hashOnce(join(dir, entry.name), options.inodeHashes);
       results.push({
         name: entry.name,
         expected: entry.sha256,
@@ -82,4 +89,15 @@ export function assertChecksumsOk(results: readonly ChecksumResult[], checksumPa
       details: { failed: bad.map((r) => ({ name: r.name, problem: r.problem })) },
     },
   );
+}
+
+async function hashOnce(path: string, cache: Map<string, string> | undefined): Promise<string> {
+  if (!cache) return (await sha256File(path)).sha256;
+  const info = await stat(path, { bigint: true });
+  const key = `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+  const known = cache.get(key);
+  if (known !== undefined) return known;
+  const { sha256 } = await sha256File(path);
+  cache.set(key, sha256);
+  return sha256;
 }

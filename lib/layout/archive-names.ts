@@ -1,5 +1,6 @@
-// The archives of a daily backup: `<prefix>_<YYYYMMDD>.tar.gz` (the runbook's names; .tar.zst
-// or .tar with another compression), e.g. arkalia_states_20261125.tar.gz.
+// The archives of a recovery point: `<prefix>_<STAMP>.tar.gz` (the runbook's names; .tar.zst
+// or .tar with another compression), e.g. arkalia_states_20261125.tar.gz, or
+// arkalia_states_20261125_1300.tar.gz for a later point of that day.
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -28,8 +29,8 @@ export const statesArchiveName = (date: string): string => archiveFileName('arka
 
 /** `{ date, extension }` when `name` is an archive of `prefix` (any compression), else null. */
 export function parseArchiveFileName(prefix: string, name: string): { date: string; extension: string } | null {
-  const m = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_(\\d{8})(\\.tar(?:\\.gz|\\.zst)?)$`).exec(
-    name,
-  );
+  const m = new RegExp(
+    `^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_(\\d{8}(?:_\\d{4})?)(\\.tar(?:\\.gz|\\.zst)?)$`,
+  ).exec(name);
   return m ? { date: m[1]!, extension: m[2]! } : null;
 }

@@ -8,12 +8,16 @@ export {
   checksumFileName,
   dailyDir,
   isBackupDate,
+  isBackupStamp,
   localDateStamp,
   manifestFileName,
   parseBackupDirName,
   partialName,
   partialOwner,
   partialPrefix,
+  pointStamp,
+  stampDate,
+  stampTime,
   trashName,
   TRASH_NAME,
 } from './backup-names.ts';
@@ -26,4 +30,5 @@ export {
   type Compression,
 } from './archive-names.ts';
 export { ENCRYPTED_MANIFEST_FILE, encryptedDir, encryptedName, isEncryptedName, SUMS_FILE } from './encrypted-names.ts';
+export { measurePointSpace, type PointSpace } from './point-space.ts';
 export { listDailyBackups, type DailyBackup, type DailyListing } from './list-daily-backups.ts';

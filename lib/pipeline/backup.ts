@@ -9,8 +9,8 @@ import {
   type ArchivePlan,
   type TarChoice,
 } from '../archive/index.ts';
-import { buildManifest, formatChecksumFile, type BackupManifest } from '../checksum/index.ts';
-import { ArkError } from '../errors.ts';
+import { buildManifest, formatChecksumFile, isoSeconds, type BackupManifest } from '../checksum/index.ts';
+import { ArkError, UsageError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import type { Policy } from '../policy/index.ts';
 import { fsyncDir, writeFileAtomic } from '../state/index.ts';
@@ -26,9 +26,18 @@ import {
   partialName,
   partialOwner,
   partialPrefix,
+  pointStamp,
 } from '../layout/index.ts';
+import {
+  archiveFingerprint,
+  archiveFrequencyMs,
+  chooseArchive,
+  isDue,
+  placeReused,
+  readPreviousPoint,
+} from './reuse-archive.ts';
 import { ProgressReporter } from './progress-reporter.ts';
-import { checkToml, runInOrder, tomlFilesIn, writeArchive } from './write-archive.ts';
+import { archiveIsSensitive, checkToml, runInOrder, tomlFilesIn, writeArchive } from './write-archive.ts';
 import { assertRootFolder } from '../tree/index.ts';
 
 export interface FullBackupOptions {
@@ -40,6 +49,12 @@ export interface FullBackupOptions {
   sink: EventSink;
   /** Replace an existing backup of the same date (the old one is kept until the new one is complete). */
   replace?: boolean;
+  /**
+   * A recovery point rather than the day's backup: named arkalia_<DATE> when the day has no
+   * point yet, else arkalia_<DATE>_<HHMM>; only the archives that are due (their data sets'
+   * frequency elapsed since their capture) are checked for changes, the others are carried.
+   */
+  point?: boolean;
   /** Plan and validate only: print what would be archived, write nothing. */
   dryRun?: boolean;
   now?: () => Date;
@@ -66,6 +81,7 @@ const DEFAULT_ARCHIVE_CONCURRENCY = availableParallelism() + 1;
 
 export interface FullBackupReport {
   dir: string;
+  /** The point's stamp: YYYYMMDD, or YYYYMMDD_HHMM for a later point of that day. */
   date: string;
   /** null on a dry run. */
   manifest: BackupManifest | null;
@@ -74,6 +90,8 @@ export interface FullBackupReport {
   dryRun: boolean;
   /** Present when `prune` was asked and the backup succeeded. */
   prune?: PruneOutcome;
+  /** Archives taken from the previous point (same bytes), and whether their data had changed but was not due. */
+  reused: { archive: string; file: string; from: string; how: 'link' | 'copy'; carried: boolean }[];
 }
 
 /**
@@ -109,9 +127,13 @@ export async function runFullBackup(options: FullBackupOptions): Promise<FullBac
  * like a backup. Invalid TOML states are archived (they are what is on disk) and reported.
  */
 async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupReport> {
-  const { root, policy, sink, date } = options;
+  const { root, policy, sink } = options;
   const now = options.now ?? (() => new Date());
+  const started = now();
   const daily = dailyDir(options.backupDir);
+  if (options.point && options.replace)
+    throw new UsageError('--point and --replace cannot be combined: a point never replaces another');
+  const date = options.point ? await nextPointStamp(daily, options.date, started) : options.date;
   const finalDir = join(daily, backupDirName(date));
 
   // 1. Clear what crashed runs left, then refuse to clobber a backup of the same date unless asked to.
@@ -124,10 +146,16 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
     () => true,
     () => false,
   );
+  if (exists && options.point) {
+    throw new ArkError(
+      'BACKUP_EXISTS',
+      `a recovery point for ${date} already exists: ${finalDir}. Points are named by the minute: run again in a minute.`,
+    );
+  }
   if (exists && !options.replace) {
     throw new ArkError(
       'BACKUP_EXISTS',
-      `a backup for ${date} already exists: ${finalDir}. Pass --replace to replace it (the old one is kept until the new one is complete), or --date for another date.`,
+      `a backup for ${date} already exists: ${finalDir}. Pass --replace to replace it (the old one is kept until the new one is complete), --point for a later recovery point of that day, or --date for another date.`,
     );
   }
 
@@ -149,20 +177,64 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
     if (work.length === 0)
       throw new ArkError('BACKUP_EMPTY', `nothing to back up under ${root}: no path of the policy exists there`);
     const sizes = await Promise.all(work.map((plan) => measurePlan(plan.cwd, plan.paths)));
+
+    // 4. Si modifiés: each archive is reused from the previous point when its members did not
+    // change (or, for a point, when it is not due yet), once that archive is verified.
+    const previous = await readPreviousPoint(options.backupDir, date);
+    const capturedAt = isoSeconds(started);
+    const choices = await Promise.all(
+      work.map(async (plan, i) => {
+        const sensitive = await archiveIsSensitive(plan);
+        const fingerprint = archiveFingerprint(plan, sizes[i]!.fingerprint, sensitive);
+        const entry = previous?.manifest.archives?.find((a) => a.name === plan.name);
+        const due = !options.point || isDue(archiveFrequencyMs(policy, plan.name), entry?.captured_at, started);
+        return { sensitive, fingerprint, choice: await chooseArchive({ plan, fingerprint, due, previous, sink }) };
+      }),
+    );
     const progress = new ProgressReporter({
       sink,
-      totalBytes: sizes.reduce((sum, size) => sum + size.tarBytes, 0),
+      totalBytes: sizes.reduce((sum, size, i) => sum + (choices[i]!.choice.action === 'write' ? size.tarBytes : 0), 0),
       ...(options.clock ? { now: options.clock } : {}),
     });
-    const invalidStates: { path: string; reason: string }[] = [];
+    const invalidStates: { path: string; reason: string; archive: string }[] = [];
+    const reused: FullBackupReport['reused'] = [];
     const archives = await runInOrder(
       work,
       options.archiveConcurrency ?? DEFAULT_ARCHIVE_CONCURRENCY,
       async (plan, i) => {
+        const { sensitive, fingerprint, choice } = choices[i]!;
+        if (choice.action === 'reuse') {
+          const entry = { ...choice.entry };
+          const file = `${plan.prefix}_${date}${extensionOf(entry.file)}`;
+          const how = await placeReused(choice.file, join(partial, file), entry, sink);
+          for (const invalid of previous!.manifest.invalid_states ?? []) {
+            if (invalid.archive !== plan.name) continue;
+            invalidStates.push({ path: invalid.path, reason: invalid.reason, archive: plan.name });
+            sink({ kind: 'invalid-state', path: invalid.path, reason: invalid.reason });
+          }
+          reused.push({ archive: plan.name, file, from: previous!.stamp, how, carried: choice.carried });
+          sink({
+            kind: 'archive-reused',
+            archive: plan.name,
+            file,
+            from: choice.entry.file,
+            how,
+            carried: choice.carried,
+            capturedAt: choice.carried ? entry.captured_at! : capturedAt,
+          });
+          return {
+            ...entry,
+            file,
+            captured_at: choice.carried ? entry.captured_at! : capturedAt,
+            fingerprint: choice.carried ? entry.fingerprint! : fingerprint,
+            reused_from: previous!.stamp,
+            reuse: how,
+          };
+        }
         sink({
           kind: 'step',
           step: `archive-${plan.name}`,
-          message: `archiving ${plan.name}: ${plan.paths.join(' ')}`,
+          message: `archiving ${plan.name}${choice.why === 'changed' ? ' (changed since the previous point)' : ''}: ${plan.paths.join(' ')}`,
         });
         try {
           return await writeArchive({
@@ -175,6 +247,9 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
             invalidStates,
             size: sizes[i]!,
             progress,
+            sensitive,
+            capturedAt,
+            fingerprint,
             ...(options.tar ? { tar: options.tar } : {}),
           });
         } catch (error) {
@@ -183,7 +258,7 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
       },
     );
 
-    // 4. Checksums in `sha256sum -c` format, then the manifest.
+    // 5. Checksums in `sha256sum -c` format, then the manifest.
     sink({ kind: 'step', step: 'checksums', message: 'writing checksums and manifest' });
     const checksumText = formatChecksumFile(
       [...archives].sort((a, b) => a.file.localeCompare(b.file)).map((a) => ({ sha256: a.sha256, name: a.file })),
@@ -191,7 +266,7 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
     await writeFileAtomic(join(partial, checksumFileName(date)), checksumText);
     const manifest = buildManifest({
       date,
-      now: now(),
+      now: started,
       arkaliaVersion: await readArkaliaVersion(root),
       gitCommit: await (options.gitCommit ?? readGitCommit)(root),
       host: options.host ?? hostname(),
@@ -201,14 +276,15 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
       invalidStates,
       skipped,
       tool: options.tool ?? 'arkalia-dr',
+      ...(date.length > 8 ? { backupType: 'full_point' } : {}),
     });
     await writeFileAtomic(join(partial, manifestFileName(date)), `${JSON.stringify(manifest, null, 2)}\n`);
 
-    // 5. Publish atomically (the old same-date backup, if replaced, goes only after).
+    // 6. Publish atomically (the old same-date backup, if replaced, goes only after).
     await fsyncDir(partial);
     await publish(partial, finalDir, exists);
     sink({ kind: 'backup-published', dir: finalDir, date });
-    return { dir: finalDir, date, manifest, invalidStates, replaced: exists, dryRun: false };
+    return { dir: finalDir, date, manifest, invalidStates, replaced: exists, dryRun: false, reused };
   } catch (error) {
     await rm(partial, { recursive: true, force: true });
     throw error;
@@ -258,7 +334,7 @@ async function planOnly(options: FullBackupOptions, finalDir: string): Promise<F
       message: `${finalDir} already exists: ${options.replace ? 'it would be replaced' : 'the run would stop (pass --replace)'}`,
     });
   sink({ kind: 'dry-run', message: `would publish ${finalDir}` });
-  return { dir: finalDir, date, manifest: null, invalidStates, replaced: false, dryRun: true };
+  return { dir: finalDir, date, manifest: null, invalidStates, replaced: false, dryRun: true, reused: [] };
 }
 
 /** An unreadable file (EACCES, a FIFO, a file that shrank) fails the whole backup, by name. */
@@ -321,4 +397,18 @@ async function removeStalePartials(daily: string, date: string, finalDir: string
       message: `removed an unfinished backup left by a crashed run: ${name}`,
     });
   }
+}
+
+/** A point's stamp: the day's first point is arkalia_<DATE>, a later one arkalia_<DATE>_<HHMM>. */
+async function nextPointStamp(daily: string, date: string, now: Date): Promise<string> {
+  const first = await stat(join(daily, backupDirName(date))).then(
+    () => false,
+    () => true,
+  );
+  return first ? date : pointStamp(date, now);
+}
+
+/** `.tar.gz`, `.tar.zst` or `.tar`: a reused archive keeps the compression it was written with. */
+function extensionOf(file: string): string {
+  return /\.tar(?:\.gz|\.zst)?$/.exec(file)?.[0] ?? '.tar.gz';
 }

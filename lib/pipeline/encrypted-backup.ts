@@ -1,4 +1,4 @@
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { assertChecksumsOk, parseManifest, sha256File, verifyChecksums } from '../checksum/index.ts';
 import { IntegrityError, NotFoundError } from '../errors.ts';
@@ -41,7 +41,8 @@ export interface EncryptedArchive {
   archive: string;
   source: string;
   file: string;
-  action: 'encrypted' | 'unchanged' | 'would-encrypt';
+  /** linked: the same archive (another point's hard link) is already encrypted: its .gpg is linked, not made again. */
+  action: 'encrypted' | 'unchanged' | 'linked' | 'would-encrypt';
   sha256: string | null;
   bytes: number | null;
   verification: { level: VerificationLevel; note: string } | null;
@@ -198,7 +199,8 @@ async function encryptOne(
   const { sink } = options;
   const name = encryptedName(source.file);
   const target = join(outDir, name);
-  const previous = (await readEncryptedManifest(outDir, sink)).files[name];
+  const recorded = (await readEncryptedManifest(outDir, sink)).files;
+  const previous = recorded[name];
   const reason = await unchangedReason(outDir, name, previous, source, options);
   if (reason && previous) {
     // The .gpg is good: make sure SHA256SUMS says so too (a crash may have left it stale).
@@ -228,6 +230,33 @@ async function encryptOne(
       path: target,
       message: `${name} exists but is not in encrypted_manifest.json (made by hand or by the old script?): it is replaced once the new copy verified`,
     });
+  }
+  // A recovery point that hard-linked an unchanged archive: the same plaintext is already
+  // encrypted (to the same recipients, intact): one .gpg per distinct content, linked again.
+  const twin = await findTwin(outDir, recorded, name, source, options);
+  if (twin) {
+    await publishLink(join(outDir, twin.name), target);
+    const record: EncryptedRecord = {
+      ...twin.record,
+      source: relative(options.backupDir, source.path),
+      backup_date: source.backupDate,
+    };
+    await recordEncryptedFile(outDir, name, record, sink);
+    sink({
+      kind: 'encryption-skipped',
+      archive: source.archive,
+      file: name,
+      reason: `the same archive is already encrypted as ${twin.name}: hard-linked, not encrypted again`,
+    });
+    return {
+      archive: source.archive,
+      source: source.path,
+      file: target,
+      action: 'linked',
+      sha256: record.sha256,
+      bytes: record.bytes,
+      verification: null,
+    };
   }
   sink({ kind: 'step', step: `encrypt-${source.archive}`, message: `encrypting ${source.file} → ${target}` });
   const task = progress.task(`encrypt:${source.archive}`, name, { bytes: source.bytes, files: null });
@@ -279,6 +308,35 @@ async function encryptOne(
     bytes: encrypted.bytes,
     verification: { level: encrypted.verification.level, note: encrypted.verification.note },
   };
+}
+
+/** Another recorded .gpg of exactly this plaintext, to the same recipients and signer, still intact. */
+async function findTwin(
+  outDir: string,
+  recorded: Record<string, EncryptedRecord>,
+  name: string,
+  source: Source,
+  options: EncryptBackupOptions,
+): Promise<{ name: string; record: EncryptedRecord } | null> {
+  for (const [other, record] of Object.entries(recorded)) {
+    if (other === name || record.source_sha256 !== source.sha256) continue;
+    if (await unchangedReason(outDir, other, record, source, options)) return { name: other, record };
+  }
+  return null;
+}
+
+/** Hard-link `source` to `target` atomically (a temporary name, then rename over); a copy where links are refused. */
+async function publishLink(source: string, target: string): Promise<void> {
+  const temp = `${target}.tmp-link-${process.pid}`;
+  await rm(temp, { force: true });
+  try {
+    await link(source, temp);
+  } catch (error) {
+    if (!['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP'].includes((error as NodeJS.ErrnoException).code ?? ''))
+      throw error;
+    await copyFile(source, temp);
+  }
+  await rename(temp, target);
 }
 
 /** A verify key that cannot open what we write would silently downgrade the verification. */

@@ -14,7 +14,7 @@ import {
   type RetentionSettings,
   type VerifyStatus,
 } from '../retention/index.ts';
-import { listDailyBackups, localDateStamp } from '../layout/index.ts';
+import { listDailyBackups, localDateStamp, measurePointSpace, pointStamp } from '../layout/index.ts';
 
 export interface PruneOptions {
   backupDir: string;
@@ -73,6 +73,11 @@ export interface PruneReport {
   /** Entries named like a backup that are not real folders: left alone. */
   ignored: { name: string; reason: string }[];
   lockWaitedMs: number;
+  /**
+   * Space by inode, as `du` counts it (points share unchanged archives as hard links): what
+   * the deleted points freed (only files no kept point links), and what the kept ones hold.
+   */
+  space: { freedBytes: number; keptBytes: number; keptApparentBytes: number };
 }
 
 /**
@@ -103,7 +108,9 @@ export async function runPrune(options: PruneOptions): Promise<PruneReport> {
 async function prune(options: PruneOptions, lock: BackupLock | null): Promise<PruneReport> {
   const { sink } = options;
   const dryRun = lock === null;
-  const today = localDateStamp((options.now ?? (() => new Date()))());
+  const clock = (options.now ?? (() => new Date()))();
+  const today = localDateStamp(clock);
+  const now = pointStamp(today, clock);
   const verify = options.verify ?? verifyBackup;
   const removeTree = options.removeTree ?? emptyTrash;
 
@@ -136,6 +143,7 @@ async function prune(options: PruneOptions, lock: BackupLock | null): Promise<Pr
   let plan = planRetention({
     backups: candidates(),
     today,
+    now,
     retention: options.retention,
     protect: options.protect ?? [],
   });
@@ -151,6 +159,7 @@ async function prune(options: PruneOptions, lock: BackupLock | null): Promise<Pr
     plan = planRetention({
       backups: candidates(),
       today,
+      now,
       retention: options.retention,
       protect: options.protect ?? [],
     });
@@ -179,6 +188,10 @@ async function prune(options: PruneOptions, lock: BackupLock | null): Promise<Pr
 
   // 3. Delete what expired, oldest first: hide it (one atomic rename), then remove it.
   const expired = backups.filter((b) => b.action === 'delete').reverse();
+  const space = await measurePointSpace(
+    backups.filter((b) => b.action === 'keep').map((b) => b.dir),
+    expired.map((b) => b.dir),
+  );
   const deleted: string[] = [];
   for (const b of expired) {
     if (lock === null) {
@@ -215,6 +228,11 @@ async function prune(options: PruneOptions, lock: BackupLock | null): Promise<Pr
     trashRemoved: listing.trash,
     ignored: listing.ignored,
     lockWaitedMs: lock?.waitedMs ?? 0,
+    space: {
+      freedBytes: space.freedBytes,
+      keptBytes: space.kept.uniqueBytes,
+      keptApparentBytes: space.kept.apparentBytes,
+    },
   };
 }
 

@@ -10,7 +10,7 @@ import { runFullBackup } from '../pipeline/backup.ts';
 import { localDateStamp } from '../layout/index.ts';
 import { resolvePolicy } from '../policy/index.ts';
 import { daysAgo, makeBackup } from '../retention/testing.ts';
-import { copyFixture, tempDir } from '../testing.ts';
+import { copyFixture, mountTmpfs, tempDir } from '../testing.ts';
 import { checklistExitCode, runChecklist, type ChecklistOptions } from './verify.ts';
 
 const policy = resolvePolicy({}, 'test');
@@ -43,7 +43,51 @@ describe('daily', () => {
     expect(checks.checksums).toMatchObject({ status: 'ok' });
     expect(checks.offsite?.status).toBe('skipped');
     expect(checklistExitCode(results)).toBe(1);
-    expect(sink.events.filter((e) => e.kind === 'verify-check')).toHaveLength(4);
+    expect(sink.events.filter((e) => e.kind === 'verify-check')).toHaveLength(6);
+  });
+
+  it("checks that each data set's newest point is within its frequency, and warns on one device and no offsite", async () => {
+    const root = await copyFixture();
+    const backupDir = await tempDir('ark-bk-');
+    const at = new Date();
+    await runFullBackup({
+      root,
+      backupDir,
+      date: localDateStamp(at),
+      policy,
+      sink: () => {},
+      point: true,
+      now: () => at,
+    });
+    const options = { root, backupDir, policy, sink: recordingSink() };
+    const fresh = byCheck(await runChecklist(['daily'], options));
+    expect(fresh.frequencies).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(/database 0 min \(≤ PT1H\)/),
+    });
+    expect(fresh.media).toMatchObject({ status: 'warning' });
+    expect(fresh.media?.detail).toMatch(/is on the same device as .*two different media/);
+    expect(fresh.media?.detail).toMatch(/no offsite copy is configured/);
+
+    // Two hours later, with no point since: the database (PT1H) and nothing else is late.
+    const later = byCheck(
+      await runChecklist(['daily'], { ...options, now: () => new Date(at.getTime() + 2 * 3_600_000) }),
+    );
+    expect(later.frequencies?.status).toBe('failed');
+    expect(later.frequencies?.detail).toMatch(
+      /^recovery points are late: database \(PT1H, in states\): captured .*, 2\.0 h ago, more than 75 min\. Is full-backup --point scheduled/,
+    );
+    expect(later.frequencies?.detail).not.toMatch(/logs|configs|models|infra/);
+
+    const disk = await mountTmpfs('16m');
+    try {
+      const elsewhere = byCheck(
+        await runChecklist(['daily'], { ...options, backupDir: disk.dir, offsite: '/srv/offsite' }),
+      );
+      expect(elsewhere.media).toMatchObject({ status: 'ok', data: { same_device: false, offsite: '/srv/offsite' } });
+    } finally {
+      await disk.unmount();
+    }
   });
 
   it('names every archive that fails, in every backup (exit 3)', async () => {

@@ -4,6 +4,8 @@ import {
   checkCapacity,
   checkChecksums,
   checkEvidence,
+  checkFrequencies,
+  checkMedia,
   checkKeyRotation,
   checkOffsite,
   checkOffsiteDecrypt,
@@ -50,6 +52,8 @@ export async function runChecklist(modes: readonly VerifyMode[], options: Checkl
   if (modes.includes('daily')) {
     // 1. Daily: on schedule, sizes in line, every checksum, the offsite answers.
     await run('daily', 'schedule', () => checkSchedule(options));
+    await run('daily', 'frequencies', () => checkFrequencies(options));
+    await run('daily', 'media', () => checkMedia(options));
     await run('daily', 'sizes', () => checkSizes(options));
     await run('daily', 'checksums', () => checkChecksums(options));
     await run('daily', 'offsite', () => checkOffsite(options));

@@ -33,10 +33,20 @@ export interface ArchiveJob {
   root: string;
   sink: EventSink;
   /** Shared by all archives: invalid state files found so far. */
-  invalidStates: { path: string; reason: string }[];
+  invalidStates: { path: string; reason: string; archive: string }[];
   size: PlanSize;
   progress: ProgressReporter;
   tar?: TarChoice;
+  /** From archiveIsSensitive. */
+  sensitive: boolean;
+  /** The point's recovery point and the members' fingerprint, recorded in the manifest. */
+  capturedAt: string;
+  fingerprint: string;
+}
+
+/** Mode 0600: the policy says so, or it holds a .env (never written world-readable, whatever archive a policy puts it in). */
+export async function archiveIsSensitive(plan: ArchivePlan): Promise<boolean> {
+  return plan.sensitive || (await holdsSecretFile(plan.cwd, plan.paths));
 }
 
 /**
@@ -46,14 +56,12 @@ export interface ArchiveJob {
  * validated from disk.
  */
 export async function writeArchive(job: ArchiveJob): Promise<ManifestArchive> {
-  const { plan, root, policy, sink } = job;
+  const { plan, root, policy, sink, sensitive } = job;
   const file = archiveFileName(plan.prefix, job.date, plan.compression);
-  // .env is never written world-readable, even by a policy that moves it into a non-sensitive archive.
-  const sensitive = plan.sensitive || (await holdsSecretFile(plan.cwd, plan.paths));
   const live = holdsLiveState(policy, plan.name);
   const toValidate = plan.cwd === root ? await tomlFilesIn(policy, root, plan.paths) : new Set<string>();
   const report = (path: string, reason: string) => {
-    job.invalidStates.push({ path, reason });
+    job.invalidStates.push({ path, reason, archive: plan.name });
     sink({ kind: 'invalid-state', path, reason });
   };
   if (!live) for (const path of [...toValidate].sort()) checkToml(path, await readFile(join(root, path)), report);
@@ -103,7 +111,16 @@ export async function writeArchive(job: ArchiveJob): Promise<ManifestArchive> {
     members: result.members,
     sha256: result.sha256,
   });
-  return { name: plan.name, file, sha256: result.sha256, size_bytes: result.bytes, members: result.members, sensitive };
+  return {
+    name: plan.name,
+    file,
+    sha256: result.sha256,
+    size_bytes: result.bytes,
+    members: result.members,
+    sensitive,
+    captured_at: job.capturedAt,
+    fingerprint: job.fingerprint,
+  };
 }
 
 /** The TOML files the policy validates, among those this archive holds (relative to the root). */

@@ -83,6 +83,8 @@ export const policySchema = z
       keep_daily: z.number().int().min(0).optional(),
       keep_weekly: z.number().int().min(0).optional(),
       keep_monthly: z.number().int().min(0).optional(),
+      /** Later points of a day are all kept this many hours, then one a day (rule 5 of prune.mts --help). */
+      points_hours: z.number().int().min(1).optional(),
     }),
     schedule: z.strictObject({ full: durationSchema }),
     /** Where the services come from: the root's compose file, unless disabled (then only [services]). */

@@ -8,7 +8,7 @@ import {
   type BackupManifest,
 } from '../checksum/index.ts';
 import { IntegrityError, isArkError, NotFoundError, type ArkError } from '../errors.ts';
-import { archiveFileNames, manifestFileName } from '../layout/index.ts';
+import { archiveFileNames, manifestFileName, stampTime } from '../layout/index.ts';
 import type { Policy } from '../policy/index.ts';
 import type { BackupRef } from './find-backups.ts';
 
@@ -37,7 +37,11 @@ export interface BackupCandidate {
    * vouches for it; NotFoundError when the file is missing.
    */
   verify(archive: string): Promise<string>;
-  recoveryPoint(): Promise<RecoveryPoint>;
+  /**
+   * When the data was captured: the backup's, or one archive's (a recovery point carries an
+   * archive that was not due from an earlier capture: its manifest's captured_at).
+   */
+  recoveryPoint(archive?: string): Promise<RecoveryPoint>;
   /** Members the manifest declares for an archive (to size the extraction caps), when known. */
   declaredMembers(archive: string): Promise<number | null>;
   /** State files the backup itself recorded as invalid TOML when it was taken. */
@@ -83,11 +87,18 @@ export function dailyCandidate(ref: BackupRef, policy: Policy): BackupCandidate 
       assertChecksumsOk(results, ref.checksumFile);
       return results[0]!.expected;
     },
-    async recoveryPoint() {
+    async recoveryPoint(archive) {
       const m = await readManifest();
+      const captured = archive === undefined ? undefined : m?.archives?.find((a) => a.name === archive)?.captured_at;
+      if (captured !== undefined && !Number.isNaN(Date.parse(captured)))
+        return { display: captured, at: new Date(captured) };
       if (m) return { display: m.backup_date, at: new Date(m.backup_date) };
-      const [y, mo, d] = [ref.date.slice(0, 4), ref.date.slice(4, 6), ref.date.slice(6, 8)];
-      return { display: `${y}-${mo}-${d}`, at: new Date(Number(y), Number(mo) - 1, Number(d), 23, 59, 59) };
+      // No manifest (the runbook's bash wrote it): the end of its day, or the minute its point's name gives.
+      const stamp = ref.date;
+      const [y, mo, d] = [stamp.slice(0, 4), stamp.slice(4, 6), stamp.slice(6, 8)];
+      if (stamp.length > 8)
+        return { display: `${y}-${mo}-${d} ${stamp.slice(9, 11)}:${stamp.slice(11, 13)}`, at: stampTime(stamp) };
+      return { display: `${y}-${mo}-${d}`, at: stampTime(stamp, 'end-of-day') };
     },
     async declaredMembers(archive) {
       const file = await archiveFile(archive);

@@ -37,7 +37,9 @@ export async function overlaySnapshots(options: {
   });
   const used: SnapshotUse[] = [];
   for (const [path, snap] of latest.byPath) {
-    if (backupAt !== null && snap.takenAt.getTime() <= backupAt.getTime()) continue;
+    // Newer than the capture of the archive that holds this file (a point may carry an older one).
+    const capturedAt = staged.files.get(path)?.atTime ?? backupAt;
+    if (capturedAt !== null && snap.takenAt.getTime() <= capturedAt.getTime()) continue;
     const bytes = await readNoFollow(snap.file);
     if (bytes === null || sha256Buffer(bytes) !== snap.sha256 || !validateToml(bytes).ok) {
       sink({

@@ -11,8 +11,10 @@ export interface StagedFile {
   sha256: string;
   /** Where the bytes come from: the daily backup, or a newer real-time snapshot. */
   source: 'backup' | 'snapshot';
-  /** The data's timestamp (the backup's recovery point, or when the snapshot was taken). */
+  /** The data's timestamp (its archive's recovery point, or when the snapshot was taken). */
   at: string | null;
+  /** The same instant, for comparisons (null: unknown). */
+  atTime?: Date | null;
   snapshot?: string;
 }
 
@@ -90,7 +92,8 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
   await mkdir(options.stagingDir, { recursive: true, mode: 0o700 });
   try {
     const refused: Refusal[] = [];
-    for (const { file } of archives) {
+    for (const { name, file } of archives) {
+      const point = await candidate.recoveryPoint(name);
       const result = await extractArchive({
         file,
         cwd: options.stagingDir,
@@ -101,7 +104,7 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
         keepContent: (path) => path.endsWith('.toml'),
         onFile: (path, written, content) => {
           if (staged.has(path)) twice.add(path);
-          staged.set(path, { sha256: written.sha256, source: 'backup', at: recoveryPoint.display });
+          staged.set(path, { sha256: written.sha256, source: 'backup', at: point.display, atTime: point.at });
           if (content === null) return;
           checker.check(path, content, 'cannot be checked');
           return checker.below(MAX_PENDING_VALIDATION); // memory stays bounded: the archive waits for the worker

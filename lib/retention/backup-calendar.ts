@@ -16,6 +16,16 @@ export function dayNumber(date: string): number {
   return civilToDays(year, month, day);
 }
 
+/** Minutes from stamp `from` to stamp `to` (YYYYMMDD = its midnight, or YYYYMMDD_HHMM), wall-clock (DST ignored). */
+export function minutesBetween(from: string, to: string): number {
+  const minutes = (stamp: string) => {
+    const m = /^(\d{8})(?:_(\d{2})(\d{2}))?$/.exec(stamp);
+    if (!m) throw new RangeError(`not a point stamp: ${JSON.stringify(stamp)}`);
+    return dayNumber(m[1]!) * 1440 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
+  };
+  return minutes(to) - minutes(from);
+}
+
 /** Whole calendar days from `date` to `today` (0 = today, 1 = yesterday, negative = future). */
 export function ageInDays(date: string, today: string): number {
   return dayNumber(today) - dayNumber(date);

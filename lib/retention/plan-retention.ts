@@ -1,4 +1,4 @@
-import { ageInDays, dayKey, isoWeekKey, monthKey } from './backup-calendar.ts';
+import { ageInDays, dayKey, isoWeekKey, minutesBetween, monthKey } from './backup-calendar.ts';
 
 // Which daily backups to keep and which to delete, and why. Pure: dates, verification
 // results, today and the policy in; decisions out. See RETENTION_RULES for the rules in words.
@@ -9,7 +9,11 @@ export interface RetentionSettings {
   keep_daily?: number | undefined;
   keep_weekly?: number | undefined;
   keep_monthly?: number | undefined;
+  /** Later points of a day (arkalia_<DATE>_<HHMM>) are all kept this many hours (default 48). */
+  points_hours?: number | undefined;
 }
+
+export const DEFAULT_POINTS_HOURS = 48;
 
 /**
  * `verified`: every file its checksum file lists is there and matches (and the states archive is
@@ -19,7 +23,7 @@ export interface RetentionSettings {
 export type VerifyStatus = 'verified' | 'corrupt' | 'unchecked';
 
 export interface RetentionCandidate {
-  /** YYYYMMDD, from the folder name arkalia_<date>. */
+  /** The point's stamp, from its folder name: YYYYMMDD (arkalia_<date>) or YYYYMMDD_HHMM. */
   date: string;
   status: VerifyStatus;
 }
@@ -30,10 +34,13 @@ export type RetentionReason =
   | { rule: 'protected' }
   | { rule: 'future'; ageDays: number }
   | { rule: 'recent'; ageDays: number; dailyDays: number }
+  | { rule: 'recent-point'; ageHours: number; pointsHours: number }
+  | { rule: 'day-first'; ageDays: number; dailyDays: number }
   | { rule: 'newest-verified' }
   | { rule: 'gfs'; period: GfsPeriod; key: string; rank: number; count: number }
   | { rule: 'no-verified-backup' }
-  | { rule: 'expired'; ageDays: number; dailyDays: number };
+  | { rule: 'expired'; ageDays: number; dailyDays: number }
+  | { rule: 'expired-point'; ageHours: number; pointsHours: number };
 
 export interface RetentionDecision {
   date: string;
@@ -63,6 +70,8 @@ export interface RetentionInput {
   backups: readonly RetentionCandidate[];
   /** YYYYMMDD: today as backup dates are written (local time, like `date +%Y%m%d`). */
   today: string;
+  /** YYYYMMDD_HHMM: now, as point stamps are written (default: the end of `today`). */
+  now?: string;
   retention: RetentionSettings;
   /** Dates this run must not delete whatever their age (full-backup: the backup it just wrote). */
   protect?: readonly string[];
@@ -83,17 +92,23 @@ name arkalia_YYYYMMDD, in whole calendar days; file times are never looked at):
      daily_days = 30, keep_weekly = 8 reaches about 8 weeks back.
   4. If no backup verifies at all, nothing is deleted (exit 3): a damaged backup may still
      hold the only copy of some data, and an operator must look.
-  Everything else is deleted. Only real folders named arkalia_YYYYMMDD are considered; hidden
-  partial folders (.arkalia_*.partial-*), symbolic links and any other name are never touched.`;
+  5. Later points of a day (arkalia_YYYYMMDD_HHMM, taken at the data sets' own frequencies) are
+     all kept for points_hours (default 48) hours, counted from the HHMM in their name; after
+     that only one point a day stays (rule 1: the day's first, arkalia_YYYYMMDD, or the
+     earliest point of a day that has none), unless rules 2-3 keep one.
+  Everything else is deleted. Only real folders named arkalia_YYYYMMDD[_HHMM] are considered;
+  hidden partial folders (.arkalia_*.partial-*), symbolic links and any other name are
+  never touched. Archives that several points share are hard links: deleting one point
+  frees only what no kept point links.`;
 
 const GFS: readonly {
   period: GfsPeriod;
   setting: 'keep_daily' | 'keep_weekly' | 'keep_monthly';
   key: (date: string) => string;
 }[] = [
-  { period: 'daily', setting: 'keep_daily', key: dayKey },
-  { period: 'weekly', setting: 'keep_weekly', key: isoWeekKey },
-  { period: 'monthly', setting: 'keep_monthly', key: monthKey },
+  { period: 'daily', setting: 'keep_daily', key: (stamp) => dayKey(stampDay(stamp)) },
+  { period: 'weekly', setting: 'keep_weekly', key: (stamp) => isoWeekKey(stampDay(stamp)) },
+  { period: 'monthly', setting: 'keep_monthly', key: (stamp) => monthKey(stampDay(stamp)) },
 ];
 
 /**
@@ -109,7 +124,12 @@ export function planRetention(input: RetentionInput): RetentionPlan | Verificati
   sorted.forEach((b, i) => {
     if (i > 0 && sorted[i - 1]!.date === b.date) throw new RangeError(`backup date ${b.date} listed twice`);
   });
-  const ages = new Map(sorted.map((b) => [b.date, ageInDays(b.date, today)]));
+  const ages = new Map(sorted.map((b) => [b.date, ageInDays(stampDay(b.date), today)]));
+  const now = input.now ?? `${today}_2359`;
+  const pointsHours = retention.points_hours ?? DEFAULT_POINTS_HOURS;
+  // The point that stands for its day once its later points expire: the plain one, else the earliest.
+  const dayFirst = new Map<string, string>();
+  for (const b of [...sorted].reverse()) if (!dayFirst.has(stampDay(b.date))) dayFirst.set(stampDay(b.date), b.date);
   const needed = new Set<string>();
 
   // Rule 2: the newest backup that verifies.
@@ -138,9 +158,15 @@ export function planRetention(input: RetentionInput): RetentionPlan | Verificati
     const ageDays = ages.get(b.date)!;
     const reasons: RetentionReason[] = [];
     if (protect.has(b.date)) reasons.push({ rule: 'protected' });
-    if (ageDays < 0) reasons.push({ rule: 'future', ageDays });
-    else if (ageDays <= retention.daily_days)
-      reasons.push({ rule: 'recent', ageDays, dailyDays: retention.daily_days });
+    const later = b.date.length > 8;
+    const ageHours = later ? Math.floor(minutesBetween(b.date, now) / 60) : 0;
+    if (ageDays < 0 || ageHours < 0) reasons.push({ rule: 'future', ageDays });
+    else if (ageDays <= retention.daily_days) {
+      if (!later) reasons.push({ rule: 'recent', ageDays, dailyDays: retention.daily_days });
+      else if (ageHours <= pointsHours) reasons.push({ rule: 'recent-point', ageHours, pointsHours });
+      else if (dayFirst.get(stampDay(b.date)) === b.date)
+        reasons.push({ rule: 'day-first', ageDays, dailyDays: retention.daily_days });
+    }
     if (b.date === newestVerified) reasons.push({ rule: 'newest-verified' });
     reasons.push(...(gfs.get(b.date) ?? []));
     if (newestVerified === null) reasons.push({ rule: 'no-verified-backup' });
@@ -150,7 +176,11 @@ export function planRetention(input: RetentionInput): RetentionPlan | Verificati
       action: 'delete',
       status: b.status,
       ageDays,
-      reasons: [{ rule: 'expired', ageDays, dailyDays: retention.daily_days }],
+      reasons: [
+        later && ageDays <= retention.daily_days
+          ? { rule: 'expired-point', ageHours, pointsHours }
+          : { rule: 'expired', ageDays, dailyDays: retention.daily_days },
+      ],
     };
   });
   return { kind: 'plan', today, decisions, newestVerified };
@@ -194,7 +224,9 @@ export function describeReason(reason: RetentionReason): string {
     case 'protected':
       return 'written by this run';
     case 'future':
-      return `dated ${-reason.ageDays} day(s) in the future (check the clock)`;
+      return reason.ageDays < 0
+        ? `dated ${-reason.ageDays} day(s) in the future (check the clock)`
+        : 'dated later than now (check the clock)';
     case 'recent':
       return `age ${reason.ageDays} day(s) ≤ daily_days ${reason.dailyDays}`;
     case 'newest-verified':
@@ -205,5 +237,14 @@ export function describeReason(reason: RetentionReason): string {
       return 'no backup verifies: nothing is deleted';
     case 'expired':
       return `age ${reason.ageDays} day(s) > daily_days ${reason.dailyDays}`;
+    case 'recent-point':
+      return `a later point of its day, ${reason.ageHours} hour(s) old ≤ points_hours ${reason.pointsHours}`;
+    case 'day-first':
+      return `the point kept for its day (age ${reason.ageDays} day(s) ≤ daily_days ${reason.dailyDays})`;
+    case 'expired-point':
+      return `a later point of its day, ${reason.ageHours} hour(s) old > points_hours ${reason.pointsHours}; the day keeps its first point`;
   }
 }
+
+/** The calendar date of a point's stamp. */
+const stampDay = (stamp: string): string => stamp.slice(0, 8);

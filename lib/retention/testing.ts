@@ -28,7 +28,16 @@ export async function makeBackup(backupDir: string, date: string, defect?: Backu
   if (defect !== 'no-checksum-file') await writeFile(join(dir, `checksums_${date}.sha256`), lines.join(''));
   await writeFile(
     join(dir, `backup_manifest_${date}.json`),
-    `${JSON.stringify({ backup_date: `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6)}T03:00:00+00:00`, backup_type: 'full_daily' })}\n`,
+    // What the runbook's ark_full_backup.sh writes (no per-archive fields).
+    `${JSON.stringify({
+      backup_date: `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T03:00:00+00:00`,
+      arkalia_version: '2.8.0',
+      backup_size_mb: 1,
+      files_count: 4,
+      git_commit: null,
+      host: 'test',
+      backup_type: 'full_daily',
+    })}\n`,
   );
   if (defect === 'mismatch')
     await writeFile(join(dir, `arkalia_logs_${date}.tar.gz`), `logs of ${date}, one byte flipped`);

@@ -1,12 +1,13 @@
-import { parseDuration, type Dataset, type Policy } from '../policy/index.ts';
+import { parseDuration, type Policy } from '../policy/index.ts';
 import { addHours, durationToCalendar, ScheduleError, type CalendarSpec, type TimeOfDay } from './calendar.ts';
 
-// Which script runs when, from the policy. The scripts we have decide what can be honoured:
-// realtime-snapshot snapshots the [realtime] paths continuously; full-backup writes every
-// archive at once, one backup per date, on schedule.full; prune, encrypted-backup and
-// remote-sync follow it in that order; verify.mts runs the runbook's checklist. A data set
-// that needs a backup more often than schedule.full (and is not real time) cannot be honoured
-// by any existing script: the plan says so rather than inventing one.
+// Which script runs when, from the policy. realtime-snapshot snapshots the [realtime] paths
+// continuously; full-backup --point writes a recovery point as often as the most frequent
+// data set needs (schedule.full at the latest), and each point re-archives only what is due
+// and changed (the rest is hard-linked); prune, encrypted-backup and remote-sync follow each
+// point in that order; verify.mts runs the runbook's checklist. A point runs at most every
+// minute and only at intervals cron can keep exactly: a data set's frequency is honoured by
+// the largest such interval that is not longer.
 
 export type JobId =
   | 'realtime-snapshot'
@@ -49,8 +50,10 @@ export interface DatasetCoverage {
 export interface SchedulePlan {
   jobs: ScheduledJob[];
   datasets: DatasetCoverage[];
-  /** The full backup's schedule (the chain's). */
+  /** The full backup's schedule (the chain's): every point. */
   full: CalendarSpec;
+  /** The interval of the points (an ISO duration): schedule.full, or a data set's shorter frequency. */
+  pointEvery: string;
 }
 
 export interface ScheduleOptions {
@@ -69,12 +72,14 @@ export function planSchedule(policy: Readonly<Policy>, options: ScheduleOptions)
   const { at } = options;
   const available = options.available ?? DEFAULT_AVAILABLE;
   const common = [...(options.args?.common ?? [])];
-  const full = fullCalendar(policy.schedule.full, at);
-  const fullMs = parseDuration(policy.schedule.full);
+  const daily = fullCalendar(policy.schedule.full, at);
+  const pointEvery = pointInterval(policy);
+  const pointMs = parseDuration(pointEvery);
+  const full = pointEvery === policy.schedule.full ? daily : durationToCalendar(pointEvery, at);
   const jobs: ScheduledJob[] = [];
   const job = (j: Omit<ScheduledJob, 'missing'>) => jobs.push(available(j.script) ? j : { ...j, missing: true });
 
-  // 1. Data sets: real time → realtime-snapshot; as often as the full backup or less → full-backup; else nobody.
+  // 1. Data sets: real time → realtime-snapshot (and every point); the others → the points.
   const datasets = Object.entries(policy.datasets).map(([name, ds]): DatasetCoverage => {
     const base = { dataset: name, frequency: ds.frequency, paths: ds.paths };
     if (ds.frequency === 'realtime') {
@@ -84,22 +89,16 @@ export function planSchedule(policy: Readonly<Policy>, options: ScheduleOptions)
         note: `real-time snapshots of the [realtime] paths (${policy.realtime.paths.join(', ')}); the rest of ${ds.paths.join(', ')} goes into the full backup`,
       };
     }
-    if (parseDuration(ds.frequency) >= fullMs)
+    if (parseDuration(ds.frequency) >= pointMs)
       return {
         ...base,
         honouredBy: 'full-backup',
-        note: `in the ${ds.archive} archive of the full backup (${full.description})`,
+        note: `in the ${ds.archive} archive of every recovery point (${full.description}): archived again when ${ds.frequency} has elapsed since its capture and its files changed, else hard-linked`,
       };
-    let wanted: string;
-    try {
-      wanted = durationToCalendar(ds.frequency, at).description;
-    } catch (error) {
-      wanted = `which has no exact cron form either: ${(error as ScheduleError).message}`;
-    }
     return {
       ...base,
       honouredBy: null,
-      note: `NOT honoured: wanted every ${ds.frequency} (${wanted}), but it is in the ${ds.archive} archive, which only full-backup writes (${full.description}; one backup per date). No script backs up one data set alone${snapshottable(policy, ds) ? '; its TOML files can be snapshotted in real time by adding their globs to [realtime] paths' : ''}`,
+      note: `NOT honoured: wanted every ${ds.frequency}, but a recovery point runs at most once a minute (these run ${full.description}); make it realtime (snapshots) or PT1M or longer`,
     };
   });
 
@@ -122,17 +121,20 @@ export function planSchedule(policy: Readonly<Policy>, options: ScheduleOptions)
   job({
     id: 'full-backup',
     script: 'full-backup.mts',
-    args: ['--no-prune', ...common],
+    args: ['--point', '--no-prune', ...common],
     timing: { kind: 'calendar', calendar: full },
-    summary: `full backup, ${full.description}`,
-    notes: ['--no-prune: prune runs right after, as its own step (its own exit code and metrics)'],
+    summary: `recovery point (full backup, unchanged archives hard-linked), ${full.description}`,
+    notes: [
+      "--point: the day's first run writes arkalia_<DATE>, later ones arkalia_<DATE>_<HHMM>; each archive is looked at when its data sets are due",
+      '--no-prune: prune runs right after, as its own step (its own exit code and metrics)',
+    ],
   });
   job({
     id: 'prune',
     script: 'prune.mts',
     args: [...common],
     timing: { kind: 'after', job: 'full-backup' },
-    summary: `retention (daily_days ${policy.retention.daily_days}), after the full backup`,
+    summary: `retention (daily_days ${policy.retention.daily_days}, points_hours ${policy.retention.points_hours ?? 48}), after each point`,
     notes: [],
   });
   job({
@@ -140,7 +142,7 @@ export function planSchedule(policy: Readonly<Policy>, options: ScheduleOptions)
     script: 'encrypted-backup.mts',
     args: [...(options.args?.['encrypted-backup'] ?? []), ...common],
     timing: { kind: 'after', job: 'prune' },
-    summary: 'encrypted copy of the offsite archives, after prune',
+    summary: 'encrypted copy of the offsite archives of the newest point, after prune',
     notes: options.args?.['encrypted-backup']?.length
       ? []
       : ['recipients from ARK_RECIPIENTS or ARK_KEYRING in its environment (none was given to schedule.mts)'],
@@ -173,15 +175,37 @@ export function planSchedule(policy: Readonly<Policy>, options: ScheduleOptions)
       notes: [],
     });
   }
-  return { jobs, datasets, full };
+  return { jobs, datasets, full, pointEvery };
 }
 
-/** A data set beside real-time state (same archive) whose paths may hold TOML: realtime-snapshot could take it. */
-function snapshottable(policy: Readonly<Policy>, ds: Dataset): boolean {
-  const besideState = Object.values(policy.datasets).some(
-    (other) => other.frequency === 'realtime' && other.archive === ds.archive,
+/** Exactly schedulable intervals, longest first (see calendar.ts). */
+const EXACT_INTERVALS = [
+  'PT12H',
+  'PT8H',
+  'PT6H',
+  'PT4H',
+  'PT3H',
+  'PT2H',
+  'PT1H',
+  'PT30M',
+  'PT20M',
+  'PT15M',
+  'PT10M',
+  'PT5M',
+  'PT1M',
+];
+
+/** How often points run: schedule.full, or the largest exact interval not longer than the most frequent data set's. */
+function pointInterval(policy: Readonly<Policy>): string {
+  const fullMs = parseDuration(policy.schedule.full);
+  const shortest = Math.min(
+    ...Object.values(policy.datasets)
+      .filter((d) => d.frequency !== 'realtime')
+      .map((d) => parseDuration(d.frequency))
+      .filter((ms) => ms >= 60_000), // more often than a minute: not honoured (said so), never a point a minute for it
   );
-  return besideState && ds.paths.some((p) => p.endsWith('/') || p.endsWith('.toml'));
+  if (!(shortest < fullMs)) return policy.schedule.full;
+  return EXACT_INTERVALS.find((iso) => parseDuration(iso) <= shortest)!;
 }
 
 function fullCalendar(iso: string, at: TimeOfDay): CalendarSpec {

@@ -144,12 +144,14 @@ describe('planSchedule', () => {
     const plan = planSchedule(resolvePolicy({}, 'built-in'), { at: AT });
     expect(plan.datasets.map((d) => [d.dataset, d.frequency, d.honouredBy])).toEqual([
       ['states', 'realtime', 'realtime-snapshot'],
-      ['configs', 'PT6H', null],
-      ['logs', 'PT12H', null],
+      ['configs', 'PT6H', 'full-backup'],
+      ['logs', 'PT12H', 'full-backup'],
       ['models', 'P1D', 'full-backup'],
       ['infra', 'P1D', 'full-backup'],
-      ['database', 'PT1H', null],
+      ['database', 'PT1H', 'full-backup'],
     ]);
+    expect(plan.pointEvery).toBe('PT1H'); // the database's frequency: a recovery point every hour
+    expect(plan.full.cron).toBe('0 * * * *');
     expect(plan.jobs.filter((j) => j.missing).map((j) => j.id)).toEqual([
       'verify-daily',
       'verify-weekly',
@@ -190,6 +192,7 @@ describe('planSchedule', () => {
           logs: { frequency: 'P7D' },
           models: { frequency: 'P1M' },
           configs: { frequency: 'PT7H' },
+          database: { frequency: 'PT30S' },
         },
       },
       'override.toml',
@@ -201,25 +204,26 @@ describe('planSchedule', () => {
     const cron = renderCron(plan, { ...ENV, policySource: '/etc/arkalia/ark.policy.toml' });
     expect(plan.jobs.map((j) => j.id)).not.toContain('realtime-snapshot'); // nothing is real time any more
     expect(cron).not.toContain('realtime-snapshot.mts');
+    // PT7H has no exact cron form: points every 6 h, the longest exact interval not longer.
+    expect(plan.pointEvery).toBe('PT6H');
     expect(cron).toMatch(
-      /^30 22 \* \* 0 arkalia \/usr\/bin\/node .*full-backup\.mts --no-prune --policy \/etc\/arkalia\/ark\.policy\.toml; .*prune\.mts --policy \S+; .*encrypted-backup\.mts --policy \S+; .*remote-sync\.mts --to s3:\/\/bucket\/arkalia --policy \S+$/m,
+      /^30 4,10,16,22 \* \* \* arkalia \/usr\/bin\/node .*full-backup\.mts --point --no-prune --policy \/etc\/arkalia\/ark\.policy\.toml; .*prune\.mts --policy \S+; .*encrypted-backup\.mts --policy \S+; .*remote-sync\.mts --to s3:\/\/bucket\/arkalia --policy \S+$/m,
     );
     expect(cron).toContain(
-      '# weekly on Sunday at 22:30: full-backup, then prune, then encrypted-backup, then remote-sync',
+      '# every 6 h at 04:30, 10:30, 16:30 and 22:30: full-backup, then prune, then encrypted-backup, then remote-sync',
     );
     expect(cron).toMatch(
-      /^#   logs +P7D +full-backup: in the logs archive of the full backup \(weekly on Sunday at 22:30\)$/m,
+      /^#   logs +P7D +full-backup: in the logs archive of every recovery point \(every 6 h at 04:30, 10:30, 16:30 and 22:30\): archived again when P7D has elapsed since its capture and its files changed, else hard-linked$/m,
     );
     expect(cron).toMatch(/^#   models +P1M +full-backup: /m);
+    expect(cron).toMatch(/^#   states +P1D +full-backup: /m);
+    expect(cron).toMatch(/^#   configs +PT7H +full-backup: /m);
     expect(cron).toMatch(
-      /^#   states +P1D +NOT honoured: wanted every P1D \(daily at 22:30\), but it is in the states archive, which only full-backup writes \(weekly on Sunday at 22:30; one backup per date\)/m,
-    );
-    expect(cron).toMatch(
-      /^#   configs +PT7H +NOT honoured: wanted every PT7H \(which has no exact cron form either: PT7H: every 7 h cannot be scheduled exactly/m,
+      /^#   database +PT30S +NOT honoured: wanted every PT30S, but a recovery point runs at most once a minute/m,
     );
     expect(cron).toMatch(/^30 0 \* \* \* arkalia .*verify\.mts --daily --policy/m); // 22:30 + 2 h wraps to 00:30
     const timer = renderSystemd(plan, ENV).find((u) => u.name === 'arkalia-dr-full-backup.timer')!;
-    expect(timer.content).toContain('OnCalendar=Sun *-*-* 22:30:00\n');
+    expect(timer.content).toContain('OnCalendar=*-*-* 04,10,16,22:30:00\n');
   });
 
   it('refuses a full backup more often than daily (one backup per date) or at an interval with no exact form (exit 2)', () => {
@@ -251,7 +255,7 @@ describe('quoting in the generated files', () => {
       ...ENV,
       scriptsDir: '/opt/ark dr%/scripts',
     });
-    expect(cron).toContain("'/opt/ark dr\\%/scripts/full-backup.mts' --no-prune");
+    expect(cron).toContain("'/opt/ark dr\\%/scripts/full-backup.mts' --point --no-prune");
     const withSecrets = renderCron(planSchedule(resolvePolicy({}, 'x'), { at: AT }), {
       ...ENV,
       secretsFile: '/etc/arkalia-dr/secrets',

@@ -10,7 +10,7 @@ export interface ChecksumFailure {
   problem: string;
 }
 
-/** Daily: every checksum of every daily backup; every archive that fails is named (integrity, exit 3). */
+/** Daily: every checksum of every daily backup (an archive hard-linked into several points is read once); every archive that fails is named (integrity, exit 3). */
 export async function checkChecksums(options: ChecklistOptions): Promise<Outcome> {
   const all = await dailyBackups(options);
   if (all.length === 0)
@@ -21,10 +21,11 @@ export async function checkChecksums(options: ChecklistOptions): Promise<Outcome
     };
   const failed: ChecksumFailure[] = [];
   let verified = 0;
+  const inodeHashes = new Map<string, string>(); // an archive that points share is read once
   for (const backup of all) {
     const sums = checksumFileName(backup.date);
     try {
-      const results = await verifyChecksums(join(backup.dir, sums));
+      const results = await verifyChecksums(join(backup.dir, sums), { inodeHashes });
       if (results.length === 0) failed.push({ backup: backup.name, archive: sums, problem: 'lists no file' });
       for (const r of results) {
         if (r.ok) verified += 1;

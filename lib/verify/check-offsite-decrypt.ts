@@ -8,8 +8,8 @@ import { readOffsiteIndex } from '../restore-source/index.ts';
 import type { ChecklistOptions, Outcome } from './check-result.ts';
 import { openOffsite } from './check-offsite.ts';
 
-/** The date in `<prefix>_<YYYYMMDD>.tar.gz.gpg`, for newest-first order. */
-const gpgDate = (name: string) => /_(\d{8})\./.exec(name)?.[1] ?? '';
+/** The stamp in `<prefix>_<STAMP>.tar.gz.gpg`, for newest-first order. */
+const gpgDate = (name: string) => /_(\d{8}(?:_\d{4})?)\./.exec(name)?.[1] ?? '';
 
 /** Monthly: fetch the newest *.gpg of the offsite (checked against SHA256SUMS), decrypt it, compare with encrypted_manifest.json. */
 export async function checkOffsiteDecrypt(options: ChecklistOptions): Promise<Outcome> {

@@ -21,6 +21,8 @@ export {
 } from './check-result.ts';
 export { backupSize, type BackupSize } from './backup-size.ts';
 export { checkSchedule } from './check-schedule.ts';
+export { checkFrequencies, frequencyLimitMs } from './check-frequencies.ts';
+export { checkMedia } from './check-media.ts';
 export { checkSizes } from './check-sizes.ts';
 export { checkChecksums, type ChecksumFailure } from './check-checksums.ts';
 export { checkOffsite } from './check-offsite.ts';

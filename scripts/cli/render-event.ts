@@ -15,6 +15,10 @@ export function renderEvent(event: ArkEvent): string | null {
       return `  (${event.archive}: ${event.path} ${event.reason}, skipped)`;
     case 'archive-written':
       return `✓ ${event.file}: ${formatBytes(event.bytes)}, ${event.members} members, sha256 ${event.sha256.slice(0, 16)}…`;
+    case 'archive-reused':
+      return event.carried
+        ? `↺ ${event.file}: not due yet, kept from ${event.from} (captured ${event.capturedAt})`
+        : `↺ ${event.file}: unchanged, ${event.how === 'link' ? 'hard link to' : 'copy of'} ${event.from}`;
     case 'backup-published':
       return `✓ backup published: ${event.dir}`;
     case 'backup-selected':
