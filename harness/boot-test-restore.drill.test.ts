@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
@@ -25,11 +25,23 @@ const live = async () =>
       return { name: s.name, id: info.Id, startedAt: info.State.StartedAt, running: info.State.Running };
     }),
   );
-/** The live TOML files without the services' heartbeats (the live services keep writing those). */
-const liveToml = async () =>
-  [...(await takeTreeSnapshot({ root, backup: backupDir, work: backupDir })).root]
-    .filter(([rel]) => rel.endsWith('.toml'))
-    .map(([rel, f]) => `${rel} ${f.withoutHeartbeat}`);
+/**
+ * The live TOML files without the services' heartbeats (the live services keep writing those).
+ * ZeroIA rewrites its files in place (truncate, then write): a read between the two sees an
+ * empty file, so the tree is read again until no file is caught empty.
+ */
+const liveToml = async () => {
+  const EMPTY = createHash('sha256').digest('hex');
+  let lines: string[] = [];
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    lines = [...(await takeTreeSnapshot({ root, backup: backupDir, work: backupDir })).root]
+      .filter(([rel]) => rel.endsWith('.toml'))
+      .map(([rel, f]) => `${rel} ${f.withoutHeartbeat}`);
+    if (!lines.some((l) => l.endsWith(` ${EMPTY}`))) return lines;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return lines;
+};
 
 beforeAll(async () => {
   root = await copyFixture();

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { parseDuration } from '../lib/policy/index.ts';
+import { writeFileAtomic } from '../lib/state/index.ts';
 import { tempDir } from '../lib/testing.ts';
 import { copyArkaliaRoot, describeRootSource, drillRootSource } from './drill-root/index.ts';
 import { noHooks, type DrillHooks } from './drill-hooks.ts';
@@ -188,6 +189,11 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     await phase('setup', async () => {
       const outputs: string[] = [];
       for (const run of scenario.setup) {
+        if ('write' in run) {
+          await writeFileAtomic(join(root, run.write), run.content);
+          outputs.push(`wrote ${run.write} (${Buffer.byteLength(run.content)} bytes)`);
+          continue;
+        }
         const { ok, output } = await scriptPhase(run, []);
         outputs.push(output);
         if (!ok) return { ok, output: outputs.join('\n'), failure: ['failed', `setup script ${run.script} failed`] };

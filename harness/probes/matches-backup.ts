@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { lstat, readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { sha256Buffer } from '../../lib/checksum/index.ts';
@@ -77,11 +77,20 @@ async function compareWithBackup(
   const problems: string[] = [];
   let compared = 0;
   for (const prefix of prefixes) {
-    const fromBackup = await hashTree(join(staging, prefix));
-    const live = await hashTree(join(ctx.root, prefix));
+    // A path given without a trailing "/" may name one file: compared as the folder's only member.
+    const single = !paths.includes(prefix) && (await isFile(join(staging, prefix.slice(0, -1))));
+    const file = prefix.slice(0, -1);
+    const fromBackup = single
+      ? new Map([[basename(file), await sha256OfFile(join(staging, file))]])
+      : await hashTree(join(staging, prefix));
+    const live = single
+      ? new Map(
+          (await isFile(join(ctx.root, file))) ? [[basename(file), await sha256OfFile(join(ctx.root, file))]] : [],
+        )
+      : await hashTree(join(ctx.root, prefix));
     for (const [name, sha] of fromBackup) {
       compared += 1;
-      const path = `${prefix}${name}`;
+      const path = single ? file : `${prefix}${name}`;
       const liveSha = live.get(name);
       if (liveSha === undefined) problems.push(`${path}: missing`);
       else if (liveSha !== sha) {
@@ -89,7 +98,8 @@ async function compareWithBackup(
         if (why) problems.push(`${path}: ${why}`);
       }
     }
-    for (const name of live.keys()) if (!fromBackup.has(name)) problems.push(`${prefix}${name}: not in the backup`);
+    for (const name of live.keys())
+      if (!fromBackup.has(name)) problems.push(`${single ? file : `${prefix}${name}`}: not in the backup`);
   }
   if (compared === 0) problems.push(`the backup holds nothing under ${paths.join(', ')}`);
   return {
@@ -149,4 +159,12 @@ function sameWithoutStandin(a: string, b: string): boolean {
   } catch {
     return false;
   }
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return (await lstat(path).catch(() => null))?.isFile() ?? false;
+}
+
+async function sha256OfFile(path: string): Promise<string> {
+  return sha256Buffer(await readFile(path));
 }

@@ -23,7 +23,7 @@ describe('scenario files', () => {
     const s = all.find((x) => x.id === 'corrupt-zeroia-state')!;
     expect(s.recovery).toMatchObject({ script: 'emergency-restore', args: ['zeroia'], expect_exit: [0] });
     expect(s.faults[0]).toMatchObject({ kind: 'corrupt-toml', mode: 'conflict-markers' });
-    expect(s.setup[0]!.expect_exit).toEqual([0, 3]);
+    expect(s.setup[0]).toMatchObject({ expect_exit: [0, 3] });
   });
 
   it('rejects invalid TOML by file name and line', async () => {

@@ -26,7 +26,7 @@ describe('chaos suite scenario language', () => {
   it('parses stack = false, placeholders, `not` probes and the new faults with their defaults', async () => {
     const s = await load(noStack);
     expect(s.stack).toBe(false);
-    expect(s.setup[0]!.args).toEqual(['generate', '--out-dir', '{work}/keys']);
+    expect(s.setup[0]).toMatchObject({ args: ['generate', '--out-dir', '{work}/keys'] });
     expect(s.detect[0]).toEqual({ probe: 'not', of: { probe: 'backup-verifies', date: '{date}' } });
     expect(s.faults[0]).toEqual({ kind: 'delete-backup', date: 'newest', part: 'checksums' });
     expect(s.verify[0]).toEqual({

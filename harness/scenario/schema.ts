@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { durationSchema } from '../../lib/policy/index.ts';
 import { faultSchema, FAULTS_NEEDING_STACK, type Fault } from '../faults/index.ts';
 import { probeSchema, PROBES_NEEDING_STACK, type Probe } from '../probes/index.ts';
-import { placeholderString, SCRIPT_NAMES } from './fields.ts';
+import { placeholderString, relPath, SCRIPT_NAMES } from './fields.ts';
 
 // The scenario language (TOML, one drill per file). Borrowed from Chaos Toolkit: steady
 // state before and after, faults with automatic revert, a real recovery script, rollbacks.
@@ -19,6 +19,12 @@ const scriptRun = z.strictObject({
   timeout: durationSchema.default('PT5M'),
 });
 
+/**
+ * A change made between setup scripts, as an operator or a service would make it (a database
+ * edit after the night's backup): `content` written atomically to `write`, under the root.
+ */
+const setupWrite = z.strictObject({ write: relPath, content: z.string() });
+
 export const scenarioSchema = z
   .strictObject({
     id: z
@@ -30,7 +36,7 @@ export const scenarioSchema = z
     tags: z.array(z.string().regex(/^[a-z0-9-]+$/)).default([]),
     severity: z.enum(['blocker', 'critical', 'normal', 'minor', 'trivial']).default('normal'),
     objectives: z.strictObject({ rto: durationSchema, rpo: durationSchema }),
-    setup: z.array(scriptRun).default([]),
+    setup: z.array(z.union([scriptRun, setupWrite])).default([]),
     steady_state: z.array(probeSchema).min(1),
     faults: z.array(faultSchema).min(1),
     detect: z

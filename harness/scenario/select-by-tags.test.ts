@@ -59,7 +59,7 @@ describe('the shipped scenarios', async () => {
   it('together run every operator script the drills know, as setup, recovery or a killed script', async () => {
     const used = new Set(
       shipped.flatMap((s) => [
-        ...s.setup.map((r) => r.script),
+        ...s.setup.flatMap((r) => ('script' in r ? [r.script] : [])),
         s.recovery.script,
         ...s.faults.flatMap((f) => (f.kind === 'kill-script' ? [f.script] : [])),
       ]),

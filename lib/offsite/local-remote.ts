@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { readdir, rename, rm, stat } from 'node:fs/promises';
+import { constants, copyFile, link, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -63,6 +63,24 @@ export function localRemote(dir: string): Remote {
       } catch (error) {
         await rm(tmp, { force: true }).catch(() => {});
         throw fail('put', name, error);
+      }
+    },
+    async copy(from, to) {
+      const source = checked('copy', from);
+      const path = checked('copy', to);
+      await assertFolder(target, dir, 'copy', to);
+      const tmp = join(dir, `${UPLOAD_TEMP_PREFIX}${to}.${randomBytes(4).toString('hex')}`);
+      try {
+        // A hard link where the folder allows it (the same bytes, no new space), else a copy.
+        await link(source, tmp).catch(async (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') throw error;
+          await copyFile(source, tmp, constants.COPYFILE_EXCL);
+        });
+        await rename(tmp, path);
+        await fsyncDir(dir);
+      } catch (error) {
+        await rm(tmp, { force: true }).catch(() => {});
+        throw fail('copy', to, error);
       }
     },
     async get(name) {

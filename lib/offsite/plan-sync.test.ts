@@ -17,6 +17,11 @@ describe('archiveKind', () => {
       kind: 'zeroia_state.toml.*.gpg',
       stamp: '20261125031500',
     });
+    // A recovery point's _HHMM belongs to the same series, later than the day's first point.
+    expect(archiveKind('arkalia_states_20261125_1300.tar.gz.gpg')).toEqual({
+      kind: 'arkalia_states_*.tar.gz.gpg',
+      stamp: '20261125130000',
+    });
     expect(archiveKind('notes.gpg')).toBeNull();
     expect(archiveKind('x_20261345.gpg')).toBeNull(); // not a calendar date
     expect(archiveKind('x_123456789.gpg')).toBeNull();
@@ -24,6 +29,23 @@ describe('archiveKind', () => {
 });
 
 describe('planSync', () => {
+  it('marks an upload whose bytes the remote already vouches for under another name, to be copied there', () => {
+    const actions = planSync({
+      local: [local(states('20261125')), local(states('20261125_1300')), local(states('20261125_1400'), 10, 'c')],
+      localRefused: [],
+      remote: [
+        { name: states('20261125'), size: 10 },
+        { name: 'unvouched_20261125.gpg', size: 10 },
+      ],
+      remoteSums: new Map([[states('20261125'), sha('a')]]),
+    });
+    const byName = new Map(actions.map((a) => [a.name, a]));
+    expect(byName.get(states('20261125'))?.action).toBe('skip');
+    expect(byName.get(states('20261125_1300'))).toMatchObject({ action: 'upload', sameAs: states('20261125') });
+    expect(byName.get(states('20261125_1400'))).toMatchObject({ action: 'upload' });
+    expect(byName.get(states('20261125_1400'))?.sameAs).toBeUndefined(); // other bytes
+  });
+
   it('uploads what is new, differs in size, or is not vouched for; skips what matches', () => {
     const actions = planSync({
       local: [

@@ -22,6 +22,12 @@ export interface SyncAction {
   sha256?: string;
   /** delete: the newer copy of the same kind this deletion relies on; it must verify first. */
   newerCopy?: string;
+  /**
+   * upload: a remote file the remote SHA256SUMS vouches for with the same sha256 and size (a
+   * recovery point's link to an archive already offsite): copied on the remote side where
+   * the backend can, instead of uploaded again.
+   */
+  sameAs?: string;
 }
 
 export interface SyncPlanInput {
@@ -55,12 +61,27 @@ export function planSync(input: SyncPlanInput): SyncAction[] {
   const remoteByName = new Map(input.remote.map((e) => [e.name, e]));
   const localNames = new Set(input.local.map((f) => f.name));
   const refused = new Set(input.localRefused);
+  // sha256 -> a remote file that holds it, vouched for and of the right size.
+  const bySha = new Map<string, string>();
+  for (const [name, sha256] of [...input.remoteSums].sort(([a], [b]) => a.localeCompare(b)))
+    if (remoteByName.has(name) && !bySha.has(sha256) && !isExcluded(name)) bySha.set(sha256, name);
 
   for (const file of input.local) {
     const there = remoteByName.get(file.name);
     const vouched = input.remoteSums.get(file.name);
-    const upload = (reason: string) =>
-      actions.push({ name: file.name, action: 'upload', reason, bytes: file.size, sha256: file.sha256 });
+    const upload = (reason: string) => {
+      const twin = bySha.get(file.sha256);
+      const sameAs =
+        twin !== undefined && twin !== file.name && remoteByName.get(twin)!.size === file.size ? twin : null;
+      actions.push({
+        name: file.name,
+        action: 'upload',
+        reason: sameAs ? `${reason}; the remote already holds these bytes as ${sameAs}` : reason,
+        bytes: file.size,
+        sha256: file.sha256,
+        ...(sameAs ? { sameAs } : {}),
+      });
+    };
     if (!there) upload('not on the remote');
     else if (there.size !== file.size) upload(`the remote copy has ${there.size} bytes, the local ${file.size}`);
     else if (vouched === undefined) upload(`the remote ${SUMS_FILE} does not vouch for the remote copy`);

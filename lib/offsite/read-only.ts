@@ -19,6 +19,7 @@ export function readOnly(remote: Remote): Remote {
     get: (name) => remote.get(name),
     digest: (name) => remote.digest(name),
     put: async (name) => refuse('put', name),
+    ...(remote.copy ? { copy: async (_from: string, to: string) => refuse('copy', to) } : {}),
     delete: async (name) => refuse('delete', name),
   };
 }

@@ -5,7 +5,7 @@ import { ArkError, EXIT, type ArkErrorOptions } from '../errors.ts';
 // connections, nothing listening yet) go through withRetry; permanent ones (access denied,
 // missing bucket or folder, ssh authentication, disk full) fail at once.
 
-export type RemoteOperation = 'list' | 'stat' | 'put' | 'get' | 'digest' | 'delete';
+export type RemoteOperation = 'list' | 'stat' | 'put' | 'copy' | 'get' | 'digest' | 'delete';
 
 export interface RemoteErrorOptions extends Omit<ArkErrorOptions, 'exitCode'> {
   target: string;

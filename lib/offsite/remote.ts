@@ -52,6 +52,13 @@ export interface Remote {
    * failed put may leave a hidden ".ark-upload-*" temp file, which the next sync removes.
    */
   put(name: string, body: PutBody): Promise<void>;
+  /**
+   * Optional: store under `to` the bytes the remote holds under `from`, on the remote side
+   * (nothing crosses the network), atomically like put. Recovery points share unchanged
+   * archives, so their encrypted copies are the same bytes under several names: the second
+   * one is copied there, not uploaded. A backend without it gets an upload.
+   */
+  copy?(from: string, to: string): Promise<void>;
   /** The file's bytes, streamed. A missing file is a RemoteError with code REMOTE_NOT_FOUND. */
   get(name: string): Promise<Readable>;
   /** Size and sha256 of what the remote holds (server checksum when the backend has one, else read back). */

@@ -22,7 +22,7 @@ const folder = async () => mkdtemp(join(sshd.root, 'target-'));
 const remoteAt = (path: string, ssh = sshd.ssh) =>
   rsyncRemote({ target: { user: sshd.user, host: sshd.host, path }, ssh });
 
-describeRemoteConformance('rsync over ssh', async () => remoteAt(await folder()));
+describeRemoteConformance('rsync over ssh', async () => remoteAt(await folder()), { copy: false });
 
 describe('rsync remote failures', () => {
   it('ssh authentication failure is permanent and names the host (one attempt, no retries)', async () => {

@@ -189,6 +189,23 @@ export function s3Remote(options: S3RemoteOptions): Remote {
         await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: tempKey })).catch(() => {});
       }
     },
+    async copy(from, to) {
+      const Key = key('copy', to);
+      const source = key('copy', from);
+      try {
+        // One request, committed atomically; like put, S3 stores a full-object sha256 of the copy.
+        await client.send(
+          new CopyObjectCommand({
+            Bucket: bucket,
+            Key,
+            CopySource: encodeURIComponent(`${bucket}/${source}`).replace(/%2F/g, '/'),
+            ChecksumAlgorithm: 'SHA256',
+          }),
+        );
+      } catch (error) {
+        throw fail('copy', to, error);
+      }
+    },
     async get(name) {
       try {
         const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key('get', name) }));

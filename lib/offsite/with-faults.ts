@@ -69,6 +69,14 @@ export function withFaults(remote: Remote, options: FaultOptions = {}): FaultyRe
       // Drop the hints: a backend must not bypass the corrupted stream by reading the file.
       return remote.put(name, { size: body.size, open: () => through(body.open(), flipBit(offset)) });
     },
+    ...(remote.copy
+      ? {
+          async copy(from: string, to: string) {
+            enter('copy', to);
+            return remote.copy!(from, to);
+          },
+        }
+      : {}),
     async get(name) {
       enter('get', name);
       const stream = await remote.get(name);

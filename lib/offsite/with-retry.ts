@@ -125,6 +125,7 @@ export function withRetry(remote: Remote, options: RetryOptions = {}): Remote {
     stat: (name) => run('stat', name, () => remote.stat(name)),
     // Each attempt calls body.open() again inside the backend: a fresh stream per attempt.
     put: (name, body: PutBody) => run('put', name, () => remote.put(name, body)),
+    ...(remote.copy ? { copy: (from: string, to: string) => run('copy', to, () => remote.copy!(from, to)) } : {}),
     get: (name) => run('get', name, () => remote.get(name)),
     digest: (name) => run('digest', name, () => remote.digest(name)),
     delete: (name) => run('delete', name, () => remote.delete(name)),

@@ -258,6 +258,9 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
       },
     );
 
+    const order = work.map((plan) => plan.name);
+    reused.sort((a, b) => order.indexOf(a.archive) - order.indexOf(b.archive)); // policy order, as the archives run at once
+
     // 5. Checksums in `sha256sum -c` format, then the manifest.
     sink({ kind: 'step', step: 'checksums', message: 'writing checksums and manifest' });
     const checksumText = formatChecksumFile(

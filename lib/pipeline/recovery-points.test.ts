@@ -11,7 +11,11 @@ import { copyFixture, mountTmpfs, tempDir } from '../testing.ts';
 import { runFullBackup, type FullBackupOptions } from './backup.ts';
 import { generateKeyPair, readRecipientKey, writeKeyPair } from '../crypto/index.ts';
 import { encryptBackup } from './encrypted-backup.ts';
+import { localRemote } from '../offsite/index.ts';
+import { noneController } from '../services/index.ts';
+import { disasterRecovery } from './disaster-recovery.ts';
 import { runPrune } from './prune.ts';
+import { remoteSync } from './remote-sync.ts';
 import { placeReused } from './reuse-archive.ts';
 
 // Si modifiés and recovery points: every point is complete and GNU-readable; what did not
@@ -197,6 +201,38 @@ describe('recovery points: --point', () => {
   });
 });
 
+describe('recovery points: restore', () => {
+  it("a database change after the night's backup, corrupted two hours later, is restored from the last hourly point: at most an hour lost", async () => {
+    const root = await fixture();
+    const dir = await tempDir('ark-pt-');
+    const db = join(root, 'state', 'zeroia_dashboard.json');
+    await backup(root, dir, '2026-07-01T03:00:00', { point: true }); // the night's backup
+    await writeFile(db, '{"decisions": 41, "at": "03:30"}\n'); // changed after it
+    await backup(root, dir, '2026-07-01T04:00:00', { point: true });
+    await writeFile(db, '{"decisions": 42, "at": "04:40"}\n');
+    const hourly = await backup(root, dir, '2026-07-01T05:00:00', { point: true });
+    await writeFile(db, '{"decisions": 43, "at": "05:20"}\n'); // the last change, lost with the fault
+    const faultAt = new Date('2026-07-01T05:30:00'); // two hours after the change of 03:30
+    await writeFile(db, '{"decisions": 4'); // corrupted
+    const report = await disasterRecovery({
+      root,
+      backupDir: dir,
+      policy,
+      services: noneController,
+      sink: recordingSink(),
+      snapshots: false,
+      now: () => faultAt,
+    });
+    expect(report.backup.label).toBe('arkalia_20260701_0500');
+    expect(await readFile(db, 'utf8')).toBe('{"decisions": 42, "at": "04:40"}\n');
+    const point = report.recoveryPoints.find((p) => p.path === 'state/zeroia_dashboard.json')!;
+    expect(point).toMatchObject({ source: 'backup', at: hourly.manifest.backup_date });
+    const lostMs = faultAt.getTime() - Date.parse(point.at!);
+    expect(lostMs).toBeLessThanOrEqual(3_600_000); // the database's PT1H: 30 minutes lost
+    expect(lostMs).toBe(30 * 60_000);
+  });
+});
+
 describe('recovery points: prune', () => {
   it('deletes expired points without touching what kept points link, keeps the newest that verifies, and counts space by inode', async () => {
     const root = await fixture();
@@ -234,7 +270,7 @@ describe('recovery points: prune', () => {
 });
 
 describe('recovery points: encrypted copies', () => {
-  it('encrypts an archive once per distinct content: a point that linked it links its .gpg too', async () => {
+  it('encrypts and uploads an archive once per distinct content: a point that linked it links its .gpg, copied on the remote', async () => {
     const root = await fixture();
     const dir = await tempDir('ark-pt-');
     await backup(root, dir, '2026-07-01T03:00:00', { point: true });
@@ -244,6 +280,12 @@ describe('recovery points: encrypted copies', () => {
     const recipients = [await readRecipientKey(keys.publicFile)];
     const first = await encryptBackup({ backupDir: dir, policy, recipients, date: '20260701', sink: () => {} });
     expect(first.files.map((f) => f.action)).toEqual(['encrypted']);
+    const offsite = await tempDir('ark-offsite-');
+    const sent = await remoteSync({ backupDir: dir, remote: localRemote(offsite), sink: () => {} });
+    const gpg = (uploaded: typeof sent.uploaded) => uploaded.filter((u) => u.name.endsWith('.gpg'));
+    expect(gpg(sent.uploaded).map((u) => [u.name, u.copiedFrom])).toEqual([
+      ['arkalia_states_20260701.tar.gz.gpg', undefined],
+    ]);
     const second = await encryptBackup({ backupDir: dir, policy, recipients, sink: () => {} });
     expect(second.backup.date).toBe('20260701_0400');
     expect(second.files.map((f) => f.action)).toEqual(['linked']);
@@ -255,6 +297,20 @@ describe('recovery points: encrypted copies', () => {
     // Run again: nothing to do.
     const again = await encryptBackup({ backupDir: dir, policy, recipients, sink: () => {} });
     expect(again.files.map((f) => f.action)).toEqual(['unchanged']);
+    // Offsite, the same bytes are copied there rather than uploaded again, and vouched for.
+    const synced = await remoteSync({ backupDir: dir, remote: localRemote(offsite), sink: () => {} });
+    expect(gpg(synced.uploaded)).toEqual([
+      expect.objectContaining({
+        name: 'arkalia_states_20260701_0400.tar.gz.gpg',
+        bytes: 0,
+        copiedFrom: 'arkalia_states_20260701.tar.gz.gpg',
+      }),
+    ]);
+    await run('sha256sum', ['-c', '--quiet', 'SHA256SUMS'], { cwd: offsite });
+    expect((await readdir(offsite)).filter((n) => n.endsWith('.gpg')).sort()).toEqual([
+      'arkalia_states_20260701.tar.gz.gpg',
+      'arkalia_states_20260701_0400.tar.gz.gpg',
+    ]);
   });
 });
 

@@ -38,7 +38,14 @@ export interface RemoteSyncReport {
   source: string;
   dryRun: boolean;
   plan: SyncAction[];
-  uploaded: { name: string; bytes: number; sha256: string; verification: 'server-checksum' | 'read-back' }[];
+  /** What was sent (bytes 0 when copied on the remote from `copiedFrom`, the same bytes). */
+  uploaded: {
+    name: string;
+    bytes: number;
+    sha256: string;
+    verification: 'server-checksum' | 'read-back';
+    copiedFrom?: string;
+  }[];
   deleted: string[];
   /** Integrity problems (exit 3): local files that do not verify, remote copies that did not verify. */
   problems: { name: string; code: string; message: string }[];
@@ -170,9 +177,12 @@ async function syncUnderLock(options: RemoteSyncOptions): Promise<RemoteSyncRepo
   for (const a of uploads) {
     const path = join(source, a.name);
     try {
-      sink({ kind: 'step', step: 'upload', message: `uploading ${a.name}` });
-      await remote.put(a.name, { size: a.bytes!, sha256: a.sha256!, path, open: () => createReadStream(path) });
-      sink({ kind: 'offsite-uploaded', target, name: a.name, bytes: a.bytes! });
+      const copied = a.sameAs !== undefined && remote.copy ? await copyOnRemote(remote, a.sameAs, a.name, sink) : false;
+      if (!copied) {
+        sink({ kind: 'step', step: 'upload', message: `uploading ${a.name}` });
+        await remote.put(a.name, { size: a.bytes!, sha256: a.sha256!, path, open: () => createReadStream(path) });
+        sink({ kind: 'offsite-uploaded', target, name: a.name, bytes: a.bytes! });
+      }
       const held = await remote.digest(a.name);
       if (held.size !== a.bytes || held.sha256 !== a.sha256) {
         const message = `${a.name} on ${target} holds ${held.size} bytes with sha256 ${held.sha256} after upload, expected ${a.bytes} bytes with sha256 ${a.sha256}; removed from the remote and not vouched for`;
@@ -192,7 +202,13 @@ async function syncUnderLock(options: RemoteSyncOptions): Promise<RemoteSyncRepo
         sha256: held.sha256,
         method: held.method,
       });
-      uploaded.push({ name: a.name, bytes: held.size, sha256: held.sha256, verification: held.method });
+      uploaded.push({
+        name: a.name,
+        bytes: copied ? 0 : held.size,
+        sha256: held.sha256,
+        verification: held.method,
+        ...(copied ? { copiedFrom: a.sameAs! } : {}),
+      });
       vouched.set(a.name, held.sha256);
     } catch (error) {
       failure = error;
@@ -272,4 +288,24 @@ async function publishManifest(
     bytes: [...vouched.keys()].reduce((sum, name) => sum + (sizes.get(name) ?? 0), 0),
     sha256: held.sha256,
   });
+}
+
+/** Copy on the remote side (same bytes already there); false when the backend refuses, so the caller uploads. */
+async function copyOnRemote(remote: Remote, from: string, to: string, sink: EventSink): Promise<boolean> {
+  sink({
+    kind: 'step',
+    step: 'upload',
+    message: `copying ${from} → ${to} on the remote (the same bytes): nothing to upload`,
+  });
+  try {
+    await remote.copy!(from, to);
+    return true;
+  } catch (error) {
+    sink({
+      kind: 'warning',
+      code: 'OFFSITE_COPY_FAILED',
+      message: `${remote.target} could not copy ${from} to ${to} (${(error as Error).message}): uploading it instead`,
+    });
+    return false;
+  }
 }

@@ -13,6 +13,8 @@ import { bodyOf, failingBody, lyingBody, pausedBody } from './bodies.ts';
 export interface ConformanceOptions {
   /** Size of the "large" file (S3: above the part size, to go multipart). Default 1 MiB. */
   largeSize?: number;
+  /** Whether the backend copies on the remote side (default true; rsync: false, a second name is uploaded). */
+  copy?: boolean;
 }
 
 /**
@@ -54,6 +56,21 @@ export function describeRemoteConformance(
       expect((await readAll(await remote.get('b_20261125.gpg'))).equals(large)).toBe(true);
       expect(await remote.digest('b_20261125.gpg')).toMatchObject({ size: large.length, sha256: sha256Buffer(large) });
       expect(await remote.digest('empty')).toMatchObject({ size: 0, sha256: sha256Buffer('') });
+    });
+
+    it('copy (when the backend has it) stores the same bytes under a second name, on the remote side', async () => {
+      const remote = await makeRemote();
+      expect(remote.copy !== undefined).toBe(options.copy ?? true);
+      if (!remote.copy) return; // rsync: a second name is an upload (see remote.ts)
+      const bytes = randomBytes(4096);
+      await remote.put('a_20261124.gpg', bodyOf(bytes));
+      await remote.copy('a_20261124.gpg', 'a_20261124_1300.gpg');
+      expect((await remote.list()).map((e) => e.name).sort()).toEqual(['a_20261124.gpg', 'a_20261124_1300.gpg']);
+      expect(await remote.digest('a_20261124_1300.gpg')).toMatchObject({ size: 4096, sha256: sha256Buffer(bytes) });
+      await remote.delete('a_20261124.gpg');
+      expect((await readAll(await remote.get('a_20261124_1300.gpg'))).equals(bytes)).toBe(true);
+      await expect(remote.copy('absent.gpg', 'b.gpg')).rejects.toMatchObject({ code: 'REMOTE_NOT_FOUND' });
+      expect(await remote.stat('b.gpg')).toBeNull();
     });
 
     it('replaces a file atomically: while an upload is in flight readers see the old file, never a part', async () => {
