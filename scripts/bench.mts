@@ -57,6 +57,8 @@ Options:
                   (default all). points: a backup right after a backup (nothing changed),
                   an hourly point after a database change, restic's second backup, and
                   what seven unchanged points use on disk (du) against one
+  --node PATH     run arkalia-dr's scripts with that node (default: this one, with tsx);
+                  a Node >= 22.18 runs them natively, as zx does there
   --json FILE     also write the results as JSON
   --keep          keep the corpus and outputs
   -h, --help      show this help`;
@@ -83,6 +85,7 @@ async function main(): Promise<void> {
       'encrypt-all': { type: 'boolean', default: false },
       only: { type: 'string', default: 'backup,encrypt,restore,recover,points' },
       json: { type: 'string' },
+      node: { type: 'string' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -151,7 +154,13 @@ async function main(): Promise<void> {
       level6Policy,
       `[datasets.models]\npaths = [${JSON.stringify(`${corpus.models}/`)}]\n[archives.logs]\ngzip_level = 6\n`,
     );
-    const paths: BenchPaths = { repo: REPO, root: corpus.root, modelsParent, policy };
+    const paths: BenchPaths = {
+      repo: REPO,
+      root: corpus.root,
+      modelsParent,
+      policy,
+      ...(values.node ? { node: nodeAt(values.node) } : {}),
+    };
 
     // 2. A throwaway OpenPGP key (gpg) and restic repository.
     const gnupg = join(base, 'gnupg');
@@ -457,7 +466,7 @@ async function main(): Promise<void> {
         ];
     const report = [
       `arkalia-dr bench — corpus ${mib(corpus.bytes)} in ${corpus.files} files (seed ${values.seed}), ${runs} run(s), medians`,
-      `machine: ${availableParallelism()} cores, Node ${process.version}, ${firstLine(version('tar'))}, load average at end ${loadavg()
+      `machine: ${availableParallelism()} cores, Node ${process.version}${paths.node ? ` (arkalia-dr on ${values.node}: ${paths.node.native ? 'native TypeScript' : 'with tsx'})` : ' (arkalia-dr with tsx)'}, ${firstLine(version('tar'))}, load average at end ${loadavg()
         .map((l) => l.toFixed(1))
         .join(' ')}`,
       `tools: pigz ${tools.pigz ? 'yes' : 'no'}, zstd ${tools.zstd ? 'yes' : 'no'}, gpg ${tools.gpg ? 'yes' : 'no'}, restic ${tools.restic ? 'yes' : 'no'}, peak RSS from ${tools.time ? '/usr/bin/time' : '/proc VmHWM sampling'}`,
@@ -554,4 +563,14 @@ async function treeBytes(path: string): Promise<number> {
   let total = 0;
   for (const name of await readdir(path)) total += await treeBytes(join(path, name));
   return total;
+}
+
+/** The node given with --node: its version decides whether it runs .mts natively (>= 22.18). */
+function nodeAt(path: string): { path: string; native: boolean } {
+  const result = spawnSync(path, ['--version'], { encoding: 'utf8' });
+  const m = /^v(\d+)\.(\d+)/.exec(result.stdout ?? '');
+  if (result.status !== 0 || !m)
+    throw new Error(`--node ${path}: not a node binary (${result.stderr || result.error})`);
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return { path, native: major > 22 || (major === 22 && minor >= 18) };
 }

@@ -167,7 +167,7 @@ describe.concurrent('encrypted-backup.mts: command line', { timeout: 90_000 }, (
       if (args.includes('--json'))
         expect(JSON.parse(outcome.stdout), label).toMatchObject({ ok: false, exit_code: 2, error: { code } });
     });
-    expect(await readdir(backupDir)).toEqual(['daily']);
+    expect(await readdir(backupDir)).toEqual(['.arkalia-dr-verified.json', 'daily']); // no encrypted/ (the record is full-backup's)
   });
 
   it('no backup for --date: exit 1 naming what exists', async () => {
@@ -423,7 +423,7 @@ describe.concurrent('encrypted-backup.mts: what it writes', { timeout: 90_000 },
       files: [{ action: 'would-encrypt', archive: 'states' }],
     });
     expect(dry.stderr).toMatch(/\[dry run\] would encrypt arkalia_states_20260405\.tar\.gz/);
-    expect(await readdir(backupDir)).toEqual(['daily']);
+    expect(await readdir(backupDir)).toEqual(['.arkalia-dr-verified.json', 'daily']);
 
     const policy = join(await tempDir('ark-policy-'), 'offsite.toml');
     await writeFile(policy, '[archives.infra]\noffsite = true\n');

@@ -240,7 +240,7 @@ describe('full-backup.mts and prune.mts share the backup folder lock', { timeout
     expect(pruned.deleted).toEqual([]);
     expect(pruned.backups.map((b) => b.date)).toEqual([backupResult.date]); // it ran after the backup had finished
     expect(pruned.lock_waited_ms).toBeGreaterThan(0);
-    expect(await readdir(backupDir)).toEqual(['daily']); // both released the lock
+    expect(await readdir(backupDir)).toEqual(['.arkalia-dr-verified.json', 'daily']); // both released the lock
   });
 
   it('a SIGKILLed backup leaves its lock; the next prune removes it as stale and leaves the partial to full-backup', async () => {

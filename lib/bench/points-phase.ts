@@ -67,7 +67,7 @@ export async function runPointsPhase(options: PointsPhaseOptions): Promise<Point
     false,
     backup(dayAfter(1)),
     null,
-    'every archive verified, then hard-linked',
+    'every archive verified (hashed, or unchanged since hashed today), then hard-linked',
   );
   if (options.restic) {
     const repo = join(dir, 'restic');

@@ -13,6 +13,11 @@ export interface BenchPaths {
   /** The folder holding `models/` (the runbook's /var/lib/ollama). */
   modelsParent: string;
   policy: string;
+  /**
+   * The node that runs our scripts: by default this one with tsx (Node 20); a Node >= 22.18
+   * runs the .mts scripts natively, as zx does there (no TypeScript loader to start).
+   */
+  node?: { path: string; native: boolean };
 }
 
 /** How the runbook's archives are compressed: its own `tar -czf`, or GNU tar with pigz / zstd. */
@@ -102,8 +107,10 @@ export function oursScript(
 ): CommandSpec {
   const clean = { ...process.env };
   for (const key of ['ARK_ROOT', 'ARK_BACKUP_DIR', 'ARK_DEBUG', 'ARK_TAR']) delete clean[key];
+  const script_ = join(paths.repo, 'scripts', script);
+  const node = paths.node ?? { path: process.execPath, native: false };
   return {
-    argv: [process.execPath, '--import', 'tsx', join(paths.repo, 'scripts', script), ...args],
+    argv: node.native ? [node.path, script_, ...args] : [node.path, '--import', 'tsx', script_, ...args],
     cwd: paths.repo,
     env: { ...clean, ...env },
   };

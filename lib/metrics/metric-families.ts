@@ -1,7 +1,16 @@
-import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Counter, Gauge, Histogram } from 'prom-client';
 import { BACKUP_METRICS, type MetricKey, type MetricSpec } from './backup-metrics.ts';
 import type { MetricFamily } from './metrics-state.ts';
 import type { MetricsUpdate } from './metrics-update.ts';
+
+/**
+ * prom-client (~90 ms to load) is loaded the first time a metric is built: a backup that
+ * writes no metrics file never pays for it. It is CommonJS, so a synchronous require works.
+ */
+let promClient: typeof import('prom-client') | undefined;
+const prom = (): typeof import('prom-client') =>
+  (promClient ??= createRequire(import.meta.url)('prom-client') as typeof import('prom-client'));
 
 // prom-client does the metric work: one run's changes go through real Gauge/Counter/Histogram
 // objects (bucketing, label checks), runs are merged with AggregatorRegistry.aggregate (its
@@ -10,12 +19,12 @@ import type { MetricsUpdate } from './metrics-update.ts';
 
 /** This run's changes as families, every family of BACKUP_METRICS present (HELP/TYPE even without samples). */
 export async function familiesOf(update: MetricsUpdate): Promise<MetricFamily[]> {
-  const registry = new Registry();
+  const registry = new (prom().Registry)();
   const make = (spec: MetricSpec) => {
     const config = { name: spec.name, help: spec.help, labelNames: [...spec.labelNames], registers: [registry] };
-    if (spec.kind === 'counter') return new Counter(config);
-    if (spec.kind === 'histogram') return new Histogram({ ...config, buckets: [...(spec.buckets ?? [])] });
-    return new Gauge({ ...config, aggregator: 'first' });
+    if (spec.kind === 'counter') return new (prom().Counter)(config);
+    if (spec.kind === 'histogram') return new (prom().Histogram)({ ...config, buckets: [...(spec.buckets ?? [])] });
+    return new (prom().Gauge)({ ...config, aggregator: 'first' });
   };
   const metrics = new Map<MetricKey, Counter | Gauge | Histogram>(
     Object.entries(BACKUP_METRICS).map(([key, spec]) => [key as MetricKey, make(spec)]),
@@ -71,14 +80,18 @@ export async function mergeFamilies(
     return problem === null;
   });
   // Run first: the "first" aggregator (gauges) then picks this run's value.
-  const merged = (await AggregatorRegistry.aggregate([[...run], kept]).getMetricsAsJSON()) as unknown as MetricFamily[];
+  const merged = (await prom()
+    .AggregatorRegistry.aggregate([[...run], kept])
+    .getMetricsAsJSON()) as unknown as MetricFamily[];
   return { families: sortFamilies(merged), warnings };
 }
 
 /** The node_exporter textfile (Prometheus text format 0.0.4) for these families. */
 export async function renderFamilies(families: readonly MetricFamily[]): Promise<string> {
   // aggregate() of a single set is the identity: prom-client's way to build a registry from JSON.
-  return AggregatorRegistry.aggregate([[...families]]).metrics();
+  return prom()
+    .AggregatorRegistry.aggregate([[...families]])
+    .metrics();
 }
 
 /** How many samples (lines) the families hold. */

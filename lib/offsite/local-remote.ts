@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { constants, copyFile, link, readdir, rename, rm, stat } from 'node:fs/promises';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sha256File } from '../checksum/index.ts';
-import { fsyncDir } from '../state/index.ts';
+import { fsyncDir, linkOrCopy } from '../state/index.ts';
 import { BodyReadError, BodySizeError, sized } from './exact-size.ts';
 import { isRemoteName, type PutBody, type Remote, type RemoteDigest, type RemoteEntry } from './remote.ts';
 import { invalidName, RemoteError, type RemoteOperation } from './remote-error.ts';
@@ -71,11 +71,7 @@ export function localRemote(dir: string): Remote {
       await assertFolder(target, dir, 'copy', to);
       const tmp = join(dir, `${UPLOAD_TEMP_PREFIX}${to}.${randomBytes(4).toString('hex')}`);
       try {
-        // A hard link where the folder allows it (the same bytes, no new space), else a copy.
-        await link(source, tmp).catch(async (error: NodeJS.ErrnoException) => {
-          if (error.code === 'ENOENT') throw error;
-          await copyFile(source, tmp, constants.COPYFILE_EXCL);
-        });
+        await linkOrCopy(source, tmp); // the same bytes, no new space, where the folder allows links
         await rename(tmp, path);
         await fsyncDir(dir);
       } catch (error) {

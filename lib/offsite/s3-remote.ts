@@ -126,6 +126,16 @@ export function s3Remote(options: S3RemoteOptions): Remote {
     }
   };
 
+  /** Server-side copy; ChecksumAlgorithm makes AWS store a full-object sha256 of it: digest() then needs no download. */
+  const copyObject = (fromKey: string, toKey: string) =>
+    client.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: toKey,
+        CopySource: encodeURIComponent(`${bucket}/${fromKey}`).replace(/%2F/g, '/'),
+        ChecksumAlgorithm: 'SHA256',
+      }),
+    );
   return {
     target,
     async list() {
@@ -174,15 +184,7 @@ export function s3Remote(options: S3RemoteOptions): Remote {
       const tempKey = `${prefix}${UPLOAD_TEMP_PREFIX}${name}.${randomBytes(4).toString('hex')}`;
       try {
         await upload(tempKey, body);
-        // ChecksumAlgorithm makes AWS store a full-object sha256 of the copy: digest() then needs no download.
-        await client.send(
-          new CopyObjectCommand({
-            Bucket: bucket,
-            Key,
-            CopySource: encodeURIComponent(`${bucket}/${tempKey}`).replace(/%2F/g, '/'),
-            ChecksumAlgorithm: 'SHA256',
-          }),
-        );
+        await copyObject(tempKey, Key);
       } catch (error) {
         throw fail('put', name, error);
       } finally {
@@ -190,18 +192,8 @@ export function s3Remote(options: S3RemoteOptions): Remote {
       }
     },
     async copy(from, to) {
-      const Key = key('copy', to);
-      const source = key('copy', from);
       try {
-        // One request, committed atomically; like put, S3 stores a full-object sha256 of the copy.
-        await client.send(
-          new CopyObjectCommand({
-            Bucket: bucket,
-            Key,
-            CopySource: encodeURIComponent(`${bucket}/${source}`).replace(/%2F/g, '/'),
-            ChecksumAlgorithm: 'SHA256',
-          }),
-        );
+        await copyObject(key('copy', from), key('copy', to)); // one request, committed atomically
       } catch (error) {
         throw fail('copy', to, error);
       }

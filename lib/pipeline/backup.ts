@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -15,7 +15,7 @@ import type { EventSink } from '../events.ts';
 import type { Policy } from '../policy/index.ts';
 import { fsyncDir, writeFileAtomic } from '../state/index.ts';
 import { readArkaliaVersion, readGitCommit } from './host-facts.ts';
-import { processExists, withBackupLock } from '../lock/index.ts';
+import { withBackupLock } from '../lock/index.ts';
 import { pruneAfterBackup, type PruneOutcome } from './prune.ts';
 import {
   archiveFileName,
@@ -24,8 +24,6 @@ import {
   dailyDir,
   manifestFileName,
   partialName,
-  partialOwner,
-  partialPrefix,
   pointStamp,
 } from '../layout/index.ts';
 import {
@@ -33,10 +31,13 @@ import {
   archiveFrequencyMs,
   chooseArchive,
   isDue,
-  placeReused,
   readPreviousPoint,
+  reuseArchive,
+  type ReusedArchive,
 } from './reuse-archive.ts';
+import { fileIdentity, VerifiedArchives } from './verified-archives.ts';
 import { ProgressReporter } from './progress-reporter.ts';
+import { publish, removeStalePartials } from './partial-folder.ts';
 import { archiveIsSensitive, checkToml, runInOrder, tomlFilesIn, writeArchive } from './write-archive.ts';
 import { assertRootFolder } from '../tree/index.ts';
 
@@ -91,7 +92,7 @@ export interface FullBackupReport {
   /** Present when `prune` was asked and the backup succeeded. */
   prune?: PruneOutcome;
   /** Archives taken from the previous point (same bytes), and whether their data had changed but was not due. */
-  reused: { archive: string; file: string; from: string; how: 'link' | 'copy'; carried: boolean }[];
+  reused: ReusedArchive[];
 }
 
 /**
@@ -181,6 +182,7 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
     // 4. Si modifiés: each archive is reused from the previous point when its members did not
     // change (or, for a point, when it is not due yet), once that archive is verified.
     const previous = await readPreviousPoint(options.backupDir, date);
+    const verified = await VerifiedArchives.load(options.backupDir);
     const capturedAt = isoSeconds(started);
     const choices = await Promise.all(
       work.map(async (plan, i) => {
@@ -188,7 +190,11 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
         const fingerprint = archiveFingerprint(plan, sizes[i]!.fingerprint, sensitive);
         const entry = previous?.manifest.archives?.find((a) => a.name === plan.name);
         const due = !options.point || isDue(archiveFrequencyMs(policy, plan.name), entry?.captured_at, started);
-        return { sensitive, fingerprint, choice: await chooseArchive({ plan, fingerprint, due, previous, sink }) };
+        return {
+          sensitive,
+          fingerprint,
+          choice: await chooseArchive({ plan, fingerprint, due, previous, sink, verified, now: started }),
+        };
       }),
     );
     const progress = new ProgressReporter({
@@ -204,32 +210,20 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
       async (plan, i) => {
         const { sensitive, fingerprint, choice } = choices[i]!;
         if (choice.action === 'reuse') {
-          const entry = { ...choice.entry };
-          const file = `${plan.prefix}_${date}${extensionOf(entry.file)}`;
-          const how = await placeReused(choice.file, join(partial, file), entry, sink);
-          for (const invalid of previous!.manifest.invalid_states ?? []) {
-            if (invalid.archive !== plan.name) continue;
-            invalidStates.push({ path: invalid.path, reason: invalid.reason, archive: plan.name });
-            sink({ kind: 'invalid-state', path: invalid.path, reason: invalid.reason });
-          }
-          reused.push({ archive: plan.name, file, from: previous!.stamp, how, carried: choice.carried });
-          sink({
-            kind: 'archive-reused',
-            archive: plan.name,
-            file,
-            from: choice.entry.file,
-            how,
-            carried: choice.carried,
-            capturedAt: choice.carried ? entry.captured_at! : capturedAt,
+          const { entry, report } = await reuseArchive({
+            plan,
+            choice,
+            previous: previous!,
+            stamp: date,
+            partial,
+            capturedAt,
+            fingerprint,
+            verified,
+            invalidStates,
+            sink,
           });
-          return {
-            ...entry,
-            file,
-            captured_at: choice.carried ? entry.captured_at! : capturedAt,
-            fingerprint: choice.carried ? entry.fingerprint! : fingerprint,
-            reused_from: previous!.stamp,
-            reuse: how,
-          };
+          reused.push(report);
+          return entry;
         }
         sink({
           kind: 'step',
@@ -237,7 +231,7 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
           message: `archiving ${plan.name}${choice.why === 'changed' ? ' (changed since the previous point)' : ''}: ${plan.paths.join(' ')}`,
         });
         try {
-          return await writeArchive({
+          const written = await writeArchive({
             plan,
             partial,
             date,
@@ -250,8 +244,12 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
             sensitive,
             capturedAt,
             fingerprint,
+            verified,
             ...(options.tar ? { tar: options.tar } : {}),
           });
+          // Hashed while written: the next point may link it without reading it again today.
+          verified.record(await fileIdentity(join(partial, written.file)), written.sha256, started);
+          return written;
         } catch (error) {
           throw archiveFailed(plan, date, error);
         }
@@ -287,6 +285,13 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
     await fsyncDir(partial);
     await publish(partial, finalDir, exists);
     sink({ kind: 'backup-published', dir: finalDir, date });
+    await verified.save(options.backupDir).catch((error: unknown) =>
+      sink({
+        kind: 'warning',
+        code: 'VERIFIED_RECORD_UNWRITABLE',
+        message: `cannot record which archives were verified (${(error as Error).message}): the next backup hashes them again`,
+      }),
+    );
     return { dir: finalDir, date, manifest, invalidStates, replaced: exists, dryRun: false, reused };
   } catch (error) {
     await rm(partial, { recursive: true, force: true });
@@ -354,54 +359,6 @@ function archiveFailed(plan: ArchivePlan, date: string, error: unknown): ArkErro
   );
 }
 
-async function publish(partial: string, finalDir: string, replacing: boolean): Promise<void> {
-  if (!replacing) {
-    await rename(partial, finalDir); // fails (ENOTEMPTY/EEXIST) rather than clobber a backup that appeared meanwhile
-  } else {
-    const aside = `${partial}.replaced`;
-    await rename(finalDir, aside);
-    try {
-      await rename(partial, finalDir);
-    } catch (error) {
-      await rename(aside, finalDir);
-      throw error;
-    }
-    await rm(aside, { recursive: true, force: true });
-  }
-  await fsyncDir(join(finalDir, '..'));
-}
-
-async function removeStalePartials(daily: string, date: string, finalDir: string, sink: EventSink): Promise<void> {
-  for (const name of (await readdir(daily)).sort()) {
-    if (!name.startsWith(partialPrefix(date))) continue;
-    const pid = partialOwner(name);
-    if (pid !== null && pid !== process.pid && processExists(pid)) continue;
-    // A --replace run that died between its two renames: the set-aside old backup is the only one.
-    if (
-      name.endsWith('.replaced') &&
-      !(await stat(finalDir).then(
-        () => true,
-        () => false,
-      ))
-    ) {
-      await rename(join(daily, name), finalDir);
-      await fsyncDir(daily);
-      sink({
-        kind: 'warning',
-        code: 'REPLACED_BACKUP_RESTORED',
-        message: `restored ${backupDirName(date)} from ${name}, set aside by a --replace run that crashed`,
-      });
-      continue;
-    }
-    await rm(join(daily, name), { recursive: true, force: true });
-    sink({
-      kind: 'warning',
-      code: 'STALE_PARTIAL_REMOVED',
-      message: `removed an unfinished backup left by a crashed run: ${name}`,
-    });
-  }
-}
-
 /** A point's stamp: the day's first point is arkalia_<DATE>, a later one arkalia_<DATE>_<HHMM>. */
 async function nextPointStamp(daily: string, date: string, now: Date): Promise<string> {
   const first = await stat(join(daily, backupDirName(date))).then(
@@ -409,9 +366,4 @@ async function nextPointStamp(daily: string, date: string, now: Date): Promise<s
     () => true,
   );
   return first ? date : pointStamp(date, now);
-}
-
-/** `.tar.gz`, `.tar.zst` or `.tar`: a reused archive keeps the compression it was written with. */
-function extensionOf(file: string): string {
-  return /\.tar(?:\.gz|\.zst)?$/.exec(file)?.[0] ?? '.tar.gz';
 }

@@ -1,10 +1,11 @@
-import { copyFile, link, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { assertChecksumsOk, parseManifest, sha256File, verifyChecksums } from '../checksum/index.ts';
+import { assertChecksumsOk, parseManifest, verifyChecksums } from '../checksum/index.ts';
 import { IntegrityError, NotFoundError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { withBackupLock } from '../lock/index.ts';
 import { ProgressReporter } from './progress-reporter.ts';
+import { findTwin, unchangedReason } from './encrypted-unchanged.ts';
 import { archiveFileNames, encryptedDir, encryptedName, manifestFileName } from '../layout/index.ts';
 import type { Policy } from '../policy/index.ts';
 import { selectBackup } from '../restore/index.ts';
@@ -18,8 +19,10 @@ import {
   recordEncryptedFile,
   removeStaleTemps,
   type UnlockedKey,
+  tempPathFor,
   type VerificationLevel,
 } from '../crypto/index.ts';
+import { linkOrCopy } from '../state/index.ts';
 
 export interface EncryptBackupOptions {
   backupDir: string;
@@ -235,7 +238,10 @@ async function encryptOne(
   // encrypted (to the same recipients, intact): one .gpg per distinct content, linked again.
   const twin = await findTwin(outDir, recorded, name, source, options);
   if (twin) {
-    await publishLink(join(outDir, twin.name), target);
+    // A temporary name (a *.tmp, cleared if we crash), then one rename: the name appears complete or not at all.
+    const temp = tempPathFor(target);
+    await linkOrCopy(join(outDir, twin.name), temp);
+    await rename(temp, target);
     const record: EncryptedRecord = {
       ...twin.record,
       source: relative(options.backupDir, source.path),
@@ -310,35 +316,6 @@ async function encryptOne(
   };
 }
 
-/** Another recorded .gpg of exactly this plaintext, to the same recipients and signer, still intact. */
-async function findTwin(
-  outDir: string,
-  recorded: Record<string, EncryptedRecord>,
-  name: string,
-  source: Source,
-  options: EncryptBackupOptions,
-): Promise<{ name: string; record: EncryptedRecord } | null> {
-  for (const [other, record] of Object.entries(recorded)) {
-    if (other === name || record.source_sha256 !== source.sha256) continue;
-    if (await unchangedReason(outDir, other, record, source, options)) return { name: other, record };
-  }
-  return null;
-}
-
-/** Hard-link `source` to `target` atomically (a temporary name, then rename over); a copy where links are refused. */
-async function publishLink(source: string, target: string): Promise<void> {
-  const temp = `${target}.tmp-link-${process.pid}`;
-  await rm(temp, { force: true });
-  try {
-    await link(source, temp);
-  } catch (error) {
-    if (!['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP'].includes((error as NodeJS.ErrnoException).code ?? ''))
-      throw error;
-    await copyFile(source, temp);
-  }
-  await rename(temp, target);
-}
-
 /** A verify key that cannot open what we write would silently downgrade the verification. */
 function assertVerifyKeysOpen(options: EncryptBackupOptions): void {
   const verifyKeys = options.verifyKeys ?? [];
@@ -350,27 +327,6 @@ function assertVerifyKeysOpen(options: EncryptBackupOptions): void {
       `verify key ${given} is not the private key of any recipient (${options.recipients.map((r) => r.info.fingerprint).join(', ')}): it could not decrypt what is written`,
     );
   }
-}
-
-/** Why the existing .gpg can stay (same archive, same recipients and signer, file intact), or null. */
-async function unchangedReason(
-  outDir: string,
-  name: string,
-  record: EncryptedRecord | undefined,
-  source: Source,
-  options: EncryptBackupOptions,
-): Promise<string | null> {
-  if (!record || record.source_sha256 !== source.sha256) return null;
-  const recipients = (list: string[]) => [...list].sort().join();
-  if (
-    recipients(record.recipients.map((r) => r.fingerprint)) !==
-    recipients(options.recipients.map((r) => r.info.fingerprint))
-  )
-    return null;
-  if (record.signed_by !== (options.signingKey?.info.fingerprint ?? null)) return null;
-  const current = await sha256File(join(outDir, name)).catch(() => null);
-  if (current?.sha256 !== record.sha256) return null;
-  return 'already encrypted, unchanged, to the same recipients';
 }
 
 async function offsiteArchives(

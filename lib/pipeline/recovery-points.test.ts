@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ import { disasterRecovery } from './disaster-recovery.ts';
 import { runPrune } from './prune.ts';
 import { remoteSync } from './remote-sync.ts';
 import { placeReused } from './reuse-archive.ts';
+import { fileIdentity, VERIFIED_FILE, VerifiedArchives } from './verified-archives.ts';
 
 // Si modifiés and recovery points: every point is complete and GNU-readable; what did not
 // change is a hard link to the previous point's verified archive; what changed is written again.
@@ -140,6 +141,33 @@ describe('recovery points: si modifiés', () => {
     expect(second.report.invalidStates.map((s) => s.path).sort()).toEqual(invalid);
     expect(second.manifest.invalid_states).toContainEqual(
       expect.objectContaining({ path: 'state/global_context.toml', archive: 'states' }),
+    );
+  });
+});
+
+describe('recovery points: what was hashed when', () => {
+  it('trusts an archive hashed less than a day ago while its inode, size, mtime and ctime are unchanged; anything else is hashed again', async () => {
+    const root = await fixture();
+    const dir = await tempDir('ark-pt-');
+    const first = await backup(root, dir, '2026-07-01T03:00:00');
+    const record = JSON.parse(await readFile(join(dir, VERIFIED_FILE), 'utf8'));
+    expect(Object.keys(record.files)).toHaveLength(first.manifest.archives!.length);
+    const verified = await VerifiedArchives.load(dir);
+    const states = join(first.report.dir, entry(first.manifest, 'states').file);
+    const id = await fileIdentity(states);
+    const sha = entry(first.manifest, 'states').sha256;
+    expect(verified.trusted(id, new Date('2026-07-01T04:00:00'))).toBe(sha);
+    expect(verified.trusted(id, new Date('2026-07-02T03:00:01'))).toBeNull(); // a day old: hashed again
+    await chmod(states, 0o640); // metadata changed: ctime moved
+    expect(verified.trusted(await fileIdentity(states), new Date('2026-07-01T04:00:00'))).toBeNull();
+    await chmod(states, 0o600);
+
+    // The next point links the archives and records the linked inodes as they are now.
+    const second = await backup(root, dir, '2026-07-01T05:00:00', { point: true });
+    const again = await VerifiedArchives.load(dir);
+    const linked = join(second.report.dir, entry(second.manifest, 'infra').file);
+    expect(again.trusted(await fileIdentity(linked), new Date('2026-07-01T06:00:00'))).toBe(
+      entry(second.manifest, 'infra').sha256,
     );
   });
 });

@@ -1,4 +1,4 @@
-import { chmod, constants, copyFile, link, lstat, readFile, rm } from 'node:fs/promises';
+import { chmod, lstat, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArchivePlan } from '../archive/index.ts';
 import {
@@ -12,12 +12,15 @@ import {
 import type { EventSink } from '../events.ts';
 import { checksumFileName, listDailyBackups, manifestFileName } from '../layout/index.ts';
 import { parseDuration, type Policy } from '../policy/index.ts';
+import { linkOrCopy } from '../state/index.ts';
+import { fileIdentity, type VerifiedArchives } from './verified-archives.ts';
 
 // "Si modifiés": a point reuses the previous point's archive when nothing in it changed (the
 // members' lstat fingerprint is the same), or when the archive is not due yet (its data sets'
 // frequency has not elapsed since it was captured). Reused means hard-linked: the same bytes,
 // no new space, no new time; a copy where a link is impossible. The previous archive is
-// verified against its checksum file first: a damaged archive is never carried forward.
+// verified against its checksum file first (hashed, or trusted as verified-archives.ts says:
+// hashed less than a day ago and unchanged since): a damaged archive is never carried forward.
 
 export interface PreviousPoint {
   stamp: string;
@@ -88,6 +91,9 @@ export interface ChooseArchiveInput {
   due: boolean;
   previous: PreviousPoint | null;
   sink: EventSink;
+  /** What was hashed when (see verified-archives.ts); the verification of the previous archive is recorded there. */
+  verified: VerifiedArchives;
+  now: Date;
 }
 
 /** Reuse the previous point's archive, or write a new one (see the file comment). */
@@ -98,7 +104,7 @@ export async function chooseArchive(input: ChooseArchiveInput): Promise<ArchiveC
   const same = entry.fingerprint === input.fingerprint;
   if (!same && input.due) return { action: 'write', why: 'changed' };
   const file = join(previous.dir, entry.file);
-  const problem = await damage(file, entry, previous.sums.get(entry.file));
+  const problem = await damage(file, entry, previous.sums.get(entry.file), input.verified, input.now);
   if (problem !== null) {
     input.sink({
       kind: 'warning',
@@ -111,17 +117,28 @@ export async function chooseArchive(input: ChooseArchiveInput): Promise<ArchiveC
   return { action: 'reuse', entry, file, carried: !same };
 }
 
-/** Why the previous archive cannot be trusted, or null: a regular file whose sha256 is what both its checksum file and manifest say. */
-async function damage(file: string, entry: ManifestArchive, listed: string | undefined): Promise<string | null> {
+/**
+ * Why the previous archive cannot be trusted, or null: a regular file whose sha256 is what both
+ * its checksum file and manifest say (hashed now, or less than a day ago and unchanged since).
+ */
+async function damage(
+  file: string,
+  entry: ManifestArchive,
+  listed: string | undefined,
+  verified: VerifiedArchives,
+  now: Date,
+): Promise<string | null> {
   if (listed === undefined) return `is not listed in its checksum file`;
   if (listed !== entry.sha256) return `has a checksum file and a manifest that disagree`;
   const info = await lstat(file).catch(() => null);
   if (!info?.isFile()) return info ? 'is not a regular file' : 'is missing';
+  const id = await fileIdentity(file);
+  if (verified.trusted(id, now) === listed) return null;
   const { sha256 } = await sha256File(file);
-  return sha256 === listed ? null : `does not match its checksum (sha256 ${sha256.slice(0, 16)}…)`;
+  if (sha256 !== listed) return `does not match its checksum (sha256 ${sha256.slice(0, 16)}…)`;
+  verified.record(id, sha256, now);
+  return null;
 }
-
-const NO_LINK = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
 /**
  * Put the previous point's verified archive into the new point: a hard link (same inode),
@@ -132,26 +149,92 @@ export async function placeReused(
   target: string,
   expected: { sha256: string; sensitive: boolean },
   sink: EventSink,
+  verified?: VerifiedArchives,
 ): Promise<'link' | 'copy'> {
-  try {
-    await link(source, target);
-    return 'link';
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (!NO_LINK.has(code)) throw error;
-    await copyFile(source, target, constants.COPYFILE_EXCL);
-    await chmod(target, expected.sensitive ? 0o600 : 0o644);
-    const { sha256 } = await sha256File(target);
-    if (sha256 !== expected.sha256) {
-      await rm(target, { force: true });
-      throw new Error(`the copy of ${source} does not match its checksum (sha256 ${sha256.slice(0, 16)}…)`);
-    }
-    sink({
-      kind: 'warning',
-      code: 'ARCHIVE_COPIED',
-      message: `cannot hard-link ${source} into the new point (${code}: another file system?): copied instead, which uses space`,
-      path: target,
-    });
-    return 'copy';
+  const before = await fileIdentity(source);
+  const how = await linkOrCopy(source, target);
+  if (how === 'link') {
+    // The link changed the inode's ctime: still the bytes hashed at that time, if nothing else moved.
+    const after = await fileIdentity(target);
+    const hashedAt = verified?.hashedAt(before);
+    if (hashedAt && after.size === before.size && after.mtimeNs === before.mtimeNs)
+      verified!.record(after, expected.sha256, hashedAt);
+    return how;
   }
+  await chmod(target, expected.sensitive ? 0o600 : 0o644);
+  const { sha256 } = await sha256File(target);
+  if (sha256 !== expected.sha256) {
+    await rm(target, { force: true });
+    throw new Error(`the copy of ${source} does not match its checksum (sha256 ${sha256.slice(0, 16)}…)`);
+  }
+  verified?.record(await fileIdentity(target), sha256, new Date());
+  sink({
+    kind: 'warning',
+    code: 'ARCHIVE_COPIED',
+    message: `cannot hard-link ${source} into the new point (another file system?): copied instead, which uses space`,
+    path: target,
+  });
+  return how;
+}
+
+export interface ReusedArchive {
+  archive: string;
+  file: string;
+  /** The point it was taken from. */
+  from: string;
+  how: 'link' | 'copy';
+  carried: boolean;
+}
+
+/**
+ * Put a chosen archive into the new point under the point's name (`<prefix>_<stamp>` and the
+ * extension it was written with), carry the invalid states it holds, say so, and return its
+ * manifest entry: current as of this point when unchanged, its older capture when carried.
+ */
+export async function reuseArchive(input: {
+  plan: ArchivePlan;
+  choice: Extract<ArchiveChoice, { action: 'reuse' }>;
+  previous: PreviousPoint;
+  stamp: string;
+  partial: string;
+  capturedAt: string;
+  fingerprint: string;
+  verified: VerifiedArchives;
+  invalidStates: { path: string; reason: string; archive: string }[];
+  sink: EventSink;
+}): Promise<{ entry: ManifestArchive; report: ReusedArchive }> {
+  const { plan, choice, previous, sink } = input;
+  const file = `${plan.prefix}_${input.stamp}${extensionOf(choice.entry.file)}`;
+  const how = await placeReused(choice.file, join(input.partial, file), choice.entry, sink, input.verified);
+  for (const invalid of previous.manifest.invalid_states ?? []) {
+    if (invalid.archive !== plan.name) continue;
+    input.invalidStates.push({ path: invalid.path, reason: invalid.reason, archive: plan.name });
+    sink({ kind: 'invalid-state', path: invalid.path, reason: invalid.reason });
+  }
+  const capturedAt = choice.carried ? choice.entry.captured_at! : input.capturedAt;
+  sink({
+    kind: 'archive-reused',
+    archive: plan.name,
+    file,
+    from: choice.entry.file,
+    how,
+    carried: choice.carried,
+    capturedAt,
+  });
+  return {
+    entry: {
+      ...choice.entry,
+      file,
+      captured_at: capturedAt,
+      fingerprint: choice.carried ? choice.entry.fingerprint! : input.fingerprint,
+      reused_from: previous.stamp,
+      reuse: how,
+    },
+    report: { archive: plan.name, file, from: previous.stamp, how, carried: choice.carried },
+  };
+}
+
+/** `.tar.gz`, `.tar.zst` or `.tar`: a reused archive keeps the compression it was written with. */
+function extensionOf(file: string): string {
+  return /\.tar(?:\.gz|\.zst)?$/.exec(file)?.[0] ?? '.tar.gz';
 }

@@ -15,6 +15,7 @@ import type { EventSink } from '../events.ts';
 import type { Policy } from '../policy/index.ts';
 import { TomlCheckPool, validateToml } from '../state/index.ts';
 import type { ProgressReporter } from './progress-reporter.ts';
+import { tomlKey, type VerifiedArchives } from './verified-archives.ts';
 import { expandNoFollow } from '../tree/index.ts';
 
 // One archive of a full backup (pipeline/backup.ts step 3), and the scheduler that writes
@@ -42,6 +43,8 @@ export interface ArchiveJob {
   /** The point's recovery point and the members' fingerprint, recorded in the manifest. */
   capturedAt: string;
   fingerprint: string;
+  /** State contents already known to parse (by sha256): not parsed again. */
+  verified?: VerifiedArchives;
 }
 
 /** Mode 0600: the policy says so, or it holds a .env (never written world-readable, whatever archive a policy puts it in). */
@@ -68,6 +71,7 @@ export async function writeArchive(job: ArchiveJob): Promise<ManifestArchive> {
   const task = job.progress.task(`archive:${plan.name}`, file, { bytes: job.size.tarBytes, files: job.size.files });
   let last: ArchiveProgress = { bytesIn: 0, bytesOut: 0, files: 0 };
   const checker = live ? new TomlCheckPool() : null;
+  const parsed = new Map<string, string>(); // member -> tomlKey of the bytes sent to the parser (to remember the valid ones)
   let result: ArchiveResult;
   try {
     result = await createArchive({
@@ -87,6 +91,11 @@ export async function writeArchive(job: ArchiveJob): Promise<ManifestArchive> {
             live: {
               onFile: (member: string, content: Buffer | null) => {
                 if (!toValidate.has(member)) return;
+                if (content !== null && job.verified) {
+                  const key = tomlKey(content);
+                  if (job.verified.knownValidToml(key)) return; // these very bytes parsed before
+                  parsed.set(member, key);
+                }
                 checker.check(member, content, `larger than ${MAX_VALIDATED_MIB} MiB: archived, not validated`);
                 return checker.below(MAX_PENDING_VALIDATION);
               },
@@ -98,7 +107,10 @@ export async function writeArchive(job: ArchiveJob): Promise<ManifestArchive> {
         task.update({ bytes: p.bytesIn, files: p.files, bytesOut: p.bytesOut });
       },
     });
-    for (const invalid of (await checker?.finish()) ?? []) report(invalid.path, invalid.reason);
+    const invalid = (await checker?.finish()) ?? [];
+    for (const bad of invalid) report(bad.path, bad.reason);
+    const rejected = new Set(invalid.map((bad) => bad.path));
+    for (const [member, key] of parsed) if (!rejected.has(member)) job.verified?.recordValidToml(key);
   } finally {
     await checker?.close();
   }

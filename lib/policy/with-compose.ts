@@ -1,5 +1,5 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { readCompose, type ComposeProject } from '../compose/index.ts';
+import type { ComposeProject } from '../compose/index.ts';
 import { PolicyError } from '../errors.ts';
 import { serviceIssues, type Policy, type ServiceSpec } from './schema.ts';
 
@@ -36,6 +36,8 @@ export async function withCompose(
     const file = options.composeFile ?? resolve(options.root, policy.compose.file);
     const from = options.readFrom && !options.composeFile ? resolve(options.readFrom, policy.compose.file) : file;
     try {
+      // Loaded only when a compose file is read (its YAML parser): a backup never needs it.
+      const { readCompose } = await import('../compose/index.ts');
       compose = await readCompose(from, {
         ...(from === file ? {} : { as: file }),
         ...(options.env ? { env: options.env } : {}),

@@ -1,5 +1,6 @@
 // state: TOML validation (strict UTF-8, like toml.load) and atomic writes
 // (tmp + fsync + rename + fsync dir). Failures: invalid files are reported, never thrown.
+export { linkOrCopy } from './link-or-copy.ts';
 export { parseToml, TomlSyntaxError, validateToml, type TomlCheck } from './validate-toml.ts';
 export { writeFileAtomic, fsyncDir } from './write-file-atomic.ts';
 export { tempSibling, TEMP_SIBLING, TEMP_SIBLING_TMP } from './temp-sibling.ts';
