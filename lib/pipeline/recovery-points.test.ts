@@ -1,59 +1,19 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { appendFile, chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { parseManifest, type BackupManifest } from '../checksum/index.ts';
-import { recordingSink, type ArkEvent } from '../events.ts';
+import { recordingSink } from '../events.ts';
 import { resolvePolicy } from '../policy/index.ts';
-import { copyFixture, mountTmpfs, tempDir } from '../testing.ts';
-import { runFullBackup, type FullBackupOptions } from './backup.ts';
-import { generateKeyPair, readRecipientKey, writeKeyPair } from '../crypto/index.ts';
-import { encryptBackup } from './encrypted-backup.ts';
-import { localRemote } from '../offsite/index.ts';
-import { noneController } from '../services/index.ts';
-import { disasterRecovery } from './disaster-recovery.ts';
-import { runPrune } from './prune.ts';
-import { remoteSync } from './remote-sync.ts';
+import { mountTmpfs, tempDir } from '../testing.ts';
 import { placeReused } from './reuse-archive.ts';
+import { backup, entry, fixture, inode, warnings } from './testing.ts';
 import { fileIdentity, VERIFIED_FILE, VerifiedArchives } from './verified-archives.ts';
 
 // Si modifiés and recovery points: every point is complete and GNU-readable; what did not
 // change is a hard link to the previous point's verified archive; what changed is written again.
 
 const run = promisify(execFile);
-
-async function fixture(): Promise<string> {
-  const root = await copyFixture();
-  await mkdir(join(root, 'models', 'blobs'), { recursive: true });
-  await writeFile(join(root, 'models', 'blobs', 'sha256-01'), randomBytes(512 * 1024));
-  return root;
-}
-
-const policy = resolvePolicy({ datasets: { models: { paths: ['models/'] } } }, 'test');
-
-async function backup(root: string, backupDir: string, at: string, extra: Partial<FullBackupOptions> = {}) {
-  const sink = recordingSink();
-  const report = await runFullBackup({
-    root,
-    backupDir,
-    date: at.slice(0, 10).replaceAll('-', ''),
-    policy,
-    sink,
-    gitCommit: async () => null,
-    host: 'test',
-    now: () => new Date(at),
-    ...extra,
-  });
-  const manifest = parseManifest(await readFile(join(report.dir, `backup_manifest_${report.date}.json`), 'utf8'));
-  return { report, sink, manifest, events: sink.events };
-}
-
-const entry = (m: BackupManifest, name: string) => m.archives!.find((a) => a.name === name)!;
-const inode = async (path: string) => (await stat(path)).ino;
-const warnings = (events: ArkEvent[]) =>
-  events.filter((e): e is Extract<ArkEvent, { kind: 'warning' }> => e.kind === 'warning').map((e) => e.code);
 
 describe('recovery points: si modifiés', () => {
   it('a backup of an unchanged tree links every archive to the previous one, and stays complete and GNU-readable', async () => {
@@ -226,119 +186,6 @@ describe('recovery points: --point', () => {
       reuse: 'link',
       captured_at: evening.manifest.backup_date,
     });
-  });
-});
-
-describe('recovery points: restore', () => {
-  it("a database change after the night's backup, corrupted two hours later, is restored from the last hourly point: at most an hour lost", async () => {
-    const root = await fixture();
-    const dir = await tempDir('ark-pt-');
-    const db = join(root, 'state', 'zeroia_dashboard.json');
-    await backup(root, dir, '2026-07-01T03:00:00', { point: true }); // the night's backup
-    await writeFile(db, '{"decisions": 41, "at": "03:30"}\n'); // changed after it
-    await backup(root, dir, '2026-07-01T04:00:00', { point: true });
-    await writeFile(db, '{"decisions": 42, "at": "04:40"}\n');
-    const hourly = await backup(root, dir, '2026-07-01T05:00:00', { point: true });
-    await writeFile(db, '{"decisions": 43, "at": "05:20"}\n'); // the last change, lost with the fault
-    const faultAt = new Date('2026-07-01T05:30:00'); // two hours after the change of 03:30
-    await writeFile(db, '{"decisions": 4'); // corrupted
-    const report = await disasterRecovery({
-      root,
-      backupDir: dir,
-      policy,
-      services: noneController,
-      sink: recordingSink(),
-      snapshots: false,
-      now: () => faultAt,
-    });
-    expect(report.backup.label).toBe('arkalia_20260701_0500');
-    expect(await readFile(db, 'utf8')).toBe('{"decisions": 42, "at": "04:40"}\n');
-    const point = report.recoveryPoints.find((p) => p.path === 'state/zeroia_dashboard.json')!;
-    expect(point).toMatchObject({ source: 'backup', at: hourly.manifest.backup_date });
-    const lostMs = faultAt.getTime() - Date.parse(point.at!);
-    expect(lostMs).toBeLessThanOrEqual(3_600_000); // the database's PT1H: 30 minutes lost
-    expect(lostMs).toBe(30 * 60_000);
-  });
-});
-
-describe('recovery points: prune', () => {
-  it('deletes expired points without touching what kept points link, keeps the newest that verifies, and counts space by inode', async () => {
-    const root = await fixture();
-    const dir = await tempDir('ark-pt-');
-    const day1 = await backup(root, dir, '2026-07-01T03:00:00', { point: true });
-    await appendFile(join(root, 'logs', 'arkalia.log'), 'x\n');
-    const day1Later = await backup(root, dir, '2026-07-01T16:00:00', { point: true });
-    const day2 = await backup(root, dir, '2026-07-02T03:00:00', { point: true });
-    // The later point's one new archive (logs) is shared with 20260702: one inode.
-    const shared = join(day2.report.dir, entry(day2.manifest, 'logs').file);
-    expect(await inode(shared)).toBe(await inode(join(day1Later.report.dir, entry(day1Later.manifest, 'logs').file)));
-    // Deleting it then frees nothing but its own checksum file and manifest.
-    const own = (
-      await Promise.all(
-        ['checksums_20260701_1600.sha256', 'backup_manifest_20260701_1600.json'].map(
-          async (n) => (await readFile(join(day1Later.report.dir, n))).length,
-        ),
-      )
-    ).reduce((a, b) => a + b, 0);
-    const report = await runPrune({
-      backupDir: dir,
-      retention: { daily_days: 30, points_hours: 1 },
-      sink: recordingSink(),
-      now: () => new Date('2026-07-03T12:00:00'),
-    });
-    expect(report.deleted).toEqual(['20260701_1600']);
-    expect(report.newestVerified).toBe('20260702');
-    expect(report.space.freedBytes).toBe(own);
-    expect(report.space.keptBytes).toBeLessThan(report.space.keptApparentBytes);
-    for (const point of [day1, day2]) {
-      await run('sha256sum', ['-c', '--quiet', `checksums_${point.report.date}.sha256`], { cwd: point.report.dir });
-    }
-    expect(await readdir(join(dir, 'daily'))).toEqual(['arkalia_20260701', 'arkalia_20260702']);
-  });
-});
-
-describe('recovery points: encrypted copies', () => {
-  it('encrypts and uploads an archive once per distinct content: a point that linked it links its .gpg, copied on the remote', async () => {
-    const root = await fixture();
-    const dir = await tempDir('ark-pt-');
-    await backup(root, dir, '2026-07-01T03:00:00', { point: true });
-    await backup(root, dir, '2026-07-01T04:00:00', { point: true }); // nothing changed: the states archive is a link
-    const pair = await generateKeyPair({});
-    const keys = await writeKeyPair(await tempDir('ark-keys-'), 'backup', pair);
-    const recipients = [await readRecipientKey(keys.publicFile)];
-    const first = await encryptBackup({ backupDir: dir, policy, recipients, date: '20260701', sink: () => {} });
-    expect(first.files.map((f) => f.action)).toEqual(['encrypted']);
-    const offsite = await tempDir('ark-offsite-');
-    const sent = await remoteSync({ backupDir: dir, remote: localRemote(offsite), sink: () => {} });
-    const gpg = (uploaded: typeof sent.uploaded) => uploaded.filter((u) => u.name.endsWith('.gpg'));
-    expect(gpg(sent.uploaded).map((u) => [u.name, u.copiedFrom])).toEqual([
-      ['arkalia_states_20260701.tar.gz.gpg', undefined],
-    ]);
-    const second = await encryptBackup({ backupDir: dir, policy, recipients, sink: () => {} });
-    expect(second.backup.date).toBe('20260701_0400');
-    expect(second.files.map((f) => f.action)).toEqual(['linked']);
-    expect(await inode(second.files[0]!.file)).toBe(await inode(first.files[0]!.file));
-    const sums = await readFile(join(dir, 'encrypted', 'SHA256SUMS'), 'utf8');
-    expect(sums).toContain('arkalia_states_20260701.tar.gz.gpg');
-    expect(sums).toContain('arkalia_states_20260701_0400.tar.gz.gpg');
-    await run('sha256sum', ['-c', '--quiet', 'SHA256SUMS'], { cwd: join(dir, 'encrypted') });
-    // Run again: nothing to do.
-    const again = await encryptBackup({ backupDir: dir, policy, recipients, sink: () => {} });
-    expect(again.files.map((f) => f.action)).toEqual(['unchanged']);
-    // Offsite, the same bytes are copied there rather than uploaded again, and vouched for.
-    const synced = await remoteSync({ backupDir: dir, remote: localRemote(offsite), sink: () => {} });
-    expect(gpg(synced.uploaded)).toEqual([
-      expect.objectContaining({
-        name: 'arkalia_states_20260701_0400.tar.gz.gpg',
-        bytes: 0,
-        copiedFrom: 'arkalia_states_20260701.tar.gz.gpg',
-      }),
-    ]);
-    await run('sha256sum', ['-c', '--quiet', 'SHA256SUMS'], { cwd: offsite });
-    expect((await readdir(offsite)).filter((n) => n.endsWith('.gpg')).sort()).toEqual([
-      'arkalia_states_20260701.tar.gz.gpg',
-      'arkalia_states_20260701_0400.tar.gz.gpg',
-    ]);
   });
 });
 
