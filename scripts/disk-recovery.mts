@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { parseLockTimeout, LOCK_TIMEOUT_HELP } from '../lib/lock/index.ts';
-import { isBackupDate } from '../lib/layout/index.ts';
+import { isBackupStamp } from '../lib/layout/index.ts';
 import { COMMON_HELP, policyLocation } from './cli/parse-options.ts';
 import { formatBytes } from './cli/render-event.ts';
 import { retryPolicyFromEnv } from './cli/retry-policy-from-env.ts';
@@ -97,8 +97,10 @@ await runScript(
     const env = process.env;
     const [date, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}; see --help`);
-    if (date !== undefined && !isBackupDate(date))
-      throw new UsageError(`backup date must be a calendar date as YYYYMMDD, got ${JSON.stringify(date)}`);
+    if (date !== undefined && !isBackupStamp(date))
+      throw new UsageError(
+        `backup date must be a calendar date as YYYYMMDD, or a recovery point as YYYYMMDD_HHMM, got ${JSON.stringify(date)}`,
+      );
     const from = values.from ?? env.ARK_OFFSITE;
     if (from === undefined || from === '')
       throw new UsageError(

@@ -140,7 +140,7 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
   // 1. Clear what crashed runs left, then refuse to clobber a backup of the same date unless asked to.
   await assertRootFolder(root);
   await resolveTarProducer(options.tar); // a packer asked for and missing: refused before anything is written
-  if (options.dryRun) return planOnly(options, finalDir);
+  if (options.dryRun) return planOnly({ ...options, date }, finalDir); // a point's own stamp
   await mkdir(daily, { recursive: true });
   await removeStalePartials(daily, date, finalDir, sink);
   const exists = await stat(finalDir).then(

@@ -1,7 +1,7 @@
 import type { EncryptedRecord } from '../crypto/index.ts';
 import { EXIT } from '../errors.ts';
 import type { RemoteEntry } from '../offsite/index.ts';
-import { isBackupDate, parseArchiveFileName } from '../layout/index.ts';
+import { isBackupStamp, parseArchiveFileName } from '../layout/index.ts';
 
 // Which backup sets an offsite folder holds, and what is wrong with each one that can be
 // known without downloading it. Pure. A set is one date: the .gpg of each policy archive
@@ -153,7 +153,7 @@ function checkFile(
   };
 }
 
-/** <prefix>_<YYYYMMDD>.tar[.gz|.zst].gpg -> the archive, its date and its plaintext name. */
+/** <prefix>_<STAMP>.tar[.gz|.zst].gpg -> the archive, its stamp (YYYYMMDD or a point's YYYYMMDD_HHMM) and its plaintext name. */
 export function classify(
   name: string,
   archives: PlanOffsiteSetsInput['archives'],
@@ -162,7 +162,7 @@ export function classify(
   const archiveFile = name.slice(0, -'.gpg'.length);
   for (const [archive, spec] of Object.entries(archives)) {
     const parsed = parseArchiveFileName(spec.prefix, archiveFile);
-    if (parsed && isBackupDate(parsed.date)) return { archive, date: parsed.date, archiveFile };
+    if (parsed && isBackupStamp(parsed.date)) return { archive, date: parsed.date, archiveFile };
   }
   return null;
 }

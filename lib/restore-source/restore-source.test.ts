@@ -64,6 +64,18 @@ describe('planOffsiteSets', () => {
     expect(sets.every((s) => s.problem === null)).toBe(true);
   });
 
+  it("a recovery point (arkalia_states_<DATE>_<HHMM>) is a set of its own, newer than its day's first", () => {
+    const sets = planOffsiteSets(
+      input({
+        [states('20261125')]: { c: 'a' },
+        [states('20261125_1300')]: { c: 'b' },
+        [states('20261124_2300')]: { c: 'c' },
+      }),
+    );
+    expect(sets.map((s) => s.date)).toEqual(['20261125_1300', '20261125', '20261124_2300']);
+    expect(sets[0]!.files.map((f) => f.archiveFile)).toEqual(['arkalia_states_20261125_1300.tar.gz']);
+  });
+
   it("carries when the backup ran (the manifest's backup_date), null in manifests written before it was recorded", () => {
     const plain = input({ [states('20261125')]: { c: 'a' } });
     const recorded = {
