@@ -16,6 +16,8 @@ export interface PlanSize {
    * place changes its ctime even when its mtime is set back, so nothing changed goes unseen.
    */
   fingerprint: string;
+  /** The regular files, relative to cwd (what the walk found; links are never followed). */
+  paths: string[];
 }
 
 const BLOCK = 512;
@@ -30,6 +32,7 @@ const BLOCK = 512;
  */
 export async function measurePlan(cwd: string, paths: readonly string[]): Promise<PlanSize> {
   const size = { tarBytes: 2 * BLOCK * 10, files: 0, entries: 0 };
+  const files: string[] = [];
   const hash = createHash('sha256');
   const visit = (path: string, member: string): void => {
     let info: BigIntStats;
@@ -47,6 +50,7 @@ export async function measurePlan(cwd: string, paths: readonly string[]): Promis
     );
     if (info.isFile()) {
       size.files += 1;
+      files.push(member);
       size.tarBytes += Math.ceil(Number(info.size) / BLOCK) * BLOCK;
     } else if (info.isDirectory()) {
       let names: string[];
@@ -60,7 +64,7 @@ export async function measurePlan(cwd: string, paths: readonly string[]): Promis
     }
   };
   for (const path of paths) visit(join(cwd, path), path.replace(/\/+$/, ''));
-  return { ...size, fingerprint: hash.digest('hex') };
+  return { ...size, fingerprint: hash.digest('hex'), paths: files };
 }
 
 function readlinkOrNull(path: string): string {

@@ -16,7 +16,7 @@ import type { Policy } from '../policy/index.ts';
 import { TomlCheckPool, validateToml } from '../state/index.ts';
 import type { ProgressReporter } from './progress-reporter.ts';
 import { tomlKey, type VerifiedArchives } from './verified-archives.ts';
-import { expandNoFollow } from '../tree/index.ts';
+import { expandNoFollow, pathMatcher } from '../tree/index.ts';
 
 // One archive of a full backup (pipeline/backup.ts step 3), and the scheduler that writes
 // the independent archives several at a time.
@@ -62,7 +62,9 @@ export async function writeArchive(job: ArchiveJob): Promise<ManifestArchive> {
   const { plan, root, policy, sink, sensitive } = job;
   const file = archiveFileName(plan.prefix, job.date, plan.compression);
   const live = holdsLiveState(policy, plan.name);
-  const toValidate = plan.cwd === root ? await tomlFilesIn(policy, root, plan.paths) : new Set<string>();
+  // The TOML files the policy validates, among the files the plan's walk found (no second walk).
+  const validated = pathMatcher(policy.validation.toml, { dot: true });
+  const toValidate = new Set(plan.cwd === root ? job.size.paths.filter(validated) : []);
   const report = (path: string, reason: string) => {
     job.invalidStates.push({ path, reason, archive: plan.name });
     sink({ kind: 'invalid-state', path, reason });

@@ -88,6 +88,36 @@ export function expandNoFollow(root: string, pattern: string, options: { dot?: b
   return { matches: [...matches].sort(), links: [...links.values()].sort((a, b) => (a.path < b.path ? -1 : 1)) };
 }
 
+/**
+ * The same patterns as expandNoFollow, matched against paths already found (a walk that did
+ * not follow links either) instead of the disk: whether `rel` (a file, root-relative) is one
+ * of the files some pattern names. Compiled once, no I/O.
+ */
+export function pathMatcher(patterns: readonly string[], options: { dot?: boolean } = {}): (rel: string) => boolean {
+  const compiled = patterns
+    .filter((p) => !p.endsWith('/')) // a pattern naming folders names no file
+    .map((p) =>
+      p
+        .split('/')
+        .filter((s) => s !== '' && s !== '.')
+        .map((s) => compile(s, options.dot ?? false)),
+    );
+  const matchFrom = (segments: Segment[], parts: string[], i: number, j: number): boolean => {
+    if (i === segments.length) return j === parts.length;
+    const seg = segments[i]!;
+    if (seg.any) {
+      if (matchFrom(segments, parts, i + 1, j)) return true; // zero folders
+      // one more folder (never the file itself: "**" stands for folders)
+      return j < parts.length - 1 && seg.re.test(parts[j]!) && matchFrom(segments, parts, i, j + 1);
+    }
+    return j < parts.length && seg.re.test(parts[j]!) && matchFrom(segments, parts, i + 1, j + 1);
+  };
+  return (rel) => {
+    const parts = rel.split('/');
+    return compiled.some((segments) => matchFrom(segments, parts, 0, 0));
+  };
+}
+
 function compile(text: string, dot: boolean): Segment {
   if (text === '**') return { any: true, re: dot ? /^[^/]*$/ : /^(?!\.)[^/]*$/, literal: null };
   const { re, literal } = compileGlobSegment(text, { dot });

@@ -7,6 +7,6 @@
 export { linkAbove, linkAt, TreeGuard, type LinkFound } from './tree-guard.ts';
 export { LinkInTreeError, describeLinks } from './link-in-tree-error.ts';
 export { walkNoFollow, type TreeEntry } from './walk-no-follow.ts';
-export { expandNoFollow, type Expansion } from './expand-no-follow.ts';
+export { expandNoFollow, pathMatcher, type Expansion } from './expand-no-follow.ts';
 export { assertRootFolder } from './assert-root-folder.ts';
 export { compileGlobSegment, type GlobSegment } from './glob-segment.ts';

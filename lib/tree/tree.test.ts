@@ -2,7 +2,7 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../testing.ts';
-import { expandNoFollow, linkAbove, linkAt, LinkInTreeError, TreeGuard, walkNoFollow } from './index.ts';
+import { expandNoFollow, linkAbove, linkAt, LinkInTreeError, pathMatcher, TreeGuard, walkNoFollow } from './index.ts';
 
 /** root/ with real folders and files, and outside/ beside it for links to point at. */
 async function tree(): Promise<{ root: string; outside: string }> {
@@ -116,5 +116,43 @@ describe('expandNoFollow: data set patterns matched with lstat only', () => {
     expect(expandNoFollow(root, 'modules/*/state/').matches).not.toContain('modules/.hidden/state/');
     expect(expandNoFollow(root, 'modules/*/state/', { dot: true }).matches).toContain('modules/.hidden/state/');
     expect(expandNoFollow(root, '.e*').matches).toEqual(['.env']);
+  });
+});
+
+describe('pathMatcher: the same patterns, matched against paths a walk found', () => {
+  it('names exactly the files expandNoFollow finds on disk, without touching it', async () => {
+    const root = await tempDir('ark-match-');
+    const files = [
+      'modules/zeroia/state/zeroia_state.toml',
+      'modules/zeroia/state/notes.txt',
+      'modules/zeroia/state/deep/x.toml',
+      'modules/.hidden/state/h.toml',
+      'state/global_context.toml',
+      'state/.dot.toml',
+      'state/chronalia/t.toml',
+      'config/settings.toml',
+      'config/sub/deeper/more.toml',
+      'other.toml',
+    ];
+    for (const f of files) {
+      await mkdir(join(root, f, '..'), { recursive: true });
+      await writeFile(join(root, f), 'a = 1\n');
+    }
+    const patterns = ['modules/*/state/*.toml', 'state/*.toml', 'config/**/*.toml', 'other.toml', 'state/'];
+    const onDisk = new Set(
+      patterns.flatMap((p) => expandNoFollow(root, p, { dot: true }).matches).filter((m) => !m.endsWith('/')),
+    );
+    const matches = pathMatcher(patterns, { dot: true });
+    expect(files.filter(matches).sort()).toEqual([...onDisk].sort());
+    expect(files.filter(matches).sort()).toEqual([
+      'config/settings.toml',
+      'config/sub/deeper/more.toml',
+      'modules/.hidden/state/h.toml',
+      'modules/zeroia/state/zeroia_state.toml',
+      'other.toml',
+      'state/.dot.toml',
+      'state/global_context.toml',
+    ]);
+    expect(files.filter(pathMatcher(['state/*.toml'])).sort()).toEqual(['state/global_context.toml']); // no dot
   });
 });
