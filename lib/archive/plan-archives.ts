@@ -96,6 +96,8 @@ function expansionHitLink(pattern: string, links: ReadonlyMap<string, LinkFound>
 
 /** Sorted, unique, and without paths already inside a listed folder (tar would store them twice). */
 function dedupe(paths: string[]): string[] {
-  const unique = [...new Set(paths.map((p) => (p.endsWith('/') ? p : p)))].sort();
-  return unique.filter((p) => !unique.some((other) => other !== p && other.endsWith('/') && p.startsWith(other)));
+  const unique = [...new Set(paths)].sort();
+  // Compared with the folders only (a few), not with every path: `state/*.json` alone can match thousands.
+  const folders = unique.filter((p) => p.endsWith('/'));
+  return unique.filter((p) => !folders.some((folder) => folder !== p && p.startsWith(folder)));
 }
