@@ -13,7 +13,6 @@ import { fileURLToPath } from 'node:url';
 import {
   BENCH_DATE,
   type BenchPaths,
-  type CommandSpec,
   type Corpus,
   formatTable,
   generateCorpus,
@@ -27,6 +26,7 @@ import {
   resticRestore,
   runPointsPhase,
   type PointsSpace,
+  type RecordRun,
   runbookBackup,
   runbookEncrypt,
   runbookRecover,
@@ -194,14 +194,7 @@ async function main(): Promise<void> {
 
     // 3. The runs, interleaved: every command once per run, so that a noisy neighbour hurts all alike.
     const results = new Map<string, ScenarioResult>();
-    const record = async (
-      phase: string,
-      tool: string,
-      baseline: boolean,
-      spec: CommandSpec,
-      output: string | null,
-      note?: string,
-    ) => {
+    const record: RecordRun = async (phase, tool, baseline, spec, output, note) => {
       const key = `${phase}\0${tool}`;
       const entry = results.get(key) ?? {
         phase,

@@ -17,5 +17,5 @@ export {
   runbookRecover,
   runbookRestore,
 } from './scenarios.ts';
-export { type PointsSpace, runPointsPhase } from './points-phase.ts';
+export { type PointsSpace, type RecordRun, runPointsPhase } from './points-phase.ts';
 export { formatTable, parseSize, type ScenarioResult, summarize } from './summarize.ts';

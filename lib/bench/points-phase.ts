@@ -10,7 +10,8 @@ import { BENCH_DATE, type BenchPaths, oursScript, resticBackup, resticEnv } from
 // second backup of the same tree in the same run; then what seven unchanged points use on
 // disk against one, as du counts it (each inode once).
 
-export type Record = (
+/** How the bench records one timed command (scripts/bench.mts): its phase, tool, whether it is the baseline. */
+export type RecordRun = (
   phase: string,
   tool: string,
   baseline: boolean,
@@ -23,7 +24,7 @@ export interface PointsPhaseOptions {
   paths: BenchPaths;
   /** A fresh folder for our points and restic's repository. */
   dir: string;
-  record: Record;
+  record: RecordRun;
   restic: { cache: string } | null;
   /** The run number: the space figure is measured in the first run only. */
   run: number;

@@ -19,6 +19,18 @@ import { backup, entry, fixture, inode, policy } from './testing.ts';
 
 const run = promisify(execFile);
 
+/** disaster-recovery of the states, configs and infra, no services, no snapshots (`now`: when it runs). */
+const recover = (root: string, backupDir: string, now?: Date) =>
+  disasterRecovery({
+    root,
+    backupDir,
+    policy,
+    services: noneController,
+    sink: recordingSink(),
+    snapshots: false,
+    ...(now ? { now: () => now } : {}),
+  });
+
 describe('recovery points: restore', () => {
   it("a database change after the night's backup, corrupted two hours later, is restored from the last hourly point: at most an hour lost", async () => {
     const root = await fixture();
@@ -32,15 +44,7 @@ describe('recovery points: restore', () => {
     await writeFile(db, '{"decisions": 43, "at": "05:20"}\n'); // the last change, lost with the fault
     const faultAt = new Date('2026-07-01T05:30:00'); // two hours after the change of 03:30
     await writeFile(db, '{"decisions": 4'); // corrupted
-    const report = await disasterRecovery({
-      root,
-      backupDir: dir,
-      policy,
-      services: noneController,
-      sink: recordingSink(),
-      snapshots: false,
-      now: () => faultAt,
-    });
+    const report = await recover(root, dir, faultAt);
     expect(report.backup.label).toBe('arkalia_20260701_0500');
     expect(await readFile(db, 'utf8')).toBe('{"decisions": 42, "at": "04:40"}\n');
     const point = report.recoveryPoints.find((p) => p.path === 'state/zeroia_dashboard.json')!;
@@ -69,14 +73,7 @@ describe('recovery points: a point that does not verify', () => {
     bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
     await writeFile(states, bytes);
     await writeFile(db, '{"decisions": 4');
-    const report = await disasterRecovery({
-      root,
-      backupDir: dir,
-      policy,
-      services: noneController,
-      sink: recordingSink(),
-      snapshots: false,
-    });
+    const report = await recover(root, dir);
     expect(report.rejected.map((r) => [r.backup, r.code])).toEqual([['arkalia_20260701_0500', 'CHECKSUM_MISMATCH']]);
     expect(report.backup.label).toBe('arkalia_20260701_0400');
     expect(await readFile(db, 'utf8')).toBe('{"decisions": 2}\n');

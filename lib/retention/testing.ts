@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { localDateStamp } from '../layout/index.ts';
+import type { RetentionPlan } from './plan-retention.ts';
 
 export type BackupDefect =
   | 'mismatch'
@@ -63,4 +64,21 @@ export async function snapshotTree(dir: string, base = dir): Promise<Record<stri
     } else out[key] = (await readFile(path)).toString('base64');
   }
   return out;
+}
+
+/** A plan's kept stamps, newest first. */
+export function kept(p: RetentionPlan): string[] {
+  return p.decisions.filter((d) => d.action === 'keep').map((d) => d.date);
+}
+
+/** A plan's deleted stamps, newest first. */
+export function deleted(p: RetentionPlan): string[] {
+  return p.decisions.filter((d) => d.action === 'delete').map((d) => d.date);
+}
+
+/** The rules that keep (or delete) one backup: rule names, GFS ones as period:key. */
+export function rules(p: RetentionPlan, date: string): string[] {
+  return p.decisions
+    .find((d) => d.date === date)!
+    .reasons.map((r) => (r.rule === 'gfs' ? `${r.period}:${r.key}` : r.rule));
 }
