@@ -47,7 +47,12 @@ export async function planArchives(policy: Policy, root: string): Promise<Archiv
     const found: string[] = [];
     const unmatched: string[] = [];
     const links = new Map<string, LinkFound>();
+    // A pattern inside a folder pattern of the same archive (`state/*.json` beside `state/`,
+    // `modules/*/state/*.json` beside `modules/*/state/`) can only name what that folder
+    // already holds: not expanded (with thousands of state files, that walk is most of the plan).
+    const folders = patterns.filter((p) => p.endsWith('/') && !isAbsolute(p));
     for (const pattern of patterns) {
+      if (!pattern.endsWith('/') && folders.some((folder) => pattern.startsWith(folder))) continue;
       let matches: string[];
       if (isAbsolute(pattern)) {
         matches = await expand(cwd, `${basename(pattern.replace(/\/+$/, ''))}${pattern.endsWith('/') ? '/' : ''}`);
