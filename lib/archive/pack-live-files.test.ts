@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, rm, truncate, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -102,5 +102,33 @@ describe('packLiveFiles', () => {
     const created = writeLater('written = "later"\n', 200);
     expect(await packed()).toBe('');
     await created;
+  });
+
+  it('looks again at a file replaced since its folder was listed: a symlink is archived as one, a FIFO refused without waiting on it', async () => {
+    const cwd = await tempDir();
+    await mkdir(join(cwd, 'state'));
+    for (const name of ['a.toml', 'b.toml', 'c.toml']) await writeFile(join(cwd, 'state', name), `${name} = 1\n`);
+    const pack = async (replace: (path: string) => Promise<void>) => {
+      const chunks: Buffer[] = [];
+      // Called with a.toml's bytes, after the folder was listed (b.toml a regular file then).
+      const onFile = (member: string) =>
+        member === 'state/a.toml' ? replace(join(cwd, 'state', 'b.toml')) : undefined;
+      for await (const chunk of packLiveFiles({ cwd, paths: ['state/'], onFile })) chunks.push(chunk as Buffer);
+      const file = join(cwd, 'out.tar');
+      await writeFile(file, Buffer.concat(chunks));
+      return (await run('tar', ['-tvf', file])).stdout;
+    };
+    const listed = await pack(async (b) => {
+      await rm(b);
+      await symlink('a.toml', b);
+    });
+    expect(listed).toMatch(/^l.* state\/b\.toml -> a\.toml$/m);
+    expect(listed).toMatch(/^-.* state\/c\.toml$/m);
+    await expect(
+      pack(async (b) => {
+        await rm(b);
+        await run('mkfifo', [b]);
+      }),
+    ).rejects.toMatchObject({ code: 'EUNSUPPORTED', path: join(cwd, 'state', 'b.toml') });
   });
 });
