@@ -56,7 +56,7 @@ describe('drills can fail', () => {
     expect(journal.status).toBe('deviated');
     const argv = journal.recovery!.argv;
     expect(argv.filter((a, i) => argv[i - 1] === '--services')).toEqual(['none']); // the harness did not add --services docker
-    expect(journal.phases.find((p) => p.name === 'recovery')?.ok).toBe(true); // the script itself said all was well (exit 3: the known-invalid files)
+    expect(journal.phases.find((p) => p.name === 'recovery')?.ok).toBe(true); // the script itself said all was well (exit 0; the known-invalid files named)
     const verify = journal.phases.find((p) => p.name === 'verify')!;
     expect(verify.probes!.filter((p) => p.probe.startsWith('service-healthy')).map((p) => p.ok)).toEqual(
       Array(6).fill(false),

@@ -1,9 +1,36 @@
 // Typed errors: every failure an operator can meet has a stable `code`, a message that says
-// what to do, and the exit code the script returns (0 ok, 1 failed, 2 usage, 3 integrity).
+// what to do, and the exit code the command returns (EXIT_CODES below: one table for all).
 
-export type ExitCode = 0 | 1 | 2 | 3;
+export type ExitCode = 0 | 1 | 2 | 3 | 4;
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, integrity: 3 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, integrity: 3, locked: 4 } as const;
+
+/**
+ * What each exit code means, the same from every command (README's table and every --help
+ * come from here). A restore that brings back, exactly as backed up, files that were already
+ * invalid when the backup ran exits 0 and names them: what it restored verified; full-backup,
+ * verify and the ark_invalid_state_files gauge are where invalid live data is reported.
+ */
+export const EXIT_CODES: readonly { code: ExitCode; name: keyof typeof EXIT; meaning: string }[] = [
+  { code: 0, name: 'ok', meaning: 'done; everything it made or restored verified' },
+  {
+    code: 1,
+    name: 'failed',
+    meaning: 'could not do it (a service, the network, the disk); the message says what was left changed, if anything',
+  },
+  { code: 2, name: 'usage', meaning: 'bad command line, policy or compose file: nothing was done' },
+  {
+    code: 3,
+    name: 'integrity',
+    meaning:
+      'data does not verify (a checksum mismatch, a damaged archive, an invalid state file archived): each is named',
+  },
+  {
+    code: 4,
+    name: 'locked',
+    meaning: "another run holds the backup folder's lock: nothing was done; run it again later",
+  },
+];
 
 export interface ArkErrorOptions {
   exitCode?: ExitCode;

@@ -5,7 +5,8 @@ export type ArkEvent =
   | { kind: 'step'; step: string; message: string }
   | { kind: 'info'; message: string }
   | { kind: 'warning'; code: string; message: string; path?: string }
-  | { kind: 'invalid-state'; path: string; reason: string }
+  /** `known`: the previous real-time pass reported this file invalid for the same reason. */
+  | { kind: 'invalid-state'; path: string; reason: string; known?: boolean }
   | { kind: 'dataset-skipped'; archive: string; path: string; reason: string }
   | { kind: 'archive-written'; archive: string; file: string; bytes: number; members: number; sha256: string }
   | {
@@ -33,7 +34,8 @@ export type ArkEvent =
       message: string;
     }
   | { kind: 'service-logs'; service: string; lines: string }
-  | { kind: 'dry-run'; message: string }
+  /** `detail`: one line per file, shown with -v only (a summary event says how many). */
+  | { kind: 'dry-run'; message: string; detail?: boolean }
   | {
       kind: 'encrypted-file';
       archive: string;

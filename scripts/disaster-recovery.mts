@@ -5,7 +5,7 @@
 // Only what argument checking needs is imported up front: a usage error answers at once.
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { isBackupStamp } from '../lib/layout/index.ts';
-import { COMMON_HELP } from './cli/parse-options.ts';
+import { COMMON_HELP, requireNamedRoot } from './cli/parse-options.ts';
 import { otherRecoveryPoints } from './cli/recovery-points.ts';
 import {
   RESTORE_HELP,
@@ -72,6 +72,7 @@ await runScript(
     const settings = restoreSettings(values, { parseSize, parseLockTimeout });
     const [date, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}; see --help`);
+    requireNamedRoot(common, 'disaster-recovery');
     if (date !== undefined && !isBackupStamp(date))
       throw new UsageError(
         `backup date must be a calendar date as YYYYMMDD, or a recovery point as YYYYMMDD_HHMM, got ${JSON.stringify(date)}`,

@@ -113,8 +113,9 @@ describe.concurrent('disaster-recovery.mts', { timeout: 120_000 }, () => {
 
     const before = { root: await digest(root), backups: await digest(backupDir) };
     const tmp = await tempDir('ark-tmp-');
-    const dry = await run(DR, [...args, '--dry-run', '--json'], { TMPDIR: tmp });
+    const dry = await run(DR, [...args, '--dry-run', '-v', '--json'], { TMPDIR: tmp }); // -v: every file
     expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toMatch(/\[dry run\] plan: 1 file\(s\) to replace, \d+ to create, 1 to remove, \d+ unchanged/);
     expect(dry.stderr).toMatch(/✗ backup arkalia_20261111 rejected \(CHECKSUM_MISMATCH\)/);
     expect(dry.stderr).toContain(
       `[dry run] replace ${STATE} (current sha256 ${sha256Buffer(CORRUPT)}, backup sha256 ${original[STATE]})`,
@@ -192,6 +193,26 @@ describe.concurrent('disaster-recovery.mts', { timeout: 120_000 }, () => {
       noStackTrace(r);
       expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, exit_code: 2, error: { code: 'USAGE' } });
     });
+    // Without --root (or ARK_ROOT) a restore is refused, in an empty current folder too:
+    // nothing is planned into it, let alone written.
+    const empty = await tempDir('ark-cwd-');
+    const { backupDir } = await disaster({ loseStateFolders: false });
+    for (const [script, extra] of [
+      [DR, []],
+      [DR, ['--dry-run']],
+      [ER, ['zeroia']],
+    ] as const) {
+      const r = await runScript(
+        script,
+        [...extra, '--backup-dir', backupDir, '--services', 'none'],
+        {},
+        { cwd: empty },
+      );
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/writes into the Arkalia root: name it with --root DIR \(or env ARK_ROOT\)/);
+      noStackTrace(r);
+    }
+    expect(await readdir(empty)).toEqual([]);
     const podman = await run(DR, [...args, '--services', 'podman']);
     expect(podman.code).toBe(2);
     expect(podman.stderr).toMatch(/--services must be "compose", "docker" or "none", got "podman"/);

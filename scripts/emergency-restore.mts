@@ -6,7 +6,7 @@
 import { EXIT, UsageError } from '../lib/errors.ts';
 import { isBackupStamp } from '../lib/layout/index.ts';
 import { assertModuleName } from '../lib/restore/index.ts';
-import { COMMON_HELP } from './cli/parse-options.ts';
+import { COMMON_HELP, requireNamedRoot } from './cli/parse-options.ts';
 import { otherRecoveryPoints } from './cli/recovery-points.ts';
 import {
   RESTORE_HELP,
@@ -48,6 +48,7 @@ await runScript(
       throw new UsageError('missing <module> (for example: emergency-restore.mts zeroia); see --help');
     if (module !== undefined) assertModuleName(module);
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}; see --help`);
+    requireNamedRoot(common, 'emergency-restore');
     if (date !== undefined && !isBackupStamp(date))
       throw new UsageError(
         `backup date must be a calendar date as YYYYMMDD, or a recovery point as YYYYMMDD_HHMM, got ${JSON.stringify(date)}`,

@@ -406,8 +406,20 @@ describe('emergency-restore.mts --dry-run', () => {
       { TMPDIR: tmp },
     );
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toContain(
+    // A summary by default; every file, with both sha256, under -v.
+    expect(run.stderr).toMatch(
+      /^\[dry run\] plan: 1 file\(s\) to replace, 0 to create, 0 to remove, \d+ unchanged \(-v lists every file/m,
+    );
+    expect(run.stderr).not.toContain('current sha256');
+    const verbose = await restore(
+      ['zeroia', '--root', root, '--backup-dir', backupDir, '--services', 'docker', '--dry-run', '-v'],
+      { TMPDIR: tmp },
+    );
+    expect(verbose.stderr).toContain(
       `[dry run] replace ${STATE} (current sha256 ${sha256Buffer(CORRUPT)}, backup sha256 ${sha256Buffer(fixtureState)})`,
+    );
+    expect(verbose.stderr).toMatch(
+      /^\[dry run\] unchanged modules\/zeroia\/state\/\S+ \(current sha256 [0-9a-f]{64}, backup sha256 [0-9a-f]{64}\)$/m,
     );
     expect(run.stderr).toContain('[dry run] would stop and restart container zeroia');
     expect(run.stderr).toMatch(/\[dry run\] 1 file\(s\) would change; nothing was modified/);

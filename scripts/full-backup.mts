@@ -7,6 +7,7 @@ import { EXIT, UsageError } from '../lib/errors.ts';
 import { isBackupDate, localDateStamp } from '../lib/layout/index.ts';
 import { LOCK_TIMEOUT_HELP, parseLockTimeout } from '../lib/lock/index.ts';
 import { fullBackupMetrics } from '../lib/metrics/index.ts';
+import { newlyInvalid } from './cli/render-event.ts';
 import { COMMON_HELP, policyLocation } from './cli/parse-options.ts';
 import { runScript } from './cli/run-script.ts';
 import { METRICS_HELP, METRICS_OPTION, runMetrics } from './cli/run-metrics.ts';
@@ -118,9 +119,12 @@ await runScript(
         ? ''
         : ` (${report.reused.length} of ${report.manifest?.archives?.length ?? report.reused.length} archive(s) unchanged or not due: reused from arkalia_${report.reused[0]!.from})`;
     const done = report.dryRun ? '[dry run] nothing was written' : `backup complete: ${report.dir}${reusedNote}`;
+    // Invalid files the previous point already held, for the same reason, are said but not
+    // marked as a problem: an hourly job under -q (cron) mails only what is new.
+    const fresh = newlyInvalid(ctx.events);
     const summary =
       invalid.length > 0
-        ? `⚠ ${done}, but ${invalid.length} state file(s) are invalid TOML${report.dryRun ? ' and would be' : ' and were'} archived as they are:\n${invalid.map((i) => `  - ${i.path}: ${i.reason}`).join('\n')}`
+        ? `${fresh > 0 ? '⚠' : '•'} ${done}, but ${invalid.length} state file(s) are invalid TOML${report.dryRun ? ' and would be' : ' and were'} archived as they are${fresh < invalid.length ? ` (${invalid.length - fresh} already so in the previous point)` : ''}:\n${invalid.map((i) => `  - ${i.path}: ${i.reason}`).join('\n')}`
         : `✅ ${done}`;
     const pruneSummary = !pruned
       ? ''

@@ -1,12 +1,14 @@
 #!/usr/bin/env -S npx tsx
 // Backup encryption keys: generate a key pair, list a keyring, rotate it (the runbook's
 // monthly "rotation clés chiffrement GPG"), optionally re-encrypting existing backups.
+import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   generateKeyPair,
   readKeyring,
   readRecipientKey,
   resolvePassphrase,
+  rotateKeyring,
   writeKeyPair,
   DEFAULT_USER_ID,
   type RecipientKey,
@@ -20,11 +22,14 @@ import { runScript, type ScriptContext, type ScriptOutcome } from './cli/run-scr
 const HELP = `Usage: keys.mts <command> [options]
 
 Commands:
+  generate --keyring DIR [--user-id UID] [--passphrase-file FILE]
+      A new keyring in DIR (missing or empty) holding one v4 ed25519 + cv25519 key pair
+      (what GnuPG 2.2 calls future-default), current: what encrypted-backup --keyring DIR
+      and keys rotate --keyring DIR take.
   generate --out-dir DIR [--name NAME] [--user-id UID] [--passphrase-file FILE]
-      A v4 ed25519 + cv25519 key pair (what GnuPG 2.2 calls future-default).
-      Writes DIR/<NAME>.pub.asc (0644; give it to encrypted-backup --recipient) and
-      DIR/<NAME>.sec.asc (0600; keep it offline: it decrypts the backups). NAME defaults to
-      arkalia-backup. Never overwrites a key file.
+      The same key pair as two plain files, not a keyring: DIR/<NAME>.pub.asc (0644; give
+      it to encrypted-backup --recipient) and DIR/<NAME>.sec.asc (0600; keep it offline: it
+      decrypts the backups). NAME defaults to arkalia-backup. Never overwrites a key file.
   list --keyring DIR
       Fingerprint, creation date, user id, algorithm, current/retired, private key present.
   rotate --keyring DIR [--user-id UID] [--passphrase-file FILE] [--dry-run]
@@ -102,9 +107,19 @@ await runScript(
     });
     if (passphrase?.warning) ctx.sink({ kind: 'warning', code: 'PASSPHRASE_FILE_MODE', message: passphrase.warning });
 
+    if (command === 'generate' && values.keyring !== undefined) {
+      if (values['out-dir'] !== undefined || values.name !== undefined)
+        throw new UsageError(
+          'generate takes --keyring DIR (a keyring) or --out-dir DIR [--name NAME] (two key files), not both',
+        );
+      return generateKeyring(ctx, resolve(values.keyring), values, passphrase?.value);
+    }
     if (command === 'generate') {
       const outDir = values['out-dir'];
-      if (!outDir) throw new UsageError('generate needs --out-dir DIR');
+      if (!outDir)
+        throw new UsageError(
+          'generate needs --keyring DIR (a keyring for encrypted-backup --keyring) or --out-dir DIR (two key files)',
+        );
       const name = values.name ?? 'arkalia-backup';
       if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name))
         throw new UsageError(`--name must be a plain file name (letters, digits, . _ -), got ${JSON.stringify(name)}`);
@@ -136,6 +151,46 @@ await runScript(
     return rotate(ctx, keyringDir, common.backupDir, values, passphrase?.value);
   },
 );
+
+/** `generate --keyring DIR`: a keyring's first key, made current; refused where a keyring already has keys. */
+async function generateKeyring(
+  ctx: ScriptContext,
+  dir: string,
+  values: Record<string, unknown>,
+  passphrase: string | undefined,
+): Promise<ScriptOutcome> {
+  const existing = await readKeyring(dir).catch((error: { code?: string }) => {
+    if (error.code === 'KEYRING_MISSING') return null;
+    throw error;
+  });
+  if (existing && existing.keys.length > 0)
+    throw new UsageError(
+      `${dir} is already a keyring (${existing.keys.length} key(s)${existing.current ? `, current ${existing.current}` : ''}): keys rotate --keyring ${dir} makes a new current key`,
+    );
+  const others = existing ? await readdir(dir) : [];
+  if (others.length > 0)
+    throw new UsageError(
+      `${dir} is not empty and not a keyring (it holds ${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}): give generate --keyring a new or empty folder`,
+    );
+  const { pair } = await rotateKeyring({
+    dir,
+    sink: ctx.sink,
+    ...(typeof values['user-id'] === 'string' ? { userId: values['user-id'] } : {}),
+    ...(passphrase ? { passphrase } : {}),
+  });
+  if (!passphrase)
+    ctx.sink({
+      kind: 'warning',
+      code: 'KEY_UNPROTECTED',
+      path: dir,
+      message: `the private key in ${dir} is not passphrase-protected: keep the keyring offline`,
+    });
+  return {
+    exitCode: EXIT.ok,
+    summary: `✅ keyring ${dir}: current key ${pair.info.fingerprint} (${pair.info.algorithm}); encrypted-backup --keyring ${dir} encrypts to it`,
+    result: { keyring: dir, current: pair.info.fingerprint, key: pair.info },
+  };
+}
 
 async function list(ctx: ScriptContext, dir: string): Promise<ScriptOutcome> {
   const keyring = await readKeyring(dir);

@@ -84,7 +84,11 @@ describe.concurrent('keys.mts: command line', { timeout: 90_000 }, () => {
     const missing = join(await tempDir('ark-nokeyring-'), 'absent');
     const cases: { args: string[]; code: number; message: RegExp }[] = [
       { args: [], code: 2, message: /expected a command: generate, list, rotate/ },
-      { args: ['generate'], code: 2, message: /generate needs --out-dir DIR/ },
+      {
+        args: ['generate'],
+        code: 2,
+        message: /generate needs --keyring DIR \(a keyring for encrypted-backup --keyring\) or --out-dir DIR/,
+      },
       {
         args: ['rotate', '--keyring', missing, '--no-new-key'],
         code: 2,
@@ -174,6 +178,37 @@ describe.concurrent('keys.mts: command line', { timeout: 90_000 }, () => {
     expect(again.stderr).toMatch(/offsite\.pub\.asc already exists; refusing to overwrite a key/);
     expectNoStackTrace(again);
     expect((await readFile(join(out, 'offsite.sec.asc'))).equals(before)).toBe(true);
+  });
+
+  it('generate --keyring makes a keyring encrypted-backup --keyring takes; an --out-dir folder given as a keyring is refused, naming both ways out', async () => {
+    const base = await tempDir('ark-gen-');
+    const files = join(base, 'files');
+    const ring = join(base, 'ring');
+    const [plain, made] = await Promise.all([
+      keys(['generate', '--out-dir', files]),
+      keys(['generate', '--keyring', ring, '--json']),
+    ]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(made.code, made.stderr).toBe(0);
+    const current = JSON.parse(made.stdout).current;
+    expect((await readKeyring(ring)).current).toBe(current);
+    expect((await currentRecipient(ring)).info.fingerprint).toBe(current);
+    await expect(currentRecipient(files)).rejects.toMatchObject({
+      code: 'KEYRING_INVALID',
+      message: `${files} is not a keyring: it holds key files as keys generate --out-dir writes them (arkalia-backup.pub.asc). Encrypt to one with --recipient ${join(files, 'arkalia-backup.pub.asc')}, or make a keyring with keys generate --keyring NEW_DIR`,
+    });
+    // A keyring is made once; a folder with other files is not made one.
+    const [twice, into] = await Promise.all([
+      keys(['generate', '--keyring', ring]),
+      keys(['generate', '--keyring', files]),
+    ]);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/is already a keyring \(1 key\(s\), current [0-9A-F]{40}\): keys rotate --keyring/);
+    expect(into.code).toBe(2);
+    expect(into.stderr).toMatch(
+      /is not empty and not a keyring \(it holds arkalia-backup\.pub\.asc, arkalia-backup\.sec\.asc\)/,
+    );
+    expect((await readKeyring(ring)).keys).toHaveLength(1);
   });
 });
 

@@ -204,7 +204,7 @@ describe('full-backup.mts and prune.mts share the backup folder lock', { timeout
     backup.child.kill('SIGSTOP'); // frozen mid-backup, alive, holding the lock: no race with its speed
 
     const refused = await prune(['--backup-dir', backupDir, '--root', root, '--lock-timeout', '0', '--json']);
-    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.code, refused.stderr).toBe(4); // locked: its own exit code
     expectNoStackTrace(refused);
     const holder = new RegExp(
       `is in use by another arkalia-dr run: pid ${backup.child.pid} on host ${hostname()} since \\S+ \\(\\d+ s ago\\), command: full-backup\\.mts --root ${root} --backup-dir ${backupDir} --json; not waiting \\(--lock-timeout 0\\)\\. Wait for it to finish`,
@@ -212,7 +212,7 @@ describe('full-backup.mts and prune.mts share the backup folder lock', { timeout
     expect(refused.stderr).toMatch(holder);
     expect(JSON.parse(refused.stdout)).toMatchObject({
       ok: false,
-      exit_code: 1,
+      exit_code: 4,
       error: { code: 'LOCK_HELD', holder: { pid: backup.child.pid, host: hostname() } },
     });
 
@@ -306,7 +306,7 @@ describe('full-backup.mts and prune.mts share the backup folder lock', { timeout
       '--lock-timeout',
       '0',
     ]).done;
-    expect(blocked.code, blocked.stderr).toBe(1);
+    expect(blocked.code, blocked.stderr).toBe(4); // locked
     expectNoStackTrace(blocked);
     expect(blocked.stderr).toMatch(
       /is in use by another arkalia-dr run: pid \d+ on host backup-host-2 since 2026-11-26T03:00:00\.000Z .*command: prune\.mts; not waiting \(--lock-timeout 0\)\. It runs on another host \(backup-host-2\), so this lock is never removed automatically: if no arkalia-dr run is active there, remove .*\.arkalia-dr\.lock by hand\./,

@@ -87,12 +87,15 @@ await runScript(
       const exitCode = pipeline.realtimeExitCode(report);
       const t = report.totals;
       const counts = `${t.written} ${report.dryRun ? 'would be written' : 'written'}, ${t.unchanged} unchanged, ${t.invalid} invalid, ${t.failed} failed, ${t.pruned} ${report.dryRun ? 'would be pruned' : 'pruned'}`;
+      // Marked as a problem only when something is new or wrong: a file still invalid for the
+      // reason the previous pass gave is said, unmarked (-q, cron's every-minute pass, leaves it out).
+      const problem = report.failed.length > 0 || report.newlyInvalid.length > 0;
       const lines = [
-        `${exitCode === EXIT.ok ? '✅' : '⚠'} ${report.dryRun ? '[dry run] nothing was written; ' : ''}snapshots: ${counts}`,
+        `${exitCode === EXIT.ok ? '✅' : problem ? '⚠' : '•'} ${report.dryRun ? '[dry run] nothing was written; ' : ''}snapshots: ${counts}`,
       ];
       if (report.invalid.length > 0)
         lines.push(
-          `${report.invalid.length} state file(s) are invalid TOML and were not snapshotted:`,
+          `${report.invalid.length} state file(s) are invalid TOML and were not snapshotted (${report.newlyInvalid.length} new since the previous pass):`,
           ...report.invalid.map((i) => `  - ${i.path}: ${i.reason}`),
         );
       if (report.failed.length > 0)
@@ -109,6 +112,7 @@ await runScript(
           ...runFields(common.backupDir, source, report),
           written: report.written,
           invalid_states: report.invalid,
+          newly_invalid: report.newlyInvalid,
           failed: report.failed,
           pruned: report.pruned,
         },
@@ -116,13 +120,15 @@ await runScript(
     }
 
     ctx.say(`📸 watching ${common.root} → ${common.backupDir}/realtime (policy: ${source}; stop with Ctrl-C)`);
-    // Failures seen while watching are counted once a minute, and at the stop.
+    // Failures seen while watching are counted once a minute, and at the stop, with the state
+    // files invalid as last seen (the session's count: a file snapshotted since is valid again).
     const failures: ArkEvent[] = [];
     const sink: EventSink = (event) => {
       ctx.sink(event);
-      if (event.kind === 'snapshot-failed' || event.kind === 'invalid-state') failures.push(event);
+      if (event.kind === 'snapshot-failed') failures.push(event);
     };
-    const flush = () => metrics.record(() => realtimeEventMetrics(failures.splice(0)));
+    let invalidCount = () => 0;
+    const flush = () => metrics.record(() => realtimeEventMetrics(failures.splice(0), invalidCount()));
     const flusher = metrics.file === null ? null : setInterval(() => void flush(), 60_000).unref();
     const session = await metrics.guard(() =>
       pipeline.watchRealtimeSnapshots({
@@ -135,6 +141,7 @@ await runScript(
         rescanMs,
       }),
     );
+    invalidCount = () => session.invalidCount();
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       const onSignal = (s: NodeJS.Signals) => {
         process.off('SIGINT', onSignal);

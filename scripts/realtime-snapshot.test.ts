@@ -5,6 +5,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { INVALID_STATES, listFiles, mountTmpfs, VALID_STATES } from '../lib/snapshot/testing.ts';
+import { INVALID_RECORD_FILE } from '../lib/snapshot/index.ts';
 import { copyFixture, tempDir } from '../lib/testing.ts';
 import { startScript, type ScriptOptions, type ScriptRun } from './testing.ts';
 
@@ -101,6 +102,33 @@ describe('realtime-snapshot.mts: command line', { timeout: 60_000 }, () => {
 });
 
 describe('realtime-snapshot.mts: one-shot', { timeout: 60_000 }, () => {
+  it('-q, as cron runs it every minute: prints only what is new or wrong — an invalid file once, then nothing while it stays so (still exit 3); a new reason, again', async () => {
+    const root = await copyFixture({ withEnv: false });
+    const backupDir = await tempDir('ark-rt-q-');
+    const args = ['--root', root, '--backup-dir', backupDir, '-q'];
+    const first = await snapshot(args);
+    expect(first.code, first.stderr).toBe(3);
+    const lines = first.stderr.trim().split('\n');
+    expect(lines).toEqual([
+      ...INVALID_STATES.map((p) => expect.stringMatching(new RegExp(`^✗ invalid TOML: ${p} — `))),
+      expect.stringMatching(/^⚠ snapshots: 6 written, 0 unchanged, 2 invalid, 0 failed/),
+    ]);
+    const again = await snapshot(args);
+    expect(again.code, again.stderr).toBe(3); // still invalid: the exit code and the gauge say it every time
+    expect(again.stderr).toBe('');
+    const loud = await snapshot(['--root', root, '--backup-dir', backupDir]); // without -q it is still said, unmarked
+    expect(loud.stderr).toMatch(/^ {2}\(still invalid TOML: /m);
+    expect(loud.stderr).toMatch(/^• snapshots: .*, 2 invalid/m);
+    expect(loud.stderr).not.toMatch(/^(⚠|✗)/m);
+    await writeFile(join(root, INVALID_STATES[0]!), 'a = = 1\n'); // invalid for another reason now
+    const changed = await snapshot(args);
+    expect(changed.code).toBe(3);
+    expect(changed.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^✗ invalid TOML: ${INVALID_STATES[0]} — `)),
+      expect.stringMatching(/^⚠ snapshots: /),
+    ]);
+  });
+
   it('snapshots the valid states byte for byte, names the two invalid ones (exit 3); again: nothing new; a change, a fix: new snapshots, exit 0', async () => {
     const root = await copyFixture({ withEnv: false });
     const backupDir = await tempDir('ark-rt-');
@@ -169,7 +197,7 @@ describe('realtime-snapshot.mts: one-shot', { timeout: 60_000 }, () => {
     const fs = await mountTmpfs('64k');
     try {
       const [dry, full] = await Promise.all([
-        snapshot(['--root', root, '--backup-dir', backupDir, '--dry-run', '--json']),
+        snapshot(['--root', root, '--backup-dir', backupDir, '--dry-run', '-v', '--json']),
         snapshot(['--root', root, '--backup-dir', fs.dir, '--json']),
       ]);
       expect(dry.code, dry.stderr).toBe(3);
@@ -190,7 +218,8 @@ describe('realtime-snapshot.mts: one-shot', { timeout: 60_000 }, () => {
         failed_count: 1,
         failed: [{ path: 'state/big_state.toml', code: 'DISK_FULL' }],
       });
-      expect((await listFiles(fs.dir)).filter((f) => !STAMPED.test(f))).toEqual([]); // no temp file left
+      // No temp file left; beside the snapshots, only the record of which files were invalid.
+      expect((await listFiles(fs.dir)).filter((f) => !STAMPED.test(f) && f !== INVALID_RECORD_FILE)).toEqual([]);
     } finally {
       await fs.unmount();
     }

@@ -29,13 +29,19 @@ const HELP = `Usage: schedule.mts [--format cron|systemd] [--install DIR [--forc
 Prints (or installs) the backup schedule, generated from the policy's frequencies:
   - real-time data sets: realtime-snapshot.mts --watch as a systemd service restarted on
     failure (cron: one pass every minute);
-  - the full backup on schedule.full (built-in P1D) at --at (03:00), then prune, then
-    encrypted-backup, then remote-sync, each after the one before (even if it failed);
+  - a recovery point (full-backup.mts --point) as often as the most frequent data set
+    needs (built-in: hourly, for the database's PT1H), the day's first at --at (03:00);
+    when it is published (exit 0, or 3: invalid state files archived and named), prune,
+    then encrypted-backup (whatever prune found); remote-sync when encryption succeeded.
+    A failed point (exit 1, 4 locked) stops the chain. systemd: OnSuccess= (systemd >= 249);
   - the maintenance checklist: verify.mts --daily, --weekly (Sunday), --monthly (the 1st),
-    from --at + 2 h (verify.mts does not exist yet: those entries fail until it does).
-A data set the policy wants backed up more often than any script can (configs PT6H, logs
-PT12H, database PT1H in the built-in policy: full-backup writes them once a day) is named
-in the generated files as not honoured. Intervals cron and OnCalendar= cannot run exactly
+    from --at + 2 h.
+systemd services are sandboxed: the file system read-only but the backup folder, the
+metrics file's folder and a local --to folder (ProtectSystem=strict, ReadWritePaths=),
+private /tmp, NoNewPrivileges=. A local offsite folder given only by ARK_OFFSITE needs a
+drop-in with its own ReadWritePaths=.
+A data set wanted more often than every minute (other than realtime) is named in the
+generated files as not honoured. Intervals cron and OnCalendar= cannot run exactly
 (e.g. PT7H, P2D) are refused (exit 2).
 
 Options:

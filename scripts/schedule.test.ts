@@ -27,12 +27,13 @@ describe('schedule.mts', { timeout: 60_000 }, () => {
     expect(text).toMatch(/^ARK_ROOT=\/srv\/arkalia-luna-pro$/m);
     expect(text).toMatch(/^ARK_BACKUP_DIR=\/backup$/m);
     expect(text).toMatch(/^ARK_METRICS_FILE=\/var\/lib\/node-exporter\/ark\.prom$/m);
-    expect(text).toContain(`* * * * * root ${cmd('realtime-snapshot.mts')}\n`);
+    expect(text).toContain(`* * * * * root ${cmd('realtime-snapshot.mts')} -q\n`);
+    // A point that failed stops the chain; exit 3 (invalid states archived) published it.
     expect(text).toContain(
-      `0 * * * * root ${cmd('full-backup.mts')} --point --no-prune; ${cmd('prune.mts')}; ${cmd('encrypted-backup.mts')}; ${cmd('remote-sync.mts')}\n`,
+      `0 * * * * root { ${cmd('full-backup.mts')} --point --no-prune -q; s=$?; [ $s -eq 0 ] || [ $s -eq 3 ]; } && { ${cmd('prune.mts')} -q; ${cmd('encrypted-backup.mts')} -q && ${cmd('remote-sync.mts')} -q; }\n`,
     );
-    expect(text).toContain(`0 5 * * * root ${cmd('verify.mts')} --daily\n`);
-    expect(text).toMatch(/verify\.mts does not exist yet/);
+    expect(text).toContain(`0 5 * * * root ${cmd('verify.mts')} --daily -q\n`);
+    expect(text).not.toMatch(/does not exist/);
     expect(text).toMatch(
       /^#   database +PT1H +full-backup: in the states archive of every recovery point \(hourly at minute 0\)/m,
     );
@@ -131,7 +132,7 @@ describe('schedule.mts', { timeout: 60_000 }, () => {
     const cron = result.files[0]!.content;
     // The database (PT1H) still needs a point an hour; the logs are archived again once a week.
     expect(cron).toContain(
-      `0 * * * * root ${cmd('full-backup.mts')} --point --no-prune --policy ${policy}; ${cmd('prune.mts')} --policy ${policy};`,
+      `0 * * * * root { ${cmd('full-backup.mts')} --point --no-prune --policy ${policy} -q; s=$?; [ $s -eq 0 ] || [ $s -eq 3 ]; } && { ${cmd('prune.mts')} --policy ${policy} -q;`,
     );
     expect(cron).toMatch(
       /^#   logs +P7D +full-backup: in the logs archive of every recovery point \(hourly at minute 0\): archived again when P7D has elapsed/m,

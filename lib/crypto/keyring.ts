@@ -38,7 +38,7 @@ export async function readKeyring(dir: string): Promise<Keyring> {
   } catch (error) {
     throw new NotFoundError(
       'KEYRING_MISSING',
-      `no keyring at ${dir} (${(error as NodeJS.ErrnoException).code}); create one with keys.mts rotate --keyring ${dir}`,
+      `no keyring at ${dir} (${(error as NodeJS.ErrnoException).code}); create one with keys generate --keyring ${dir}`,
       { cause: error },
     );
   }
@@ -75,11 +75,21 @@ export async function readKeyring(dir: string): Promise<Keyring> {
 export async function currentRecipient(dir: string): Promise<RecipientKey> {
   const keyring = await readKeyring(dir);
   const entry = keyring.keys.find((k) => k.status === 'current');
-  if (!entry)
+  if (!entry) {
+    // Key files as `keys generate --out-dir` names them are not a keyring: say what to do with them.
+    const plain = (await readdir(dir)).filter((n) => n.endsWith('.pub.asc') && !KEY_FILE.test(n)).sort();
+    if (keyring.keys.length === 0 && plain.length > 0)
+      throw new KeyError(
+        'KEYRING_INVALID',
+        `${dir} is not a keyring: it holds key files as keys generate --out-dir writes them (${plain.join(', ')}). Encrypt to one with --recipient ${join(dir, plain[0]!)}, or make a keyring with keys generate --keyring NEW_DIR`,
+      );
     throw new KeyError(
       'KEYRING_INVALID',
-      `keyring ${dir} has no current key (${join(dir, CURRENT_FILE)} is missing); run keys.mts rotate --keyring ${dir}`,
+      keyring.keys.length === 0
+        ? `keyring ${dir} holds no key; make one with keys generate --keyring ${dir}`
+        : `keyring ${dir} has no current key (${join(dir, CURRENT_FILE)} is missing); run keys rotate --keyring ${dir}`,
     );
+  }
   const file = entry.publicFile ?? entry.secretFile!;
   const key = await readKeyringKey(file, entry.fingerprint);
   return recipientFromKey(key.isPrivate() ? key.toPublic() : key, file);

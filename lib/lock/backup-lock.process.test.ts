@@ -98,7 +98,7 @@ describe('backup folder lock between processes', { timeout: 60_000 }, () => {
       async () => (await readFile(log, 'utf8')).length > 0 && waiting.every((w) => w.stderr().includes('lock-waiting')),
     );
     first.child.stdin!.end(); // let the first holder finish only once all three wait for it
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(4);
     expect(refused.stderr).toMatch(
       new RegExp(
         `ERROR LOCK_HELD ${dir} is in use by another arkalia-dr run: pid ${first.child.pid} on host ${hostname()} since \\S+ \\(\\d+ s ago\\), command: hold-lock first; not waiting \\(--lock-timeout 0\\)`,

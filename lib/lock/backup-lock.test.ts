@@ -140,7 +140,7 @@ describe('backup folder lock: one holder', () => {
 });
 
 describe('backup folder lock: a live holder', () => {
-  it('--lock-timeout 0 fails at once naming pid, host, since and command (exit 1, retryable)', async () => {
+  it('--lock-timeout 0 fails at once naming pid, host, since and command (exit 4: locked, retryable)', async () => {
     const dir = await tempDir('ark-lock-');
     await plantLock(dir, identity(100));
     const sink = recordingSink();
@@ -149,7 +149,7 @@ describe('backup folder lock: a live holder', () => {
     ).catch((e: unknown) => e);
     expect(error).toMatchObject({
       code: 'LOCK_HELD',
-      exitCode: 1,
+      exitCode: 4,
       retryable: true,
       details: { holder: { pid: 100, host: HOST, command: 'full-backup.mts --date 20261126' }, holder_state: 'alive' },
     });

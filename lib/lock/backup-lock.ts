@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { ArkError } from '../errors.ts';
+import { ArkError, EXIT } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { breakStaleLock, sweepLockLeftovers } from './break-stale-lock.ts';
 import { createExclusive } from './create-exclusive.ts';
@@ -57,10 +57,10 @@ export interface BackupLock {
   release(): Promise<void>;
 }
 
-/** The backup folder is held by another run and did not come free in time. Exit 1, retryable. */
+/** The backup folder is held by another run and did not come free in time. Exit 4 (locked), retryable. */
 export class LockHeldError extends ArkError {
   constructor(message: string, details: Record<string, unknown>) {
-    super('LOCK_HELD', message, { retryable: true, details });
+    super('LOCK_HELD', message, { retryable: true, details, exitCode: EXIT.locked });
   }
 }
 

@@ -49,6 +49,14 @@ export const BACKUP_METRICS = {
     help: 'Failed runs by type and reason (a stable error code), accumulated across runs.',
     labelNames: ['type', 'reason'],
   },
+  // A backup that archived invalid state files as they are still succeeded (it is a usable
+  // backup of what is there): the invalid files are their own problem, with their own alert.
+  invalidStates: {
+    name: 'arkalia_invalid_state_files',
+    kind: 'gauge',
+    help: 'State files that are not valid TOML, as the last full backup (source="backup") or real-time snapshot pass (source="realtime") found them; archived as they are, never snapshotted.',
+    labelNames: ['source'],
+  },
   lastVerified: {
     name: 'arkalia_backup_last_verified_timestamp',
     kind: 'gauge',

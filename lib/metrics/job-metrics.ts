@@ -43,19 +43,20 @@ export function failureMetrics(type: JobType, reason: string): MetricsUpdate {
 
 /**
  * A published backup: last success, duration, total size (type="full") and each archive's
- * size (type=<archive>, e.g. states). Invalid state files make it a failure (reason
- * invalid_state): the backup holds them as they are and the exit code is 3. The prune that
- * follows it counts under type="prune" (see pruneMetrics), without a duration of its own.
+ * size (type=<archive>, e.g. states), and how many state files it found invalid (archived as
+ * they are; exit 3), 0 when none: a backup of invalid data is still a backup, and the invalid
+ * files have their own gauge and alert (ArkaliaInvalidStateFiles). The prune that follows it
+ * counts under type="prune" (see pruneMetrics), without a duration of its own.
  */
 export function fullBackupMetrics(
   report: Pick<FullBackupReport, 'manifest' | 'invalidStates' | 'prune'>,
   facts: RunFacts,
 ): MetricsUpdate {
   const update = new MetricsUpdate();
-  if (report.invalidStates.length > 0) update.merge(failureMetrics('full', 'invalid_state'));
-  else if (report.manifest) {
+  if (report.manifest) {
     const archives = report.manifest.archives ?? [];
     update.set('lastSuccess', { type: 'full' }, seconds(facts.at));
+    update.set('invalidStates', { source: 'backup' }, report.invalidStates.length);
     update.observe('duration', { type: 'full' }, facts.durationSeconds);
     update.set(
       'size',
@@ -84,25 +85,27 @@ function verificationMetrics(report: Pick<PruneReport, 'corrupt' | 'hashed'>, fa
 
 /**
  * One real-time pass: success when every valid file was snapshotted or unchanged. A snapshot
- * that could not be written fails it with that snapshot's code (e.g. enospc); an invalid state
- * file with invalid_state. No size: bytes written per pass (often 0) is not a backup size.
+ * that could not be written fails it with that snapshot's code (e.g. enospc). Invalid state
+ * files (never snapshotted) are counted by the invalid-state gauge, not as a failure of the
+ * pass. No size: bytes written per pass (often 0) is not a backup size.
  */
 export function realtimeMetrics(
   report: Pick<RealtimeSnapshotReport, 'failed' | 'invalid'>,
   facts: RunFacts,
 ): MetricsUpdate {
-  if (report.failed.length > 0) return failureMetrics('realtime', reasonOf(report.failed[0]!.code));
-  if (report.invalid.length > 0) return failureMetrics('realtime', 'invalid_state');
-  return new MetricsUpdate().observe('duration', { type: 'realtime' }, facts.durationSeconds);
+  const update = new MetricsUpdate().set('invalidStates', { source: 'realtime' }, report.invalid.length);
+  if (report.failed.length > 0) return update.merge(failureMetrics('realtime', reasonOf(report.failed[0]!.code)));
+  return update.observe('duration', { type: 'realtime' }, facts.durationSeconds);
 }
 
-/** --watch has no runs: each snapshot that failed, or state file found invalid, counts as a failure. */
-export function realtimeEventMetrics(events: readonly ArkEvent[]): MetricsUpdate {
-  const update = new MetricsUpdate();
-  for (const event of events) {
+/**
+ * --watch has no runs: each snapshot that failed counts as a failure; `invalidNow` is how many
+ * state files are invalid as last seen (invalid-state events, less those snapshotted since).
+ */
+export function realtimeEventMetrics(events: readonly ArkEvent[], invalidNow: number): MetricsUpdate {
+  const update = new MetricsUpdate().set('invalidStates', { source: 'realtime' }, invalidNow);
+  for (const event of events)
     if (event.kind === 'snapshot-failed') update.merge(failureMetrics('realtime', reasonOf(event.code)));
-    if (event.kind === 'invalid-state') update.merge(failureMetrics('realtime', 'invalid_state'));
-  }
   return update;
 }
 

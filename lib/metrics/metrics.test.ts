@@ -179,6 +179,7 @@ describe('job metrics', () => {
     );
     expect(names(ok)).toEqual([
       `set lastSuccess{"type":"full"}=${T}`,
+      'set invalidStates{"source":"backup"}=0',
       'observe duration{"type":"full"}=42',
       'set size{"type":"full"}=350',
       'set size{"type":"states"}=300',
@@ -202,12 +203,26 @@ describe('job metrics', () => {
     expect(names(pruneFailed).at(-1)).toBe('inc failures{"type":"prune","reason":"prune_delete_failed"}=1');
   });
 
-  it('full backup with invalid state files is a failure (invalid_state) and refreshes no success or size', () => {
+  it('full backup that archived invalid state files: still a success (last success, sizes), the files counted by their own gauge, not as a failure', () => {
     const u = fullBackupMetrics(
-      { ...fullSuccess({ states: 1, logs: 1 }), invalidStates: [{ path: 'state/x.toml', reason: 'bad' }] },
+      {
+        ...fullSuccess({ states: 1, logs: 1 }),
+        invalidStates: [
+          { path: 'state/x.toml', reason: 'bad' },
+          { path: 'state/y.toml', reason: 'bad' },
+        ],
+      },
       facts(3),
     );
-    expect(names(u)).toEqual(['inc failures{"type":"full","reason":"invalid_state"}=1']);
+    expect(names(u)).toEqual([
+      `set lastSuccess{"type":"full"}=${T}`,
+      'set invalidStates{"source":"backup"}=2',
+      'observe duration{"type":"full"}=3',
+      'set size{"type":"full"}=2',
+      'set size{"type":"states"}=1',
+      'set size{"type":"logs"}=1',
+    ]);
+    expect(names(u).some((n) => n.includes('failures'))).toBe(false);
   });
 
   it('prune, realtime, encrypted, offsite: success and failure', () => {
@@ -219,6 +234,7 @@ describe('job metrics', () => {
       names(pruneMetrics({ corrupt: [{ date: '20261101', problem: 'sha256 mismatch' }], hashed: 2 }, facts(5))),
     ).toEqual(['inc failures{"type":"prune","reason":"backup_corrupt"}=1']);
     expect(names(realtimeMetrics({ failed: [], invalid: [] }, facts(0.2)))).toEqual([
+      'set invalidStates{"source":"realtime"}=0',
       'observe duration{"type":"realtime"}=0.2',
     ]);
     expect(
@@ -228,22 +244,24 @@ describe('job metrics', () => {
           facts(0.2),
         ),
       ),
-    ).toEqual(['inc failures{"type":"realtime","reason":"enospc"}=1']);
+    ).toEqual(['set invalidStates{"source":"realtime"}=1', 'inc failures{"type":"realtime","reason":"enospc"}=1']);
+    // Invalid files are not a failed pass: the pass snapshotted every valid file.
     expect(names(realtimeMetrics({ failed: [], invalid: [{ path: 'b', reason: 'x' }] }, facts(0.2)))).toEqual([
-      'inc failures{"type":"realtime","reason":"invalid_state"}=1',
+      'set invalidStates{"source":"realtime"}=1',
+      'observe duration{"type":"realtime"}=0.2',
     ]);
     expect(
       names(
-        realtimeEventMetrics([
-          { kind: 'snapshot-failed', path: 'a', code: 'EACCES', message: 'x' },
-          { kind: 'snapshot-written', path: 'a', snapshot: 's', bytes: 1, sha256: 'x' },
-          { kind: 'invalid-state', path: 'b', reason: 'x' },
-        ]),
+        realtimeEventMetrics(
+          [
+            { kind: 'snapshot-failed', path: 'a', code: 'EACCES', message: 'x' },
+            { kind: 'snapshot-written', path: 'a', snapshot: 's', bytes: 1, sha256: 'x' },
+            { kind: 'invalid-state', path: 'b', reason: 'x' },
+          ],
+          1,
+        ),
       ),
-    ).toEqual([
-      'inc failures{"type":"realtime","reason":"eacces"}=1',
-      'inc failures{"type":"realtime","reason":"invalid_state"}=1',
-    ]);
+    ).toEqual(['set invalidStates{"source":"realtime"}=1', 'inc failures{"type":"realtime","reason":"eacces"}=1']);
     expect(names(encryptedBackupMetrics({ files: [{ bytes: 10 }, { bytes: 5 }] as never }, facts(8)))).toEqual([
       'observe duration{"type":"encrypted"}=8',
       'set size{"type":"encrypted"}=15',

@@ -245,6 +245,7 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
             capturedAt,
             fingerprint,
             verified,
+            knownInvalid: new Map((previous?.manifest.invalid_states ?? []).map((i) => [i.path, i.reason])),
             ...(options.tar ? { tar: options.tar } : {}),
           });
           // Hashed while written: the next point may link it without reading it again today.

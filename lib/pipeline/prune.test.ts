@@ -225,7 +225,7 @@ describe('runPrune', () => {
     await writeFile(lockPath(dir), formatLockRecord(foreign));
     await expect(prune(dir, { lockTimeoutMs: 0 }).run()).rejects.toMatchObject({
       code: 'LOCK_HELD',
-      exitCode: 1,
+      exitCode: 4,
       message: expect.stringMatching(/pid \d+ on host not-.* command: full-backup\.mts.*another host/),
     });
     expect(await daily(dir)).toEqual(['arkalia_20250101', 'arkalia_20261126']);

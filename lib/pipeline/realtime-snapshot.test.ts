@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { recordingSink } from '../events.ts';
 import { resolvePolicy } from '../policy/index.ts';
 import { INVALID_STATES, listFiles, manualClock, mountTmpfs, VALID_STATES } from '../snapshot/testing.ts';
+import { INVALID_RECORD_FILE } from '../snapshot/index.ts';
 import { copyFixture, tempDir } from '../testing.ts';
 import { realtimeExitCode, runRealtimeSnapshot, watchRealtimeSnapshots } from './realtime-snapshot.ts';
 
@@ -88,7 +89,10 @@ describe('runRealtimeSnapshot (one-shot)', () => {
         { path: 'state/big_state.toml', code: 'DISK_FULL', message: expect.stringMatching(/no space left/) },
       ]);
       expect(report.written.map((w) => w.path)).toEqual(VALID_STATES);
-      expect(await listFiles(fs.dir)).toEqual(VALID_STATES.map((p) => `realtime/${p}.20260315_120000`));
+      expect(await listFiles(fs.dir)).toEqual([
+        INVALID_RECORD_FILE, // which state files were invalid: for the next pass
+        ...VALID_STATES.map((p) => `realtime/${p}.20260315_120000`),
+      ]);
       expect(sink.events).toContainEqual(
         expect.objectContaining({ kind: 'snapshot-failed', path: 'state/big_state.toml', code: 'DISK_FULL' }),
       );
@@ -106,6 +110,7 @@ describe('runRealtimeSnapshot (one-shot)', () => {
     expect(realtimeExitCode(report)).toBe(3);
     expect(sink.events).toContainEqual({
       kind: 'dry-run',
+      detail: true,
       message: 'would snapshot state/zeroia_state.toml → realtime/state/zeroia_state.toml.20260315_120000',
     });
     expect(await listFiles(backupDir)).toEqual([]);

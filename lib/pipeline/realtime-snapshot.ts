@@ -4,12 +4,14 @@ import { parseDuration, type Policy } from '../policy/index.ts';
 import {
   compileStatePatterns,
   pruneSnapshots,
+  readInvalidRecord,
   realTimers,
   describeSkippedLink,
   scanStatePatterns,
   SnapshotCatalog,
   takeSnapshot,
   watchStateFiles,
+  writeInvalidRecord,
   type SnapshotOutcome,
   type StatePatterns,
   type Timers,
@@ -41,6 +43,8 @@ export interface RealtimeSnapshotReport {
   totals: SnapshotTotals;
   written: { path: string; snapshot: string; bytes: number; sha256: string }[];
   invalid: { path: string; reason: string }[];
+  /** Of `invalid`, those the previous pass did not report (or for another reason). */
+  newlyInvalid: { path: string; reason: string }[];
   failed: { path: string; code: string; message: string }[];
   pruned: string[];
   startedAt: Date;
@@ -63,12 +67,14 @@ export async function runRealtimeSnapshot(options: RealtimeSnapshotOptions): Pro
     totals: emptyTotals(),
     written: [],
     invalid: [],
+    newlyInvalid: [],
     failed: [],
     pruned: [],
     startedAt,
     durationMs: 0,
     dryRun,
   };
+  const reported = await readInvalidRecord(backupDir);
 
   // 1. Which files: the policy's real-time paths under the root.
   await assertRootFolder(root);
@@ -84,9 +90,19 @@ export async function runRealtimeSnapshot(options: RealtimeSnapshotOptions): Pro
 
   // 2. Snapshot each one (read once, validate, dedup, temp + fsync + link).
   const catalog = new SnapshotCatalog(backupDir);
+  const tally: Tally = { ...report, known: reported };
   for (const path of files) {
-    await snapshotOne({ root, backupDir, path, catalog, now, dryRun }, sink, report);
+    await snapshotOne({ root, backupDir, path, catalog, now, dryRun }, sink, tally);
   }
+  report.newlyInvalid = report.invalid.filter((i) => reported.get(i.path) !== i.reason);
+  if (!dryRun)
+    await writeInvalidRecord(backupDir, reported, report.invalid).catch((error: Error) =>
+      sink({
+        kind: 'warning',
+        code: 'INVALID_RECORD_NOT_WRITTEN',
+        message: `could not record which state files are invalid (${error.message}): the next pass reports them as new`,
+      }),
+    );
 
   // 3. Prune past the window, the newest snapshot of each file always kept.
   await prune({ backupDir, patterns, keep: options.policy.realtime.keep, now, dryRun }, sink, report);
@@ -125,6 +141,8 @@ export interface RealtimeWatchReport {
 export interface RealtimeWatchSession {
   /** Folders watched now, relative to the root. */
   dirs(): string[];
+  /** State files invalid as last seen (invalid when last read, not snapshotted since). */
+  invalidCount(): number;
   /** Stop: pending changes are snapshotted, the in-flight snapshot finishes, then the totals. */
   stop(): Promise<RealtimeWatchReport>;
 }
@@ -196,6 +214,7 @@ export async function watchRealtimeSnapshots(options: WatchRealtimeOptions): Pro
   let stopped: Promise<RealtimeWatchReport> | null = null;
   return {
     dirs: () => watcher.dirs(),
+    invalidCount: () => invalidNow.size,
     stop() {
       stopped ??= (async () => {
         ending = true;
@@ -222,6 +241,8 @@ interface Tally {
   pruned?: string[];
   invalidNow?: Map<string, string>;
   watching?: boolean;
+  /** path → reason the previous one-shot pass reported as invalid. */
+  known?: ReadonlyMap<string, string>;
 }
 
 async function snapshotOne(target: Parameters<typeof takeSnapshot>[0], sink: EventSink, tally: Tally): Promise<void> {
@@ -263,7 +284,7 @@ async function snapshotOne(target: Parameters<typeof takeSnapshot>[0], sink: Eve
         bytes: outcome.bytes,
         sha256: outcome.sha256,
       });
-      sink({ kind: 'dry-run', message: `would snapshot ${outcome.path} → ${outcome.snapshot}` });
+      sink({ kind: 'dry-run', detail: true, message: `would snapshot ${outcome.path} → ${outcome.snapshot}` });
       return;
     case 'unchanged':
       tally.totals.unchanged += 1;
@@ -274,7 +295,12 @@ async function snapshotOne(target: Parameters<typeof takeSnapshot>[0], sink: Eve
       tally.totals.invalid += 1;
       tally.invalid?.push({ path: outcome.path, reason: outcome.reason });
       tally.invalidNow?.set(outcome.path, outcome.reason);
-      sink({ kind: 'invalid-state', path: outcome.path, reason: outcome.reason });
+      sink({
+        kind: 'invalid-state',
+        path: outcome.path,
+        reason: outcome.reason,
+        ...(tally.known?.get(outcome.path) === outcome.reason ? { known: true } : {}),
+      });
       return;
     case 'skipped':
       sink({

@@ -274,7 +274,12 @@ describe('dry run', () => {
     });
     expect(sink.events).toContainEqual({
       kind: 'dry-run',
+      detail: true,
       message: `replace ${STATE} (current sha256 ${sha256Buffer(CORRUPT)}, backup sha256 ${sha256Buffer(fixtureState)})`,
+    });
+    expect(sink.events).toContainEqual({
+      kind: 'dry-run',
+      message: expect.stringMatching(/^plan: 1 file\(s\) to replace, 0 to create, 0 to remove, \d+ unchanged/),
     });
     expect(sink.events).toContainEqual({ kind: 'dry-run', message: 'would stop and restart container zeroia' });
     expect(touched).toEqual([]);

@@ -287,11 +287,19 @@ function baseReport(
 
 /** --dry-run: the plan, as events; nothing was changed (staging was in a temp folder, removed). */
 function announcePlan(report: RestoreReport, services: RestoreServices, sink: EventSink): RestoreReport {
-  for (const c of report.changes)
+  const count = { replace: 0, create: 0, remove: 0, unchanged: 0 };
+  for (const c of report.changes) {
+    count[c.action] += 1;
     sink({
       kind: 'dry-run',
+      detail: true,
       message: `${c.action} ${c.path} (current sha256 ${c.currentSha256 ?? 'none'}, backup sha256 ${c.backupSha256 ?? 'none'})`,
     });
+  }
+  sink({
+    kind: 'dry-run',
+    message: `plan: ${count.replace} file(s) to replace, ${count.create} to create, ${count.remove} to remove, ${count.unchanged} unchanged (-v lists every file with both sha256)`,
+  });
   if (!managed(services)) sink({ kind: 'dry-run', message: 'no service would be stopped' });
   else if (services.groups.length === 1 && services.groups[0]!.length === 1)
     sink({ kind: 'dry-run', message: `would stop and restart container ${services.groups[0]![0]!.container}` });

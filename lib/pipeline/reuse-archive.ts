@@ -209,7 +209,7 @@ export async function reuseArchive(input: {
   for (const invalid of previous.manifest.invalid_states ?? []) {
     if (invalid.archive !== plan.name) continue;
     input.invalidStates.push({ path: invalid.path, reason: invalid.reason, archive: plan.name });
-    sink({ kind: 'invalid-state', path: invalid.path, reason: invalid.reason });
+    sink({ kind: 'invalid-state', path: invalid.path, reason: invalid.reason, known: true }); // the same bytes, reported when archived
   }
   const capturedAt = choice.carried ? choice.entry.captured_at! : input.capturedAt;
   sink({

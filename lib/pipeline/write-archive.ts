@@ -45,6 +45,8 @@ export interface ArchiveJob {
   fingerprint: string;
   /** State contents already known to parse (by sha256): not parsed again. */
   verified?: VerifiedArchives;
+  /** The previous point's invalid states (path → reason): one still invalid for the same reason is reported as known. */
+  knownInvalid?: ReadonlyMap<string, string>;
 }
 
 /** Mode 0600: the policy says so, or it holds a .env (never written world-readable, whatever archive a policy puts it in). */
@@ -67,7 +69,7 @@ export async function writeArchive(job: ArchiveJob): Promise<ManifestArchive> {
   const toValidate = new Set(plan.cwd === root ? job.size.paths.filter(validated) : []);
   const report = (path: string, reason: string) => {
     job.invalidStates.push({ path, reason, archive: plan.name });
-    sink({ kind: 'invalid-state', path, reason });
+    sink({ kind: 'invalid-state', path, reason, ...(job.knownInvalid?.get(path) === reason ? { known: true } : {}) });
   };
   if (!live) for (const path of [...toValidate].sort()) checkToml(path, await readFile(join(root, path)), report);
   const task = job.progress.task(`archive:${plan.name}`, file, { bytes: job.size.tarBytes, files: job.size.files });

@@ -23,7 +23,7 @@ export {
   type ScheduleOptions,
 } from './plan-schedule.ts';
 export { checkScheduleEnv, jobArgv, type ScheduleEnv } from './schedule-env.ts';
-export { CRON_FILE_NAME, cronQuote, renderCron } from './render-cron.ts';
+export { CRON_FILE_NAME, chainOf, cronQuote, renderCron, shellChain } from './render-cron.ts';
 export {
   RANDOMIZED_DELAY,
   renderSystemd,

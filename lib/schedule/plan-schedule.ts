@@ -4,8 +4,9 @@ import { addHours, durationToCalendar, ScheduleError, type CalendarSpec, type Ti
 // Which script runs when, from the policy. realtime-snapshot snapshots the [realtime] paths
 // continuously; full-backup --point writes a recovery point as often as the most frequent
 // data set needs (schedule.full at the latest), and each point re-archives only what is due
-// and changed (the rest is hard-linked); prune, encrypted-backup and remote-sync follow each
-// point in that order; verify.mts runs the runbook's checklist. A point runs at most every
+// and changed (the rest is hard-linked); prune and encrypted-backup follow each point that
+// was published, in that order, and remote-sync each encryption that succeeded; verify.mts
+// runs the runbook's checklist. A point runs at most every
 // minute and only at intervals cron can keep exactly: a data set's frequency is honoured by
 // the largest such interval that is not longer.
 
@@ -23,8 +24,11 @@ export type JobTiming =
   /** A long-running service (systemd); cron runs `cron.args` on `cron.calendar` instead. */
   | { kind: 'daemon'; cron: { calendar: CalendarSpec; args: string[] } }
   | { kind: 'calendar'; calendar: CalendarSpec }
-  /** Right after `job` finishes, whether it succeeded or not. */
-  | { kind: 'after'; job: JobId };
+  /**
+   * When `job` succeeded (its `successExit`), and, when `orderedAfter` is given, once that
+   * job (started by the same success) has finished, whatever its result.
+   */
+  | { kind: 'after'; job: JobId; orderedAfter?: JobId };
 
 export interface ScheduledJob {
   id: JobId;
@@ -35,8 +39,8 @@ export interface ScheduledJob {
   summary: string;
   /** Comment lines for the generated files. */
   notes: string[];
-  /** The script is not in scripts/ yet: the entry is generated anyway and fails until it is. */
-  missing?: boolean;
+  /** Exit codes after which the jobs that follow it run (default: 0 only). */
+  successExit?: number[];
 }
 
 export interface DatasetCoverage {
@@ -61,23 +65,18 @@ export interface ScheduleOptions {
   at: TimeOfDay;
   /** Extra arguments per script (recipients, target, --policy): never secrets. */
   args?: Partial<Record<'common' | 'encrypted-backup' | 'remote-sync', readonly string[]>>;
-  /** Scripts present in scripts/ (default: all but verify.mts). */
-  available?: (script: string) => boolean;
 }
-
-const DEFAULT_AVAILABLE = (script: string) => script !== 'verify.mts';
 
 /** Pure: the jobs and, per data set, what honours its frequency. ScheduleError (exit 2) when schedule.full cannot be run. */
 export function planSchedule(policy: Readonly<Policy>, options: ScheduleOptions): SchedulePlan {
   const { at } = options;
-  const available = options.available ?? DEFAULT_AVAILABLE;
   const common = [...(options.args?.common ?? [])];
   const daily = fullCalendar(policy.schedule.full, at);
   const pointEvery = pointInterval(policy);
   const pointMs = parseDuration(pointEvery);
   const full = pointEvery === policy.schedule.full ? daily : durationToCalendar(pointEvery, at);
   const jobs: ScheduledJob[] = [];
-  const job = (j: Omit<ScheduledJob, 'missing'>) => jobs.push(available(j.script) ? j : { ...j, missing: true });
+  const job = (j: ScheduledJob) => jobs.push(j);
 
   // 1. Data sets: real time → realtime-snapshot (and every point); the others → the points.
   const datasets = Object.entries(policy.datasets).map(([name, ds]): DatasetCoverage => {
@@ -117,7 +116,8 @@ export function planSchedule(policy: Readonly<Policy>, options: ScheduleOptions)
     });
   }
 
-  // 3. The nightly chain: full backup, then prune, encrypted copy, offsite copy, each after the one before.
+  // 3. Each point, then prune and the encrypted copy (once the point is published), then the
+  // offsite copy (once the encryption succeeded). A failed point stops the chain.
   job({
     id: 'full-backup',
     script: 'full-backup.mts',
@@ -127,7 +127,9 @@ export function planSchedule(policy: Readonly<Policy>, options: ScheduleOptions)
     notes: [
       "--point: the day's first run writes arkalia_<DATE>, later ones arkalia_<DATE>_<HHMM>; each archive is looked at when its data sets are due",
       '--no-prune: prune runs right after, as its own step (its own exit code and metrics)',
+      'exit 3 (invalid state files archived as they are, named) still published the point: the chain goes on; the ArkaliaInvalidStateFiles alert reports them',
     ],
+    successExit: [0, 3],
   });
   job({
     id: 'prune',
@@ -141,8 +143,8 @@ export function planSchedule(policy: Readonly<Policy>, options: ScheduleOptions)
     id: 'encrypted-backup',
     script: 'encrypted-backup.mts',
     args: [...(options.args?.['encrypted-backup'] ?? []), ...common],
-    timing: { kind: 'after', job: 'prune' },
-    summary: 'encrypted copy of the offsite archives of the newest point, after prune',
+    timing: { kind: 'after', job: 'full-backup', orderedAfter: 'prune' },
+    summary: 'encrypted copy of the offsite archives of the newest point, after prune (whatever prune found)',
     notes: options.args?.['encrypted-backup']?.length
       ? []
       : ['recipients from ARK_RECIPIENTS or ARK_KEYRING in its environment (none was given to schedule.mts)'],
@@ -152,7 +154,7 @@ export function planSchedule(policy: Readonly<Policy>, options: ScheduleOptions)
     script: 'remote-sync.mts',
     args: [...(options.args?.['remote-sync'] ?? []), ...common],
     timing: { kind: 'after', job: 'encrypted-backup' },
-    summary: 'offsite copy of encrypted/, after encrypted-backup',
+    summary: 'offsite copy of encrypted/, when encrypted-backup succeeded',
     notes: options.args?.['remote-sync']?.length
       ? []
       : ['target from ARK_OFFSITE in its environment (none was given to schedule.mts)'],

@@ -1,14 +1,19 @@
 import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { resolvePolicy } from '../policy/index.ts';
+import { REPO_ROOT, tempDir } from '../testing.ts';
 import {
+  chainOf,
   cronQuote,
   durationToCalendar,
   parseTimeOfDay,
   planSchedule,
   renderCron,
   renderSystemd,
+  shellChain,
   systemdQuote,
   unitsToEnable,
   type ScheduleEnv,
@@ -152,11 +157,12 @@ describe('planSchedule', () => {
     ]);
     expect(plan.pointEvery).toBe('PT1H'); // the database's frequency: a recovery point every hour
     expect(plan.full.cron).toBe('0 * * * *');
-    expect(plan.jobs.filter((j) => j.missing).map((j) => j.id)).toEqual([
-      'verify-daily',
-      'verify-weekly',
-      'verify-monthly',
-    ]);
+    expect(renderCron(plan, ENV)).not.toMatch(/does not exist/);
+    expect(
+      renderSystemd(plan, ENV)
+        .map((u) => u.content)
+        .join(''),
+    ).not.toMatch(/does not exist/);
     expect(renderCron(plan, ENV)).toMatchSnapshot();
     const units = renderSystemd(plan, ENV);
     expect(units.map((u) => u.name)).toEqual([
@@ -207,7 +213,7 @@ describe('planSchedule', () => {
     // PT7H has no exact cron form: points every 6 h, the longest exact interval not longer.
     expect(plan.pointEvery).toBe('PT6H');
     expect(cron).toMatch(
-      /^30 4,10,16,22 \* \* \* arkalia \/usr\/bin\/node .*full-backup\.mts --point --no-prune --policy \/etc\/arkalia\/ark\.policy\.toml; .*prune\.mts --policy \S+; .*encrypted-backup\.mts --policy \S+; .*remote-sync\.mts --to s3:\/\/bucket\/arkalia --policy \S+$/m,
+      /^30 4,10,16,22 \* \* \* arkalia \{ \/usr\/bin\/node .*full-backup\.mts --point --no-prune --policy \/etc\/arkalia\/ark\.policy\.toml -q; s=\$\?; .*\} && \{ .*prune\.mts --policy \S+ -q; .*encrypted-backup\.mts --policy \S+ -q && .*remote-sync\.mts --to s3:\/\/bucket\/arkalia --policy \S+ -q; \}$/m,
     );
     expect(cron).toContain(
       '# every 6 h at 04:30, 10:30, 16:30 and 22:30: full-backup, then prune, then encrypted-backup, then remote-sync',
@@ -278,6 +284,72 @@ describe('quoting in the generated files', () => {
     expect(prune).toContain(
       'ExecStart=/usr/bin/node --import /opt/arkalia-dr/node_modules/tsx/dist/loader.mjs "/opt/$$ark/scripts/prune.mts"\n',
     );
+  });
+
+  it("the chain: a failed point stops it; prune's failure does not hold back the offsite copy; a failed encryption stops the sync (cron's shell line, run)", async () => {
+    const plan = planSchedule(resolvePolicy({}, 'built-in'), { at: AT });
+    const head = plan.jobs.find((j) => j.id === 'full-backup')!;
+    expect(chainOf(plan, head).map((j) => j.id)).toEqual(['full-backup', 'prune', 'encrypted-backup', 'remote-sync']);
+    const dir = await tempDir('ark-chain-');
+    const ran = async (exits: Record<string, number>): Promise<string[]> => {
+      const log = join(dir, 'log');
+      await writeFile(log, '');
+      const line = shellChain(plan, head, (job) => `(echo ${job.id} >> ${log}; exit ${exits[job.id] ?? 0})`);
+      await run('sh', ['-c', `${line}; true`]);
+      return (await readFile(log, 'utf8')).trim().split('\n').filter(Boolean);
+    };
+    const all = ['full-backup', 'prune', 'encrypted-backup', 'remote-sync'];
+    expect(await ran({})).toEqual(all);
+    expect(await ran({ 'full-backup': 3 })).toEqual(all); // published, invalid states named: goes on
+    expect(await ran({ 'full-backup': 1 })).toEqual(['full-backup']);
+    expect(await ran({ 'full-backup': 4 })).toEqual(['full-backup']); // locked: nothing was done
+    expect(await ran({ prune: 3 })).toEqual(all);
+    expect(await ran({ 'encrypted-backup': 1 })).toEqual(['full-backup', 'prune', 'encrypted-backup']);
+    // The cron file's line is this chain, with the real commands.
+    expect(renderCron(plan, ENV)).toMatch(
+      /^0 \* \* \* \* arkalia \{ \S+ .*full-backup\.mts --point --no-prune -q; s=\$\?; \[ \$s -eq 0 \] \|\| \[ \$s -eq 3 \]; \} && \{ \S+ .*prune\.mts -q; \S+ .*encrypted-backup\.mts -q && \S+ .*remote-sync\.mts -q; \}$/m,
+    );
+  });
+
+  it('systemd: the same chain by OnSuccess=, every service sandboxed to what it writes; systemd-analyze verify finds nothing to say', async () => {
+    const plan = planSchedule(resolvePolicy({}, 'built-in'), {
+      at: AT,
+      args: { 'remote-sync': ['--to', '/mnt/offsite'] },
+    });
+    const env: ScheduleEnv = {
+      ...ENV,
+      node: process.execPath,
+      tsx: join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs'),
+      scriptsDir: join(REPO_ROOT, 'scripts'),
+      user: 'root',
+    };
+    const units = renderSystemd(plan, env);
+    const unit = (name: string) => units.find((u) => u.name === `arkalia-dr-${name}.service`)!.content;
+    expect(unit('full-backup')).toMatch(/^OnSuccess=arkalia-dr-prune\.service arkalia-dr-encrypted-backup\.service$/m);
+    expect(unit('full-backup')).toMatch(/^SuccessExitStatus=3$/m);
+    expect(unit('full-backup')).not.toMatch(/^Wants=/m);
+    expect(unit('prune')).toMatch(/^After=arkalia-dr-full-backup\.service$/m);
+    expect(unit('encrypted-backup')).toMatch(/^After=arkalia-dr-full-backup\.service arkalia-dr-prune\.service$/m);
+    expect(unit('encrypted-backup')).toMatch(/^OnSuccess=arkalia-dr-remote-sync\.service$/m);
+    expect(unit('prune')).not.toMatch(/^OnSuccess=/m);
+    for (const u of units.filter((x) => x.name.endsWith('.service'))) {
+      expect(u.content, u.name).toMatch(/^ProtectSystem=strict$/m);
+      expect(u.content, u.name).toMatch(/^PrivateTmp=true$/m);
+      expect(u.content, u.name).toMatch(/^NoNewPrivileges=true$/m);
+      expect(u.content, u.name).toMatch(
+        u.name.includes('remote-sync')
+          ? /^ReadWritePaths=-\/backup -\/var\/lib\/prometheus\/node-exporter -\/mnt\/offsite$/m
+          : /^ReadWritePaths=-\/backup -\/var\/lib\/prometheus\/node-exporter$/m,
+      );
+    }
+    const dir = await tempDir('ark-units-');
+    for (const u of units) await writeFile(join(dir, u.name), u.content);
+    const verified = await run('systemd-analyze', ['verify', '--man=no', ...units.map((u) => join(dir, u.name))]);
+    expect(`${verified.stdout}${verified.stderr}`).toBe('');
+    // And it would say something: a unit with an unknown key and a bad value.
+    await writeFile(join(dir, 'arkalia-dr-bad.service'), `${unit('prune')}Nicee=1\nProtectSystem=bogus\n`);
+    const bad = await run('systemd-analyze', ['verify', '--man=no', join(dir, 'arkalia-dr-bad.service')]);
+    expect(bad.stderr).toMatch(/Unknown key 'Nicee'/);
   });
 
   it('refuses values that would break a file: line breaks, relative paths, a user that is not a user name', () => {

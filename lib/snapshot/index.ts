@@ -42,6 +42,7 @@ export {
   type FindLatestSnapshotsOptions,
 } from './find-latest-snapshots.ts';
 export { KeyedDebouncer, realTimers, type Timers } from './debouncer.ts';
+export { INVALID_RECORD_FILE, readInvalidRecord, writeInvalidRecord } from './invalid-record.ts';
 export {
   watchStateFiles,
   fsWatchDir,

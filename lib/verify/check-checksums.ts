@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { verifyChecksums } from '../checksum/index.ts';
 import { isArkError } from '../errors.ts';
 import { checksumFileName, dailyDir } from '../layout/index.ts';
-import { dailyBackups, type ChecklistOptions, type Outcome } from './check-result.ts';
+import { dailyBackups, nowOf, type ChecklistOptions, type Outcome } from './check-result.ts';
+import { recordVerification } from './verification-record.ts';
 
 export interface ChecksumFailure {
   backup: string;
@@ -22,8 +23,10 @@ export async function checkChecksums(options: ChecklistOptions): Promise<Outcome
   const failed: ChecksumFailure[] = [];
   let verified = 0;
   const inodeHashes = new Map<string, string>(); // an archive that points share is read once
+  const recordErrors: string[] = [];
   for (const backup of all) {
     const sums = checksumFileName(backup.date);
+    const before = { failed: failed.length, verified };
     try {
       const results = await verifyChecksums(join(backup.dir, sums), { inodeHashes });
       if (results.length === 0) failed.push({ backup: backup.name, archive: sums, problem: 'lists no file' });
@@ -40,8 +43,24 @@ export async function checkChecksums(options: ChecklistOptions): Promise<Outcome
       if (!isArkError(error) && !(error as NodeJS.ErrnoException).code) throw error;
       failed.push({ backup: backup.name, archive: sums, problem: (error as Error).message });
     }
+    // What `ark list` shows as this point's last verification. Never fails the check: a
+    // backup folder mounted read-only is still verified.
+    const problems = failed.slice(before.failed).map(({ archive, problem }) => ({ archive, problem }));
+    await recordVerification(options.backupDir, {
+      backup: backup.name,
+      at: nowOf(options).toISOString(),
+      by: 'verify --daily',
+      ok: problems.length === 0,
+      archives: verified - before.verified + problems.length,
+      problems,
+    }).catch((error: Error) => recordErrors.push(`${backup.name}: ${error.message}`));
   }
-  const data = { backups: all.length, verified, failed };
+  const data = {
+    backups: all.length,
+    verified,
+    failed,
+    ...(recordErrors.length > 0 ? { not_recorded: recordErrors } : {}),
+  };
   if (failed.length > 0)
     return {
       status: 'integrity',

@@ -25,6 +25,7 @@ export { checkFrequencies, frequencyLimitMs } from './check-frequencies.ts';
 export { checkMedia } from './check-media.ts';
 export { checkSizes } from './check-sizes.ts';
 export { checkChecksums, type ChecksumFailure } from './check-checksums.ts';
+export { CHECKS_DIR, readVerifications, recordVerification, type VerificationRecord } from './verification-record.ts';
 export { checkOffsite } from './check-offsite.ts';
 export { checkTestRestore, type TestRestoreReport } from './check-test-restore.ts';
 export { checkPrunePlan, type PrunePlanReport } from './check-prune-plan.ts';

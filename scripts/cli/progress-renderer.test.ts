@@ -63,16 +63,30 @@ describe('ProgressRenderer', () => {
     expect(stream.writes.at(-1)).toBe('after\n');
   });
 
-  it('cuts the line to the terminal width', () => {
+  it('cuts the line to the terminal width; a terminal that reports 0 columns gets the whole line', () => {
     const stream = fakeStream(true, 40);
     new ProgressRenderer({ stream, now: () => 0 }).progress(event(10 * MiB, 1000));
     expect([...stream.writes[0]!.slice('\r\x1b[2K'.length)]).toHaveLength(39);
+    const zero = fakeStream(true, 0);
+    new ProgressRenderer({ stream: zero, now: () => 0 }).progress(event(10 * MiB, 1000));
+    expect(zero.writes[0]).toBe(`\r\x1b[2K${formatProgress(event(10 * MiB, 1000))}`);
+    const narrow = fakeStream(true, 12);
+    new ProgressRenderer({ stream: narrow, now: () => 0 }).progress(event(10 * MiB, 1000));
+    expect([...narrow.writes[0]!.slice('\r\x1b[2K'.length)]).toHaveLength(11);
   });
 
-  it('elsewhere: plain lines at each 10 % step or every 10 s, never a flood, nothing for done, no escape codes', () => {
+  it('elsewhere, by default: no progress at all (cron mail, CI logs), only the lines it is given', () => {
+    const stream = fakeStream(false);
+    const renderer = new ProgressRenderer({ stream, now: () => 0 });
+    for (let i = 1; i <= 100; i += 1) renderer.progress(event(i * MiB, i * 100));
+    renderer.line('✓ done');
+    expect(stream.text()).toBe('✓ done\n');
+  });
+
+  it('elsewhere with -v: plain lines at each 10 % step or every 10 s, never a flood, nothing for done, no escape codes', () => {
     let now = 0;
     const stream = fakeStream(false);
-    const renderer = new ProgressRenderer({ stream, now: () => now });
+    const renderer = new ProgressRenderer({ stream, now: () => now, plain: true });
     for (let i = 1; i <= 400; i += 1) {
       now = i * 25; // 400 events over 10 s, 0.25 % each
       renderer.progress(event((i / 4) * MiB, now));
@@ -84,7 +98,7 @@ describe('ProgressRenderer', () => {
 
     // No total: one line per 10 s.
     const plain = fakeStream(false);
-    const untotalled = new ProgressRenderer({ stream: plain, now: () => now });
+    const untotalled = new ProgressRenderer({ stream: plain, now: () => now, plain: true });
     for (let i = 1; i <= 100; i += 1) {
       now += 1000;
       untotalled.progress(event(i * MiB, i * 1000, { totalBytes: null }));

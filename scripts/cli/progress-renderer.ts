@@ -2,8 +2,10 @@ import type { ArkEvent } from '../../lib/events.ts';
 import { formatBytes } from './render-event.ts';
 
 // Progress for people, on stderr. On a terminal: one line that updates in place, at most
-// every `ttyIntervalMs`. Elsewhere (cron mail, CI logs): a plain line when a task crosses a
-// 10 % step or every `plainIntervalMs`, never a flood. stdout is never touched (--json).
+// every `ttyIntervalMs`, cut to the terminal's width (a width of 0, as some terminals report,
+// counts as unknown). Elsewhere (cron mail, CI logs): nothing, unless `plain` (-v): then a
+// plain line when a task crosses a 10 % step or every `plainIntervalMs`, never a flood.
+// stdout is never touched (--json).
 
 export type ProgressEvent = Extract<ArkEvent, { kind: 'progress' }>;
 
@@ -19,6 +21,8 @@ export interface ProgressRendererOptions {
   ttyIntervalMs?: number;
   plainIntervalMs?: number;
   plainStepPercent?: number;
+  /** Off a terminal, print plain progress lines (-v/--verbose); default: none. */
+  plain?: boolean;
 }
 
 const CLEAR_LINE = '\r\x1b[2K';
@@ -30,6 +34,7 @@ export class ProgressRenderer {
   readonly #ttyInterval: number;
   readonly #plainInterval: number;
   readonly #step: number;
+  readonly #plain: boolean;
   /** The line currently drawn on the terminal (null: none). */
   #status: string | null = null;
   #lastDraw = -Infinity;
@@ -43,11 +48,13 @@ export class ProgressRenderer {
     this.#ttyInterval = options.ttyIntervalMs ?? 100;
     this.#plainInterval = options.plainIntervalMs ?? 10_000;
     this.#step = options.plainStepPercent ?? 10;
+    this.#plain = options.plain ?? false;
     this.#lastPlain = this.#now();
   }
 
   progress(event: ProgressEvent): void {
     if (this.#tty) return this.#drawTty(event);
+    if (!this.#plain) return;
     if (event.done) {
       this.#lastStep.delete(event.task);
       return;
@@ -86,7 +93,8 @@ export class ProgressRenderer {
     const now = this.#now();
     if (now - this.#lastDraw < this.#ttyInterval) return;
     this.#lastDraw = now;
-    const width = Math.max(20, (this.#stream.columns ?? 100) - 1);
+    const columns = this.#stream.columns ?? 0;
+    const width = columns > 0 ? Math.max(1, columns - 1) : 100;
     const text = formatProgress(event);
     this.#status = [...text].length > width ? `${[...text].slice(0, width - 1).join('')}…` : text;
     this.#stream.write(`${CLEAR_LINE}${this.#status}`);

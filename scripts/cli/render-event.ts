@@ -10,7 +10,10 @@ export function renderEvent(event: ArkEvent): string | null {
     case 'warning':
       return `⚠ ${event.message}`;
     case 'invalid-state':
-      return `✗ invalid TOML: ${event.path} — ${event.reason}`;
+      // Already reported by the previous pass: said, but not marked as a problem (-q leaves it out).
+      return event.known
+        ? `  (still invalid TOML: ${event.path} — ${event.reason})`
+        : `✗ invalid TOML: ${event.path} — ${event.reason}`;
     case 'dataset-skipped':
       return `  (${event.archive}: ${event.path} ${event.reason}, skipped)`;
     case 'archive-written':
@@ -121,4 +124,9 @@ export function formatBytes(bytes: number): string {
     unit += 1;
   }
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+/** How many invalid-state events are not `known` (reported by the previous pass or point): what is new. */
+export function newlyInvalid(events: readonly ArkEvent[]): number {
+  return events.filter((e) => e.kind === 'invalid-state' && !e.known).length;
 }

@@ -1,10 +1,11 @@
 import type { ParseArgsConfig } from 'node:util';
 import { recordingSink, type ArkEvent, type EventSink } from '../../lib/events.ts';
-import { EXIT, toArkError, type ExitCode } from '../../lib/errors.ts';
+import { EXIT, toArkError, UsageError, type ExitCode } from '../../lib/errors.ts';
 import { commonOptions, parseOptions, type CommonOptions } from './parse-options.ts';
 import { ProgressRenderer } from './progress-renderer.ts';
 import { renderEvent } from './render-event.ts';
 import { scriptArgs } from './script-args.ts';
+import { versionLine } from './version.ts';
 
 export interface ScriptContext {
   argv: string[];
@@ -55,14 +56,21 @@ export async function runScript<O extends Options>(
   // Known before parsing, so that a usage error under --json is still reported as JSON.
   let json = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length).includes('--json');
   const recorder = recordingSink();
-  const progress = new ProgressRenderer({ stream: process.stderr });
-  const say = (line: string) => progress.line(line);
+  // Replaced once the options are parsed (-v: progress off a terminal too; -q: none).
+  let progress = new ProgressRenderer({ stream: process.stderr });
+  let quiet = false;
+  let verbose = false;
+  const say = (text: string) => {
+    if (!quiet) return progress.line(text);
+    for (const line of text.split('\n')) if (isProblem(line)) progress.line(line);
+  };
   const ctx: ScriptContext = {
     argv,
     sink: (event) => {
       // Progress is drawn, not kept: the --json result lists what happened, not how fast.
-      if (event.kind === 'progress') return progress.progress(event);
+      if (event.kind === 'progress') return quiet ? undefined : progress.progress(event);
       recorder(event);
+      if (event.kind === 'dry-run' && event.detail && !verbose) return; // one line per file: -v
       const line = renderEvent(event);
       if (line !== null) say(line);
     },
@@ -74,8 +82,12 @@ export async function runScript<O extends Options>(
     const { values, positionals } = parseOptions(argv, spec.options, spec.positionals ?? false);
     const common = commonOptions(values);
     json = common.json;
-    if (common.help) {
-      process.stdout.write(`${spec.help}\n`);
+    if (common.quiet && common.verbose) throw new UsageError('-q/--quiet and -v/--verbose cannot be combined');
+    quiet = common.quiet;
+    verbose = common.verbose;
+    progress = new ProgressRenderer({ stream: process.stderr, plain: common.verbose });
+    if (common.help || common.version) {
+      process.stdout.write(`${common.help ? spec.help : versionLine()}\n`);
       process.exitCode = EXIT.ok;
       return;
     }
@@ -91,9 +103,10 @@ export async function runScript<O extends Options>(
     progress.finish();
     const error = toArkError(thrown);
     exitCode = error.exitCode;
-    say(`✗ ${error.message}`);
-    if (error.code === 'UNEXPECTED') say('  (unexpected error: rerun with ARK_DEBUG=1 for details)');
-    if (process.env.ARK_DEBUG) say(String((thrown as Error)?.stack ?? thrown));
+    // Always shown, -q or not: this is what went wrong.
+    progress.line(`✗ ${error.message}`);
+    if (error.code === 'UNEXPECTED') progress.line('  (unexpected error: rerun with ARK_DEBUG=1 for details)');
+    if (process.env.ARK_DEBUG) progress.line(String((thrown as Error)?.stack ?? thrown));
     if (json) {
       const payload = {
         ok: false,
@@ -105,4 +118,9 @@ export async function runScript<O extends Options>(
     }
   }
   process.exitCode = exitCode;
+}
+
+/** What -q keeps: a line that says something is wrong (our ⚠ and ✗ marks). */
+function isProblem(line: string): boolean {
+  return /^\s*(⚠|✗)/.test(line);
 }
