@@ -96,6 +96,12 @@ describe('audit evidence', () => {
     const md = await readFile(join(dir, 'evidence.md'), 'utf8');
     expect(md).toContain('auditor-test');
     expect(md).toContain('ISO/IEC 27001:2022 A.8.13');
+    // Each drilled scenario's RTO/RPO chart beside it, shown in evidence.md.
+    const scenario = journal('completed').scenario;
+    expect(md).toContain(`![${scenario}: RTO and RPO per run](charts/${scenario}.svg)`);
+    expect(await readFile(join(dir, 'charts', `${scenario}.svg`), 'utf8')).toMatch(
+      /^<svg [\s\S]*data-series="rto"[\s\S]*<\/svg>\n$/,
+    );
     const [json, sig, pub] = await Promise.all([
       readFile(join(dir, 'evidence.json')),
       readFile(join(dir, 'evidence.json.asc'), 'utf8'),

@@ -113,6 +113,8 @@ export interface ExtractOptions {
    */
   onFile?: (path: string, file: ExtractedFile, content: Buffer | null) => void | Promise<void>;
   keepContent?: (path: string) => boolean;
+  /** Told the archive's bytes read so far (compressed), as it is read: for progress. */
+  onRead?: (bytes: number) => void;
 }
 
 export interface ExtractedFile {
@@ -159,7 +161,7 @@ export async function extractArchive(options: ExtractOptions): Promise<{ extract
   let failure: unknown = null;
   let current = '(archive header)';
   const parser = new Parser({ strict: true });
-  const stream = await openArchiveStream(options.file, budget, () => current);
+  const stream = await openArchiveStream(options.file, budget, () => current, options.onRead);
   const fail = (error: unknown) => {
     failure ??= error;
     stream.source.destroy(error as Error);

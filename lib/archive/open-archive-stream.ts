@@ -28,6 +28,7 @@ export async function openArchiveStream(
   file: string,
   budget: ExtractBudget,
   currentEntry: () => string,
+  onRead?: (compressedBytes: number) => void,
 ): Promise<ArchiveStream> {
   const gzip = await startsWith(file, GZIP_MAGIC);
   const zstd = !gzip && (await startsWith(file, ZSTD_MAGIC));
@@ -38,6 +39,7 @@ export async function openArchiveStream(
   const countIn = new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       compressed += chunk.length;
+      onRead?.(compressed);
       callback(null, chunk);
     },
   });

@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
 import { IntegrityError } from '../errors.ts';
 import { parseChecksumFile } from './checksum-file.ts';
+import type { ProgressReporter } from '../progress.ts';
 import { sha256File } from './hash-stream.ts';
 
 export interface ChecksumResult {
@@ -27,6 +28,8 @@ export async function verifyChecksums(
      * read once per run (same device, inode, size, mtime and ctime: the same bytes).
      */
     inodeHashes?: Map<string, string>;
+    /** Progress of each file read: a task per file (named hash:<file>). */
+    progress?: ProgressReporter;
   } = {},
 ): Promise<ChecksumResult[]> {
   let text: string;
@@ -59,7 +62,7 @@ export async function verifyChecksums(
       );
     }
     try {
-      const sha256 = await hashOnce(join(dir, entry.name), options.inodeHashes);
+      const sha256 = await hashOnce(join(dir, entry.name), options.inodeHashes, options.progress);
       results.push({
         name: entry.name,
         expected: entry.sha256,
@@ -91,13 +94,18 @@ export function assertChecksumsOk(results: readonly ChecksumResult[], checksumPa
   );
 }
 
-async function hashOnce(path: string, cache: Map<string, string> | undefined): Promise<string> {
-  if (!cache) return (await sha256File(path)).sha256;
+async function hashOnce(
+  path: string,
+  cache: Map<string, string> | undefined,
+  progress: ProgressReporter | undefined,
+): Promise<string> {
   const info = await stat(path, { bigint: true });
   const key = `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
-  const known = cache.get(key);
+  const known = cache?.get(key);
   if (known !== undefined) return known;
-  const { sha256 } = await sha256File(path);
-  cache.set(key, sha256);
+  const task = progress?.task(`hash:${path}`, `verifying ${basename(path)}`, { bytes: Number(info.size), files: null });
+  const { sha256, bytes } = await sha256File(path, task ? (n) => task.update({ bytes: n }) : undefined);
+  task?.done({ bytes });
+  cache?.set(key, sha256);
   return sha256;
 }

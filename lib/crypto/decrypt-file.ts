@@ -24,6 +24,8 @@ export interface DecryptFileOptions {
   /** Replace an existing target (default: refuse). */
   replace?: boolean;
   sink?: EventSink;
+  /** Told the plaintext bytes written so far (for progress). */
+  onBytes?: (bytes: number) => void;
 }
 
 export interface DecryptedFile {
@@ -58,7 +60,7 @@ export async function decryptFile(options: DecryptFileOptions): Promise<Decrypte
   warnIfCompressed(opened, options.source, options.sink);
   const temp = tempPathFor(target);
   try {
-    const hasher = new HashingPassThrough();
+    const hasher = new HashingPassThrough(options.onBytes ? { onBytes: options.onBytes } : {});
     try {
       await pipeline(opened.plaintext, hasher, createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
     } catch (error) {

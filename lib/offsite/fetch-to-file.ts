@@ -31,13 +31,14 @@ export async function fetchToFile(
   dest: string,
   expected: { sha256: string; size?: number },
   retry: RetryOptions = {},
+  onBytes?: (bytes: number) => void,
 ): Promise<FetchedFile> {
   const tmp = join(dirname(dest), `.${basename(dest)}.part-${randomBytes(4).toString('hex')}`);
   try {
     const got = await retrying(
       { target: remote.target, operation: 'get', name },
       async () => {
-        const hasher = new HashingPassThrough();
+        const hasher = new HashingPassThrough(onBytes ? { onBytes } : {});
         try {
           await pipeline(await remote.get(name), hasher, createWriteStream(tmp, { mode: 0o600, flush: true }));
         } catch (error) {

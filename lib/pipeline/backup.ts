@@ -36,7 +36,7 @@ import {
   type ReusedArchive,
 } from './reuse-archive.ts';
 import { fileIdentity, VerifiedArchives } from './verified-archives.ts';
-import { ProgressReporter } from './progress-reporter.ts';
+import { ProgressReporter } from '../progress.ts';
 import { publish, removeStalePartials } from './partial-folder.ts';
 import { archiveIsSensitive, checkToml, runInOrder, tomlFilesIn, writeArchive } from './write-archive.ts';
 import { assertRootFolder } from '../tree/index.ts';

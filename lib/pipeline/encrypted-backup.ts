@@ -4,7 +4,7 @@ import { assertChecksumsOk, parseManifest, verifyChecksums } from '../checksum/i
 import { IntegrityError, NotFoundError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { withBackupLock } from '../lock/index.ts';
-import { ProgressReporter } from './progress-reporter.ts';
+import { ProgressReporter } from '../progress.ts';
 import { findTwin, unchangedReason } from './encrypted-unchanged.ts';
 import { archiveFileNames, encryptedDir, encryptedName, manifestFileName } from '../layout/index.ts';
 import type { Policy } from '../policy/index.ts';

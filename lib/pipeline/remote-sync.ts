@@ -1,8 +1,10 @@
 import { createReadStream } from 'node:fs';
+import { type Readable, Transform } from 'node:stream';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IntegrityError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
+import { ProgressReporter } from '../progress.ts';
 import { withBackupLock } from '../lock/index.ts';
 import {
   formatRemoteManifest,
@@ -174,13 +176,18 @@ async function syncUnderLock(options: RemoteSyncOptions): Promise<RemoteSyncRepo
   // 5. Upload (atomic per backend), then verify what the remote holds.
   const uploaded: RemoteSyncReport['uploaded'] = [];
   let failure: unknown;
+  const progress = new ProgressReporter({ sink, totalBytes: uploads.reduce((n, a) => n + (a.bytes ?? 0), 0) });
   for (const a of uploads) {
     const path = join(source, a.name);
     try {
       const copied = a.sameAs !== undefined && remote.copy ? await copyOnRemote(remote, a.sameAs, a.name, sink) : false;
       if (!copied) {
         sink({ kind: 'step', step: 'upload', message: `uploading ${a.name}` });
-        await remote.put(a.name, { size: a.bytes!, sha256: a.sha256!, path, open: () => createReadStream(path) });
+        // Progress counts the bytes the backend reads (a retried attempt starts again from 0).
+        const task = progress.task(`upload:${a.name}`, `uploading ${a.name}`, { bytes: a.bytes!, files: null });
+        const open = () => counted(createReadStream(path), (bytes) => task.update({ bytes }));
+        await remote.put(a.name, { size: a.bytes!, sha256: a.sha256!, path, open });
+        task.done({ bytes: a.bytes! });
         sink({ kind: 'offsite-uploaded', target, name: a.name, bytes: a.bytes! });
       }
       const held = await remote.digest(a.name);
@@ -308,4 +315,19 @@ async function copyOnRemote(remote: Remote, from: string, to: string, sink: Even
     });
     return false;
   }
+}
+
+/** `source` through a pass-through that reports the bytes so far; errors and teardown go both ways. */
+function counted(source: Readable, onBytes: (bytes: number) => void): Readable {
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      bytes += chunk.length;
+      onBytes(bytes);
+      callback(null, chunk);
+    },
+  });
+  source.on('error', (error) => counter.destroy(error));
+  counter.on('close', () => source.destroy());
+  return source.pipe(counter);
 }

@@ -14,7 +14,7 @@ import { archiveFileName } from '../layout/index.ts';
 import type { EventSink } from '../events.ts';
 import type { Policy } from '../policy/index.ts';
 import { TomlCheckPool, validateToml } from '../state/index.ts';
-import type { ProgressReporter } from './progress-reporter.ts';
+import type { ProgressReporter } from '../progress.ts';
 import { tomlKey, type VerifiedArchives } from './verified-archives.ts';
 import { expandNoFollow, pathMatcher } from '../tree/index.ts';
 

@@ -22,12 +22,12 @@ export async function fetchVerified(
   name: string,
   dest: string,
   expected: { sha256: string; size: number },
-  options: { sink: EventSink; retry?: RetryOptions },
+  options: { sink: EventSink; retry?: RetryOptions; onBytes?: (bytes: number) => void },
 ): Promise<FetchRecord> {
   const seen: unknown[] = [];
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const got = await fetchToFile(remote, name, dest, expected, options.retry);
+      const got = await fetchToFile(remote, name, dest, expected, options.retry, options.onBytes);
       options.sink({
         kind: 'offsite-fetched',
         target: remote.target,

@@ -4,6 +4,7 @@ import { assertChecksumsOk, formatChecksumFile, parseChecksumFile, verifyChecksu
 import { decryptFile, type UnlockedKey } from '../crypto/index.ts';
 import { ArkError, isArkError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
+import { ProgressReporter } from '../progress.ts';
 import type { Remote, RetryOptions } from '../offsite/index.ts';
 import { backupDirName, checksumFileName, dailyDir, partialPrefix } from '../layout/index.ts';
 import { processExists } from '../lock/index.ts';
@@ -87,11 +88,13 @@ export async function rebuildBackup(o: RebuildOptions): Promise<RebuiltBackup> {
     dropped: [...set.dropped],
     reused: false,
   };
+  // Each file is downloaded, then decrypted: the overall total counts both.
+  const progress = new ProgressReporter({ sink, totalBytes: 2 * set.files.reduce((n, f) => n + f.bytes, 0) });
   try {
     await mkdir(work, { mode: 0o700 });
     for (const file of set.files) {
       try {
-        await rebuildArchive(file, { ...o, partial, work }, result);
+        await rebuildArchive(file, { ...o, partial, work, progress }, result);
       } catch (error) {
         if (isArkError(error)) error.details.name ??= file.name; // every failure names the offsite file
         // A damaged optional archive (logs...) does not cost the states of that day.
@@ -142,7 +145,7 @@ const WORK_PREFIX = '.ark-disk-recovery-';
 
 async function rebuildArchive(
   file: OffsiteFile,
-  o: RebuildOptions & { partial: string; work: string },
+  o: RebuildOptions & { partial: string; work: string; progress: ProgressReporter },
   result: RebuiltBackup,
 ): Promise<void> {
   const keys = await o.keysFor(file); // before the download: a wrong key fails here, having fetched nothing
@@ -152,17 +155,35 @@ async function rebuildArchive(
     step: `fetch-${file.archive}`,
     message: `fetching ${file.name} (${file.bytes} bytes) from ${o.remote.target}`,
   });
+  const fetching = o.progress.task(`fetch:${file.name}`, `downloading ${file.name}`, {
+    bytes: file.bytes,
+    files: null,
+  });
   result.fetched.push(
     await fetchVerified(
       o.remote,
       file.name,
       cipher,
       { sha256: file.sha256, size: file.bytes },
-      { sink: o.sink, ...(o.retry ? { retry: o.retry } : {}) },
+      { sink: o.sink, ...(o.retry ? { retry: o.retry } : {}), onBytes: (bytes) => fetching.update({ bytes }) },
     ),
   );
+  fetching.done({ bytes: file.bytes });
   const target = join(o.partial, file.archiveFile);
-  const plain = await decryptFile({ source: cipher, target, keys, expectedSha256: file.sourceSha256, sink: o.sink });
+  // The plaintext's size is about the ciphertext's (no compression): the bar's total.
+  const decrypting = o.progress.task(`decrypt:${file.name}`, `decrypting ${file.name}`, {
+    bytes: file.bytes,
+    files: null,
+  });
+  const plain = await decryptFile({
+    source: cipher,
+    target,
+    keys,
+    expectedSha256: file.sourceSha256,
+    sink: o.sink,
+    onBytes: (bytes) => decrypting.update({ bytes }),
+  });
+  decrypting.done({ bytes: plain.bytes });
   await rm(cipher, { force: true });
   const fingerprint =
     keys.find((k) => plain.keyId !== null && k.info.keyIds.includes(plain.keyId))?.info.fingerprint ?? null;

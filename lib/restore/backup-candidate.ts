@@ -10,6 +10,7 @@ import {
 import { IntegrityError, isArkError, NotFoundError, type ArkError } from '../errors.ts';
 import { archiveFileNames, manifestFileName, stampTime } from '../layout/index.ts';
 import type { Policy } from '../policy/index.ts';
+import type { ProgressReporter } from '../progress.ts';
 import type { BackupRef } from './find-backups.ts';
 
 // A backup the restore may use, whatever it came from: a daily backup folder (checksums from
@@ -34,9 +35,9 @@ export interface BackupCandidate {
   /**
    * Verify that archive against what vouches for it, reading it once, BEFORE anything reads
    * it as a tarball. Returns its sha256. IntegrityError when it does not match or nothing
-   * vouches for it; NotFoundError when the file is missing.
+   * vouches for it; NotFoundError when the file is missing. `progress` shows the reading.
    */
-  verify(archive: string): Promise<string>;
+  verify(archive: string, progress?: ProgressReporter): Promise<string>;
   /**
    * When the data was captured: the backup's, or one archive's (a recovery point carries an
    * archive that was not due from an earlier capture: its manifest's captured_at).
@@ -77,11 +78,12 @@ export function dailyCandidate(ref: BackupRef, policy: Policy): BackupCandidate 
     date: ref.date,
     dir: ref.dir,
     archiveFile,
-    async verify(archive) {
+    async verify(archive, progress) {
       const file = await archiveFile(archive);
       if (file === null) throw new NotFoundError('ARCHIVE_MISSING', `the policy defines no archive "${archive}"`);
       await assertPresent(file, ref.dir);
-      const results = await verifyChecksums(ref.checksumFile, { only: [basename(file)] }).catch((error: unknown) => {
+      const only = { only: [basename(file)], ...(progress ? { progress } : {}) };
+      const results = await verifyChecksums(ref.checksumFile, only).catch((error: unknown) => {
         throw isArkError(error) && error.code === 'CHECKSUM_FILE_MISSING' ? unverifiable(ref, file, error) : error;
       });
       assertChecksumsOk(results, ref.checksumFile);
@@ -132,14 +134,20 @@ export function archiveCandidate(options: ArchiveCandidateOptions): BackupCandid
     date: options.date ?? null,
     dir: null,
     archiveFile: async (archive) => (archive === options.archive ? options.file : null),
-    async verify(archive) {
+    async verify(archive, progress) {
       if (archive !== options.archive)
         throw new NotFoundError(
           'ARCHIVE_MISSING',
           `${basename(options.file)} is the ${options.archive} archive, not ${archive}`,
         );
       await assertPresent(options.file, null);
-      const { sha256 } = await sha256File(options.file);
+      const size = (await stat(options.file)).size;
+      const task = progress?.task(`hash:${options.file}`, `verifying ${basename(options.file)}`, {
+        bytes: size,
+        files: null,
+      });
+      const { sha256, bytes } = await sha256File(options.file, task ? (n) => task.update({ bytes: n }) : undefined);
+      task?.done({ bytes });
       if (sha256 !== expected) {
         throw new IntegrityError(
           'CHECKSUM_MISMATCH',

@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { ExtractBudget, extractArchive, type ExtractLimits, type Refusal } from '../archive/index.ts';
 import { IntegrityError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
+import { ProgressReporter } from '../progress.ts';
 import { TomlCheckPool, validateToml } from '../state/index.ts';
 import type { BackupCandidate, RecoveryPoint } from './backup-candidate.ts';
 import { inScope, type RestoreScope } from './restore-scope.ts';
@@ -53,8 +54,21 @@ export interface StageOptions {
  */
 export async function stageBackup(options: StageOptions): Promise<StagedBackup> {
   const { candidate, scope, sink } = options;
-  const archives: { name: string; file: string }[] = [];
+  const archives: { name: string; file: string; bytes: number }[] = [];
   const skipped: string[] = [];
+  // Each archive is read twice: verified, then extracted; the overall total counts both.
+  const sizes = await Promise.all(
+    scope.archives.map(async ({ name }) => {
+      const file = await candidate.archiveFile(name);
+      return file === null
+        ? 0
+        : await stat(file).then(
+            (s) => s.size,
+            () => 0,
+          );
+    }),
+  );
+  const progress = new ProgressReporter({ sink, totalBytes: 2 * sizes.reduce((a, b) => a + b, 0) });
 
   // 1. Verify first: a byte flipped anywhere rejects the backup before it is parsed.
   for (const { name, required } of scope.archives) {
@@ -68,9 +82,9 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
       });
       continue;
     }
-    const sha256 = await candidate.verify(name); // a missing required archive throws here
+    const sha256 = await candidate.verify(name, progress); // a missing required archive throws here
     sink({ kind: 'checksum-verified', file: file!, sha256 });
-    archives.push({ name, file: file! });
+    archives.push({ name, file: file!, bytes: (await stat(file!)).size });
   }
 
   // 2. Extract the scope's members, every archive under one budget (caps sized from the manifest),
@@ -92,10 +106,13 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
   await mkdir(options.stagingDir, { recursive: true, mode: 0o700 });
   try {
     const refused: Refusal[] = [];
-    for (const { name, file } of archives) {
+    for (const { name, file, bytes } of archives) {
       const point = await candidate.recoveryPoint(name);
+      const task = progress.task(`extract:${name}`, `restoring from ${basename(file)}`, { bytes, files: null });
+      let read = 0;
       const result = await extractArchive({
         file,
+        onRead: (n) => task.update({ bytes: (read = n), files: staged.size }),
         cwd: options.stagingDir,
         select: (path) => inScope(scope, path),
         onRefused: (r) => sink({ kind: 'entry-refused', entry: r.entry, reason: r.reason }),
@@ -111,6 +128,7 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
         },
         ...(options.signal ? { signal: options.signal } : {}),
       });
+      task.done({ bytes: Math.max(read, bytes), files: staged.size });
       refused.push(...result.refused);
     }
 

@@ -1,7 +1,9 @@
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { verifyChecksums } from '../checksum/index.ts';
 import { isArkError } from '../errors.ts';
 import { checksumFileName, dailyDir } from '../layout/index.ts';
+import { ProgressReporter } from '../progress.ts';
 import { dailyBackups, nowOf, type ChecklistOptions, type Outcome } from './check-result.ts';
 import { recordVerification } from './verification-record.ts';
 
@@ -23,12 +25,13 @@ export async function checkChecksums(options: ChecklistOptions): Promise<Outcome
   const failed: ChecksumFailure[] = [];
   let verified = 0;
   const inodeHashes = new Map<string, string>(); // an archive that points share is read once
+  const progress = new ProgressReporter({ sink: options.sink, totalBytes: await distinctBytes(all.map((b) => b.dir)) });
   const recordErrors: string[] = [];
   for (const backup of all) {
     const sums = checksumFileName(backup.date);
     const before = { failed: failed.length, verified };
     try {
-      const results = await verifyChecksums(join(backup.dir, sums), { inodeHashes });
+      const results = await verifyChecksums(join(backup.dir, sums), { inodeHashes, progress });
       if (results.length === 0) failed.push({ backup: backup.name, archive: sums, problem: 'lists no file' });
       for (const r of results) {
         if (r.ok) verified += 1;
@@ -68,4 +71,15 @@ export async function checkChecksums(options: ChecklistOptions): Promise<Outcome
       data,
     };
   return { status: 'ok', detail: `${verified} archive(s) in ${all.length} backup(s) verify`, data };
+}
+
+/** Bytes of the distinct files (inodes) in these folders: what hashing them all reads. */
+async function distinctBytes(dirs: readonly string[]): Promise<number> {
+  const sizes = new Map<string, number>();
+  for (const dir of dirs)
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const info = await lstat(join(dir, name), { bigint: true }).catch(() => null);
+      if (info?.isFile()) sizes.set(`${info.dev}:${info.ino}`, Number(info.size));
+    }
+  return [...sizes.values()].reduce((a, b) => a + b, 0);
 }

@@ -1,4 +1,4 @@
-import type { ArkEvent, EventSink } from '../events.ts';
+import type { ArkEvent, EventSink } from './events.ts';
 
 type Progress = Extract<ArkEvent, { kind: 'progress' }>;
 
@@ -14,9 +14,11 @@ export interface ProgressTask {
 }
 
 /**
- * Turns updates (one per chunk: thousands per second) into `progress` events at most every
- * `intervalMs` per task, plus a final one. Tasks may run at once; `overall` adds up every
- * task's bytes against the run's planned total.
+ * Turns updates (one per chunk: thousands per second) into `progress` events: the first at
+ * once, then at most every `intervalMs` per task, plus a final one. Tasks may run at once;
+ * `overall` adds up every task's bytes against the run's planned total. Used by every long
+ * piece of work: backup, encryption, restore (verify, extract), download and decryption,
+ * upload, verify's hashing.
  */
 export class ProgressReporter {
   readonly #sink: EventSink;
@@ -37,7 +39,7 @@ export class ProgressReporter {
 
   task(task: string, label: string, totals: { bytes: number | null; files: number | null }): ProgressTask {
     const started = this.#now();
-    let last = started;
+    let last = -Infinity; // the first update shows at once: work has begun
     const emit = (u: ProgressUpdate, done: boolean) => {
       const now = this.#now();
       if (!done && now - last < this.#intervalMs) return;
