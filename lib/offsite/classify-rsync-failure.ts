@@ -73,6 +73,18 @@ export function classifyRsyncFailure(
       `permission denied on the remote (${said}): check the owner and mode of the folder`,
     );
   }
+  // rsync 3, "errors selecting input/output files, dirs", is what a missing destination folder
+  // gives; the receiver's own line ("change_dir ... No such file or directory (2)", matched
+  // above) comes over the ssh channel and, on a loaded host, is sometimes lost before rsync exits.
+  if (
+    failure.exitCode === 3 &&
+    (where.operation === 'put' || where.operation === 'list' || where.operation === 'delete')
+  ) {
+    return permanent(
+      'REMOTE_TARGET_MISSING',
+      `the remote folder cannot be selected (rsync exit 3): create it on the host (${said})`,
+    );
+  }
   if (failure.exitCode !== null && [10, 12, 30, 35, 255].includes(failure.exitCode)) {
     return transient('REMOTE_TRANSIENT', `connection failed or dropped (rsync exit ${failure.exitCode}: ${said})`);
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordingSink } from '../events.ts';
 import { parseListing, rsyncRemote } from './rsync-remote.ts';
+import type { RemoteError } from './remote-error.ts';
 import { bodyOf } from './testing/bodies.ts';
 import { describeRemoteConformance } from './testing/remote-conformance.ts';
 import { freePort, startSshd, type TestSshd } from './testing/sshd.ts';
@@ -76,7 +77,8 @@ describe('rsync remote failures', () => {
   it('a missing remote folder is reported, not created', async () => {
     const missing = join(await folder(), 'nope');
     const remote = remoteAt(missing);
-    await expect(remote.put('a.gpg', bodyOf('x'))).rejects.toMatchObject({
+    const put = await remote.put('a.gpg', bodyOf('x')).catch((e: unknown) => e as RemoteError);
+    expect({ code: put?.code, retryable: put?.retryable }, put?.message).toEqual({
       code: 'REMOTE_TARGET_MISSING',
       retryable: false,
     });
