@@ -70,7 +70,7 @@ describe('disaster-recovery --test-mode --boot', () => {
       { timeoutMs: 300_000 },
     );
     expect(run.exitCode, run.stderr).toBe(0);
-    const result = run.json as {
+    const result = run.result as {
       boot: { ok: boolean; project: string; services: { name: string; health: string; mounts: string[] }[] };
       sandbox: { dir: string; kept: boolean };
       timings: { restore_ms: number; boot_up_ms: number; boot_down_ms: number };
@@ -113,7 +113,7 @@ describe('disaster-recovery --test-mode --boot', () => {
         timeoutMs: 300_000,
       },
     );
-    const checks = (run.json as { checks: { check: string; status: string; detail: string; data?: any }[] }).checks;
+    const checks = (run.result as { checks: { check: string; status: string; detail: string; data?: any }[] }).checks;
     const restore = checks.find((c) => c.check === 'test-restore')!;
     expect(restore.status, restore.detail).toBe('ok');
     expect(restore.detail).toMatch(/booted as ark-boot-\S+ in [\d.]+ s: arkalia-api healthy/);

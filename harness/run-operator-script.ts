@@ -11,8 +11,10 @@ export interface ScriptRunResult {
   stdout: string;
   stderr: string;
   durationMs: number;
-  /** stdout parsed as JSON when the script was run with --json and printed valid JSON. */
+  /** stdout parsed as JSON when the script was run with --json and printed valid JSON: the envelope. */
   json: Record<string, unknown> | null;
+  /** The envelope's `result` (null when the script stopped on an error, or printed no JSON). */
+  result: Record<string, unknown> | null;
 }
 
 /**
@@ -55,6 +57,7 @@ export function runOperatorScript(
       } catch {
         json = null;
       }
+      const result = json?.result;
       resolve({
         script,
         argv,
@@ -65,6 +68,7 @@ export function runOperatorScript(
         stderr,
         durationMs: Date.now() - started,
         json,
+        result: result !== null && typeof result === 'object' ? (result as Record<string, unknown>) : null,
       });
     });
   });

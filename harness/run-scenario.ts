@@ -86,7 +86,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     backupDir,
     stack: stack ?? noStack(root),
     faults,
-    recoveryResult: recovery?.json ?? null,
+    recoveryResult: recovery?.result ?? null,
     work,
     snapshots,
     expand,
@@ -234,8 +234,10 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       const { result, ok, output } = await scriptPhase(scenario.recovery, [...services, '--json']);
       recovery = result;
       const changes =
-        (result.json?.changes as { path: string; action: string; backupSha256: string | null }[] | undefined) ?? [];
-      const restored = changes.filter((c) => c.backupSha256).map((c) => `${c.backupSha256}  ${c.path}  (${c.action})`);
+        (result.result?.changes as { path: string; action: string; backup_sha256: string | null }[] | undefined) ?? [];
+      const restored = changes
+        .filter((c) => c.backup_sha256)
+        .map((c) => `${c.backup_sha256}  ${c.path}  (${c.action})`);
       if (restored.length > 0) await hooks.attach('restored files (sha256)', `${restored.join('\n')}\n`, 'text/plain');
       return {
         ok,
@@ -265,7 +267,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   }
 
   const recoveryPoint =
-    ((recovery as ScriptRunResult | null)?.json?.backup as { recoveryPoint?: string } | undefined)?.recoveryPoint ??
+    ((recovery as ScriptRunResult | null)?.result?.backup as { recovery_point?: string } | undefined)?.recovery_point ??
     null;
   const measured = measureObjectives({
     faultAt,
@@ -326,7 +328,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     objectives: scenario.objectives,
     measurements: { rto_from: 'fault-injection', ...measured, recovery_point: recoveryPoint },
     recovery: rec
-      ? { script: rec.script, argv: rec.argv, exit_code: rec.exitCode, duration_ms: rec.durationMs, result: rec.json }
+      ? { script: rec.script, argv: rec.argv, exit_code: rec.exitCode, duration_ms: rec.durationMs, result: rec.result }
       : null,
     backups,
     error,

@@ -6,7 +6,7 @@ import { describe, it } from 'vitest';
 import { REPO_ROOT, tempDir } from '../lib/testing.ts';
 import { SAMPLE_ROOT } from '../sample/index.ts';
 import { ARK_COMMANDS } from './cli/ark-commands.ts';
-import { expectNoStackTrace, runScript } from './testing.ts';
+import { envelopeOf, expectNoStackTrace, runScript } from './testing.ts';
 
 // `ark`, the one command (package.json bin): run as npm links it, `node bin/ark.mjs`, with
 // no tsx preloaded; each command is the operator script itself.
@@ -76,8 +76,10 @@ describe.concurrent('ark', { timeout: 120_000 }, () => {
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^ {2}POINT +TAKEN +SIZE \(\+NEW\) +ARCHIVES +RECOVERY POINT +LAST VERIFIED$/m);
     expect(text.stdout).toMatch(/^ {2}arkalia_20200101 +2020-01-01 .* never$/m);
-    const listed = JSON.parse(json.stdout);
-    expect(listed).toMatchObject({ ok: true, exit_code: 0, backup_dir: backupDir });
+    const envelope = envelopeOf(json, 'list');
+    expect(envelope).toMatchObject({ ok: true, exit_code: 0, policy: null, error: null });
+    const listed = envelope.result as { backup_dir: string; backups: Record<string, unknown>[] };
+    expect(listed.backup_dir).toBe(backupDir);
     expect(listed.backups).toHaveLength(2);
     expect(listed.backups[1]).toMatchObject({ name: 'arkalia_20200101', kind: 'daily', complete: true });
   });

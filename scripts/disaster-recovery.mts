@@ -165,6 +165,7 @@ await runScript(
     return {
       exitCode: report.boot && !report.boot.ok ? EXIT.failed : EXIT.ok,
       summary: lines.join('\n'),
+      policy: source,
       result: { ...report },
     };
   },

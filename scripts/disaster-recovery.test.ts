@@ -7,7 +7,9 @@ import { resolvePolicy } from '../lib/policy/index.ts';
 import { copyFixture, REPO_ROOT, tempDir } from '../lib/testing.ts';
 import {
   digestTree as digest,
+  envelopeOf,
   expectNoStackTrace as noStackTrace,
+  resultOf,
   runScript,
   startScript as start,
 } from './testing.ts';
@@ -83,16 +85,16 @@ describe.concurrent('disaster-recovery.mts', { timeout: 120_000 }, () => {
     expect(r.code, r.stderr).toBe(0);
     expect(await digest(root)).toEqual(original);
     expect(await leftovers(root)).toEqual([]);
-    const result = JSON.parse(r.stdout);
+    expect(envelopeOf(r, 'disaster-recovery')).toMatchObject({ ok: true, policy: 'built-in', error: null });
+    const result = resultOf(r);
     expect(result).toMatchObject({
-      ok: true,
       mode: 'live',
-      dryRun: false,
+      dry_run: false,
       rejected: [],
-      backup: { date: '20261110', recoveryPoint: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
-      preservedAt: null,
+      backup: { date: '20261110', recovery_point: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+      preserved_at: null,
     });
-    expect(result.knownInvalid.map((k: { path: string }) => k.path).sort()).toEqual([
+    expect(result.known_invalid.map((k: { path: string }) => k.path).sort()).toEqual([
       'state/global_context.toml',
       'state/reflexia_state.toml',
     ]);
@@ -121,8 +123,8 @@ describe.concurrent('disaster-recovery.mts', { timeout: 120_000 }, () => {
       `[dry run] replace ${STATE} (current sha256 ${sha256Buffer(CORRUPT)}, backup sha256 ${original[STATE]})`,
     );
     expect(dry.stderr).toContain(`[dry run] remove ${EXTRA}`);
-    expect(JSON.parse(dry.stdout)).toMatchObject({
-      dryRun: true,
+    expect(resultOf(dry)).toMatchObject({
+      dry_run: true,
       backup: { date: '20261110' },
       rejected: [{ backup: 'arkalia_20261111', code: 'CHECKSUM_MISMATCH' }],
     });
@@ -133,7 +135,7 @@ describe.concurrent('disaster-recovery.mts', { timeout: 120_000 }, () => {
 
     const r = await run(DR, [...args, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const result = JSON.parse(r.stdout);
+    const result = resultOf(r);
     expect(result).toMatchObject({
       backup: { date: '20261110' },
       rejected: [
@@ -147,8 +149,8 @@ describe.concurrent('disaster-recovery.mts', { timeout: 120_000 }, () => {
     });
     expect(r.stderr).toContain('⚠ newer backup(s) rejected: arkalia_20261111 (CHECKSUM_MISMATCH)');
     expect(await digest(root)).toEqual(original);
-    expect(await readFile(join(result.preservedAt, STATE), 'utf8')).toBe(CORRUPT);
-    expect(await readFile(join(result.preservedAt, EXTRA), 'utf8')).toBe('stale = true\n');
+    expect(await readFile(join(result.preserved_at, STATE), 'utf8')).toBe(CORRUPT);
+    expect(await readFile(join(result.preserved_at, EXTRA), 'utf8')).toBe('stale = true\n');
   });
 
   it('--test-mode restores into a sandbox, reports the diff with sha256s, and leaves the live tree alone', async ({
@@ -160,9 +162,11 @@ describe.concurrent('disaster-recovery.mts', { timeout: 120_000 }, () => {
     const r = await run(DR, [...args, '--test-mode', '--sandbox', sandbox, '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(await digest(root)).toEqual(before);
-    const { diff, mode, sandbox: where } = JSON.parse(r.stdout);
+    const { diff, mode, sandbox: where } = resultOf(r);
     expect({ mode, where }).toEqual({ mode: 'test', where: { dir: sandbox, kept: true } });
-    expect(diff.changed).toEqual([{ path: STATE, liveSha256: sha256Buffer(CORRUPT), restoredSha256: original[STATE] }]);
+    expect(diff.changed).toEqual([
+      { path: STATE, live_sha256: sha256Buffer(CORRUPT), restored_sha256: original[STATE] },
+    ]);
     expect(diff.removed).toEqual([{ path: EXTRA, sha256: sha256Buffer('stale = true\n') }]);
     expect(diff.added).toEqual([]);
     expect(r.stderr).toMatch(
@@ -191,7 +195,7 @@ describe.concurrent('disaster-recovery.mts', { timeout: 120_000 }, () => {
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(message);
       noStackTrace(r);
-      expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, exit_code: 2, error: { code: 'USAGE' } });
+      expect(envelopeOf(r, 'disaster-recovery')).toMatchObject({ ok: false, exit_code: 2, error: { code: 'USAGE' } });
     });
     // Without --root (or ARK_ROOT) a restore is refused, in an empty current folder too:
     // nothing is planned into it, let alone written.
@@ -234,7 +238,7 @@ describe.concurrent('a restore killed mid-way leaves the live tree as it was', {
     expect((await readdir(root, { recursive: true })).filter((n) => n.includes('.ark-restore'))).toEqual([]);
     const resume = await run(DR, [...args, '--resume', '--json']);
     expect(resume.code, resume.stderr).toBe(0);
-    expect(JSON.parse(resume.stdout).resume).toMatchObject({
+    expect(resultOf(resume).resume).toMatchObject({
       settled: null,
       removed: [expect.stringContaining('.ark-restore-arkalia-luna-pro-')],
     });
@@ -268,7 +272,7 @@ describe.concurrent('a restore killed mid-way leaves the live tree as it was', {
     await p.done;
     const er = await run(ER, ['zeroia', ...args, '--json']);
     expect(er.code, er.stderr).toBe(0);
-    expect(JSON.parse(er.stdout).settled).toMatchObject({ outcome: 'rolled-back' });
+    expect(resultOf(er).settled).toMatchObject({ outcome: 'rolled-back' });
     const expected: Record<string, string> = { ...before, [STATE]: original[STATE]! };
     delete expected[EXTRA];
     expect(await digest(root)).toEqual(expected); // the interrupted DR undone; only zeroia's state restored
@@ -282,7 +286,7 @@ describe.concurrent('a restore killed mid-way leaves the live tree as it was', {
     p.child.kill('SIGTERM');
     const r = await p.done;
     expect(r.code, r.stderr).toBe(1);
-    expect(JSON.parse(r.stdout).error).toMatchObject({
+    expect(envelopeOf(r).error).toMatchObject({
       code: 'RESTORE_INTERRUPTED',
       message: expect.stringContaining('received SIGTERM'),
     });
@@ -300,13 +304,13 @@ describe.concurrent('a restore killed mid-way leaves the live tree as it was', {
     await p.done;
     const resume = await run(DR, [...args, '--resume', '--json']);
     expect(resume.code, resume.stderr).toBe(0);
-    const settled = JSON.parse(resume.stdout).resume.settled;
+    const settled = resultOf(resume).resume.settled;
     expect(settled).toMatchObject({
       outcome: 'completed',
-      preservedAt: expect.stringContaining(join(backupDir, 'preserved', 'system_')),
+      preserved_at: expect.stringContaining(join(backupDir, 'preserved', 'system_')),
     });
     expect(await digest(root)).toEqual(original);
-    expect(await readFile(join(settled.preservedAt, STATE), 'utf8')).toBe(CORRUPT);
+    expect(await readFile(join(settled.preserved_at, STATE), 'utf8')).toBe(CORRUPT);
     expect(await leftovers(root)).toEqual([]);
   });
 });

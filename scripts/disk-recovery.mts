@@ -195,6 +195,7 @@ await runScript(
           `[dry run] would restore offsite set ${plan.date}: fetch ${plan.fetch.length} file(s), ${formatBytes(bytes)}; nothing was downloaded (but the manifest) or written`,
           ...rejected,
         ].join('\n'),
+        policy: source,
         result: { ...report },
       };
     }
@@ -219,6 +220,6 @@ await runScript(
         : `  services: ${report.services.started.length} started${report.services.api?.ok ? ', API answers' : ''}`,
       '  Monitor the system closely for the next 48 h (runbook).',
     ];
-    return { exitCode, summary: lines.join('\n'), result: { ...report } };
+    return { exitCode, summary: lines.join('\n'), policy: source, result: { ...report } };
   },
 );

@@ -20,7 +20,7 @@ import { emergencyRestore } from '../lib/pipeline/emergency-restore.ts';
 import { resolvePolicy } from '../lib/policy/index.ts';
 import { noneController } from '../lib/services/index.ts';
 import { copyFixture, tempDir, treeContents } from '../lib/testing.ts';
-import { runScript, type ScriptRun } from './testing.ts';
+import { envelopeOf, runScript, type ScriptRun } from './testing.ts';
 import { SAMPLE_ROOT } from '../sample/index.ts';
 
 const execFileP = promisify(execFile);
@@ -150,12 +150,9 @@ async function expectNothingPartial(d: { disk: string; backupDir: string }): Pro
   expect((await entries(join(d.disk, 'srv'))).filter((e) => e.split('/')[0]!.startsWith('.'))).toEqual([]);
 }
 
+/** The --json envelope's result (envelopeOf holds the envelope to its contract). */
 function json(outcome: ScriptRun): Record<string, any> {
-  try {
-    return JSON.parse(outcome.stdout);
-  } catch {
-    throw new Error(`not JSON (exit ${outcome.code}):\n${outcome.stdout}\n${outcome.stderr}`);
-  }
+  return envelopeOf(outcome, 'disk-recovery').result ?? {};
 }
 
 describe('disk-recovery.mts', { timeout: 120_000 }, () => {
@@ -209,11 +206,11 @@ describe('disk-recovery.mts', { timeout: 120_000 }, () => {
     expect(report.backup).toMatchObject({
       date: NEW,
       dir: join(d.backupDir, 'daily', `arkalia_${NEW}`),
-      recoveryPoint: newerBackupDate,
+      recovery_point: newerBackupDate,
       reused: false,
     });
     expect(outcome.stderr).toContain(`recovery point ${newerBackupDate};`);
-    expect(report.knownInvalid.map((k: { path: string }) => k.path)).toEqual(INVALID);
+    expect(report.known_invalid.map((k: { path: string }) => k.path)).toEqual(INVALID);
     expect(report.fetched).toEqual([
       {
         name: statesGpg(NEW),
@@ -390,7 +387,7 @@ describe('disk-recovery.mts', { timeout: 120_000 }, () => {
     ]);
     timings.nothingGood = outcome.ms;
     expect(outcome.code, outcome.stderr).toBe(3);
-    expect(json(outcome).error).toMatchObject({
+    expect(envelopeOf(outcome, 'disk-recovery').error).toMatchObject({
       code: 'NO_VALID_OFFSITE_BACKUP',
       rejected: [
         { date: NEW, code: 'CIPHERTEXT_CORRUPT', name: statesGpg(NEW) },

@@ -91,6 +91,6 @@ await runScript(
     const summary = report.dryRun
       ? `[dry run] ${changed} file(s) would change; nothing was modified`
       : `✅ ${module} restored from ${report.backup.dir}${fallback} (recovery point ${point}); ${changed} file(s) changed; ${report.preservedAt ? `previous state preserved in ${report.preservedAt}` : 'nothing needed preserving'}`;
-    return { exitCode: EXIT.ok, summary, result: { ...report } };
+    return { exitCode: EXIT.ok, summary, policy: source, result: { ...report } };
   },
 );

@@ -6,7 +6,13 @@ import { sha256Buffer } from '../lib/checksum/index.ts';
 import { runFullBackup } from '../lib/pipeline/backup.ts';
 import { resolvePolicy } from '../lib/policy/index.ts';
 import { copyFixture, REPO_ROOT, tempDir } from '../lib/testing.ts';
-import { digestTree as digest, expectNoStackTrace as noStackTrace, runScript } from './testing.ts';
+import {
+  digestTree as digest,
+  envelopeOf,
+  expectNoStackTrace as noStackTrace,
+  resultOf,
+  runScript,
+} from './testing.ts';
 import { SAMPLE_ROOT } from '../sample/index.ts';
 
 // scripts/emergency-restore.mts run as an operator runs it: a subprocess, its exit code, its
@@ -72,29 +78,28 @@ describe('emergency-restore.mts: the happy path', () => {
     expect(await digest(root)).toEqual(pristine); // nothing else in the root moved
     expect(await stagingLeft(root)).toEqual([]);
 
-    const result = JSON.parse(run.stdout);
+    expect(envelopeOf(run, 'emergency-restore')).toMatchObject({ ok: true, exit_code: 0, policy: 'built-in' });
+    const result = resultOf(run);
     const backupFolder = join(backupDir, 'daily', 'arkalia_20260110');
     const manifest = JSON.parse(await readFile(join(backupFolder, 'backup_manifest_20260110.json'), 'utf8'));
     expect(result).toMatchObject({
-      ok: true,
-      exit_code: 0,
       module: 'zeroia',
-      dryRun: false,
-      backup: { dir: backupFolder, date: '20260110', recoveryPoint: manifest.backup_date },
+      dry_run: false,
+      backup: { dir: backupFolder, date: '20260110', recovery_point: manifest.backup_date },
     });
     expect(result.changes).toContainEqual({
       path: STATE,
       action: 'replace',
-      currentSha256: sha256Buffer(CORRUPT),
-      backupSha256: sha256Buffer(fixtureState),
+      current_sha256: sha256Buffer(CORRUPT),
+      backup_sha256: sha256Buffer(fixtureState),
     });
     expect(result.changes).toContainEqual(
       expect.objectContaining({ path: 'modules/zeroia/state/zeroia_decision_log.toml', action: 'unchanged' }),
     );
 
-    expect(result.preservedAt.startsWith(join(backupDir, 'preserved') + '/')).toBe(true);
-    expect(await readFile(join(result.preservedAt, 'zeroia_state.toml'), 'utf8')).toBe(CORRUPT);
-    expect(run.stderr).toContain(`current state preserved: ${result.preservedAt}`);
+    expect(result.preserved_at.startsWith(join(backupDir, 'preserved') + '/')).toBe(true);
+    expect(await readFile(join(result.preserved_at, 'zeroia_state.toml'), 'utf8')).toBe(CORRUPT);
+    expect(run.stderr).toContain(`current state preserved: ${result.preserved_at}`);
     // Verified before anything else happened.
     expect(run.stderr.indexOf('checksum verified')).toBeGreaterThan(-1);
     expect(run.stderr.indexOf('checksum verified')).toBeLessThan(run.stderr.indexOf('current state preserved'));
@@ -187,11 +192,11 @@ describe.concurrent('emergency-restore.mts: backups written by the original bash
       expect(run.code, run.stderr).toBe(0);
       expect((await readFile(join(root, STATE))).equals(fixtureState)).toBe(true);
       expect(await digest(root)).toEqual(pristine);
-      const result = JSON.parse(run.stdout);
-      expect(result.backup.recoveryPoint).toMatch(
+      const result = resultOf(run);
+      expect(result.backup.recovery_point).toMatch(
         manifest === 'with-manifest' ? /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/ : /^2024-12-25$/,
       );
-      expect(await readFile(join(result.preservedAt, 'zeroia_state.toml'), 'utf8')).toBe(CORRUPT);
+      expect(await readFile(join(result.preserved_at, 'zeroia_state.toml'), 'utf8')).toBe(CORRUPT);
     });
   }
 });
@@ -218,13 +223,13 @@ describe('emergency-restore.mts: choosing the backup', () => {
       '--json',
     ]);
     expect(dated.code, dated.stderr).toBe(0);
-    expect(JSON.parse(dated.stdout).backup.date).toBe('20260110');
+    expect(resultOf(dated).backup.date).toBe('20260110');
     expect((await readFile(join(root, STATE))).equals(fixtureState)).toBe(true);
 
     await writeFile(join(root, STATE), CORRUPT);
     const newest = await restore(['zeroia', '--root', root, '--backup-dir', backupDir, '--services', 'none', '--json']);
     expect(newest.code, newest.stderr).toBe(0);
-    expect(JSON.parse(newest.stdout).backup.date).toBe('20260111');
+    expect(resultOf(newest).backup.date).toBe('20260111');
     expect(await readFile(join(root, STATE), 'utf8')).toBe(variantB);
 
     await writeFile(join(root, STATE), CORRUPT);
@@ -285,7 +290,11 @@ describe('emergency-restore.mts: bad command lines are usage errors (exit 2) tha
       expect(run.code, `${label}: ${run.stderr}`).toBe(2);
       expect(run.stderr, label).toMatch(message);
       noStackTrace(run);
-      expect(JSON.parse(run.stdout), label).toMatchObject({ ok: false, exit_code: 2, error: { code: 'USAGE' } });
+      expect(envelopeOf(run, 'emergency-restore'), label).toMatchObject({
+        ok: false,
+        exit_code: 2,
+        error: { code: 'USAGE' },
+      });
     });
     expect(await digest(root)).toEqual(before.root);
     expect(await digest(backupDir)).toEqual(before.backups);
@@ -317,7 +326,7 @@ describe.concurrent('emergency-restore.mts: integrity failures change nothing', 
     noStackTrace(run);
     return {
       run,
-      error: JSON.parse(run.stdout).error as { code: string; message: string },
+      error: envelopeOf(run).error as { code: string; message: string },
       unchanged: async () => {
         expect(await digest(root)).toEqual(before.root);
         expect(await digest(backupDir)).toEqual(before.backups);
@@ -423,13 +432,14 @@ describe('emergency-restore.mts --dry-run', () => {
     );
     expect(run.stderr).toContain('[dry run] would stop and restart container zeroia');
     expect(run.stderr).toMatch(/\[dry run\] 1 file\(s\) would change; nothing was modified/);
-    const result = JSON.parse(run.stdout);
-    expect(result).toMatchObject({ ok: true, dryRun: true, preservedAt: null, backup: { date: '20260110' } });
+    expect(envelopeOf(run)).toMatchObject({ ok: true });
+    const result = resultOf(run);
+    expect(result).toMatchObject({ dry_run: true, preserved_at: null, backup: { date: '20260110' } });
     expect(result.changes).toContainEqual({
       path: STATE,
       action: 'replace',
-      currentSha256: sha256Buffer(CORRUPT),
-      backupSha256: sha256Buffer(fixtureState),
+      current_sha256: sha256Buffer(CORRUPT),
+      backup_sha256: sha256Buffer(fixtureState),
     });
     expect(await digest(root)).toEqual(before.root);
     expect(await digest(backupDir)).toEqual(before.backups);

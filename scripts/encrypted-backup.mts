@@ -160,6 +160,6 @@ await runScript(
         (report.verification === 'session-key'
           ? '\n  note: verified with the session key; a full decrypt-verify needs a recipient private key (--verify-key FILE)'
           : '');
-    return { exitCode: EXIT.ok, summary, result: { ...report } };
+    return { exitCode: EXIT.ok, summary, policy: source, result: { ...report } };
   },
 );

@@ -11,7 +11,7 @@ import { silentSink } from '../lib/events.ts';
 import { runFullBackup } from '../lib/pipeline/backup.ts';
 import { DEFAULT_POLICY, resolvePolicy } from '../lib/policy/index.ts';
 import { copyFixture, tempDir } from '../lib/testing.ts';
-import { runScript, type ScriptRun } from './testing.ts';
+import { envelopeOf, resultOf, runScript, type ScriptRun } from './testing.ts';
 
 const run = promisify(execFile);
 const PASS = 'sign key passphrase';
@@ -165,7 +165,11 @@ describe.concurrent('encrypted-backup.mts: command line', { timeout: 90_000 }, (
       expect(outcome.stderr, label).not.toContain(PASS); // a passphrase is never echoed
       expectNoStackTrace(outcome);
       if (args.includes('--json'))
-        expect(JSON.parse(outcome.stdout), label).toMatchObject({ ok: false, exit_code: 2, error: { code } });
+        expect(envelopeOf(outcome, 'encrypted-backup'), label).toMatchObject({
+          ok: false,
+          exit_code: 2,
+          error: { code },
+        });
     });
     expect(await readdir(backupDir)).toEqual(['.arkalia-dr-verified.json', 'daily']); // no encrypted/ (the record is full-backup's)
   });
@@ -202,13 +206,13 @@ describe.concurrent('encrypted-backup.mts: what it writes', { timeout: 90_000 },
     ]);
     expect(first.code, first.stderr).toBe(0);
     expectNoStackTrace(first);
-    const result = JSON.parse(first.stdout) as {
+    expect(envelopeOf(first, 'encrypted-backup')).toMatchObject({ ok: true, policy: 'built-in' });
+    const result = resultOf(first) as {
       backup: { date: string };
       verification: string;
       files: { action: string; file: string }[];
     };
     expect(result).toMatchObject({
-      ok: true,
       backup: { date: '20260311' },
       verification: 'session-key',
       files: [{ action: 'encrypted', file: gpgOf(backupDir, '20260311') }],
@@ -253,7 +257,7 @@ describe.concurrent('encrypted-backup.mts: what it writes', { timeout: 90_000 },
       '--json',
     ]);
     expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout).files).toEqual([expect.objectContaining({ action: 'unchanged' })]);
+    expect(resultOf(again).files).toEqual([expect.objectContaining({ action: 'unchanged' })]);
     expect(again.stderr).toMatch(/already encrypted, unchanged, to the same recipients/);
     const after = await stat(gpgOf(backupDir, '20260311'));
     expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
@@ -298,7 +302,7 @@ describe.concurrent('encrypted-backup.mts: what it writes', { timeout: 90_000 },
     ]);
     expect(repaired.code, repaired.stderr).toBe(0);
     // Repaired from the intact twin (20260311's .gpg of the same archive): linked again, not re-encrypted.
-    expect(JSON.parse(repaired.stdout).files).toEqual([expect.objectContaining({ action: 'linked' })]);
+    expect(resultOf(repaired).files).toEqual([expect.objectContaining({ action: 'linked' })]);
     expect(repaired.stderr).toContain('removed .arkalia_states_20260310.tar.gz.gpg.999999999-0badc0de.tmp');
     expect((await readdir(encryptedDir)).sort()).toEqual([
       'SHA256SUMS',
@@ -332,8 +336,8 @@ describe.concurrent('encrypted-backup.mts: what it writes', { timeout: 90_000 },
       },
     );
     expect(outcome.code, outcome.stderr).toBe(0);
-    const result = JSON.parse(outcome.stdout);
-    expect(result).toMatchObject({ verification: 'full', signedBy: owner.info.fingerprint });
+    const result = resultOf(outcome, 'encrypted-backup');
+    expect(result).toMatchObject({ verification: 'full', signed_by: owner.info.fingerprint });
     expect(result.recipients.map((r: { fingerprint: string }) => r.fingerprint).sort()).toEqual(
       [owner.info.fingerprint, escrow.info.fingerprint].sort(),
     );
@@ -371,7 +375,7 @@ describe.concurrent('encrypted-backup.mts: what it writes', { timeout: 90_000 },
       '--json',
     ]);
     expect(narrowed.code, narrowed.stderr).toBe(0);
-    expect(JSON.parse(narrowed.stdout).files).toEqual([
+    expect(resultOf(narrowed).files).toEqual([
       expect.objectContaining({ action: 'encrypted', verification: expect.objectContaining({ level: 'full' }) }),
     ]);
     await expect(
@@ -401,7 +405,11 @@ describe.concurrent('encrypted-backup.mts: what it writes', { timeout: 90_000 },
     expect(outcome.stderr).toMatch(
       /checksum verification failed .*\n\s+arkalia_states_20260401\.tar\.gz: sha256 [0-9a-f]{64} != expected/,
     );
-    expect(JSON.parse(outcome.stdout)).toMatchObject({ ok: false, exit_code: 3, error: { code: 'CHECKSUM_MISMATCH' } });
+    expect(envelopeOf(outcome, 'encrypted-backup')).toMatchObject({
+      ok: false,
+      exit_code: 3,
+      error: { code: 'CHECKSUM_MISMATCH' },
+    });
     expect(await readdir(join(backupDir, 'encrypted')).catch(() => [])).toEqual([]);
   });
 
@@ -418,8 +426,8 @@ describe.concurrent('encrypted-backup.mts: what it writes', { timeout: 90_000 },
       '--json',
     ]);
     expect(dry.code, dry.stderr).toBe(0);
-    expect(JSON.parse(dry.stdout)).toMatchObject({
-      dryRun: true,
+    expect(resultOf(dry)).toMatchObject({
+      dry_run: true,
       files: [{ action: 'would-encrypt', archive: 'states' }],
     });
     expect(dry.stderr).toMatch(/\[dry run\] would encrypt arkalia_states_20260405\.tar\.gz/);
@@ -439,7 +447,7 @@ describe.concurrent('encrypted-backup.mts: what it writes', { timeout: 90_000 },
       '--json',
     ]);
     expect(both.code, both.stderr).toBe(0);
-    expect(JSON.parse(both.stdout).files.map((f: { archive: string }) => f.archive)).toEqual(['states', 'infra']);
+    expect(resultOf(both).files.map((f: { archive: string }) => f.archive)).toEqual(['states', 'infra']);
     expect((await readdir(join(backupDir, 'encrypted'))).filter((n) => n.endsWith('.gpg')).sort()).toEqual([
       'arkalia_infra_20260405.tar.gz.gpg',
       'arkalia_states_20260405.tar.gz.gpg',

@@ -88,7 +88,6 @@ await runScript(
     ]);
     const { policy, source } = await metrics.guard(() => loadPolicy(policyLocation(common)));
     ctx.say(`🏗️  full backup of ${common.root} → ${common.backupDir} (${date}; policy: ${source})`);
-    const started = Date.now();
     const report = await metrics.guard(() =>
       runFullBackup({
         root: common.root,
@@ -146,16 +145,15 @@ await runScript(
     return {
       exitCode,
       summary: summary + pruneSummary,
+      policy: source,
       result: {
         backup_dir: report.dir,
         date,
         stamp: report.date,
         reused: report.reused,
-        duration_ms: Date.now() - started,
         invalid_states: invalid,
         manifest: report.manifest,
         dry_run: report.dryRun,
-        policy: source,
         prune: pruneResult,
       },
     };

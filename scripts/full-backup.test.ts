@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { localDateStamp } from '../lib/layout/index.ts';
 import { checkoutReadableBy, copyFixture, tempDir, treeContents } from '../lib/testing.ts';
-import { startScript, type ScriptOptions, type ScriptRun } from './testing.ts';
+import { envelopeOf, resultOf, startScript, type ScriptOptions, type ScriptRun } from './testing.ts';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -166,7 +166,7 @@ describe('full-backup.mts: command line', { timeout: 60_000 }, () => {
       expect(outcome.stderr, label).toMatch(/^✗ /m);
       expectNoStackTrace(outcome);
       if (args.includes('--json')) {
-        expect(JSON.parse(outcome.stdout), label).toMatchObject({
+        expect(envelopeOf(outcome, 'full-backup'), label).toMatchObject({
           ok: false,
           exit_code: 2,
           error: { code: 'USAGE', message: expect.stringMatching(message) },
@@ -210,14 +210,10 @@ describe('full-backup.mts: what it writes', { timeout: 60_000 }, () => {
     for (const path of INVALID_STATES)
       expect(outcome.stderr).toMatch(new RegExp(`invalid TOML: ${path} — git merge-conflict markers`));
     expect(outcome.stderr).toMatch(/2 state file\(s\) are invalid TOML/);
-    const result = JSON.parse(outcome.stdout) as {
-      ok: boolean;
-      exit_code: number;
-      backup_dir: string;
-      invalid_states: { path: string }[];
-      manifest: Manifest;
-    };
-    expect(result).toMatchObject({ ok: false, exit_code: 3, backup_dir: join(backupDir, 'daily', `arkalia_${date}`) });
+    const envelope = envelopeOf(outcome, 'full-backup');
+    expect(envelope).toMatchObject({ ok: false, exit_code: 3, policy: 'built-in', error: null });
+    const result = envelope.result as { backup_dir: string; invalid_states: { path: string }[]; manifest: Manifest };
+    expect(result).toMatchObject({ backup_dir: join(backupDir, 'daily', `arkalia_${date}`) });
     expect(result.invalid_states.map((s) => s.path).sort()).toEqual(INVALID_STATES);
 
     // Only the published folder, nothing hidden beside it.
@@ -335,7 +331,7 @@ describe('full-backup.mts: --dry-run', { timeout: 60_000 }, () => {
     );
     expect(outcome.stderr).toMatch(/\[dry run\] would write arkalia_infra_20260316\.tar\.gz .*version\.toml/);
     for (const path of INVALID_STATES) expect(outcome.stderr).toContain(`invalid TOML: ${path}`);
-    const result = JSON.parse(outcome.stdout) as { dry_run: boolean; manifest: unknown };
+    const result = resultOf(outcome, 'full-backup') as { dry_run: boolean; manifest: unknown };
     expect(result).toMatchObject({ dry_run: true, manifest: null });
     expect(await readdir(backupDir)).toEqual([]);
   });
@@ -448,7 +444,7 @@ describe('full-backup.mts: one backup per date, published atomically', { timeout
       ),
     );
     expect(outcome.stderr).not.toMatch(/unexpected error/);
-    expect(JSON.parse(outcome.stdout)).toMatchObject({
+    expect(envelopeOf(outcome, 'full-backup')).toMatchObject({
       ok: false,
       exit_code: 1,
       error: { code: 'ARCHIVE_FAILED', archive: 'logs' },

@@ -19,7 +19,7 @@ import {
 import { flipByte, gnupgHome, payloadFile } from '../lib/crypto/testing.ts';
 import { resolvePolicy } from '../lib/policy/index.ts';
 import { REPO_ROOT, tempDir } from '../lib/testing.ts';
-import { runScript, type ScriptRun } from './testing.ts';
+import { envelopeOf, resultOf, runScript, type ScriptRun } from './testing.ts';
 
 const run = promisify(execFile);
 const SCRIPT = join(REPO_ROOT, 'scripts', 'keys.mts');
@@ -103,7 +103,7 @@ describe.concurrent('keys.mts: command line', { timeout: 90_000 }, () => {
       expect(outcome.stderr).toMatch(c.message);
       expectNoStackTrace(outcome);
     });
-    expect(JSON.parse(outcomes[3]!.stdout)).toMatchObject({
+    expect(envelopeOf(outcomes[3]!, 'keys')).toMatchObject({
       ok: false,
       exit_code: 1,
       error: { code: 'KEYRING_MISSING' },
@@ -126,13 +126,13 @@ describe.concurrent('keys.mts: command line', { timeout: 90_000 }, () => {
       '--json',
     ]);
     expect(first.code, first.stderr).toBe(0);
-    const result = JSON.parse(first.stdout);
+    const result = resultOf(first, 'keys');
     expect(result.key).toMatchObject({
       algorithm: 'ed25519/cv25519',
       version: 4,
-      userIds: ['Backup Ops <ops@system.local>'],
-      hasSecret: true,
-      passphraseProtected: true,
+      user_ids: ['Backup Ops <ops@system.local>'],
+      has_secret: true,
+      passphrase_protected: true,
     });
     expect((await readdir(out)).sort()).toEqual(['offsite.pub.asc', 'offsite.sec.asc']);
     expect((await stat(join(out, 'offsite.pub.asc'))).mode & 0o777).toBe(0o644);
@@ -190,7 +190,7 @@ describe.concurrent('keys.mts: command line', { timeout: 90_000 }, () => {
     ]);
     expect(plain.code, plain.stderr).toBe(0);
     expect(made.code, made.stderr).toBe(0);
-    const current = JSON.parse(made.stdout).current;
+    const current = resultOf(made, 'keys').current;
     expect((await readKeyring(ring)).current).toBe(current);
     expect((await currentRecipient(ring)).info.fingerprint).toBe(current);
     await expect(currentRecipient(files)).rejects.toMatchObject({
@@ -236,16 +236,16 @@ describe.concurrent('keys.mts: rotation', { timeout: 120_000 }, () => {
     expect((await backup('20260502')).code).toBe(0);
     const listed = await keys(['list', '--keyring', ring, '--json']);
     expect(listed.code, listed.stderr).toBe(0);
-    const list = JSON.parse(listed.stdout) as {
+    const list = resultOf(listed, 'keys') as {
       current: string;
-      keys: { fingerprint: string; status: string; secretFile: string | null; passphraseProtected: boolean }[];
+      keys: { fingerprint: string; status: string; secret_file: string | null; passphrase_protected: boolean }[];
     };
     expect(list.current).toBe(key2);
     expect(Object.fromEntries(list.keys.map((k) => [k.fingerprint, k.status]))).toEqual({
       [key1]: 'retired',
       [key2]: 'current',
     });
-    expect(list.keys.every((k) => k.secretFile !== null && k.passphraseProtected)).toBe(true);
+    expect(list.keys.every((k) => k.secret_file !== null && k.passphrase_protected)).toBe(true);
     expect(listed.stderr).toMatch(
       new RegExp(`\\* current +${key2} .*ed25519/cv25519 .*\\[private key present \\(passphrase\\)\\]`),
     );
@@ -269,7 +269,7 @@ describe.concurrent('keys.mts: rotation', { timeout: 120_000 }, () => {
     ]);
     expect(third.code, third.stderr).toBe(0);
     const key3 = (await readKeyring(ring)).current!;
-    const result = JSON.parse(third.stdout) as {
+    const result = resultOf(third, 'keys') as {
       new_key: { fingerprint: string; previous: string };
       files: { file: string; action: string }[];
     };
@@ -319,10 +319,7 @@ describe.concurrent('keys.mts: rotation', { timeout: 120_000 }, () => {
       '--json',
     ]);
     expect(resume.code, resume.stderr).toBe(0);
-    expect(JSON.parse(resume.stdout).files.map((f: { action: string }) => f.action)).toEqual([
-      'unchanged',
-      'unchanged',
-    ]);
+    expect(resultOf(resume).files.map((f: { action: string }) => f.action)).toEqual(['unchanged', 'unchanged']);
     expect((await readKeyring(ring)).keys).toHaveLength(3);
   });
 
@@ -372,7 +369,7 @@ describe.concurrent('keys.mts: rotation', { timeout: 120_000 }, () => {
     ]);
     expect(outcome.code, outcome.stderr).toBe(3);
     expectNoStackTrace(outcome);
-    const result = JSON.parse(outcome.stdout) as {
+    const result = resultOf(outcome, 'keys') as {
       files: { file: string; action: string; error?: { code: string } }[];
     };
     expect(result.files).toEqual([

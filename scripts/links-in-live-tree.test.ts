@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { listArchive } from '../lib/archive/index.ts';
 import { copyFixture, REPO_ROOT, tempDir } from '../lib/testing.ts';
 import { SAMPLE_ROOT } from '../sample/index.ts';
-import { digestTree, expectNoStackTrace, runScript, type ScriptRun } from './testing.ts';
+import { digestTree, envelopeOf, expectNoStackTrace, resultOf, runScript, type ScriptRun } from './testing.ts';
 
 const script = (name: string, args: string[]) =>
   runScript(join(REPO_ROOT, 'scripts', `${name}.mts`), args, {}, { timeoutMs: 120_000 });
@@ -80,7 +80,7 @@ describe('emergency-restore with links planted in the live tree', { timeout: 180
     const live = await digestTree(root);
     const run = await restoreZeroia(root, backupDir, '--json');
     expectRefusedNaming(run, ZEROIA, outside.dir);
-    expect(JSON.parse(run.stdout)).toMatchObject({
+    expect(envelopeOf(run)).toMatchObject({
       ok: false,
       exit_code: 3,
       error: { code: 'LINK_IN_TREE', links: [{ path: ZEROIA, target: outside.dir }] },
@@ -118,19 +118,19 @@ describe('emergency-restore with links planted in the live tree', { timeout: 180
     await symlink(join(outside.dir, 'zeroia_state.toml'), join(root, ZEROIA_STATE));
     const run = await restoreZeroia(root, backupDir, '--json');
     expect(run.code, run.stderr).toBe(0);
-    const report = JSON.parse(run.stdout);
+    const report = resultOf(run);
     expect(report.changes).toContainEqual(
       expect.objectContaining({
         path: ZEROIA_STATE,
         action: 'replace',
-        currentSha256: `symlink:${join(outside.dir, 'zeroia_state.toml')}`,
+        current_sha256: `symlink:${join(outside.dir, 'zeroia_state.toml')}`,
       }),
     );
     expect((await lstat(join(root, ZEROIA_STATE))).isFile()).toBe(true);
     expect((await readFile(join(root, ZEROIA_STATE))).equals(await readFile(join(SAMPLE_ROOT, ZEROIA_STATE)))).toBe(
       true,
     );
-    const kept = join(report.preservedAt, 'zeroia_state.toml');
+    const kept = join(report.preserved_at, 'zeroia_state.toml');
     expect((await lstat(kept)).isSymbolicLink()).toBe(true);
     expect(await readlink(kept)).toBe(join(outside.dir, 'zeroia_state.toml'));
     await outside.unchanged();
@@ -166,12 +166,12 @@ describe('disaster-recovery with links planted in the live tree', { timeout: 240
     await symlink(join(outside.dir, 'zeroia_state.toml'), join(root, 'state/zeroia_state.toml'));
     const run = await dr(root, backupDir, ['--json']);
     expect(run.code, run.stderr).toBe(0);
-    const report = JSON.parse(run.stdout);
+    const report = resultOf(run);
     expect(report.changes).toContainEqual(
       expect.objectContaining({ path: 'state/zeroia_state.toml', action: 'replace' }),
     );
     expect((await lstat(join(root, 'state/zeroia_state.toml'))).isFile()).toBe(true);
-    expect((await lstat(join(report.preservedAt, 'state/zeroia_state.toml'))).isSymbolicLink()).toBe(true);
+    expect((await lstat(join(report.preserved_at, 'state/zeroia_state.toml'))).isSymbolicLink()).toBe(true);
     await outside.unchanged();
   });
 
@@ -193,11 +193,11 @@ describe('disaster-recovery with links planted in the live tree', { timeout: 240
     await symlink(join(outside.dir, 'zeroia_state.toml'), join(root, 'state/zeroia_state.toml'));
     const run = await dr(root, backupDir, ['--test-mode', '--json']);
     expect(run.code, run.stderr).toBe(0);
-    const { diff } = JSON.parse(run.stdout);
+    const { diff } = resultOf(run);
     expect(diff.changed).toContainEqual(
       expect.objectContaining({
         path: 'state/zeroia_state.toml',
-        liveSha256: `symlink:${join(outside.dir, 'zeroia_state.toml')}`,
+        live_sha256: `symlink:${join(outside.dir, 'zeroia_state.toml')}`,
       }),
     );
     await outside.unchanged();

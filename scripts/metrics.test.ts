@@ -11,7 +11,7 @@ import { ourKeyPair } from '../lib/crypto/testing.ts';
 import { BACKUP_METRICS as N } from '../lib/metrics/index.ts';
 import { parseExposition, promtoolCheck, sampleValue, type Exposition } from '../lib/metrics/testing/exposition.ts';
 import { checkoutReadableBy, copyFixture, REPO_ROOT, tempDir } from '../lib/testing.ts';
-import { startScript, type ScriptOptions } from './testing.ts';
+import { envelopeOf, startScript, type ScriptOptions } from './testing.ts';
 
 const run = promisify(execFile);
 const TSX = createRequire(import.meta.url).resolve('tsx');
@@ -180,7 +180,7 @@ describe('--metrics-file: every backup-side script merges into one textfile', { 
       /⚠ metrics not written to .*textfile\/arkalia-dr\.prom: cannot use the lock file .*EACCES.* \(the run itself is not affected\)/,
     );
     expect(outcome.stderr).toMatch(/✅ backup complete/);
-    expect(JSON.parse(outcome.stdout)).toMatchObject({ ok: true, exit_code: 0 });
+    expect(envelopeOf(outcome)).toMatchObject({ ok: true, exit_code: 0 });
     expect(await readdir(join(backupDir, 'daily'))).toEqual(['arkalia_20261124']);
     expect(await readdir(readOnly)).toEqual([]);
 
@@ -231,7 +231,7 @@ describe('remote-sync takes the backup folder lock', { timeout: 60_000 }, () => 
       const common = ['--root', backupDir, '--backup-dir', backupDir, '--to', offsite, '--metrics-file', file];
       const refused = await script('remote-sync.mts', [...common, '--lock-timeout', '0', '--json']);
       expect(refused.code, refused.stderr).toBe(4);
-      expect(JSON.parse(refused.stdout)).toMatchObject({
+      expect(envelopeOf(refused)).toMatchObject({
         ok: false,
         error: { code: 'LOCK_HELD', holder: { pid: holder.pid, command: 'hold-lock test' } },
       });

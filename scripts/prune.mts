@@ -83,11 +83,11 @@ await runScript(
     return {
       exitCode: report.corrupt.length > 0 ? EXIT.integrity : EXIT.ok,
       summary: summary + spaceLine,
+      policy: source,
       result: {
         backup_dir: report.backupDir,
         today: report.today,
         dry_run: report.dryRun,
-        policy: source,
         retention: r,
         newest_verified: report.newestVerified,
         deleted: report.deleted,

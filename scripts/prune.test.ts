@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { currentProcess, formatLockRecord, lockPath } from '../lib/lock/index.ts';
 import { daysAgo, makeBackup, snapshotTree } from '../lib/retention/testing.ts';
 import { copyFixture, REPO_ROOT, tempDir } from '../lib/testing.ts';
-import { startScript, type ScriptOptions, type ScriptRun } from './testing.ts';
+import { envelopeOf, resultOf, startScript, type ScriptOptions, type ScriptRun } from './testing.ts';
 
 const PRUNE = join(REPO_ROOT, 'scripts', 'prune.mts');
 const FULL_BACKUP = join(REPO_ROOT, 'scripts', 'full-backup.mts');
@@ -109,7 +109,7 @@ describe('prune.mts: command line', { timeout: 60_000 }, () => {
       expect(outcome.stderr, label).toMatch(/^✗ /m);
       expectNoStackTrace(outcome);
       if (args.includes('--json'))
-        expect(JSON.parse(outcome.stdout), label).toMatchObject({
+        expect(envelopeOf(outcome, 'prune'), label).toMatchObject({
           ok: false,
           exit_code: code,
           error: { message: expect.stringMatching(message) },
@@ -134,10 +134,9 @@ describe('prune.mts: what it deletes', { timeout: 60_000 }, () => {
     expect(dry.code, dry.stderr).toBe(3);
     expectNoStackTrace(dry);
     expect(await snapshotTree(backupDir)).toEqual(before);
-    const planned = JSON.parse(dry.stdout) as Record<string, unknown>;
-    expect(planned).toMatchObject({
-      ok: false,
-      exit_code: 3,
+    const planned = envelopeOf(dry, 'prune');
+    expect(planned).toMatchObject({ ok: false, exit_code: 3, error: null });
+    expect(planned.result).toMatchObject({
       dry_run: true,
       deleted: [corrupt, older],
       newest_verified: good,
@@ -162,7 +161,7 @@ describe('prune.mts: what it deletes', { timeout: 60_000 }, () => {
 
     const again = await prune(['--backup-dir', backupDir, '--root', backupDir, '--json']);
     expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, deleted: [], newest_verified: good, corrupt: [] });
+    expect(resultOf(again, 'prune')).toMatchObject({ deleted: [], newest_verified: good, corrupt: [] });
   });
 
   it("honours the policy's GFS counts (keep_monthly) from --policy", async () => {
@@ -181,7 +180,7 @@ describe('prune.mts: what it deletes', { timeout: 60_000 }, () => {
       '--json',
     ]);
     expect(outcome.code, outcome.stderr).toBe(0);
-    const result = JSON.parse(outcome.stdout) as {
+    const result = resultOf(outcome, 'prune') as {
       backups: { date: string; action: string; reasons: string[] }[];
       retention: unknown;
     };
@@ -210,7 +209,7 @@ describe('full-backup.mts and prune.mts share the backup folder lock', { timeout
       `is in use by another arkalia-dr run: pid ${backup.child.pid} on host ${hostname()} since \\S+ \\(\\d+ s ago\\), command: full-backup\\.mts --root ${root} --backup-dir ${backupDir} --json; not waiting \\(--lock-timeout 0\\)\\. Wait for it to finish`,
     );
     expect(refused.stderr).toMatch(holder);
-    expect(JSON.parse(refused.stdout)).toMatchObject({
+    expect(envelopeOf(refused, 'prune')).toMatchObject({
       ok: false,
       exit_code: 4,
       error: { code: 'LOCK_HELD', holder: { pid: backup.child.pid, host: hostname() } },
@@ -221,7 +220,10 @@ describe('full-backup.mts and prune.mts share the backup folder lock', { timeout
     backup.child.kill('SIGCONT');
     const [backedUp, waited] = await Promise.all([backup.done, waiting.done]);
     expect(backedUp.code, backedUp.stderr).toBe(3); // the fixture's two invalid states
-    const backupResult = JSON.parse(backedUp.stdout) as { date: string; prune: { deleted: string[]; kept: string[] } };
+    const backupResult = resultOf(backedUp, 'full-backup') as {
+      date: string;
+      prune: { deleted: string[]; kept: string[] };
+    };
     expect(backupResult.prune).toMatchObject({ deleted: [old], kept: [backupResult.date], hashed: 0 });
     expect(backedUp.stderr).toMatch(/🧹 pruned: deleted 1 backup\(s\)/);
 
@@ -232,7 +234,7 @@ describe('full-backup.mts and prune.mts share the backup folder lock', { timeout
       ),
     );
     expect(waited.stderr).toMatch(/✓ backup folder lock taken after \d+\.\d s/);
-    const pruned = JSON.parse(waited.stdout) as {
+    const pruned = resultOf(waited, 'prune') as {
       deleted: string[];
       backups: { date: string }[];
       lock_waited_ms: number;
@@ -284,7 +286,7 @@ describe('full-backup.mts and prune.mts share the backup folder lock', { timeout
       '--json',
     ]).done;
     expect(kept.code, kept.stderr).toBe(3);
-    expect(JSON.parse(kept.stdout)).toMatchObject({ prune: null });
+    expect(resultOf(kept, 'full-backup')).toMatchObject({ prune: null });
     expect(await daily(backupDir)).toEqual([`arkalia_${old2}`, `arkalia_${old1}`, `arkalia_${date}`].sort());
 
     const far = {

@@ -106,10 +106,11 @@ await runScript(
       return {
         exitCode,
         summary: lines.join('\n'),
+        policy: source,
         result: {
           mode: 'once',
           dry_run: report.dryRun,
-          ...runFields(common.backupDir, source, report),
+          ...runFields(common.backupDir, report),
           written: report.written,
           invalid_states: report.invalid,
           newly_invalid: report.newlyInvalid,
@@ -166,10 +167,11 @@ await runScript(
     return {
       exitCode: EXIT.ok,
       summary: `✅ stopped after ${Math.round(report.durationMs / 1000)} s: ${t.written} snapshot(s) written, ${t.invalid} invalid version(s) refused, ${t.failed} failed, ${t.pruned} pruned`,
+      policy: source,
       result: {
         mode: 'watch',
         signal,
-        ...runFields(common.backupDir, source, report),
+        ...runFields(common.backupDir, report),
         invalid_states: report.invalid,
       },
     };
@@ -179,10 +181,8 @@ await runScript(
 /** The --json fields a one-shot run and a --watch session share. */
 function runFields(
   backupDir: string,
-  policySource: string,
   report: {
     startedAt: Date;
-    durationMs: number;
     totals: {
       written: number;
       bytesWritten: number;
@@ -196,9 +196,7 @@ function runFields(
   const t = report.totals;
   return {
     backup_dir: backupDir,
-    policy: policySource,
     started_at: report.startedAt.toISOString(),
-    duration_ms: report.durationMs,
     snapshots_written: t.written,
     bytes_written: t.bytesWritten,
     unchanged: t.unchanged,

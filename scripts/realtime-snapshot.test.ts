@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { INVALID_STATES, listFiles, mountTmpfs, VALID_STATES } from '../lib/snapshot/testing.ts';
 import { INVALID_RECORD_FILE } from '../lib/snapshot/index.ts';
 import { copyFixture, tempDir } from '../lib/testing.ts';
-import { startScript, type ScriptOptions, type ScriptRun } from './testing.ts';
+import { envelopeOf, resultOf, startScript, type ScriptOptions, type ScriptRun } from './testing.ts';
 
 const STAMPED = /\.\d{8}_\d{6}(_\d{3})?$/;
 
@@ -90,7 +90,7 @@ describe('realtime-snapshot.mts: command line', { timeout: 60_000 }, () => {
       expect(outcome.stderr, label).toMatch(/^✗ /m);
       expectNoStackTrace(outcome);
       if (args.includes('--json'))
-        expect(JSON.parse(outcome.stdout), label).toMatchObject({
+        expect(envelopeOf(outcome, 'realtime-snapshot'), label).toMatchObject({
           ok: false,
           exit_code: 2,
           error: { message: expect.stringMatching(message) },
@@ -140,13 +140,13 @@ describe('realtime-snapshot.mts: one-shot', { timeout: 60_000 }, () => {
     for (const path of INVALID_STATES)
       expect(first.stderr).toMatch(new RegExp(`invalid TOML: ${path} — git merge-conflict markers`));
     expect(first.stderr).toMatch(/2 state file\(s\) are invalid TOML and were not snapshotted/);
-    const result = JSON.parse(first.stdout) as Record<string, unknown> & {
+    const envelope = envelopeOf(first, 'realtime-snapshot');
+    expect(envelope).toMatchObject({ ok: false, exit_code: 3, policy: 'built-in', error: null });
+    const result = envelope.result as Record<string, unknown> & {
       written: { path: string; snapshot: string; bytes: number }[];
       invalid_states: { path: string }[];
     };
     expect(result).toMatchObject({
-      ok: false,
-      exit_code: 3,
       mode: 'once',
       dry_run: false,
       snapshots_written: 6,
@@ -155,7 +155,6 @@ describe('realtime-snapshot.mts: one-shot', { timeout: 60_000 }, () => {
       unchanged: 0,
     });
     expect(result.bytes_written).toBe(result.written.reduce((n, w) => n + w.bytes, 0));
-    expect(typeof result.duration_ms).toBe('number');
     expect(result.invalid_states.map((s) => s.path)).toEqual(INVALID_STATES);
     const files = await listFiles(join(backupDir, 'realtime'));
     expect(files.map((f) => f.replace(STAMPED, ''))).toEqual(VALID_STATES);
@@ -169,7 +168,7 @@ describe('realtime-snapshot.mts: one-shot', { timeout: 60_000 }, () => {
 
     const second = await snapshot(args);
     expect(second.code, second.stderr).toBe(3);
-    expect(JSON.parse(second.stdout)).toMatchObject({ snapshots_written: 0, unchanged: 6, invalid_count: 2 });
+    expect(resultOf(second)).toMatchObject({ snapshots_written: 0, unchanged: 6, invalid_count: 2 });
     expect(await listFiles(join(backupDir, 'realtime'))).toEqual(files);
 
     // A service writes a new state; an operator resolves the conflict markers.
@@ -181,7 +180,7 @@ describe('realtime-snapshot.mts: one-shot', { timeout: 60_000 }, () => {
     const third = await snapshot(args);
     expect(third.code, third.stderr).toBe(0);
     expect(third.stderr).toMatch(/✅ snapshots: 3 written, 5 unchanged, 0 invalid/);
-    const written = (JSON.parse(third.stdout) as { written: { path: string }[] }).written.map((w) => w.path);
+    const written = (resultOf(third) as { written: { path: string }[] }).written.map((w) => w.path);
     expect(written).toEqual(['modules/zeroia/state/zeroia_state.toml', ...INVALID_STATES]);
     const zeroia = await series(backupDir, 'modules/zeroia/state/zeroia_state.toml');
     expect(zeroia).toHaveLength(2);
@@ -204,7 +203,7 @@ describe('realtime-snapshot.mts: one-shot', { timeout: 60_000 }, () => {
       expect(dry.stderr).toMatch(
         /\[dry run\] would snapshot state\/zeroia_state\.toml → realtime\/state\/zeroia_state\.toml\.\d{8}_\d{6}/,
       );
-      expect(JSON.parse(dry.stdout)).toMatchObject({ dry_run: true, snapshots_written: 7, invalid_count: 2 });
+      expect(resultOf(dry)).toMatchObject({ dry_run: true, snapshots_written: 7, invalid_count: 2 });
       expect(await readdir(backupDir)).toEqual([]);
 
       expect(full.code, full.stderr).toBe(1);
@@ -212,8 +211,8 @@ describe('realtime-snapshot.mts: one-shot', { timeout: 60_000 }, () => {
       expect(full.stderr).toMatch(
         /✗ no snapshot of state\/big_state\.toml: no space left in .* \(ENOSPC\)\. Nothing was published for it/,
       );
-      expect(JSON.parse(full.stdout)).toMatchObject({
-        exit_code: 1,
+      expect(envelopeOf(full)).toMatchObject({ exit_code: 1, error: null });
+      expect(resultOf(full)).toMatchObject({
         snapshots_written: 6,
         failed_count: 1,
         failed: [{ path: 'state/big_state.toml', code: 'DISK_FULL' }],
@@ -282,9 +281,8 @@ describe('realtime-snapshot.mts --watch', { timeout: 60_000 }, () => {
       expect(outA.code, outA.stderr).toBe(0);
       expectNoStackTrace(outA);
       expect(outA.stderr).toMatch(/SIGTERM: finishing pending snapshots/);
-      expect(JSON.parse(outA.stdout)).toMatchObject({
-        ok: true,
-        exit_code: 0,
+      expect(envelopeOf(outA, 'realtime-snapshot')).toMatchObject({ ok: true, exit_code: 0 });
+      expect(resultOf(outA)).toMatchObject({
         mode: 'watch',
         signal: 'SIGTERM',
         snapshots_written: 7,
@@ -293,7 +291,7 @@ describe('realtime-snapshot.mts --watch', { timeout: 60_000 }, () => {
       });
 
       expect(outB.code, outB.stderr).toBe(0);
-      expect(JSON.parse(outB.stdout)).toMatchObject({ mode: 'watch', signal: 'SIGINT', snapshots_written: 7 });
+      expect(resultOf(outB)).toMatchObject({ mode: 'watch', signal: 'SIGINT', snapshots_written: 7 });
       const namesB = await series(backupB, path);
       expect(namesB).toHaveLength(2);
       expect(await readFile(join(backupB, 'realtime/state', namesB[1]!), 'utf8')).toBe('late = true\n');

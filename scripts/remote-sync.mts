@@ -109,6 +109,6 @@ await runScript(
       : exitCode === EXIT.ok
         ? `✅ offsite copy up to date: ${counts}`
         : `⚠ offsite sync finished with ${report.problems.length} integrity problem(s): ${counts}\n${report.problems.map((p) => `  - ${p.name}: ${p.message}`).join('\n')}`;
-    return { exitCode, summary, result: { ...report } };
+    return { exitCode, summary, policy: source, result: { ...report } };
   },
 );

@@ -10,7 +10,7 @@ import { writeEncrypted } from '../lib/offsite/testing/encrypted-dir.ts';
 import { startS3rver, type TestS3 } from '../lib/offsite/testing/s3rver.ts';
 import { freePort, startSshd, type TestSshd } from '../lib/offsite/testing/sshd.ts';
 import { tempDir } from '../lib/testing.ts';
-import { runScript, type ScriptRun } from './testing.ts';
+import { envelopeOf, resultOf, runScript, type ScriptRun } from './testing.ts';
 
 const run = promisify(execFile);
 const states = (date: string) => `arkalia_states_${date}.tar.gz.gpg`;
@@ -79,19 +79,19 @@ describe('remote-sync.mts', () => {
     await mkdir(target);
     const first = await sync([...args, '--to', target, '--json']);
     expect(first.code, first.stderr).toBe(0);
-    const result = JSON.parse(first.stdout);
+    const envelope = envelopeOf(first, 'remote-sync');
+    expect(envelope).toMatchObject({ ok: true, exit_code: 0 });
+    const result = envelope.result!;
     expect(result).toMatchObject({
-      ok: true,
-      exit_code: 0,
       target,
-      filesUploaded: 2,
-      bytesUploaded: 6,
+      files_uploaded: 2,
+      bytes_uploaded: 6,
       remote: { files: 2, bytes: 6 },
-      succeededAt: expect.any(String),
+      succeeded_at: expect.any(String),
     });
     expect(first.stderr).toMatch(/✓ verified on the remote: arkalia_states_20261125/);
-    const second = JSON.parse((await sync([...args, '--to', target, '--json'])).stdout);
-    expect(second).toMatchObject({ ok: true, filesUploaded: 0, deleted: [] });
+    const second = resultOf(await sync([...args, '--to', target, '--json']), 'remote-sync');
+    expect(second).toMatchObject({ files_uploaded: 0, deleted: [] });
 
     await writeEncrypted(backupDir, { [states('20261126')]: 'three' });
     const before = (await readdir(target)).sort();
@@ -134,8 +134,8 @@ describe('remote-sync.mts', () => {
       `arkalia/encrypted/${states('20261125')}`,
     ]);
     client.destroy();
-    const again = JSON.parse((await sync([...args, '--to', 's3://offsite/arkalia/encrypted', '--json'], env)).stdout);
-    expect(again).toMatchObject({ ok: true, filesUploaded: 0 });
+    const again = resultOf(await sync([...args, '--to', 's3://offsite/arkalia/encrypted', '--json'], env));
+    expect(again).toMatchObject({ files_uploaded: 0 });
 
     const denied = await sync([...args, '--to', 's3://offsite/arkalia/encrypted'], {
       ...env,

@@ -127,7 +127,7 @@ await runScript(
         process.stdout.write(
           files.map((f) => (format === 'cron' ? f.content : `### ${f.name}\n${f.content}`)).join('\n'),
         );
-      return { exitCode: EXIT.ok, result: { format, policy: source, files, next } };
+      return { exitCode: EXIT.ok, policy: source, result: { format, files, next } };
     }
 
     // --install: compare everything first, so that a refusal changes nothing; then write each atomically.
@@ -171,9 +171,9 @@ await runScript(
     return {
       exitCode: EXIT.ok,
       summary: `${changed ? '✅ installed' : '✅ already installed'} (${format}) in ${dir}. Next:\n${next.map((n) => `  ${n}`).join('\n')}`,
+      policy: source,
       result: {
         format,
-        policy: source,
         dir,
         files: planned.map(({ name, path, action }) => ({ name, path, action })),
         next,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, tempDir } from '../lib/testing.ts';
-import { runScript } from './testing.ts';
+import { envelopeOf, runScript } from './testing.ts';
 
 const run = promisify(execFile);
 const TSX = createRequire(import.meta.url).resolve('tsx');
@@ -104,7 +104,10 @@ describe('schedule.mts', { timeout: 60_000 }, () => {
 
     const same = await schedule([...common, '--install', dir, '--json']);
     expect(same.code, same.stderr).toBe(0);
-    expect(JSON.parse(same.stdout)).toMatchObject({ ok: true, files: [{ name: 'arkalia-dr', action: 'unchanged' }] });
+    expect(envelopeOf(same, 'schedule')).toMatchObject({
+      ok: true,
+      result: { files: [{ name: 'arkalia-dr', action: 'unchanged' }] },
+    });
 
     await writeFile(join(dir, 'arkalia-dr'), `${installed}# a local edit\n`);
     const refused = await schedule([...common, '--at', '04:00', '--install', dir]);
@@ -127,8 +130,9 @@ describe('schedule.mts', { timeout: 60_000 }, () => {
     await writeFile(policy, '[schedule]\nfull = "P7D"\n\n[datasets.logs]\nfrequency = "P7D"\n');
     const outcome = await schedule([...common, '--policy', policy, '--json']);
     expect(outcome.code, outcome.stderr).toBe(0);
-    const result = JSON.parse(outcome.stdout) as { policy: string; files: { name: string; content: string }[] };
-    expect(result.policy).toBe(policy);
+    const envelope = envelopeOf(outcome, 'schedule');
+    expect(envelope.policy).toBe(policy);
+    const result = envelope.result as { files: { name: string; content: string }[] };
     const cron = result.files[0]!.content;
     // The database (PT1H) still needs a point an hour; the logs are archived again once a week.
     expect(cron).toContain(

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { sha256Buffer } from '../lib/checksum/index.ts';
 import { inCheckout, REPO_ROOT, treeContents, type ReadableCheckout } from '../lib/testing.ts';
+import { type JsonEnvelope, nonSnakeKeys } from './cli/json-envelope.ts';
 
 // Absolute, so that a script also starts with a cwd outside the repository.
 const TSX = createRequire(import.meta.url).resolve('tsx');
@@ -115,4 +116,31 @@ export function expectNoStackTrace(run: Pick<ScriptRun, 'stderr'>): void {
 /** path → sha256 of every file under `dir` (deep-comparing Buffers of a whole tree is slow in expect). */
 export async function digestTree(dir: string): Promise<Record<string, string>> {
   return Object.fromEntries([...(await treeContents(dir))].map(([path, content]) => [path, sha256Buffer(content)]));
+}
+
+/**
+ * The --json envelope a command printed on stdout, held to the contract (json-envelope.ts):
+ * exactly its seven keys, `exit_code` the process's, `ok` whether it is 0, snake_case at
+ * every depth, `error` and `result` never both set. Every command's tests read their JSON
+ * through it: that is each command's shape test.
+ */
+export function envelopeOf(run: Pick<ScriptRun, 'code' | 'stdout'>, command?: string): JsonEnvelope {
+  const envelope = JSON.parse(run.stdout) as JsonEnvelope;
+  expect(Object.keys(envelope)).toEqual(['ok', 'exit_code', 'command', 'duration_ms', 'policy', 'error', 'result']);
+  expect(envelope.exit_code).toBe(run.code);
+  expect(envelope.ok).toBe(run.code === 0);
+  if (command !== undefined) expect(envelope.command).toBe(command);
+  expect(typeof envelope.duration_ms).toBe('number');
+  expect(envelope.policy === null || typeof envelope.policy === 'string').toBe(true);
+  expect(envelope.error === null || envelope.result === null).toBe(true);
+  if (envelope.error) expect(envelope.error).toMatchObject({ code: expect.any(String), message: expect.any(String) });
+  expect(nonSnakeKeys(envelope)).toEqual([]);
+  return envelope;
+}
+
+/** The envelope's result (see envelopeOf), for a command that ran to its end. */
+export function resultOf(run: Pick<ScriptRun, 'code' | 'stdout'>, command?: string): Record<string, any> {
+  const { result } = envelopeOf(run, command);
+  expect(result).not.toBeNull();
+  return result!;
 }

@@ -124,7 +124,8 @@ await runScript(
     return {
       exitCode,
       summary: `${summary}${modeHints}`,
-      result: { modes, backup_dir: common.backupDir, root: common.root, policy: source, checks: results },
+      policy: source,
+      result: { modes, backup_dir: common.backupDir, root: common.root, checks: results },
     };
   },
 );

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { daysAgo, makeBackup } from '../lib/retention/testing.ts';
 import { tempDir } from '../lib/testing.ts';
-import { runScript } from './testing.ts';
+import { envelopeOf, runScript } from './testing.ts';
 
 const verify = (args: string[]) => runScript('verify', args);
 
@@ -45,8 +45,9 @@ describe('verify.mts', () => {
       '--json',
     ]);
     expect(ok.code).toBe(0);
-    const json = JSON.parse(ok.stdout) as { ok: boolean; checks: { check: string; status: string; detail: string }[] };
-    expect(json.ok).toBe(true);
+    const envelope = envelopeOf(ok, 'verify');
+    expect(envelope.ok).toBe(true);
+    const json = envelope.result as { checks: { check: string; status: string; detail: string }[] };
     expect(json.checks.map((c) => [c.check, c.status])).toEqual([
       ['schedule', 'ok'],
       ['frequencies', 'ok'],

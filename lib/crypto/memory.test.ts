@@ -71,7 +71,9 @@ describe('memory', { timeout: 60_000 }, () => {
       ]);
       const encryptMs = Date.now() - started;
       expect(encrypt.code, encrypt.stderr).toBe(0);
-      const report = JSON.parse(encrypt.stdout) as { files: { action: string; verification: { level: string } }[] };
+      const report = JSON.parse(encrypt.stdout).result as {
+        files: { action: string; verification: { level: string } }[];
+      };
       expect(report.files).toEqual([
         expect.objectContaining({ action: 'encrypted', verification: expect.objectContaining({ level: 'full' }) }),
       ]);

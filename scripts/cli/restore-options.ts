@@ -241,5 +241,5 @@ export async function settleInterruptedRestore(
   const summary = report.settled
     ? `✅ ${report.settled.outcome === 'rolled-back' ? 'rolled back' : 'completed'} the interrupted restore (${report.settled.files} file(s))`
     : '✅ nothing to resume';
-  return { exitCode: EXIT.ok, summary, result: { resume: report } };
+  return { exitCode: EXIT.ok, summary, policy: run.policySource, result: { resume: report } };
 }

@@ -4,7 +4,8 @@ import { EXIT, toArkError, UsageError, type ExitCode } from '../../lib/errors.ts
 import { commonOptions, parseOptions, type CommonOptions } from './parse-options.ts';
 import { ProgressRenderer } from './progress-renderer.ts';
 import { renderEvent } from './render-event.ts';
-import { scriptArgs } from './script-args.ts';
+import { jsonEnvelope } from './json-envelope.ts';
+import { scriptArgs, scriptName } from './script-args.ts';
 import { versionLine } from './version.ts';
 
 export interface ScriptContext {
@@ -36,8 +37,10 @@ export interface ScriptArgs<O extends Options> {
 
 export interface ScriptOutcome {
   exitCode: ExitCode;
-  /** The --json result; `ok` and `exit_code` are added. */
+  /** The --json envelope's `result` (keys made snake_case: json-envelope.ts). */
   result?: Record<string, unknown>;
+  /** Where the policy came from ("built-in" or its file): the envelope's `policy`. */
+  policy?: string;
   /** Final human line(s). */
   summary?: string;
 }
@@ -53,6 +56,8 @@ export async function runScript<O extends Options>(
   main: (ctx: ScriptContext, args: ScriptArgs<O>) => Promise<ScriptOutcome>,
 ): Promise<void> {
   const argv = scriptArgs(process.argv, spec.scriptUrl); // undefined: zx's __filename, else argv[2..]
+  const started = performance.now();
+  const command = scriptName(spec.scriptUrl);
   // Known before parsing, so that a usage error under --json is still reported as JSON.
   let json = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length).includes('--json');
   const recorder = recordingSink();
@@ -95,10 +100,16 @@ export async function runScript<O extends Options>(
     progress.finish();
     exitCode = outcome.exitCode;
     if (outcome.summary) say(outcome.summary);
-    if (json && outcome.result)
-      process.stdout.write(
-        `${JSON.stringify({ ok: exitCode === EXIT.ok, exit_code: exitCode, ...outcome.result }, null, 2)}\n`,
-      );
+    if (json) {
+      const envelope = jsonEnvelope({
+        exitCode,
+        command,
+        durationMs: performance.now() - started,
+        policy: outcome.policy ?? null,
+        result: outcome.result ?? {},
+      });
+      process.stdout.write(`${JSON.stringify(envelope, null, 2)}\n`);
+    }
   } catch (thrown) {
     progress.finish();
     const error = toArkError(thrown);
@@ -108,13 +119,14 @@ export async function runScript<O extends Options>(
     if (error.code === 'UNEXPECTED') progress.line('  (unexpected error: rerun with ARK_DEBUG=1 for details)');
     if (process.env.ARK_DEBUG) progress.line(String((thrown as Error)?.stack ?? thrown));
     if (json) {
-      const payload = {
-        ok: false,
-        exit_code: exitCode,
+      const envelope = jsonEnvelope({
+        exitCode,
+        command,
+        durationMs: performance.now() - started,
         error: { code: error.code, message: error.message, ...error.details },
-        events: recorder.events,
-      };
-      process.stdout.write(`${JSON.stringify(payload, null, 2)}\n`);
+        result: null,
+      });
+      process.stdout.write(`${JSON.stringify(envelope, null, 2)}\n`);
     }
   }
   process.exitCode = exitCode;

@@ -1,5 +1,5 @@
 import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -18,6 +18,13 @@ export function scriptArgs(
     if (index >= 1) return argv.slice(index + 1);
   }
   return argv.slice(2);
+}
+
+/** The command's name: its script's file name without .mts (full-backup), for the --json envelope. */
+export function scriptName(script: string | undefined = zxScriptPath()): string {
+  if (script === undefined) return 'unknown';
+  const path = script.startsWith('file:') ? fileURLToPath(script) : script;
+  return basename(path).replace(/\.m?ts$/, '');
 }
 
 function zxScriptPath(): string | undefined {
