@@ -9,6 +9,7 @@ import { buildEvidence } from './build-evidence.ts';
 import { renderEvidenceMarkdown } from './render-evidence.ts';
 import { verifyDetached } from '../../lib/crypto/index.ts';
 import { writeEvidence } from './write-evidence.ts';
+import { envelopeOf } from '../../scripts/testing.ts';
 
 const run = promisify(execFile);
 
@@ -126,6 +127,18 @@ describe('audit evidence', () => {
     expect(await script([dir, '--fingerprint', written.fingerprint])).toMatchObject({
       code: 0,
       stderr: expect.stringMatching(/signature valid/),
+    });
+    // --json: the one envelope every command prints (scripts/cli/json-envelope.ts).
+    const asJson = await run(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/verify-evidence.mts', dir, '--fingerprint', written.fingerprint, '--json'],
+      { cwd: REPO_ROOT },
+    );
+    expect(envelopeOf({ code: 0, stdout: asJson.stdout }, 'verify-evidence')).toMatchObject({
+      ok: true,
+      policy: null,
+      error: null,
+      result: { dir, valid: true, signer: written.fingerprint, expected_signer: written.fingerprint },
     });
     expect(await script([dir, '--fingerprint', 'AAAA'])).toMatchObject({
       code: 3,
