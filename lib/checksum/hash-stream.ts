@@ -1,6 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
 import { Transform, type TransformCallback, type TransformOptions } from 'node:stream';
+import type { ProgressReporter } from '../progress.ts';
 
 /** A pass-through that hashes and counts what flows through it: hash while writing, one pass. */
 export class HashingPassThrough extends Transform {
@@ -46,6 +48,18 @@ export async function sha256File(
     onBytes?.(bytes);
   }
   return { sha256: hash.digest('hex'), bytes };
+}
+
+/** sha256File of a `size`-byte file, shown as a "verifying <file>" progress task when a reporter is given. */
+export async function sha256FileShown(
+  path: string,
+  size: number,
+  progress: ProgressReporter | undefined,
+): Promise<{ sha256: string; bytes: number }> {
+  const task = progress?.task(`hash:${path}`, `verifying ${basename(path)}`, { bytes: size, files: null });
+  const result = await sha256File(path, task ? (bytes) => task.update({ bytes }) : undefined);
+  task?.done({ bytes: result.bytes });
+  return result;
 }
 
 export function sha256Buffer(data: Buffer | string): string {

@@ -3,7 +3,7 @@ import { basename, isAbsolute, join } from 'node:path';
 import { IntegrityError } from '../errors.ts';
 import { parseChecksumFile } from './checksum-file.ts';
 import type { ProgressReporter } from '../progress.ts';
-import { sha256File } from './hash-stream.ts';
+import { sha256FileShown } from './hash-stream.ts';
 
 export interface ChecksumResult {
   name: string;
@@ -103,9 +103,7 @@ async function hashOnce(
   const key = `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
   const known = cache?.get(key);
   if (known !== undefined) return known;
-  const task = progress?.task(`hash:${path}`, `verifying ${basename(path)}`, { bytes: Number(info.size), files: null });
-  const { sha256, bytes } = await sha256File(path, task ? (n) => task.update({ bytes: n }) : undefined);
-  task?.done({ bytes });
+  const { sha256 } = await sha256FileShown(path, Number(info.size), progress);
   cache?.set(key, sha256);
   return sha256;
 }

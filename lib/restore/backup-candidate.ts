@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import {
   assertChecksumsOk,
   parseManifest,
-  sha256File,
+  sha256FileShown,
   verifyChecksums,
   type BackupManifest,
 } from '../checksum/index.ts';
@@ -142,12 +142,7 @@ export function archiveCandidate(options: ArchiveCandidateOptions): BackupCandid
         );
       await assertPresent(options.file, null);
       const size = (await stat(options.file)).size;
-      const task = progress?.task(`hash:${options.file}`, `verifying ${basename(options.file)}`, {
-        bytes: size,
-        files: null,
-      });
-      const { sha256, bytes } = await sha256File(options.file, task ? (n) => task.update({ bytes: n }) : undefined);
-      task?.done({ bytes });
+      const { sha256 } = await sha256FileShown(options.file, size, progress);
       if (sha256 !== expected) {
         throw new IntegrityError(
           'CHECKSUM_MISMATCH',
