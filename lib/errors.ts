@@ -103,9 +103,74 @@ export function isArkError(error: unknown): error is ArkError {
   return error instanceof ArkError;
 }
 
-/** Any thrown value as an ArkError: unknown errors become code UNEXPECTED, exit 1. */
+/** The errno failures an operator can meet on a disk, each with its stable code and what it means. */
+const IO_KINDS: Record<string, { code: string; what: string }> = {
+  ENOSPC: { code: 'IO_NO_SPACE', what: 'no space left on the file system' },
+  EDQUOT: { code: 'IO_NO_SPACE', what: 'no space left: the disk quota is exceeded' },
+  EIO: { code: 'IO_ERROR', what: 'an I/O error (the disk or its file system failed)' },
+  EACCES: { code: 'IO_PERMISSION', what: 'permission denied' },
+  EPERM: { code: 'IO_PERMISSION', what: 'operation not permitted' },
+  EROFS: { code: 'IO_READ_ONLY', what: 'the file system is read-only' },
+  EMFILE: { code: 'IO_TOO_MANY_FILES', what: 'too many open files' },
+  ENFILE: { code: 'IO_TOO_MANY_FILES', what: 'too many open files on this system' },
+};
+
+/** The errno error behind `error` (itself, or a cause down its chain) when it is a disk failure IO_KINDS knows. */
+export function diskFailureOf(error: unknown): NodeJS.ErrnoException | null {
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth += 1) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && code in IO_KINDS) return e as NodeJS.ErrnoException;
+  }
+  return null;
+}
+
+/** "no space left on the file system (ENOSPC)": what a disk failure means, for a message. */
+export function describeDiskFailure(errno: NodeJS.ErrnoException): string {
+  return `${IO_KINDS[errno.code!]?.what ?? errno.message} (${errno.code})`;
+}
+
+/** Why a file-system call failed, for a message: a disk failure in words, else its errno code or message. */
+export function failureText(error: unknown): string {
+  const errno = diskFailureOf(error);
+  if (errno) return describeDiskFailure(errno);
+  return (error as NodeJS.ErrnoException)?.code ?? (error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * A file-system call failed (no space, I/O error, permission, read-only): what failed, where,
+ * and whether anything was changed. Exit 1. `details` carries errno, syscall and path.
+ */
+export class IoError extends ArkError {
+  constructor(errno: NodeJS.ErrnoException, changed: string, options: { doing?: string; free?: string } = {}) {
+    const kind = IO_KINDS[errno.code!] ?? { code: 'IO_ERROR' };
+    const call = [errno.syscall, errno.path].filter(Boolean).join(' ');
+    const doing = options.doing ? `${options.doing}: ` : '';
+    super(
+      kind.code,
+      `${doing}${call || 'a file-system call'} failed: ${describeDiskFailure(errno)}${options.free ? `; ${options.free}` : ''}. ${changed}`.trim(),
+      {
+        cause: errno,
+        details: { errno: errno.code, syscall: errno.syscall ?? null, path: errno.path ?? null },
+      },
+    );
+  }
+}
+
+/**
+ * `error` as an IoError when it is a disk failure not yet named, saying what `changed`
+ * ("Nothing in /srv/arkalia was changed."); anything else is returned as it is.
+ */
+export function nameDiskFailure(error: unknown, changed: string, doing?: string): unknown {
+  if (error instanceof ArkError) return error;
+  const errno = diskFailureOf(error);
+  return errno ? new IoError(errno, changed, doing ? { doing } : {}) : error;
+}
+
+/** Any thrown value as an ArkError: disk failures become an IoError, other unknown errors code UNEXPECTED, exit 1. */
 export function toArkError(error: unknown): ArkError {
   if (error instanceof ArkError) return error;
+  const errno = diskFailureOf(error);
+  if (errno) return new IoError(errno, 'The messages above say what was done before it.');
   const message = error instanceof Error ? error.message : String(error);
   return new ArkError('UNEXPECTED', message, { cause: error });
 }

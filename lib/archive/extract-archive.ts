@@ -17,7 +17,7 @@ import { basename, isAbsolute, join, posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Parser, type ReadEntry } from 'tar';
-import { IntegrityError } from '../errors.ts';
+import { diskFailureOf, IntegrityError } from '../errors.ts';
 import { ExtractBudget } from './extract-limits.ts';
 import { openArchiveStream } from './open-archive-stream.ts';
 
@@ -88,7 +88,8 @@ export async function listArchive(file: string, budget: ExtractBudget = new Extr
   } catch (error) {
     failure ??= error;
   }
-  if (failure !== null) throw failure instanceof IntegrityError ? failure : corrupt(file, failure);
+  if (failure !== null)
+    throw failure instanceof IntegrityError || diskFailureOf(failure) ? failure : corrupt(file, failure);
   return members;
 }
 
@@ -219,6 +220,8 @@ export async function extractArchive(options: ExtractOptions): Promise<{ extract
   await Promise.allSettled(writes);
   if (failure !== null) {
     if (failure instanceof IntegrityError || (failure as Error).name === 'AbortError') throw failure;
+    // A full disk or an I/O error while staging says nothing about the archive: the caller names it.
+    if (diskFailureOf(failure)) throw failure;
     throw corrupt(options.file, failure);
   }
   return { extracted, refused };

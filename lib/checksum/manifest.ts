@@ -14,6 +14,8 @@ const archiveEntry = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   size_bytes: z.number().int().nonnegative(),
   members: z.number().int().nonnegative(),
+  /** Uncompressed (tar) bytes: what extracting it takes on disk, at most (absent from older manifests). */
+  tar_bytes: z.number().int().nonnegative().optional(),
   sensitive: z.boolean(),
   /** When this archive's content was last confirmed to be the live data: its recovery point. */
   captured_at: z.string().optional(),

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { ArkError, EXIT } from '../errors.ts';
+import { ArkError, EXIT, IoError, describeDiskFailure, diskFailureOf } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { breakStaleLock, sweepLockLeftovers } from './break-stale-lock.ts';
 import { createExclusive } from './create-exclusive.ts';
@@ -117,6 +117,14 @@ export async function acquireBackupLock(options: LockOptions): Promise<BackupLoc
         holder.pidNamespace === self.pidNamespace &&
         holder.startTicks === self.startTicks
       ) {
+        if (!heldHere.has(path)) {
+          // Ours, but no lock of this process holds it: an earlier run in this same process
+          // (snapshot --watch) could not remove it. Nobody else can hold it: take it back.
+          await unlink(path).catch((error: unknown) => {
+            throw lockIoError(path, error);
+          });
+          continue;
+        }
         throw new ArkError(
           'LOCK_REENTRANT',
           `this process already holds ${path} (${holder.command}): a pipeline took the backup folder's lock twice`,
@@ -155,20 +163,36 @@ export async function acquireBackupLock(options: LockOptions): Promise<BackupLoc
   }
 }
 
-/** Run `fn` holding the backup folder's lock; always released afterwards, also when `fn` throws. */
+/**
+ * Run `fn` holding the backup folder's lock; always released afterwards, also when `fn`
+ * throws. A lock file that cannot be removed (a disk error) does not undo what `fn` did: it
+ * is a warning, and the next run removes it (its process is gone by then).
+ */
 export async function withBackupLock<T>(options: LockOptions, fn: (lock: BackupLock) => Promise<T>): Promise<T> {
   const lock = await acquireBackupLock(options);
   try {
     return await fn(lock);
   } finally {
-    await lock.release();
+    await lock.release().catch((error: unknown) => {
+      const errno = diskFailureOf(error);
+      options.sink?.({
+        kind: 'warning',
+        code: 'LOCK_NOT_REMOVED',
+        message: `could not remove the lock file ${lock.path} (${errno ? describeDiskFailure(errno) : error instanceof Error ? error.message : String(error)}): what this run did stands, and the next run removes it`,
+      });
+    });
   }
 }
 
+/** Lock files this process holds right now (a lock file naming this process but not in here is a leftover). */
+const heldHere = new Set<string>();
+
 function heldLock(path: string, backupDir: string, record: LockRecord, waitedMs: number, sink: EventSink): BackupLock {
   let released = false;
+  heldHere.add(path);
   const stillOurs = async (): Promise<boolean> => {
-    const state = await readLockFile(path);
+    let state = await readLockFile(path);
+    if (state.kind === 'unreadable') state = await readLockFile(path); // a transient read error: once more
     return state.kind === 'record' && state.record.token === record.token;
   };
   return {
@@ -187,10 +211,17 @@ function heldLock(path: string, backupDir: string, record: LockRecord, waitedMs:
     async release() {
       if (released) return;
       released = true;
+      heldHere.delete(path);
       if (await stillOurs()) {
-        await unlink(path).catch((error: NodeJS.ErrnoException) => {
-          if (error.code !== 'ENOENT') throw lockIoError(path, error);
-        });
+        const remove = () =>
+          unlink(path).catch((error: NodeJS.ErrnoException) => {
+            if (error.code !== 'ENOENT') throw error;
+          });
+        await remove()
+          .catch(remove) // a one-off error: once more
+          .catch((error: unknown) => {
+            throw lockIoError(path, error);
+          });
       } else {
         sink({
           kind: 'warning',
@@ -238,6 +269,8 @@ function holderFacts(record: LockRecord): { pid: number; host: string; since: st
 
 function lockIoError(path: string, error: unknown): ArkError {
   if (error instanceof ArkError) return error;
+  const errno = diskFailureOf(error);
+  if (errno) return new IoError(errno, 'Nothing was changed.', { doing: `cannot use the lock file ${path}` });
   const code = (error as NodeJS.ErrnoException).code;
   return new ArkError(
     'LOCK_IO',

@@ -20,7 +20,7 @@ export async function createExclusive(path: string, content: string): Promise<bo
     if (code === 'EEXIST') return false;
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
   } finally {
-    await rm(tmp, { force: true });
+    await rm(tmp, { force: true }).catch(() => {}); // a temp left behind is swept by the next taker (sweepLockLeftovers)
   }
   try {
     await writeSynced(path, content);

@@ -420,7 +420,7 @@ describe('updateMetricsFile', () => {
     );
     expect(outcome.code).toBe(1);
     expect(outcome.stderr).toMatch(
-      /metrics not written to .*ro\/m\.prom: cannot use the lock file .*ro\/m\.prom\.lock: EACCES/,
+      /metrics not written to .*ro\/m\.prom: cannot use the lock file .*ro\/m\.prom\.lock: .*permission denied \(EACCES\)/,
     );
   });
 

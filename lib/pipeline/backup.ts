@@ -10,7 +10,7 @@ import {
   type TarChoice,
 } from '../archive/index.ts';
 import { buildManifest, formatChecksumFile, isoSeconds, type BackupManifest } from '../checksum/index.ts';
-import { ArkError, UsageError } from '../errors.ts';
+import { ArkError, nameDiskFailure, UsageError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import type { Policy } from '../policy/index.ts';
 import { fsyncDir, writeFileAtomic } from '../state/index.ts';
@@ -100,12 +100,16 @@ export interface FullBackupReport {
  * asked) prune under the same lock. A dry run writes nothing and takes no lock.
  */
 export async function runFullBackup(options: FullBackupOptions): Promise<FullBackupReport> {
-  if (options.dryRun) return writeFullBackup(options);
+  // A disk failure (no space, I/O error…) before the publishing rename: nothing was published.
+  const unpublished = (error: unknown) => {
+    throw nameDiskFailure(error, 'No backup was published; the earlier backups are untouched.');
+  };
+  if (options.dryRun) return writeFullBackup(options).catch(unpublished);
   await assertRootFolder(options.root);
-  await mkdir(options.backupDir, { recursive: true });
+  await mkdir(options.backupDir, { recursive: true }).catch(unpublished);
   const timeout = options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs };
   return withBackupLock({ backupDir: options.backupDir, sink: options.sink, ...timeout }, async (lock) => {
-    const report = await writeFullBackup(options);
+    const report = await writeFullBackup(options).catch(unpublished);
     if (!options.prune) return report;
     const { backupDir, sink, policy, now } = options;
     return {

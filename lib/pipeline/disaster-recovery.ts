@@ -2,7 +2,7 @@ import { lstat, mkdir, mkdtemp, readdir, readlink, realpath, rm } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { ExtractLimits } from '../archive/index.ts';
-import { UsageError } from '../errors.ts';
+import { nameDiskFailure, UsageError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import type { Policy } from '../policy/index.ts';
 import { diffTrees, listCandidates, systemScope, type BackupCandidate, type TreeDiff } from '../restore/index.ts';
@@ -64,7 +64,11 @@ export interface DisasterRecoveryReport extends RestoreReport {
 export async function disasterRecovery(options: DisasterRecoveryOptions): Promise<DisasterRecoveryReport> {
   const { root, policy } = options;
   await assertRootFolder(root);
-  const candidates = options.candidates ?? (await listCandidates(options.backupDir, policy, options.date));
+  const candidates =
+    options.candidates ??
+    (await listCandidates(options.backupDir, policy, options.date).catch((error: unknown) => {
+      throw nameDiskFailure(error, 'Nothing was changed.', `listing the backups in ${options.backupDir}`);
+    }));
   const sandbox = options.sandbox === undefined ? null : await prepareSandbox(root, options.sandbox);
   const scope = systemScope(policy);
   if (options.boot && !options.sandbox) throw new UsageError('--boot boots a test restore: it needs --test-mode');

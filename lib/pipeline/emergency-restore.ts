@@ -1,4 +1,5 @@
 import type { ExtractLimits } from '../archive/index.ts';
+import { nameDiskFailure } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import type { Policy } from '../policy/index.ts';
 import { assertModuleName, listCandidates, moduleStateScope, type FileChange } from '../restore/index.ts';
@@ -53,7 +54,9 @@ export async function emergencyRestore(options: EmergencyRestoreOptions): Promis
   const { root, module, policy } = options;
   assertModuleName(module);
   await assertRootFolder(root);
-  const candidates = await listCandidates(options.backupDir, policy, options.date);
+  const candidates = await listCandidates(options.backupDir, policy, options.date).catch((error: unknown) => {
+    throw nameDiskFailure(error, 'Nothing was changed.', `listing the backups in ${options.backupDir}`);
+  });
   const service = serviceForModule(policy, module);
   const report = await runRestore({
     root,

@@ -1,5 +1,6 @@
 import { readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { nameDiskFailure } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { backupDirName, partialOwner, partialPrefix } from '../layout/index.ts';
 import { processExists } from '../lock/index.ts';
@@ -23,7 +24,13 @@ export async function publish(partial: string, finalDir: string, replacing: bool
     }
     await rm(aside, { recursive: true, force: true });
   }
-  await fsyncDir(join(finalDir, '..'));
+  await fsyncDir(join(finalDir, '..')).catch((error: unknown) => {
+    throw nameDiskFailure(
+      error,
+      `${basename(finalDir)} was published, complete; only its name may not survive a power cut yet (verify --daily checks it).`,
+      'syncing the backup folder',
+    );
+  });
 }
 
 /** Remove what crashed runs of `date` left (a set-aside --replace backup that is the only one is put back). */

@@ -1,6 +1,14 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ArkError, NotFoundError, toArkError } from '../errors.ts';
+import {
+  ArkError,
+  describeDiskFailure,
+  diskFailureOf,
+  IoError,
+  nameDiskFailure,
+  NotFoundError,
+  toArkError,
+} from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { withBackupLock, type BackupLock } from '../lock/index.ts';
 import {
@@ -101,7 +109,10 @@ export async function runPrune(options: PruneOptions): Promise<PruneReport> {
       ...(options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs }),
       ...(options.command ? { command: options.command } : {}),
     },
-    (lock) => prune(options, lock),
+    (lock) =>
+      prune(options, lock).catch((error: unknown) => {
+        throw nameDiskFailure(error, 'No backup was deleted by this run.');
+      }),
   );
 }
 
@@ -205,7 +216,7 @@ async function prune(options: PruneOptions, lock: BackupLock | null): Promise<Pr
     } catch (error) {
       throw new ArkError(
         'PRUNE_DELETE_FAILED',
-        `cannot delete ${b.dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Deleted before it: ${deleted.join(', ') || 'none'}. If it was already hidden as .arkalia_${b.date}.trash-*, the next prune finishes removing it.`,
+        `cannot delete ${b.dir}: ${describeFailure(error)}. Deleted before it: ${deleted.join(', ') || 'none'}. If it was already hidden as .arkalia_${b.date}.trash-*, the next prune finishes removing it.`,
         {
           cause: error,
           details: { deleted },
@@ -236,8 +247,17 @@ async function prune(options: PruneOptions, lock: BackupLock | null): Promise<Pr
   };
 }
 
+function describeFailure(error: unknown): string {
+  const errno = diskFailureOf(error);
+  return errno ? describeDiskFailure(errno) : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
+}
+
 async function assertBackupDir(backupDir: string): Promise<void> {
-  const info = await stat(backupDir).catch(() => null);
+  const info = await stat(backupDir).catch((error: unknown) => {
+    const errno = diskFailureOf(error);
+    if (errno) throw new IoError(errno, 'Nothing was changed.', { doing: `looking at the backup folder ${backupDir}` });
+    return null;
+  });
   if (!info?.isDirectory())
     throw new NotFoundError(
       'NO_BACKUP_DIR',

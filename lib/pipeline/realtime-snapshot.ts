@@ -1,4 +1,4 @@
-import { EXIT, toArkError, type ExitCode } from '../errors.ts';
+import { EXIT, nameDiskFailure, toArkError, type ExitCode } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { parseDuration, type Policy } from '../policy/index.ts';
 import {
@@ -59,6 +59,17 @@ export interface RealtimeSnapshotReport {
  * reported and the others are still tried. Idempotent: a second run writes nothing new.
  */
 export async function runRealtimeSnapshot(options: RealtimeSnapshotOptions): Promise<RealtimeSnapshotReport> {
+  // A disk failure (I/O error, no space…) is named with what this pass had done.
+  const phase = { changed: 'No snapshot was written by this pass.' };
+  return snapshotPass(options, phase).catch((error: unknown) => {
+    throw nameDiskFailure(error, phase.changed);
+  });
+}
+
+async function snapshotPass(
+  options: RealtimeSnapshotOptions,
+  phase: { changed: string },
+): Promise<RealtimeSnapshotReport> {
   const { root, backupDir, sink } = options;
   const now = options.now ?? (() => new Date());
   const dryRun = options.dryRun ?? false;
@@ -105,6 +116,7 @@ export async function runRealtimeSnapshot(options: RealtimeSnapshotOptions): Pro
     );
 
   // 3. Prune past the window, the newest snapshot of each file always kept.
+  phase.changed = `This pass's ${report.written.length} snapshot(s) were written; only pruning older ones stopped.`;
   await prune({ backupDir, patterns, keep: options.policy.realtime.keep, now, dryRun }, sink, report);
   report.durationMs = now().getTime() - startedAt.getTime();
   return report;

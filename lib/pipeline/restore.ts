@@ -1,7 +1,7 @@
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { ExtractLimits, Refusal } from '../archive/index.ts';
-import { ArkError, isArkError } from '../errors.ts';
+import { ArkError, isArkError, nameDiskFailure } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { withBackupLock } from '../lock/index.ts';
 import type { Policy } from '../policy/index.ts';
@@ -23,6 +23,7 @@ import {
   type CheckResult,
   type FileChange,
   type Rejection,
+  type RestoreJournal,
   type RestoreScope,
   type Settled,
   type SnapshotUse,
@@ -41,6 +42,7 @@ import {
   type ServicesReport,
 } from './restore-services.ts';
 import { assertRootFolder } from '../tree/index.ts';
+import { assertSpace, type SpaceNeed } from '../state/index.ts';
 
 export type { RestoreServices, ServicesReport } from './restore-services.ts';
 
@@ -102,19 +104,25 @@ export interface RestoreReport {
 export async function runRestore(options: RestoreOptions): Promise<RestoreReport> {
   await assertRootFolder(options.root);
   const timeout = options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs };
+  // What a disk failure (no space, I/O error…) left: said in its message. The swap names its own.
+  const phase: Phase = { changed: `Nothing in ${options.root} was changed.` };
   try {
-    if (options.dryRun) return await restoreSteps(options);
+    if (options.dryRun) return await restoreSteps(options, phase);
     return await withBackupLock({ backupDir: options.backupDir, sink: options.sink, ...timeout }, () =>
-      restoreSteps(options),
+      restoreSteps(options, phase),
     );
   } catch (error) {
     // An abort that surfaced as a stream's AbortError (mid-extraction): nothing had changed yet.
     if (options.signal?.aborted && !isArkError(error)) throwIfAborted(options.signal, 'before anything was changed');
-    throw error;
+    throw nameDiskFailure(error, phase.changed);
   }
 }
 
-async function restoreSteps(o: RestoreOptions): Promise<RestoreReport> {
+interface Phase {
+  changed: string;
+}
+
+async function restoreSteps(o: RestoreOptions, phase: Phase): Promise<RestoreReport> {
   const { root, scope, sink } = o;
   const dryRun = o.dryRun ?? false;
   const pause = o.pauseAt ?? (async () => {});
@@ -131,8 +139,9 @@ async function restoreSteps(o: RestoreOptions): Promise<RestoreReport> {
       candidates: o.candidates,
       explicit: o.explicit,
       sink,
-      stage: (candidate) =>
-        stageBackup({
+      stage: async (candidate) => {
+        if (!dryRun) await assertStagingSpace(o, candidate, workspace.dir);
+        return stageBackup({
           candidate,
           scope,
           stagingDir: workspace.staged,
@@ -140,7 +149,8 @@ async function restoreSteps(o: RestoreOptions): Promise<RestoreReport> {
           ...(o.limits ? { limits: o.limits } : {}),
           acceptDeclaredInvalid: o.acceptDeclaredInvalid ?? false,
           ...(o.signal ? { signal: o.signal } : {}),
-        }),
+        });
+      },
     });
 
     // 3. Smaller data loss: newer valid real-time snapshots replace their files.
@@ -175,7 +185,9 @@ async function restoreSteps(o: RestoreOptions): Promise<RestoreReport> {
         stoppedServices: present.map((t) => t.container),
         ...(o.now ? { now: o.now } : {}),
       });
+      await assertSwapSpace(journal, root);
       const committed = await swapIn(journal, { pauseAt: pause, ...(o.signal ? { signal: o.signal } : {}) });
+      phase.changed = `The restore of the ${scope.label} from ${staged.candidate.label} had completed (committed) before it: its files are in place.`;
       await pause('committed');
       const preserved = await preservePrevious(committed);
       preservedAt = preserved.preservedAt ?? preserved.keptAt;
@@ -319,7 +331,15 @@ function announcePlan(report: RestoreReport, services: RestoreServices, sink: Ev
 }
 
 async function warnInterrupted(root: string, sink: EventSink): Promise<null> {
-  const journal = await readJournal(root);
+  const journal = await readJournal(root).catch((error: unknown) => {
+    if (!isArkError(error) || error.code !== 'RESTORE_JOURNAL_INVALID') throw error;
+    sink({
+      kind: 'warning',
+      code: 'RESTORE_JOURNAL_INVALID',
+      message: `${error.message} A real run removes it if nothing of its swap is left, or stops and names what is.`,
+    });
+    return null;
+  });
   if (journal)
     sink({
       kind: 'warning',
@@ -334,6 +354,43 @@ function preserveTarget(o: RestoreOptions): string {
   const now = (o.now ?? (() => new Date()))();
   const stamp = `${now.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15)}_${process.pid}`;
   return join(o.backupDir, 'preserved', `${o.scope.preserveName}_${stamp}`);
+}
+
+/**
+ * Before staging: the backup's declared tar bytes must fit beside the root (where the
+ * workspace is). For a scope that takes its archives whole that is what staging needs, and a
+ * shortfall stops the restore before anything is written; for one module's state it is only
+ * an upper bound, so a shortfall is a warning (staging itself then says if space runs out).
+ */
+async function assertStagingSpace(o: RestoreOptions, candidate: BackupCandidate, workspace: string): Promise<void> {
+  const declared = await Promise.all(o.scope.archives.map((a) => candidate.declaredTarBytes(a.name).catch(() => null)));
+  const bytes = declared.reduce<number>((sum, n) => sum + (n ?? 0), 0);
+  if (bytes === 0) return; // an older manifest, or none: nothing to go by
+  const need = [{ path: workspace, bytes, what: `staging the ${o.scope.label} of ${candidate.label}` }];
+  const changed = `Nothing in ${o.root} was changed.`;
+  if (o.scope.wholeArchives) return assertSpace(need, { changed });
+  await assertSpace(need, { changed, marginBytes: 0 }).catch((error: unknown) => {
+    if (!isArkError(error) || error.code !== 'IO_NO_SPACE') throw error;
+    o.sink({
+      kind: 'warning',
+      code: 'SPACE_MAY_NOT_SUFFICE',
+      message: `${error.message.replace(/ Free space there.*$/, '')} (the whole archive; this restore takes only part of it: trying)`,
+    });
+  });
+}
+
+/**
+ * Before the swap: everything is staged, so the swap itself needs only its journal and the
+ * copies it makes on other file systems (sidecars); the rest are renames and links.
+ */
+async function assertSwapSpace(journal: RestoreJournal, root: string): Promise<void> {
+  const needs: SpaceNeed[] = [{ path: root, bytes: 2 * JSON.stringify(journal).length, what: 'the restore journal' }];
+  for (const entry of journal.entries) {
+    if (entry.staged === null || entry.staged.startsWith(`${journal.workspaces[0]}/`)) continue;
+    const size = await stat(join(journal.workspaces[0]!, 'staged', entry.path)).then((s) => s.size);
+    needs.push({ path: dirname(entry.staged), bytes: size, what: `a copy of ${entry.path} beside it` });
+  }
+  await assertSpace(needs, { changed: `Nothing in ${root} was changed.`, marginBytes: 1024 * 1024 });
 }
 
 function throwIfAborted(signal: AbortSignal | undefined, when: string): void {

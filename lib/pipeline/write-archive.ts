@@ -133,6 +133,7 @@ export async function writeArchive(job: ArchiveJob): Promise<ManifestArchive> {
     sha256: result.sha256,
     size_bytes: result.bytes,
     members: result.members,
+    tar_bytes: result.tarBytes,
     sensitive,
     captured_at: job.capturedAt,
     fingerprint: job.fingerprint,

@@ -7,7 +7,15 @@ import {
   verifyChecksums,
   type BackupManifest,
 } from '../checksum/index.ts';
-import { IntegrityError, isArkError, NotFoundError, type ArkError } from '../errors.ts';
+import {
+  describeDiskFailure,
+  diskFailureOf,
+  IntegrityError,
+  IoError,
+  isArkError,
+  NotFoundError,
+  type ArkError,
+} from '../errors.ts';
 import { archiveFileNames, manifestFileName, stampTime } from '../layout/index.ts';
 import type { Policy } from '../policy/index.ts';
 import type { ProgressReporter } from '../progress.ts';
@@ -45,6 +53,8 @@ export interface BackupCandidate {
   recoveryPoint(archive?: string): Promise<RecoveryPoint>;
   /** Members the manifest declares for an archive (to size the extraction caps), when known. */
   declaredMembers(archive: string): Promise<number | null>;
+  /** The archive's uncompressed (tar) bytes the manifest declares, when known: what staging it takes at most. */
+  declaredTarBytes(archive: string): Promise<number | null>;
   /** State files the backup itself recorded as invalid TOML when it was taken. */
   declaredInvalid(): Promise<ReadonlySet<string>>;
 }
@@ -53,12 +63,22 @@ export interface BackupCandidate {
 export function dailyCandidate(ref: BackupRef, policy: Policy): BackupCandidate {
   let manifest: Promise<BackupManifest | null> | undefined;
   const readManifest = () =>
-    (manifest ??= readFile(join(ref.dir, manifestFileName(ref.date)), 'utf8')
-      .then(
-        (t) => parseManifest(t),
-        () => null,
-      )
-      .catch(() => null));
+    (manifest ??= readFile(join(ref.dir, manifestFileName(ref.date)), 'utf8').then(
+      (t) => {
+        try {
+          return parseManifest(t);
+        } catch {
+          return null; // damaged: the checksums still vouch for the archives
+        }
+      },
+      (error: unknown) => {
+        // None (the runbook's bash wrote no manifest) is fine; one that cannot be read is not:
+        // what it says (the states it recorded as invalid) decides what may be restored.
+        const errno = diskFailureOf(error);
+        if (errno) throw new IoError(errno, 'Nothing was changed.', { doing: `reading ${manifestFileName(ref.date)}` });
+        return null;
+      },
+    ));
   const archiveFile = async (archive: string) => {
     const spec = policy.archives[archive];
     if (!spec) return null;
@@ -106,6 +126,10 @@ export function dailyCandidate(ref: BackupRef, policy: Policy): BackupCandidate 
       const file = await archiveFile(archive);
       return (await readManifest())?.archives?.find((a) => a.file === (file && basename(file)))?.members ?? null;
     },
+    async declaredTarBytes(archive) {
+      const file = await archiveFile(archive);
+      return (await readManifest())?.archives?.find((a) => a.file === (file && basename(file)))?.tar_bytes ?? null;
+    },
     async declaredInvalid() {
       return new Set((await readManifest())?.invalid_states?.map((s) => s.path) ?? []);
     },
@@ -123,6 +147,7 @@ export interface ArchiveCandidateOptions {
   date?: string | null;
   recoveryPoint?: RecoveryPoint;
   members?: number | null;
+  tarBytes?: number | null;
   declaredInvalid?: readonly string[];
 }
 
@@ -156,12 +181,17 @@ export function archiveCandidate(options: ArchiveCandidateOptions): BackupCandid
     },
     recoveryPoint: async () => options.recoveryPoint ?? { display: null, at: null },
     declaredMembers: async () => options.members ?? null,
+    declaredTarBytes: async () => options.tarBytes ?? null,
     declaredInvalid: async () => new Set(options.declaredInvalid ?? []),
   };
 }
 
 async function assertPresent(file: string, dir: string | null): Promise<void> {
-  const info = await stat(file).catch(() => null);
+  const info = await stat(file).catch((error: unknown) => {
+    const errno = diskFailureOf(error);
+    if (errno) throw new IoError(errno, 'Nothing was changed.', { doing: `looking at ${basename(file)}` });
+    return null;
+  });
   if (info?.isFile()) return;
   const states = basename(file).startsWith('arkalia_states_');
   throw new NotFoundError(
@@ -178,9 +208,10 @@ async function assertPresent(file: string, dir: string | null): Promise<void> {
 function unverifiable(ref: BackupRef, file: string, cause: ArkError): IntegrityError {
   const archive = basename(file);
   const sums = basename(ref.checksumFile);
+  const errno = diskFailureOf(cause);
   return new IntegrityError(
     'CHECKSUM_FILE_MISSING',
-    `${ref.dir} has no readable ${sums}, so ${archive} cannot be verified: refusing to extract it. ` +
+    `${ref.dir} has no readable ${sums}${errno ? ` (reading it failed: ${describeDiskFailure(errno)})` : ''}, so ${archive} cannot be verified: refusing to extract it. ` +
       `Restore another date (name it as YYYYMMDD), or recover ${sums} from a copy you trust (offsite) first.`,
     { cause },
   );

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { describeDiskFailure, diskFailureOf } from '../errors.ts';
 import { serviceModule, type Policy } from '../policy/index.ts';
 import { sha256Buffer } from '../checksum/index.ts';
 import { parseToml, validateToml, type TomlCheck } from '../state/index.ts';
@@ -145,7 +146,7 @@ async function versionCheck(root: string): Promise<CheckResult> {
       check: 'version',
       ok: false,
       severity: 'error',
-      detail: `version.toml cannot be read: ${(error as NodeJS.ErrnoException).code ?? error}`,
+      detail: `version.toml cannot be read: ${readFailure(error)}`,
     };
   }
   const check = validateToml(text);
@@ -172,4 +173,9 @@ function findKey(table: Record<string, unknown>, key: string): unknown {
     }
   }
   return undefined;
+}
+
+function readFailure(error: unknown): string {
+  const errno = diskFailureOf(error);
+  return errno ? describeDiskFailure(errno) : String((error as NodeJS.ErrnoException).code ?? error);
 }

@@ -1,8 +1,8 @@
-import { open, readFile, rm } from 'node:fs/promises';
+import { link, open, readFile, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { ArkError } from '../errors.ts';
-import { fsyncDir, writeFileAtomic } from '../state/index.ts';
+import { fsyncDir, tempSibling, writeFileAtomic } from '../state/index.ts';
 
 // The write-ahead journal of a swap: written and fsynced before the first live change, it
 // lists every file the swap touches, where its staged copy is and where the previous file is
@@ -63,26 +63,43 @@ export const journalSchema = z.strictObject({
 export type RestoreJournal = z.infer<typeof journalSchema>;
 export type JournalEntry = z.infer<typeof entrySchema>;
 
-/** Write the journal for the first time: exclusively (a second restore of the same root is refused), fsynced, with its folder. */
+/**
+ * Write the journal for the first time: complete or not at all (a temp file, fsynced, then
+ * linked to its name: link(2) fails if the name exists, so a second restore of the same root
+ * is refused), and its folder fsynced. A failure leaves no journal behind.
+ */
 export async function createJournal(journal: RestoreJournal): Promise<void> {
   const path = journalPath(journal.root);
-  let handle;
+  const tmp = tempSibling(path);
   try {
-    handle = await open(path, 'wx', 0o600);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    throw new ArkError(
-      'RESTORE_IN_PROGRESS',
-      `${path} exists: another restore of ${journal.root} is swapping files right now. Wait for it to finish (or, if it died, run the restore again with --resume to settle it).`,
-    );
-  }
-  try {
-    await handle.writeFile(`${JSON.stringify(journal, null, 2)}\n`);
-    await handle.sync();
+    const handle = await open(tmp, 'wx', 0o600);
+    try {
+      await handle.writeFile(`${JSON.stringify(journal, null, 2)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await link(tmp, path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+      throw new ArkError(
+        'RESTORE_IN_PROGRESS',
+        `${path} exists: another restore of ${journal.root} is swapping files right now. Wait for it to finish (or, if it died, run the restore again with --resume to settle it).`,
+      );
+    });
   } finally {
-    await handle.close();
+    await removeTwice(tmp);
   }
-  await fsyncDir(journal.root);
+  try {
+    await fsyncDir(journal.root);
+  } catch (error) {
+    await removeTwice(path); // ours, and nothing was swapped yet
+    throw error;
+  }
+}
+
+/** Cleanup that a one-off error must not defeat: tried twice, then left (the caller's error says more). */
+async function removeTwice(path: string): Promise<void> {
+  await rm(path, { force: true }).catch(() => rm(path, { force: true }).catch(() => {}));
 }
 
 /** Replace the journal atomically (state change). */

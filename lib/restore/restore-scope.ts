@@ -30,6 +30,11 @@ export interface RestoreScope {
   /** Name of the folder under <backup-dir>/preserved/ ("zeroia_state", "system") and the prefix stripped inside it. */
   preserveName: string;
   preserveBase: string;
+  /**
+   * Whether the scope takes its archives whole (disaster recovery), so that their declared
+   * tar bytes are what staging needs, not just an upper bound (one module's state).
+   */
+  wholeArchives: boolean;
   /** The error when a backup holds nothing in scope. */
   missing(backupLabel: string, archiveFile: string): ArkError;
 }
@@ -46,6 +51,7 @@ export function moduleStateScope(module: string): RestoreScope {
     mirror: [prefix],
     preserveName: `${module}_state`,
     preserveBase: prefix,
+    wholeArchives: false,
     missing: (backup, archive) =>
       new NotFoundError(
         'MODULE_NOT_IN_BACKUP',
@@ -76,6 +82,7 @@ export function systemScope(
     mirror,
     preserveName: 'system',
     preserveBase: '',
+    wholeArchives: true,
     missing: (backup, archive) =>
       new NotFoundError(
         'NOTHING_IN_BACKUP',

@@ -1,8 +1,11 @@
-import { ArkError } from '../errors.ts';
+import { readdir, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { ArkError, isArkError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { currentProcess, processLiveness, type ProcessIdentity } from '../lock/index.ts';
 import { preservePrevious } from './preserve-previous.ts';
-import { journalPath, readJournal } from './restore-journal.ts';
+import { fsyncDir } from '../state/index.ts';
+import { JOURNAL_NAME, journalPath, readJournal, type RestoreJournal } from './restore-journal.ts';
 import { rollBack } from './roll-back.ts';
 
 export interface Settled {
@@ -25,7 +28,7 @@ export async function settleInterrupted(
   sink: EventSink,
   self: ProcessIdentity = currentProcess(),
 ): Promise<Settled | null> {
-  const journal = await readJournal(root);
+  const journal = await readJournalOrDiscard(root, sink);
   if (journal === null) return null;
   const path = journalPath(root);
   const liveness = processLiveness(journal.owner, self);
@@ -62,4 +65,49 @@ export async function settleInterrupted(
   const message = `an interrupted restore (pid ${journal.owner.pid}, ${journal.started_at}) had committed: its ${files} file change(s) stand${where ? `; previous files preserved in ${where}` : ''}`;
   sink({ kind: 'restore-settled', journal: path, outcome: 'completed', files, message });
   return { outcome: 'completed', journal: path, files, stoppedServices: journal.stopped_services, preservedAt: where };
+}
+
+/**
+ * The journal, or null. One that cannot be read is removed when nothing of its swap exists:
+ * every swap keeps its staged and previous files in a workspace (or in sidecars beside the
+ * live files) until it is settled, and removes them only once the live tree is whole again
+ * (rolled back or committed), so without any of them no live file can be half swapped. (A
+ * journal is written complete or not at all since it is linked from an fsynced temp file;
+ * older versions could leave a torn one when the disk filled.) Otherwise it is kept, and the
+ * error names what remains.
+ */
+async function readJournalOrDiscard(root: string, sink: EventSink): Promise<RestoreJournal | null> {
+  try {
+    return await readJournal(root);
+  } catch (error) {
+    if (!isArkError(error) || error.code !== 'RESTORE_JOURNAL_INVALID') throw error;
+    const traces = await swapTraces(root);
+    if (traces.length > 0)
+      throw new ArkError(
+        'RESTORE_JOURNAL_INVALID',
+        `${error.message}\nWhat its swap left is still there: ${traces.join(', ')}. The previous live files are in the "previous" folder of a workspace, or in the .old sidecars; put back what the restore changed, then remove these and the journal.`,
+        { cause: error, details: { journal: journalPath(root), traces } },
+      );
+    await rm(journalPath(root), { force: true });
+    await fsyncDir(root);
+    sink({
+      kind: 'warning',
+      code: 'RESTORE_JOURNAL_DISCARDED',
+      message: `${journalPath(root)} could not be read, and nothing of its swap exists (no workspace, no sidecar): the interrupted restore never changed a live file. The journal was removed.`,
+    });
+    return null;
+  }
+}
+
+/** Workspaces of restores of `root` (beside it or inside it) and swap sidecars anywhere below it. */
+async function swapTraces(root: string): Promise<string[]> {
+  const traces: string[] = [];
+  const besidePrefix = `.ark-restore-${basename(root)}-`;
+  for (const name of await readdir(dirname(root)).catch(() => [] as string[]))
+    if (name.startsWith(besidePrefix)) traces.push(join(dirname(root), name));
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.name.startsWith('.ark-restore-') || entry.name === JOURNAL_NAME) continue;
+    traces.push(join(entry.parentPath, entry.name));
+  }
+  return traces.sort();
 }

@@ -32,7 +32,8 @@ export interface SwapHooks {
  *     through a link: the folders above each file are looked at (lstat) before the first
  *     live change and again during the swap, every 64 steps (LinkInTreeError, rolled back,
  *     exit 3);
- *  4. fsync every folder touched, then mark the journal committed (the commit point).
+ *  4. fsync every folder touched, then mark the journal committed (the commit point; if
+ *     that write fails, the swap is rolled back like any other step).
  * A failure or an abort before the commit rolls everything back from the journal (the live
  * tree is then exactly as before) and throws; a crash leaves the journal for the next run.
  */
@@ -41,6 +42,7 @@ export async function swapIn(journal: RestoreJournal, hooks: SwapHooks = {}): Pr
   let step = 'prepare the swap';
   /** Entries from this index on were never started. */
   let applied = 0;
+  let committed: RestoreJournal;
   try {
     await prepare(journal);
     await hooks.pauseAt?.('swap:0');
@@ -64,6 +66,9 @@ export async function swapIn(journal: RestoreJournal, hooks: SwapHooks = {}): Pr
     step = 'sync the restored folders';
     if (hooks.signal?.aborted) throw interrupted(hooks.signal);
     for (const dir of touchedDirs(journal)) await fsyncDir(dir);
+    step = 'mark the journal committed';
+    committed = { ...journal, state: 'committed' };
+    await updateJournal(committed);
   } catch (error) {
     const problems = await rollBack(journal, { applied });
     const reason = error instanceof Error ? error.message : String(error);
@@ -84,8 +89,6 @@ export async function swapIn(journal: RestoreJournal, hooks: SwapHooks = {}): Pr
       { cause: error },
     );
   }
-  const committed: RestoreJournal = { ...journal, state: 'committed' };
-  await updateJournal(committed);
   return committed;
 }
 

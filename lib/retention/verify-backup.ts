@@ -1,15 +1,17 @@
 import { join } from 'node:path';
 import { verifyChecksums } from '../checksum/index.ts';
-import { isArkError } from '../errors.ts';
+import { diskFailureOf, IoError, isArkError } from '../errors.ts';
 import { checksumFileName, statesArchiveName } from '../layout/index.ts';
 
 export type BackupVerification = { ok: true; files: number } | { ok: false; problem: string };
 
 /**
  * Does this backup count as good? Its checksum file (`sha256sum -c` format) must list the
- * states archive, and every file it lists must be present and match. Anything less, including
- * an unreadable file, is "not good", with the reason: never thrown, because a prune must go on
- * to find an older good backup. Reads every listed archive (streaming).
+ * states archive, and every file it lists must be present and match. Anything less is "not
+ * good", with the reason, not thrown: a prune goes on to find an older good backup. But a
+ * disk that fails to read it (EIO, EACCES…) says nothing about the backup: that is thrown
+ * (IoError), so that a backup that may be the newest good one is never deleted on a read
+ * error. Reads every listed archive (streaming).
  */
 export async function verifyBackup(dir: string, date: string): Promise<BackupVerification> {
   const checksumFile = checksumFileName(date);
@@ -26,6 +28,8 @@ export async function verifyBackup(dir: string, date: string): Promise<BackupVer
       };
     return { ok: true, files: results.length };
   } catch (error) {
+    const errno = diskFailureOf(error);
+    if (errno) throw new IoError(errno, 'No backup was deleted.', { doing: `verifying ${dir}` });
     if (isArkError(error)) return { ok: false, problem: error.message };
     const code = (error as NodeJS.ErrnoException).code;
     const message = error instanceof Error ? error.message : String(error);

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { link, lstat, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { sha256Buffer } from '../checksum/index.ts';
-import { ArkError } from '../errors.ts';
+import { ArkError, failureText } from '../errors.ts';
 import { fsyncDir, readAgain, type SeenFile, tempSibling, validateToml } from '../state/index.ts';
 import { linkAbove } from '../tree/index.ts';
 import { snapshotDirFor, snapshotRelPath } from './realtime-layout.ts';
@@ -124,7 +124,7 @@ async function readOnce(
     if (code === 'ELOOP') return { skipped: 'it is a link: not followed' };
     throw new ArkError(
       'SNAPSHOT_READ_FAILED',
-      `cannot read state file ${path}: ${code ?? String(error)}. Fix its permissions; no snapshot of it was taken.`,
+      `cannot read state file ${path}: ${failureText(error)}${code === 'EACCES' || code === 'EPERM' ? '. Fix its permissions' : ''}; no snapshot of it was taken.`,
       { cause: error, details: { path } },
     );
   }
@@ -133,10 +133,9 @@ async function readOnce(
     if (!info.isFile()) return { skipped: 'not a regular file' };
     return { bytes: await handle.readFile(), mode: (info.mode & 0o666) | 0o600, seen: info };
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
     throw new ArkError(
       'SNAPSHOT_READ_FAILED',
-      `cannot read state file ${path}: ${code ?? String(error)}; no snapshot of it was taken.`,
+      `cannot read state file ${path}: ${failureText(error)}; no snapshot of it was taken.`,
       { cause: error, details: { path } },
     );
   } finally {
@@ -199,7 +198,7 @@ function writeFailed(path: string, backupDir: string, dir: string, error: unknow
     // The content was fsynced before the link: the snapshot is complete, only its folder entry may not be durable yet.
     return new ArkError(
       'SNAPSHOT_NOT_DURABLE',
-      `wrote ${published} (complete and valid) but could not sync its folder: ${code ?? String(error)}. Check the backup disk.`,
+      `wrote ${published} (complete and valid) but could not sync its folder: ${failureText(error)}. Check the backup disk.`,
       { cause: error, details: { path } },
     );
   }

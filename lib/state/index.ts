@@ -7,3 +7,4 @@ export { tempSibling, TEMP_SIBLING, TEMP_SIBLING_TMP } from './temp-sibling.ts';
 export { syncFiles, type SyncMethod } from './sync-files.ts';
 export { TomlCheckPool, type InvalidToml } from './toml-check-pool.ts';
 export { readAgain, type SeenFile } from './settle-read.ts';
+export { assertSpace, formatBytes, spaceAt, type SpaceNeed, type SpaceOnDisk } from './free-space.ts';
