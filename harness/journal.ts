@@ -16,6 +16,9 @@ export const PHASE_NAMES = [
   'detect',
   'recovery',
   'verify',
+  'fault-cleared',
+  'retry',
+  'retry-verify',
   'steady-state-after',
   'rollback',
 ] as const;

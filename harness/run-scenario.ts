@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { parseDuration } from '../lib/policy/index.ts';
 import { writeFileAtomic } from '../lib/state/index.ts';
 import { tempDir } from '../lib/testing.ts';
@@ -14,10 +16,11 @@ import { pollProbes } from './poll-probes.ts';
 import { takeTreeSnapshot, type ProbeContext, type ProbeResult, type TreeSnapshot } from './probes/index.ts';
 import { writeDrillPolicy } from './drill-policy.ts';
 import { runOperatorScript, type ScriptRunResult } from './run-operator-script.ts';
-import { expandPlaceholders, type Scenario, type ScriptRun } from './scenario/index.ts';
+import { expandPlaceholders, parseByteSize, type Scenario, type ScriptRun } from './scenario/index.ts';
 import { type ArkaliaStack, startComposeStack } from './stack/index.ts';
 
 /** Scripts that manage services take --services (scenarioServices) in drills, unless the scenario names --services itself. */
+const execFileAsync = promisify(execFile);
 const MANAGES_SERVICES = new Set(['emergency-restore', 'disaster-recovery', 'disk-recovery']);
 
 /** compose for the Compose stack (docker when the drill's policy lists its own services, compose disabled), none without a stack. */
@@ -74,6 +77,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   await mkdir(join(work, 'offsite'));
   /** The services the stack runs: the compose file's (none without a stack). */
   let serviceNames: string[] = [];
+  /** The tmpfs the root is on (scenario.root_disk), unmounted at the end. */
+  let rootDisk: string | null = null;
   // What the tree was before the fault and before the recovery (matches-snapshot probes).
   const snapshots: { fault?: TreeSnapshot; recovery?: TreeSnapshot } = {};
   const treeSnapshot = () => takeTreeSnapshot({ root, backup: backupDir, work });
@@ -87,6 +92,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     stack: stack ?? noStack(root),
     faults,
     recoveryResult: recovery?.result ?? null,
+    recoveryError: (recovery?.json?.error as Record<string, unknown> | null | undefined) ?? null,
     work,
     snapshots,
     expand,
@@ -153,6 +159,18 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     await hooks.attach('scenario', await readFile(scenario.file, 'utf8'), 'text/plain');
     // 0. A fresh copy of the drill's Arkalia tree (the sample, or the operator's own: only read).
     await phase('root', async () => {
+      if (scenario.root_disk) {
+        // The root and the folder around it (where a restore stages) on a disk of their own.
+        await execFileAsync('mount', [
+          '-t',
+          'tmpfs',
+          '-o',
+          `size=${parseByteSize(scenario.root_disk)},mode=0700`,
+          'tmpfs',
+          dirname(root),
+        ]);
+        rootDisk = dirname(root);
+      }
       const copied = await copyArkaliaRoot(rootFrom, root);
       const skipped = copied.skipped.length > 0 ? `; not copied: ${copied.skipped.join(', ')}` : '';
       return {
@@ -224,14 +242,12 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     });
 
     // 6. Recovery: the real operator script, as an operator runs it.
-    await phase('recovery', async () => {
-      snapshots.recovery = await treeSnapshot();
-      recoveryStartedAt = now();
+    const recover = async (run: ScriptRun) => {
       const services =
-        MANAGES_SERVICES.has(scenario.recovery.script) && !scenario.recovery.args.includes('--services')
+        MANAGES_SERVICES.has(run.script) && !run.args.includes('--services')
           ? ['--services', scenarioServices(scenario)]
           : [];
-      const { result, ok, output } = await scriptPhase(scenario.recovery, [...services, '--json']);
+      const { result, ok, output } = await scriptPhase(run, [...services, '--json']);
       recovery = result;
       const changes =
         (result.result?.changes as { path: string; action: string; backup_sha256: string | null }[] | undefined) ?? [];
@@ -242,8 +258,13 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       return {
         ok,
         output,
-        failure: ['failed', `recovery script ${scenario.recovery.script} exited ${result.exitCode}`],
+        failure: ['failed', `recovery script ${run.script} exited ${result.exitCode}`] as [JournalStatus, string],
       };
+    };
+    await phase('recovery', async () => {
+      snapshots.recovery = await treeSnapshot();
+      recoveryStartedAt = now();
+      return recover(scenario.recovery);
     });
 
     // 7. Verify, then the steady state again; RTO ends when both hold.
@@ -251,6 +272,25 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       const { ok, results } = await pollProbes(scenario.verify, ctx(), parseDuration(scenario.verify_timeout));
       return { ok, probes: results, failure: ['deviated', 'verification failed after recovery'] };
     });
+    // 7b. A recovery refused for a cause the operator removes (a full disk): clear the faults, run it again.
+    const retry = scenario.retry;
+    if (retry) {
+      await phase('fault-cleared', async () => {
+        const cleared = faults.filter((f) => retry.clear.includes(f.kind));
+        for (const fault of [...cleared].reverse()) await fault.revert();
+        const output = `cleared ${cleared.length} fault(s): ${cleared.map((f) => f.description).join('; ')}`;
+        return {
+          ok: cleared.length > 0,
+          output,
+          failure: ['failed', `no fault of kind ${retry.clear.join(', ')} to clear`],
+        };
+      });
+      await phase('retry', () => recover(retry.recovery));
+      await phase('retry-verify', async () => {
+        const { ok, results } = await pollProbes(retry.verify, ctx(), parseDuration(scenario.verify_timeout));
+        return { ok, probes: results, failure: ['deviated', 'verification failed after the recovery was run again'] };
+      });
+    }
     await phase('steady-state-after', async () => {
       const { ok, results, at } = await pollProbes(
         scenario.steady_state,
@@ -300,6 +340,10 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     }
   } finally {
     await (stack as ArkaliaStack | null)?.stop();
+    if (rootDisk) {
+      const disk = rootDisk;
+      await execFileAsync('umount', [disk]).catch(() => execFileAsync('umount', ['-l', disk]).catch(() => {}));
+    }
   }
   const backups = await listBackupsUsed(backupDir);
   for (const b of backups) await hooks.attach(`checksums ${b.dir.split('/').at(-1)}`, b.checksums, 'text/plain');

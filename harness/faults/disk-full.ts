@@ -10,12 +10,17 @@ import { expandIn, faultPath } from './fault-path.ts';
 
 const run = promisify(execFile);
 
-/** The folder is replaced by a tmpfs holding a copy of it with only `free` bytes left. */
+/**
+ * The folder is replaced by a tmpfs holding a copy of it with only `free` bytes left; with
+ * `in_place`, the tmpfs the folder is already on (the scenario's root_disk) is shrunk to
+ * leave `free` bytes, so that the containers bind-mounting from it see the same full disk.
+ */
 const schema = z.strictObject({
   kind: z.literal('disk-full'),
   in: location('backup'),
   path: inPath.default('.'),
   free: byteSize.default('16KiB'),
+  in_place: z.boolean().optional(),
 });
 
 export const diskFullFault = defineFault({ kind: 'disk-full', schema, needsStack: false, inject: injectDiskFull });
@@ -32,6 +37,7 @@ type DiskFull = z.infer<typeof schema>;
 export async function injectDiskFull(fault: DiskFull, ctx: FaultContext): Promise<InjectedFault> {
   const dir = faultPath(ctx, fault.in, fault.path);
   const free = parseByteSize(fault.free);
+  if (fault.in_place) return shrinkInPlace(fault, ctx, dir, free);
   await mkdir(dir, { recursive: true });
   const staging = await scratch(ctx, 'disk-full-copy');
   await cp(dir, staging, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
@@ -65,6 +71,43 @@ export async function injectDiskFull(fault: DiskFull, ctx: FaultContext): Promis
       reverted = true;
     },
   };
+}
+
+/** Shrink the tmpfs `dir` is on so that `free` bytes are left; revert gives its size back. */
+async function shrinkInPlace(fault: DiskFull, ctx: FaultContext, dir: string, free: number): Promise<InjectedFault> {
+  const mount = await tmpfsHolding(dir);
+  if (mount === null)
+    throw new Error(`disk-full in_place: ${dir} is not on a tmpfs (give the scenario a root_disk, or drop in_place)`);
+  const s = await statfs(mount);
+  const size = Number(s.blocks) * Number(s.bsize);
+  const used = (Number(s.blocks) - Number(s.bfree)) * Number(s.bsize);
+  await run('mount', ['-o', `remount,size=${used + free}`, 'tmpfs', mount]);
+  const left = await statfs(mount).then((t) => Number(t.bavail) * Number(t.bsize));
+  let reverted = false;
+  return {
+    kind: fault.kind,
+    description: `the file system of ${fault.in}:${expandIn(ctx, fault.path)} (${mount}) is now full: ${left} bytes free`,
+    async revert() {
+      if (reverted) return;
+      await run('mount', ['-o', `remount,size=${size}`, 'tmpfs', mount]);
+      reverted = true;
+    },
+  };
+}
+
+/** The mount point of the tmpfs holding `dir`, or null when its file system is not a tmpfs. */
+async function tmpfsHolding(dir: string): Promise<string | null> {
+  const real = await realpath(dir);
+  let best: { mount: string; type: string } | null = null;
+  for (const line of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
+    const [left, right] = line.split(' - ');
+    const mount = left?.split(' ')[4]?.replace(/\\040/g, ' ');
+    const type = right?.split(' ')[0];
+    if (!mount || !type) continue;
+    if ((real === mount || real.startsWith(`${mount}/`)) && mount.length > (best?.mount.length ?? -1))
+      best = { mount, type };
+  }
+  return best?.type === 'tmpfs' ? best.mount : null;
 }
 
 async function scratch(ctx: FaultContext, label: string): Promise<string> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { tempDir } from '../../lib/testing.ts';
 import { relPath } from '../scenario/fields.ts';
@@ -23,7 +23,8 @@ type HidePath = z.infer<typeof schema>;
  */
 export async function injectHidePath(fault: HidePath, ctx: FaultContext): Promise<InjectedFault> {
   const path = join(ctx.root, fault.path);
-  const home = ctx.work === undefined ? await tempDir('ark-fault-hidden-') : join(ctx.work, '.fault-stash');
+  // Kept beside the root, on its file system: a rename never crosses file systems (root_disk).
+  const home = ctx.work === undefined ? await tempDir('ark-fault-hidden-') : join(dirname(ctx.root), '.fault-stash');
   const kept = join(home, `hidden-${randomBytes(4).toString('hex')}`);
   await mkdir(kept, { recursive: true });
   const info = await lstat(path);

@@ -20,6 +20,7 @@ import { metricPresentProbe } from './metric-present.ts';
 import { noTempFilesProbe } from './no-temp-files.ts';
 import { offsiteMatchesProbe } from './offsite-matches.ts';
 import { pathExistsProbe } from './path-exists.ts';
+import { recoveryErrorProbe } from './recovery-error.ts';
 import type { ProbeDefinition } from './probe.ts';
 import type { ProbeContext, ProbeResult } from './probe-context.ts';
 import { serviceHealthyProbe } from './service-healthy.ts';
@@ -55,6 +56,7 @@ export const PROBES = [
   startedOnRestoredProbe,
   containerExistsProbe,
   logContainsProbe,
+  recoveryErrorProbe,
 ] as const;
 
 // The schemas as a tuple (not an array), so that the union knows each kind's fields.

@@ -10,6 +10,8 @@ export interface ProbeContext {
   faults: readonly InjectedFault[];
   /** The recovery script's --json result, once it ran (matches-backup uses the backup it chose). */
   recoveryResult?: Record<string, unknown> | null;
+  /** The recovery script's --json error ({code, message, …}) when it stopped on one. */
+  recoveryError?: Record<string, unknown> | null;
   /** The drill's workspace ({work}: keys, a local offsite folder). */
   work?: string;
   /** What the runner hashed before the fault and before the recovery (matches-snapshot). */

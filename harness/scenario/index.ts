@@ -15,3 +15,4 @@ export {
   type Fault,
   type ScriptRun,
 } from './schema.ts';
+export { parseByteSize } from './fields.ts';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { durationSchema } from '../../lib/policy/index.ts';
 import { faultSchema, FAULTS_NEEDING_STACK, type Fault } from '../faults/index.ts';
 import { probeSchema, PROBES_NEEDING_STACK, type Probe } from '../probes/index.ts';
-import { placeholderString, relPath, SCRIPT_NAMES } from './fields.ts';
+import { byteSize, placeholderString, relPath, SCRIPT_NAMES } from './fields.ts';
 
 // The scenario language (TOML, one drill per file). Borrowed from Chaos Toolkit: steady
 // state before and after, faults with automatic revert, a real recovery script, rollbacks.
@@ -46,6 +46,25 @@ export const scenarioSchema = z
     recovery: scriptRun,
     verify: z.array(probeSchema).min(1),
     verify_timeout: durationSchema.default('PT60S'),
+    /**
+     * What the operator does once the first recovery was refused: the faults are cleared (the
+     * disk freed) and the same recovery is run again, then checked; the steady state must come
+     * back after it. RTO runs to then.
+     */
+    retry: z
+      .strictObject({
+        /** The kinds of fault the operator clears first (disk-full: space freed); the others stay. */
+        clear: z.array(z.string()).min(1),
+        recovery: scriptRun,
+        verify: z.array(probeSchema).min(1),
+      })
+      .optional(),
+    /**
+     * The drill root on a file system of its own of this size (a tmpfs holding the root and the
+     * folder around it, where a restore stages; needs root), so that a disk-full fault with
+     * `in_place` can fill the very disk the services write to.
+     */
+    root_disk: byteSize.optional(),
     rollback: z.enum(['always', 'on-failure', 'never']).default('always'),
     /**
      * true (the default): the drill root's docker-compose.yml run by Docker Compose, one

@@ -24,6 +24,6 @@ export {
   type SweepRun,
   type SweepSpec,
 } from './sweep.ts';
-export { copyDir, copyRoot, smallRoot } from './small-root.ts';
+export { copyDir, copyRoot, removeCopies, smallRoot } from './small-root.ts';
 export { differences, fingerprint, sameTree } from './fingerprint.ts';
 export { recoverSystem, sweepPolicy, sweepRestore, type RestoreWorld } from './restore-sweep.ts';

@@ -1,4 +1,4 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { cp, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { runFullBackup } from '../pipeline/backup.ts';
 import { disasterRecovery } from '../pipeline/disaster-recovery.ts';
@@ -6,7 +6,7 @@ import { noneController } from '../services/index.ts';
 import { samplePolicy } from '../policy/testing.ts';
 import { tempDir } from '../testing.ts';
 import { differences, fingerprint, sameTree } from './fingerprint.ts';
-import { copyDir, copyRoot, smallRoot } from './small-root.ts';
+import { copyDir, copyRoot, removeCopies, smallRoot } from './small-root.ts';
 import { namingProblem, runSweep, type SweepResult, type SweepRun, type SweepSpec } from './sweep.ts';
 
 // The I/O-fault sweep of the restore pipeline: each file-system call of a restore into a
@@ -48,7 +48,9 @@ function restoreTemplates(): Promise<{ backup: string; damaged: string }> {
       gitCommit: async () => null,
       host: 'test',
     });
-    return { backup, damaged: await damage(await copyRoot(root)) };
+    const damaged = join(await tempDir('ark-sweep-damaged-'), 'arkalia-luna-pro'); // removed with the test file's temp folders
+    await cp(root, damaged, { recursive: true, preserveTimestamps: true });
+    return { backup, damaged: await damage(damaged) };
   })();
   return templates;
 }
@@ -105,6 +107,7 @@ export async function sweepRestore(
   const before = await fingerprint(probe.root);
   await operation(probe);
   const after = await fingerprint(probe.root);
+  await removeCopies(probe.root, probe.backupDir);
   if (sameTree(before, after)) throw new Error(`${name}: the clean run changed nothing: nothing to sweep`);
   return runSweep<RestoreWorld>({
     name,
@@ -113,6 +116,7 @@ export async function sweepRestore(
     scopes: (w) => [dirname(w.root), w.backupDir],
     run: operation,
     check: restoreInvariant(operation, { before, after }),
+    teardown: (w) => removeCopies(w.root, w.backupDir),
     ...(pick ? { pick } : {}),
   });
 }

@@ -1,6 +1,7 @@
-import { cp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { copyFixture, tempDir } from '../testing.ts';
+import { cp, mkdtemp, rm, statfs } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { copyFixture } from '../testing.ts';
 
 // The sweeps' world: the sample root cut down to one of everything a restore and a backup
 // handle (module state, a global state, a snapshot, a config, a secret .env, the compose
@@ -30,16 +31,38 @@ export async function smallRoot(): Promise<string> {
   return root;
 }
 
+/**
+ * Where a sweep's worlds go: /dev/shm (a tmpfs: a thousand copies of a small tree cost far
+ * less there than on a journaled disk) when it has room, else $TMPDIR. Each world is removed
+ * after its run (runSweep's teardown).
+ */
+let base: Promise<string> | undefined;
+function sweepBase(): Promise<string> {
+  base ??= statfs('/dev/shm').then(
+    (s) => (s.bavail * s.bsize > 512 * 1024 * 1024 ? '/dev/shm' : tmpdir()),
+    () => tmpdir(),
+  );
+  return base;
+}
+
 /** A fresh copy of `root` (in its own temp folder, under the same name), timestamps kept. */
 export async function copyRoot(root: string): Promise<string> {
-  const copy = join(await tempDir('ark-root-'), 'arkalia-luna-pro');
+  const copy = join(await mkdtemp(join(await sweepBase(), 'ark-sweep-root-')), 'arkalia-luna-pro');
   await cp(root, copy, { recursive: true, preserveTimestamps: true });
   return copy;
 }
 
 /** A fresh copy of a folder (a backup folder, say). */
-export async function copyDir(dir: string, prefix = 'ark-bk-'): Promise<string> {
-  const copy = await tempDir(prefix);
+export async function copyDir(dir: string): Promise<string> {
+  const copy = await mkdtemp(join(await sweepBase(), 'ark-sweep-dir-'));
   await cp(dir, copy, { recursive: true, preserveTimestamps: true });
   return copy;
+}
+
+/** Remove what copyRoot and copyDir made (a root's temp folder, or a copied folder). */
+export async function removeCopies(...paths: string[]): Promise<void> {
+  for (const path of paths) {
+    const dir = path.endsWith('/arkalia-luna-pro') ? dirname(path) : path;
+    await rm(dir, { recursive: true, force: true });
+  }
 }

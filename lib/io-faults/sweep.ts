@@ -29,6 +29,8 @@ export interface SweepSpec<Ctx> {
   check: (run: SweepRun<Ctx>) => Promise<void>;
   /** In the sampled sweep, about this many indices per error kind (default 24). */
   sample?: number;
+  /** After each faulted run and its check: remove its world. */
+  teardown?: (ctx: Ctx) => Promise<void>;
   /** Only these runs (a sweep split over two test files, which run in parallel). */
   pick?: (code: FaultCode, nth: number) => boolean;
 }
@@ -73,6 +75,7 @@ export async function runSweep<Ctx>(spec: SweepSpec<Ctx>): Promise<SweepResult> 
   } finally {
     counter.uninstall();
   }
+  await spec.teardown?.(clean);
   const result: SweepResult = {
     name: spec.name,
     calls: calls.length,
@@ -102,7 +105,10 @@ export async function runSweep<Ctx>(spec: SweepSpec<Ctx>): Promise<SweepResult> 
       }
       result.runs[code] += 1;
       result.injected += injected.length;
-      if (injected.length === 0) continue; // fewer calls this time (a different path): nothing was failed
+      if (injected.length === 0) {
+        await spec.teardown?.(ctx);
+        continue; // fewer calls this time (a different path): nothing was failed
+      }
       if (error === null) result.completedDespite += 1;
       try {
         await spec.check({ ctx, code, nth, error, injected });
@@ -114,6 +120,7 @@ export async function runSweep<Ctx>(spec: SweepSpec<Ctx>): Promise<SweepResult> 
           `${code} on call ${nth} (${first.op} ${first.path}); the run ${threw}\n    ${why.split('\n').join('\n    ')}`,
         );
       }
+      await spec.teardown?.(ctx);
     }
   }
   if (failures.length > 0)

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { copyDir, describeSweep, namingProblem, runSweep, type SweepRun } from '../io-faults/index.ts';
+import { copyDir, describeSweep, removeCopies, namingProblem, runSweep, type SweepRun } from '../io-faults/index.ts';
 import { verifyBackup } from '../retention/index.ts';
 import { makeBackup } from '../retention/testing.ts';
 import { tempDir } from '../testing.ts';
@@ -69,11 +69,13 @@ it('prune under I/O faults: never deletes the newest verifying backup, never hal
   await prune(probe);
   const kept = await dates(probe);
   expect(kept).toEqual(['20261027', '20261125', '20261126']);
+  await removeCopies(probe);
   const result = await runSweep<string>({
     name: 'prune',
     codes: ['ENOSPC', 'EIO'],
     setup: world,
     scopes: (dir) => [dir],
+    teardown: (dir) => removeCopies(dir),
     run: prune,
     check: (run) => invariant(run, kept),
   });

@@ -194,7 +194,7 @@ describe('runPrune', () => {
       code: 'PRUNE_DELETE_FAILED',
       exitCode: 1,
       message: expect.stringMatching(
-        /^cannot delete .*arkalia_20240101: EIO\. Deleted before it: none\. .*the next prune finishes removing it\.$/,
+        /^cannot delete .*arkalia_20240101: an I\/O error \(the disk or its file system failed\) \(EIO\)\. Deleted before it: none\. .*the next prune finishes removing it\.$/,
       ),
     });
     const left = await daily(dir);

@@ -5,6 +5,7 @@ import { sha256Buffer } from '../checksum/index.ts';
 import {
   copyDir,
   copyRoot,
+  removeCopies,
   describeSweep,
   fingerprint,
   namingProblem,
@@ -108,11 +109,13 @@ it('real-time snapshot under I/O faults: never a torn snapshot, earlier ones unt
   const clean = await pass(probe, T1);
   expect(clean.written.map((w) => w.path)).toEqual([CHANGED]);
   expect(sameTree(await fingerprint(probe.root), await fingerprint(t.root))).toBe(true);
+  await removeCopies(probe.root, probe.backupDir);
   const result = await runSweep<World>({
     name: 'realtime-snapshot',
     codes: ['ENOSPC', 'EIO'],
     setup: world,
     scopes: (w) => [dirname(w.root), w.backupDir],
+    teardown: (w) => removeCopies(w.root, w.backupDir),
     run: async (w) => {
       const report = await pass(w, T1);
       // A file it could not snapshot is reported, not thrown: its message must name the error.
