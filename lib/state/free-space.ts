@@ -74,15 +74,16 @@ export async function assertSpace(
   );
 }
 
+/** "12.3 MiB": sizes in messages, in powers of 1024 (the scripts' output uses it too). */
 export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) {
     value /= 1024;
     unit += 1;
   }
-  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 /** The longest mount point that holds `path` (Linux: /proc/self/mountinfo); the path itself elsewhere. */

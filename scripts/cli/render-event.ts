@@ -1,4 +1,7 @@
 import type { ArkEvent } from '../../lib/events.ts';
+import { formatBytes } from '../../lib/state/index.ts';
+
+export { formatBytes };
 
 /** One human line per event, for stderr. */
 export function renderEvent(event: ArkEvent): string | null {
@@ -113,17 +116,6 @@ export function renderEvent(event: ArkEvent): string | null {
         ? `✓ ${event.dir} already holds this offsite backup (verified): nothing downloaded`
         : `✓ local backup rebuilt: ${event.dir} (${event.archives.join(', ')}; checksums from the verified manifest)`;
   }
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 /** How many invalid-state events are not `known` (reported by the previous pass or point): what is new. */
