@@ -126,3 +126,37 @@ describe('isoSeconds', () => {
     if (offset === 0) expect(isoSeconds(new Date('2026-11-26T03:00:00Z'))).toBe('2026-11-26T03:00:00+00:00');
   });
 });
+
+describe('parseManifest defaults', () => {
+  it('names "manifest" when no file name is given, and keeps the JSON error as its cause', () => {
+    let error: (Error & { code?: string }) | undefined;
+    try {
+      parseManifest('{ not json');
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error).toMatchObject({
+      code: 'MANIFEST_INVALID',
+      message: expect.stringMatching(/^manifest is not valid JSON: /),
+    });
+    expect(error?.cause).toBeInstanceOf(SyntaxError);
+    expect(() => parseManifest('{}')).toThrow(/^manifest: backup_date: /);
+  });
+});
+
+describe('isoSeconds in other time zones', () => {
+  // The zone is the Date's own offset (getTimezoneOffset: minutes *behind* UTC), given here
+  // for each zone: a TZ change does not reach a worker thread's clock (the mutation run uses one).
+  const inZone = (iso: string, minutesBehindUtc: number): Date =>
+    Object.assign(new Date(iso), { getTimezoneOffset: () => minutesBehindUtc });
+  const at = '2026-11-26T03:00:00.789Z';
+
+  it('writes the local time and its offset, east and west of UTC, half hours included', () => {
+    expect(isoSeconds(inZone(at, -330))).toBe('2026-11-26T08:30:00+05:30'); // Asia/Kolkata
+    expect(isoSeconds(inZone(at, 210))).toBe('2026-11-25T23:30:00-03:30'); // America/St_Johns in winter
+    expect(isoSeconds(inZone(at, 300))).toBe('2026-11-25T22:00:00-05:00'); // America/New_York in winter
+    expect(isoSeconds(inZone('2026-07-01T12:00:00Z', -120))).toBe('2026-07-01T14:00:00+02:00'); // Europe/Paris in summer
+    expect(isoSeconds(inZone(at, -765))).toBe('2026-11-26T15:45:00+12:45'); // Pacific/Chatham in summer
+    expect(isoSeconds(inZone(at, 0))).toBe('2026-11-26T03:00:00+00:00');
+  });
+});

@@ -175,4 +175,34 @@ describe('chooseBackup', () => {
     expect(isBackupDefect(new IoError(errnoError('ENOSPC', 'write', '/x'), ''))).toBe(false);
     expect(isBackupDefect(new Error('x'))).toBe(false);
   });
+
+  it('says NO_BACKUP in words, and names a candidate without a folder or date by its label', async () => {
+    await expect(
+      chooseBackup({ candidates: [], explicit: false, stage: stager({}).stage, sink: () => {} }),
+    ).rejects.toThrow(/^no backup to restore from$/);
+    const downloaded = { label: 'arkalia_states_20261125.tar.gz', date: null, dir: null } as unknown as BackupCandidate;
+    const sink = recordingSink();
+    await chooseBackup({ candidates: [downloaded], explicit: true, stage: stager({}).stage, sink });
+    expect(sink.events).toEqual([
+      { kind: 'backup-selected', dir: 'arkalia_states_20261125.tar.gz', date: '', source: 'requested date' },
+    ]);
+  });
+
+  it('a stopping failure carries the rejections only when there were some, and any error passes through as it is', async () => {
+    const io = new IoError(errnoError('EIO', 'read', '/b/x'), 'Nothing was changed.');
+    await expect(
+      chooseBackup({
+        candidates: [newest],
+        explicit: false,
+        stage: stager({ arkalia_20261126: io }).stage,
+        sink: () => {},
+      }),
+    ).rejects.toBe(io);
+    expect(io.details).not.toHaveProperty('rejected');
+    const boom = new Error('boom');
+    const { stage } = stager({ arkalia_20261126: mismatch('arkalia_20261126'), arkalia_20261125: boom });
+    await expect(chooseBackup({ candidates: [newest, middle], explicit: false, stage, sink: () => {} })).rejects.toBe(
+      boom,
+    );
+  });
 });

@@ -55,3 +55,77 @@ describe('restore scopes', () => {
     ]);
   });
 });
+
+describe('restore scopes, what the pipeline reads from them', () => {
+  it('emergency restore: names the module in its label, preserve folder and missing error, and takes only its states', () => {
+    const scope = moduleStateScope('zeroia');
+    expect(scope).toMatchObject({
+      label: 'state of zeroia',
+      archives: [{ name: 'states', required: true }],
+      paths: ['modules/zeroia/state/'],
+      mirror: ['modules/zeroia/state/'],
+      preserveName: 'zeroia_state',
+      preserveBase: 'modules/zeroia/state/',
+      wholeArchives: false,
+    });
+    expect(scope.missing('arkalia_20260110', 'arkalia_states_20260110.tar.gz').message).toBe(
+      'backup arkalia_20260110 holds no state for module "zeroia" (no modules/zeroia/state/ in arkalia_states_20260110.tar.gz)',
+    );
+  });
+
+  it('disaster recovery: states, configs, infra and database by default, whole archives, preserved as "system"', () => {
+    const scope = systemScope(resolvePolicy({}, 'test'));
+    expect(scope).toMatchObject({
+      label: 'states, configs, infra, database',
+      preserveName: 'system',
+      preserveBase: '',
+      wholeArchives: true,
+    });
+    expect(scope.paths).toContain('state/*.json');
+    const missing = scope.missing('arkalia_20260110', 'arkalia_states_20260110.tar.gz');
+    expect(missing).toMatchObject({ code: 'NOTHING_IN_BACKUP', exitCode: 1 });
+    expect(missing.message).toBe(
+      'backup arkalia_20260110 holds nothing to restore (no states, configs, infra, database data in arkalia_states_20260110.tar.gz)',
+    );
+  });
+
+  it('disaster recovery of chosen data sets: unknown names left out, host paths (absolute) never in scope, only realtime folders mirrored', () => {
+    const policy = resolvePolicy(
+      {
+        datasets: {
+          states: { paths: ['state/', 'state/*.toml', '/srv/elsewhere/state/', 'modules/*/state/'] },
+        },
+      },
+      'test',
+    );
+    const scope = systemScope(policy, ['nope', 'states', 'models']);
+    expect(scope.label).toBe('states, models');
+    expect(scope.paths).toEqual(['state/', 'state/*.toml', 'modules/*/state/']);
+    expect(scope.mirror).toEqual(['state/', 'modules/*/state/']);
+    expect(scope.archives).toEqual([
+      { name: 'states', required: true },
+      { name: 'models', required: false },
+    ]);
+  });
+
+  it('the empty path, a path shorter than the pattern, and repeated slashes match nothing more than they name', () => {
+    expect(inScope({ paths: ['*'] }, '')).toBe(false);
+    expect(inScope({ paths: ['*'] }, 'x')).toBe(true);
+    expect(matchPrefix('modules/*', 'modules')).toBeNull();
+    expect(matchPrefix('modules/*/', 'modules//')).toBeNull();
+    expect(matchPrefix('state//', 'state/x.toml')).toBe('state');
+    expect(matchPrefix('state/', 'state//')).toBe('state');
+  });
+
+  it('mirrored folders come out sorted and once each, whatever order the staged paths are in', () => {
+    const scope = { mirror: ['modules/*/state/', 'state/'] };
+    expect(
+      mirrorDirs(scope, [
+        'state/x.toml',
+        'modules/zeroia/state/a.toml',
+        'modules/reflexia/state/b.toml',
+        'state/y.toml',
+      ]),
+    ).toEqual(['modules/reflexia/state/', 'modules/zeroia/state/', 'state/']);
+  });
+});
