@@ -1,4 +1,4 @@
-import { lstat, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { lstat, readlink, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256File } from '../checksum/index.ts';
 import { fsyncDir } from '../state/index.ts';
@@ -36,6 +36,10 @@ export async function rollBack(journal: RestoreJournal, options: { applied?: num
         if (info?.isFile() && (await sha256File(live)).sha256 === entry.stagedSha256) await unlink(live);
       } else if (await exists(entry.previous!)) {
         if (entry.action === 'replace' || !(await exists(live))) await rename(entry.previous!, live);
+        else if (await rewritten(live, entry.previous!, entry.previousSha256))
+          throw new Error(
+            `not put back: it was written again after the restore began (its previous copy is kept at ${entry.previous})`,
+          );
       } else if (await lostPrevious(live, entry.action, entry.stagedSha256)) {
         throw new Error(`its previous copy (${entry.previous}) is missing`);
       }
@@ -70,6 +74,17 @@ async function lostPrevious(live: string, action: string, stagedSha256: string |
   if (action === 'remove') return !(await exists(live));
   const info = await lstat(live).catch(() => null);
   return info?.isFile() === true && (await sha256File(live)).sha256 === stagedSha256;
+}
+
+/**
+ * A file the swap was to remove, still there beside its previous copy (the swap never reached
+ * it, or something wrote it since): rewritten unless it is that copy's inode or bytes.
+ */
+async function rewritten(live: string, previous: string, previousSha256: string | null): Promise<boolean> {
+  const [a, b] = await Promise.all([lstat(live), lstat(previous)]);
+  if (a.dev === b.dev && a.ino === b.ino) return false;
+  if (a.isSymbolicLink() && b.isSymbolicLink()) return (await readlink(live)) !== (await readlink(previous));
+  return !a.isFile() || (await sha256File(live)).sha256 !== previousSha256;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ArkError, isArkError } from '../errors.ts';
+import { ArkError, failureText, isArkError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { currentProcess, processLiveness, type ProcessIdentity } from '../lock/index.ts';
 import { preservePrevious } from './preserve-previous.ts';
@@ -81,7 +81,14 @@ async function readJournalOrDiscard(root: string, sink: EventSink): Promise<Rest
     return await readJournal(root);
   } catch (error) {
     if (!isArkError(error) || error.code !== 'RESTORE_JOURNAL_INVALID') throw error;
-    const traces = await swapTraces(root);
+    const traces = await swapTraces(root).catch((listing: unknown) => {
+      // Unable to look for them is not "none": the journal stays, and the error says why.
+      throw new ArkError(
+        'RESTORE_JOURNAL_INVALID',
+        `${error.message}\nWhether its swap left files cannot be told (${failureText(listing)}), so the journal was kept: once that folder can be read, run the same command again.`,
+        { cause: error, details: { journal: journalPath(root) } },
+      );
+    });
     if (traces.length > 0)
       throw new ArkError(
         'RESTORE_JOURNAL_INVALID',
@@ -103,7 +110,7 @@ async function readJournalOrDiscard(root: string, sink: EventSink): Promise<Rest
 async function swapTraces(root: string): Promise<string[]> {
   const traces: string[] = [];
   const besidePrefix = `.ark-restore-${basename(root)}-`;
-  for (const name of await readdir(dirname(root)).catch(() => [] as string[]))
+  for (const name of await readdir(dirname(root)))
     if (name.startsWith(besidePrefix)) traces.push(join(dirname(root), name));
   for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
     if (!entry.name.startsWith('.ark-restore-') || entry.name === JOURNAL_NAME) continue;
