@@ -48,6 +48,16 @@ export async function treeContents(dir: string, base = dir): Promise<Map<string,
   return out;
 }
 
+/** Relative path -> text of every regular file under `dir` (dot files included; a link counts as the file it points to, a dangling one not at all), for exact comparisons. */
+export async function fileTexts(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of (await readdir(dir, { recursive: true })).sort()) {
+    const info = await stat(join(dir, name)).catch(() => null);
+    if (info?.isFile()) out[name] = await readFile(join(dir, name), 'utf8');
+  }
+  return out;
+}
+
 /** A checkout another user can run scripts from: `repo` (a copy of what they need) and the `node` to run them with. */
 export interface ReadableCheckout {
   repo: string;

@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { currentProcess } from '../lock/index.ts';
-import { tempDir } from '../testing.ts';
+import { fileTexts, tempDir } from '../testing.ts';
 import { makeFreshDir, preservePrevious } from './preserve-previous.ts';
 import { createJournal, JOURNAL_FORMAT, readJournal, type RestoreJournal } from './restore-journal.ts';
 
@@ -75,15 +75,6 @@ async function committed(previous: Record<string, string>, creates: string[] = [
   return { base, root, workspace, journal };
 }
 
-async function tree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const name of (await readdir(dir, { recursive: true })).sort()) {
-    const info = await stat(join(dir, name)).catch(() => null);
-    if (info?.isFile()) out[name] = await readFile(join(dir, name), 'utf8');
-  }
-  return out;
-}
-
 const mode = async (path: string) => (await stat(path)).mode & 0o777;
 
 describe('preservePrevious', () => {
@@ -91,7 +82,7 @@ describe('preservePrevious', () => {
     const s = await committed({ 'state/a/r': 'r = 1\n', 'other/x': 'x = 1\n' }, ['state/c']);
     const outcome = await preservePrevious(s.journal);
     expect(outcome).toEqual({ preservedAt: s.journal.preserve_to, keptAt: null, problem: null });
-    expect(await tree(s.journal.preserve_to)).toEqual({ 'a/r': 'r = 1\n', 'other/x': 'x = 1\n' });
+    expect(await fileTexts(s.journal.preserve_to)).toEqual({ 'a/r': 'r = 1\n', 'other/x': 'x = 1\n' });
     expect(await mode(s.journal.preserve_to)).toBe(0o700);
     expect(await mode(join(s.journal.preserve_to, 'a'))).toBe(0o700);
     expect(await readdir(s.base)).toEqual(['backup', 'root']);
@@ -114,7 +105,7 @@ describe('preservePrevious', () => {
     await writeFile(join(made, 'a'), 'a = 1\n'); // moved before the kill
     const outcome = await preservePrevious({ ...s.journal, preserved_dir: made });
     expect(outcome).toEqual({ preservedAt: made, keptAt: null, problem: null });
-    expect(await tree(made)).toEqual({ a: 'a = 1\n', b: 'b = 1\n' });
+    expect(await fileTexts(made)).toEqual({ a: 'a = 1\n', b: 'b = 1\n' });
     expect(await readdir(s.journal.preserve_to)).toEqual([]);
     expect(await readdir(join(s.base, 'backup/preserved'))).toEqual(['zeroia_state_x', 'zeroia_state_x-2']);
   });
@@ -125,7 +116,7 @@ describe('preservePrevious', () => {
     const outcome = await preservePrevious(s.journal);
     const keptAt = join(s.base, 'ark-preserved-4242-1');
     expect(outcome).toMatchObject({ preservedAt: null, keptAt, problem: expect.stringContaining('ENOTDIR') });
-    expect(await tree(keptAt)).toEqual({ 'state/a': 'a = 1\n' });
+    expect(await fileTexts(keptAt)).toEqual({ 'state/a': 'a = 1\n' });
     expect(await readJournal(s.root)).toBeNull();
     expect((await readdir(s.base)).sort()).toEqual(['ark-preserved-4242-1', 'backup', 'root']);
   });
@@ -139,7 +130,7 @@ describe('preservePrevious', () => {
       keptAt: join(s.base, 'ark-preserved-4242-1'),
       problem: 'EIO: injected',
     });
-    expect(await tree(join(s.base, 'ark-preserved-4242-1'))).toEqual({ 'state/a': 'a = 1\n' });
+    expect(await fileTexts(join(s.base, 'ark-preserved-4242-1'))).toEqual({ 'state/a': 'a = 1\n' });
   });
 
   it('a backup folder on another filesystem: the files are copied there, then removed', async () => {
@@ -148,7 +139,7 @@ describe('preservePrevious', () => {
     const s = await committed({ 'state/a': 'a = 1\n' }, [], { preserve_to: join(elsewhere, 'preserved/x') });
     const outcome = await preservePrevious(s.journal);
     expect(outcome).toEqual({ preservedAt: join(elsewhere, 'preserved/x'), keptAt: null, problem: null });
-    expect(await tree(join(elsewhere, 'preserved/x'))).toEqual({ a: 'a = 1\n' });
+    expect(await fileTexts(join(elsewhere, 'preserved/x'))).toEqual({ a: 'a = 1\n' });
     expect(await readdir(s.base)).toEqual(['root']);
   });
 });

@@ -1,9 +1,9 @@
-import { link, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256Buffer } from '../checksum/index.ts';
 import { currentProcess } from '../lock/index.ts';
-import { tempDir } from '../testing.ts';
+import { fileTexts, tempDir } from '../testing.ts';
 import {
   createJournal,
   JOURNAL_FORMAT,
@@ -52,15 +52,6 @@ async function scene() {
   return { base, root, workspace, put, entry, journal, live: (path: string) => join(root, path) };
 }
 
-async function tree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const name of (await readdir(dir, { recursive: true })).sort()) {
-    const info = await stat(join(dir, name)).catch(() => null);
-    if (info?.isFile()) out[name] = await readFile(join(dir, name), 'utf8');
-  }
-  return out;
-}
-
 describe('rollBack', () => {
   it('undoes every kind of step from what is on disk, and leaves alone what others wrote since', async () => {
     const s = await scene();
@@ -81,7 +72,7 @@ describe('rollBack', () => {
     const journal = s.journal(entries, ['n', 'n/m', 'o']);
     await createJournal(journal);
     expect(await rollBack(journal)).toEqual([]);
-    expect(await tree(s.root)).toEqual({
+    expect(await fileTexts(s.root)).toEqual({
       'o/other': 'someone else\n',
       'state/c2': 'written by someone else\n',
       'state/d': 'd = 1\n',
@@ -111,7 +102,7 @@ describe('rollBack', () => {
     expect(await rollBack(journal)).toEqual([
       `state/d2: not put back: it was written again after the restore began (its previous copy is kept at ${join(s.workspace, 'previous/state/d2')})`,
     ]);
-    expect(await tree(s.root)).toEqual({
+    expect(await fileTexts(s.root)).toEqual({
       'state/d2': 'written since\n',
       'state/d3': 'd3 = 1\n',
       'state/d4': 'd4 = 1\n',
@@ -159,7 +150,7 @@ describe('rollBack', () => {
       `l/r: not put back: l is now a link to ${outside} (${why}; its previous copy is ${join(s.workspace, 'previous/l/r')})`,
       `l/c: not put back: l is now a link to ${outside} (${why}; its previous copy is none)`,
     ]);
-    expect(await tree(outside)).toEqual({ c: 'c = 2\n' });
+    expect(await fileTexts(outside)).toEqual({ c: 'c = 2\n' });
   });
 });
 
@@ -187,7 +178,7 @@ describe('discardWork', () => {
     await createJournal(journal);
     await discardWork(journal);
     expect(await readdir(s.live('m'))).toEqual([]);
-    expect(await tree(outside)).toEqual({ '.ark-restore-4242-1.f.new': 'not ours to remove\n' });
+    expect(await fileTexts(outside)).toEqual({ '.ark-restore-4242-1.f.new': 'not ours to remove\n' });
     expect(await readdir(s.base)).toEqual(['outside', 'root']);
     expect(await readJournal(s.root)).toBeNull();
   });

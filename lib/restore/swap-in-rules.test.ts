@@ -1,9 +1,9 @@
-import { lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { sha256Buffer } from '../checksum/index.ts';
 import { ArkError } from '../errors.ts';
-import { tempDir } from '../testing.ts';
+import { fileTexts, tempDir } from '../testing.ts';
 import { hashLive } from './hash-live.ts';
 import { planChanges, type FileChange } from './plan-changes.ts';
 import { planSwap } from './plan-swap.ts';
@@ -73,13 +73,9 @@ async function scene(live: Record<string, string>, staged: Record<string, string
 
 /** path → content of every file under dir, but the journal. */
 async function tree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const name of (await readdir(dir, { recursive: true })).sort()) {
-    const info = await stat(join(dir, name)).catch(() => null);
-    if (info?.isFile() && !name.endsWith('.ark-restore-journal.json'))
-      out[name] = await readFile(join(dir, name), 'utf8');
-  }
-  return out;
+  return Object.fromEntries(
+    Object.entries(await fileTexts(dir)).filter(([name]) => !name.endsWith('.ark-restore-journal.json')),
+  );
 }
 
 /** Files this process still has open below `dir`. */

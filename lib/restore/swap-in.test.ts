@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { sha256Buffer } from '../checksum/index.ts';
 import { recordingSink } from '../events.ts';
 import { currentProcess } from '../lock/index.ts';
-import { tempDir } from '../testing.ts';
+import { fileTexts, tempDir } from '../testing.ts';
 import { hashLive } from './hash-live.ts';
 import { planChanges } from './plan-changes.ts';
 import { planSwap } from './plan-swap.ts';
@@ -61,16 +61,6 @@ async function scene(live: Record<string, string>, staged: Record<string, string
   return { base, root, workspace, changes, journal };
 }
 
-/** path → content of every file under dir (dot files included), for exact comparisons. */
-async function tree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const name of (await readdir(dir, { recursive: true })).sort()) {
-    const info = await stat(join(dir, name)).catch(() => null);
-    if (info?.isFile()) out[name] = await readFile(join(dir, name), 'utf8');
-  }
-  return out;
-}
-
 /** The kinds of change at once: replace, create (in a new folder), remove, unchanged. */
 const LIVE = {
   [`${DIR}zeroia_state.toml`]: '<<<<<<< HEAD\n',
@@ -104,7 +94,7 @@ describe('swapIn', () => {
     const committed = await swapIn(s.journal);
     expect(committed.state).toBe('committed');
     expect((await readJournal(s.root))?.state).toBe('committed');
-    expect(await tree(s.root)).toEqual({
+    expect(await fileTexts(s.root)).toEqual({
       '.ark-restore-journal.json': expect.any(String),
       [`${DIR}new/nested.toml`]: 'n = 1\n',
       [`${DIR}same.toml`]: 'same = 1\n',
@@ -121,7 +111,7 @@ describe('swapIn', () => {
       keptAt: null,
       problem: null,
     });
-    expect(await tree(outcome.preservedAt!)).toEqual({
+    expect(await fileTexts(outcome.preservedAt!)).toEqual({
       'extra.toml': 'extra = 1\n',
       'zeroia_state.toml': '<<<<<<< HEAD\n',
     });
@@ -132,11 +122,11 @@ describe('swapIn', () => {
 
   it('makes every staged file it renames or links in durable before the first live change', async () => {
     const s = await scene(LIVE, STAGED);
-    const before = await tree(s.root);
+    const before = await fileTexts(s.root);
     let liveAtSync: Record<string, string> | null = null;
     syncSpy.calls.length = 0;
     syncSpy.onCall = async () => {
-      const { ['.ark-restore-journal.json']: _journal, ...live } = await tree(s.root);
+      const { ['.ark-restore-journal.json']: _journal, ...live } = await fileTexts(s.root);
       liveAtSync = live;
     };
     try {
@@ -163,13 +153,13 @@ describe('swapIn', () => {
       },
       { [`${DIR}log.toml`]: 'log = []\n', [`${DIR}zeroia_state.toml`]: 'good = true\n' },
     );
-    const before = await tree(s.root);
+    const before = await fileTexts(s.root);
     const error = await swapIn(s.journal).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'RESTORE_SWAP_FAILED', exitCode: 1 });
     expect((error as Error).message).toMatch(
       /create modules\/zeroia\/state\/zeroia_state\.toml: .*the live files were put back as they were/,
     );
-    expect(await tree(s.root)).toEqual(before);
+    expect(await fileTexts(s.root)).toEqual(before);
     expect(await readdir(s.base)).toEqual(['root']);
   });
 
@@ -223,7 +213,7 @@ describe('a swap killed at any point is rolled back exactly by the next run', ()
   for (const point of ['swap:0', 'swap:1', 'swap:2', 'swap:3', 'swap:4']) {
     it(`killed at ${point}`, async () => {
       const s = await scene(LIVE, STAGED);
-      const before = await tree(s.root);
+      const before = await fileTexts(s.root);
       const inodes = await inodesOf(s.root);
       const reached = new Promise<void>((resolve) => {
         const pauseAt = async (at: string) => {
@@ -239,7 +229,7 @@ describe('a swap killed at any point is rolled back exactly by the next run', ()
       const settled = await settleInterrupted(s.root, sink, otherProcess);
       expect(settled).toMatchObject({ outcome: 'rolled-back', files: 4, stoppedServices: ['zeroia'] });
       expect(sink.events).toContainEqual(expect.objectContaining({ kind: 'restore-settled', outcome: 'rolled-back' }));
-      expect(await tree(s.root)).toEqual(before);
+      expect(await fileTexts(s.root)).toEqual(before);
       expect(await inodesOf(s.root)).toEqual(inodes); // the very same files, not copies
       expect(await readdir(s.base)).toEqual(['root']);
       expect(await settleInterrupted(s.root, sink, otherProcess)).toBeNull(); // nothing left to settle
@@ -248,7 +238,7 @@ describe('a swap killed at any point is rolled back exactly by the next run', ()
 
   it('a rollback interrupted in turn can simply run again', async () => {
     const s = await scene(LIVE, STAGED);
-    const before = await tree(s.root);
+    const before = await fileTexts(s.root);
     let release!: () => void;
     const reached = new Promise<void>((resolve) => {
       void swapIn(s.journal, {
@@ -261,22 +251,22 @@ describe('a swap killed at any point is rolled back exactly by the next run', ()
     const entry = s.journal.entries.find((e) => e.action === 'replace')!;
     await rename(entry.previous!, join(s.root, entry.path));
     await settleInterrupted(s.root, recordingSink(), otherProcess);
-    expect(await tree(s.root)).toEqual(before);
+    expect(await fileTexts(s.root)).toEqual(before);
     void release;
   });
 
   it('killed after the commit: the next run finishes it (the restore stands, the previous files are preserved)', async () => {
     const s = await scene(LIVE, STAGED);
     const committed: RestoreJournal = await swapIn(s.journal);
-    const after = await tree(s.root);
+    const after = await fileTexts(s.root);
     const settled = await settleInterrupted(s.root, recordingSink(), otherProcess);
     expect(settled).toMatchObject({
       outcome: 'completed',
       preservedAt: join(s.base, 'backup', 'preserved', 'zeroia_state_x'),
     });
     delete after['.ark-restore-journal.json'];
-    expect(await tree(s.root)).toEqual(after);
-    expect(Object.keys(await tree(settled!.preservedAt!)).sort()).toEqual(['extra.toml', 'zeroia_state.toml']);
+    expect(await fileTexts(s.root)).toEqual(after);
+    expect(Object.keys(await fileTexts(settled!.preservedAt!)).sort()).toEqual(['extra.toml', 'zeroia_state.toml']);
     void committed;
   });
 
@@ -292,7 +282,7 @@ describe('a swap killed at any point is rolled back exactly by the next run', ()
 describe('a failing step undoes every kind of step already applied', () => {
   it('remove, create and replace are all undone when the last step fails', async () => {
     const s = await scene({ ...LIVE, 'state/zz.toml': 'zz = 1\n' }, STAGED);
-    const before = await tree(s.root);
+    const before = await fileTexts(s.root);
     const broken = {
       path: 'state/zz.toml',
       action: 'replace' as const,
@@ -308,7 +298,7 @@ describe('a failing step undoes every kind of step already applied', () => {
         /^restore failed \(replace state\/zz\.toml: ENOENT.*the live files were put back as they were$/s,
       ),
     });
-    expect(await tree(s.root)).toEqual(before);
+    expect(await fileTexts(s.root)).toEqual(before);
   });
 
   it('says so, and keeps the journal, when a previous copy was lost and a file cannot be put back', async () => {
@@ -387,7 +377,7 @@ describe('a folder on another filesystem inside the root (a mount)', () => {
       ).toEqual([]);
 
       // Killed mid-swap, rolled back by the next run: exactly as before, no sidecar left.
-      const before = await tree(root);
+      const before = await fileTexts(root);
       await new Promise<void>(
         (resolve) =>
           void swapIn(journal, {
@@ -396,7 +386,7 @@ describe('a folder on another filesystem inside the root (a mount)', () => {
       );
       expect(await readdir(mounted)).toContain('new.toml'); // really half swapped
       await settleInterrupted(root, recordingSink(), otherProcess);
-      expect(await tree(root)).toEqual(before);
+      expect(await fileTexts(root)).toEqual(before);
       expect((await readdir(mounted)).sort()).toEqual(['extra.toml', 'zeroia_state.toml']);
 
       // Done for real this time.
@@ -414,8 +404,8 @@ describe('a folder on another filesystem inside the root (a mount)', () => {
         stoppedServices: [],
       });
       const outcome = await preservePrevious(await swapIn(journal2));
-      expect(await tree(mounted)).toEqual({ 'new.toml': 'n = 1\n', 'zeroia_state.toml': 'good = true\n' });
-      expect(await tree(outcome.preservedAt!)).toEqual({
+      expect(await fileTexts(mounted)).toEqual({ 'new.toml': 'n = 1\n', 'zeroia_state.toml': 'good = true\n' });
+      expect(await fileTexts(outcome.preservedAt!)).toEqual({
         'extra.toml': 'extra = 1\n',
         'zeroia_state.toml': '<<<<<<< HEAD\n',
       });
@@ -446,12 +436,12 @@ describe('swapIn never writes through a link planted in the live tree', () => {
     await writeFile(join(outside, 'latest_metrics.json'), 'outside\n');
     await rename(join(root, rel), `${join(root, rel)}.real`);
     await symlink(outside, join(root, rel));
-    return { outside, contents: () => tree(outside) };
+    return { outside, contents: () => fileTexts(outside) };
   }
 
   it('planted after the plan, before the swap: refused by name (LINK_IN_TREE, exit 3) before any live change, nothing left behind', async () => {
     const s = await scene(live, staged, SYS);
-    const before = await tree(s.root);
+    const before = await fileTexts(s.root);
     const planted = await plant(s.root, 'state/sandozia');
     await expect(swapIn(s.journal)).rejects.toMatchObject({
       code: 'LINK_IN_TREE',
@@ -461,13 +451,13 @@ describe('swapIn never writes through a link planted in the live tree', () => {
     expect(await planted.contents()).toEqual({ 'latest_metrics.json': 'outside\n' });
     await rm(join(s.root, 'state/sandozia'));
     await rename(join(s.root, 'state/sandozia.real'), join(s.root, 'state/sandozia'));
-    expect(await tree(s.root)).toEqual(before); // zeroia's file untouched too: the check came before the first step
+    expect(await fileTexts(s.root)).toEqual(before); // zeroia's file untouched too: the check came before the first step
     expect(await readJournal(s.root)).toBeNull();
   });
 
   it('planted mid-swap: the step that would go through it is refused, the steps before are rolled back, nothing written outside', async () => {
     const s = await scene(live, staged, SYS);
-    const before = await tree(s.root);
+    const before = await fileTexts(s.root);
     let planted: Awaited<ReturnType<typeof plant>> | null = null;
     const pauseAt = async (at: string) => {
       if (at === 'swap:1') planted = await plant(s.root, 'state/sandozia'); // zeroia's file is swapped; sandozia's is next
@@ -477,7 +467,7 @@ describe('swapIn never writes through a link planted in the live tree', () => {
     expect(await planted!.contents()).toEqual({ 'latest_metrics.json': 'outside\n' });
     await rm(join(s.root, 'state/sandozia'));
     await rename(join(s.root, 'state/sandozia.real'), join(s.root, 'state/sandozia'));
-    expect(await tree(s.root)).toEqual(before); // zeroia's swap was rolled back
+    expect(await fileTexts(s.root)).toEqual(before); // zeroia's swap was rolled back
   });
 
   it('a rollback never puts a file back through a link: it names the link and keeps the previous copy', async () => {
