@@ -187,6 +187,25 @@ describe('recovery points: --point', () => {
       captured_at: evening.manifest.backup_date,
     });
   });
+
+  it('keeps which state contents parsed as TOML across a run that reused every archive, so the next point parses only what changed', async () => {
+    const root = await fixture();
+    const dir = await tempDir('ark-pt-');
+    const validKeys = async () =>
+      (JSON.parse(await readFile(join(dir, VERIFIED_FILE), 'utf8')) as { valid_toml: string[] }).valid_toml;
+    await backup(root, dir, '2026-07-01T03:00:00', { point: true });
+    const parsed = await validKeys();
+    expect(parsed.length).toBeGreaterThan(3); // the fixture's state TOML files, each parsed once
+    // Nothing changed: every archive linked, nothing read. The keys must survive this run.
+    const unchanged = await backup(root, dir, '2026-07-01T04:00:00', { point: true });
+    expect(unchanged.report.reused.map((r) => r.archive)).toContain('states');
+    expect(await validKeys()).toEqual(parsed);
+    // One state file changed: the states are written again; the unchanged contents are known.
+    await writeFile(join(root, 'state', 'zeroia_dashboard.json'), '{"changed": true}\n');
+    const hourly = await backup(root, dir, '2026-07-01T05:00:00', { point: true });
+    expect(entry(hourly.manifest, 'states').reused_from).toBeUndefined();
+    expect(await validKeys()).toEqual(parsed);
+  });
 });
 
 describe('placeReused', () => {

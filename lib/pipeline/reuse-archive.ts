@@ -206,6 +206,7 @@ export async function reuseArchive(input: {
   const { plan, choice, previous, sink } = input;
   const file = `${plan.prefix}_${input.stamp}${extensionOf(choice.entry.file)}`;
   const how = await placeReused(choice.file, join(input.partial, file), choice.entry, sink, input.verified);
+  input.verified.keepKnownValidToml();
   for (const invalid of previous.manifest.invalid_states ?? []) {
     if (invalid.archive !== plan.name) continue;
     input.invalidStates.push({ path: invalid.path, reason: invalid.reason, archive: plan.name });

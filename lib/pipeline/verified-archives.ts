@@ -106,6 +106,15 @@ export class VerifiedArchives {
     this.#validSeen.add(key);
   }
 
+  /**
+   * An archive was reused without being read: the state contents known valid are kept for
+   * the next run as they were (which of them it holds is not known without reading it), so
+   * the next point that writes the states again still parses only what changed.
+   */
+  keepKnownValidToml(): void {
+    for (const key of this.#validToml) this.#validSeen.add(key);
+  }
+
   /** When that file was last hashed, if known. */
   hashedAt(id: FileIdentity): string | null {
     return this.#known.get(keyOf(id))?.hashed_at ?? null;
