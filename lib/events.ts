@@ -8,7 +8,16 @@ export type ArkEvent =
   /** `known`: the previous real-time pass reported this file invalid for the same reason. */
   | { kind: 'invalid-state'; path: string; reason: string; known?: boolean }
   | { kind: 'dataset-skipped'; archive: string; path: string; reason: string }
-  | { kind: 'archive-written'; archive: string; file: string; bytes: number; members: number; sha256: string }
+  | {
+      kind: 'archive-written';
+      archive: string;
+      file: string;
+      bytes: number;
+      members: number;
+      sha256: string;
+      /** Runs of unchanged members copied from the previous point's archive, not read again (archive/segments.ts). */
+      copied?: { runs: number; of: number; members: number; from: string };
+    }
   | {
       kind: 'archive-reused';
       archive: string;

@@ -3,8 +3,16 @@ import { PassThrough, Writable, type Duplex, type Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises';
 import { HashingPassThrough } from '../checksum/index.ts';
 import { ParallelGzip } from './parallel-gzip.ts';
+import type { PlannedSegment, SegmentIndex } from './segments.ts';
 import { TarStreamCounter } from './tar-stream-counter.ts';
-import { packerTar, produceTar, resolveTarProducer, type TarChoice, type TarProducerKind } from './tar-producer.ts';
+import {
+  BUILTIN_PACKER,
+  packerTar,
+  produceTar,
+  resolveTarProducer,
+  type TarChoice,
+  type TarProducerKind,
+} from './tar-producer.ts';
 import { zstdCompress } from './zstd-stream.ts';
 
 const MiB = 1024 * 1024;
@@ -46,6 +54,12 @@ export interface CreateArchiveOptions {
   live?: { onFile?: (member: string, content: Buffer | null) => void | Promise<void> };
   /** Called as data flows (often: throttle it). */
   onProgress?: (progress: ArchiveProgress) => void;
+  /**
+   * Pack in runs (segments.ts): the runs planned for reuse are copied from `previous` (the
+   * previous archive, verified, its index checked), the others packed and deflated. gzip with
+   * the built-in packer only (refused otherwise); the result's `segments` indexes the new file.
+   */
+  segments?: { plan: readonly PlannedSegment[]; previous: string | null };
 }
 
 export interface ArchiveResult {
@@ -58,6 +72,9 @@ export interface ArchiveResult {
   tarBytes: number;
   compression: Compression;
   producer: TarProducerKind | 'live';
+  /** With `segments`: the new archive's runs, and how many were copied (with their members). */
+  segments?: SegmentIndex;
+  copied?: { runs: number; members: number };
 }
 
 /**
@@ -71,26 +88,41 @@ export interface ArchiveResult {
 export async function createArchive(options: CreateArchiveOptions): Promise<ArchiveResult> {
   const compression = options.compression ?? 'gzip';
   const producer = options.live ? 'live' : await resolveTarProducer(options.tar);
+  const segments = options.segments ?? null;
+  if (segments && (compression !== 'gzip' || producer === 'gnu' || producer === 'node'))
+    throw new Error('an archive is written in runs only with gzip and the built-in packer');
   const handle = await open(options.file, 'wx', options.mode ?? 0o644);
+  const source = segments?.previous && segments.plan.some((s) => s.reuse) ? await open(segments.previous, 'r') : null;
   try {
+    const gzip = compression === 'gzip' ? new ParallelGzip({ level: options.gzipLevel ?? 6 }) : null;
+    const drifted = new Set<number>();
+    const runs = segments
+      ? {
+          plan: segments.plan,
+          onSegment: (index: number, offset: number) => {
+            const reuse = segments.plan[index]?.reuse;
+            gzip!.at(offset, reuse ? { kind: 'copy', run: reuse, source: source! } : { kind: 'run' });
+          },
+          onDrift: (index: number) => drifted.add(index),
+        }
+      : null;
     const tar =
       producer === 'live'
         ? packerTar({
             cwd: options.cwd,
             paths: options.paths,
             ...(options.live?.onFile ? { onFile: options.live.onFile } : {}),
+            ...(runs ? { segments: runs } : {}),
           })
-        : produceTar(producer, options.cwd, options.paths);
+        : runs
+          ? packerTar({ cwd: options.cwd, paths: options.paths, ...BUILTIN_PACKER, segments: runs })
+          : produceTar(producer, options.cwd, options.paths);
     // A buffer between stages, so each (tar, compression, the disk) runs while the next one works;
     // small, since several archives are written at once and each MiB here counts in the peak RSS.
     const counter = new TarStreamCounter({ highWaterMark: STAGE_BUFFER });
     const hasher = new HashingPassThrough({ highWaterMark: STAGE_BUFFER });
     const zstd = compression === 'zstd' ? zstdCompress(options.zstdLevel ?? 3) : null;
-    const compressor: Transform | Duplex = zstd
-      ? zstd.stream
-      : compression === 'gzip'
-        ? new ParallelGzip({ level: options.gzipLevel ?? 6 })
-        : new PassThrough();
+    const compressor: Transform | Duplex = zstd ? zstd.stream : (gzip ?? new PassThrough());
     if (options.onProgress) {
       const report = () =>
         options.onProgress!({ bytesIn: counter.bytes, bytesOut: hasher.bytes, files: counter.files });
@@ -108,16 +140,42 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
     }
     await flusher.settle();
     await handle.sync();
+    const copied = { runs: 0, members: 0 };
+    for (const s of segments?.plan ?? [])
+      if (s.reuse) {
+        copied.runs += 1;
+        copied.members += s.reuse.members;
+      }
     return {
       file: options.file,
       sha256: hasher.digest(),
       bytes: hasher.bytes,
-      members: counter.members,
-      tarBytes: counter.bytes,
+      members: counter.members + copied.members,
+      tarBytes: gzip ? gzip.inputBytes : counter.bytes,
       compression,
       producer,
+      ...(segments && gzip
+        ? {
+            segments: {
+              level: gzip.level,
+              runs: gzip.runs.map((run, i) => {
+                const planned = segments.plan[i];
+                return {
+                  digest: planned && !drifted.has(i) ? planned.digest : '',
+                  members: planned ? (planned.reuse?.members ?? planned.members.length) : 0,
+                  tar_bytes: run.tarBytes,
+                  gz_offset: run.gzOffset,
+                  gz_bytes: run.gzBytes,
+                  crc32: run.crc,
+                };
+              }),
+            },
+            copied,
+          }
+        : {}),
     };
   } finally {
+    await source?.close();
     await handle.close();
   }
 }

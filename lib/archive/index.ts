@@ -10,6 +10,8 @@ export {
   type Compression,
 } from './create-archive.ts';
 export { measurePlan, type PlanSize } from './measure-plan.ts';
+export { indexMatches, planSegments, type PlannedMember, type PlannedSegment } from './segments.ts';
+export { isInFlightTemp } from './pack-live-files.ts';
 export { hasGnuTar, resolveTarProducer, type TarChoice, type TarProducerKind } from './tar-producer.ts';
 export { assertZstdAvailable, zstdVersion } from './zstd-stream.ts';
 export { ParallelGzip } from './parallel-gzip.ts';

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Header, Pax, type HeaderData } from 'tar';
 import { readAgain } from '../state/index.ts';
+import { sameAsPlanned, type PlannedMember, type PlannedSegment } from './segments.ts';
 import { ustarHeader } from './ustar-header.ts';
 
 // A tar stream of files that services rewrite while we read them (the states). Each file is
@@ -37,6 +38,18 @@ export interface LiveFileOptions {
   maxBuffered?: number;
   /** Leave out writers' temporary files found in folders (default true; see isInFlightTemp). */
   skipInFlightTemp?: boolean;
+  /**
+   * Pack these runs of the plan's members instead of walking `paths` (segments.ts): a run to
+   * reuse is not read at all. `onSegment(i, offset)` is called before run i's first byte
+   * (i = plan.length: the end of the archive), with the stream offset where it starts;
+   * `onDrift(i)` when a member of run i was not as the plan saw it (changed, gone, or now of
+   * another kind): what was packed is right, but the run must not be reused later.
+   */
+  segments?: {
+    plan: readonly PlannedSegment[];
+    onSegment: (index: number, offset: number) => void;
+    onDrift: (index: number) => void;
+  };
 }
 
 const BLOCK = 512;
@@ -62,10 +75,22 @@ async function* entries(options: LiveFileOptions): AsyncGenerator<Buffer> {
   // Small files are gathered into batches: one push per file would cost more than reading it.
   let batch: Buffer[] = [];
   let batched = 0;
+  let emitted = 0; // bytes yielded so far (where the next run starts)
   const flush = function* () {
-    if (batched > 0) yield Buffer.concat(batch, batched);
+    if (batched > 0) {
+      emitted += batched;
+      yield Buffer.concat(batch, batched);
+    }
     batch = [];
     batched = 0;
+  };
+  // In segment mode: the planned member being packed, and its run (checked against what is opened).
+  let expected: PlannedMember | null = null;
+  let run = -1;
+  const drifted = (info: Stats) => {
+    if (expected === null) return;
+    if (!sameAsPlanned(expected, info)) options.segments!.onDrift(run);
+    expected = null;
   };
   const add = function* (buffer: Buffer) {
     batch.push(buffer);
@@ -84,9 +109,11 @@ async function* entries(options: LiveFileOptions): AsyncGenerator<Buffer> {
       if (listed && (error as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw error;
     }
+    drifted(info);
     if (info.isDirectory()) {
       const dir = member.endsWith('/') ? member : `${member}/`;
       yield* add(header(dir, info, 'Directory', 0));
+      if (options.segments) return; // its members are in the plan
       for (const entry of readdirSync(full, { withFileTypes: true }).sort(byName)) {
         if (skipTemp && isInFlightTemp(entry.name)) continue;
         // A regular file as readdir saw it is opened straight away (no lstat first: one
@@ -114,7 +141,10 @@ async function* entries(options: LiveFileOptions): AsyncGenerator<Buffer> {
       fd = openSync(full, OPEN_FLAGS);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (listed && code === 'ENOENT') return; // gone since lstat or readdir
+      if (listed && code === 'ENOENT') {
+        if (expected !== null) options.segments!.onDrift(run);
+        return; // gone since lstat or readdir
+      }
       if (code === 'ELOOP') return yield* visit(member, listed); // a symlink now: archived as one
       throw error;
     }
@@ -156,6 +186,7 @@ async function* entries(options: LiveFileOptions): AsyncGenerator<Buffer> {
           info = next;
           content = readWhole(fd, info, full);
         }
+        drifted(info);
         const size = content.length;
         const wait = options.onFile?.(member, content);
         if (wait) await wait;
@@ -164,6 +195,7 @@ async function* entries(options: LiveFileOptions): AsyncGenerator<Buffer> {
         yield* add(padding(size));
         return;
       }
+      drifted(info);
       const size = info.size;
       const wait = options.onFile?.(member, null);
       if (wait) await wait;
@@ -172,6 +204,7 @@ async function* entries(options: LiveFileOptions): AsyncGenerator<Buffer> {
       for (let done = 0; done < size; done += CHUNK) {
         const chunk = Buffer.allocUnsafe(Math.min(CHUNK, size - done));
         await readFullyAsync(fd, chunk, done, chunk.length, full);
+        emitted += chunk.length;
         yield chunk;
       }
       yield* add(padding(size));
@@ -180,7 +213,24 @@ async function* entries(options: LiveFileOptions): AsyncGenerator<Buffer> {
     }
   };
 
-  for (const path of options.paths) yield* visit(path);
+  if (options.segments) {
+    const { plan, onSegment } = options.segments;
+    for (const [index, segment] of plan.entries()) {
+      yield* flush();
+      onSegment(index, emitted);
+      if (segment.reuse) continue; // its bytes come from the previous archive
+      run = index;
+      for (const member of segment.members) {
+        expected = member;
+        const listed = member.given === undefined;
+        if (member.kind === 'file') yield* file(member.name, join(options.cwd, member.given ?? member.name), listed);
+        else yield* visit(member.given ?? member.name, listed);
+        expected = null;
+      }
+    }
+    yield* flush();
+    onSegment(plan.length, emitted);
+  } else for (const path of options.paths) yield* visit(path);
   yield* add(Buffer.alloc(2 * BLOCK)); // end of archive
   yield* flush();
 }

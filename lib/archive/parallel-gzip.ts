@@ -1,6 +1,8 @@
+import type { FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import { constants, crc32, deflateRaw, deflateRawSync } from 'node:zlib';
+import { crc32Combine, GZIP_HEADER_BYTES, type SegmentRecord } from './segments.ts';
 
 // A pigz-style gzip writer: the input is cut into blocks that are deflated concurrently on
 // libuv's thread pool (both cores), each primed with the 32 KiB before it (so compression is
@@ -21,6 +23,25 @@ export interface ParallelGzipOptions {
   /** Store blocks whose sample does not compress below this ratio (default 0.97; 0 disables the probe). */
   storeAboveRatio?: number;
 }
+
+/**
+ * What happens at a point of the input (segments.ts): a new run starts there, deflated
+ * without the dictionary of what came before; or a run of the previous archive is copied
+ * there (its compressed bytes, read from `source`), standing for `run.tar_bytes` of input
+ * that never comes through this stream.
+ */
+export type GzipEvent = { kind: 'run' } | { kind: 'copy'; run: SegmentRecord; source: FileHandle };
+
+/** A run as written: where its compressed bytes are in the output, its tar bytes and their CRC-32. */
+export interface WrittenRun {
+  copied: boolean;
+  tarBytes: number;
+  crc: number;
+  gzOffset: number;
+  gzBytes: number;
+}
+
+const COPY_PIECE = 1024 * 1024;
 
 const WINDOW = 32 * 1024;
 const STORED_MAX = 65_535;
@@ -46,8 +67,19 @@ export class ParallelGzip extends Transform {
   readonly #spare: Buffer[] = [];
   #crc = 0;
   #size = 0;
-  #queue: Promise<Buffer[]>[] = [];
+  #queue: { run: WrittenRun; parts: Promise<Buffer[]> }[] = [];
   #headerWritten = false;
+  /** Runs so far (the current one last), and the input offsets where events wait. */
+  readonly runs: WrittenRun[] = [];
+  #events: { offset: number; event: GzipEvent }[] = [];
+  readonly #closed = new Set<WrittenRun>();
+  #received = 0;
+  #out = GZIP_HEADER_BYTES;
+
+  /** Input bytes, copied runs included: the tar stream's size. */
+  get inputBytes(): number {
+    return this.#size;
+  }
   /** Blocks written stored because they did not compress (for tests and the bench). */
   storedBlocks = 0;
   deflatedBlocks = 0;
@@ -64,9 +96,17 @@ export class ParallelGzip extends Transform {
     this.#take(chunk).then(() => callback(), callback);
   }
 
+  /** At input offset `offset` (bytes of this stream, counted before any copy), do `event`. Offsets must not go back. */
+  at(offset: number, event: GzipEvent): void {
+    this.#events.push({ offset, event });
+  }
+
   override _flush(callback: TransformCallback): void {
     (async () => {
-      if (this.#fill > 0 || !this.#headerWritten) this.#submit();
+      await this.#runEvents();
+      if (this.#events.length > 0) throw new Error('a gzip event lies beyond the end of the input');
+      if (this.#fill > 0 || this.runs.length === 0) this.#submit();
+      this.#closeRun();
       while (this.#queue.length > 0) await this.#writeOldest();
       const trailer = Buffer.alloc(8);
       trailer.writeUInt32LE(this.#crc >>> 0, 0);
@@ -79,9 +119,16 @@ export class ParallelGzip extends Transform {
   async #take(chunk: Buffer): Promise<void> {
     let at = 0;
     while (at < chunk.length) {
-      const n = Math.min(this.#blockSize - this.#fill, chunk.length - at);
+      await this.#runEvents();
+      const next = this.#events[0]?.offset;
+      const n = Math.min(
+        this.#blockSize - this.#fill,
+        chunk.length - at,
+        next === undefined ? Number.POSITIVE_INFINITY : next - this.#received,
+      );
       this.#parts.push(n === chunk.length ? chunk : chunk.subarray(at, at + n));
       this.#fill += n;
+      this.#received += n;
       at += n;
       if (this.#fill === this.#blockSize) {
         this.#submit();
@@ -90,12 +137,60 @@ export class ParallelGzip extends Transform {
     }
   }
 
+  /** The events due at the current input offset, in order. */
+  async #runEvents(): Promise<void> {
+    while (this.#events.length > 0 && this.#events[0]!.offset <= this.#received) {
+      const { offset, event } = this.#events.shift()!;
+      if (offset < this.#received) throw new Error(`a gzip event at ${offset} came after input ${this.#received}`);
+      if (this.#fill > 0) this.#submit();
+      this.#closeRun();
+      this.#previous = null; // a run stands alone: no dictionary from before it
+      const run: WrittenRun = { copied: event.kind === 'copy', tarBytes: 0, crc: 0, gzOffset: -1, gzBytes: 0 };
+      this.runs.push(run);
+      this.#queue.push({ run, parts: Promise.resolve([]) }); // marks where the run starts in the output
+      if (event.kind === 'copy') {
+        run.tarBytes = event.run.tar_bytes;
+        run.crc = event.run.crc32;
+        this.#size += run.tarBytes;
+        for (let done = 0; done < event.run.gz_bytes; done += COPY_PIECE) {
+          const length = Math.min(COPY_PIECE, event.run.gz_bytes - done);
+          const parts = readPiece(event.source, event.run.gz_offset + done, length);
+          parts.catch(() => {}); // awaited in order by #writeOldest; not unhandled if the stream fails first
+          this.#queue.push({ run, parts });
+          while (this.#queue.length >= this.#concurrency + 1) await this.#writeOldest();
+        }
+      }
+    }
+  }
+
+  /** The current run is complete: its CRC goes into the archive's. */
+  #closeRun(): void {
+    const run = this.runs.at(-1);
+    if (run === undefined || this.#closed.has(run)) return;
+    this.#closed.add(run);
+    this.#crc = crc32Combine(this.#crc, run.crc, run.tarBytes);
+  }
+
+  /** The run input goes into: the open one, or a new one (without events, the whole input is one run). */
+  #currentRun(): WrittenRun {
+    let run = this.runs.at(-1);
+    if (run?.copied) throw new Error('gzip input arrived after a copied run, without a new run');
+    if (run === undefined || this.#closed.has(run)) {
+      run = { copied: false, tarBytes: 0, crc: 0, gzOffset: -1, gzBytes: 0 };
+      this.runs.push(run);
+      this.#queue.push({ run, parts: Promise.resolve([]) });
+    }
+    return run;
+  }
+
   #submit(): void {
     const parts = this.#parts;
     const length = this.#fill;
     this.#parts = [];
     this.#fill = 0;
-    for (const part of parts) this.#crc = crc32(part, this.#crc);
+    const run = this.#currentRun();
+    for (const part of parts) run.crc = crc32(part, run.crc);
+    run.tarBytes += length;
     this.#size += length;
     const dictionary = this.#previous;
     // Copied (32 KiB) rather than kept as a view, which would hold its whole chunk in memory for the next block.
@@ -103,17 +198,23 @@ export class ParallelGzip extends Transform {
       length >= WINDOW
         ? tail(parts, WINDOW)
         : Buffer.concat([dictionary ?? Buffer.alloc(0), ...parts]).subarray(-WINDOW);
-    this.#queue.push(this.#compress(parts, length, dictionary));
+    this.#queue.push({ run, parts: this.#compress(parts, length, dictionary) });
   }
 
   async #writeOldest(): Promise<void> {
-    const parts = await this.#queue[0]!;
+    const { run, parts: pending } = this.#queue[0]!;
+    const parts = await pending;
     this.#queue.shift();
     if (!this.#headerWritten) {
       this.push(HEADER);
       this.#headerWritten = true;
     }
-    for (const part of parts) this.push(part);
+    if (run.gzOffset < 0) run.gzOffset = this.#out;
+    for (const part of parts) {
+      this.push(part);
+      run.gzBytes += part.length;
+      this.#out += part.length;
+    }
   }
 
   async #compress(parts: Buffer[], length: number, dictionary: Buffer | null): Promise<Buffer[]> {
@@ -171,6 +272,18 @@ export class ParallelGzip extends Transform {
     ]);
     return deflateRawSync(sample, { level: 1 }).length > sample.length * this.#storeAbove;
   }
+}
+
+/** `length` bytes of `source` at `position` (a run copied from the previous archive); a short read is an error. */
+async function readPiece(source: FileHandle, position: number, length: number): Promise<Buffer[]> {
+  const into = Buffer.allocUnsafe(length);
+  for (let got = 0; got < length; ) {
+    const { bytesRead } = await source.read(into, got, length - got, position + got);
+    if (bytesRead === 0)
+      throw new Error(`the previous archive ended at ${position + got} bytes, inside a run being copied`);
+    got += bytesRead;
+  }
+  return [into];
 }
 
 /** `length` bytes from `offset` of the concatenation of `parts` (a copy only when they span two parts). */

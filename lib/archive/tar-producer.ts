@@ -28,8 +28,7 @@ export interface TarStream {
 export function produceTar(kind: TarProducerKind, cwd: string, paths: readonly string[]): TarStream {
   if (kind === 'gnu') return gnuTar(cwd, paths);
   if (kind === 'node') return nodeTar(cwd, paths);
-  // Files that are not live state: streamed above one read's worth, *.tmp files kept (as tar would).
-  return packerTar({ cwd, paths, maxBuffered: STREAMED_ABOVE, skipInFlightTemp: false });
+  return packerTar({ cwd, paths, ...BUILTIN_PACKER });
 }
 
 /** Our own packer as a TarStream (live state, or any archive: see pack-live-files.ts). */
@@ -38,7 +37,8 @@ export function packerTar(options: LiveFileOptions): TarStream {
   return { stream, done: Promise.resolve(), abort: () => stream.destroy() };
 }
 
-const STREAMED_ABOVE = 256 * 1024;
+/** How the built-in packer reads files that are not live state: streamed above one read's worth (256 KiB), *.tmp files kept (as tar would). */
+export const BUILTIN_PACKER = { maxBuffered: 256 * 1024, skipInFlightTemp: false } as const;
 
 let gnuProbe: Promise<boolean> | undefined;
 

@@ -8,6 +8,8 @@ export {
   parseManifest,
   isoSeconds,
   manifestSchema,
+  type SegmentIndex,
+  type SegmentRecord,
   MANIFEST_FORMAT,
   type BackupManifest,
   type ManifestArchive,

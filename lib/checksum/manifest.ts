@@ -8,6 +8,26 @@ import { IntegrityError } from '../errors.ts';
 
 export const MANIFEST_FORMAT = 'arkalia-dr/1';
 
+// An archive's runs (lib/archive/segments.ts): what lets the next point copy the runs that did not change.
+const segmentRecordSchema = z.object({
+  /** sha256 of the members' fingerprint lines; "" for a run that cannot be reused (a member changed while it was read, or the end of the archive). */
+  digest: z.string(),
+  members: z.number().int().nonnegative(),
+  tar_bytes: z.number().int().nonnegative(),
+  gz_offset: z.number().int().nonnegative(),
+  gz_bytes: z.number().int().nonnegative(),
+  /** CRC-32 of the run's tar bytes. */
+  crc32: z.number().int().nonnegative(),
+});
+export type SegmentRecord = z.infer<typeof segmentRecordSchema>;
+
+const segmentIndexSchema = z.object({
+  /** The gzip level the runs were deflated at: a run is copied only into an archive of the same level. */
+  level: z.number().int(),
+  runs: z.array(segmentRecordSchema),
+});
+export type SegmentIndex = z.infer<typeof segmentIndexSchema>;
+
 const archiveEntry = z.object({
   name: z.string(),
   file: z.string(),
@@ -27,6 +47,8 @@ const archiveEntry = z.object({
   /** Reused from an earlier point (the same bytes): its stamp, and whether the file is a hard link or a copy. */
   reused_from: z.string().optional(),
   reuse: z.enum(['link', 'copy']).optional(),
+  /** Its runs (lib/archive/segments.ts), when written in runs. */
+  segments: segmentIndexSchema.optional(),
 });
 
 /** Runbook fields are required; ours are optional so that runbook-written manifests parse. */

@@ -38,7 +38,7 @@ import {
 import { fileIdentity, VerifiedArchives } from './verified-archives.ts';
 import { ProgressReporter } from '../progress.ts';
 import { publish, removeStalePartials } from './partial-folder.ts';
-import { archiveIsSensitive, checkToml, runInOrder, tomlFilesIn, writeArchive } from './write-archive.ts';
+import { archiveIsSensitive, checkToml, packerPaths, runInOrder, tomlFilesIn, writeArchive } from './write-archive.ts';
 import { assertRootFolder } from '../tree/index.ts';
 
 export interface FullBackupOptions {
@@ -181,7 +181,7 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
     const work = plans.filter((plan) => plan.paths.length > 0);
     if (work.length === 0)
       throw new ArkError('BACKUP_EMPTY', `nothing to back up under ${root}: no path of the policy exists there`);
-    const sizes = await Promise.all(work.map((plan) => measurePlan(plan.cwd, plan.paths)));
+    const sizes = await Promise.all(work.map((plan) => measurePlan(plan.cwd, packerPaths(plan, root))));
 
     // 4. Si modifiés: each archive is reused from the previous point when its members did not
     // change (or, for a point, when it is not due yet), once that archive is verified.
@@ -250,6 +250,7 @@ async function writeFullBackup(options: FullBackupOptions): Promise<FullBackupRe
             fingerprint,
             verified,
             knownInvalid: new Map((previous?.manifest.invalid_states ?? []).map((i) => [i.path, i.reason])),
+            ...(choice.base ? { base: choice.base } : {}),
             ...(options.tar ? { tar: options.tar } : {}),
           });
           // Hashed while written: the next point may link it without reading it again today.

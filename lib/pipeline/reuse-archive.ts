@@ -1,6 +1,6 @@
-import { chmod, lstat, readFile, rm } from 'node:fs/promises';
+import { chmod, lstat, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ArchivePlan } from '../archive/index.ts';
+import { indexMatches, type ArchivePlan } from '../archive/index.ts';
 import {
   parseChecksumFile,
   parseManifest,
@@ -8,6 +8,7 @@ import {
   sha256Buffer,
   type BackupManifest,
   type ManifestArchive,
+  type SegmentIndex,
 } from '../checksum/index.ts';
 import type { EventSink } from '../events.ts';
 import { checksumFileName, listDailyBackups, manifestFileName } from '../layout/index.ts';
@@ -75,7 +76,12 @@ export function isDue(frequencyMs: number, capturedAt: string | undefined, now: 
 }
 
 export type ArchiveChoice =
-  | { action: 'write'; why: 'first' | 'changed' | 'previous-damaged' }
+  | {
+      action: 'write';
+      why: 'first' | 'changed' | 'previous-damaged';
+      /** The previous archive (verified) and its runs: the runs that did not change are copied from it (archive/segments.ts). */
+      base?: { file: string; index: SegmentIndex };
+    }
   | {
       action: 'reuse';
       /** The previous point's entry and file. */
@@ -102,8 +108,22 @@ export async function chooseArchive(input: ChooseArchiveInput): Promise<ArchiveC
   const entry = previous?.manifest.archives?.find((a) => a.name === plan.name);
   if (!previous || !entry?.fingerprint || !entry.captured_at) return { action: 'write', why: 'first' };
   const same = entry.fingerprint === input.fingerprint;
-  if (!same && input.due) return { action: 'write', why: 'changed' };
   const file = join(previous.dir, entry.file);
+  if (!same && input.due) {
+    // Written again: in runs, copying those that did not change, if the previous one can be trusted.
+    if (!entry.segments || plan.compression !== 'gzip') return { action: 'write', why: 'changed' };
+    const problem =
+      (await damage(file, entry, previous.sums.get(entry.file), input.verified, input.now)) ??
+      (await indexProblem(file, entry.segments));
+    if (problem === null) return { action: 'write', why: 'changed', base: { file, index: entry.segments } };
+    input.sink({
+      kind: 'warning',
+      code: 'PREVIOUS_ARCHIVE_DAMAGED',
+      message: `${entry.file} of arkalia_${previous.stamp} ${problem}: none of it is reused, ${plan.name} is archived in full (run verify.mts on that point)`,
+      path: file,
+    });
+    return { action: 'write', why: 'changed' };
+  }
   const problem = await damage(file, entry, previous.sums.get(entry.file), input.verified, input.now);
   if (problem !== null) {
     input.sink({
@@ -115,6 +135,22 @@ export async function chooseArchive(input: ChooseArchiveInput): Promise<ArchiveC
     return { action: 'write', why: 'previous-damaged' };
   }
   return { action: 'reuse', entry, file, carried: !same };
+}
+
+/** Why the manifest's runs do not describe that gzip file (their offsets, sizes and CRCs against its trailer), or null. */
+async function indexProblem(file: string, index: SegmentIndex): Promise<string | null> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const trailer = Buffer.alloc(8);
+    if (size < 18 || (await handle.read(trailer, 0, 8, size - 8)).bytesRead !== 8)
+      return 'is too short for a gzip file';
+    return indexMatches(index, size, trailer.readUInt32LE(0), trailer.readUInt32LE(4))
+      ? null
+      : 'does not match the index of runs its manifest gives';
+  } finally {
+    await handle.close();
+  }
 }
 
 /**

@@ -3,13 +3,16 @@ import { basename, join } from 'node:path';
 import { escapePath, glob } from 'tinyglobby';
 import {
   createArchive,
+  isInFlightTemp,
+  planSegments,
+  resolveTarProducer,
   type ArchivePlan,
   type ArchiveProgress,
   type ArchiveResult,
   type PlanSize,
   type TarChoice,
 } from '../archive/index.ts';
-import type { ManifestArchive } from '../checksum/index.ts';
+import type { ManifestArchive, SegmentIndex } from '../checksum/index.ts';
 import { archiveFileName } from '../layout/index.ts';
 import type { EventSink } from '../events.ts';
 import type { Policy } from '../policy/index.ts';
@@ -47,6 +50,13 @@ export interface ArchiveJob {
   verified?: VerifiedArchives;
   /** The previous point's invalid states (path → reason): one still invalid for the same reason is reported as known. */
   knownInvalid?: ReadonlyMap<string, string>;
+  /** The previous archive, verified, and its runs: the runs that did not change are copied from it. */
+  base?: { file: string; index: SegmentIndex };
+}
+
+/** The paths the packer is given (and the plan's walk lstats): under the root without a trailing "/", so a folder replaced by a link is packed as the link, never followed; a data set given as an absolute path (models) as given. */
+export function packerPaths(plan: ArchivePlan, root: string): string[] {
+  return plan.cwd === root ? plan.paths.map((p) => p.replace(/\/+$/, '')) : [...plan.paths];
 }
 
 /** Mode 0600: the policy says so, or it holds a .env (never written world-readable, whatever archive a policy puts it in). */
@@ -76,14 +86,25 @@ export async function writeArchive(job: ArchiveJob): Promise<ManifestArchive> {
   let last: ArchiveProgress = { bytesIn: 0, bytesOut: 0, files: 0 };
   const checker = live ? new TomlCheckPool() : null;
   const parsed = new Map<string, string>(); // member -> tomlKey of the bytes sent to the parser (to remember the valid ones)
+  // gzip archives from our own packer are written in runs (archive/segments.ts): a point copies
+  // the runs whose members did not change from the previous archive, and reads only the rest.
+  const inRuns =
+    plan.compression === 'gzip' && job.size.complete && (live || (await resolveTarProducer(job.tar)) === 'builtin');
+  const runs = inRuns
+    ? planSegments(
+        live
+          ? job.size.members.filter((m) => m.given !== undefined || !isInFlightTemp(basename(m.name)))
+          : job.size.members,
+        job.base?.index ?? null,
+        plan.gzipLevel,
+      )
+    : null;
   let result: ArchiveResult;
   try {
     result = await createArchive({
       cwd: plan.cwd,
-      // Under the root, members are named without a trailing "/": a folder replaced by a link
-      // since the plan is then packed as the link it is, never followed (with "state/" every
-      // tar resolves the link). A data set given as an absolute path (models) is taken as given.
-      paths: plan.cwd === root ? plan.paths.map((p) => p.replace(/\/+$/, '')) : plan.paths,
+      paths: packerPaths(plan, root),
+      ...(runs ? { segments: { plan: runs, previous: job.base?.file ?? null } } : {}),
       file: join(job.partial, file),
       compression: plan.compression,
       gzipLevel: plan.gzipLevel,
@@ -113,6 +134,13 @@ export async function writeArchive(job: ArchiveJob): Promise<ManifestArchive> {
     });
     const invalid = (await checker?.finish()) ?? [];
     for (const bad of invalid) report(bad.path, bad.reason);
+    if (result.copied && result.copied.runs > 0) {
+      // Copied members were not read: those that did not parse are still the same bytes, known.
+      job.verified?.keepKnownValidToml();
+      const copied = new Set(runs!.flatMap((run) => (run.reuse ? run.members.map((m) => m.name) : [])));
+      for (const [path, reason] of job.knownInvalid ?? [])
+        if (copied.has(path) && toValidate.has(path)) report(path, reason);
+    }
     const rejected = new Set(invalid.map((bad) => bad.path));
     for (const [member, key] of parsed) if (!rejected.has(member)) job.verified?.recordValidToml(key);
   } finally {
@@ -126,6 +154,15 @@ export async function writeArchive(job: ArchiveJob): Promise<ManifestArchive> {
     bytes: result.bytes,
     members: result.members,
     sha256: result.sha256,
+    ...(result.copied && result.copied.runs > 0 && job.base
+      ? {
+          copied: {
+            ...result.copied,
+            of: result.segments!.runs.length - 1, // the end of the archive is not a run of members
+            from: basename(job.base.file),
+          },
+        }
+      : {}),
   });
   return {
     name: plan.name,
@@ -137,6 +174,7 @@ export async function writeArchive(job: ArchiveJob): Promise<ManifestArchive> {
     sensitive,
     captured_at: job.capturedAt,
     fingerprint: job.fingerprint,
+    ...(result.segments ? { segments: result.segments } : {}),
   };
 }
 

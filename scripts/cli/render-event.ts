@@ -20,7 +20,11 @@ export function renderEvent(event: ArkEvent): string | null {
     case 'dataset-skipped':
       return `  (${event.archive}: ${event.path} ${event.reason}, skipped)`;
     case 'archive-written':
-      return `✓ ${event.file}: ${formatBytes(event.bytes)}, ${event.members} members, sha256 ${event.sha256.slice(0, 16)}…`;
+      return `✓ ${event.file}: ${formatBytes(event.bytes)}, ${event.members} members${
+        event.copied
+          ? ` (${event.copied.members} unchanged, copied from ${event.copied.from}: ${event.copied.runs} of ${event.copied.of} runs)`
+          : ''
+      }, sha256 ${event.sha256.slice(0, 16)}…`;
     case 'archive-reused':
       return event.carried
         ? `↺ ${event.file}: not due yet, kept from ${event.from} (captured ${event.capturedAt})`
