@@ -43,15 +43,15 @@ function members(): PlannedMember[] {
   return out;
 }
 
-/** A tree of `files` state files of 1-6 KB, and the archive of it written in runs. */
-async function stateTree(files = 1500): Promise<string> {
+/** A tree of `files` state files of 2-11 KB, and the archive of it written in runs. */
+async function stateTree(files = 700): Promise<string> {
   const root = await tempDir('ark-seg-');
   for (let d = 0; d < 4; d += 1) {
     await mkdir(join(root, 'state', `m${d}`), { recursive: true });
     for (let i = 0; i < files / 4; i += 1)
       await writeFile(
         join(root, 'state', `m${d}`, `s${i}.toml`),
-        `n = ${i}\nv = "${'x'.repeat(1000 + ((i * 37) % 5000))}"\n`,
+        `n = ${i}\nv = "${'x'.repeat(2000 + ((i * 37) % 9000))}"\n`,
       );
   }
   return root;
@@ -274,7 +274,7 @@ describe('an archive written in runs', () => {
   });
 
   it('fails, naming the previous archive, when a run to copy is not there any more (it shrank)', async () => {
-    const root = await stateTree(1500);
+    const root = await stateTree(700);
     const out = await tempDir('ark-seg-out-');
     const first = await archiveInRuns(root, join(out, 'a.tar.gz'), null);
     await writeFile(join(root, 'state', 'm0', 's0.toml'), 'changed = true\n');
@@ -300,7 +300,7 @@ describe('an archive written in runs', () => {
 
 describe('indexMatches', () => {
   it('is false for an index that does not describe the file: a moved offset, a wrong CRC, another size', async () => {
-    const root = await stateTree(1500);
+    const root = await stateTree(700);
     const out = await tempDir('ark-seg-out-');
     const { result } = await archiveInRuns(root, join(out, 'a.tar.gz'), null);
     const [size, crc, isize] = await trailerOf(join(out, 'a.tar.gz'));
