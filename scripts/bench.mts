@@ -59,6 +59,8 @@ Options:
                   what seven unchanged points use on disk (du) against one
   --node PATH     run arkalia-dr's scripts with that node (default: this one, with tsx);
                   a Node >= 22.18 runs them natively, as zx does there
+  --tsx           run them with tsx's loader on that node too, as the jobs schedule.mts
+                  writes do (node --import tsx; tsx keeps Node's compile cache on 22+)
   --json FILE     also write the results as JSON
   --keep          keep the corpus and outputs
   -h, --help      show this help`;
@@ -86,6 +88,7 @@ async function main(): Promise<void> {
       only: { type: 'string', default: 'backup,encrypt,restore,recover,points' },
       json: { type: 'string' },
       node: { type: 'string' },
+      tsx: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -159,7 +162,7 @@ async function main(): Promise<void> {
       root: corpus.root,
       modelsParent,
       policy,
-      ...(values.node ? { node: nodeAt(values.node) } : {}),
+      ...(values.node ? { node: nodeAt(values.node, values.tsx) } : {}),
     };
 
     // 2. A throwaway OpenPGP key (gpg) and restic repository.
@@ -558,12 +561,12 @@ async function treeBytes(path: string): Promise<number> {
   return total;
 }
 
-/** The node given with --node: its version decides whether it runs .mts natively (>= 22.18). */
-function nodeAt(path: string): { path: string; native: boolean } {
+/** The node given with --node: its version decides whether it runs .mts natively (>= 22.18), unless --tsx. */
+function nodeAt(path: string, tsx: boolean): { path: string; native: boolean } {
   const result = spawnSync(path, ['--version'], { encoding: 'utf8' });
   const m = /^v(\d+)\.(\d+)/.exec(result.stdout ?? '');
   if (result.status !== 0 || !m)
     throw new Error(`--node ${path}: not a node binary (${result.stderr || result.error})`);
   const [major, minor] = [Number(m[1]), Number(m[2])];
-  return { path, native: major > 22 || (major === 22 && minor >= 18) };
+  return { path, native: !tsx && (major > 22 || (major === 22 && minor >= 18)) };
 }

@@ -97,7 +97,7 @@ export async function runPointsPhase(options: PointsPhaseOptions): Promise<Point
       false,
       backup(dayAfter(6), ['--point']),
       null,
-      'states archive written again, the others linked',
+      'states archive written again (its unchanged runs copied from the previous point), the others linked',
     );
   } finally {
     if (before === null) await rm(database, { force: true });
