@@ -24,6 +24,7 @@ import {
   resticBackup,
   resticEnv,
   resticRestore,
+  runModulePhase,
   runPointsPhase,
   type PointsSpace,
   type RecordRun,
@@ -53,7 +54,7 @@ Options:
                   the same --size and --seed
   --encrypt-all   encrypt every archive (default: only those the policy marks offsite,
                   the states, as the runbook's ark_encrypted_backup.sh does)
-  --only LIST     phases to run, comma-separated: backup,encrypt,restore,recover,points
+  --only LIST     phases to run, comma-separated: backup,encrypt,restore,recover,module,points
                   (default all). points: a backup right after a backup (nothing changed),
                   an hourly point after a database change, restic's second backup, and
                   what seven unchanged points use on disk (du) against one
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1' },
       dir: { type: 'string' },
       'encrypt-all': { type: 'boolean', default: false },
-      only: { type: 'string', default: 'backup,encrypt,restore,recover,points' },
+      only: { type: 'string', default: 'backup,encrypt,restore,recover,module,points' },
       json: { type: 'string' },
       node: { type: 'string' },
       tsx: { type: 'boolean', default: false },
@@ -99,10 +100,12 @@ async function main(): Promise<void> {
   if (size === null) throw new Error(`--size: expected a size such as 1GiB or 300MiB, got ${values.size}`);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a positive integer, got ${values.runs}`);
   const phases = new Set(values.only.split(','));
-  const unknown = [...phases].filter((p) => !['backup', 'encrypt', 'restore', 'recover', 'points'].includes(p));
+  const unknown = [...phases].filter(
+    (p) => !['backup', 'encrypt', 'restore', 'recover', 'module', 'points'].includes(p),
+  );
   if (unknown.length > 0)
     throw new Error(
-      `--only: unknown phase(s) ${unknown.join(', ')} (expected backup, encrypt, restore, recover, points)`,
+      `--only: unknown phase(s) ${unknown.join(', ')} (expected backup, encrypt, restore, recover, module, points)`,
     );
   const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -223,6 +226,7 @@ async function main(): Promise<void> {
     };
     const oursDaily = (dir: string) => join(dir, 'daily', `arkalia_${BENCH_DATE}`);
     let recoveredSame: string | null = null;
+    let moduleSame: string | null = null;
     let pointsSpace: PointsSpace | null = null;
 
     for (let run = 1; run <= runs; run += 1) {
@@ -231,7 +235,7 @@ async function main(): Promise<void> {
           .map((l) => l.toFixed(1))
           .join(' ')})`,
       );
-      if (phases.has('backup') || phases.has('encrypt') || phases.has('restore') || phases.has('recover')) {
+      if (['backup', 'encrypt', 'restore', 'recover', 'module'].some((p) => phases.has(p))) {
         await record(
           'backup',
           'runbook: tar -czf + sha256sum',
@@ -349,6 +353,19 @@ async function main(): Promise<void> {
           recoveredSame = `NO (run ${run}): ${(diff.stdout || diff.stderr).trim().split('\n').slice(0, 3).join(' | ')}`;
         else recoveredSame ??= 'yes';
       }
+      if (phases.has('module')) {
+        const problem = await runModulePhase({
+          paths,
+          backupDir: out('ours'),
+          daily: oursDaily(out('ours')),
+          policy,
+          dir: join(base, 'module'),
+          record,
+          run,
+        });
+        if (problem !== null) moduleSame = `NO (run ${run}): ${problem}`;
+        else moduleSame ??= 'yes';
+      }
       if (phases.has('encrypt') && tools.gpg) {
         const files = (await readdir(out('runbook'))).filter(
           (f) => f.endsWith('.tar.gz') && (values['encrypt-all'] || f.startsWith('arkalia_states_')),
@@ -444,6 +461,15 @@ async function main(): Promise<void> {
     const again = point('arkalia-dr full-backup right after');
     const resticAgain = point('restic backup right after');
     const hourly = point('arkalia-dr full-backup --point');
+    const moduleRow = rows.find((r) => r.phase === 'module' && r.tool.startsWith('arkalia-dr'));
+    const moduleTargets = !phases.has('module')
+      ? []
+      : [
+          moduleRow?.ratio != null
+            ? `  one-module restore ≤ 2× the runbook's tar extraction of that folder: ${moduleRow.ratio.toFixed(2)}× (${(moduleRow.medianWallMs / 1000).toFixed(2)} s) — ${moduleRow.ratio <= 2 ? 'met' : 'NOT met'}`
+            : '  one-module restore: not measured',
+          `  restored module identical to the corpus's (diff -r): ${moduleSame ?? 'not checked'}`,
+        ];
     const pointTargets = !phases.has('points')
       ? ['  recovery points: not measured']
       : [
@@ -480,6 +506,7 @@ async function main(): Promise<void> {
       ...pointTargets,
       `  gzip-compatible (GNU tar -tzf and gzip -t on every archive): ${gnuReadable}`,
       ...(recoveredSame === null ? [] : [`  recovered root identical to the runbook's (diff -r): ${recoveredSame}`]),
+      ...moduleTargets,
     ].join('\n');
     process.stdout.write(`${report}\n`);
     if (values.json)
@@ -496,7 +523,7 @@ async function main(): Promise<void> {
     // A folder given with --dir keeps its corpus (the next run reuses it); a temporary one goes.
     if (values.keep) say(`kept ${base}`);
     else if (values.dir)
-      for (const name of ['out', 'restore', 'recover', 'gnupg', 'restic-cache'])
+      for (const name of ['out', 'restore', 'recover', 'module', 'gnupg', 'restic-cache'])
         await rm(join(base, name), { recursive: true, force: true });
     else await rm(base, { recursive: true, force: true });
   }

@@ -18,4 +18,5 @@ export {
   runbookRestore,
 } from './scenarios.ts';
 export { type PointsSpace, type RecordRun, runPointsPhase } from './points-phase.ts';
+export { biggestModule, runbookModule, runModulePhase } from './module-phase.ts';
 export { formatTable, parseSize, type ScenarioResult, summarize } from './summarize.ts';
