@@ -33,9 +33,14 @@ export async function injectHidePath(fault: HidePath, ctx: FaultContext): Promis
     // A service may write a new file between our moves: move again until the folder is empty.
     for (let attempt = 0; ; attempt++) {
       for (const name of await readdir(path)) {
-        await rename(join(path, name), join(kept, name)).catch((e: NodeJS.ErrnoException) =>
-          e.code === 'ENOENT' ? undefined : Promise.reject(e),
-        );
+        await rename(join(path, name), join(kept, name)).catch(async (e: NodeJS.ErrnoException) => {
+          if (e.code === 'ENOENT') return;
+          // Written again since it was moved aside (a service recreated its subfolder): what it
+          // wrote since is lost with the rest of the path; the copy kept is the one taken first.
+          if (attempt > 0 && (e.code === 'ENOTEMPTY' || e.code === 'EEXIST' || e.code === 'EISDIR'))
+            return rm(join(path, name), { recursive: true, force: true });
+          throw e;
+        });
         moved += 1;
       }
       try {
