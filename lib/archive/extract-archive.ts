@@ -4,10 +4,12 @@ import {
   constants,
   fchmodSync,
   fchownSync,
+  fstatSync,
   futimesSync,
   lstatSync,
   mkdirSync,
   openSync,
+  readSync,
   utimesSync,
   writeSync,
   type Stats,
@@ -114,6 +116,13 @@ export interface ExtractOptions {
    */
   onFile?: (path: string, file: ExtractedFile, content: Buffer | null) => void | Promise<void>;
   keepContent?: (path: string) => boolean;
+  /**
+   * Where a file may already hold a member's bytes (the live tree), or null: a regular file
+   * of up to 1 MiB found there with exactly the member's bytes is not written (restic's
+   * `--overwrite if-changed`), and onFile is told `written: false`. Nothing there is followed,
+   * written or created; a folder, link or other entry there does not count.
+   */
+  sameAs?: (path: string) => string | null;
   /** Told the archive's bytes read so far (compressed), as it is read: for progress. */
   onRead?: (bytes: number) => void;
 }
@@ -121,6 +130,8 @@ export interface ExtractOptions {
 export interface ExtractedFile {
   sha256: string;
   bytes: number;
+  /** False: `sameAs` held these very bytes, so nothing was written to cwd. */
+  written: boolean;
 }
 
 /**
@@ -191,7 +202,14 @@ export async function extractArchive(options: ExtractOptions): Promise<{ extract
     aborted.catch(() => {});
     const keep = entry.type !== 'Directory' && (options.keepContent?.(member) ?? false);
     const write = (lastWrite.get(member) ?? Promise.resolve())
-      .then(() => writeEntry(options.cwd, member, entry, aborted, sameOwner, realDirs, keep))
+      .then(() =>
+        writeEntry(options.cwd, member, entry, aborted, {
+          sameOwner,
+          realDirs,
+          keep,
+          sameAs: options.sameAs?.(member) ?? null,
+        }),
+      )
       .then((written) => {
         const held = written === null ? undefined : options.onFile?.(member, written.file, written.content);
         if (held) {
@@ -243,10 +261,9 @@ async function writeEntry(
   member: string,
   entry: ReadEntry,
   aborted: Promise<never>,
-  sameOwner: boolean,
-  realDirs: Set<string>,
-  keep: boolean,
+  how: { sameOwner: boolean; realDirs: Set<string>; keep: boolean; sameAs: string | null },
 ): Promise<{ file: ExtractedFile; content: Buffer | null } | null> {
+  const { sameOwner, realDirs, keep } = how;
   const target = join(cwd, member);
   const parts = member.replace(/\/$/, '').split('/');
   ensureRealDirs(cwd, entry.type === 'Directory' ? parts : parts.slice(0, -1), realDirs);
@@ -272,7 +289,10 @@ async function writeEntry(
     bytes += data.length;
     if (retain) kept.push(data);
   };
-  const written = () => ({ file: { sha256: hash.digest('hex'), bytes }, content: keep ? Buffer.concat(kept) : null });
+  const written = (wrote = true) => ({
+    file: { sha256: hash.digest('hex'), bytes, written: wrote },
+    content: keep ? Buffer.concat(kept) : null,
+  });
 
   if ((entry.size ?? 0) <= SMALL_FILE) {
     await Promise.race([
@@ -281,6 +301,7 @@ async function writeEntry(
       })(),
       aborted,
     ]);
+    if (how.sameAs !== null && holdsExactly(how.sameAs, kept, bytes)) return written(false);
     const fd = openSync(target, WRITE_FLAGS, mode);
     try {
       for (const data of kept) for (let at = 0; at < data.length; ) at += writeSync(fd, data, at, data.length - at);
@@ -316,6 +337,30 @@ async function writeEntry(
     await handle.close();
   }
 }
+
+/** Whether `path` is a regular file (not followed if a link) whose bytes are exactly `data`'s `bytes`. */
+function holdsExactly(path: string, data: readonly Buffer[], bytes: number): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, READ_FLAGS);
+  } catch {
+    return false; // absent (the usual case for a recovery into an empty root), a link, unreadable: written
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile() || info.size !== bytes) return false;
+    const live = Buffer.allocUnsafe(bytes + 1); // one more: a file that grew since fstat differs
+    let read = 0;
+    for (let n = -1; n !== 0 && read < live.length; read += n) n = readSync(fd, live, read, live.length - read, null);
+    return read === bytes && live.subarray(0, bytes).equals(data.length === 1 ? data[0]! : Buffer.concat(data, bytes));
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /** Create each folder under cwd, refusing any existing component that is not a real folder (a planted symlink). */
 function ensureRealDirs(cwd: string, parts: string[], realDirs: Set<string>): void {

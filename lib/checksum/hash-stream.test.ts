@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -57,6 +57,26 @@ describe('sha256File', () => {
     expect(await sha256File(path, (bytes) => seen.push(bytes))).toEqual({ sha256: sha(data), bytes: data.length });
     expect(seen).toEqual([MiB, 2 * MiB, 2 * MiB + 5]);
     expect(await sha256File(path)).toEqual({ sha256: sha(data), bytes: data.length });
+  });
+
+  it('reads a file up to 1 MiB in one go, and one byte more through the stream', async () => {
+    const dir = await tempDir('ark-hash-');
+    for (const size of [1, 4096, MiB, MiB + 1]) {
+      const data = Buffer.alloc(size, 'xyz');
+      await writeFile(join(dir, `f${size}`), data);
+      const seen: number[] = [];
+      expect(await sha256File(join(dir, `f${size}`), (bytes) => seen.push(bytes))).toEqual({
+        sha256: sha(data),
+        bytes: size,
+      });
+      expect(seen).toEqual(size <= MiB ? [size] : [MiB, MiB + 1]);
+    }
+  });
+
+  it('a file that holds more than its size said (it grew, or /proc) is hashed whole, from its start', async () => {
+    const truth = await readFile('/proc/version'); // stat says 0 bytes
+    expect(truth.length).toBeGreaterThan(0);
+    expect(await sha256File('/proc/version')).toEqual({ sha256: sha(truth), bytes: truth.length });
   });
 
   it('an empty file has the empty hash; a missing one is ENOENT', async () => {

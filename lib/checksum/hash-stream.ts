@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Transform, type TransformCallback, type TransformOptions } from 'node:stream';
 import type { ProgressReporter } from '../progress.ts';
@@ -30,19 +30,47 @@ export class HashingPassThrough extends Transform {
   }
 }
 
+/** Files up to this size are hashed from one synchronous read. */
+const SMALL_FILE = 1024 * 1024;
+
 /**
- * sha256 of a file, streamed in 1 MiB reads (memory does not grow with the file). Hashing
- * each chunk as it is read, with no stream stage between, is ~40% faster than 64 KiB reads
- * through a pass-through: restore and si-modifiés verify every archive this way.
+ * sha256 of a file. A big one is streamed in 1 MiB reads (memory does not grow with the
+ * file), hashing each chunk as it is read with no stream stage between (~40% faster than
+ * 64 KiB reads through a pass-through: restore and si-modifiés verify every archive this way).
+ * A small one (a state file) is read whole with synchronous calls: a stream costs five
+ * thread-pool round trips and a fresh 1 MiB buffer per file (hashing 4k state files that way
+ * allocated 4 GiB, and a restore spent 2.8 s collecting it).
+ * `onBytes` is told the bytes read so far, after each read (for progress).
  */
-/** `onBytes` is told the bytes read so far, after each 1 MiB read (for progress). */
 export async function sha256File(
   path: string,
   onBytes?: (bytes: number) => void,
 ): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
+  const fd = openSync(path, 'r');
+  let streamed = false;
+  try {
+    const size = fstatSync(fd).size;
+    if (size <= SMALL_FILE) {
+      const data = Buffer.allocUnsafe(size + 1); // one byte more: a file that grew is read on, below
+      let bytes = 0;
+      for (let n = -1; n !== 0 && bytes < data.length; bytes += n)
+        n = readSync(fd, data, bytes, data.length - bytes, null);
+      if (bytes <= size) {
+        onBytes?.(bytes);
+        return { sha256: hash.update(data.subarray(0, bytes)).digest('hex'), bytes };
+      }
+    }
+    streamed = true;
+  } finally {
+    if (!streamed) closeSync(fd);
+  }
   let bytes = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+  for await (const chunk of createReadStream(path, {
+    fd,
+    start: 0,
+    highWaterMark: 1024 * 1024,
+  }) as AsyncIterable<Buffer>) {
     hash.update(chunk);
     bytes += chunk.length;
     onBytes?.(bytes);

@@ -289,6 +289,38 @@ describe('dry run', () => {
   });
 });
 
+describe('files already right', () => {
+  it('are not staged again, yet one written to between staging and the swap is restored from the backup', async () => {
+    const { root, backupDir } = await scene();
+    const LOG = 'modules/zeroia/state/zeroia_decision_log.toml';
+    const backupLog = await readFile(join(root, LOG)); // the live log is the backup's
+    let stagedThen: string[] = [];
+    const report = await emergencyRestore({
+      root,
+      backupDir,
+      module: 'zeroia',
+      policy,
+      services: noneController,
+      sink: recordingSink(),
+      pauseAt: async (at) => {
+        if (at !== 'staged') return;
+        const workspace = (await readdir(dirname(root))).find((n) => n.startsWith('.ark-restore-'))!;
+        const staging = join(dirname(root), workspace, 'staged');
+        stagedThen = (await readdir(staging, { recursive: true })).filter((n) => n.endsWith('.toml')).sort();
+        await writeFile(join(root, LOG), 'written = "after staging"\n'); // a service still running
+      },
+    });
+    expect(stagedThen).toEqual([STATE]); // only the corrupted one: the log was already right
+    expect(await readFile(join(root, STATE), 'utf8')).toBe(NEWER);
+    expect((await readFile(join(root, LOG))).equals(backupLog)).toBe(true);
+    expect(Object.fromEntries(report.changes.map((c) => [c.path, c.action]))).toEqual({
+      [LOG]: 'replace',
+      [STATE]: 'replace',
+    });
+    expect(await leftovers(root)).toEqual([]);
+  });
+});
+
 describe('SIGTERM during the swap', () => {
   it('rolls back before returning, restarts the service, and says so (RESTORE_INTERRUPTED)', async () => {
     const { root, backupDir } = await scene();

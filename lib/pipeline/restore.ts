@@ -145,6 +145,7 @@ async function restoreSteps(o: RestoreOptions, phase: Phase): Promise<RestoreRep
           candidate,
           scope,
           stagingDir: workspace.staged,
+          liveRoot: root, // files already right are not written again
           sink,
           ...(o.limits ? { limits: o.limits } : {}),
           acceptDeclaredInvalid: o.acceptDeclaredInvalid ?? false,
@@ -176,6 +177,8 @@ async function restoreSteps(o: RestoreOptions, phase: Phase): Promise<RestoreRep
     try {
       throwIfAborted(o.signal, 'before anything was changed');
       changes = planChanges(staged.files, await hashLive(root, staged.files.keys(), mirror), mirror); // services may have written until they stopped
+      // A file left out of staging because it was already right, and written to since: staged now.
+      await staged.restage(changes.filter((c) => c.action === 'replace' || c.action === 'create').map((c) => c.path));
       const journal = await planSwap({
         root,
         workspace,

@@ -1,5 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tarEntry, tarGz } from '../archive/testing.ts';
 import { sha256Buffer } from '../checksum/index.ts';
@@ -7,12 +7,12 @@ import { recordingSink } from '../events.ts';
 import { tempDir } from '../testing.ts';
 import { archiveCandidate } from './backup-candidate.ts';
 import { moduleStateScope } from './restore-scope.ts';
-import { stageBackup } from './stage-backup.ts';
+import { listFiles, stageBackup } from './stage-backup.ts';
 
 const STATE = 'modules/zeroia/state/zeroia_state.toml';
 
 /** Stage the zeroia state from a states archive made of `entries` (name → content, in order). */
-async function stage(entries: [string, string][]) {
+async function stage(entries: [string, string][], liveRoot?: string) {
   const dir = await tempDir('ark-stage-');
   const bytes = tarGz(entries.map(([name, content]) => tarEntry({ name, type: '0', data: Buffer.from(content) })));
   const file = join(dir, 'arkalia_states_20261126.tar.gz');
@@ -23,7 +23,18 @@ async function stage(entries: [string, string][]) {
     scope: moduleStateScope('zeroia'),
     stagingDir: join(dir, 'staging'),
     sink: recordingSink(),
+    ...(liveRoot ? { liveRoot } : {}),
   });
+}
+
+/** A live root holding `files` (root-relative path → content). */
+async function liveTree(files: Record<string, string>): Promise<string> {
+  const root = await tempDir('ark-live-');
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await writeFile(join(root, path), content);
+  }
+  return root;
 }
 
 describe('stageBackup', () => {
@@ -62,5 +73,66 @@ describe('stageBackup', () => {
         [STATE, '<<<<<<< HEAD\n'],
       ]),
     ).rejects.toMatchObject({ code: 'BACKUP_STATE_INVALID', message: expect.stringContaining(STATE) });
+  });
+
+  it('a file the live tree already holds byte for byte is not written to staging, but still listed, hashed and validated', async () => {
+    const B = 'modules/zeroia/state/b.toml';
+    const N = 'modules/zeroia/state/notes.json';
+    const root = await liveTree({ [STATE]: 'score = 1\n', [B]: 'b = 0\n' });
+    const staged = await stage(
+      [
+        [STATE, 'score = 1\n'],
+        [B, 'b = 2\n'],
+        [N, '{}'],
+      ],
+      root,
+    );
+    expect(Object.fromEntries([...staged.files].map(([p, f]) => [p, [f.sha256, f.live ?? false]]))).toEqual({
+      [B]: [sha256Buffer('b = 2\n'), false],
+      [N]: [sha256Buffer('{}'), false],
+      [STATE]: [sha256Buffer('score = 1\n'), true],
+    });
+    expect(await listFiles(staged.dir)).toEqual([B, N]);
+    await staged.discard();
+    // Identical to the live file is no pass: an invalid state is refused all the same.
+    const broken = await liveTree({ [STATE]: '<<<<<<< HEAD\n' });
+    await expect(stage([[STATE, '<<<<<<< HEAD\n']], broken)).rejects.toMatchObject({ code: 'BACKUP_STATE_INVALID' });
+    // Held twice, its last version the live one: that version is what is validated.
+    const twice = await stage(
+      [
+        [STATE, '<<<<<<< HEAD\n'],
+        [STATE, 'score = 1\n'],
+      ],
+      root,
+    );
+    expect(twice.files.get(STATE)).toMatchObject({ sha256: sha256Buffer('score = 1\n'), live: true });
+    await twice.discard();
+  });
+
+  it('restage writes a left-out file to staging from the archive, and refuses an archive that no longer gives its bytes', async () => {
+    const root = await liveTree({ [STATE]: 'score = 1\n' });
+    const staged = await stage([[STATE, 'score = 1\n']], root);
+    expect(await listFiles(staged.dir)).toEqual([]);
+    await staged.restage(['modules/zeroia/state/other.toml']); // not left out: nothing to do
+    expect(await listFiles(staged.dir)).toEqual([]);
+    await staged.restage([STATE]);
+    expect(await readFile(join(staged.dir, STATE), 'utf8')).toBe('score = 1\n');
+    expect(staged.files.get(STATE)).toEqual(expect.not.objectContaining({ live: true }));
+    await staged.restage([STATE]); // already staged: untouched
+    expect(await readFile(join(staged.dir, STATE), 'utf8')).toBe('score = 1\n');
+
+    const again = await stage([[STATE, 'score = 1\n']], root);
+    const file = (await again.candidate.archiveFile('states'))!;
+    await writeFile(file, tarGz([tarEntry({ name: STATE, type: '0', data: Buffer.from('score = 666\n') })]));
+    await expect(again.restage([STATE])).rejects.toMatchObject({
+      code: 'ARCHIVE_CHANGED',
+      exitCode: 3,
+      message: expect.stringContaining(STATE),
+    });
+    await writeFile(
+      file,
+      tarGz([tarEntry({ name: 'modules/zeroia/state/x.toml', type: '0', data: Buffer.from('x = 1\n') })]),
+    );
+    await expect(again.restage([STATE])).rejects.toMatchObject({ code: 'ARCHIVE_CHANGED' });
   });
 });

@@ -17,6 +17,12 @@ export interface StagedFile {
   /** The same instant, for comparisons (null: unknown). */
   atTime?: Date | null;
   snapshot?: string;
+  /**
+   * True: the live file held exactly these bytes when the archive was read, so they were not
+   * written to staging (restic's `--overwrite if-changed`); `restage` writes them there if the
+   * swap finds the live file changed since.
+   */
+  live?: true;
 }
 
 export interface StagedBackup {
@@ -33,6 +39,12 @@ export interface StagedBackup {
   skipped: string[];
   /** Remove the staging folder (idempotent). */
   discard(): Promise<void>;
+  /**
+   * Write to staging the files of `paths` left out because the live tree held them (`live`),
+   * from the same archives, each checked against the sha256 staged for it (IntegrityError
+   * ARCHIVE_CHANGED if an archive no longer gives those bytes).
+   */
+  restage(paths: readonly string[]): Promise<void>;
 }
 
 export interface StageOptions {
@@ -44,6 +56,8 @@ export interface StageOptions {
   limits?: Partial<ExtractLimits>;
   /** Restore files the backup recorded as invalid, as they were (disaster recovery), instead of rejecting it. */
   acceptDeclaredInvalid?: boolean;
+  /** The live tree: a file there that already holds the backup's bytes is not written to staging (StagedFile.live). */
+  liveRoot?: string;
   signal?: AbortSignal;
 }
 
@@ -119,9 +133,16 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
         budget,
         // State and config files are small and parsed whole, like toml.load; anything else may be large.
         keepContent: (path) => path.endsWith('.toml'),
+        ...(options.liveRoot === undefined ? {} : { sameAs: (path: string) => join(options.liveRoot!, path) }),
         onFile: (path, written, content) => {
           if (staged.has(path)) twice.add(path);
-          staged.set(path, { sha256: written.sha256, source: 'backup', at: point.display, atTime: point.at });
+          staged.set(path, {
+            sha256: written.sha256,
+            source: 'backup',
+            at: point.display,
+            atTime: point.at,
+            ...(written.written ? {} : { live: true as const }),
+          });
           if (content === null) return;
           checker.check(path, content, 'cannot be checked');
           return checker.below(MAX_PENDING_VALIDATION); // memory stays bounded: the archive waits for the worker
@@ -143,7 +164,8 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
     // A member held twice was checked twice: what counts is the version on disk, the last one.
     for (const path of twice) {
       if (!path.endsWith('.toml')) continue;
-      const check = validateToml(await readFile(join(options.stagingDir, path)));
+      const where = staged.get(path)!.live ? options.liveRoot! : options.stagingDir;
+      const check = validateToml(await readFile(join(where, path)));
       if (check.ok) tomlProblems.delete(path);
       else tomlProblems.set(path, check.reason);
     }
@@ -160,7 +182,47 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
         { details: { invalid } },
       );
     }
-    return { candidate, recoveryPoint, dir: options.stagingDir, files, refused, knownInvalid, skipped, discard };
+    const restage = async (paths: readonly string[]) => {
+      const wanted = new Set(paths.filter((path) => files.get(path)?.live));
+      if (wanted.size === 0) return;
+      const found = new Set<string>();
+      const again = new ExtractBudget(limits);
+      for (const { file } of archives) {
+        await extractArchive({
+          file,
+          cwd: options.stagingDir,
+          select: (path) => wanted.has(path),
+          budget: again,
+          onFile: (path, written) => {
+            const want = files.get(path)!;
+            if (written.sha256 !== want.sha256) found.delete(path);
+            else found.add(path);
+          },
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+      }
+      const lost = [...wanted].filter((path) => !found.has(path));
+      if (lost.length > 0)
+        throw new IntegrityError(
+          'ARCHIVE_CHANGED',
+          `${candidate.label} no longer gives the bytes it gave when it was verified, for ${lost.slice(0, 3).join(', ')}${lost.length > 3 ? ` and ${lost.length - 3} more` : ''}: refusing to restore from it`,
+        );
+      for (const path of wanted) {
+        const { live: _, ...file } = files.get(path)!;
+        files.set(path, file);
+      }
+    };
+    return {
+      candidate,
+      recoveryPoint,
+      dir: options.stagingDir,
+      files,
+      refused,
+      knownInvalid,
+      skipped,
+      discard,
+      restage,
+    };
   } catch (error) {
     await checker.close();
     await discard().catch(() => {}); // the reason the staging failed is what matters
