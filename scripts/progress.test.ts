@@ -54,7 +54,10 @@ describe.concurrent('progress', { timeout: 180_000 }, () => {
       onTerminal('emergency-restore', ['zeroia', ...common, '--services', 'none', '--dry-run'], 0),
     ]);
     expect(restore).toMatch(/\r\x1b\[2Kverifying arkalia_states_20261101\.tar\.gz \S+ \S+ \/ /);
-    expect(restore).toMatch(/\r\x1b\[2Krestoring from arkalia_states_20261101\.tar\.gz \S+ \S+ \/ .*files/);
+    // One module's state: only the runs of the states archive that hold it are read.
+    expect(restore).toMatch(
+      /\r\x1b\[2Krestoring from arkalia_states_20261101\.tar\.gz \(\d+ of its \d+ runs\) \S+ \S+ \/ .*files/,
+    );
     expect(verify).toMatch(/\r\x1b\[2Kverifying (arkalia|ollama)_\w+_20261101\.tar\.gz /);
     // 0 columns (unknown width): the line is drawn whole, not cut to a stub.
     const drawn = zero.split(CLEAR).filter((l) => l.startsWith('verifying '));

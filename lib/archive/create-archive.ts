@@ -3,6 +3,7 @@ import { PassThrough, Writable, type Duplex, type Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises';
 import { HashingPassThrough } from '../checksum/index.ts';
 import { ParallelGzip } from './parallel-gzip.ts';
+import { inPathOrder } from './read-runs.ts';
 import type { PlannedSegment, SegmentIndex } from './segments.ts';
 import { TarStreamCounter } from './tar-stream-counter.ts';
 import {
@@ -158,6 +159,7 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
         ? {
             segments: {
               level: gzip.level,
+              sorted: inPathOrder(segments.plan.flatMap((s) => s.members.map((m) => m.name))),
               runs: gzip.runs.map((run, i) => {
                 const planned = segments.plan[i];
                 return {

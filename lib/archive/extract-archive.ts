@@ -16,12 +16,14 @@ import {
 } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, posix } from 'node:path';
-import { Transform } from 'node:stream';
+import { type Duplex, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Parser, type ReadEntry } from 'tar';
 import { diskFailureOf, IntegrityError } from '../errors.ts';
 import { ExtractBudget } from './extract-limits.ts';
 import { openArchiveStream } from './open-archive-stream.ts';
+import { readRuns } from './read-runs.ts';
+import type { SegmentRecord } from './segments.ts';
 
 export interface ArchiveMember {
   path: string;
@@ -125,6 +127,8 @@ export interface ExtractOptions {
   sameAs?: (path: string) => string | null;
   /** Told the archive's bytes read so far (compressed), as it is read: for progress. */
   onRead?: (bytes: number) => void;
+  /** Read only these runs of the archive (read-runs.ts: runsHolding), each checked against its index entry. */
+  runs?: readonly SegmentRecord[];
 }
 
 export interface ExtractedFile {
@@ -173,7 +177,9 @@ export async function extractArchive(options: ExtractOptions): Promise<{ extract
   let failure: unknown = null;
   let current = '(archive header)';
   const parser = new Parser({ strict: true });
-  const stream = await openArchiveStream(options.file, budget, () => current, options.onRead);
+  const stream: { source: Readable; stages: readonly Duplex[] } = options.runs
+    ? { source: readRuns(options.file, options.runs, budget, () => current, options.onRead), stages: [] }
+    : await openArchiveStream(options.file, budget, () => current, options.onRead);
   const fail = (error: unknown) => {
     failure ??= error;
     stream.source.destroy(error as Error);
@@ -229,7 +235,7 @@ export async function extractArchive(options: ExtractOptions): Promise<{ extract
     writes.push(write);
   });
   try {
-    await pipeline(stream.source, ...stream.stages, gate, parser, options.signal ? { signal: options.signal } : {});
+    await pipeline([stream.source, ...stream.stages, gate, parser], options.signal ? { signal: options.signal } : {});
   } catch (error) {
     failure ??= error;
     // A truncated archive never ends the entry being read: end its write so we can wait for it.

@@ -10,6 +10,7 @@ export {
   type Compression,
 } from './create-archive.ts';
 export { measurePlan, type PlanSize } from './measure-plan.ts';
+export { comparePaths, indexProblem, runsHolding } from './read-runs.ts';
 export { indexMatches, planSegments, type PlannedMember, type PlannedSegment } from './segments.ts';
 export { isInFlightTemp } from './pack-live-files.ts';
 export { hasGnuTar, resolveTarProducer, type TarChoice, type TarProducerKind } from './tar-producer.ts';

@@ -4,8 +4,8 @@ import { gzipSync } from 'node:zlib';
 
 export interface RawEntry {
   name: string;
-  /** ustar typeflag: 0 file, 1 hard link, 2 symlink, 3 char device, 4 block device, 5 folder, 6 FIFO, x pax header. */
-  type: '0' | '1' | '2' | '3' | '4' | '5' | '6' | 'x';
+  /** ustar typeflag: 0 file, 1 hard link, 2 symlink, 3 char device, 4 block device, 5 folder, 6 FIFO, x pax header, L GNU long name. */
+  type: '0' | '1' | '2' | '3' | '4' | '5' | '6' | 'x' | 'L';
   data?: Buffer;
   /** The size written in the header; defaults to data's length (a bomb declares more than it holds here). */
   size?: number;

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Transform, type TransformCallback, type TransformOptions } from 'node:stream';
 import type { ProgressReporter } from '../progress.ts';
@@ -46,37 +46,38 @@ export async function sha256File(
   path: string,
   onBytes?: (bytes: number) => void,
 ): Promise<{ sha256: string; bytes: number }> {
-  const hash = createHash('sha256');
-  const fd = openSync(path, 'r');
-  let streamed = false;
+  // O_NONBLOCK: opening a FIFO must not block the whole process, waiting for a writer.
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  let size = -1;
   try {
-    const size = fstatSync(fd).size;
-    if (size <= SMALL_FILE) {
-      const data = Buffer.allocUnsafe(size + 1); // one byte more: a file that grew is read on, below
+    const info = fstatSync(fd);
+    if (info.isFile() && info.size <= SMALL_FILE) {
+      const data = Buffer.allocUnsafe(info.size + 1); // one byte more: a file that grew is read on, below
       let bytes = 0;
       for (let n = -1; n !== 0 && bytes < data.length; bytes += n)
         n = readSync(fd, data, bytes, data.length - bytes, null);
-      if (bytes <= size) {
+      if (bytes <= info.size) {
         onBytes?.(bytes);
-        return { sha256: hash.update(data.subarray(0, bytes)).digest('hex'), bytes };
+        return { sha256: sha256Buffer(data.subarray(0, bytes)), bytes };
       }
     }
-    streamed = true;
+    size = info.isFile() ? info.size : -1;
   } finally {
-    if (!streamed) closeSync(fd);
+    if (size < 0) closeSync(fd);
   }
+  // A big file, from its start; anything else (a device, a FIFO) opened again, as a stream does.
+  const stream = size < 0 ? createReadStream(path, READ) : createReadStream(path, { ...READ, fd, start: 0 });
+  const hash = createHash('sha256');
   let bytes = 0;
-  for await (const chunk of createReadStream(path, {
-    fd,
-    start: 0,
-    highWaterMark: 1024 * 1024,
-  }) as AsyncIterable<Buffer>) {
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
     hash.update(chunk);
     bytes += chunk.length;
     onBytes?.(bytes);
   }
   return { sha256: hash.digest('hex'), bytes };
 }
+
+const READ = { highWaterMark: 1024 * 1024 };
 
 /** sha256File of a `size`-byte file, shown as a "verifying <file>" progress task when a reporter is given. */
 export async function sha256FileShown(

@@ -25,6 +25,8 @@ const segmentIndexSchema = z.object({
   /** The gzip level the runs were deflated at: a run is copied only into an archive of the same level. */
   level: z.number().int(),
   runs: z.array(segmentRecordSchema),
+  /** The members are in path order ("/" first: lib/archive/read-runs.ts), so one folder's lie together: a restore of it reads only their runs. */
+  sorted: z.boolean().optional(),
 });
 export type SegmentIndex = z.infer<typeof segmentIndexSchema>;
 

@@ -1,6 +1,6 @@
-import { chmod, lstat, open, readFile, rm } from 'node:fs/promises';
+import { chmod, lstat, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { indexMatches, type ArchivePlan } from '../archive/index.ts';
+import { indexProblem, type ArchivePlan } from '../archive/index.ts';
 import {
   parseChecksumFile,
   parseManifest,
@@ -135,22 +135,6 @@ export async function chooseArchive(input: ChooseArchiveInput): Promise<ArchiveC
     return { action: 'write', why: 'previous-damaged' };
   }
   return { action: 'reuse', entry, file, carried: !same };
-}
-
-/** Why the manifest's runs do not describe that gzip file (their offsets, sizes and CRCs against its trailer), or null. */
-async function indexProblem(file: string, index: SegmentIndex): Promise<string | null> {
-  const handle = await open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    const trailer = Buffer.alloc(8);
-    if (size < 18 || (await handle.read(trailer, 0, 8, size - 8)).bytesRead !== 8)
-      return 'is too short for a gzip file';
-    return indexMatches(index, size, trailer.readUInt32LE(0), trailer.readUInt32LE(4))
-      ? null
-      : 'does not match the index of runs its manifest gives';
-  } finally {
-    await handle.close();
-  }
 }
 
 /**

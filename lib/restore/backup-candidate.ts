@@ -6,6 +6,7 @@ import {
   sha256FileShown,
   verifyChecksums,
   type BackupManifest,
+  type SegmentIndex,
 } from '../checksum/index.ts';
 import {
   describeDiskFailure,
@@ -55,6 +56,8 @@ export interface BackupCandidate {
   declaredMembers(archive: string): Promise<number | null>;
   /** The archive's uncompressed (tar) bytes the manifest declares, when known: what staging it takes at most. */
   declaredTarBytes(archive: string): Promise<number | null>;
+  /** The archive's runs the manifest gives (archive/segments.ts), when it was written in runs: a restore of one folder reads only its runs. */
+  declaredSegments(archive: string): Promise<SegmentIndex | null>;
   /** State files the backup itself recorded as invalid TOML when it was taken. */
   declaredInvalid(): Promise<ReadonlySet<string>>;
 }
@@ -130,6 +133,10 @@ export function dailyCandidate(ref: BackupRef, policy: Policy): BackupCandidate 
       const file = await archiveFile(archive);
       return (await readManifest())?.archives?.find((a) => a.file === (file && basename(file)))?.tar_bytes ?? null;
     },
+    async declaredSegments(archive) {
+      const file = await archiveFile(archive);
+      return (await readManifest())?.archives?.find((a) => a.file === (file && basename(file)))?.segments ?? null;
+    },
     async declaredInvalid() {
       return new Set((await readManifest())?.invalid_states?.map((s) => s.path) ?? []);
     },
@@ -182,6 +189,7 @@ export function archiveCandidate(options: ArchiveCandidateOptions): BackupCandid
     recoveryPoint: async () => options.recoveryPoint ?? { display: null, at: null },
     declaredMembers: async () => options.members ?? null,
     declaredTarBytes: async () => options.tarBytes ?? null,
+    declaredSegments: async () => null, // disk recovery restores whole archives
     declaredInvalid: async () => new Set(options.declaredInvalid ?? []),
   };
 }

@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { ExtractBudget, extractArchive, type ExtractLimits, type Refusal } from '../archive/index.ts';
+import { ExtractBudget, extractArchive, runsHolding, type ExtractLimits, type Refusal } from '../archive/index.ts';
 import { IntegrityError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
 import { ProgressReporter } from '../progress.ts';
@@ -122,10 +122,19 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
     const refused: Refusal[] = [];
     for (const { name, file, bytes } of archives) {
       const point = await candidate.recoveryPoint(name);
-      const task = progress.task(`extract:${name}`, `restoring from ${basename(file)}`, { bytes, files: null });
+      // One module's state: only the runs of the archive that hold it (read-runs.ts), when it was written in runs.
+      const index = scope.wholeArchives ? null : await candidate.declaredSegments(name);
+      const runs = index ? await runsHolding(file, index, scope.paths) : null;
+      const toRead = runs ? runs.reduce((sum, run) => sum + run.gz_bytes, 0) : bytes;
+      const task = progress.task(
+        `extract:${name}`,
+        `restoring from ${basename(file)}${runs ? ` (${runs.length} of its ${index!.runs.length} runs)` : ''}`,
+        { bytes: toRead, files: null },
+      );
       let read = 0;
       const result = await extractArchive({
         file,
+        ...(runs ? { runs } : {}),
         onRead: (n) => task.update({ bytes: (read = n), files: staged.size }),
         cwd: options.stagingDir,
         select: (path) => inScope(scope, path),
@@ -149,7 +158,7 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
         },
         ...(options.signal ? { signal: options.signal } : {}),
       });
-      task.done({ bytes: Math.max(read, bytes), files: staged.size });
+      task.done({ bytes: Math.max(read, toRead), files: staged.size });
       refused.push(...result.refused);
     }
 
