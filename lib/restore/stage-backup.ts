@@ -128,7 +128,7 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
       const toRead = runs ? runs.reduce((sum, run) => sum + run.gz_bytes, 0) : bytes;
       const task = progress.task(
         `extract:${name}`,
-        `restoring from ${basename(file)}${runs ? ` (${runs.length} of its ${index!.runs.length} runs)` : ''}`,
+        `restoring from ${basename(file)}${runs ? ` (${runs.length} of its ${index!.runs.filter((r) => r.members > 0).length} runs)` : ''}`,
         { bytes: toRead, files: null },
       );
       let read = 0;
