@@ -1,9 +1,9 @@
 // Shared test helpers (not used by production code).
 import { execFile } from 'node:child_process';
-import { chmod, cp, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SAMPLE_ROOT } from '../sample/index.ts';
 
@@ -19,6 +19,16 @@ export async function tempDir(prefix = 'ark-'): Promise<string> {
 }
 
 /** Remove every folder tempDir made in this process (best effort: a busy mount point stays). */
+/** A new temporary folder holding `files` (relative path → content), folders made as needed. */
+export async function writeTree(files: Record<string, string>, prefix = 'ark-'): Promise<string> {
+  const dir = await tempDir(prefix);
+  for (const [rel, content] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, rel)), { recursive: true });
+    await writeFile(join(dir, rel), content);
+  }
+  return dir;
+}
+
 export async function removeTempDirs(): Promise<void> {
   const dirs = [...created];
   created.clear();

@@ -1,10 +1,10 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tarEntry, tarGz } from '../archive/testing.ts';
 import { sha256Buffer } from '../checksum/index.ts';
 import { recordingSink } from '../events.ts';
-import { tempDir } from '../testing.ts';
+import { tempDir, writeTree } from '../testing.ts';
 import { archiveCandidate } from './backup-candidate.ts';
 import { moduleStateScope } from './restore-scope.ts';
 import { listFiles, stageBackup } from './stage-backup.ts';
@@ -27,15 +27,7 @@ async function stage(entries: [string, string][], liveRoot?: string) {
   });
 }
 
-/** A live root holding `files` (root-relative path → content). */
-async function liveTree(files: Record<string, string>): Promise<string> {
-  const root = await tempDir('ark-live-');
-  for (const [path, content] of Object.entries(files)) {
-    await mkdir(dirname(join(root, path)), { recursive: true });
-    await writeFile(join(root, path), content);
-  }
-  return root;
-}
+const liveTree = (files: Record<string, string>) => writeTree(files, 'ark-live-');
 
 describe('stageBackup', () => {
   it('hashes every staged file as written, and checks its TOML (on a worker): an invalid state rejects the backup, naming it', async () => {

@@ -1,21 +1,14 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256Buffer } from '../checksum/index.ts';
-import { copyFixture, tempDir } from '../testing.ts';
+import { copyFixture, tempDir, writeTree } from '../testing.ts';
 import { findLatestSnapshots } from './find-latest-snapshots.ts';
 import { SnapshotCatalog } from './snapshot-catalog.ts';
 import { takeSnapshot } from './take-snapshot.ts';
 import { DEFAULT_PATTERNS, manualClock, VALID_STATES } from './testing.ts';
 
-async function tree(files: Record<string, string>): Promise<string> {
-  const backupDir = await tempDir('ark-latest-');
-  for (const [rel, content] of Object.entries(files)) {
-    await mkdir(dirname(join(backupDir, rel)), { recursive: true });
-    await writeFile(join(backupDir, rel), content);
-  }
-  return backupDir;
-}
+const tree = (files: Record<string, string>) => writeTree(files, 'ark-latest-');
 
 describe('findLatestSnapshots', () => {
   it('gives, for each live path, its newest snapshot and when it was taken (round trip with takeSnapshot)', async () => {

@@ -1,7 +1,7 @@
-import { mkdir, symlink, utimes, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { symlink, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../testing.ts';
+import { writeTree } from '../testing.ts';
 import { listSnapshotTree } from './list-snapshots.ts';
 import { planPrune } from './plan-prune.ts';
 import { pruneSnapshots } from './prune-snapshots.ts';
@@ -12,14 +12,7 @@ const DAY = 86_400_000;
 const NOW = new Date(2026, 2, 15, 12, 0, 0);
 const patterns = compileStatePatterns(DEFAULT_PATTERNS);
 
-async function tree(files: Record<string, string>): Promise<string> {
-  const backupDir = await tempDir('ark-prune-');
-  for (const [rel, content] of Object.entries(files)) {
-    await mkdir(dirname(join(backupDir, rel)), { recursive: true });
-    await writeFile(join(backupDir, rel), content);
-  }
-  return backupDir;
-}
+const tree = (files: Record<string, string>) => writeTree(files, 'ark-prune-');
 
 describe('planPrune (pure)', () => {
   it('removes what is past the window by the stamp in the name, keeps the newest of each series whatever its age', async () => {
