@@ -9,12 +9,17 @@ import { ARK_COMMANDS } from './cli/ark-commands.ts';
 import { envelopeOf, expectNoStackTrace, runScript } from './testing.ts';
 
 // `ark`, the one command (package.json bin): run as npm links it, `node bin/ark.mjs`, with
-// no tsx preloaded; each command is the operator script itself.
+// no tsx preloaded; each command is the operator script itself. Here from the sources
+// (ARK_FROM_SOURCES=1); dist.test.ts runs the same commands on the bundle.
 
 const ARK = join(REPO_ROOT, 'bin', 'ark.mjs');
 
 function ark(args: string[], cwd = REPO_ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ARK_')));
+  // The TypeScript sources, whatever state dist/ is in (dist.test.ts runs the bundle).
+  const env = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ARK_'))),
+    ARK_FROM_SOURCES: '1',
+  };
   return new Promise((resolve) => {
     execFile(process.execPath, [ARK, ...args], { cwd, env, timeout: 60_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),

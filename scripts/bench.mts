@@ -8,6 +8,8 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'n
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { distEntry } from '../bin/dist-entry.mjs';
+import { buildDist } from './cli/build-dist.ts';
 import { scriptArgs } from './cli/script-args.ts';
 import { fileURLToPath } from 'node:url';
 import {
@@ -18,6 +20,7 @@ import {
   generateCorpus,
   GNU_TIME,
   measureCommand,
+  nativeTypeScript,
   oursBackup,
   oursScript,
   parseSize,
@@ -27,6 +30,7 @@ import {
   runModulePhase,
   runPointsPhase,
   type PointsSpace,
+  type RunMode,
   type RecordRun,
   runbookBackup,
   runbookEncrypt,
@@ -58,15 +62,22 @@ Options:
                   (default all). points: a backup right after a backup (nothing changed),
                   an hourly point after a database change, restic's second backup, and
                   what seven unchanged points use on disk (du) against one
-  --node PATH     run arkalia-dr's scripts with that node (default: this one, with tsx);
-                  a Node >= 22.18 runs them natively, as zx does there
-  --tsx           run them with tsx's loader on that node too, as the jobs schedule.mts
-                  writes do (node --import tsx; tsx keeps Node's compile cache on 22+)
+  --node PATH     run arkalia-dr's scripts with that node (default: this one)
+  --sources       run them from their TypeScript sources (zx scripts/X.mts: natively on a
+                  Node >= 22.18, with tsx before), not through \`ark\` on the bundle in
+                  dist/ (which the bench rebuilds first, from the sources as they are)
+  --tsx           with --sources: through tsx's loader even on a Node >= 22.18
   --json FILE     also write the results as JSON
   --keep          keep the corpus and outputs
   -h, --help      show this help`;
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
+
+const RUN_MODE: Record<RunMode, string> = {
+  built: 'ark on the bundle in dist/',
+  native: 'TypeScript sources, native',
+  tsx: 'TypeScript sources, with tsx',
+};
 
 if (process.argv.includes('--child-restore')) {
   await childRestore(process.argv.slice(process.argv.indexOf('--child-restore') + 1));
@@ -90,6 +101,7 @@ async function main(): Promise<void> {
       json: { type: 'string' },
       node: { type: 'string' },
       tsx: { type: 'boolean', default: false },
+      sources: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -108,6 +120,14 @@ async function main(): Promise<void> {
       `--only: unknown phase(s) ${unknown.join(', ')} (expected backup, encrypt, restore, recover, module, points)`,
     );
   const say = (line: string) => process.stderr.write(`${line}\n`);
+  if (!values.sources) {
+    // ark runs the bundle only while it matches the sources: build it from them as they are.
+    const built = await buildDist(REPO);
+    if (!('entry' in distEntry(REPO, 'ark'))) throw new Error('dist/ is not fresh right after its build');
+    say(
+      `▶ built dist/ (${built.entries.length} entry points, ${built.chunks} chunks): ours run as \`ark <script>\` on it`,
+    );
+  }
 
   const tools = {
     gnuTar: /GNU tar/.test(version('tar')),
@@ -165,7 +185,7 @@ async function main(): Promise<void> {
       root: corpus.root,
       modelsParent,
       policy,
-      ...(values.node ? { node: nodeAt(values.node, values.tsx) } : {}),
+      node: runner(values.node ?? process.execPath, values),
     };
 
     // 2. A throwaway OpenPGP key (gpg) and restic repository.
@@ -415,7 +435,13 @@ async function main(): Promise<void> {
           'restore',
           'arkalia-dr: verify + safe extract',
           false,
-          oursScript(paths, 'bench.mts', ['--child-restore', oursDaily(out('ours')), join(base, 'restore', 'ours')]),
+          oursScript(
+            paths,
+            'bench.mts',
+            ['--child-restore', oursDaily(out('ours')), join(base, 'restore', 'ours')],
+            {},
+            { sources: true },
+          ),
           null,
         );
         if (phases.has('backup')) {
@@ -449,6 +475,9 @@ async function main(): Promise<void> {
         }
         await rm(join(base, 'restore'), { recursive: true, force: true });
       }
+      // ark ran the bundle only if the sources did not change meanwhile (it would have run them).
+      if (!values.sources && !('entry' in distEntry(REPO, 'ark')))
+        throw new Error('the sources changed during the bench: ark ran them, not the bundle; run the bench again');
     }
 
     // 4. What we wrote is still what GNU tools read.
@@ -488,7 +517,7 @@ async function main(): Promise<void> {
         ];
     const report = [
       `arkalia-dr bench — corpus ${mib(corpus.bytes)} in ${corpus.files} files (seed ${values.seed}), ${runs} run(s), medians`,
-      `machine: ${availableParallelism()} cores, Node ${process.version}${paths.node ? ` (arkalia-dr on ${values.node}: ${paths.node.native ? 'native TypeScript' : 'with tsx'})` : ' (arkalia-dr with tsx)'}, ${firstLine(version('tar'))}, load average at end ${loadavg()
+      `machine: ${availableParallelism()} cores, Node ${process.version}${values.node ? ` (arkalia-dr on ${values.node}` : ' (arkalia-dr'}: ${RUN_MODE[paths.node!.mode]}), ${firstLine(version('tar'))}, load average at end ${loadavg()
         .map((l) => l.toFixed(1))
         .join(' ')}`,
       `tools: pigz ${tools.pigz ? 'yes' : 'no'}, zstd ${tools.zstd ? 'yes' : 'no'}, gpg ${tools.gpg ? 'yes' : 'no'}, restic ${tools.restic ? 'yes' : 'no'}, peak RSS from ${tools.time ? '/usr/bin/time' : '/proc VmHWM sampling'}`,
@@ -588,12 +617,8 @@ async function treeBytes(path: string): Promise<number> {
   return total;
 }
 
-/** The node given with --node: its version decides whether it runs .mts natively (>= 22.18), unless --tsx. */
-function nodeAt(path: string, tsx: boolean): { path: string; native: boolean } {
-  const result = spawnSync(path, ['--version'], { encoding: 'utf8' });
-  const m = /^v(\d+)\.(\d+)/.exec(result.stdout ?? '');
-  if (result.status !== 0 || !m)
-    throw new Error(`--node ${path}: not a node binary (${result.stderr || result.error})`);
-  const [major, minor] = [Number(m[1]), Number(m[2])];
-  return { path, native: !tsx && (major > 22 || (major === 22 && minor >= 18)) };
+/** How our scripts run: through `ark` on the bundle, or with --sources natively (Node >= 22.18) or with tsx. */
+function runner(path: string, options: { sources: boolean; tsx: boolean }): { path: string; mode: RunMode } {
+  if (!options.sources) return { path, mode: 'built' };
+  return { path, mode: !options.tsx && nativeTypeScript(path) ? 'native' : 'tsx' };
 }

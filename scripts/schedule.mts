@@ -2,11 +2,10 @@
 // The backup schedule from the policy's frequencies: cron entries for /etc/cron.d or systemd
 // timer/service units, printed (default) or installed with --install DIR.
 import { readFile, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { userInfo } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { ArkError, EXIT, UsageError } from '../lib/errors.ts';
+import { INSTALL_DIR } from './cli/install-dir.ts';
 import { loadPolicy } from '../lib/policy/index.ts';
 import {
   CRON_FILE_NAME,
@@ -101,11 +100,9 @@ await runScript(
         'remote-sync': values.to ? ['--to', values.to] : [],
       },
     });
-    const scriptsDir = dirname(fileURLToPath(import.meta.url));
     const env: ScheduleEnv = {
       node: process.execPath,
-      tsx: createRequire(import.meta.url).resolve('tsx'),
-      scriptsDir,
+      ark: join(INSTALL_DIR, 'bin', 'ark.mjs'),
       user: values.user ?? userInfo().username,
       root: common.root,
       backupDir: common.backupDir,

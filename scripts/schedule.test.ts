@@ -3,7 +3,6 @@
 // verify where it exists.
 import { execFile } from 'node:child_process';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -11,15 +10,15 @@ import { REPO_ROOT, tempDir } from '../lib/testing.ts';
 import { envelopeOf, runScript } from './testing.ts';
 
 const run = promisify(execFile);
-const TSX = createRequire(import.meta.url).resolve('tsx');
 
 const schedule = (args: string[], env?: Record<string, string>) => runScript('schedule', args, env);
 
 const common = ['--root', '/srv/arkalia-luna-pro', '--backup-dir', '/backup', '--user', 'root'];
-const cmd = (script: string) => `${process.execPath} --import ${TSX} ${join(REPO_ROOT, 'scripts', script)}`;
+const cmd = (script: string) =>
+  `${process.execPath} ${join(REPO_ROOT, 'bin', 'ark.mjs')} ${script.replace(/\.mts$/, '')}`;
 
 describe('schedule.mts', { timeout: 60_000 }, () => {
-  it('prints the cron file for the built-in policy: real paths to node, tsx and the scripts; the environment; the chain', async () => {
+  it('prints the cron file for the built-in policy: real paths to node and ark; the environment; the chain', async () => {
     const outcome = await schedule([...common, '--metrics-file', '/var/lib/node-exporter/ark.prom']);
     expect(outcome.code, outcome.stderr).toBe(0);
     expect(outcome.stderr).toBe('');
@@ -64,9 +63,7 @@ describe('schedule.mts', { timeout: 60_000 }, () => {
     expect(timer).toMatch(/^Persistent=true$/m);
     expect(timer).toMatch(/^RandomizedDelaySec=5min$/m);
     const sync = await readFile(join(dir, 'arkalia-dr-remote-sync.service'), 'utf8');
-    expect(sync).toContain(
-      `ExecStart=${process.execPath} --import ${TSX} ${join(REPO_ROOT, 'scripts', 'remote-sync.mts')} --to s3://bucket/arkalia\n`,
-    );
+    expect(sync).toContain(`ExecStart=${cmd('remote-sync.mts')} --to s3://bucket/arkalia\n`);
     expect(sync).toMatch(/^Type=oneshot$/m);
     expect(sync).toMatch(/^EnvironmentFile=\/etc\/arkalia-dr\/env$/m);
     expect(await readFile(join(dir, 'arkalia-dr-realtime-snapshot.service'), 'utf8')).toMatch(/^Restart=on-failure$/m);
@@ -121,7 +118,7 @@ describe('schedule.mts', { timeout: 60_000 }, () => {
     const forced = await schedule([...common, '--at', '04:00', '--install', dir, '--force']);
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stderr).toMatch(/✓ replaced +.*\/arkalia-dr\n/);
-    expect(await readFile(join(dir, 'arkalia-dr'), 'utf8')).toMatch(/^0 6 \* \* \* root .*verify\.mts --daily/m);
+    expect(await readFile(join(dir, 'arkalia-dr'), 'utf8')).toMatch(/^0 6 \* \* \* root .*ark\.mjs verify --daily/m);
   });
 
   it('follows the policy (--policy FILE, passed on to every job): a weekly full backup, new frequencies', async () => {

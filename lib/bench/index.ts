@@ -7,11 +7,13 @@ export { type CommandSpec, GNU_TIME, measureCommand } from './measure-command.ts
 export {
   BENCH_DATE,
   type BenchPaths,
+  nativeTypeScript,
   oursBackup,
   oursScript,
   resticBackup,
   resticEnv,
   resticRestore,
+  type RunMode,
   runbookBackup,
   runbookEncrypt,
   runbookRecover,

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { CommandSpec } from './measure-command.ts';
 
@@ -13,12 +14,16 @@ export interface BenchPaths {
   /** The folder holding `models/` (the runbook's /var/lib/ollama). */
   modelsParent: string;
   policy: string;
-  /**
-   * The node that runs our scripts: by default this one with tsx (Node 20); a Node >= 22.18
-   * runs the .mts scripts natively, as zx does there (no TypeScript loader to start).
-   */
-  node?: { path: string; native: boolean };
+  /** The node that runs our scripts (default: this one) and how (default: 'built'). */
+  node?: { path: string; mode: RunMode };
 }
+
+/**
+ * How our scripts run: 'built', as `ark <script>` runs them (bin/ark.mjs on the bundle
+ * `npm run build` made in dist/); or from their TypeScript sources, 'native' as zx runs them
+ * on Node >= 22.18 (Node strips the types) or 'tsx' (Node 20).
+ */
+export type RunMode = 'built' | 'native' | 'tsx';
 
 /** How the runbook's archives are compressed: its own `tar -czf`, or GNU tar with pigz / zstd. */
 export type ShellCompressor = 'gzip' | 'pigz' | 'zstd';
@@ -98,22 +103,41 @@ done`;
   };
 }
 
-/** Our operator script, as an operator runs it (Node 20: through tsx). */
+/**
+ * Our operator script (`full-backup.mts`), as an operator runs it: through `ark` by default;
+ * `sources` runs the TypeScript source whatever the mode (the bench's own child, not a command).
+ */
 export function oursScript(
   paths: BenchPaths,
   script: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
+  { sources = false } = {},
 ): CommandSpec {
   const clean = { ...process.env };
-  for (const key of ['ARK_ROOT', 'ARK_BACKUP_DIR', 'ARK_DEBUG', 'ARK_TAR']) delete clean[key];
-  const script_ = join(paths.repo, 'scripts', script);
-  const node = paths.node ?? { path: process.execPath, native: false };
+  for (const key of ['ARK_ROOT', 'ARK_BACKUP_DIR', 'ARK_DEBUG', 'ARK_TAR', 'ARK_FROM_SOURCES']) delete clean[key];
+  const node = paths.node ?? { path: process.execPath, mode: 'built' };
+  const mode = sources && node.mode === 'built' ? (nativeTypeScript(node.path) ? 'native' : 'tsx') : node.mode;
+  const source = join(paths.repo, 'scripts', script);
+  const argv = {
+    built: [node.path, join(paths.repo, 'bin', 'ark.mjs'), script.replace(/\.mts$/, ''), ...args],
+    native: [node.path, source, ...args],
+    tsx: [node.path, '--import', 'tsx', source, ...args],
+  }[mode];
   return {
-    argv: node.native ? [node.path, script_, ...args] : [node.path, '--import', 'tsx', script_, ...args],
+    argv,
     cwd: paths.repo,
     env: { ...clean, ...env },
   };
+}
+
+/** Whether that node runs .mts files itself (>= 22.18). */
+export function nativeTypeScript(nodePath: string): boolean {
+  const result = spawnSync(nodePath, ['--version'], { encoding: 'utf8' });
+  const m = /^v(\d+)\.(\d+)/.exec(result.stdout ?? '');
+  if (result.status !== 0 || !m) throw new Error(`${nodePath}: not a node binary (${result.stderr || result.error})`);
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > 22 || (major === 22 && minor >= 18);
 }
 
 export function oursBackup(

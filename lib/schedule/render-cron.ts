@@ -29,7 +29,7 @@ export function renderCron(plan: SchedulePlan, env: ScheduleEnv): string {
     env.secretsFile
       ? `# Secrets (ARK_PASSPHRASE, AWS_*, ...) come from ${env.secretsFile} (node --env-file; readable by ${env.user} only).`
       : '# Secrets (ARK_PASSPHRASE, AWS_*, ...): give schedule.mts --secrets-file FILE, a root-only KEY=value file.',
-    '# Node and tsx are absolute paths: regenerate after moving or upgrading them.',
+    "# Node and arkalia-dr's bin/ark.mjs are absolute paths: regenerate after moving or upgrading them.",
     'SHELL=/bin/sh',
     'PATH=/usr/local/bin:/usr/bin:/bin',
     `ARK_ROOT=${env.root}`,

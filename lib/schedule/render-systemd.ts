@@ -36,7 +36,7 @@ export function renderSystemd(plan: SchedulePlan, env: ScheduleEnv): UnitFile[] 
     ];
     const unit: string[] = [
       `Description=arkalia-dr: ${job.summary}`,
-      `Documentation=file://${join(dirname(env.scriptsDir), 'README.md')}`,
+      `Documentation=file://${join(dirname(dirname(env.ark)), 'README.md')}`,
     ];
     const next = followersOf(plan, job);
     if (next.length > 0)

@@ -1,13 +1,14 @@
-import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { ScheduledJob } from './plan-schedule.ts';
 
 /** Where things are on the host the schedule is for: absolute paths, the user, the environment. */
 export interface ScheduleEnv {
   node: string;
-  /** tsx's loader, for `node --import` (Node 20 runs the .mts scripts through it). */
-  tsx: string;
-  scriptsDir: string;
+  /**
+   * arkalia-dr's bin/ark.mjs: a job runs `node ark.mjs <script> ARGS` (the bundle in dist/
+   * while it matches the sources, the TypeScript sources through tsx otherwise).
+   */
+  ark: string;
   user: string;
   root: string;
   backupDir: string;
@@ -22,7 +23,7 @@ export interface ScheduleEnv {
   policySource: string;
 }
 
-/** The command line of a job: node (reading the secrets file when `readSecrets`), tsx, the script, its arguments. */
+/** The command line of a job: node (reading the secrets file when `readSecrets`), ark, the script's name, its arguments. */
 export function jobArgv(
   env: ScheduleEnv,
   job: Pick<ScheduledJob, 'script'>,
@@ -32,9 +33,8 @@ export function jobArgv(
   return [
     env.node,
     ...(readSecrets && env.secretsFile ? [`--env-file=${env.secretsFile}`] : []),
-    '--import',
-    env.tsx,
-    join(env.scriptsDir, job.script),
+    env.ark,
+    job.script.replace(/\.mts$/, ''),
     ...args,
   ];
 }
@@ -45,7 +45,7 @@ export function checkScheduleEnv(env: ScheduleEnv): void {
     if (typeof value === 'string' && /[\n\r\0]/.test(value))
       throw new UsageError(`${name} must not contain a line break: ${JSON.stringify(value)}`);
   }
-  for (const name of ['node', 'tsx', 'scriptsDir', 'root', 'backupDir', 'metricsFile', 'secretsFile'] as const) {
+  for (const name of ['node', 'ark', 'root', 'backupDir', 'metricsFile', 'secretsFile'] as const) {
     const value = env[name];
     if (value !== undefined && !value.startsWith('/'))
       throw new UsageError(`${name} must be an absolute path, got ${JSON.stringify(value)}`);

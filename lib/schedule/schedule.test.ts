@@ -23,8 +23,7 @@ const run = promisify(execFile);
 const AT = { hour: 3, minute: 0 };
 const ENV: ScheduleEnv = {
   node: '/usr/bin/node',
-  tsx: '/opt/arkalia-dr/node_modules/tsx/dist/loader.mjs',
-  scriptsDir: '/opt/arkalia-dr/scripts',
+  ark: '/opt/arkalia-dr/bin/ark.mjs',
   user: 'arkalia',
   root: '/srv/arkalia-luna-pro',
   backupDir: '/backup',
@@ -213,7 +212,7 @@ describe('planSchedule', () => {
     // PT7H has no exact cron form: points every 6 h, the longest exact interval not longer.
     expect(plan.pointEvery).toBe('PT6H');
     expect(cron).toMatch(
-      /^30 4,10,16,22 \* \* \* arkalia \{ \/usr\/bin\/node .*full-backup\.mts --point --no-prune --policy \/etc\/arkalia\/ark\.policy\.toml -q; s=\$\?; .*\} && \{ .*prune\.mts --policy \S+ -q; .*encrypted-backup\.mts --policy \S+ -q && .*remote-sync\.mts --to s3:\/\/bucket\/arkalia --policy \S+ -q; \}$/m,
+      /^30 4,10,16,22 \* \* \* arkalia \{ \/usr\/bin\/node .*ark\.mjs full-backup --point --no-prune --policy \/etc\/arkalia\/ark\.policy\.toml -q; s=\$\?; .*\} && \{ .*ark\.mjs prune --policy \S+ -q; .*ark\.mjs encrypted-backup --policy \S+ -q && .*ark\.mjs remote-sync --to s3:\/\/bucket\/arkalia --policy \S+ -q; \}$/m,
     );
     expect(cron).toContain(
       '# every 6 h at 04:30, 10:30, 16:30 and 22:30: full-backup, then prune, then encrypted-backup, then remote-sync',
@@ -227,7 +226,7 @@ describe('planSchedule', () => {
     expect(cron).toMatch(
       /^#   database +PT30S +NOT honoured: wanted every PT30S, but a recovery point runs at most once a minute/m,
     );
-    expect(cron).toMatch(/^30 0 \* \* \* arkalia .*verify\.mts --daily --policy/m); // 22:30 + 2 h wraps to 00:30
+    expect(cron).toMatch(/^30 0 \* \* \* arkalia .*ark\.mjs verify --daily --policy/m); // 22:30 + 2 h wraps to 00:30
     const timer = renderSystemd(plan, ENV).find((u) => u.name === 'arkalia-dr-full-backup.timer')!;
     expect(timer.content).toContain('OnCalendar=*-*-* 04,10,16,22:30:00\n');
   });
@@ -259,14 +258,14 @@ describe('quoting in the generated files', () => {
     expect(cronQuote('/srv/$HOME x')).toBe("'/srv/$HOME x'");
     const cron = renderCron(planSchedule(resolvePolicy({}, 'x'), { at: AT }), {
       ...ENV,
-      scriptsDir: '/opt/ark dr%/scripts',
+      ark: '/opt/ark dr%/bin/ark.mjs',
     });
-    expect(cron).toContain("'/opt/ark dr\\%/scripts/full-backup.mts' --point --no-prune");
+    expect(cron).toContain("'/opt/ark dr\\%/bin/ark.mjs' full-backup --point --no-prune");
     const withSecrets = renderCron(planSchedule(resolvePolicy({}, 'x'), { at: AT }), {
       ...ENV,
       secretsFile: '/etc/arkalia-dr/secrets',
     });
-    expect(withSecrets).toContain('/usr/bin/node --env-file=/etc/arkalia-dr/secrets --import ');
+    expect(withSecrets).toContain('/usr/bin/node --env-file=/etc/arkalia-dr/secrets /opt/arkalia-dr/bin/ark.mjs ');
   });
 
   it('systemd: quotes words with spaces, doubles % (specifiers) and, in ExecStart=, $ (variables)', () => {
@@ -275,15 +274,13 @@ describe('quoting in the generated files', () => {
     const units = renderSystemd(planSchedule(resolvePolicy({}, 'x'), { at: AT }), {
       ...ENV,
       root: '/srv/a b%c',
-      scriptsDir: '/opt/$ark/scripts',
+      ark: '/opt/$ark/bin/ark.mjs',
       secretsFile: '/etc/arkalia-dr/env',
     });
     const prune = units.find((u) => u.name === 'arkalia-dr-prune.service')!.content;
     expect(prune).toContain('Environment="ARK_ROOT=/srv/a b%%c"\n');
     expect(prune).toContain('EnvironmentFile=/etc/arkalia-dr/env\n'); // read by systemd as root, not by the job
-    expect(prune).toContain(
-      'ExecStart=/usr/bin/node --import /opt/arkalia-dr/node_modules/tsx/dist/loader.mjs "/opt/$$ark/scripts/prune.mts"\n',
-    );
+    expect(prune).toContain('ExecStart=/usr/bin/node "/opt/$$ark/bin/ark.mjs" prune\n');
   });
 
   it("the chain: a failed point stops it; prune's failure does not hold back the offsite copy; a failed encryption stops the sync (cron's shell line, run)", async () => {
@@ -307,7 +304,7 @@ describe('quoting in the generated files', () => {
     expect(await ran({ 'encrypted-backup': 1 })).toEqual(['full-backup', 'prune', 'encrypted-backup']);
     // The cron file's line is this chain, with the real commands.
     expect(renderCron(plan, ENV)).toMatch(
-      /^0 \* \* \* \* arkalia \{ \S+ .*full-backup\.mts --point --no-prune -q; s=\$\?; \[ \$s -eq 0 \] \|\| \[ \$s -eq 3 \]; \} && \{ \S+ .*prune\.mts -q; \S+ .*encrypted-backup\.mts -q && \S+ .*remote-sync\.mts -q; \}$/m,
+      /^0 \* \* \* \* arkalia \{ \S+ .*ark\.mjs full-backup --point --no-prune -q; s=\$\?; \[ \$s -eq 0 \] \|\| \[ \$s -eq 3 \]; \} && \{ \S+ \S+ark\.mjs prune -q; \S+ \S+ark\.mjs encrypted-backup -q && \S+ \S+ark\.mjs remote-sync -q; \}$/m,
     );
   });
 
@@ -319,8 +316,7 @@ describe('quoting in the generated files', () => {
     const env: ScheduleEnv = {
       ...ENV,
       node: process.execPath,
-      tsx: join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs'),
-      scriptsDir: join(REPO_ROOT, 'scripts'),
+      ark: join(REPO_ROOT, 'bin/ark.mjs'),
       user: 'root',
     };
     const units = renderSystemd(plan, env);

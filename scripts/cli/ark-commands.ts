@@ -1,4 +1,5 @@
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { BUNDLED, INSTALL_DIR } from './install-dir.ts';
 
 // `ark <command> [options]`: the operator scripts behind one command, as restic and borg have
 // one. Each command is the script itself, run in this process with its own argv, so
@@ -23,8 +24,6 @@ export const ARK_COMMANDS = {
 
 export type ArkCommand = keyof typeof ARK_COMMANDS;
 
-const SCRIPTS = fileURLToPath(new URL('..', import.meta.url));
-
 export function arkHelp(): string {
   const width = Math.max(...Object.keys(ARK_COMMANDS).map((c) => c.length));
   const rows = Object.entries(ARK_COMMANDS).map(
@@ -40,11 +39,24 @@ Options every command takes: --root DIR, --backup-dir DIR, --policy FILE, --json
   ark --version    print the version
   ark --help       this help
 
-Each command is the script beside it: \`ark backup ARGS\` runs \`zx scripts/full-backup.mts ARGS\`.`;
+Each command is the script beside it: \`ark backup ARGS\` runs \`zx scripts/full-backup.mts ARGS\`
+(\`ark full-backup ARGS\`, the script's name, runs it too: the scheduled jobs use those).`;
 }
 
-/** The script a command runs, or null for an unknown command. */
+/** The ark command a script's name (`full-backup`, or `full-backup.mts`) stands for, or null. */
+export function arkCommandOf(script: string): ArkCommand | null {
+  const name = script.replace(/\.mts$/, '');
+  const found = Object.entries(ARK_COMMANDS).find(([, c]) => c.script === name);
+  return found ? (found[0] as ArkCommand) : null;
+}
+
+/**
+ * The file a command (or a script's name) runs, or null for an unknown one: the script's
+ * TypeScript source, or its bundle in dist/ when this runs from the bundle.
+ */
 export function arkScript(command: string): string | null {
-  if (!Object.hasOwn(ARK_COMMANDS, command)) return null;
-  return `${SCRIPTS}${ARK_COMMANDS[command as ArkCommand].script}.mts`;
+  const name = Object.hasOwn(ARK_COMMANDS, command) ? (command as ArkCommand) : arkCommandOf(command);
+  if (name === null) return null;
+  const { script } = ARK_COMMANDS[name];
+  return BUNDLED ? join(INSTALL_DIR, 'dist', `${script}.mjs`) : join(INSTALL_DIR, 'scripts', `${script}.mts`);
 }

@@ -24,7 +24,7 @@ export function scriptArgs(
 export function scriptName(script: string | undefined = zxScriptPath()): string {
   if (script === undefined) return 'unknown';
   const path = script.startsWith('file:') ? fileURLToPath(script) : script;
-  return basename(path).replace(/\.m?ts$/, '');
+  return basename(path).replace(/\.m?[jt]s$/, '');
 }
 
 function zxScriptPath(): string | undefined {

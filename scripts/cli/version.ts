@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { INSTALL_DIR } from './install-dir.ts';
 
-// `--version` of every command and of `ark`: the package's version, and the Node it runs on
-// (native TypeScript on Node >= 22.18, tsx before).
+// `--version` of every command and of `ark`: the package's version, and the Node it runs on.
 
 export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(join(INSTALL_DIR, 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 
