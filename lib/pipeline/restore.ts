@@ -163,7 +163,10 @@ async function restoreSteps(o: RestoreOptions, phase: Phase): Promise<RestoreRep
 
     // 4. Plan against the live files.
     const mirror = mirrorDirs(scope, staged.files.keys());
-    let changes = planChanges(staged.files, await hashLive(root, staged.files.keys(), mirror), mirror);
+    // Files staging found already right were compared byte for byte just now: not read again here
+    // (the swap's pass, after the services stop, reads every one).
+    const alreadyRight = new Map([...staged.files].filter(([, f]) => f.live).map(([path, f]) => [path, f.sha256]));
+    let changes = planChanges(staged.files, await hashLive(root, staged.files.keys(), mirror, alreadyRight), mirror);
     const report = baseReport(o, staged, rejected, snapshots, changes, settled, dryRun);
     if (dryRun) return announcePlan(report, o.services, sink);
 

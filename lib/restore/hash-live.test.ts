@@ -129,6 +129,31 @@ describe('hashLive', () => {
     const e = await rejection(hashLive(root, [], ['m/state/']));
     expect(e.links).toEqual([{ path: 'm', target: 'real' }]);
   });
+
+  it('takes a known sha256 without reading the file (mirrored or staged), but still not through a link', async () => {
+    const root = await tree({ 'm/state/a.toml': 'a', 'm/state/b.toml': 'b', 'config/c.toml': 'c' });
+    await symlink('/srv/x', join(root, 'm/state/l.toml'));
+    // Unreadable if read: the known value is what comes back, so neither was opened.
+    faults.failing.set(join(root, 'm/state/a.toml'), 'EIO');
+    faults.failing.set(join(root, 'config/c.toml'), 'EIO');
+    const known = new Map([
+      ['m/state/a.toml', 'known-a'],
+      ['config/c.toml', 'known-c'],
+      ['m/state/l.toml', 'not a link'],
+    ]);
+    expect(await hashLive(root, ['config/c.toml', 'm/state/a.toml'], ['m/state/'], known)).toEqual(
+      new Map([
+        ['m/state/a.toml', 'known-a'],
+        ['m/state/b.toml', sha('b')],
+        ['m/state/l.toml', 'symlink:/srv/x'],
+        ['config/c.toml', 'known-c'],
+      ]),
+    );
+    await mkdir(join(root, 'real'));
+    await symlink('real', join(root, 'n'));
+    const e = await rejection(hashLive(root, ['n/x.toml'], [], new Map([['n/x.toml', 'known']])));
+    expect(e).toMatchObject({ code: 'LINK_IN_TREE' });
+  });
 });
 
 describe('hashTree', () => {

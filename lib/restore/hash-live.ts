@@ -12,11 +12,16 @@ import { LinkInTreeError, TreeGuard, walkNoFollow, type LinkFound } from '../tre
  * a folder above a staged file) refuses the restore (LinkInTreeError, exit 3) before anything
  * changes, naming every such link. A folder where a file should be counts as absent (the swap
  * will then fail and roll back, not merge).
+ *
+ * `known`: files whose content was compared byte for byte moments ago (a restore's staging
+ * found them already right: StagedFile.live) → that sha256, taken without reading them again.
+ * Only for a plan that is redone before anything changes: the swap's own pass reads every file.
  */
 export async function hashLive(
   root: string,
   stagedPaths: Iterable<string>,
   mirrorDirs: readonly string[],
+  known: ReadonlyMap<string, string> = new Map(),
 ): Promise<Map<string, string>> {
   const guard = new TreeGuard(root);
   const links = new Map<string, LinkFound>();
@@ -30,7 +35,9 @@ export async function hashLive(
     for (const entry of walkNoFollow(root, dir))
       out.set(
         entry.path,
-        entry.kind === 'link' ? `symlink:${entry.target}` : (await sha256File(join(root, entry.path))).sha256,
+        entry.kind === 'link'
+          ? `symlink:${entry.target}`
+          : (known.get(entry.path) ?? (await sha256File(join(root, entry.path))).sha256),
       );
   }
   for (const path of stagedPaths) {
@@ -38,6 +45,11 @@ export async function hashLive(
     const link = guard.linkAbove(path);
     if (link) {
       links.set(link.path, link);
+      continue;
+    }
+    const sha256 = known.get(path);
+    if (sha256 !== undefined) {
+      out.set(path, sha256);
       continue;
     }
     if (!present(join(root, path))) continue; // a recovery into an empty root: 17k absent files, no error object each
