@@ -1,6 +1,6 @@
 import { lstatSync } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { sha256File } from '../checksum/index.ts';
 import { LinkInTreeError, TreeGuard, walkNoFollow, type LinkFound } from '../tree/index.ts';
 
@@ -26,6 +26,12 @@ export async function hashLive(
   const guard = new TreeGuard(root);
   const links = new Map<string, LinkFound>();
   const out = new Map<string, string>();
+  const folders = new Map<string, boolean>();
+  const folderThere = (dir: string): boolean => {
+    let there = folders.get(dir);
+    if (there === undefined) folders.set(dir, (there = dir === '.' || present(join(root, dir))));
+    return there;
+  };
   for (const dir of mirrorDirs) {
     const link = guard.linkAt(dir);
     if (link) {
@@ -52,7 +58,8 @@ export async function hashLive(
       out.set(path, sha256);
       continue;
     }
-    if (!present(join(root, path))) continue; // a recovery into an empty root: 17k absent files, no error object each
+    // A recovery into an empty root: 17k absent files, no error object each, and one look per folder.
+    if (!folderThere(dirname(path)) || !present(join(root, path))) continue;
     const sha = await digest(join(root, path)).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT' || error.code === 'ENOTDIR' || error.code === 'EISDIR') return null;
       throw error;

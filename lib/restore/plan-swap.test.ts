@@ -64,6 +64,7 @@ describe('planSwap', () => {
       root: s.root,
       workspaces: [s.workspace.dir],
       created_dirs: [],
+      moved_dirs: [],
       entries: [
         {
           path: 'state/c',

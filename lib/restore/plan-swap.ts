@@ -1,5 +1,5 @@
 import { lstatSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { currentProcess } from '../lock/index.ts';
 import type { FileChange } from './plan-changes.ts';
@@ -46,6 +46,7 @@ export async function planSwap(options: PlanSwapOptions): Promise<RestoreJournal
     if (change.action === 'create')
       for (const dir of missingDirs(root, dirname(change.path), dirExists)) created.add(dir);
   }
+  const createdDirs = [...created].sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1));
   return {
     format: JOURNAL_FORMAT,
     id: workspace.id,
@@ -54,13 +55,49 @@ export async function planSwap(options: PlanSwapOptions): Promise<RestoreJournal
     state: 'swapping',
     root,
     workspaces: [workspace.dir],
-    created_dirs: [...created].sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1)),
+    created_dirs: createdDirs,
+    moved_dirs: await movableDirs(workspace, createdDirs, entries),
     entries,
     preserve_to: options.preserveTo,
     preserve_base: options.preserveBase,
     preserved_dir: null,
     stopped_services: [...options.stoppedServices],
   };
+}
+
+/**
+ * The outermost created folders that can be renamed into place whole: every file under one is
+ * a `create` entry staged in the workspace, and the staged folder holds nothing else (no other
+ * file, link or folder the swap would not create). Into an empty root (a recovery) that is a
+ * few folders instead of 17k link + unlink pairs: tar's one create per file, not three
+ * file-system changes.
+ */
+async function movableDirs(
+  workspace: Workspace,
+  createdDirs: readonly string[],
+  entries: readonly JournalEntry[],
+): Promise<string[]> {
+  const created = new Set(createdDirs);
+  const outermost = createdDirs.filter((d) => !created.has(dirname(d)));
+  const moved: string[] = [];
+  for (const dir of outermost) {
+    const prefix = `${dir}/`;
+    const inside = entries.filter((e) => e.path.startsWith(prefix));
+    if (inside.length === 0) continue;
+    if (!inside.every((e) => e.action === 'create' && e.staged === join(workspace.staged, e.path))) continue;
+    const files = new Set(inside.map((e) => e.path));
+    const staged = await readdir(join(workspace.staged, dir), { recursive: true, withFileTypes: true }).catch(
+      () => null,
+    );
+    if (staged === null) continue;
+    const base = workspace.staged.length + 1;
+    const onlyOurs = staged.every((item) => {
+      const path = `${item.parentPath.slice(base)}/${item.name}`;
+      return item.isDirectory() ? created.has(path) : item.isFile() && files.has(path);
+    });
+    if (onlyOurs && staged.filter((item) => item.isFile()).length === files.size) moved.push(dir);
+  }
+  return moved;
 }
 
 /**

@@ -50,6 +50,13 @@ export const journalSchema = z.strictObject({
   workspaces: z.array(absPath).min(1),
   /** Folders the swap creates, parents first (removed again by a rollback, if empty). */
   created_dirs: z.array(relPath),
+  /**
+   * Created folders whose whole content is staged (every file under one a `create` entry):
+   * each is renamed into place in one step (made empty by prepare, then replaced), not file
+   * by file. Its entries stay listed: a rollback removes them as any created file. Older
+   * journals have none.
+   */
+  moved_dirs: z.array(relPath).optional(),
   entries: z.array(entrySchema),
   /** Where the previous files go once committed (<backup-dir>/preserved/<name>), and the prefix stripped there. */
   preserve_to: absPath,

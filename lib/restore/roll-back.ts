@@ -60,9 +60,10 @@ export async function rollBack(journal: RestoreJournal, options: { applied?: num
 export async function discardWork(journal: RestoreJournal): Promise<void> {
   const inWorkspace = (path: string) => journal.workspaces.some((w) => path.startsWith(`${w}/`));
   for (const entry of journal.entries) {
-    if (linkAbove(journal.root, entry.path)) continue; // its sidecars, if any, stay: never removed through a link
-    for (const extra of [entry.staged, entry.previous])
-      if (extra !== null && !inWorkspace(extra)) await rm(extra, { force: true });
+    const sidecars = [entry.staged, entry.previous].filter((p): p is string => p !== null && !inWorkspace(p));
+    if (sidecars.length === 0) continue; // the usual case: everything went through the workspace
+    if (linkAbove(journal.root, entry.path)) continue; // its sidecars stay: never removed through a link
+    for (const extra of sidecars) await rm(extra, { force: true });
   }
   for (const workspace of journal.workspaces)
     await rm(workspace, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });

@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { ExtractBudget, extractArchive, runsHolding, type ExtractLimits, type Refusal } from '../archive/index.ts';
 import { IntegrityError } from '../errors.ts';
 import type { EventSink } from '../events.ts';
@@ -142,7 +143,7 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
         budget,
         // State and config files are small and parsed whole, like toml.load; anything else may be large.
         keepContent: (path) => path.endsWith('.toml'),
-        ...(options.liveRoot === undefined ? {} : { sameAs: (path: string) => join(options.liveRoot!, path) }),
+        ...(options.liveRoot === undefined ? {} : { sameAs: liveCounterpart(options.liveRoot) }),
         onFile: (path, written, content) => {
           if (staged.has(path)) twice.add(path);
           staged.set(path, {
@@ -269,4 +270,26 @@ async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/**
+ * The live file an archive member may already be (extractArchive's `sameAs`), or null where
+ * its folder does not exist: into an empty root (a recovery) 17k opens that could only fail
+ * cost 0.2 s. Each folder looked at once; null only ever means "write it to staging".
+ */
+function liveCounterpart(liveRoot: string): (path: string) => string | null {
+  const dirs = new Map<string, boolean>();
+  return (path) => {
+    const dir = dirname(path);
+    let exists = dirs.get(dir);
+    if (exists === undefined) {
+      try {
+        exists = statSync(join(liveRoot, dir), { throwIfNoEntry: false })?.isDirectory() ?? false;
+      } catch {
+        exists = false; // ENOTDIR, EACCES: staged, and the swap says what is wrong
+      }
+      dirs.set(dir, exists);
+    }
+    return exists ? join(liveRoot, path) : null;
+  };
 }

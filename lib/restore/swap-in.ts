@@ -28,7 +28,9 @@ export interface SwapHooks {
  *     replaced or removed into its `previous` place (a copy where links fail), copy staged
  *     files to their sidecars on other filesystems; fsync;
  *  3. one atomic step per file, in path order: rename the staged file over the live one
- *     (replace), link it into place without clobbering (create), unlink (remove); never
+ *     (replace), link it into place without clobbering (create), unlink (remove); a created
+ *     folder whose whole content is staged (`moved_dirs`) in one step: renamed over the empty
+ *     folder prepare made for it (it fails if anything was written into that since); never
  *     through a link: the folders above each file are looked at (lstat) before the first
  *     live change and again during the swap, every 64 steps (LinkInTreeError, rolled back,
  *     exit 3);
@@ -44,10 +46,12 @@ export async function swapIn(journal: RestoreJournal, hooks: SwapHooks = {}): Pr
   let applied = 0;
   let committed: RestoreJournal;
   try {
-    await prepare(journal);
+    const claimed = await prepare(journal);
     await hooks.pauseAt?.('swap:0');
     let guard = new TreeGuard(journal.root);
-    for (const [i, entry] of journal.entries.entries()) {
+    const moves = movesByFirstEntry(journal, claimed);
+    for (let i = 0; i < journal.entries.length; i += 1) {
+      const entry = journal.entries[i]!;
       if (hooks.signal?.aborted) throw interrupted(hooks.signal);
       step = `${entry.action} ${entry.path}`;
       // Planted since the plan? Never write through it. Each folder is looked at again every
@@ -55,6 +59,18 @@ export async function swapIn(journal: RestoreJournal, hooks: SwapHooks = {}): Pr
       if (i % YIELD_EVERY === 0) guard = new TreeGuard(journal.root);
       const link = guard.linkAbove(entry.path);
       if (link) throw new LinkInTreeError(journal.root, [link]);
+      const move = moves.get(i);
+      if (move) {
+        // The folder's entries (contiguous: path order) are applied at once; a rollback removes each.
+        step = `move in ${move.dir}/ (${move.end - i} files)`;
+        applied = move.end;
+        renameSync(join(journal.workspaces[0]!, 'staged', move.dir), join(journal.root, move.dir));
+        for (let k = i + 1; k <= move.end; k += 1) await hooks.pauseAt?.(`swap:${k}`);
+        i = move.end - 1;
+        guard = new TreeGuard(journal.root);
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
       applied = i + 1; // from here the entry may be (partly) applied: a rollback looks at it
       apply(journal, entry);
       await hooks.pauseAt?.(`swap:${i + 1}`);
@@ -92,7 +108,8 @@ export async function swapIn(journal: RestoreJournal, hooks: SwapHooks = {}): Pr
   return committed;
 }
 
-async function prepare(journal: RestoreJournal): Promise<void> {
+/** Returns the moved folders it claimed (made empty), to be renamed in whole. */
+async function prepare(journal: RestoreJournal): Promise<ReadonlySet<string>> {
   const staging = join(journal.workspaces[0]!, 'staged');
   await syncFiles(
     staging,
@@ -104,10 +121,19 @@ async function prepare(journal: RestoreJournal): Promise<void> {
     journal,
     journal.entries.flatMap((e) => guard.linkAbove(e.path) ?? []),
   );
-  for (const dir of journal.created_dirs)
-    await mkdir(join(journal.root, dir)).catch((e: NodeJS.ErrnoException) =>
-      e.code === 'EEXIST' ? undefined : Promise.reject(e),
+  // A moved folder is made here, empty (claimed), and replaced whole by its staged copy during
+  // the swap; the folders inside it come with it. One that appeared meanwhile is used as it
+  // is, as any created folder: its files then go in one by one.
+  const moved = new Set<string>();
+  const insideMoved = (dir: string) => [...moved].some((m) => dir.startsWith(`${m}/`));
+  for (const dir of journal.created_dirs) {
+    if (insideMoved(dir)) continue;
+    const made = await mkdir(join(journal.root, dir)).then(
+      () => true,
+      (e: NodeJS.ErrnoException) => (e.code === 'EEXIST' ? false : Promise.reject(e)),
     );
+    if (made && journal.moved_dirs?.includes(dir)) moved.add(dir);
+  }
   // A folder that "already existed" may be a link planted since the plan: look at each again.
   refuseLinks(
     journal,
@@ -127,10 +153,29 @@ async function prepare(journal: RestoreJournal): Promise<void> {
     }
   }
   for (const dir of synced) await fsyncDir(dir);
-  for (const dir of journal.created_dirs) await fsyncDir(dirname(join(journal.root, dir)));
+  for (const dir of journal.created_dirs.filter((d) => !insideMoved(d)))
+    await fsyncDir(dirname(join(journal.root, dir)));
+  return moved;
 }
 
 const YIELD_EVERY = 64;
+
+/** Each moved folder prepare claimed, by the index of its first entry, with the index after its last. */
+function movesByFirstEntry(
+  journal: RestoreJournal,
+  claimed: ReadonlySet<string>,
+): Map<number, { dir: string; end: number }> {
+  const moves = new Map<number, { dir: string; end: number }>();
+  for (const dir of claimed) {
+    const prefix = `${dir}/`;
+    const first = journal.entries.findIndex((e) => e.path.startsWith(prefix));
+    if (first < 0) continue;
+    let end = first;
+    while (end < journal.entries.length && journal.entries[end]!.path.startsWith(prefix)) end += 1;
+    moves.set(first, { dir, end });
+  }
+  return moves;
+}
 
 /** Refuse (before anything live changed, or rolled back by the caller) when links stand above the swap's files. */
 function refuseLinks(journal: RestoreJournal, found: readonly LinkFound[]): void {
