@@ -17,7 +17,7 @@ if ('entry' in dist) {
 } else {
   if ('stale' in dist)
     process.stderr.write(
-      `note: dist/ is out of date (${dist.stale}): running the TypeScript sources; \`npm run build\` in ${installDir} brings back the fast start\n`,
+      `⚠ ark: dist/ is out of date (${dist.stale}): running the TypeScript sources; \`npm run build\` in ${installDir} brings back the fast start\n`,
     );
   const { register } = await import('tsx/esm/api');
   register();

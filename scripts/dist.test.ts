@@ -78,7 +78,7 @@ describe('dist/ and ark', { timeout: 120_000 }, () => {
     expect(stale.code).toBe(0);
     expect(stale.stdout).toMatch(/^ARKALIA-DR \d/);
     expect(stale.stderr).toBe(
-      `note: dist/ is out of date (scripts/cli/version.ts changed): running the TypeScript sources; \`npm run build\` in ${install}/ brings back the fast start\n`,
+      `⚠ ark: dist/ is out of date (scripts/cli/version.ts changed): running the TypeScript sources; \`npm run build\` in ${install}/ brings back the fast start\n`,
     );
     await buildDist(install);
     expect(await ark(['--version'])).toMatchObject({ code: 0, stdout: stale.stdout, stderr: '' });
@@ -108,7 +108,7 @@ describe('dist/ and ark', { timeout: 120_000 }, () => {
     await writeFile(join(bare, 'dist', BUILD_INFO), '{"version": 1, "inputs": ');
     const corrupt = await run(bare);
     expect(corrupt.code).toBe(2);
-    expect(corrupt.stderr).toMatch(/^note: dist\/ is out of date \(dist\/build-info\.json is unreadable/);
+    expect(corrupt.stderr).toMatch(/^⚠ ark: dist\/ is out of date \(dist\/build-info\.json is unreadable/);
     expect((await run(bare, { ARK_FROM_SOURCES: '1' })).stderr).toBe(fromSources.stderr);
   });
 
