@@ -14,15 +14,16 @@ import {
   writeSync,
   type Stats,
 } from 'node:fs';
-import { open as openFile } from 'node:fs/promises';
+import { type FileHandle, open as openFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, posix } from 'node:path';
-import { type Duplex, type Readable, Transform } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Parser, type ReadEntry } from 'tar';
 import { diskFailureOf, IntegrityError } from '../errors.ts';
 import { ExtractBudget } from './extract-limits.ts';
 import { openArchiveStream } from './open-archive-stream.ts';
 import { readRuns } from './read-runs.ts';
+import { type BodyTaker, type TarReader, type TarReaderHooks, tarReader } from './tar-reader.ts';
 import type { SegmentRecord } from './segments.ts';
 
 export interface ArchiveMember {
@@ -58,7 +59,7 @@ export function memberPath(path: string): string {
  * no devices or FIFOs. Someone who can write the backup folder can rewrite the checksum
  * file too, so this holds even for archives that verified.
  */
-export function refusalReason(entry: Pick<ReadEntry, 'path' | 'type'>): string | null {
+export function refusalReason(entry: { path: string; type: string }): string | null {
   const path = memberPath(entry.path);
   if (isAbsolute(entry.path)) return 'absolute path';
   if (path.split('/').includes('..') || posix.normalize(path).startsWith('..')) return 'path escapes the target ("..")';
@@ -145,8 +146,16 @@ export interface ExtractedFile {
  * decompressed under the budget's caps (bytes, entries, ratio): past one, ARCHIVE_LIMIT_EXCEEDED.
  * A truncated or corrupt archive throws IntegrityError — and only after every write already
  * started has finished, so a caller's cleanup never races with files still appearing.
+ *
+ * Plain members (tar-reader.ts) are read by our own lane, one after the other, each file's
+ * bytes sliced from the decompressed chunks; from the first member that is not plain on,
+ * node-tar's strict parser reads the rest. `how.plainLane: false` (tests: the two lanes give
+ * the same result) sends every member to node-tar.
  */
-export async function extractArchive(options: ExtractOptions): Promise<{ extracted: string[]; refused: Refusal[] }> {
+export async function extractArchive(
+  options: ExtractOptions,
+  how: { plainLane: boolean } = { plainLane: true },
+): Promise<{ extracted: string[]; refused: Refusal[] }> {
   const budget = options.budget ?? new ExtractBudget();
   const name = basename(options.file);
   const sameOwner = options.sameOwner ?? process.getuid?.() === 0;
@@ -156,27 +165,17 @@ export async function extractArchive(options: ExtractOptions): Promise<{ extract
   // The write in progress per path: a member the archive holds twice (tar -r appends) waits for
   // the first one, so the two never interleave in one file.
   const lastWrite = new Map<string, Promise<void>>();
-  // What onFile last asked to wait for: no more archive bytes reach the parser until it settles.
+  // What onFile last asked to wait for: no more archive bytes reach node-tar's parser until it settles.
   let holding: Promise<void> | null = null;
-  const gate = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      const wait = holding;
-      if (wait === null) return callback(null, chunk);
-      const go = () => {
-        if (holding === wait) holding = null;
-        callback(null, chunk);
-      };
-      wait.then(go, go);
-    },
-  });
   const open = new Map<ReadEntry, (error: Error) => void>();
   // Folders under cwd already created or checked by this extraction. The archive cannot turn one
   // into a symlink afterwards (it writes no links, and a file entry never opens a folder), so
   // each is lstat'ed once, not once per file beneath it (17k files: ~70k lstat calls saved).
   const realDirs = new Set<string>();
+  // The big file the plain lane is writing, closed if the extraction fails in the middle of it.
+  let bigFile: FileHandle | null = null;
   let failure: unknown = null;
   let current = '(archive header)';
-  const parser = new Parser({ strict: true });
   const stream: { source: Readable; stages: readonly Duplex[] } = options.runs
     ? { source: readRuns(options.file, options.runs, budget, () => current, options.onRead), stages: [] }
     : await openArchiveStream(options.file, budget, () => current, options.onRead);
@@ -184,64 +183,129 @@ export async function extractArchive(options: ExtractOptions): Promise<{ extract
     failure ??= error;
     stream.source.destroy(error as Error);
   };
-  parser.on('entry', (entry: ReadEntry) => {
-    current = entry.path;
-    const member = memberPath(entry.path);
-    if (failure !== null) return entry.resume();
-    try {
-      budget.admitEntry(name, entry.path, entry.size ?? 0);
-    } catch (error) {
-      fail(error);
-      return entry.resume();
-    }
-    if (META_TYPES.has(entry.type)) return entry.resume();
-    const reason = refusalReason(entry);
+
+  /** The member to write for this entry, or null (metadata, refused, not selected); throws past a cap. */
+  const admit = (path: string, type: string, size: number): string | null => {
+    current = path;
+    budget.admitEntry(name, path, size);
+    if (META_TYPES.has(type)) return null;
+    const reason = refusalReason({ path, type });
     if (reason !== null) {
-      const refusal = { entry: entry.path, reason };
+      const refusal = { entry: path, reason };
       refused.push(refusal);
       options.onRefused?.(refusal);
-      return entry.resume();
+      return null;
     }
-    if ((options.select && !options.select(member)) || member === '') return entry.resume();
+    const member = memberPath(path);
+    if ((options.select && !options.select(member)) || member === '') return null;
     extracted.push(member);
-    const aborted = new Promise<never>((_, reject) => open.set(entry, reject));
-    aborted.catch(() => {});
-    const keep = entry.type !== 'Directory' && (options.keepContent?.(member) ?? false);
-    const write = (lastWrite.get(member) ?? Promise.resolve())
-      .then(() =>
-        writeEntry(options.cwd, member, entry, aborted, {
-          sameOwner,
-          realDirs,
-          keep,
-          sameAs: options.sameAs?.(member) ?? null,
-        }),
-      )
-      .then((written) => {
-        const held = written === null ? undefined : options.onFile?.(member, written.file, written.content);
-        if (held) {
-          holding = held;
-          return held;
-        }
-      })
-      .catch((error: unknown) => {
-        failure ??= error;
-        entry.resume();
-      })
-      .finally(() => {
-        open.delete(entry);
-        if (lastWrite.get(member) === write) lastWrite.delete(member);
-      });
-    lastWrite.set(member, write);
-    writes.push(write);
+    return member;
+  };
+  const report = (member: string, written: Written) => options.onFile?.(member, written.file, written.content);
+  const fileMeta = (entry: {
+    mode?: number | undefined;
+    uid?: number | undefined;
+    gid?: number | undefined;
+    mtime?: Date | undefined;
+  }): FileMeta => ({
+    mode: (entry.mode ?? 0o644) & 0o777,
+    owner: sameOwner && entry.uid !== undefined && entry.gid !== undefined ? { uid: entry.uid, gid: entry.gid } : null,
+    mtime: entry.mtime ?? null,
   });
+
+  const plainLane: TarReaderHooks = {
+    entry: async (entry): Promise<BodyTaker | null> => {
+      const member = admit(entry.path, entry.type, entry.size);
+      if (member === null) return null;
+      const target = placeEntry(options.cwd, member, entry.type === 'Directory', realDirs);
+      if (entry.type === 'Directory') {
+        setFolderTime(target, entry.mtime);
+        return null;
+      }
+      const meta = fileMeta(entry);
+      const keep = options.keepContent?.(member) ?? false;
+      if (entry.size <= SMALL_FILE) {
+        const sameAs = options.sameAs?.(member) ?? null;
+        return { whole: (chunks, bytes) => report(member, writeSmall(target, chunks, bytes, meta, keep, sameAs)) };
+      }
+      const handle = (bigFile = await openFile(target, WRITE_FLAGS, meta.mode));
+      const sink = new FileSink(keep);
+      return {
+        data: async (chunk) => {
+          sink.take(chunk, keep);
+          await writeAll(handle, chunk);
+        },
+        end: async () => {
+          try {
+            await finishBig(handle, meta);
+          } finally {
+            bigFile = null;
+            await handle.close();
+          }
+          return report(member, sink.written());
+        },
+      };
+    },
+    handOff: () => nodeTarParser(),
+    beforeHandOffChunk: () => holding,
+  };
+
+  const nodeTarParser = () => {
+    const parser = new Parser({ strict: true });
+    parser.on('entry', (entry: ReadEntry) => {
+      if (failure !== null) return entry.resume();
+      let member: string | null;
+      try {
+        member = admit(entry.path, entry.type, entry.size ?? 0);
+      } catch (error) {
+        fail(error);
+        return entry.resume();
+      }
+      if (member === null) return entry.resume();
+      const aborted = new Promise<never>((_, reject) => open.set(entry, reject));
+      aborted.catch(() => {});
+      const keep = entry.type !== 'Directory' && (options.keepContent?.(member) ?? false);
+      const write = (lastWrite.get(member) ?? Promise.resolve())
+        .then(() =>
+          writeEntry(options.cwd, member, entry, aborted, {
+            meta: fileMeta(entry),
+            realDirs,
+            keep,
+            sameAs: options.sameAs?.(member) ?? null,
+          }),
+        )
+        .then((written) => {
+          const held = written === null ? undefined : report(member, written);
+          if (held) {
+            holding = held;
+            return held;
+          }
+        })
+        .catch((error: unknown) => {
+          failure ??= error;
+          entry.resume();
+        })
+        .finally(() => {
+          open.delete(entry);
+          if (lastWrite.get(member) === write) lastWrite.delete(member);
+        });
+      lastWrite.set(member, write);
+      writes.push(write);
+    });
+    return parser;
+  };
+
+  const sink = how.plainLane ? tarReader(plainLane) : gated(nodeTarParser(), () => holding);
   try {
-    await pipeline([stream.source, ...stream.stages, gate, parser], options.signal ? { signal: options.signal } : {});
+    await pipeline([stream.source, ...stream.stages, sink], options.signal ? { signal: options.signal } : {});
   } catch (error) {
     failure ??= error;
     // A truncated archive never ends the entry being read: end its write so we can wait for it.
     for (const abort of open.values()) abort(new Error('the archive ended in the middle of this entry'));
   }
+  await sink.settled();
   await Promise.allSettled(writes);
+  if (bigFile !== null) await (bigFile as FileHandle).close().catch(() => {});
   if (failure !== null) {
     if (failure instanceof IntegrityError || (failure as Error).name === 'AbortError') throw failure;
     // A full disk or an I/O error while staging says nothing about the archive: the caller names it.
@@ -251,94 +315,162 @@ export async function extractArchive(options: ExtractOptions): Promise<{ extract
   return { extracted, refused };
 }
 
+/** node-tar's parser as a writable that holds each chunk back while `holding()` is pending. */
+function gated(parser: Parser, holding: () => Promise<void> | null): TarReader {
+  return tarReader({
+    entry: () => {
+      throw new Error('unreachable: every header goes to node-tar');
+    },
+    handOff: () => parser,
+    beforeHandOffChunk: holding,
+    handOffAtOnce: true,
+  });
+}
+
 /** Files up to this size are gathered from the archive, then written with synchronous calls. */
 const SMALL_FILE = 1024 * 1024;
 const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 
+interface FileMeta {
+  mode: number;
+  owner: { uid: number; gid: number } | null;
+  mtime: Date | null;
+}
+
+interface Written {
+  file: ExtractedFile;
+  content: Buffer | null;
+}
+
+/** The sha256 and size of a file's bytes as they go to the disk, and the bytes when kept. */
+class FileSink {
+  private readonly hash = createHash('sha256');
+  private readonly kept: Buffer[] = [];
+  private bytes = 0;
+  private readonly keep: boolean;
+  constructor(keep: boolean) {
+    this.keep = keep;
+  }
+  take(data: Buffer, retain: boolean): void {
+    this.hash.update(data);
+    this.bytes += data.length;
+    if (retain) this.kept.push(data);
+  }
+  written(wrote = true): Written {
+    return {
+      file: { sha256: this.hash.digest('hex'), bytes: this.bytes, written: wrote },
+      content: this.keep ? Buffer.concat(this.kept) : null,
+    };
+  }
+}
+
+/** The folders above a member (and a folder member itself) made real folders under cwd; its path. */
+function placeEntry(cwd: string, member: string, folder: boolean, realDirs: Set<string>): string {
+  const parts = member.replace(/\/$/, '').split('/');
+  ensureRealDirs(cwd, folder ? parts : parts.slice(0, -1), realDirs);
+  return join(cwd, member);
+}
+
+function setFolderTime(target: string, mtime: Date | undefined | null): void {
+  if (!mtime) return;
+  try {
+    utimesSync(target, mtime, mtime);
+  } catch {
+    // a folder's time is cosmetic
+  }
+}
+
 /**
- * Writes one entry; for a file, returns its sha256 and size as written (and its bytes when
- * `keep`). A small file (most state files) is gathered whole, then opened, written, owned,
- * moded, timed and closed with synchronous calls: six thread-pool round trips per file cost
- * far more than the work (17k state files: ~12 s of a restore here), as GNU tar knows. Big
- * files stream through the thread pool, chunk by chunk.
+ * A small file (most state files), gathered whole, opened, written, owned, moded, timed and
+ * closed with synchronous calls: six thread-pool round trips per file cost far more than the
+ * work (17k state files: ~12 s of a restore here), as GNU tar knows. Not written at all when
+ * `sameAs` already holds exactly these bytes.
+ */
+function writeSmall(
+  target: string,
+  chunks: readonly Buffer[],
+  bytes: number,
+  meta: FileMeta,
+  keep: boolean,
+  sameAs: string | null,
+): Written {
+  const sink = new FileSink(keep);
+  for (const chunk of chunks) sink.take(chunk, true);
+  if (sameAs !== null && holdsExactly(sameAs, chunks, bytes)) return sink.written(false);
+  const fd = openSync(target, WRITE_FLAGS, meta.mode);
+  try {
+    for (const data of chunks) for (let at = 0; at < data.length; ) at += writeSync(fd, data, at, data.length - at);
+    if (meta.owner) fchownSync(fd, meta.owner.uid, meta.owner.gid);
+    fchmodSync(fd, meta.mode); // after chown, which may clear mode bits; never setuid/setgid/sticky
+    if (meta.mtime) {
+      try {
+        futimesSync(fd, meta.mtime, meta.mtime);
+      } catch {
+        // as GNU tar: a time that cannot be set does not fail the restore
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return sink.written();
+}
+
+/** A big file's owner, mode and time, once its bytes are written. */
+async function finishBig(handle: FileHandle, meta: FileMeta): Promise<void> {
+  if (meta.owner) await handle.chown(meta.owner.uid, meta.owner.gid);
+  await handle.chmod(meta.mode);
+  if (meta.mtime) await handle.utimes(meta.mtime, meta.mtime).catch(() => {});
+}
+
+async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
+  for (let at = 0; at < data.length; ) at += (await handle.write(data, at, data.length - at)).bytesWritten;
+}
+
+/**
+ * node-tar's lane: writes one entry; for a file, returns its sha256 and size as written (and
+ * its bytes when `keep`). A small file is gathered whole, then written as the plain lane
+ * writes it; a big one streams through the thread pool, chunk by chunk.
  */
 async function writeEntry(
   cwd: string,
   member: string,
   entry: ReadEntry,
   aborted: Promise<never>,
-  how: { sameOwner: boolean; realDirs: Set<string>; keep: boolean; sameAs: string | null },
-): Promise<{ file: ExtractedFile; content: Buffer | null } | null> {
-  const { sameOwner, realDirs, keep } = how;
-  const target = join(cwd, member);
-  const parts = member.replace(/\/$/, '').split('/');
-  ensureRealDirs(cwd, entry.type === 'Directory' ? parts : parts.slice(0, -1), realDirs);
-  const mode = (entry.mode ?? 0o644) & 0o777;
-  const owner =
-    sameOwner && entry.uid !== undefined && entry.gid !== undefined ? { uid: entry.uid, gid: entry.gid } : null;
+  how: { meta: FileMeta; realDirs: Set<string>; keep: boolean; sameAs: string | null },
+): Promise<Written | null> {
+  const { meta, keep } = how;
+  const target = placeEntry(cwd, member, entry.type === 'Directory', how.realDirs);
   if (entry.type === 'Directory') {
     entry.resume();
-    if (entry.mtime) {
-      try {
-        utimesSync(target, entry.mtime, entry.mtime);
-      } catch {
-        // a folder's time is cosmetic
-      }
-    }
+    setFolderTime(target, entry.mtime);
     return null;
   }
-  const hash = createHash('sha256');
-  const kept: Buffer[] = [];
-  let bytes = 0;
-  const take = (data: Buffer, retain: boolean) => {
-    hash.update(data);
-    bytes += data.length;
-    if (retain) kept.push(data);
-  };
-  const written = (wrote = true) => ({
-    file: { sha256: hash.digest('hex'), bytes, written: wrote },
-    content: keep ? Buffer.concat(kept) : null,
-  });
-
   if ((entry.size ?? 0) <= SMALL_FILE) {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
     await Promise.race([
       (async () => {
-        for await (const chunk of entry) take(chunk as Buffer, true);
+        for await (const chunk of entry) {
+          chunks.push(chunk as Buffer);
+          bytes += (chunk as Buffer).length;
+        }
       })(),
       aborted,
     ]);
-    if (how.sameAs !== null && holdsExactly(how.sameAs, kept, bytes)) return written(false);
-    const fd = openSync(target, WRITE_FLAGS, mode);
-    try {
-      for (const data of kept) for (let at = 0; at < data.length; ) at += writeSync(fd, data, at, data.length - at);
-      if (owner) fchownSync(fd, owner.uid, owner.gid);
-      fchmodSync(fd, mode); // after chown, which may clear mode bits; never setuid/setgid/sticky
-      if (entry.mtime) {
-        try {
-          futimesSync(fd, entry.mtime, entry.mtime);
-        } catch {
-          // as GNU tar: a time that cannot be set does not fail the restore
-        }
-      }
-    } finally {
-      closeSync(fd);
-    }
-    return written();
+    return writeSmall(target, chunks, bytes, meta, keep, how.sameAs);
   }
-
-  const handle = await openFile(target, WRITE_FLAGS, mode);
+  const handle = await openFile(target, WRITE_FLAGS, meta.mode);
+  const sink = new FileSink(keep);
   try {
     const copy = async () => {
       for await (const chunk of entry) {
-        await handle.write(chunk as Buffer);
-        take(chunk as Buffer, keep);
+        await writeAll(handle, chunk as Buffer);
+        sink.take(chunk as Buffer, keep);
       }
     };
     await Promise.race([copy(), aborted]);
-    if (owner) await handle.chown(owner.uid, owner.gid);
-    await handle.chmod(mode);
-    if (entry.mtime) await handle.utimes(entry.mtime, entry.mtime).catch(() => {});
-    return written();
+    await finishBig(handle, meta);
+    return sink.written();
   } finally {
     await handle.close();
   }
