@@ -17,6 +17,7 @@ import {
   type BenchPaths,
   type Corpus,
   formatTable,
+  freeBytes,
   generateCorpus,
   GNU_TIME,
   measureCommand,
@@ -37,6 +38,7 @@ import {
   runbookRecover,
   runbookRestore,
   type ScenarioResult,
+  settleDeletions,
   summarize,
 } from '../lib/bench/index.ts';
 
@@ -54,7 +56,10 @@ Options:
   --runs N        runs of each command (default 3); the median is reported
   --seed N        corpus seed (default 1)
   --dir DIR       where to work (default: a new folder under $TMPDIR, removed at the end);
-                  needs ~6x SIZE free. Its corpus is kept and reused by the next run with
+                  needs ~6x SIZE free, and RUNS x 5 x SIZE more to keep every round's
+                  restored trees until the end (with less, each round's are removed and
+                  the next restore waits a minute: ext4 creates files slowly right after
+                  a mass deletion). Its corpus is kept and reused by the next run with
                   the same --size and --seed
   --encrypt-all   encrypt every archive (default: only those the policy marks offsite,
                   the states, as the runbook's ark_encrypted_backup.sh does)
@@ -245,6 +250,25 @@ async function main(): Promise<void> {
       return dir;
     };
     const oursDaily = (dir: string) => join(dir, 'daily', `arkalia_${BENCH_DATE}`);
+    // Timed restores create thousands of files: none may run while ext4 still skips inodes freed
+    // by a deletion (see lib/bench/quiet-disk.ts). Leftovers of an earlier bench go first, then
+    // the rounds delete nothing until the end — unless the disk cannot hold every round's tree.
+    for (const name of ['restore', 'recover', 'module']) await rm(join(base, name), { recursive: true, force: true });
+    let calmAt = settleDeletions();
+    const calm = async () => {
+      const wait = calmAt - Date.now();
+      if (wait <= 0) return;
+      say(`  waiting ${Math.ceil(wait / 1000)} s: the file system still skips the inodes freed by the last deletion`);
+      await new Promise((done) => setTimeout(done, wait));
+    };
+    const restoreTools =
+      2 + (phases.has('backup') ? Number(tools.pigz) + Number(tools.zstd) + Number(tools.restic) : 0);
+    const keepRestores =
+      !phases.has('restore') || (await freeBytes(base)) > runs * restoreTools * corpus.bytes * 1.1 + 2 * 1024 ** 3;
+    if (!keepRestores)
+      say(
+        `  not enough free space to keep every round's restored trees: each is removed after its round, then a pause`,
+      );
     let recoveredSame: string | null = null;
     let moduleSame: string | null = null;
     let pointsSpace: PointsSpace | null = null;
@@ -335,6 +359,7 @@ async function main(): Promise<void> {
           })) ?? pointsSpace;
       }
       if (phases.has('recover')) {
+        await calm();
         // Each run into a new empty root, all removed only at the end: files created right after
         // thousands were deleted are slowed down by ext4 (it skips recently freed inodes).
         const root = (name: string) => fresh(join(base, 'recover', `${name}-${run}`));
@@ -374,6 +399,7 @@ async function main(): Promise<void> {
         else recoveredSame ??= 'yes';
       }
       if (phases.has('module')) {
+        await calm();
         const problem = await runModulePhase({
           paths,
           backupDir: out('ours'),
@@ -423,14 +449,16 @@ async function main(): Promise<void> {
         );
       }
       if (phases.has('restore')) {
+        await calm();
+        const target = (tool: string) => fresh(join(base, 'restore', `${tool}-${run}`));
         await record(
           'restore',
           'runbook: sha256sum -c + tar -xzf',
           true,
-          runbookRestore(out('runbook'), await fresh(join(base, 'restore', 'runbook'))),
+          runbookRestore(out('runbook'), await target('runbook')),
           null,
         );
-        await fresh(join(base, 'restore', 'ours'));
+        const oursTarget = await target('ours');
         await record(
           'restore',
           'arkalia-dr: verify + safe extract',
@@ -438,7 +466,7 @@ async function main(): Promise<void> {
           oursScript(
             paths,
             'bench.mts',
-            ['--child-restore', oursDaily(out('ours')), join(base, 'restore', 'ours')],
+            ['--child-restore', oursDaily(out('ours')), oursTarget],
             {},
             { sources: true },
           ),
@@ -450,7 +478,7 @@ async function main(): Promise<void> {
               'restore',
               'pigz -d + GNU tar',
               false,
-              runbookRestore(out('pigz'), await fresh(join(base, 'restore', 'pigz')), 'pigz'),
+              runbookRestore(out('pigz'), await target('pigz'), 'pigz'),
               null,
             );
           if (tools.zstd)
@@ -458,7 +486,7 @@ async function main(): Promise<void> {
               'restore',
               'zstd -d + GNU tar',
               false,
-              runbookRestore(out('zstd'), await fresh(join(base, 'restore', 'zstd')), 'zstd'),
+              runbookRestore(out('zstd'), await target('zstd'), 'zstd'),
               null,
             );
           if (tools.restic)
@@ -466,14 +494,14 @@ async function main(): Promise<void> {
               'restore',
               'restic restore',
               false,
-              resticRestore(
-                await fresh(join(base, 'restore', 'restic')),
-                resticEnv(join(base, 'out', 'restic'), resticCache),
-              ),
+              resticRestore(await target('restic'), resticEnv(join(base, 'out', 'restic'), resticCache)),
               null,
             );
         }
-        await rm(join(base, 'restore'), { recursive: true, force: true });
+        if (!keepRestores) {
+          await rm(join(base, 'restore'), { recursive: true, force: true });
+          calmAt = settleDeletions();
+        }
       }
       // ark ran the bundle only if the sources did not change meanwhile (it would have run them).
       if (!values.sources && !('entry' in distEntry(REPO, 'ark')))

@@ -21,4 +21,5 @@ export {
 } from './scenarios.ts';
 export { type PointsSpace, type RecordRun, runPointsPhase } from './points-phase.ts';
 export { biggestModule, runbookModule, runModulePhase } from './module-phase.ts';
+export { FREED_INODE_WINDOW_MS, freeBytes, settleDeletions } from './quiet-disk.ts';
 export { formatTable, parseSize, type ScenarioResult, summarize } from './summarize.ts';
