@@ -42,7 +42,7 @@ import {
   type ServicesReport,
 } from './restore-services.ts';
 import { assertRootFolder } from '../tree/index.ts';
-import { assertSpace, type SpaceNeed } from '../state/index.ts';
+import { assertSpace, type SpaceNeed, startWriteback } from '../state/index.ts';
 
 export type { RestoreServices, ServicesReport } from './restore-services.ts';
 
@@ -160,6 +160,9 @@ async function restoreSteps(o: RestoreOptions, phase: Phase): Promise<RestoreRep
         ? await overlaySnapshots({ staged, scope, backupDir: o.backupDir, patterns: o.policy.realtime.paths, sink })
         : [];
     await pause('staged');
+    // Writing back the staged bytes starts now, beside the plan and the services' stop; the swap's
+    // own sync (the durable point) then finds little left to write.
+    const writeback = dryRun ? null : startWriteback(workspace.staged);
 
     // 4. Plan against the live files.
     const mirror = mirrorDirs(scope, staged.files.keys());
@@ -192,6 +195,7 @@ async function restoreSteps(o: RestoreOptions, phase: Phase): Promise<RestoreRep
         ...(o.now ? { now: o.now } : {}),
       });
       await assertSwapSpace(journal, root);
+      await writeback;
       const committed = await swapIn(journal, { pauseAt: pause, ...(o.signal ? { signal: o.signal } : {}) });
       phase.changed = `The restore of the ${scope.label} from ${staged.candidate.label} had completed (committed) before it: its files are in place.`;
       await pause('committed');

@@ -4,7 +4,7 @@ export { linkOrCopy } from './link-or-copy.ts';
 export { parseToml, TomlSyntaxError, validateToml, type TomlCheck } from './validate-toml.ts';
 export { writeFileAtomic, fsyncDir } from './write-file-atomic.ts';
 export { tempSibling, TEMP_SIBLING, TEMP_SIBLING_TMP } from './temp-sibling.ts';
-export { syncFiles, type SyncMethod } from './sync-files.ts';
+export { startWriteback, syncFiles, type SyncMethod } from './sync-files.ts';
 export { TomlCheckPool, type InvalidToml } from './toml-check-pool.ts';
 export { readAgain, type SeenFile } from './settle-read.ts';
 export { assertSpace, formatBytes, spaceAt, type SpaceNeed, type SpaceOnDisk } from './free-space.ts';

@@ -34,6 +34,17 @@ export async function syncFiles(
   return 'fdatasync';
 }
 
+/**
+ * Start writing back what was just written under `dir` (one `sync -f`, in a child process),
+ * while the caller goes on with work that changes nothing (a restore plans its swap). It
+ * guarantees nothing by itself: the durable point is still syncFiles, called afterwards, which
+ * then has little left to write (~0.2 s of a 17k-file recovery's idle wait moves off the swap).
+ * Never rejects: it resolves to whether `sync -f` ran and succeeded.
+ */
+export function startWriteback(dir: string): Promise<boolean> {
+  return syncFileSystem(dir);
+}
+
 function syncFileSystem(dir: string): Promise<boolean> {
   return new Promise((resolve) =>
     execFile('sync', ['-f', dir], { timeout: 10 * 60_000 }, (error) => resolve(error === null)),
