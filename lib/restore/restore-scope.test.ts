@@ -15,6 +15,32 @@ describe('restore scopes', () => {
     expect(matchPrefix('state/*.json', 'state/sub/a.json')).toBeNull();
   });
 
+  it('matchPrefix answers as splitting every path did (its per-prefix memo changes nothing)', () => {
+    const reference = (pattern: string, path: string): string | null => {
+      const segments = pattern.replace(/\/+$/, '').split('/');
+      const parts = path.replace(/\/+$/, '').split('/');
+      if (parts.length < segments.length) return null;
+      const glob = (g: string, s: string) =>
+        !(s.startsWith('.') && !g.startsWith('.')) &&
+        new RegExp(
+          `^${g
+            .replace(/[.+^${}()|\\]/g, '\\$&')
+            .replace(/\*/g, '[^/]*')
+            .replace(/\?/g, '[^/]')}$`,
+        ).test(s);
+      return segments.every((g, i) => glob(g, parts[i]!)) ? parts.slice(0, segments.length).join('/') : null;
+    };
+    const patterns = ['modules/*/state/', 'state/*.json', '.env', 'Dockerfile*', 'config/', 'a/b?/c'];
+    const parts = ['modules', 'state', 'zeroia', '.hidden', 'a', 'b1', 'bb', 'c', 'x.json', 'config', '.env', ''];
+    let seed = 7;
+    const pick = () => parts[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % parts.length]!;
+    for (let n = 0; n < 5000; n++) {
+      const path = Array.from({ length: 1 + (n % 5) }, pick).join('/') + (n % 7 === 0 ? '/' : '');
+      for (const pattern of patterns)
+        expect(matchPrefix(pattern, path), `${pattern} ${path}`).toBe(reference(pattern, path));
+    }
+  });
+
   it('emergency restore: one module state folder, restored exactly', () => {
     const scope = moduleStateScope('zeroia');
     expect(inScope(scope, 'modules/zeroia/state/zeroia_state.toml')).toBe(true);

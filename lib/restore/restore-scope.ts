@@ -93,9 +93,12 @@ export function systemScope(
 
 interface Compiled {
   segments: RegExp[];
+  /** The answer per first-segments prefix: a restore asks for each of 17k paths, most in a few folders. */
+  prefixes: Map<string, string | null>;
 }
 
 const cache = new Map<string, Compiled>();
+const PREFIXES_KEPT = 4096;
 
 function compile(pattern: string): Compiled {
   let compiled = cache.get(pattern);
@@ -104,7 +107,7 @@ function compile(pattern: string): Compiled {
       .replace(/\/+$/, '')
       .split('/')
       .map((segment) => compileGlobSegment(segment).re);
-    compiled = { segments };
+    compiled = { segments, prefixes: new Map() };
     cache.set(pattern, compiled);
   }
   return compiled;
@@ -113,14 +116,27 @@ function compile(pattern: string): Compiled {
 /**
  * The concrete path a pattern matched at the start of `path` ("modules/zeroia/state" for
  * modules/zeroia/state/x.toml and modules/*\/state/), or null. A pattern matches a path equal
- * to it or under it, as tar recursed into what it was given.
+ * to it or under it, as tar recursed into what it was given. The answer depends only on as
+ * many leading segments as the pattern has: it is worked out once per such prefix.
  */
 export function matchPrefix(pattern: string, path: string): string | null {
-  const { segments } = compile(pattern);
-  const parts = path.replace(/\/+$/, '').split('/');
-  if (parts.length < segments.length) return null;
-  for (let i = 0; i < segments.length; i++) if (!segments[i]!.test(parts[i]!)) return null;
-  return parts.slice(0, segments.length).join('/');
+  const compiled = compile(pattern);
+  const trimmed = path.endsWith('/') ? path.replace(/\/+$/, '') : path;
+  let end = -1;
+  for (let i = 0; i < compiled.segments.length; i++) {
+    if (end === trimmed.length) return null; // fewer segments than the pattern
+    const slash = trimmed.indexOf('/', end + 1);
+    end = slash === -1 ? trimmed.length : slash;
+  }
+  const prefix = trimmed.slice(0, end);
+  let found = compiled.prefixes.get(prefix);
+  if (found === undefined) {
+    const parts = prefix.split('/');
+    found = compiled.segments.every((re, i) => re.test(parts[i]!)) ? prefix : null;
+    if (compiled.prefixes.size >= PREFIXES_KEPT) compiled.prefixes.clear();
+    compiled.prefixes.set(prefix, found);
+  }
+  return found;
 }
 
 /** Is a root-relative path (a member or a live file) in the scope? */

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { type Dirent, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileGlobSegment } from './glob-segment.ts';
 import type { LinkFound } from './tree-guard.ts';
@@ -18,7 +18,7 @@ interface Segment {
 
 /**
  * The paths under `root` a data set pattern names (`modules/*\/state/`, `state/*.json`,
- * `Dockerfile*`, `.env`, `config/**\/*.toml`), found with lstat only: a link is never followed,
+ * `Dockerfile*`, `.env`, `config/**\/*.toml`), found with lstat and folder listings only: a link is never followed,
  * whether it stands for a folder the pattern goes through or is itself a match; each one met is
  * reported instead. `*`, `?` and `[...]` match within one segment, `**` any number of folders;
  * a trailing "/" names folders. `dot`: whether wildcards match names starting with a dot.
@@ -33,30 +33,43 @@ export function expandNoFollow(root: string, pattern: string, options: { dot?: b
   const matches = new Set<string>();
   const links = new Map<string, LinkFound>();
 
-  const kindOf = (rel: string): 'dir' | 'file' | 'link' | 'other' | null => {
+  type Kind = 'dir' | 'file' | 'link' | 'other';
+  const linkMet = (rel: string): 'link' => {
+    let target = '?';
+    try {
+      target = readlinkSync(join(root, rel));
+    } catch {
+      // gone since
+    }
+    links.set(rel, { path: rel, target });
+    return 'link';
+  };
+  const kindOf = (rel: string): Kind | null => {
     const info = lstatSync(join(root, rel), { throwIfNoEntry: false });
     if (info === undefined) return null;
-    if (info.isSymbolicLink()) {
-      let target = '?';
-      try {
-        target = readlinkSync(join(root, rel));
-      } catch {
-        // gone since
-      }
-      links.set(rel, { path: rel, target });
-      return 'link';
-    }
+    if (info.isSymbolicLink()) return linkMet(rel);
     return info.isDirectory() ? 'dir' : info.isFile() ? 'file' : 'other';
   };
-  const children = (rel: string): string[] => {
+  // What a folder's listing says each entry is (d_type; Node lstat's it where the file system
+  // does not say): no lstat per entry (12.8k state files: ~50 ms). Listed once per folder.
+  const listings = new Map<string, Dirent[]>();
+  const children = (rel: string): Dirent[] => {
+    let listed = listings.get(rel);
+    if (listed !== undefined) return listed;
     try {
-      return readdirSync(join(root, rel)).sort();
+      listed = readdirSync(join(root, rel), { withFileTypes: true }).sort((a, b) =>
+        a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+      );
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-      throw error;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+      listed = [];
     }
+    listings.set(rel, listed);
+    return listed;
   };
+  const kindIn = (rel: string, entry: Dirent): Kind =>
+    entry.isSymbolicLink() ? linkMet(rel) : entry.isDirectory() ? 'dir' : entry.isFile() ? 'file' : 'other';
   const at = (dir: string, name: string) => (dir === '' ? name : `${dir}/${name}`);
 
   const visit = (dir: string, i: number): void => {
@@ -65,17 +78,20 @@ export function expandNoFollow(root: string, pattern: string, options: { dot?: b
     const last = i === segments.length - 1;
     if (seg.any) {
       visit(dir, i + 1); // zero folders
-      for (const name of children(dir)) {
-        if (!seg.re.test(name)) continue;
-        const rel = at(dir, name);
-        if (kindOf(rel) === 'dir') visit(rel, i); // one more
+      for (const entry of children(dir)) {
+        if (!seg.re.test(entry.name)) continue;
+        const rel = at(dir, entry.name);
+        if (kindIn(rel, entry) === 'dir') visit(rel, i); // one more
       }
       return;
     }
-    const names = seg.literal !== null ? [seg.literal] : children(dir).filter((n) => seg.re.test(n));
-    for (const name of names) {
-      const rel = at(dir, name);
-      const kind = kindOf(rel);
+    const found: [string, Kind | null][] =
+      seg.literal !== null
+        ? [[at(dir, seg.literal), kindOf(at(dir, seg.literal))]]
+        : children(dir)
+            .filter((e) => seg.re.test(e.name))
+            .map((e) => [at(dir, e.name), kindIn(at(dir, e.name), e)]);
+    for (const [rel, kind] of found) {
       if (kind === null || kind === 'link' || kind === 'other') continue;
       if (!last) {
         if (kind === 'dir') visit(rel, i + 1);
