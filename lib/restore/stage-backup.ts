@@ -85,41 +85,42 @@ export async function stageBackup(options: StageOptions): Promise<StagedBackup> 
   );
   const progress = new ProgressReporter({ sink, totalBytes: 2 * sizes.reduce((a, b) => a + b, 0) });
 
-  // 1. Verify first: a byte flipped anywhere rejects the backup before it is parsed.
-  for (const { name, required } of scope.archives) {
-    const file = await candidate.archiveFile(name);
-    if (!required && (file === null || !(await exists(file)))) {
-      skipped.push(name);
-      sink({
-        kind: 'warning',
-        code: 'ARCHIVE_ABSENT',
-        message: `${candidate.label} has no ${name} archive: that data is left as it is`,
-      });
-      continue;
-    }
-    const sha256 = await candidate.verify(name, progress); // a missing required archive throws here
-    sink({ kind: 'checksum-verified', file: file!, sha256 });
-    archives.push({ name, file: file!, bytes: (await stat(file!)).size });
-  }
-
-  // 2. Extract the scope's members, every archive under one budget (caps sized from the manifest),
-  // hashing each file on its way to the disk and validating each TOML file from those very bytes.
-  const limits = {
-    ...(await defaultLimits(
-      candidate,
-      archives.map((a) => a.name),
-    )),
-    ...options.limits,
-  };
-  const budget = new ExtractBudget(limits);
-  const discard = () => rm(options.stagingDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
-  const recoveryPoint = await candidate.recoveryPoint();
-  const staged = new Map<string, StagedFile>();
-  const twice = new Set<string>(); // members an archive holds more than once (tar -r)
-  // TOML is parsed on a worker thread, on the other core, while this one extracts.
+  // TOML is parsed on a worker thread, on the other core, while this one extracts; it starts
+  // now, so that it is up (~50 ms) by the time the first state file comes out of the archive.
   const checker = new TomlCheckPool();
-  await mkdir(options.stagingDir, { recursive: true, mode: 0o700 });
+  const discard = () => rm(options.stagingDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
   try {
+    // 1. Verify first: a byte flipped anywhere rejects the backup before it is parsed.
+    for (const { name, required } of scope.archives) {
+      const file = await candidate.archiveFile(name);
+      if (!required && (file === null || !(await exists(file)))) {
+        skipped.push(name);
+        sink({
+          kind: 'warning',
+          code: 'ARCHIVE_ABSENT',
+          message: `${candidate.label} has no ${name} archive: that data is left as it is`,
+        });
+        continue;
+      }
+      const sha256 = await candidate.verify(name, progress); // a missing required archive throws here
+      sink({ kind: 'checksum-verified', file: file!, sha256 });
+      archives.push({ name, file: file!, bytes: (await stat(file!)).size });
+    }
+
+    // 2. Extract the scope's members, every archive under one budget (caps sized from the manifest),
+    // hashing each file on its way to the disk and validating each TOML file from those very bytes.
+    const limits = {
+      ...(await defaultLimits(
+        candidate,
+        archives.map((a) => a.name),
+      )),
+      ...options.limits,
+    };
+    const budget = new ExtractBudget(limits);
+    const recoveryPoint = await candidate.recoveryPoint();
+    const staged = new Map<string, StagedFile>();
+    const twice = new Set<string>(); // members an archive holds more than once (tar -r)
+    await mkdir(options.stagingDir, { recursive: true, mode: 0o700 });
     const refused: Refusal[] = [];
     for (const { name, file, bytes } of archives) {
       const point = await candidate.recoveryPoint(name);

@@ -35,4 +35,22 @@ describe('TomlCheckPool', () => {
     expect(await invalidOf(true)).toEqual(withHuge);
     expect(await invalidOf(false)).toEqual(withHuge);
   });
+
+  it('checks queued batches on this thread rather than wait for the worker, with the same findings', async () => {
+    const many: [string, Buffer][] = Array.from({ length: 3000 }, (_, i) => [
+      `state/s_${i}.toml`,
+      Buffer.from(i % 1000 === 999 ? 'broken = [\n' : `[m]\nvalue = ${i}\nsamples = [1, 2, 3]\n`),
+    ]);
+    const pool = new TomlCheckPool();
+    for (const [path, content] of many) {
+      pool.check(path, content, 'too large');
+      await pool.below(8 * 1024);
+    }
+    const invalid = await pool.finish();
+    expect(invalid.map((i) => i.path)).toEqual(['state/s_1999.toml', 'state/s_2999.toml', 'state/s_999.toml']);
+    const here = validateToml(many[1999]![1]);
+    expect(invalid[0]).toEqual({ path: 'state/s_1999.toml', reason: here.ok ? 'parses' : here.reason });
+    expect(pool.sharedHere).toBeGreaterThan(0);
+    expect(pool.sharedHere).toBeLessThanOrEqual(many.length);
+  });
 });
