@@ -23,3 +23,4 @@ export { type PointsSpace, type RecordRun, runPointsPhase } from './points-phase
 export { biggestModule, runbookModule, runModulePhase } from './module-phase.ts';
 export { FREED_INODE_WINDOW_MS, freeBytes, settleDeletions } from './quiet-disk.ts';
 export { formatTable, parseSize, type ScenarioResult, summarize } from './summarize.ts';
+export { type TargetFacts, targetLines } from './targets.ts';
