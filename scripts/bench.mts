@@ -527,7 +527,7 @@ async function main(): Promise<void> {
     const rows = summarize([...results.values()]);
     const report = [
       `arkalia-dr bench — corpus ${mib(corpus.bytes)} in ${corpus.files} files (seed ${values.seed}), ${runs} run(s), medians`,
-      `machine: ${availableParallelism()} cores, Node ${process.version}${values.node ? ` (arkalia-dr on ${values.node}` : ' (arkalia-dr'}: ${RUN_MODE[paths.node!.mode]}), ${firstLine(version('tar'))}, load average at end ${loadavg()
+      `machine: ${availableParallelism()} cores, Node ${process.version}${values.node ? ` (arkalia-dr on Node ${firstLine(spawnSync(values.node, ['--version'], { encoding: 'utf8' }).stdout ?? '?')}, ${values.node}` : ' (arkalia-dr'}: ${RUN_MODE[paths.node!.mode]}), ${firstLine(version('tar'))}, load average at end ${loadavg()
         .map((l) => l.toFixed(1))
         .join(' ')}`,
       `tools: pigz ${tools.pigz ? 'yes' : 'no'}, zstd ${tools.zstd ? 'yes' : 'no'}, gpg ${tools.gpg ? 'yes' : 'no'}, restic ${tools.restic ? 'yes' : 'no'}, peak RSS from ${tools.time ? '/usr/bin/time' : '/proc VmHWM sampling'}`,
