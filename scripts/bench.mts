@@ -29,13 +29,13 @@ import {
   resticEnv,
   resticRestore,
   runModulePhase,
+  runRecoverPhase,
   runPointsPhase,
   type PointsSpace,
   type RunMode,
   type RecordRun,
   runbookBackup,
   runbookEncrypt,
-  runbookRecover,
   runbookRestore,
   type ScenarioResult,
   settleDeletions,
@@ -374,42 +374,16 @@ async function main(): Promise<void> {
       }
       if (phases.has('recover')) {
         await calm();
-        // Each run into a new empty root, all removed only at the end: files created right after
-        // thousands were deleted are slowed down by ext4 (it skips recently freed inodes).
-        const root = (name: string) => fresh(join(base, 'recover', `${name}-${run}`));
-        // The same archives for both (ours are GNU-readable, with a sha256sum file): only the tools differ.
-        await record(
-          'recover',
-          'runbook: sha256sum -c + tar -xzf (states, infra)',
-          true,
-          runbookRecover(oursDaily(out('ours')), await root('runbook')),
-          null,
-        );
-        await record(
-          'recover',
-          'arkalia-dr disaster-recovery --services none',
-          false,
-          oursScript(paths, 'disaster-recovery.mts', [
-            '--root',
-            await root('ours'),
-            '--backup-dir',
-            out('ours'),
-            '--policy',
-            policy,
-            '--services',
-            'none',
-            '--json',
-          ]),
-          null,
-          'verify, stage, validate, journaled swap, pre-start checks',
-        );
-        const diff = spawnSync(
-          'diff',
-          ['-r', '-q', join(base, 'recover', `runbook-${run}`), join(base, 'recover', `ours-${run}`)],
-          { encoding: 'utf8' },
-        );
-        if (diff.status !== 0)
-          recoveredSame = `NO (run ${run}): ${(diff.stdout || diff.stderr).trim().split('\n').slice(0, 3).join(' | ')}`;
+        const problem = await runRecoverPhase({
+          paths,
+          backupDir: out('ours'),
+          daily: oursDaily(out('ours')),
+          policy,
+          dir: join(base, 'recover'),
+          record,
+          run,
+        });
+        if (problem !== null) recoveredSame = `NO (run ${run}): ${problem}`;
         else recoveredSame ??= 'yes';
       }
       if (phases.has('module')) {
