@@ -17,6 +17,7 @@ import {
   type BenchPaths,
   type Corpus,
   formatTable,
+  type FromBackupPhase,
   freeBytes,
   generateCorpus,
   GNU_TIME,
@@ -372,31 +373,25 @@ async function main(): Promise<void> {
             run,
           })) ?? pointsSpace;
       }
+      // What the recover and module phases restore from: this round's backup of ours.
+      const fromBackup = (phase: string): FromBackupPhase => ({
+        paths,
+        backupDir: out('ours'),
+        daily: oursDaily(out('ours')),
+        policy,
+        dir: join(base, phase),
+        record,
+        run,
+      });
       if (phases.has('recover')) {
         await calm();
-        const problem = await runRecoverPhase({
-          paths,
-          backupDir: out('ours'),
-          daily: oursDaily(out('ours')),
-          policy,
-          dir: join(base, 'recover'),
-          record,
-          run,
-        });
+        const problem = await runRecoverPhase(fromBackup('recover'));
         if (problem !== null) recoveredSame = `NO (run ${run}): ${problem}`;
         else recoveredSame ??= 'yes';
       }
       if (phases.has('module')) {
         await calm();
-        const problem = await runModulePhase({
-          paths,
-          backupDir: out('ours'),
-          daily: oursDaily(out('ours')),
-          policy,
-          dir: join(base, 'module'),
-          record,
-          run,
-        });
+        const problem = await runModulePhase(fromBackup('module'));
         if (problem !== null) moduleSame = `NO (run ${run}): ${problem}`;
         else moduleSame ??= 'yes';
       }

@@ -24,4 +24,5 @@ export { biggestModule, runbookModule, runModulePhase } from './module-phase.ts'
 export { FREED_INODE_WINDOW_MS, freeBytes, settleDeletions } from './quiet-disk.ts';
 export { formatTable, parseSize, type ScenarioResult, summarize } from './summarize.ts';
 export { type TargetFacts, targetLines } from './targets.ts';
-export { type RecoverPhaseOptions, runRecoverPhase } from './recover-phase.ts';
+export type { FromBackupPhase } from './from-backup-phase.ts';
+export { runRecoverPhase } from './recover-phase.ts';

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RecordRun } from './points-phase.ts';
-import { type BenchPaths, oursScript } from './scenarios.ts';
+import { type FromBackupPhase, restoreArgs } from './from-backup-phase.ts';
+import { oursScript } from './scenarios.ts';
 
 // The bench's "module" phase (issue 17, item 4): `emergency-restore` of one module's state
 // (the module with the most state files) on a healthy root where one of its state files is
@@ -10,19 +10,6 @@ import { type BenchPaths, oursScript } from './scenarios.ts';
 // that folder out of the same backup (ark_emergency_restore.sh: `sha256sum -c` of the states
 // archive, then `tar -xzf <archive> modules/<m>/state/`). Afterwards the module's restored
 // folder must equal the corpus's (`diff -r`).
-
-export interface ModulePhaseOptions {
-  paths: BenchPaths;
-  /** Our backup folder (the backup phase wrote it). */
-  backupDir: string;
-  /** The daily folder of that backup (its archives and checksum file). */
-  daily: string;
-  policy: string;
-  /** A folder of this phase's own. */
-  dir: string;
-  record: RecordRun;
-  run: number;
-}
 
 const PHASE = 'module';
 
@@ -49,7 +36,7 @@ tar -xzf arkalia_states_*.tar.gz -C "$target" "modules/$m/state/"`;
 }
 
 /** One run of the phase; returns null when the restored module equals the corpus's, else what differs. */
-export async function runModulePhase(options: ModulePhaseOptions): Promise<string | null> {
+export async function runModulePhase(options: FromBackupPhase): Promise<string | null> {
   const { paths, dir, record, run } = options;
   const module = await biggestModule(paths.root);
   const runbookTarget = join(dir, `runbook-${run}`);
@@ -74,18 +61,7 @@ export async function runModulePhase(options: ModulePhaseOptions): Promise<strin
     PHASE,
     `arkalia-dr emergency-restore ${module.name} --services none`,
     false,
-    oursScript(paths, 'emergency-restore.mts', [
-      module.name,
-      '--root',
-      root,
-      '--backup-dir',
-      options.backupDir,
-      '--policy',
-      options.policy,
-      '--services',
-      'none',
-      '--json',
-    ]),
+    oursScript(paths, 'emergency-restore.mts', [module.name, ...restoreArgs(root, options)]),
     null,
     `${module.files} state files: verify, stage, validate, journaled swap`,
   );

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RecordRun } from './points-phase.ts';
-import { type BenchPaths, oursScript, runbookRecover } from './scenarios.ts';
+import { type FromBackupPhase, restoreArgs } from './from-backup-phase.ts';
+import { oursScript, runbookRecover } from './scenarios.ts';
 
 // The bench's "recover" phase (issue 17, item 2): the state, configs and infra recovered into
 // an empty root, by the runbook (`sha256sum -c`, then `tar -xzf` of the states and infra
@@ -11,21 +11,8 @@ import { type BenchPaths, oursScript, runbookRecover } from './scenarios.ts';
 // removed only at the end of the bench (a deletion right before would slow every create:
 // quiet-disk.ts). Afterwards the two roots must be identical (`diff -r`).
 
-export interface RecoverPhaseOptions {
-  paths: BenchPaths;
-  /** Our backup folder (the backup phase wrote it). */
-  backupDir: string;
-  /** The daily folder of that backup (its archives and checksum file). */
-  daily: string;
-  policy: string;
-  /** A folder of this phase's own. */
-  dir: string;
-  record: RecordRun;
-  run: number;
-}
-
 /** One run of the phase; returns null when the recovered root equals the runbook's, else what differs. */
-export async function runRecoverPhase(options: RecoverPhaseOptions): Promise<string | null> {
+export async function runRecoverPhase(options: FromBackupPhase): Promise<string | null> {
   const { dir, record, run } = options;
   const root = async (name: string) => {
     const path = join(dir, `${name}-${run}`);
@@ -46,17 +33,7 @@ export async function runRecoverPhase(options: RecoverPhaseOptions): Promise<str
     'recover',
     'arkalia-dr disaster-recovery --services none',
     false,
-    oursScript(options.paths, 'disaster-recovery.mts', [
-      '--root',
-      oursRoot,
-      '--backup-dir',
-      options.backupDir,
-      '--policy',
-      options.policy,
-      '--services',
-      'none',
-      '--json',
-    ]),
+    oursScript(options.paths, 'disaster-recovery.mts', restoreArgs(oursRoot, options)),
     null,
     'verify, stage, validate, journaled swap, pre-start checks',
   );
