@@ -226,6 +226,7 @@ async function main(): Promise<void> {
       await writeFile(publicKey, execFileSync('gpg', ['--armor', '--export', recipient], { env }));
     }
     const resticCache = join(base, 'restic-cache');
+    const resticRepo = out('restic');
 
     // 3. The runs, interleaved: every command once per run, so that a noisy neighbour hurts all alike.
     const results = new Map<string, ScenarioResult>();
@@ -340,24 +341,22 @@ async function main(): Promise<void> {
               out('zstd'),
             );
           if (tools.restic) {
-            const repo = join(base, 'out', 'restic');
-            await rm(repo, { recursive: true, force: true });
-            execFileSync('restic', ['init', '--quiet'], { env: resticEnv(repo, resticCache), stdio: 'ignore' });
+            await rm(resticRepo, { recursive: true, force: true });
+            execFileSync('restic', ['init', '--quiet'], { env: resticEnv(resticRepo, resticCache), stdio: 'ignore' });
             await record(
               'backup',
               'restic backup (fresh repository)',
               false,
-              resticBackup(paths, resticEnv(repo, resticCache)),
-              repo,
+              resticBackup(paths, resticEnv(resticRepo, resticCache)),
+              resticRepo,
             );
           }
         } else if (resticRestores && run === 1) {
           // Without the backup phase, restic's repository of the corpus is made once, untimed:
           // the restore phase still has its restic row.
           say("  restore: making restic's repository of the corpus (untimed) …");
-          const repo = join(base, 'out', 'restic');
-          await rm(repo, { recursive: true, force: true });
-          const env = resticEnv(repo, resticCache);
+          await rm(resticRepo, { recursive: true, force: true });
+          const env = resticEnv(resticRepo, resticCache);
           execFileSync('restic', ['init', '--quiet'], { env, stdio: 'ignore' });
           const [command, ...args] = resticBackup(paths, env).argv;
           execFileSync(command!, args, { env, stdio: 'ignore' });
@@ -478,7 +477,7 @@ async function main(): Promise<void> {
             'restore',
             'restic restore',
             false,
-            resticRestore(await target('restic'), resticEnv(join(base, 'out', 'restic'), resticCache)),
+            resticRestore(await target('restic'), resticEnv(resticRepo, resticCache)),
             null,
           );
         if (!keepRestores) {

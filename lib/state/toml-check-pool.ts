@@ -7,7 +7,7 @@ import { validateToml, type TomlCheck } from './validate-toml.ts';
 // which also packs or extracts, and hashes. So the parse runs in one worker thread,
 // on the other core, as a pass/fail filter; a file it rejects is checked again here with
 // validateToml, which words the reason (one source of truth for messages). Without a worker
-// (it failed to start) every file is checked here, as before. The worker gets two batches at
+// (it failed to start) every file is checked here, as before. The worker gets four batches at
 // a time; the others wait here, and this thread checks them itself whenever it would
 // otherwise wait for the worker (held back by the memory bound, or at the end): the worker
 // lagging behind an extraction no longer leaves this core idle (~90 ms of a one-module restore).
