@@ -63,6 +63,22 @@ describe('ProgressRenderer', () => {
     expect(stream.writes.at(-1)).toBe('after\n');
   });
 
+  it('on a terminal: a task that starts within the interval of another one still shows at once', () => {
+    let now = 0;
+    const stream = fakeStream(true);
+    const renderer = new ProgressRenderer({ stream, now: () => now, ttyIntervalMs: 100 });
+    renderer.progress(event(10 * MiB, 1000));
+    now = 10;
+    renderer.progress(event(100 * MiB, 1010, { done: true }));
+    now = 20; // a short task: its first event is all there may be before it is done
+    renderer.progress(event(1 * MiB, 10, { task: 'archive:states', label: 'arkalia_states_20260101.tar.gz' }));
+    now = 30;
+    renderer.progress(event(2 * MiB, 20, { task: 'archive:states', label: 'arkalia_states_20260101.tar.gz' }));
+    const drawn = stream.writes.filter((w) => w !== '\r\x1b[2K');
+    expect(drawn).toHaveLength(2);
+    expect(drawn[1]).toMatch(/^\r\x1b\[2Karkalia_states_20260101\.tar\.gz 1\.0 MiB/);
+  });
+
   it('cuts the line to the terminal width; a terminal that reports 0 columns gets the whole line', () => {
     const stream = fakeStream(true, 40);
     new ProgressRenderer({ stream, now: () => 0 }).progress(event(10 * MiB, 1000));
@@ -83,7 +99,7 @@ describe('ProgressRenderer', () => {
     expect(stream.text()).toBe('✓ done\n');
   });
 
-  it('elsewhere with -v: plain lines at each 10 % step or every 10 s, never a flood, nothing for done, no escape codes', () => {
+  it('elsewhere with -v: plain lines at each 10 % step or every 10 s, never a flood, no escape codes', () => {
     let now = 0;
     const stream = fakeStream(false);
     const renderer = new ProgressRenderer({ stream, now: () => now, plain: true });
@@ -93,6 +109,8 @@ describe('ProgressRenderer', () => {
     }
     const lines = stream.text().split('\n').filter(Boolean);
     expect(lines).toHaveLength(10); // 10 %, 20 %, ... 100 %
+    renderer.progress(event(100 * MiB, now, { done: true }));
+    expect(stream.text().split('\n').filter(Boolean)).toHaveLength(10); // done: already shown
     expect(lines[0]).toMatch(/^… arkalia_logs_20260101\.tar\.gz 10\.0 MiB \/ 100\.0 MiB \(10%\)/);
     expect(stream.text()).not.toMatch(/\x1b|\r/);
 
@@ -105,5 +123,14 @@ describe('ProgressRenderer', () => {
     }
     untotalled.progress(event(100 * MiB, 100_000, { totalBytes: null, done: true }));
     expect(plain.text().split('\n').filter(Boolean)).toHaveLength(10);
+  });
+
+  it('elsewhere with -v: a task over before its first step still leaves one line, when done', () => {
+    const stream = fakeStream(false);
+    const renderer = new ProgressRenderer({ stream, now: () => 5, plain: true });
+    renderer.progress(event(1 * MiB, 1));
+    expect(stream.text()).toBe('');
+    renderer.progress(event(100 * MiB, 200, { done: true }));
+    expect(stream.text()).toMatch(/^… arkalia_logs_20260101\.tar\.gz 100\.0 MiB \/ 100\.0 MiB \(100%\)[^\n]*\n$/);
   });
 });

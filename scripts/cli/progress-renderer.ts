@@ -3,9 +3,10 @@ import { formatBytes } from './render-event.ts';
 
 // Progress for people, on stderr. On a terminal: one line that updates in place, at most
 // every `ttyIntervalMs`, cut to the terminal's width (a width of 0, as some terminals report,
-// counts as unknown). Elsewhere (cron mail, CI logs): nothing, unless `plain` (-v): then a
-// plain line when a task crosses a 10 % step or every `plainIntervalMs`, never a flood.
-// stdout is never touched (--json).
+// counts as unknown); a task's first update is drawn at once, so even a short one shows.
+// Elsewhere (cron mail, CI logs): nothing, unless `plain` (-v): then a plain line when a task
+// crosses a 10 % step or every `plainIntervalMs`, never a flood, and one when it ends for a
+// task that had none, so the log names every piece of work. stdout is never touched (--json).
 
 export type ProgressEvent = Extract<ArkEvent, { kind: 'progress' }>;
 
@@ -40,6 +41,8 @@ export class ProgressRenderer {
   #lastDraw = -Infinity;
   #lastPlain: number;
   readonly #lastStep = new Map<string, number>();
+  /** Tasks already shown (drawn on the terminal, or a plain line printed). */
+  readonly #shown = new Set<string>();
 
   constructor(options: ProgressRendererOptions) {
     this.#stream = options.stream;
@@ -57,6 +60,8 @@ export class ProgressRenderer {
     if (!this.#plain) return;
     if (event.done) {
       this.#lastStep.delete(event.task);
+      if (!this.#shown.has(event.task)) this.#printPlain(event);
+      this.#shown.delete(event.task); // a task id used again (a fallback's archive) is new work
       return;
     }
     const now = this.#now();
@@ -67,6 +72,11 @@ export class ProgressRenderer {
     if (!crossed && now - this.#lastPlain < this.#plainInterval) return;
     if (percent !== null) this.#lastStep.set(event.task, percent);
     this.#lastPlain = now;
+    this.#printPlain(event);
+  }
+
+  #printPlain(event: ProgressEvent): void {
+    this.#shown.add(event.task);
     this.#stream.write(`… ${formatProgress(event)}\n`);
   }
 
@@ -87,11 +97,14 @@ export class ProgressRenderer {
 
   #drawTty(event: ProgressEvent): void {
     if (event.done) {
+      this.#shown.delete(event.task);
       this.finish();
       return;
     }
     const now = this.#now();
-    if (now - this.#lastDraw < this.#ttyInterval) return;
+    const first = !this.#shown.has(event.task);
+    if (!first && now - this.#lastDraw < this.#ttyInterval) return;
+    this.#shown.add(event.task);
     this.#lastDraw = now;
     const columns = this.#stream.columns ?? 0;
     const width = columns > 0 ? Math.max(1, columns - 1) : 100;
