@@ -1,5 +1,5 @@
-import { rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ExtractLimits, Refusal } from '../archive/index.ts';
 import { ArkError, isArkError, nameDiskFailure } from '../errors.ts';
 import type { EventSink } from '../events.ts';
@@ -23,7 +23,6 @@ import {
   type CheckResult,
   type FileChange,
   type Rejection,
-  type RestoreJournal,
   type RestoreScope,
   type Settled,
   type SnapshotUse,
@@ -42,7 +41,8 @@ import {
   type ServicesReport,
 } from './restore-services.ts';
 import { assertRootFolder } from '../tree/index.ts';
-import { assertSpace, type SpaceNeed, startWriteback } from '../state/index.ts';
+import { startWriteback } from '../state/index.ts';
+import { assertStagingSpace, assertSwapSpace } from './restore-space.ts';
 
 export type { RestoreServices, ServicesReport } from './restore-services.ts';
 
@@ -364,43 +364,6 @@ function preserveTarget(o: RestoreOptions): string {
   const now = (o.now ?? (() => new Date()))();
   const stamp = `${now.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15)}_${process.pid}`;
   return join(o.backupDir, 'preserved', `${o.scope.preserveName}_${stamp}`);
-}
-
-/**
- * Before staging: the backup's declared tar bytes must fit beside the root (where the
- * workspace is). For a scope that takes its archives whole that is what staging needs, and a
- * shortfall stops the restore before anything is written; for one module's state it is only
- * an upper bound, so a shortfall is a warning (staging itself then says if space runs out).
- */
-async function assertStagingSpace(o: RestoreOptions, candidate: BackupCandidate, workspace: string): Promise<void> {
-  const declared = await Promise.all(o.scope.archives.map((a) => candidate.declaredTarBytes(a.name).catch(() => null)));
-  const bytes = declared.reduce<number>((sum, n) => sum + (n ?? 0), 0);
-  if (bytes === 0) return; // an older manifest, or none: nothing to go by
-  const need = [{ path: workspace, bytes, what: `staging the ${o.scope.label} of ${candidate.label}` }];
-  const changed = `Nothing in ${o.root} was changed.`;
-  if (o.scope.wholeArchives) return assertSpace(need, { changed });
-  await assertSpace(need, { changed, marginBytes: 0 }).catch((error: unknown) => {
-    if (!isArkError(error) || error.code !== 'IO_NO_SPACE') throw error;
-    o.sink({
-      kind: 'warning',
-      code: 'SPACE_MAY_NOT_SUFFICE',
-      message: `${error.message.replace(/ Free space there.*$/, '')} (the whole archive; this restore takes only part of it: trying)`,
-    });
-  });
-}
-
-/**
- * Before the swap: everything is staged, so the swap itself needs only its journal and the
- * copies it makes on other file systems (sidecars); the rest are renames and links.
- */
-async function assertSwapSpace(journal: RestoreJournal, root: string): Promise<void> {
-  const needs: SpaceNeed[] = [{ path: root, bytes: 2 * JSON.stringify(journal).length, what: 'the restore journal' }];
-  for (const entry of journal.entries) {
-    if (entry.staged === null || entry.staged.startsWith(`${journal.workspaces[0]}/`)) continue;
-    const size = await stat(join(journal.workspaces[0]!, 'staged', entry.path)).then((s) => s.size);
-    needs.push({ path: dirname(entry.staged), bytes: size, what: `a copy of ${entry.path} beside it` });
-  }
-  await assertSpace(needs, { changed: `Nothing in ${root} was changed.`, marginBytes: 1024 * 1024 });
 }
 
 function throwIfAborted(signal: AbortSignal | undefined, when: string): void {
