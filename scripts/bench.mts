@@ -2,47 +2,47 @@
 // `npm run bench`: speed and memory of full-backup, encryption and restore against the
 // runbook's own commands (tar -czf + sha256sum, gpg), GNU tar with pigz / zstd, and restic,
 // on a generated, seeded corpus. Not run in CI: numbers are for a person to read.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { distEntry } from '../bin/dist-entry.mjs';
-import { buildDist } from './cli/build-dist.ts';
-import { scriptArgs } from './cli/script-args.ts';
-import { fileURLToPath } from 'node:url';
 import {
-  BENCH_DATE,
   type BenchPaths,
-  type Corpus,
+  checkGnuReadable,
+  createRecorder,
+  dailyOf,
+  detectTools,
   formatTable,
   type FromBackupPhase,
   freeBytes,
-  generateCorpus,
-  GNU_TIME,
-  measureCommand,
+  makeBenchKey,
+  makeResticRepository,
+  mib,
   nativeTypeScript,
-  oursBackup,
   oursScript,
   parseSize,
-  resticBackup,
-  resticEnv,
-  resticRestore,
-  runModulePhase,
-  runRecoverPhase,
-  runPointsPhase,
   type PointsSpace,
+  prepareCorpus,
   type RunMode,
-  type RecordRun,
-  runbookBackup,
-  runbookEncrypt,
-  runbookRestore,
-  type ScenarioResult,
+  runBackupPhase,
+  runEncryptPhase,
+  runModulePhase,
+  runPointsPhase,
+  runRecoverPhase,
+  runRestorePhase,
   settleDeletions,
+  stopAgent,
   summarize,
   targetLines,
+  toolVersion,
+  verifyAndExtract,
+  writeBenchPolicies,
 } from '../lib/bench/index.ts';
+import { buildDist } from './cli/build-dist.ts';
+import { scriptArgs } from './cli/script-args.ts';
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -88,13 +88,16 @@ const RUN_MODE: Record<RunMode, string> = {
   tsx: 'TypeScript sources, with tsx',
 };
 
+const fail = (error: unknown) => {
+  process.stderr.write(`✗ ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+};
 if (process.argv.includes('--child-restore')) {
-  await childRestore(process.argv.slice(process.argv.indexOf('--child-restore') + 1));
+  // Hidden mode, the restore phase's timed row: verify every archive's checksum, then extract safely.
+  const [daily, target] = process.argv.slice(process.argv.indexOf('--child-restore') + 1);
+  await verifyAndExtract(daily!, target!).catch(fail);
 } else {
-  await main().catch((error: unknown) => {
-    process.stderr.write(`✗ ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  });
+  await main().catch(fail);
 }
 
 async function main(): Promise<void> {
@@ -138,123 +141,33 @@ async function main(): Promise<void> {
     );
   }
 
-  const tools = {
-    gnuTar: /GNU tar/.test(version('tar')),
-    pigz: has('pigz'),
-    zstd: has('zstd'),
-    gpg: has('gpg'),
-    restic: has('restic'),
-    time: existsSync(GNU_TIME),
-  };
+  const tools = detectTools();
   const base = values.dir ? resolve(values.dir) : await mkdtemp(join(tmpdir(), 'ark-bench-'));
   await mkdir(base, { recursive: true });
-  const out = (name: string) => join(base, 'out', name);
+  const outDir = join(base, 'out');
+  const out = (name: string) => join(outDir, name);
+  const gnupgHome = join(base, 'gnupg');
   try {
-    // 1. The corpus.
-    const marker = join(base, 'corpus.json');
-    const previous = await readFile(marker, 'utf8').then(
-      (t) => JSON.parse(t) as { size: number; seed: string; corpus: Corpus },
-      () => null,
-    );
-    let corpus: Corpus;
+    // 1. The corpus, its policies, a throwaway OpenPGP key.
     const t0 = performance.now();
-    if (previous && previous.size === size && previous.seed === values.seed && existsSync(previous.corpus.root)) {
-      corpus = previous.corpus;
-      say(`▶ reusing the corpus in ${join(base, 'corpus')}`);
-    } else {
-      say(`▶ generating a ${values.size} corpus (seed ${values.seed}) in ${base}`);
-      await rm(join(base, 'corpus'), { recursive: true, force: true });
-      corpus = await generateCorpus({ dir: join(base, 'corpus'), size, seed: Number(values.seed) });
-      await writeFile(marker, JSON.stringify({ size, seed: values.seed, corpus }));
-    }
+    const corpus = await prepareCorpus({ base, size, seed: values.seed, say });
     say(
       `  ${corpus.files} files, ${mib(corpus.bytes)} (states ${mib(corpus.parts.states)}, logs ${mib(corpus.parts.logs)}, models ${mib(corpus.parts.models)}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
-    const modelsParent = join(base, 'corpus', 'ollama');
-    const archives = ['states', 'logs', 'models', 'infra'];
-    const offsite = (all: boolean) => (all ? archives.map((a) => `[archives.${a}]\noffsite = true\n`).join('') : '');
-    const policy = join(base, 'bench.policy.toml');
-    await writeFile(
-      policy,
-      `[datasets.models]\npaths = [${JSON.stringify(`${corpus.models}/`)}]\n${offsite(values['encrypt-all'])}`,
-    );
-    const zstdPolicy = join(base, 'bench-zstd.policy.toml');
-    await writeFile(
-      zstdPolicy,
-      `[datasets.models]\npaths = [${JSON.stringify(`${corpus.models}/`)}]\n${archives.map((a) => `[archives.${a}]\ncompression = "zstd"\n`).join('')}`,
-    );
-    // The default policy deflates logs at -4; this one at the runbook's -6 (what that choice buys).
-    const level6Policy = join(base, 'bench-logs6.policy.toml');
-    await writeFile(
-      level6Policy,
-      `[datasets.models]\npaths = [${JSON.stringify(`${corpus.models}/`)}]\n[archives.logs]\ngzip_level = 6\n`,
-    );
+    const policies = await writeBenchPolicies(base, corpus, values['encrypt-all']);
     const paths: BenchPaths = {
       repo: REPO,
       root: corpus.root,
-      modelsParent,
-      policy,
+      modelsParent: join(base, 'corpus', 'ollama'),
+      policy: policies.policy,
       node: runner(values.node ?? process.execPath, values),
     };
+    const key =
+      tools.gpg && phases.has('encrypt') ? await makeBenchKey(gnupgHome, join(base, 'bench-public.asc')) : null;
+    const restic = { repo: out('restic'), cache: join(base, 'restic-cache') };
 
-    // 2. A throwaway OpenPGP key (gpg) and restic repository.
-    const gnupg = join(base, 'gnupg');
-    const recipient = 'bench@arkalia.invalid';
-    const publicKey = join(base, 'bench-public.asc');
-    if (tools.gpg && phases.has('encrypt')) {
-      await rm(gnupg, { recursive: true, force: true }); // a key left by an interrupted run
-      await mkdir(gnupg, { recursive: true });
-      await chmod(gnupg, 0o700);
-      const env = { ...process.env, GNUPGHOME: gnupg };
-      execFileSync(
-        'gpg',
-        [
-          '--batch',
-          '--quiet',
-          '--passphrase',
-          '',
-          '--pinentry-mode',
-          'loopback',
-          '--quick-gen-key',
-          `Arkalia bench <${recipient}>`,
-          'default',
-          'default',
-          'never',
-        ],
-        { env, stdio: 'ignore' },
-      );
-      await writeFile(publicKey, execFileSync('gpg', ['--armor', '--export', recipient], { env }));
-    }
-    const resticCache = join(base, 'restic-cache');
-    const resticRepo = out('restic');
-
-    // 3. The runs, interleaved: every command once per run, so that a noisy neighbour hurts all alike.
-    const results = new Map<string, ScenarioResult>();
-    const record: RecordRun = async (phase, tool, baseline, spec, output, note) => {
-      const key = `${phase}\0${tool}`;
-      const entry = results.get(key) ?? {
-        phase,
-        tool,
-        baseline,
-        runs: [],
-        outputBytes: null,
-        ...(note ? { note } : {}),
-      };
-      results.set(key, entry);
-      say(`  ${phase}: ${tool} …`);
-      const m = await measureCommand(spec);
-      entry.runs.push(m);
-      if (output !== null) entry.outputBytes = await treeBytes(output);
-      say(
-        `    ${(m.wallMs / 1000).toFixed(2)} s${m.maxRssBytes ? `, peak RSS ${mib(m.maxRssBytes)}` : ''}${m.code === 0 ? '' : ` — FAILED (exit ${m.code}): ${m.stderr.trim().split('\n').slice(-3).join(' | ')}`}`,
-      );
-    };
-    const fresh = async (dir: string) => {
-      await rm(dir, { recursive: true, force: true });
-      await mkdir(dir, { recursive: true });
-      return dir;
-    };
-    const oursDaily = (dir: string) => join(dir, 'daily', `arkalia_${BENCH_DATE}`);
+    // 2. The runs, interleaved: every command once per run, so that a noisy neighbour hurts all alike.
+    const { record, results } = createRecorder(say);
     // Timed restores create thousands of files: none may run while ext4 still skips inodes freed
     // by a deletion (see lib/bench/quiet-disk.ts). Leftovers of an earlier bench go first, then
     // the rounds delete nothing until the end — unless the disk cannot hold every round's tree.
@@ -266,9 +179,9 @@ async function main(): Promise<void> {
       say(`  waiting ${Math.ceil(wait / 1000)} s: the file system still skips the inodes freed by the last deletion`);
       await new Promise((done) => setTimeout(done, wait));
     };
+    const variants = phases.has('backup');
     const resticRestores = tools.restic && phases.has('restore');
-    const restoreTools =
-      2 + Number(resticRestores) + (phases.has('backup') ? Number(tools.pigz) + Number(tools.zstd) : 0);
+    const restoreTools = 2 + Number(resticRestores) + (variants ? Number(tools.pigz) + Number(tools.zstd) : 0);
     const keepRestores =
       !phases.has('restore') || (await freeBytes(base)) > runs * restoreTools * corpus.bytes * 1.1 + 2 * 1024 ** 3;
     if (!keepRestores)
@@ -286,80 +199,12 @@ async function main(): Promise<void> {
           .join(' ')})`,
       );
       if (['backup', 'encrypt', 'restore', 'recover', 'module'].some((p) => phases.has(p))) {
-        await record(
-          'backup',
-          'runbook: tar -czf + sha256sum',
-          true,
-          runbookBackup(paths, await fresh(out('runbook'))),
-          out('runbook'),
-        );
-        await rm(out('ours'), { recursive: true, force: true });
-        await record('backup', 'arkalia-dr full-backup', false, oursBackup(paths, out('ours')), oursDaily(out('ours')));
-        if (phases.has('backup')) {
-          await rm(out('ours-logs6'), { recursive: true, force: true });
-          await record(
-            'backup',
-            'arkalia-dr, logs at gzip -6 (runbook level)',
-            false,
-            oursBackup(paths, out('ours-logs6'), {}, level6Policy),
-            oursDaily(out('ours-logs6')),
-          );
-          if (tools.gnuTar) {
-            await rm(out('ours-gnu'), { recursive: true, force: true });
-            await record(
-              'backup',
-              'arkalia-dr, GNU tar packing (ARK_TAR=gnu)',
-              false,
-              oursBackup(paths, out('ours-gnu'), { ARK_TAR: 'gnu' }),
-              oursDaily(out('ours-gnu')),
-            );
-          }
-          if (tools.zstd) {
-            await rm(out('ours-zstd'), { recursive: true, force: true });
-            await record(
-              'backup',
-              'arkalia-dr, compression = "zstd"',
-              false,
-              oursBackup(paths, out('ours-zstd'), {}, zstdPolicy),
-              oursDaily(out('ours-zstd')),
-            );
-          }
-          if (tools.pigz)
-            await record(
-              'backup',
-              'GNU tar + pigz -6 + sha256sum',
-              false,
-              runbookBackup(paths, await fresh(out('pigz')), 'pigz'),
-              out('pigz'),
-            );
-          if (tools.zstd)
-            await record(
-              'backup',
-              'GNU tar + zstd -T2 + sha256sum',
-              false,
-              runbookBackup(paths, await fresh(out('zstd')), 'zstd'),
-              out('zstd'),
-            );
-          if (tools.restic) {
-            await rm(resticRepo, { recursive: true, force: true });
-            execFileSync('restic', ['init', '--quiet'], { env: resticEnv(resticRepo, resticCache), stdio: 'ignore' });
-            await record(
-              'backup',
-              'restic backup (fresh repository)',
-              false,
-              resticBackup(paths, resticEnv(resticRepo, resticCache)),
-              resticRepo,
-            );
-          }
-        } else if (resticRestores && run === 1) {
+        await runBackupPhase({ paths, out: outDir, record, tools, policies, restic, variants });
+        if (!variants && resticRestores && run === 1) {
           // Without the backup phase, restic's repository of the corpus is made once, untimed:
           // the restore phase still has its restic row.
           say("  restore: making restic's repository of the corpus (untimed) …");
-          await rm(resticRepo, { recursive: true, force: true });
-          const env = resticEnv(resticRepo, resticCache);
-          execFileSync('restic', ['init', '--quiet'], { env, stdio: 'ignore' });
-          const [command, ...args] = resticBackup(paths, env).argv;
-          execFileSync(command!, args, { env, stdio: 'ignore' });
+          await makeResticRepository(paths, restic);
         }
       }
       if (phases.has('points')) {
@@ -368,7 +213,7 @@ async function main(): Promise<void> {
             paths,
             dir: out('points'),
             record,
-            restic: tools.restic ? { cache: resticCache } : null,
+            restic: tools.restic ? { cache: restic.cache } : null,
             run,
           })) ?? pointsSpace;
       }
@@ -376,8 +221,8 @@ async function main(): Promise<void> {
       const fromBackup = (phase: string): FromBackupPhase => ({
         paths,
         backupDir: out('ours'),
-        daily: oursDaily(out('ours')),
-        policy,
+        daily: dailyOf(out('ours')),
+        policy: policies.policy,
         dir: join(base, phase),
         record,
         run,
@@ -394,92 +239,29 @@ async function main(): Promise<void> {
         if (problem !== null) moduleSame = `NO (run ${run}): ${problem}`;
         else moduleSame ??= 'yes';
       }
-      if (phases.has('encrypt') && tools.gpg) {
-        const files = (await readdir(out('runbook'))).filter(
-          (f) => f.endsWith('.tar.gz') && (values['encrypt-all'] || f.startsWith('arkalia_states_')),
-        );
-        const what = values['encrypt-all'] ? 'every archive' : 'the states archive';
-        await record(
-          'encrypt',
-          'runbook: gpg --encrypt (defaults) + decrypt | sha256sum',
-          true,
-          runbookEncrypt(out('runbook'), await fresh(out('runbook-gpg')), gnupg, recipient, files, true),
-          out('runbook-gpg'),
-          `encrypts ${what}`,
-        );
-        await record(
-          'encrypt',
-          'runbook, gpg --compress-algo none',
-          false,
-          runbookEncrypt(out('runbook'), await fresh(out('runbook-gpg-none')), gnupg, recipient, files, false),
-          out('runbook-gpg-none'),
-        );
-        await rm(join(out('ours'), 'encrypted'), { recursive: true, force: true });
-        await record(
-          'encrypt',
-          'arkalia-dr encrypted-backup (verified)',
-          false,
-          oursScript(paths, 'encrypted-backup.mts', [
-            '--backup-dir',
-            out('ours'),
-            '--policy',
-            policy,
-            '--recipient',
-            publicKey,
-          ]),
-          join(out('ours'), 'encrypted'),
-        );
-      }
+      if (key !== null)
+        await runEncryptPhase({
+          paths,
+          out: outDir,
+          policy: policies.policy,
+          key,
+          record,
+          encryptAll: values['encrypt-all'],
+        });
       if (phases.has('restore')) {
         await calm();
-        const target = (tool: string) => fresh(join(base, 'restore', `${tool}-${run}`));
-        await record(
-          'restore',
-          'runbook: sha256sum -c + tar -xzf',
-          true,
-          runbookRestore(out('runbook'), await target('runbook')),
-          null,
-        );
-        const oursTarget = await target('ours');
-        await record(
-          'restore',
-          'arkalia-dr: verify + safe extract',
-          false,
-          oursScript(
-            paths,
-            'bench.mts',
-            ['--child-restore', oursDaily(out('ours')), oursTarget],
-            {},
-            { sources: true },
-          ),
-          null,
-        );
-        if (phases.has('backup')) {
-          if (tools.pigz)
-            await record(
-              'restore',
-              'pigz -d + GNU tar',
-              false,
-              runbookRestore(out('pigz'), await target('pigz'), 'pigz'),
-              null,
-            );
-          if (tools.zstd)
-            await record(
-              'restore',
-              'zstd -d + GNU tar',
-              false,
-              runbookRestore(out('zstd'), await target('zstd'), 'zstd'),
-              null,
-            );
-        }
-        if (resticRestores)
-          await record(
-            'restore',
-            'restic restore',
-            false,
-            resticRestore(await target('restic'), resticEnv(resticRepo, resticCache)),
-            null,
-          );
+        await runRestorePhase({
+          paths,
+          out: outDir,
+          dir: join(base, 'restore'),
+          record,
+          tools,
+          variants,
+          restic: resticRestores ? restic : null,
+          run,
+          childRestore: (daily, target) =>
+            oursScript(paths, 'bench.mts', ['--child-restore', daily, target], {}, { sources: true }),
+        });
         if (!keepRestores) {
           await rm(join(base, 'restore'), { recursive: true, force: true });
           calmAt = settleDeletions();
@@ -490,12 +272,12 @@ async function main(): Promise<void> {
         throw new Error('the sources changed during the bench: ark ran them, not the bundle; run the bench again');
     }
 
-    // 4. What we wrote is still what GNU tools read.
-    const gnuReadable = await checkGnuReadable(oursDaily(out('ours')));
-    const rows = summarize([...results.values()]);
+    // 3. What we wrote is still what GNU tools read.
+    const gnuReadable = await checkGnuReadable(dailyOf(out('ours')));
+    const rows = summarize(results());
     const report = [
       `arkalia-dr bench — corpus ${mib(corpus.bytes)} in ${corpus.files} files (seed ${values.seed}), ${runs} run(s), medians`,
-      `machine: ${availableParallelism()} cores, Node ${process.version}${values.node ? ` (arkalia-dr on Node ${firstLine(spawnSync(values.node, ['--version'], { encoding: 'utf8' }).stdout ?? '?')}, ${values.node}` : ' (arkalia-dr'}: ${RUN_MODE[paths.node!.mode]}), ${firstLine(version('tar'))}, load average at end ${loadavg()
+      `machine: ${availableParallelism()} cores, Node ${process.version}${values.node ? ` (arkalia-dr on Node ${firstLine(spawnSync(values.node, ['--version'], { encoding: 'utf8' }).stdout ?? '?')}, ${values.node}` : ' (arkalia-dr'}: ${RUN_MODE[paths.node!.mode]}), ${firstLine(toolVersion('tar'))}, load average at end ${loadavg()
         .map((l) => l.toFixed(1))
         .join(' ')}`,
       `tools: pigz ${tools.pigz ? 'yes' : 'no'}, zstd ${tools.zstd ? 'yes' : 'no'}, gpg ${tools.gpg ? 'yes' : 'no'}, restic ${tools.restic ? 'yes' : 'no'}, peak RSS from ${tools.time ? '/usr/bin/time' : '/proc VmHWM sampling'}`,
@@ -520,11 +302,7 @@ async function main(): Promise<void> {
         `${JSON.stringify({ size: corpus.bytes, files: corpus.files, runs, rows, tools, pointsSpace }, null, 2)}\n`,
       );
   } finally {
-    if (existsSync(gnupgHomeOf(base)))
-      spawnSync('gpgconf', ['--kill', 'gpg-agent'], {
-        env: { ...process.env, GNUPGHOME: gnupgHomeOf(base) },
-        stdio: 'ignore',
-      });
+    stopAgent(gnupgHome);
     // A folder given with --dir keeps its corpus (the next run reuses it); a temporary one goes.
     if (values.keep) say(`kept ${base}`);
     else if (values.dir)
@@ -534,63 +312,8 @@ async function main(): Promise<void> {
   }
 }
 
-/** Hidden mode: what a full restore does with each archive — verify the checksums first, then extract safely. */
-async function childRestore([dir, target]: string[]): Promise<void> {
-  const { assertChecksumsOk, parseManifest, verifyChecksums } = await import('../lib/checksum/index.ts');
-  const { extractArchive } = await import('../lib/archive/index.ts');
-  const { ExtractBudget } = await import('../lib/archive/index.ts');
-  const checksums = join(dir!, `checksums_${BENCH_DATE}.sha256`);
-  assertChecksumsOk(await verifyChecksums(checksums), checksums);
-  const manifest = parseManifest(await readFile(join(dir!, `backup_manifest_${BENCH_DATE}.json`), 'utf8'));
-  const budget = new ExtractBudget({ maxBytes: Number.MAX_SAFE_INTEGER, maxEntries: Number.MAX_SAFE_INTEGER });
-  for (const archive of manifest.archives ?? [])
-    await extractArchive({ file: join(dir!, archive.file), cwd: target!, budget });
-}
-
-async function checkGnuReadable(dir: string): Promise<string> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const gz = names.filter((n) => n.endsWith('.tar.gz'));
-  if (gz.length === 0) return 'not checked (no backup)';
-  for (const name of gz) {
-    for (const argv of [
-      ['gzip', '-t', name],
-      ['tar', '-tzf', name],
-    ]) {
-      const result = spawnSync(argv[0]!, argv.slice(1), { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-      if (result.status !== 0) return `NO: ${argv.join(' ')} failed: ${result.stderr.toString().trim()}`;
-    }
-  }
-  return `yes (${gz.length} archives)`;
-}
-
-function gnupgHomeOf(base: string): string {
-  return join(base, 'gnupg');
-}
-
-function has(command: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
-}
-
-function version(command: string): string {
-  const result = spawnSync(command, ['--version'], { encoding: 'utf8' });
-  return result.status === 0 ? result.stdout : '';
-}
-
 function firstLine(text: string): string {
   return text.split('\n')[0] ?? '';
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
-}
-
-async function treeBytes(path: string): Promise<number> {
-  const info = await stat(path).catch(() => null);
-  if (info === null) return 0;
-  if (!info.isDirectory()) return info.size;
-  let total = 0;
-  for (const name of await readdir(path)) total += await treeBytes(join(path, name));
-  return total;
 }
 
 /** How our scripts run: through `ark` on the bundle, or with --sources natively (Node >= 22.18) or with tsx. */

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { freshDir } from './bench-files.ts';
 import { type FromBackupPhase, restoreArgs } from './from-backup-phase.ts';
 import { oursScript } from './scenarios.ts';
 
@@ -39,9 +40,7 @@ tar -xzf arkalia_states_*.tar.gz -C "$target" "modules/$m/state/"`;
 export async function runModulePhase(options: FromBackupPhase): Promise<string | null> {
   const { paths, dir, record, run } = options;
   const module = await biggestModule(paths.root);
-  const runbookTarget = join(dir, `runbook-${run}`);
-  await rm(runbookTarget, { recursive: true, force: true });
-  await mkdir(runbookTarget, { recursive: true });
+  const runbookTarget = await freshDir(join(dir, `runbook-${run}`));
   await record(
     PHASE,
     `runbook: sha256sum -c + tar -xzf modules/${module.name}/state/`,

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { freshDir } from './bench-files.ts';
 import { type FromBackupPhase, restoreArgs } from './from-backup-phase.ts';
 import { oursScript, runbookRecover } from './scenarios.ts';
 
@@ -14,12 +14,7 @@ import { oursScript, runbookRecover } from './scenarios.ts';
 /** One run of the phase; returns null when the recovered root equals the runbook's, else what differs. */
 export async function runRecoverPhase(options: FromBackupPhase): Promise<string | null> {
   const { dir, record, run } = options;
-  const root = async (name: string) => {
-    const path = join(dir, `${name}-${run}`);
-    await rm(path, { recursive: true, force: true });
-    await mkdir(path, { recursive: true });
-    return path;
-  };
+  const root = (name: string) => freshDir(join(dir, `${name}-${run}`));
   const runbookRoot = await root('runbook');
   await record(
     'recover',
