@@ -3,7 +3,6 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256Buffer } from '../checksum/index.ts';
 import { recordingSink } from '../events.ts';
-import { currentProcess } from '../lock/index.ts';
 import { fileTexts, tempDir } from '../testing.ts';
 import { hashLive } from './hash-live.ts';
 import { planChanges } from './plan-changes.ts';
@@ -12,6 +11,7 @@ import { readJournal } from './restore-journal.ts';
 import { createWorkspace } from './restore-workspace.ts';
 import { settleInterrupted } from './settle-interrupted.ts';
 import { swapIn } from './swap-in.ts';
+import { otherProcess } from './swap-testing.ts';
 
 // A recovery into an empty (or partly empty) root: a folder the swap creates whose whole
 // content is staged is renamed into place in one step (moved_dirs), not file by file.
@@ -50,8 +50,6 @@ async function scene(staged: Record<string, string>, extraInStaging: Record<stri
   });
   return { base, root, workspace, journal };
 }
-
-const otherProcess = { ...currentProcess(), pid: process.pid + 1, bootId: 'another-boot' };
 
 describe('swapIn: created folders moved in whole', () => {
   it('renames each outermost created folder into place: the staged files themselves, nothing left in staging', async () => {
