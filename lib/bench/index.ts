@@ -26,16 +26,7 @@ export { formatTable, parseSize, type ScenarioResult, summarize } from './summar
 export { type TargetFacts, targetLines } from './targets.ts';
 export type { FromBackupPhase } from './from-backup-phase.ts';
 export { runRecoverPhase } from './recover-phase.ts';
-export {
-  type BenchTools,
-  checkGnuReadable,
-  dailyOf,
-  detectTools,
-  freshDir,
-  mib,
-  toolVersion,
-  treeBytes,
-} from './bench-files.ts';
+export { type BenchTools, checkGnuReadable, dailyOf, detectTools, mib, toolVersion } from './bench-files.ts';
 export { type BenchPolicies, prepareCorpus, writeBenchPolicies } from './bench-setup.ts';
 export { createRecorder } from './recorder.ts';
 export { makeResticRepository, runBackupPhase } from './backup-phase.ts';
