@@ -93,3 +93,19 @@ export function drillEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     delete clean[key];
   return clean;
 }
+
+/**
+ * Why a script run says it stopped, in one line: its --json envelope's error message, else its
+ * last `✗` line on stderr, else a crash's `…Error: …` line, else stderr's last line; undefined when it said nothing.
+ */
+export function scriptFailureLine(result: Pick<ScriptRunResult, 'json' | 'stderr'>): string | undefined {
+  const error = result.json?.error as { message?: unknown } | undefined;
+  if (typeof error?.message === 'string') return error.message;
+  const lines = result.stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  return (
+    lines.findLast((line) => line.startsWith('✗')) ?? lines.findLast((line) => /^\w*Error\b/.test(line)) ?? lines.at(-1)
+  );
+}

@@ -15,7 +15,7 @@ import { noStack } from './no-stack.ts';
 import { pollProbes } from './poll-probes.ts';
 import { takeTreeSnapshot, type ProbeContext, type ProbeResult, type TreeSnapshot } from './probes/index.ts';
 import { writeDrillPolicy } from './drill-policy.ts';
-import { runOperatorScript, type ScriptRunResult } from './run-operator-script.ts';
+import { runOperatorScript, type ScriptRunResult, scriptFailureLine } from './run-operator-script.ts';
 import { expandPlaceholders, parseByteSize, type Scenario, type ScriptRun } from './scenario/index.ts';
 import { type ArkaliaStack, startComposeStack } from './stack/index.ts';
 
@@ -148,9 +148,13 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       'text/plain',
     );
     const ok = result.exitCode !== null && run.expect_exit.includes(result.exitCode);
+    // What a CI log shows of a failed run: how it ended, and why the script says it stopped.
+    const said = scriptFailureLine(result);
+    const ended = result.timedOut ? 'timed out' : `exited ${result.exitCode}`;
     return {
       result,
       ok,
+      failed: `${run.script} ${ended} (expected ${run.expect_exit.join('|')})${said ? `: ${said}` : ''}`,
       output: `${run.script} exit ${result.exitCode} (expected ${run.expect_exit.join('|')}) in ${result.durationMs} ms\n${result.stderr.slice(-4000)}`,
     };
   };
@@ -212,9 +216,9 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           outputs.push(`wrote ${run.write} (${Buffer.byteLength(run.content)} bytes)`);
           continue;
         }
-        const { ok, output } = await scriptPhase(run, []);
+        const { ok, output, failed } = await scriptPhase(run, []);
         outputs.push(output);
-        if (!ok) return { ok, output: outputs.join('\n'), failure: ['failed', `setup script ${run.script} failed`] };
+        if (!ok) return { ok, output: outputs.join('\n'), failure: ['failed', `setup script ${failed}`] };
       }
       return { ok: true, output: outputs.join('\n') };
     });
@@ -247,7 +251,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         MANAGES_SERVICES.has(run.script) && !run.args.includes('--services')
           ? ['--services', scenarioServices(scenario)]
           : [];
-      const { result, ok, output } = await scriptPhase(run, [...services, '--json']);
+      const { result, ok, output, failed } = await scriptPhase(run, [...services, '--json']);
       recovery = result;
       const changes =
         (result.result?.changes as { path: string; action: string; backup_sha256: string | null }[] | undefined) ?? [];
@@ -258,7 +262,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       return {
         ok,
         output,
-        failure: ['failed', `recovery script ${run.script} exited ${result.exitCode}`] as [JournalStatus, string],
+        failure: ['failed', `recovery script ${failed}`] as [JournalStatus, string],
       };
     };
     await phase('recovery', async () => {

@@ -161,7 +161,7 @@ async function* entries(options: LiveFileOptions): AsyncGenerator<Buffer> {
     }
     try {
       if (info.size <= maxBuffered) {
-        let content = readWhole(fd, info, full);
+        let content = readWhole(fd, info);
         // A writer that rewrites in place (truncate, then write: Arkalia's ZeroIA) may have been
         // caught in the middle: read again until the file holds still (state/settle-read.ts).
         for (
@@ -184,7 +184,7 @@ async function* entries(options: LiveFileOptions): AsyncGenerator<Buffer> {
           closeSync(fd);
           fd = again;
           info = next;
-          content = readWhole(fd, info, full);
+          content = readWhole(fd, info);
         }
         drifted(info);
         const size = content.length;
@@ -238,13 +238,23 @@ async function* entries(options: LiveFileOptions): AsyncGenerator<Buffer> {
 /** How many times a small file is read before its last read is kept (each one whole, from one descriptor). */
 const SETTLE_ATTEMPTS = 5;
 
-function readWhole(fd: number, info: Stats, path: string): Buffer {
+/**
+ * A small file's bytes, up to the size fstat gave. Fewer when it ends sooner: a writer
+ * truncated it since (an in-place rewrite caught between fstat and read). Its size then
+ * differs from `info`'s, so readAgain has the caller read it again; nothing is emitted before.
+ */
+function readWhole(fd: number, info: Stats): Buffer {
   const content = Buffer.allocUnsafe(info.size);
-  readFully(fd, content, 0, info.size, path);
+  let read = 0;
+  while (read < info.size) {
+    const n = readSync(fd, content, read, info.size - read, read);
+    if (n === 0) return content.subarray(0, read);
+    read += n;
+  }
   return content;
 }
 
-/** readFully on libuv's pool: a big file's megabytes do not hold up the main thread (or wait on a cold disk there). */
+/** Reads exactly `length` bytes on libuv's pool (a big file's megabytes do not hold up the main thread, or wait on a cold disk there); a file that ends sooner fails by name. */
 async function readFullyAsync(fd: number, into: Buffer, position: number, length: number, path: string): Promise<void> {
   let got = 0;
   while (got < length) {
@@ -253,15 +263,6 @@ async function readFullyAsync(fd: number, into: Buffer, position: number, length
     );
     if (n === 0) throw shrank(path, position + got, position + length);
     got += n;
-  }
-}
-
-function readFully(fd: number, into: Buffer, position: number, length: number, path: string): void {
-  let read = 0;
-  while (read < length) {
-    const n = readSync(fd, into, read, length - read, position + read);
-    if (n === 0) throw shrank(path, position + read, position + length);
-    read += n;
   }
 }
 

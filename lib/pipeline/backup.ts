@@ -351,7 +351,7 @@ async function planOnly(options: FullBackupOptions, finalDir: string): Promise<F
   return { dir: finalDir, date, manifest: null, invalidStates, replaced: false, dryRun: true, reused: [] };
 }
 
-/** An unreadable file (EACCES, a FIFO, a file that shrank) fails the whole backup, by name. */
+/** An unreadable file (EACCES, a FIFO, a big file that shrank while it was streamed) fails the whole backup, by name. */
 function archiveFailed(plan: ArchivePlan, date: string, error: unknown): ArkError {
   if (error instanceof ArkError) return error;
   const reason = error instanceof Error ? error.message : String(error);
