@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { REPO_ROOT } from '../lib/testing.ts';
+import { scriptCommand } from '../scripts/cli/script-command.ts';
 
 export interface ScriptRunResult {
   script: string;
@@ -18,8 +18,9 @@ export interface ScriptRunResult {
 }
 
 /**
- * Run an operator script as a subprocess, exactly as an operator on Node 20 would
- * (`npx tsx scripts/<name>.mts ...`, here as `node --import tsx` to skip npx's start-up).
+ * Run an operator script as a subprocess, exactly as an operator would: `ark <command>` runs
+ * its bundle (dist/<name>.mjs) while dist/ is fresh, else `npx tsx scripts/<name>.mts ...`
+ * (here `node --import tsx`, without npx's start-up): scripts/cli/script-command.ts decides.
  */
 export function runOperatorScript(
   script: string,
@@ -30,10 +31,11 @@ export function runOperatorScript(
     signal?: AbortSignal;
   },
 ): Promise<ScriptRunResult> {
-  const argv = [join('scripts', `${script}.mts`), ...args];
+  const command = scriptCommand(REPO_ROOT, script);
+  const argv = [command.runs, ...args];
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...argv], {
+    const child = spawn(process.execPath, [...command.args, ...args], {
       cwd: REPO_ROOT,
       env: drillEnv(options.env ?? process.env),
       stdio: ['ignore', 'pipe', 'pipe'],

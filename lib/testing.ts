@@ -1,5 +1,6 @@
 // Shared test helpers (not used by production code).
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
@@ -94,9 +95,21 @@ export function checkoutReadableBy(uid: number): Promise<ReadableCheckout> {
 async function makeReadableCheckout(uid: number): Promise<ReadableCheckout> {
   const run = promisify(execFile);
   const repo = await tempDir('ark-checkout-');
-  const parts = ['package.json', 'tsconfig.json', 'lib', 'scripts', 'harness', 'sample', 'node_modules'].map((p) =>
-    join(REPO_ROOT, p),
-  );
+  // dist/ and bin/ too, when built: the copy runs the bundle as the checkout does (same times, cp -a).
+  const parts = [
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+    'lib',
+    'scripts',
+    'harness',
+    'sample',
+    'node_modules',
+    'bin',
+    'dist',
+  ]
+    .map((p) => join(REPO_ROOT, p))
+    .filter((p) => existsSync(p));
   await run('cp', ['-a', '--reflink=auto', ...parts, repo]);
   await run('chmod', ['-R', 'a+rX', repo]);
   let node = process.execPath;

@@ -12,6 +12,7 @@ import { digestTree, envelopeOf, expectNoStackTrace, runScript } from './testing
 // repository's node_modules linked), so that a source can be changed without touching ours.
 
 let install: string;
+const withoutArk = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ARK_')));
 let ark: (args: string[], env?: Record<string, string>) => Promise<{ code: number; stdout: string; stderr: string }>;
 
 beforeAll(async () => {
@@ -20,7 +21,7 @@ beforeAll(async () => {
     await cp(join(REPO_ROOT, entry), join(install, entry), { recursive: true, preserveTimestamps: true });
   await symlink(join(REPO_ROOT, 'node_modules'), join(install, 'node_modules'));
   await buildDist(install);
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ARK_')));
+  const base = withoutArk();
   ark = (args, env = {}) =>
     new Promise((resolve) => {
       execFile(
@@ -96,7 +97,7 @@ describe('dist/ and ark', { timeout: 120_000 }, () => {
         execFile(
           process.execPath,
           [join(dir, 'bin', 'ark.mjs'), 'bakup'],
-          { env: { ...process.env, ...env } },
+          { env: { ...withoutArk(), ...env } }, // the suite may itself run with ARK_FROM_SOURCES=1
           (e, o, r) => resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, stdout: o, stderr: r }),
         );
       });

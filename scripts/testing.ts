@@ -7,6 +7,7 @@ import { expect } from 'vitest';
 import { sha256Buffer } from '../lib/checksum/index.ts';
 import { inCheckout, REPO_ROOT, treeContents, type ReadableCheckout } from '../lib/testing.ts';
 import { type JsonEnvelope, nonSnakeKeys } from './cli/json-envelope.ts';
+import { scriptCommand } from './cli/script-command.ts';
 
 // Absolute, so that a script also starts with a cwd outside the repository.
 const TSX = createRequire(import.meta.url).resolve('tsx');
@@ -49,7 +50,8 @@ export function scriptPath(nameOrPath: string): string {
 }
 
 /**
- * Start an operator script with Node + tsx, from the repository (or `options.cwd`), with the
+ * Start an operator script with Node (its bundle while dist/ is fresh, else the sources with
+ * tsx: script-command.ts), from the repository (or `options.cwd`), with the
  * caller's environment minus every ARK_* and AWS_* variable (a test says what the script sees),
  * plus `env`. Killed after `options.timeoutMs` (default 90 s).
  */
@@ -64,16 +66,17 @@ export function startScript(
   const started = Date.now();
   const as = options.as;
   const at = (path: string) => (as ? inCheckout(path, as.checkout) : path);
-  const child = spawn(
-    as ? as.checkout.node : process.execPath,
-    ['--no-warnings', '--import', at(TSX), ...(options.viaZx ? [at(ZX_CLI)] : []), at(scriptPath(nameOrPath)), ...args],
-    {
-      cwd: options.cwd ?? at(REPO_ROOT),
-      env: { ...base, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(as ? { uid: as.uid, gid: as.uid } : {}),
-    },
-  );
+  // A named script runs as `ark` would run it (its bundle while dist/ is fresh: script-command.ts).
+  const entry =
+    options.viaZx || nameOrPath.includes('/')
+      ? ['--import', at(TSX), ...(options.viaZx ? [at(ZX_CLI)] : []), at(scriptPath(nameOrPath))]
+      : scriptCommand(as ? as.checkout.repo : REPO_ROOT, nameOrPath, { tsx: at(TSX) }).args;
+  const child = spawn(as ? as.checkout.node : process.execPath, ['--no-warnings', ...entry, ...args], {
+    cwd: options.cwd ?? at(REPO_ROOT),
+    env: { ...base, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(as ? { uid: as.uid, gid: as.uid } : {}),
+  });
   let stdout = '';
   let stderr = '';
   let onPause: () => void = () => {};
