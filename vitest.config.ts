@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 // Two projects: `unit` is fast and needs nothing but Node; `drills` starts containers
 // (a Docker engine is required) and runs one file at a time on this 2-core budget.
 // Both build dist/ first when a source changed: the operator scripts they start run from it.
+// `npm test` runs the two side by side, each one file at a time (scripts/cli/run-tests.ts).
 // Drill reports go to ARK_REPORTS_DIR when `npm run drill -- --reports DIR` sets it (harness/reports-dir.ts).
 const reports = process.env.ARK_REPORTS_DIR ?? 'reports';
 

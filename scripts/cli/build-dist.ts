@@ -3,6 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { distEntry } from '../../bin/dist-entry.mjs';
 import { ARK_COMMANDS } from './ark-commands.ts';
 
 // `npm run build` (and npm's `prepare`, so `npm ci` runs it): every operator script bundled
@@ -109,4 +110,11 @@ export async function buildDist(installDir: string, { now = Date.now() } = {}): 
 function describe(path: string): BuildInfo['inputs'][string] {
   const { size, mtimeMs } = statSync(path);
   return { size, mtimeMs, sha256: createHash('sha256').update(readFileSync(path)).digest('hex') };
+}
+
+/** dist/ as the sources are now: built only when a source changed since the last build (or there is none). */
+export async function ensureDist(installDir: string): Promise<'fresh' | 'built'> {
+  if ('entry' in distEntry(installDir, 'ark')) return 'fresh';
+  await buildDist(installDir);
+  return 'built';
 }
