@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../testing.ts';
 import { isInFlightTemp, packLiveFiles } from './pack-live-files.ts';
+import { packedText } from './testing.ts';
 
 const run = promisify(execFile);
 
@@ -73,15 +74,7 @@ describe('packLiveFiles', () => {
     const cwd = await tempDir();
     await mkdir(join(cwd, 'state'));
     const state = join(cwd, 'state', 'zeroia_state.toml');
-    const packed = async () => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of packLiveFiles({ cwd, paths: ['state/'] })) chunks.push(chunk as Buffer);
-      const file = join(cwd, 'out.tar');
-      await writeFile(file, Buffer.concat(chunks));
-      const target = await tempDir();
-      await run('tar', ['-xf', file, '-C', target]);
-      return readFile(join(target, 'state', 'zeroia_state.toml'), 'utf8');
-    };
+    const packed = () => packedText(cwd, ['state/'], 'state/zeroia_state.toml');
     const writeLater = (text: string, ms: number) =>
       new Promise<void>((resolve) => setTimeout(() => void writeFile(state, text).then(() => resolve()), ms));
     // The state exists; the writer has just truncated it, and was descheduled (a loaded

@@ -1,11 +1,9 @@
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import { tempDir } from '../testing.ts';
-import { packLiveFiles } from './pack-live-files.ts';
+import { packedText } from './testing.ts';
 
 // The race a live stack loses now and then: a writer that rewrites in place (ZeroIA, every
 // open("w") writer) truncates the file between the packer's fstat and its read. Forced here by
@@ -23,17 +21,7 @@ vi.mock('node:fs', async (importOriginal) => {
   return { ...real, default: { ...real, fstatSync }, fstatSync };
 });
 
-const run = promisify(execFile);
-
-async function packed(cwd: string, member: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of packLiveFiles({ cwd, paths: ['state/'] })) chunks.push(chunk as Buffer);
-  const file = join(cwd, 'out.tar');
-  await writeFile(file, Buffer.concat(chunks));
-  const target = await tempDir();
-  await run('tar', ['-xf', file, '-C', target]);
-  return readFile(join(target, member), 'utf8');
-}
+const packed = (cwd: string, member: string) => packedText(cwd, ['state/'], member);
 
 describe('packLiveFiles and a file rewritten in place between its fstat and its read', () => {
   it('reads it again and archives the new version whole, instead of failing the backup', async () => {

@@ -1,6 +1,12 @@
 // Test helpers: tar entries GNU tar will not write (a hard link to /etc/passwd, a device, a
 // pax header that renames an entry out of the target, a bomb), built byte by byte (ustar).
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { tempDir } from '../testing.ts';
+import { packLiveFiles } from './pack-live-files.ts';
 
 export interface RawEntry {
   name: string;
@@ -85,4 +91,15 @@ export function gzipBomb(declaredBytes: number, name = 'bomb.bin'): Buffer {
   for (let written = 0; written < declaredBytes; written += MiB) parts.push(block);
   parts.push(gzipSync(Buffer.alloc(1024)));
   return Buffer.concat(parts);
+}
+
+/** packLiveFiles of `paths` under cwd, extracted by GNU tar: the text of `member` as archived. */
+export async function packedText(cwd: string, paths: string[], member: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of packLiveFiles({ cwd, paths })) chunks.push(chunk as Buffer);
+  const file = join(await tempDir(), 'out.tar');
+  await writeFile(file, Buffer.concat(chunks));
+  const target = await tempDir();
+  await promisify(execFile)('tar', ['-xf', file, '-C', target]);
+  return readFile(join(target, member), 'utf8');
 }
