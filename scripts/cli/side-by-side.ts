@@ -35,7 +35,7 @@ export function prefixLines(pending: string, chunk: string, prefix: string, writ
 
 /**
  * Run the jobs at once (stdout and stderr of each to `write`, line by line, `<name> │ `
- * first); resolves when all have ended. SIGINT and SIGTERM are passed on to every job.
+ * first); resolves when all have ended. A SIGTERM is passed on to every job.
  */
 export async function runSideBySide(
   jobs: readonly Job[],
@@ -67,11 +67,12 @@ export async function runSideBySide(
     });
     return { child, done };
   });
-  const forward = (signal: NodeJS.Signals) => () => {
-    for (const { child } of children) child.kill(signal);
+  // Ctrl-C reaches every job from the terminal already (one process group): this process only
+  // outlives them, to report how each ended. A SIGTERM sent to this process alone is passed on.
+  const onInt = () => {};
+  const onTerm = () => {
+    for (const { child } of children) child.kill('SIGTERM');
   };
-  const onInt = forward('SIGINT');
-  const onTerm = forward('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   try {
