@@ -4,7 +4,7 @@
 const port = process.env.ARK_PORT || '8000';
 const path = process.env.ARK_HEALTH_PATH || '/health';
 const controller = new AbortController();
-const timer = setTimeout(() => controller.abort(), 2000);
+const timer = setTimeout(() => controller.abort(), 4000); // within the healthcheck's 5 s timeout
 try {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: controller.signal });
   process.exit(res.status === 200 ? 0 : 1);

@@ -232,11 +232,16 @@ function standInPart(
     environment[`ARK_FILE_${role.toUpperCase()}`] = containerPath(mounts, rel) ?? `/tmp/${rel}`;
   return {
     environment,
+    // Checked every second, so a drill sees a service come up (or go) at once. A start period
+    // (failures meanwhile do not count; the first success is healthy at once): on a loaded
+    // machine a stand-in can take seconds to listen, and three failed checks before it did
+    // would fail the stack's start for nothing.
     healthcheck: {
       test: ['CMD', '/usr/local/bin/node', '/app/healthcheck.mjs'],
       interval: '1s',
-      timeout: '3s',
+      timeout: '5s',
       retries: 3,
+      start_period: '60s',
     },
   };
 }
