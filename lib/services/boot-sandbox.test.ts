@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCompose, readCompose } from '../compose/index.ts';
 import { SAMPLE_ROOT } from '../../sample/index.ts';
-import { sandboxComposeDocument } from './boot-sandbox.ts';
+import { tempDir } from '../testing.ts';
+import { bootSandbox, sandboxComposeDocument } from './boot-sandbox.ts';
 
 describe('sandboxComposeDocument: the restored sandbox as its own Compose project', async () => {
   const compose = await readCompose(join(SAMPLE_ROOT, 'docker-compose.yml'), { env: {} });
@@ -65,5 +66,63 @@ describe('sandboxComposeDocument: the restored sandbox as its own Compose projec
       'ai: /var/lib/ollama/models (outside the root) mounted read-only',
       'ai: 1 named or anonymous volume(s) left out',
     ]);
+  });
+});
+
+describe('bootSandbox: what counts as booted', () => {
+  // A Docker that answers inspect with the health the test gives each service, call by call.
+  const fakeDocker = (health: (service: string, call: number) => string) => {
+    const calls = new Map<string, number>();
+    return {
+      getContainer: (name: string) => ({
+        inspect: async () => {
+          const service = name.replace(/^ark-boot-t-/, '').replace(/-1$/, '');
+          const call = (calls.get(service) ?? 0) + 1;
+          calls.set(service, call);
+          return {
+            Config: { Image: 'img' },
+            State: { Running: true, Health: { Status: health(service, call) } },
+            Mounts: [],
+          };
+        },
+      }),
+    } as unknown as Parameters<typeof bootSandbox>[0]['docker'];
+  };
+  const boot = async (health: (service: string, call: number) => string, settleMs: number) => {
+    const compose = await readCompose(join(SAMPLE_ROOT, 'docker-compose.yml'), { env: {} });
+    const commands: string[] = [];
+    const report = await bootSandbox({
+      compose,
+      liveRoot: SAMPLE_ROOT,
+      sandbox: await tempDir(),
+      workDir: await tempDir(),
+      timeoutMs: 60_000,
+      sink: () => {},
+      cli: async (args) => {
+        commands.push(args.slice(5).join(' '));
+        return { code: 0, stdout: '', stderr: '' };
+      },
+      docker: fakeDocker(health),
+      project: 'ark-boot-t',
+      settleMs,
+    });
+    return { report, commands };
+  };
+
+  it('a service that missed a check right after up --wait and is healthy again a moment later: booted', async () => {
+    const { report, commands } = await boot(
+      (s, call) => (s === 'zeroia' && call === 1 ? 'unhealthy' : 'healthy'),
+      5_000,
+    );
+    expect(report.ok).toBe(true);
+    expect(report.services.find((s) => s.name === 'zeroia')?.health).toBe('healthy');
+    expect(commands.at(-1)).toMatch(/^down /); // torn down, always
+  });
+
+  it('one that stays unhealthy: not booted, and the error names it', async () => {
+    const { report, commands } = await boot((s) => (s === 'zeroia' ? 'unhealthy' : 'healthy'), 1_000);
+    expect(report.ok).toBe(false);
+    expect(report.error).toBe('not every service stayed healthy after docker compose up --wait: zeroia unhealthy');
+    expect(commands.at(-1)).toMatch(/^down /);
   });
 });

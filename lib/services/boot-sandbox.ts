@@ -1,5 +1,6 @@
 import { lstat, mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import type { ComposeProject } from '../compose/index.ts';
 import { ServiceError } from '../errors.ts';
@@ -93,6 +94,8 @@ export async function bootSandbox(o: {
   cli?: DockerCli;
   docker?: Pick<Docker, 'getContainer'>;
   project?: string;
+  /** How long a service found not healthy right after `up --wait` is looked at again (default 15 s). */
+  settleMs?: number;
 }): Promise<BootReport> {
   const cli = o.cli ?? dockerCli;
   const project = o.project ?? `ark-boot-${process.pid}-${Date.now().toString(36)}`;
@@ -145,9 +148,22 @@ export async function bootSandbox(o: {
       throw new ServiceError('COMPOSE_CLI_MISSING', `--boot needs docker compose: ${up.stderr.trim()}`);
     report.ms.up = Date.now() - started;
     report.services = await describe(o.compose, project, o.docker);
-    report.ok = up.code === 0 && report.services.every((s) => s.health === 'healthy' || s.health === 'running');
+    // Compose saw every service healthy; one found otherwise a moment later missed checks it
+    // answered late (a loaded machine): it is looked at again for a few seconds before it counts.
+    const settle = o.settleMs ?? 15_000;
+    for (let waited = 0; up.code === 0 && !allUp(report.services) && waited < settle; waited += SETTLE_POLL_MS) {
+      await sleep(SETTLE_POLL_MS);
+      report.services = await describe(o.compose, project, o.docker);
+    }
+    report.ok = up.code === 0 && allUp(report.services);
     if (!report.ok)
-      report.error = `${up.code === 0 ? 'not every service is healthy' : `docker compose up --wait failed (exit ${up.code})`}: ${up.stderr.trim().split('\n').slice(-3).join(' | ')}`;
+      report.error =
+        up.code === 0
+          ? `not every service stayed healthy after docker compose up --wait: ${report.services
+              .filter((s) => !isUp(s))
+              .map((s) => `${s.name} ${s.health}`)
+              .join(', ')}`
+          : `docker compose up --wait failed (exit ${up.code}): ${up.stderr.trim().split('\n').slice(-3).join(' | ')}`;
     o.sink({
       kind: report.ok ? 'info' : 'warning',
       ...(report.ok ? {} : { code: 'BOOT_FAILED' }),
@@ -162,6 +178,10 @@ export async function bootSandbox(o: {
   }
   return report;
 }
+
+const SETTLE_POLL_MS = 500;
+const isUp = (s: BootReport['services'][number]) => s.health === 'healthy' || s.health === 'running';
+const allUp = (services: BootReport['services']) => services.every(isUp);
 
 async function describe(
   compose: ComposeProject,
