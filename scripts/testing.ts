@@ -1,16 +1,13 @@
 // Test helpers for the operator scripts: run one as an operator would (a subprocess), and
 // check what it printed. Not used by the scripts themselves.
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { sha256Buffer } from '../lib/checksum/index.ts';
 import { inCheckout, REPO_ROOT, treeContents, type ReadableCheckout } from '../lib/testing.ts';
 import { type JsonEnvelope, nonSnakeKeys } from './cli/json-envelope.ts';
-import { scriptCommand } from './cli/script-command.ts';
+import { scriptCommand, TSX } from './cli/script-command.ts';
 
-// Absolute, so that a script also starts with a cwd outside the repository.
-const TSX = createRequire(import.meta.url).resolve('tsx');
 const ZX_CLI = join(REPO_ROOT, 'node_modules', 'zx', 'build', 'cli.js');
 
 export interface ScriptRun {

@@ -8,7 +8,8 @@ import { distEntry } from '../../bin/dist-entry.mjs';
 // through tsx. The bundle starts in a third of the time (0.25 s against 0.85 s here), and a
 // test suite starts scripts some thousand times. ARK_FROM_SOURCES=1 always runs the sources.
 
-const TSX = createRequire(import.meta.url).resolve('tsx');
+/** tsx's loader, by absolute path: a script also starts with a cwd outside the install. */
+export const TSX = createRequire(import.meta.url).resolve('tsx');
 
 export interface ScriptCommand {
   /** Node's arguments before the script's own (its entry file last). */
