@@ -232,15 +232,16 @@ function standInPart(
     environment[`ARK_FILE_${role.toUpperCase()}`] = containerPath(mounts, rel) ?? `/tmp/${rel}`;
   return {
     environment,
-    // Checked every second, so a drill sees a service come up (or go) at once. A start period
-    // (failures meanwhile do not count; the first success is healthy at once): on a loaded
-    // machine a stand-in can take seconds to listen, and three failed checks before it did
-    // would fail the stack's start for nothing.
+    // Checked every second, so a drill sees a service come up at once. A start period
+    // (failures meanwhile do not count; the first success is healthy at once) and ten failed
+    // checks in a row before unhealthy: on a loaded machine (a disk stall, the unit tests
+    // beside the drills) a stand-in can miss a few seconds of checks, and a booted test
+    // restore was failed for it. Drills see a service go through its HTTP probes, not this.
     healthcheck: {
       test: ['CMD', '/usr/local/bin/node', '/app/healthcheck.mjs'],
       interval: '1s',
       timeout: '5s',
-      retries: 3,
+      retries: 10,
       start_period: '60s',
     },
   };
